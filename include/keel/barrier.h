@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Barriers of DMA strength, for memory shared with another processor (a
+ * remote core, a device). Named as Linux names them:
+ *  - virt_mb/virt_rmb/virt_wmb: order accesses to a shared ring against the
+ *    other processor (Linux's virtio_mb() with weak_barriers, i.e. the
+ *    smp_* barriers, made outer-shareable on arm64 since the peer may sit
+ *    outside the inner-shareable domain).
+ *  - dma_rmb/dma_wmb: order accesses to coherent DMA memory.
+ *  - mb/rmb/wmb: full barriers, also ordering MMIO (doorbell registers).
+ * Each use carries a comment saying what it orders.
+ */
+#ifndef KEEL_BARRIER_H
+#define KEEL_BARRIER_H
+
+#include <keel/compiler.h>
+
+namespace keel {
+
+#if defined(__x86_64__) || defined(__i386__)
+/* x86 is TSO: loads are not reordered with loads, stores not with stores. */
+__always_inline void mb() { __asm__ __volatile__("mfence" ::: "memory"); }
+__always_inline void rmb() { __asm__ __volatile__("lfence" ::: "memory"); }
+__always_inline void wmb() { __asm__ __volatile__("sfence" ::: "memory"); }
+__always_inline void dma_rmb() { barrier(); }
+__always_inline void dma_wmb() { barrier(); }
+/* Linux uses a locked add on the stack for smp_mb(): cheaper than mfence. */
+__always_inline void virt_mb() { __asm__ __volatile__("lock; addl $0,-4(%%rsp)" ::: "memory", "cc"); }
+__always_inline void virt_rmb() { barrier(); }
+__always_inline void virt_wmb() { barrier(); }
+#elif defined(__aarch64__)
+__always_inline void mb() { __asm__ __volatile__("dsb sy" ::: "memory"); }
+__always_inline void rmb() { __asm__ __volatile__("dsb ld" ::: "memory"); }
+__always_inline void wmb() { __asm__ __volatile__("dsb st" ::: "memory"); }
+__always_inline void dma_rmb() { __asm__ __volatile__("dmb oshld" ::: "memory"); }
+__always_inline void dma_wmb() { __asm__ __volatile__("dmb oshst" ::: "memory"); }
+__always_inline void virt_mb() { __asm__ __volatile__("dmb osh" ::: "memory"); }
+__always_inline void virt_rmb() { __asm__ __volatile__("dmb oshld" ::: "memory"); }
+__always_inline void virt_wmb() { __asm__ __volatile__("dmb oshst" ::: "memory"); }
+#elif defined(__arm__)
+__always_inline void mb() { __asm__ __volatile__("dsb" ::: "memory"); }
+__always_inline void rmb() { __asm__ __volatile__("dsb" ::: "memory"); }
+__always_inline void wmb() { __asm__ __volatile__("dsb st" ::: "memory"); }
+__always_inline void dma_rmb() { __asm__ __volatile__("dmb osh" ::: "memory"); }
+__always_inline void dma_wmb() { __asm__ __volatile__("dmb oshst" ::: "memory"); }
+__always_inline void virt_mb() { __asm__ __volatile__("dmb osh" ::: "memory"); }
+__always_inline void virt_rmb() { __asm__ __volatile__("dmb osh" ::: "memory"); }
+__always_inline void virt_wmb() { __asm__ __volatile__("dmb oshst" ::: "memory"); }
+#else
+__always_inline void mb() { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
+__always_inline void rmb() { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
+__always_inline void wmb() { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
+__always_inline void dma_rmb() { __atomic_thread_fence(__ATOMIC_ACQUIRE); }
+__always_inline void dma_wmb() { __atomic_thread_fence(__ATOMIC_RELEASE); }
+__always_inline void virt_mb() { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
+__always_inline void virt_rmb() { __atomic_thread_fence(__ATOMIC_ACQUIRE); }
+__always_inline void virt_wmb() { __atomic_thread_fence(__ATOMIC_RELEASE); }
+#endif
+
+/*
+ * ThreadSanitizer does not understand inline-asm fences. In TSan builds the
+ * same points also emit the C++ fence TSan models, so shared-ring tests run
+ * under TSan without false reports (the asm is kept: it is what ships).
+ */
+#if KEEL_TSAN
+#define KEEL_TSAN_FENCE(o) __atomic_thread_fence(o)
+#else
+#define KEEL_TSAN_FENCE(o) do { } while (0)
+#endif
+
+} // namespace keel
+
+#endif

@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The port interface: everything OS-specific the framework calls, as plain C
+ * functions. Each port (os/linux: a thin C shim over kernel calls; os/posix:
+ * pthreads, futexes, a thread pool) implements all of them. No logic belongs
+ * in a port beyond mapping one call onto the OS's own.
+ *
+ * Opaque OS objects (spinlock_t, struct mutex, wait_queue_head_t, ...) are
+ * stored inside framework objects as aligned byte arrays. Their sizes come
+ * from <keel/port_types.h>, which each port provides (the Linux port
+ * generates it from the configured kernel, asm-offsets style, and checks it
+ * with static_assert).
+ *
+ * This header is clean C and C++.
+ */
+#ifndef KEEL_PORT_H
+#define KEEL_PORT_H
+
+#include <keel/types.h>
+#include <keel/port_types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Allocation flags (keel::Gfp values), as the ports' C code sees them. */
+#define KEEL_GFP_KERNEL 0x0u
+#define KEEL_GFP_ATOMIC 0x1u
+#define KEEL_GFP_ZERO 0x100u
+#define KEEL_GFP_NOWARN 0x200u
+
+/* Log levels (printk's). */
+#define KEEL_LOGLEVEL_EMERG 0
+#define KEEL_LOGLEVEL_ERR 3
+#define KEEL_LOGLEVEL_WARNING 4
+#define KEEL_LOGLEVEL_NOTICE 5
+#define KEEL_LOGLEVEL_INFO 6
+#define KEEL_LOGLEVEL_DEBUG 7
+
+/* Lockdep class key: one static object per lock declaration site. */
+struct keel_lock_key {
+	unsigned char storage[KEEL_LOCK_KEY_SIZE] __attribute__((aligned(KEEL_LOCK_KEY_ALIGN)));
+};
+
+/* --- memory --- */
+void *keel_port_kmalloc(__SIZE_TYPE__ size, unsigned int gfp);
+void keel_port_kfree(const void *p);
+
+/* --- diagnostics --- */
+void keel_port_bug(const char *file, int line, const char *what) __attribute__((noreturn));
+void keel_port_warn(const char *file, int line, const char *what);
+/* Complain (once per site) if the caller is in atomic context. */
+void keel_port_might_sleep(const char *file, int line);
+/* Log one formatted line; @msg has no trailing newline. */
+void keel_port_log(int level, const char *msg);
+int keel_port_vsnprintf(char *buf, __SIZE_TYPE__ size, const char *fmt, __builtin_va_list ap);
+
+/* --- spinlocks (IRQ-safe) --- */
+void keel_port_spin_init(void *lock, const char *name, struct keel_lock_key *key);
+void keel_port_spin_lock(void *lock);
+void keel_port_spin_unlock(void *lock);
+unsigned long keel_port_spin_lock_irqsave(void *lock);
+void keel_port_spin_unlock_irqrestore(void *lock, unsigned long flags);
+int keel_port_spin_trylock(void *lock);
+/* Nonzero while the calling context may not sleep (spinlock, IRQ). */
+int keel_port_in_atomic(void);
+
+/* --- mutexes --- */
+void keel_port_mutex_init(void *m, const char *name, struct keel_lock_key *key);
+void keel_port_mutex_destroy(void *m);
+void keel_port_mutex_lock(void *m);
+void keel_port_mutex_lock_nested(void *m, unsigned int subclass);
+int keel_port_mutex_lock_interruptible(void *m);
+int keel_port_mutex_trylock(void *m);
+void keel_port_mutex_unlock(void *m);
+int keel_port_mutex_is_locked(void *m);
+
+/*
+ * --- wait queues ---
+ * A wait is prepare() / check the condition / sleep() / ... / finish(). The
+ * port guarantees that a wake_up() between prepare() and sleep() is not lost.
+ * sleep() returns the remaining timeout in ns (>= 1) when woken, 0 on timeout,
+ * -ERESTARTSYS when interruptible and a signal is pending.
+ */
+void keel_port_waitq_init(void *wq, const char *name, struct keel_lock_key *key);
+void keel_port_waitq_destroy(void *wq);
+void keel_port_wake_up(void *wq);
+void keel_port_wait_prepare(void *wq, void *entry, int interruptible);
+s64 keel_port_wait_sleep(void *wq, void *entry, s64 timeout_ns, int interruptible);
+void keel_port_wait_finish(void *wq, void *entry);
+int keel_port_signal_pending(void);
+
+/*
+ * --- deferred work ---
+ * @work is the storage of a struct keel_port_work; @fn is called with it.
+ */
+typedef void (*keel_port_work_fn)(void *work);
+void keel_port_work_init(void *work, keel_port_work_fn fn);
+void keel_port_delayed_work_init(void *dwork, keel_port_work_fn fn);
+/* @wq: a queue from keel_port_workqueue_create(), or NULL for the system queue. */
+int keel_port_queue_work(void *wq, void *work);
+int keel_port_queue_delayed_work(void *wq, void *dwork, s64 delay_ns);
+int keel_port_mod_delayed_work(void *wq, void *dwork, s64 delay_ns);
+int keel_port_cancel_work_sync(void *work);
+int keel_port_flush_work(void *work);
+int keel_port_cancel_delayed_work(void *dwork);
+int keel_port_cancel_delayed_work_sync(void *dwork);
+int keel_port_flush_delayed_work(void *dwork);
+int keel_port_work_pending(void *work);
+int keel_port_delayed_work_pending(void *dwork);
+/* @ordered: at most one item runs at a time, in queueing order. */
+void *keel_port_workqueue_create(const char *name, int ordered);
+void keel_port_workqueue_destroy(void *wq);
+void keel_port_workqueue_flush(void *wq);
+
+/* --- threads (kthread) --- */
+void *keel_port_thread_run(int (*fn)(void *), void *arg, const char *name);
+/* Asks the thread to stop, wakes it, waits for it; returns fn's result. */
+int keel_port_thread_stop(void *thread);
+int keel_port_thread_should_stop(void);
+/* Makes the thread's current and next interruptible waits fail with -ERESTARTSYS. */
+void keel_port_thread_signal(void *thread);
+/* Lets the calling thread receive keel_port_thread_signal() (kernel threads ignore signals). */
+void keel_port_thread_allow_signal(void);
+void keel_port_thread_flush_signals(void);
+
+/* --- time --- */
+s64 keel_port_ktime_get_ns(void);
+void keel_port_msleep(unsigned int ms);
+void keel_port_udelay(unsigned int us);
+void keel_port_cond_resched(void);
+void keel_port_cpu_relax(void);
+
+/*
+ * --- DMA-coherent memory ---
+ * @os_dev: the port's DMA-capable device (Linux: a struct device with a DMA
+ * mask), or NULL where the port has no such notion (hosted).
+ */
+void *keel_port_dma_alloc_coherent(void *os_dev, __SIZE_TYPE__ size, u64 *dma_handle,
+				   unsigned int gfp);
+void keel_port_dma_free_coherent(void *os_dev, __SIZE_TYPE__ size, void *cpu, u64 dma_handle);
+
+/*
+ * --- cache maintenance for non-coherent shared memory ---
+ * Clean (write back) before handing a range to the other side; invalidate
+ * before reading what the other side wrote. No-ops on coherent ports.
+ */
+void keel_port_cache_clean(const void *addr, __SIZE_TYPE__ size);
+void keel_port_cache_invalidate(const void *addr, __SIZE_TYPE__ size);
+
+/* --- randomness (for tests, hashing) --- */
+u32 keel_port_get_random_u32(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * WaitQueue (wait_queue_head_t) and Completion.
+ *
+ *	s64 r = wq.wait_event_timeout([&] { return done; }, ms_to_ns(100));
+ *
+ * Timeouts are in ns of the monotonic clock. Return values follow Linux:
+ *  wait_event_timeout(): 0 when the condition is still false at timeout,
+ *	else the remaining time (>= 1);
+ *  wait_event_interruptible(): 0 or -ERESTARTSYS;
+ *  wait_event_interruptible_timeout(): 0, remaining (>= 1), or -ERESTARTSYS.
+ * The condition is re-evaluated after every wake-up; the waker changes the
+ * state and then calls wake_up() (wake_up() orders both).
+ */
+#ifndef KEEL_WAIT_H
+#define KEEL_WAIT_H
+
+#include <keel/errno.h>
+#include <keel/port.h>
+#include <keel/spinlock.h>
+#include <keel/time.h>
+#include <keel/utility.h>
+
+namespace keel {
+
+class WaitQueue : NonMovable {
+public:
+	WaitQueue(const char *name, keel_lock_key *key) { keel_port_waitq_init(m_storage, name, key); }
+	WaitQueue() : WaitQueue("keel::WaitQueue", &s_default_key) {}
+	~WaitQueue() { keel_port_waitq_destroy(m_storage); }
+
+	/* Wakes every waiter. Callable from any context. */
+	void wake_up() { keel_port_wake_up(m_storage); }
+
+	/* Context: may sleep. */
+	template <typename Cond> void wait_event(Cond cond) { (void)wait(cond, TIMEOUT_INFINITE, false); }
+	template <typename Cond> [[nodiscard]] s64 wait_event_timeout(Cond cond, s64 timeout_ns)
+	{
+		return wait(cond, timeout_ns, false);
+	}
+	template <typename Cond> [[nodiscard]] int wait_event_interruptible(Cond cond)
+	{
+		s64 r = wait(cond, TIMEOUT_INFINITE, true);
+		return r < 0 ? int(r) : 0;
+	}
+	template <typename Cond> [[nodiscard]] s64 wait_event_interruptible_timeout(Cond cond, s64 timeout_ns)
+	{
+		return wait(cond, timeout_ns, true);
+	}
+
+private:
+	template <typename Cond> s64 wait(Cond &cond, s64 timeout_ns, bool interruptible)
+	{
+		keel_port_might_sleep(__FILE__, __LINE__);
+		if (cond())
+			return timeout_ns > 0 ? timeout_ns : 1;
+		alignas(KEEL_WAIT_ENTRY_ALIGN) unsigned char entry[KEEL_WAIT_ENTRY_SIZE];
+		s64 remaining = timeout_ns;
+		for (;;) {
+			keel_port_wait_prepare(m_storage, entry, interruptible);
+			if (cond()) {
+				remaining = remaining > 0 ? remaining : 1;
+				break;
+			}
+			if (interruptible && keel_port_signal_pending()) {
+				remaining = -ERESTARTSYS;
+				break;
+			}
+			if (remaining <= 0) {
+				/* Linux: the condition decides, even at timeout. */
+				remaining = cond() ? 1 : 0;
+				break;
+			}
+			remaining = keel_port_wait_sleep(m_storage, entry, remaining, interruptible);
+			if (remaining < 0)
+				break;
+		}
+		keel_port_wait_finish(m_storage, entry);
+		return remaining;
+	}
+
+	static keel_lock_key s_default_key;
+	alignas(KEEL_WAITQ_ALIGN) unsigned char m_storage[KEEL_WAITQ_SIZE];
+};
+
+/*
+ * Completion: a one-shot (or counted) event (Linux struct completion).
+ *
+ * The count is changed and the waiters woken under one lock, which the
+ * waiter also takes to consume it: once wait*() returns, complete() has
+ * finished touching the object, so a completion may live on the waiter's
+ * stack (the reason Linux's completion takes its wait-queue lock).
+ */
+class Completion : NonMovable {
+public:
+	Completion() = default;
+	/* Callable from any context. */
+	void complete()
+	{
+		Guard g{ m_lock };
+		if (m_done < COMPLETE_ALL - 1)
+			m_done++;
+		m_wq.wake_up();
+	}
+	/* Completes every present and future waiter, until reinit(). */
+	void complete_all()
+	{
+		Guard g{ m_lock };
+		m_done = COMPLETE_ALL;
+		m_wq.wake_up();
+	}
+	void reinit()
+	{
+		Guard g{ m_lock };
+		m_done = 0;
+	}
+	bool done() const
+	{
+		Guard g{ m_lock };
+		return m_done != 0;
+	}
+
+	/* Context: may sleep. */
+	void wait() { m_wq.wait_event([this] { return try_consume(); }); }
+	/* 0 on timeout, else remaining time (>= 1). */
+	[[nodiscard]] s64 wait_timeout(s64 timeout_ns)
+	{
+		return m_wq.wait_event_timeout([this] { return try_consume(); }, timeout_ns);
+	}
+	/* 0 or -ERESTARTSYS. */
+	[[nodiscard]] int wait_interruptible()
+	{
+		return m_wq.wait_event_interruptible([this] { return try_consume(); });
+	}
+	[[nodiscard]] s64 wait_interruptible_timeout(s64 timeout_ns)
+	{
+		return m_wq.wait_event_interruptible_timeout([this] { return try_consume(); }, timeout_ns);
+	}
+	/* try_wait_for_completion(). */
+	bool try_wait() { return try_consume(); }
+
+private:
+	static constexpr u32 COMPLETE_ALL = 0x80000000u;
+	bool try_consume()
+	{
+		Guard g{ m_lock };
+		if (m_done == 0)
+			return false;
+		if (m_done != COMPLETE_ALL)
+			m_done--;
+		return true;
+	}
+	mutable SpinLock m_lock;
+	u32 m_done GUARDED_BY(m_lock) = 0;
+	WaitQueue m_wq;
+};
+
+} // namespace keel
+
+#endif

@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Atomic<T>: operation results, compare_exchange, and no lost updates across threads. */
+#include <keel/atomic.h>
+#include <keel/test.h>
+#include <keel/thread.h>
+
+using namespace keel;
+using namespace keel::test;
+
+namespace {
+
+void operations_return_old_or_new_values(Test &t)
+{
+	Atomic<u32> a(5);
+	EXPECT_EQ(t, a.load(), 5u);
+	EXPECT_EQ(t, a.fetch_add(3), 5u);
+	EXPECT_EQ(t, a.add_return(2), 10u);
+	EXPECT_EQ(t, a.fetch_sub(4), 10u);
+	EXPECT_EQ(t, a.sub_return(1), 5u);
+	EXPECT_EQ(t, a.fetch_or(0x10), 5u);
+	EXPECT_EQ(t, a.fetch_and(0x14), 0x15u);
+	EXPECT_EQ(t, a.load(MemoryOrder::Acquire), 0x14u);
+	EXPECT_EQ(t, a.exchange(99), 0x14u);
+	a.store(7, MemoryOrder::Release);
+	EXPECT_EQ(t, a.load(MemoryOrder::Relaxed), 7u);
+}
+
+void compare_exchange_reports_the_current_value(Test &t)
+{
+	Atomic<u64> a(10);
+	u64 expected = 11;
+	EXPECT_FALSE(t, a.compare_exchange(expected, 20));
+	EXPECT_EQ(t, expected, 10u);
+	EXPECT_TRUE(t, a.compare_exchange(expected, 20, MemoryOrder::AcqRel));
+	EXPECT_EQ(t, a.load(), 20u);
+
+	int x, y;
+	Atomic<int *> p(&x);
+	int *want = &x;
+	EXPECT_TRUE(t, p.compare_exchange(want, &y));
+	EXPECT_EQ(t, p.load(), &y);
+}
+
+struct Counter {
+	Atomic<u64> total;
+	Atomic<u32> cas_total;
+};
+
+int add_many(void *p)
+{
+	auto *c = static_cast<Counter *>(p);
+	for (int i = 0; i < 20000; i++) {
+		c->total.fetch_add(1, MemoryOrder::Relaxed);
+		u32 old = c->cas_total.load(MemoryOrder::Relaxed);
+		while (!c->cas_total.compare_exchange(old, old + 1, MemoryOrder::Relaxed)) {
+		}
+	}
+	return 0;
+}
+
+void concurrent_increments_are_not_lost(Test &t)
+{
+	Counter c;
+	Thread *th[4] = {};
+	int started = 0;
+	for (auto &p : th) {
+		auto r = Thread::run(add_many, &c, "atomic");
+		EXPECT_OK(t, r);
+		if (r.is_ok()) {
+			p = r.value();
+			started++;
+		}
+	}
+	for (auto *p : th)
+		if (p)
+			p->stop();
+	EXPECT_EQ(t, c.total.load(), u64(started) * 20000);
+	EXPECT_EQ(t, c.cas_total.load(), u32(started) * 20000);
+}
+
+const TestCase atomic_cases[] = {
+	KEEL_CASE(operations_return_old_or_new_values),
+	KEEL_CASE(compare_exchange_reports_the_current_value),
+	KEEL_CASE(concurrent_increments_are_not_lost),
+	{},
+};
+
+const TestSuite atomic_suite = { .name = "keel_atomic", .cases = atomic_cases };
+
+} // namespace
+
+KEEL_TEST_SUITE(atomic_suite);

@@ -1,0 +1,318 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * WaitQueue: wake-ups, timeouts and the remaining time, signals against
+ * interruptible waits, kthread_stop() waking a sleeper, and no lost wake-up
+ * under a ping-pong stress.
+ */
+#include <keel/test.h>
+#include <keel/thread.h>
+#include <keel/time.h>
+#include <keel/wait.h>
+
+using namespace keel;
+using namespace keel::test;
+
+namespace {
+
+struct Waiter {
+	WaitQueue wq;
+	Completion started;
+	int flag = 0; /* atomic */
+	bool allow_signal = false;
+	s64 timeout_ns = TIMEOUT_INFINITE;
+	s64 ret = 12345;
+	s64 elapsed_ns = 0;
+
+	bool flag_set() const { return __atomic_load_n(&flag, __ATOMIC_ACQUIRE) != 0; }
+	void set_flag()
+	{
+		__atomic_store_n(&flag, 1, __ATOMIC_RELEASE);
+		wq.wake_up();
+	}
+};
+
+int wait_uninterruptible(void *p)
+{
+	auto *w = static_cast<Waiter *>(p);
+	w->started.complete();
+	s64 start = ktime_get_ns();
+	w->ret = w->wq.wait_event_timeout([w] { return w->flag_set(); }, w->timeout_ns);
+	w->elapsed_ns = ktime_get_ns() - start;
+	return 0;
+}
+
+int wait_interruptible(void *p)
+{
+	auto *w = static_cast<Waiter *>(p);
+	if (w->allow_signal)
+		Thread::allow_signal();
+	w->started.complete();
+	s64 start = ktime_get_ns();
+	w->ret = w->wq.wait_event_interruptible_timeout([w] { return w->flag_set(); }, w->timeout_ns);
+	w->elapsed_ns = ktime_get_ns() - start;
+	return 0;
+}
+
+Thread *start(Test &t, Thread::Fn fn, Waiter &w)
+{
+	auto r = Thread::run(fn, &w, "waiter");
+	if (r.is_error()) {
+		EXPECT_OK(t, r);
+		return nullptr;
+	}
+	w.started.wait();
+	return r.value();
+}
+
+void wake_up_wakes_a_sleeping_waiter(Test &t)
+{
+	Waiter w;
+	Thread *th = start(t, wait_uninterruptible, w);
+	ASSERT_NOT_NULL(t, th);
+	msleep(10);
+	w.set_flag();
+	th->stop();
+	EXPECT_EQ(t, w.ret, TIMEOUT_INFINITE);
+}
+
+void wake_up_wakes_every_waiter(Test &t)
+{
+	WaitQueue shared;
+	int flag = 0;
+	struct Arg {
+		WaitQueue *wq;
+		int *flag;
+		Completion started;
+		int woke = 0;
+	} args[4];
+	Thread *th[4] = {};
+	for (int i = 0; i < 4; i++) {
+		args[i].wq = &shared;
+		args[i].flag = &flag;
+		auto r = Thread::run(
+			[](void *p) {
+				auto *a = static_cast<Arg *>(p);
+				a->started.complete();
+				a->wq->wait_event([a] { return __atomic_load_n(a->flag, __ATOMIC_ACQUIRE) != 0; });
+				a->woke = 1;
+				return 0;
+			},
+			&args[i], "waiter");
+		if (r.is_ok()) {
+			th[i] = r.value();
+			args[i].started.wait();
+		}
+		EXPECT_OK(t, r);
+	}
+	msleep(10);
+	__atomic_store_n(&flag, 1, __ATOMIC_RELEASE);
+	shared.wake_up();
+	for (int i = 0; i < 4; i++) {
+		if (th[i])
+			th[i]->stop();
+		EXPECT_EQ(t, args[i].woke, th[i] ? 1 : 0);
+	}
+}
+
+void timeout_returns_zero_after_the_timeout(Test &t)
+{
+	WaitQueue wq;
+	s64 start = ktime_get_ns();
+	s64 r = wq.wait_event_timeout([] { return false; }, ms_to_ns(20));
+	s64 elapsed = ktime_get_ns() - start;
+	EXPECT_EQ(t, r, 0);
+	EXPECT_GE(t, elapsed, ms_to_ns(20));
+}
+
+void woken_wait_returns_remaining_time(Test &t)
+{
+	Waiter w;
+	w.timeout_ns = ms_to_ns(5000);
+	Thread *th = start(t, wait_uninterruptible, w);
+	ASSERT_NOT_NULL(t, th);
+	msleep(30);
+	w.set_flag();
+	th->stop();
+	EXPECT_GE(t, w.ret, 1);
+	EXPECT_LE(t, w.ret, ms_to_ns(5000) - ms_to_ns(30));
+	/* What was used plus what remains is the timeout (with scheduling slack). */
+	EXPECT_LE(t, w.ret + w.elapsed_ns, ms_to_ns(5000) + ms_to_ns(50));
+}
+
+void true_condition_returns_whole_timeout_at_once(Test &t)
+{
+	WaitQueue wq;
+	EXPECT_EQ(t, wq.wait_event_timeout([] { return true; }, ms_to_ns(100)), ms_to_ns(100));
+	/* Linux: a true condition at zero timeout still reports success (1). */
+	EXPECT_EQ(t, wq.wait_event_timeout([] { return true; }, 0), 1);
+	EXPECT_EQ(t, wq.wait_event_timeout([] { return false; }, 0), 0);
+	EXPECT_EQ(t, wq.wait_event_interruptible([] { return true; }), 0);
+}
+
+void signal_interrupts_interruptible_wait(Test &t)
+{
+	Waiter w;
+	w.allow_signal = true;
+	Thread *th = start(t, wait_interruptible, w);
+	ASSERT_NOT_NULL(t, th);
+	msleep(20);
+	th->signal();
+	th->stop();
+	EXPECT_EQ(t, w.ret, -ERESTARTSYS);
+}
+
+void signal_interrupts_interruptible_timeout_wait_promptly(Test &t)
+{
+	Waiter w;
+	w.allow_signal = true;
+	w.timeout_ns = ms_to_ns(10000);
+	Thread *th = start(t, wait_interruptible, w);
+	ASSERT_NOT_NULL(t, th);
+	msleep(20);
+	th->signal();
+	th->stop();
+	EXPECT_EQ(t, w.ret, -ERESTARTSYS);
+	EXPECT_LT(t, w.elapsed_ns, ms_to_ns(5000));
+}
+
+struct SignalSteps {
+	WaitQueue wq;
+	Completion started;
+	int go = 0;
+	s64 uninterruptible = 1;
+	int first = 1;
+	int pending_before_flush = 0;
+	s64 after_flush = 1;
+	bool allow = true;
+};
+
+int signal_steps_thread(void *p)
+{
+	auto *s = static_cast<SignalSteps *>(p);
+	if (s->allow)
+		Thread::allow_signal();
+	s->started.complete();
+	/* Not interruptible: a signal does not end it, the condition does. */
+	s->uninterruptible = s->wq.wait_event_timeout([s] { return __atomic_load_n(&s->go, __ATOMIC_ACQUIRE) != 0; },
+						       ms_to_ns(10000));
+	s->first = s->wq.wait_event_interruptible([] { return false; });
+	s->pending_before_flush = Thread::signal_pending();
+	Thread::flush_signals();
+	s->after_flush = s->wq.wait_event_interruptible_timeout([] { return false; }, ms_to_ns(10));
+	return 0;
+}
+
+void pending_signal_fails_next_interruptible_wait_until_flushed(Test &t)
+{
+	SignalSteps s;
+	auto r = Thread::run(signal_steps_thread, &s, "sig_steps");
+	ASSERT_OK(t, r);
+	s.started.wait();
+	msleep(10);
+	r.value()->signal();
+	msleep(10);
+	__atomic_store_n(&s.go, 1, __ATOMIC_RELEASE);
+	s.wq.wake_up();
+	r.value()->stop();
+	EXPECT_GE(t, s.uninterruptible, 1);
+	EXPECT_EQ(t, s.first, -ERESTARTSYS);
+	EXPECT_EQ(t, s.pending_before_flush, 1);
+	EXPECT_EQ(t, s.after_flush, 0);
+}
+
+void signal_is_ignored_without_allow_signal(Test &t)
+{
+	Waiter w;
+	w.allow_signal = false;
+	w.timeout_ns = ms_to_ns(60);
+	Thread *th = start(t, wait_interruptible, w);
+	ASSERT_NOT_NULL(t, th);
+	th->signal();
+	th->stop();
+	EXPECT_EQ(t, w.ret, 0);
+	EXPECT_GE(t, w.elapsed_ns, ms_to_ns(60));
+}
+
+int sleep_until_stopped(void *p)
+{
+	auto *wq = static_cast<WaitQueue *>(p);
+	/* Nobody calls wq->wake_up(): kthread_stop() itself must wake the thread. */
+	while (!Thread::should_stop())
+		wq->wait_event([] { return Thread::should_stop(); });
+	return 7;
+}
+
+void stop_wakes_a_thread_sleeping_on_should_stop(Test &t)
+{
+	WaitQueue wq;
+	auto r = Thread::run(sleep_until_stopped, &wq, "stopper");
+	ASSERT_OK(t, r);
+	msleep(10);
+	s64 start = ktime_get_ns();
+	EXPECT_EQ(t, r.value()->stop(), 7);
+	EXPECT_LT(t, ktime_get_ns() - start, ms_to_ns(5000));
+}
+
+/* Two threads hand a token back and forth; a lost wake-up stalls one until its timeout. */
+struct PingPong {
+	WaitQueue wq;
+	u32 turn = 0; /* atomic: even: ping's move, odd: pong's */
+	u32 stalls = 0;
+	static constexpr u32 ROUNDS = 1000;
+};
+
+template <u32 Parity> int ping_pong(void *p)
+{
+	auto *pp = static_cast<PingPong *>(p);
+	for (u32 i = 0; i < PingPong::ROUNDS; i++) {
+		s64 r = pp->wq.wait_event_timeout(
+			[pp] { return (__atomic_load_n(&pp->turn, __ATOMIC_ACQUIRE) & 1) == Parity; },
+			ms_to_ns(2000));
+		if (r == 0) {
+			__atomic_add_fetch(&pp->stalls, 1, __ATOMIC_RELAXED);
+			return -1;
+		}
+		__atomic_add_fetch(&pp->turn, 1, __ATOMIC_RELEASE);
+		pp->wq.wake_up();
+	}
+	return 0;
+}
+
+void no_wake_up_is_lost_under_ping_pong(Test &t)
+{
+	PingPong pp;
+	auto a = Thread::run(ping_pong<0>, &pp, "ping");
+	ASSERT_OK(t, a);
+	auto b = Thread::run(ping_pong<1>, &pp, "pong");
+	if (b.is_error()) {
+		__atomic_store_n(&pp.turn, 2 * PingPong::ROUNDS + 1, __ATOMIC_RELEASE);
+		a.value()->stop();
+		EXPECT_OK(t, b);
+		return;
+	}
+	EXPECT_EQ(t, a.value()->stop(), 0);
+	EXPECT_EQ(t, b.value()->stop(), 0);
+	EXPECT_EQ(t, pp.stalls, 0u);
+	EXPECT_EQ(t, __atomic_load_n(&pp.turn, __ATOMIC_ACQUIRE), 2 * PingPong::ROUNDS);
+}
+
+const TestCase wait_cases[] = {
+	KEEL_CASE(wake_up_wakes_a_sleeping_waiter),
+	KEEL_CASE(wake_up_wakes_every_waiter),
+	KEEL_CASE(timeout_returns_zero_after_the_timeout),
+	KEEL_CASE(woken_wait_returns_remaining_time),
+	KEEL_CASE(true_condition_returns_whole_timeout_at_once),
+	KEEL_CASE(signal_interrupts_interruptible_wait),
+	KEEL_CASE(signal_interrupts_interruptible_timeout_wait_promptly),
+	KEEL_CASE(pending_signal_fails_next_interruptible_wait_until_flushed),
+	KEEL_CASE(signal_is_ignored_without_allow_signal),
+	KEEL_CASE(stop_wakes_a_thread_sleeping_on_should_stop),
+	KEEL_CASE(no_wake_up_is_lost_under_ping_pong),
+	{},
+};
+
+const TestSuite wait_suite = { .name = "keel_wait", .cases = wait_cases };
+
+} // namespace
+
+KEEL_TEST_SUITE(wait_suite);

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Storage sizes of the hosted port's OS objects (os/posix/). Each size is
+ * checked with static_assert against the real types in the os/posix sources.
+ */
+#ifndef KEEL_PORT_TYPES_H
+#define KEEL_PORT_TYPES_H
+
+#define KEEL_PORT_NAME "posix"
+#define KEEL_PORT_HOSTED 1
+
+#define KEEL_LOCK_KEY_SIZE 1
+#define KEEL_LOCK_KEY_ALIGN 1
+/* An atomic word plus owner bookkeeping for atomic-context tracking. */
+#define KEEL_SPINLOCK_SIZE 16
+#define KEEL_SPINLOCK_ALIGN 8
+/* pthread_mutex_t (40 bytes on glibc x86-64/arm64 is 40/48) plus an owner. */
+#define KEEL_MUTEX_SIZE 64
+#define KEEL_MUTEX_ALIGN 8
+/* pthread_mutex_t + pthread_cond_t + a sequence word. */
+#define KEEL_WAITQ_SIZE 112
+#define KEEL_WAITQ_ALIGN 8
+#define KEEL_WAIT_ENTRY_SIZE 16
+#define KEEL_WAIT_ENTRY_ALIGN 8
+#define KEEL_WORK_SIZE 64
+#define KEEL_WORK_ALIGN 8
+#define KEEL_DELAYED_WORK_SIZE 96
+#define KEEL_DELAYED_WORK_ALIGN 8
+
+#endif

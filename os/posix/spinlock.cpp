@@ -1,0 +1,172 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Hosted spinlocks: a real test-and-test-and-set spinlock, not a pthread
+ * mutex, so that the hosted build has the kernel's contract: holding one
+ * makes the thread atomic (might_sleep(), GFP_KERNEL and mutexes complain),
+ * recursion is caught at once instead of deadlocking silently, and the
+ * acquire/release atomics are what ThreadSanitizer sees. A waiter yields the
+ * CPU after a short spin, since a hosted holder can be preempted (a kernel
+ * holder cannot).
+ *
+ * "Interrupts" are the simulator's doorbell threads: irqsave only raises the
+ * atomic depth; there is nothing to mask.
+ */
+#include <sched.h>
+
+#include <keel/posix.h>
+
+#include "posix_internal.h"
+
+namespace keel::posix {
+
+namespace {
+
+thread_local constinit int t_atomic_depth;
+thread_local constinit int t_irq_depth;
+/* Its address identifies the calling thread as a lock owner. */
+thread_local constinit char t_owner_id;
+
+struct Spin {
+	u32 locked;
+	u32 magic;
+	const void *owner;
+};
+static_assert(sizeof(Spin) <= KEEL_SPINLOCK_SIZE && alignof(Spin) <= KEEL_SPINLOCK_ALIGN);
+
+constexpr u32 SPIN_MAGIC = 0x5350494eu; /* "SPIN" */
+
+Spin *to_spin(void *lock)
+{
+	/* SAFETY: @lock is the KEEL_SPINLOCK_SIZE storage of a SpinLock, aligned for Spin. */
+	return static_cast<Spin *>(lock);
+}
+
+void check_magic(Spin *s)
+{
+	if (__atomic_load_n(&s->magic, __ATOMIC_RELAXED) != SPIN_MAGIC) [[unlikely]]
+		keel_port_bug(__FILE__, __LINE__, "spinlock used before init (or corrupted)");
+}
+
+void spin_acquire(Spin *s)
+{
+	check_magic(s);
+	if (__atomic_load_n(&s->owner, __ATOMIC_RELAXED) == &t_owner_id) [[unlikely]]
+		keel_port_bug(__FILE__, __LINE__, "spinlock recursion");
+	unsigned int spins = 0;
+	while (__atomic_exchange_n(&s->locked, 1u, __ATOMIC_ACQUIRE) != 0) {
+		while (__atomic_load_n(&s->locked, __ATOMIC_RELAXED) != 0) {
+			if (++spins < 128)
+				keel_port_cpu_relax();
+			else
+				sched_yield();
+		}
+	}
+	__atomic_store_n(&s->owner, &t_owner_id, __ATOMIC_RELAXED);
+}
+
+void spin_release(Spin *s)
+{
+	if (__atomic_load_n(&s->owner, __ATOMIC_RELAXED) != &t_owner_id) [[unlikely]]
+		warn_fmt(__FILE__, __LINE__, "spin_unlock of a lock this thread does not hold");
+	__atomic_store_n(&s->owner, nullptr, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->locked, 0u, __ATOMIC_RELEASE);
+}
+
+} // namespace
+
+void atomic_enter()
+{
+	t_atomic_depth++;
+}
+
+void atomic_exit()
+{
+	if (--t_atomic_depth < 0) [[unlikely]]
+		keel_port_bug(__FILE__, __LINE__, "atomic depth underflow (unbalanced unlock)");
+}
+
+int atomic_depth()
+{
+	return t_atomic_depth;
+}
+
+} // namespace keel::posix
+
+using namespace keel::posix;
+
+extern "C" void keel_port_spin_init(void *lock, const char *name, struct keel_lock_key *key)
+{
+	(void)name;
+	(void)key;
+	Spin *s = to_spin(lock);
+	s->locked = 0;
+	s->owner = nullptr;
+	s->magic = SPIN_MAGIC;
+}
+
+extern "C" void keel_port_spin_lock(void *lock)
+{
+	atomic_enter();
+	spin_acquire(to_spin(lock));
+}
+
+extern "C" void keel_port_spin_unlock(void *lock)
+{
+	spin_release(to_spin(lock));
+	atomic_exit();
+}
+
+extern "C" unsigned long keel_port_spin_lock_irqsave(void *lock)
+{
+	/* The flags carry the depth to restore: an unbalanced restore is caught. */
+	unsigned long flags = (unsigned long)atomic_depth();
+	atomic_enter();
+	spin_acquire(to_spin(lock));
+	return flags;
+}
+
+extern "C" void keel_port_spin_unlock_irqrestore(void *lock, unsigned long flags)
+{
+	spin_release(to_spin(lock));
+	atomic_exit();
+	if ((unsigned long)atomic_depth() != flags) [[unlikely]]
+		warn_fmt(__FILE__, __LINE__, "spin_unlock_irqrestore: flags %lu, depth now %d", flags,
+			 atomic_depth());
+}
+
+extern "C" int keel_port_spin_trylock(void *lock)
+{
+	Spin *s = to_spin(lock);
+	check_magic(s);
+	atomic_enter();
+	if (__atomic_load_n(&s->locked, __ATOMIC_RELAXED) == 0 &&
+	    __atomic_exchange_n(&s->locked, 1u, __ATOMIC_ACQUIRE) == 0) {
+		__atomic_store_n(&s->owner, &t_owner_id, __ATOMIC_RELAXED);
+		return 1;
+	}
+	atomic_exit();
+	return 0;
+}
+
+extern "C" int keel_port_in_atomic(void)
+{
+	return atomic_depth() > 0;
+}
+
+extern "C" void keel_posix_irq_enter(void)
+{
+	t_irq_depth++;
+	atomic_enter();
+}
+
+extern "C" void keel_posix_irq_exit(void)
+{
+	atomic_exit();
+	if (--t_irq_depth < 0) [[unlikely]]
+		keel_port_bug(__FILE__, __LINE__, "unbalanced keel_posix_irq_exit()");
+}
+
+extern "C" int keel_posix_in_irq(void)
+{
+	return t_irq_depth > 0;
+}
