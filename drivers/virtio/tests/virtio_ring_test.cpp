@@ -1,0 +1,721 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Split virtqueue tests: the layout against the UAPI helpers, the two sides
+ * talking to each other, and one hostile-peer case per check (each asserts
+ * the error, the broken queue and the log line; ASan checks that nothing
+ * was read or written out of bounds).
+ */
+#include "vring_test_util.h"
+
+namespace {
+
+using namespace virtio;
+using namespace virtio::test;
+using keel::Span;
+using keel::test::Test;
+using keel::test::TestCase;
+using keel::test::TestSuite;
+
+int suite_init()
+{
+	keel::log_set_echo(false);
+	return 0;
+}
+void suite_exit() { keel::log_set_echo(true); }
+
+/*
+ * Produced by the C helpers of the UAPI <linux/virtio_ring.h> (they do not
+ * compile as C++): for each (num, align), vring_init() on a 64 KiB-aligned
+ * buffer gave avail, &vring_used_event, used and &vring_avail_event as
+ * offsets, and vring_size() the total:
+ *	struct vring vr; vring_init(&vr, num, buf, align);
+ *	printf("{ %u, %lu, %lu, %lu, %lu, %lu, %u },\n", num, align,
+ *	       (char *)vr.avail - buf, (char *)&vring_used_event(&vr) - buf,
+ *	       (char *)vr.used - buf, (char *)&vring_avail_event(&vr) - buf,
+ *	       vring_size(num, align));
+ */
+struct Golden {
+	u32 num, align;
+	size_t avail, used_event, used, avail_event, size;
+};
+const Golden golden[] = {
+	{ 1, 4, 16, 22, 24, 36, 38 },
+	{ 1, 16, 16, 22, 32, 44, 46 },
+	{ 1, 64, 16, 22, 64, 76, 78 },
+	{ 1, 4096, 16, 22, 4096, 4108, 4110 },
+	{ 1, 16384, 16, 22, 16384, 16396, 16398 },
+	{ 2, 4, 32, 40, 44, 64, 66 },
+	{ 2, 16, 32, 40, 48, 68, 70 },
+	{ 2, 64, 32, 40, 64, 84, 86 },
+	{ 2, 4096, 32, 40, 4096, 4116, 4118 },
+	{ 2, 16384, 32, 40, 16384, 16404, 16406 },
+	{ 4, 4, 64, 76, 80, 116, 118 },
+	{ 4, 16, 64, 76, 80, 116, 118 },
+	{ 4, 64, 64, 76, 128, 164, 166 },
+	{ 4, 4096, 64, 76, 4096, 4132, 4134 },
+	{ 4, 16384, 64, 76, 16384, 16420, 16422 },
+	{ 16, 4, 256, 292, 296, 428, 430 },
+	{ 16, 16, 256, 292, 304, 436, 438 },
+	{ 16, 64, 256, 292, 320, 452, 454 },
+	{ 16, 4096, 256, 292, 4096, 4228, 4230 },
+	{ 16, 16384, 256, 292, 16384, 16516, 16518 },
+	{ 64, 4, 1024, 1156, 1160, 1676, 1678 },
+	{ 64, 16, 1024, 1156, 1168, 1684, 1686 },
+	{ 64, 64, 1024, 1156, 1216, 1732, 1734 },
+	{ 64, 4096, 1024, 1156, 4096, 4612, 4614 },
+	{ 64, 16384, 1024, 1156, 16384, 16900, 16902 },
+	{ 128, 4, 2048, 2308, 2312, 3340, 3342 },
+	{ 128, 16, 2048, 2308, 2320, 3348, 3350 },
+	{ 128, 64, 2048, 2308, 2368, 3396, 3398 },
+	{ 128, 4096, 2048, 2308, 4096, 5124, 5126 },
+	{ 128, 16384, 2048, 2308, 16384, 17412, 17414 },
+	{ 256, 4, 4096, 4612, 4616, 6668, 6670 },
+	{ 256, 16, 4096, 4612, 4624, 6676, 6678 },
+	{ 256, 64, 4096, 4612, 4672, 6724, 6726 },
+	{ 256, 4096, 4096, 4612, 8192, 10244, 10246 },
+	{ 256, 16384, 4096, 4612, 16384, 18436, 18438 },
+	{ 1024, 4, 16384, 18436, 18440, 26636, 26638 },
+	{ 1024, 16, 16384, 18436, 18448, 26644, 26646 },
+	{ 1024, 64, 16384, 18436, 18496, 26692, 26694 },
+	{ 1024, 4096, 16384, 18436, 20480, 28676, 28678 },
+	{ 1024, 16384, 16384, 18436, 32768, 40964, 40966 },
+	{ 32768, 4, 524288, 589828, 589832, 851980, 851982 },
+	{ 32768, 16, 524288, 589828, 589840, 851988, 851990 },
+	{ 32768, 64, 524288, 589828, 589888, 852036, 852038 },
+	{ 32768, 4096, 524288, 589828, 593920, 856068, 856070 },
+	{ 32768, 16384, 524288, 589828, 606208, 868356, 868358 },
+};
+
+void layout_matches_uapi_vring_init_and_vring_size(Test &t)
+{
+	for (const Golden &g : golden) {
+		auto r = VringLayout::compute(g.num, g.align);
+		ASSERT_OK(t, r);
+		const VringLayout &l = r.value();
+		EXPECT_EQ(t, l.desc, 0u);
+		EXPECT_EQ(t, l.avail, g.avail);
+		EXPECT_EQ(t, l.used_event, g.used_event);
+		EXPECT_EQ(t, l.used, g.used);
+		EXPECT_EQ(t, l.avail_event, g.avail_event);
+		EXPECT_EQ(t, l.size, g.size);
+		EXPECT_EQ(t, vring_bytes(g.num, g.align), g.size);
+		EXPECT_EQ(t, l.avail_ring(g.num), l.used_event);
+		EXPECT_EQ(t, l.used_ring(g.num), l.avail_event);
+	}
+	/* The wire structs are the UAPI ones. */
+	EXPECT_EQ(t, sizeof(VringDesc), sizeof(struct vring_desc));
+	EXPECT_EQ(t, sizeof(VringUsedElem), sizeof(struct vring_used_elem));
+}
+
+void layout_rejects_bad_num_and_align(Test &t)
+{
+	const u32 bad_num[] = { 0, 3, 6, 100, 32769, 65536, 0x80000000u };
+	for (u32 n : bad_num)
+		EXPECT_ERR(t, VringLayout::compute(n, 4096), -EINVAL);
+	const u32 bad_align[] = { 0, 1, 2, 3, 12, 4097 };
+	for (u32 a : bad_align)
+		EXPECT_ERR(t, VringLayout::compute(256, a), -EINVAL);
+	EXPECT_OK(t, VringLayout::compute(32768, 4));
+}
+
+/* The size usually comes from the remote's resource table: refused and logged. */
+void create_rejects_num_not_power_of_2(Test &t)
+{
+	RingPair p;
+	ASSERT_OK(t, pair_init(t, p, 8, 64, true, false, 0));
+	u64 since = keel::log_count();
+	VqConfig vc;
+	vc.name = "bad-vq";
+	vc.num = 12;
+	vc.align = 64;
+	vc.ring = p.ring;
+	vc.notify = test_notify;
+	EXPECT_ERR(t, VirtQueue::create(vc, GFP_KERNEL), -EINVAL);
+	EXPECT_TRUE(t, keel::log_contains_since(since, "bad-vq: bad ring size: num 12"));
+
+	since = keel::log_count();
+	VringhConfig hc;
+	hc.name = "bad-vringh";
+	hc.num = 12;
+	hc.align = 64;
+	hc.ring = p.ring;
+	hc.mem = p.region;
+	EXPECT_ERR(t, Vringh::create(hc, GFP_KERNEL), -EINVAL);
+	EXPECT_TRUE(t, keel::log_contains_since(since, "bad-vringh: bad ring size: num 12"));
+}
+
+void create_rejects_zero_size_queue(Test &t)
+{
+	RingPair p;
+	ASSERT_OK(t, pair_init(t, p, 8, 64, true, false, 0));
+	u64 since = keel::log_count();
+	VqConfig vc;
+	vc.name = "zero-vq";
+	vc.num = 0;
+	vc.align = 64;
+	vc.ring = p.ring;
+	vc.notify = test_notify;
+	EXPECT_ERR(t, VirtQueue::create(vc, GFP_KERNEL), -EINVAL);
+	EXPECT_TRUE(t, keel::log_contains_since(since, "zero-vq: bad ring size: num 0"));
+
+	since = keel::log_count();
+	VringhConfig hc;
+	hc.name = "zero-vringh";
+	hc.num = 0;
+	hc.align = 64;
+	hc.ring = p.ring;
+	hc.mem = p.region;
+	EXPECT_ERR(t, Vringh::create(hc, GFP_KERNEL), -EINVAL);
+	EXPECT_TRUE(t, keel::log_contains_since(since, "zero-vringh: bad ring size: num 0"));
+}
+
+void create_rejects_short_or_misaligned_window(Test &t)
+{
+	RingPair p;
+	ASSERT_OK(t, pair_init(t, p, 8, 64, true, false, 256));
+	VqConfig vc;
+	vc.num = 8;
+	vc.align = 64;
+	vc.notify = test_notify;
+	vc.ring = p.region.sub(0, vring_bytes(8, 64) - 1).value();
+	EXPECT_ERR(t, VirtQueue::create(vc, GFP_KERNEL), -EINVAL);
+	vc.ring = p.region.sub(8, vring_bytes(8, 64)).value();
+	EXPECT_ERR(t, VirtQueue::create(vc, GFP_KERNEL), -EINVAL);
+	vc.ring = p.ring;
+	vc.notify = nullptr;
+	EXPECT_ERR(t, VirtQueue::create(vc, GFP_KERNEL), -EINVAL);
+}
+
+void outbuf_and_inbuf_round_trip(Test &t)
+{
+	RingPair p;
+	ASSERT_OK(t, pair_init(t, p, 8, 64, true, false, 1024));
+	int tok_out = 0, tok_in = 0;
+	memcpy(p.buf(0), "hello, device", 14);
+	Sg out[] = { { p.buf_da(0), 14 } };
+	Sg in[] = { { p.buf_da(256), 100 }, { p.buf_da(512), 28 } };
+	ASSERT_OK(t, p.vq->add_outbuf(out, &tok_out, GFP_KERNEL));
+	ASSERT_OK(t, p.vq->add_inbuf(in, &tok_in, GFP_KERNEL));
+	EXPECT_EQ(t, p.vq->num_free(), 5u);
+	ASSERT_OK(t, p.vq->kick());
+	EXPECT_EQ(t, p.kicks, 1u);
+
+	VringhChainStorage<4, 4> c1, c2, c3;
+	ASSERT_EQ(t, p.vrh->getdesc(c1).value_or(false), true);
+	EXPECT_EQ(t, c1.read_len(), 14u);
+	EXPECT_EQ(t, c1.write_len(), 0u);
+	char got[32] = {};
+	EXPECT_EQ(t, c1.pull(got, sizeof(got)), 14u);
+	EXPECT_STREQ(t, got, "hello, device");
+
+	ASSERT_EQ(t, p.vrh->getdesc(c2).value_or(false), true);
+	EXPECT_EQ(t, c2.read_len(), 0u);
+	EXPECT_EQ(t, c2.write_len(), 128u);
+	EXPECT_EQ(t, c2.writable().size(), 2u);
+	u8 pattern[120];
+	for (size_t i = 0; i < sizeof(pattern); i++)
+		pattern[i] = u8(i * 7);
+	EXPECT_EQ(t, c2.push(pattern, sizeof(pattern)), 120u);
+	EXPECT_EQ(t, p.vrh->getdesc(c3).value_or(true), false);
+
+	/* Out of order: the second buffer first. */
+	ASSERT_OK(t, p.vrh->add_used(c2, c2.pushed()));
+	ASSERT_OK(t, p.vrh->add_used(c1, 0));
+	EXPECT_TRUE(t, p.vrh->need_notify());
+
+	auto b = p.vq->get_buf();
+	ASSERT_OK(t, b);
+	EXPECT_EQ(t, b.value().token, (void *)&tok_in);
+	EXPECT_EQ(t, b.value().len, 120u);
+	EXPECT_MEMEQ(t, p.buf(256), pattern, 100);
+	EXPECT_MEMEQ(t, p.buf(512), pattern + 100, 20);
+	b = p.vq->get_buf();
+	ASSERT_OK(t, b);
+	EXPECT_EQ(t, b.value().token, (void *)&tok_out);
+	EXPECT_EQ(t, b.value().len, 0u);
+	b = p.vq->get_buf();
+	ASSERT_OK(t, b);
+	EXPECT_FALSE(t, bool(b.value()));
+	EXPECT_EQ(t, p.vq->num_free(), 8u);
+	EXPECT_FALSE(t, p.vq->is_broken());
+	EXPECT_FALSE(t, p.vrh->is_broken());
+}
+
+void sg_from_translates_cpu_pointers(Test &t)
+{
+	RingPair p;
+	ASSERT_OK(t, pair_init(t, p, 8, 64, true, false, 256));
+	auto sg = Sg::from(p.region, p.buf(16), 32);
+	ASSERT_OK(t, sg);
+	EXPECT_EQ(t, sg.value().addr, p.buf_da(16));
+	EXPECT_EQ(t, sg.value().len, 32u);
+	EXPECT_ERR(t, Sg::from(p.region, p.buf(250), 32), -EINVAL);
+}
+
+void add_sgs_rejects_bad_arguments_without_breaking(Test &t)
+{
+	RingPair p;
+	ASSERT_OK(t, pair_init(t, p, 4, 64, true, false, 256));
+	int tok;
+	Sg ok1[] = { { p.buf_da(0), 8 } };
+	Sg zero[] = { { p.buf_da(0), 0 } };
+	Sg wrap[] = { { ~u64(0) - 3, 8 } };
+	Sg five[] = { { p.buf_da(0), 8 }, { p.buf_da(8), 8 }, { p.buf_da(16), 8 }, { p.buf_da(24), 8 },
+		      { p.buf_da(32), 8 } };
+	Sg huge[] = { { p.buf_da(0), 0x80000000u }, { p.buf_da(0), 0x80000000u } };
+	EXPECT_ERR(t, p.vq->add_outbuf(ok1, nullptr, GFP_KERNEL), -EINVAL);
+	EXPECT_ERR(t, p.vq->add_outbuf(zero, &tok, GFP_KERNEL), -EINVAL);
+	EXPECT_ERR(t, p.vq->add_inbuf(wrap, &tok, GFP_KERNEL), -EINVAL);
+	EXPECT_ERR(t, p.vq->add_outbuf(five, &tok, GFP_KERNEL), -EINVAL);
+	EXPECT_ERR(t, p.vq->add_inbuf(huge, &tok, GFP_KERNEL), -EINVAL);
+	EXPECT_ERR(t, p.vq->add_sgs({}, {}, &tok, GFP_KERNEL), -EINVAL);
+	for (int i = 0; i < 4; i++)
+		ASSERT_OK(t, p.vq->add_outbuf(ok1, &tok, GFP_KERNEL));
+	EXPECT_ERR(t, p.vq->add_outbuf(ok1, &tok, GFP_KERNEL), -ENOSPC);
+	EXPECT_EQ(t, p.vq->num_free(), 0u);
+	EXPECT_FALSE(t, p.vq->is_broken());
+}
+
+void add_used_rejects_bad_arguments_without_breaking(Test &t)
+{
+	RingPair p;
+	ASSERT_OK(t, pair_init(t, p, 4, 64, true, false, 256));
+	int tok;
+	Sg in[] = { { p.buf_da(0), 16 } };
+	ASSERT_OK(t, p.vq->add_inbuf(in, &tok, GFP_KERNEL));
+	VringhChainStorage<1, 1> c, never;
+	ASSERT_EQ(t, p.vrh->getdesc(c).value_or(false), true);
+	EXPECT_ERR(t, p.vrh->add_used(c, 17), -EINVAL);
+	EXPECT_ERR(t, p.vrh->add_used(never, 0), -EINVAL);
+	VringhChain copy = c;
+	ASSERT_OK(t, p.vrh->add_used(c, 16));
+	EXPECT_ERR(t, p.vrh->add_used(copy, 0), -EINVAL);
+	EXPECT_FALSE(t, p.vrh->is_broken());
+}
+
+/* A legacy device on a big-endian driver: every ring field is big endian in memory. */
+void legacy_big_endian_ring_bytes(Test &t)
+{
+	RingPair p;
+	ASSERT_OK(t, pair_init(t, p, 8, 64, false, false, 256));
+	int tok;
+	Sg out[] = { { p.buf_da(0x10), 0x20 } };
+	ASSERT_OK(t, p.vq->add_outbuf(out, &tok, GFP_KERNEL));
+	const u8 *idx = p.mem + p.layout().avail_idx();
+	EXPECT_EQ(t, idx[0], 0u);
+	EXPECT_EQ(t, idx[1], 1u);
+	const u8 *len = p.mem + p.layout().desc_at(0) + 8;
+	EXPECT_EQ(t, len[3], 0x20u);
+	EXPECT_EQ(t, len[0], 0u);
+	VringhChainStorage<1, 1> c;
+	ASSERT_EQ(t, p.vrh->getdesc(c).value_or(false), true);
+	EXPECT_EQ(t, c.read_len(), 0x20u);
+	ASSERT_OK(t, p.vrh->add_used(c, 0));
+	const u8 *used_idx = p.mem + p.layout().used_idx();
+	EXPECT_EQ(t, used_idx[1], 1u);
+	auto b = p.vq->get_buf();
+	ASSERT_OK(t, b);
+	EXPECT_EQ(t, b.value().token, (void *)&tok);
+}
+
+/* 16-bit free-running indices wrap; nothing may notice. */
+void indices_wrap_past_16_bits(Test &t)
+{
+	RingPair p;
+	ASSERT_OK(t, pair_init(t, p, 4, 16, true, true, 64));
+	int toks[4];
+	VringhChainStorage<1, 1> c;
+	for (u32 i = 0; i < 70000; i++) {
+		Sg in[] = { { p.buf_da((i % 4) * 16), 16 } };
+		ASSERT_OK(t, p.vq->add_inbuf(in, &toks[i % 4], GFP_KERNEL));
+		ASSERT_EQ(t, p.vrh->getdesc(c).value_or(false), true);
+		ASSERT_OK(t, p.vrh->add_used(c, i % 17));
+		auto b = p.vq->get_buf();
+		ASSERT_OK(t, b);
+		ASSERT_EQ(t, b.value().token, (void *)&toks[i % 4]);
+		ASSERT_EQ(t, b.value().len, i % 17);
+	}
+	EXPECT_EQ(t, p.raw_read16(p.layout().avail_idx()), u16(70000));
+	EXPECT_EQ(t, p.vq->num_free(), 4u);
+}
+
+void detach_unused_buf_returns_every_token(Test &t)
+{
+	RingPair p;
+	ASSERT_OK(t, pair_init(t, p, 8, 64, true, false, 256));
+	int toks[5];
+	for (int i = 0; i < 4; i++) {
+		Sg in[] = { { p.buf_da(i * 16), 16 }, { p.buf_da(128 + i * 16), 16 } };
+		ASSERT_OK(t, p.vq->add_inbuf(in, &toks[i], GFP_KERNEL));
+	}
+	EXPECT_EQ(t, p.vq->num_free(), 0u);
+	bool seen[5] = {};
+	for (int i = 0; i < 4; i++) {
+		void *tok = p.vq->detach_unused_buf();
+		ASSERT_NOT_NULL(t, tok);
+		int k = int(static_cast<int *>(tok) - toks);
+		ASSERT_TRUE(t, k >= 0 && k < 5 && !seen[k]);
+		seen[k] = true;
+	}
+	EXPECT_NULL(t, p.vq->detach_unused_buf());
+	EXPECT_EQ(t, p.vq->num_free(), 8u);
+	EXPECT_EQ(t, p.raw_read16(p.layout().avail_idx()), 0u);
+}
+
+/* --- hostile driver: the device side refuses its ring --- */
+
+/* Expects @r to be -EIO with the ring broken and @needle logged since @since. */
+template <typename T, typename Q>
+void expect_broken(Test &t, const Result<T> &r, const Q &q, u64 since, const char *needle)
+{
+	EXPECT_ERR(t, r, -EIO);
+	EXPECT_TRUE(t, q.is_broken());
+	EXPECT_TRUE(t, keel::log_contains_since(since, needle));
+	if (!keel::log_contains_since(since, needle)) {
+		char last[256];
+		keel::log_last(last, sizeof(last));
+		t.info("last log line: %s", last);
+	}
+}
+
+void device_refuses_avail_head_out_of_range(Test &t)
+{
+	RingPair p;
+	ASSERT_OK(t, pair_init(t, p, 8, 64, true, false, 256));
+	p.raw_post(8);
+	u64 since = keel::log_count();
+	VringhChainStorage<2, 2> c;
+	expect_broken(t, p.vrh->getdesc(c), *p.vrh, since, "test-vringh: avail slot 0: head 8 out of range");
+	/* Broken stays broken, logged once. */
+	since = keel::log_count();
+	EXPECT_ERR(t, p.vrh->getdesc(c), -EIO);
+	EXPECT_EQ(t, keel::log_count(), since);
+}
+
+void device_refuses_next_out_of_range(Test &t)
+{
+	RingPair p;
+	ASSERT_OK(t, pair_init(t, p, 8, 64, true, false, 256));
+	p.raw_desc(0, p.buf_da(0), 8, VRING_DESC_F_NEXT, 9);
+	p.raw_post(0);
+	u64 since = keel::log_count();
+	VringhChainStorage<2, 2> c;
+	expect_broken(t, p.vrh->getdesc(c), *p.vrh, since, "desc 0: next 9 out of range");
+}
+
+void device_refuses_loop_in_chain(Test &t)
+{
+	RingPair p;
+	ASSERT_OK(t, pair_init(t, p, 8, 64, true, false, 256));
+	p.raw_desc(0, p.buf_da(0), 8, VRING_DESC_F_NEXT, 1);
+	p.raw_desc(1, p.buf_da(8), 8, VRING_DESC_F_NEXT, 2);
+	p.raw_desc(2, p.buf_da(16), 8, VRING_DESC_F_NEXT, 1);
+	p.raw_post(0);
+	u64 since = keel::log_count();
+	VringhChainStorage<8, 8> c;
+	expect_broken(t, p.vrh->getdesc(c), *p.vrh, since, "desc 2: next 1 loops back");
+}
+
+void device_refuses_chain_longer_than_num(Test &t)
+{
+	RingPair p;
+	ASSERT_OK(t, pair_init(t, p, 8, 64, true, false, 256));
+	/* Every descriptor chained, the last one pointing back to the first. */
+	for (u16 i = 0; i < 8; i++)
+		p.raw_desc(i, p.buf_da(i * 8), 8, VRING_DESC_F_NEXT, u16((i + 1) % 8));
+	p.raw_post(0);
+	u64 since = keel::log_count();
+	VringhChainStorage<16, 16> c;
+	expect_broken(t, p.vrh->getdesc(c), *p.vrh, since, "chain at head 0 longer than num 8");
+}
+
+void device_refuses_desc_outside_region(Test &t)
+{
+	RingPair p;
+	ASSERT_OK(t, pair_init(t, p, 8, 64, true, false, 256));
+	/* Ends 1 byte past the window; then one below the window's start. */
+	p.raw_desc(0, p.buf_da(240), 17, 0, 0);
+	p.raw_post(0);
+	u64 since = keel::log_count();
+	VringhChainStorage<2, 2> c;
+	expect_broken(t, p.vrh->getdesc(c), *p.vrh, since, "desc 0: addr 0x");
+
+	RingPair q;
+	ASSERT_OK(t, pair_init(t, q, 8, 64, true, false, 256));
+	q.raw_desc(3, TEST_DA - 1, 4, 0, 0);
+	q.raw_post(3);
+	since = keel::log_count();
+	expect_broken(t, q.vrh->getdesc(c), *q.vrh, since, "outside the shared region");
+}
+
+void device_refuses_addr_len_wrap(Test &t)
+{
+	RingPair p;
+	ASSERT_OK(t, pair_init(t, p, 8, 64, true, false, 256));
+	p.raw_desc(0, ~u64(0) - 0xf, 0x20, VRING_DESC_F_WRITE, 0);
+	p.raw_post(0);
+	u64 since = keel::log_count();
+	VringhChainStorage<2, 2> c;
+	expect_broken(t, p.vrh->getdesc(c), *p.vrh, since, "outside the shared region");
+
+	RingPair q;
+	ASSERT_OK(t, pair_init(t, q, 8, 64, true, false, 256));
+	q.raw_desc(0, q.buf_da(8), 0xffffffffu, VRING_DESC_F_WRITE, 0);
+	q.raw_post(0);
+	since = keel::log_count();
+	expect_broken(t, q.vrh->getdesc(c), *q.vrh, since, "len 4294967295 outside");
+}
+
+void device_refuses_avail_idx_jump(Test &t)
+{
+	RingPair p;
+	ASSERT_OK(t, pair_init(t, p, 8, 64, true, false, 256));
+	p.raw16(p.layout().avail_idx(), 9);
+	u64 since = keel::log_count();
+	VringhChainStorage<2, 2> c;
+	expect_broken(t, p.vrh->getdesc(c), *p.vrh, since, "avail idx 9 is 9 ahead of 0");
+	EXPECT_ERR(t, p.vrh->avail_pending(), -EIO);
+	EXPECT_FALSE(t, p.vrh->notify_enable());
+}
+
+void device_refuses_indirect_desc(Test &t)
+{
+	RingPair p;
+	ASSERT_OK(t, pair_init(t, p, 8, 64, true, false, 256));
+	p.raw_desc(0, p.buf_da(0), 32, VRING_DESC_F_INDIRECT, 0);
+	p.raw_post(0);
+	u64 since = keel::log_count();
+	VringhChainStorage<2, 2> c;
+	expect_broken(t, p.vrh->getdesc(c), *p.vrh, since, "indirect descriptor");
+}
+
+void device_refuses_readable_after_writable(Test &t)
+{
+	RingPair p;
+	ASSERT_OK(t, pair_init(t, p, 8, 64, true, false, 256));
+	p.raw_desc(0, p.buf_da(0), 8, VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, 1);
+	p.raw_desc(1, p.buf_da(8), 8, 0, 0);
+	p.raw_post(0);
+	u64 since = keel::log_count();
+	VringhChainStorage<2, 2> c;
+	expect_broken(t, p.vrh->getdesc(c), *p.vrh, since, "readable after writable");
+}
+
+void device_refuses_head_reposted_while_in_use(Test &t)
+{
+	RingPair p;
+	ASSERT_OK(t, pair_init(t, p, 8, 64, true, false, 256));
+	p.raw_desc(0, p.buf_da(0), 8, VRING_DESC_F_WRITE, 0);
+	p.raw_post(0);
+	p.raw_post(0);
+	VringhChainStorage<2, 2> c1, c2;
+	ASSERT_EQ(t, p.vrh->getdesc(c1).value_or(false), true);
+	u64 since = keel::log_count();
+	expect_broken(t, p.vrh->getdesc(c2), *p.vrh, since, "head 0 is already in use");
+	EXPECT_ERR(t, p.vrh->add_used(c1, 0), -EIO);
+}
+
+void device_refuses_more_segments_than_storage(Test &t)
+{
+	RingPair p;
+	ASSERT_OK(t, pair_init(t, p, 8, 64, true, false, 256));
+	p.raw_desc(0, p.buf_da(0), 8, VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, 1);
+	p.raw_desc(1, p.buf_da(8), 8, VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, 2);
+	p.raw_desc(2, p.buf_da(16), 8, VRING_DESC_F_WRITE, 0);
+	p.raw_post(0);
+	u64 since = keel::log_count();
+	VringhChainStorage<2, 2> c;
+	expect_broken(t, p.vrh->getdesc(c), *p.vrh, since, "more than 2 writable segments");
+}
+
+/* --- hostile device: the driver side refuses its used ring --- */
+
+void driver_refuses_used_id_out_of_range(Test &t)
+{
+	RingPair p;
+	ASSERT_OK(t, pair_init(t, p, 8, 64, true, false, 256));
+	int tok;
+	Sg in[] = { { p.buf_da(0), 16 } };
+	ASSERT_OK(t, p.vq->add_inbuf(in, &tok, GFP_KERNEL));
+	p.raw_used(8, 0);
+	u64 since = keel::log_count();
+	expect_broken(t, p.vq->get_buf(), *p.vq, since, "test-vq: used id 8 out of range");
+	/* Everything fails fast afterwards, without another log line. */
+	since = keel::log_count();
+	EXPECT_ERR(t, p.vq->add_inbuf(in, &tok, GFP_KERNEL), -EIO);
+	EXPECT_ERR(t, p.vq->kick(), -EIO);
+	EXPECT_ERR(t, p.vq->get_buf(), -EIO);
+	EXPECT_FALSE(t, p.vq->more_used());
+	EXPECT_EQ(t, keel::log_count(), since);
+}
+
+void driver_refuses_used_id_not_outstanding(Test &t)
+{
+	RingPair p;
+	ASSERT_OK(t, pair_init(t, p, 8, 64, true, false, 256));
+	int tok;
+	Sg in[] = { { p.buf_da(0), 16 } };
+	ASSERT_OK(t, p.vq->add_inbuf(in, &tok, GFP_KERNEL));
+	/* Head 0 is outstanding, 1 is not. Then 0 twice. */
+	p.raw_used(1, 0);
+	u64 since = keel::log_count();
+	expect_broken(t, p.vq->get_buf(), *p.vq, since, "used id 1 is not an outstanding buffer");
+
+	RingPair q;
+	ASSERT_OK(t, pair_init(t, q, 8, 64, true, false, 256));
+	ASSERT_OK(t, q.vq->add_inbuf(in, &tok, GFP_KERNEL));
+	q.raw_used(0, 4);
+	q.raw_used(0, 4);
+	auto b = q.vq->get_buf();
+	ASSERT_OK(t, b);
+	EXPECT_EQ(t, b.value().token, (void *)&tok);
+	since = keel::log_count();
+	expect_broken(t, q.vq->get_buf(), *q.vq, since, "used id 0 is not an outstanding buffer");
+}
+
+void driver_refuses_used_len_larger_than_buffer(Test &t)
+{
+	RingPair p;
+	ASSERT_OK(t, pair_init(t, p, 8, 64, true, false, 256));
+	int tok;
+	Sg out[] = { { p.buf_da(0), 100 } };
+	Sg in[] = { { p.buf_da(128), 16 }, { p.buf_da(160), 16 } };
+	ASSERT_OK(t, p.vq->add_sgs(out, in, &tok, GFP_KERNEL));
+	/* 32 writable bytes: 33 is a lie (the readable 100 do not count). */
+	p.raw_used(0, 33);
+	u64 since = keel::log_count();
+	expect_broken(t, p.vq->get_buf(), *p.vq, since, "used id 0 len 33 larger than its writable 32");
+}
+
+void driver_refuses_used_idx_jump(Test &t)
+{
+	RingPair p;
+	ASSERT_OK(t, pair_init(t, p, 8, 64, true, false, 256));
+	p.raw16(p.layout().used_idx(), 9);
+	u64 since = keel::log_count();
+	expect_broken(t, p.vq->get_buf(), *p.vq, since, "used idx 9 is 9 ahead of 0");
+}
+
+void failed_doorbell_breaks_queue(Test &t)
+{
+	RingPair p;
+	ASSERT_OK(t, pair_init(t, p, 8, 64, true, false, 256));
+	int tok;
+	Sg in[] = { { p.buf_da(0), 16 } };
+	ASSERT_OK(t, p.vq->add_inbuf(in, &tok, GFP_KERNEL));
+	p.fail_doorbell = true;
+	u64 since = keel::log_count();
+	expect_broken(t, p.vq->kick(), *p.vq, since, "doorbell failed (-32)");
+}
+
+/* --- notifications --- */
+
+void interrupt_runs_callback_only_with_work(Test &t)
+{
+	RingPair p;
+	ASSERT_OK(t, pair_init(t, p, 8, 64, true, false, 256));
+	EXPECT_FALSE(t, p.vq->interrupt());
+	EXPECT_EQ(t, p.callbacks, 0u);
+	int tok;
+	Sg in[] = { { p.buf_da(0), 16 } };
+	ASSERT_OK(t, p.vq->add_inbuf(in, &tok, GFP_KERNEL));
+	VringhChainStorage<1, 1> c;
+	ASSERT_EQ(t, p.vrh->getdesc(c).value_or(false), true);
+	ASSERT_OK(t, p.vrh->add_used(c, 3));
+	EXPECT_TRUE(t, p.vq->interrupt());
+	EXPECT_EQ(t, p.callbacks, 1u);
+}
+
+/* The race enable_cb() closes: the device uses a buffer while callbacks are off. */
+void enable_cb_reports_work_that_raced_in(Test &t)
+{
+	for (int event = 0; event < 2; event++) {
+		RingPair p;
+		ASSERT_OK(t, pair_init(t, p, 8, 64, true, event, 256));
+		int tok;
+		Sg in[] = { { p.buf_da(0), 16 } };
+		ASSERT_OK(t, p.vq->add_inbuf(in, &tok, GFP_KERNEL));
+		p.vq->disable_cb();
+		VringhChainStorage<1, 1> c;
+		ASSERT_EQ(t, p.vrh->getdesc(c).value_or(false), true);
+		ASSERT_OK(t, p.vrh->add_used(c, 1));
+		EXPECT_FALSE(t, p.vrh->need_notify());
+		EXPECT_FALSE(t, p.vq->enable_cb());
+		ASSERT_OK(t, p.vq->get_buf());
+		EXPECT_TRUE(t, p.vq->enable_cb());
+		/* Now enabled and empty: the next use must interrupt. */
+		ASSERT_OK(t, p.vq->add_inbuf(in, &tok, GFP_KERNEL));
+		ASSERT_EQ(t, p.vrh->getdesc(c).value_or(false), true);
+		ASSERT_OK(t, p.vrh->add_used(c, 1));
+		EXPECT_TRUE(t, p.vrh->need_notify());
+	}
+}
+
+/* Device-side kick suppression: notify_enable() closes the same race for kicks. */
+void notify_enable_reports_buffers_that_raced_in(Test &t)
+{
+	for (int event = 0; event < 2; event++) {
+		RingPair p;
+		ASSERT_OK(t, pair_init(t, p, 8, 64, true, event, 256));
+		int tok;
+		Sg in[] = { { p.buf_da(0), 16 } };
+		p.vrh->notify_disable();
+		ASSERT_OK(t, p.vq->add_inbuf(in, &tok, GFP_KERNEL));
+		if (!event)
+			EXPECT_FALSE(t, p.vq->kick_prepare());
+		EXPECT_FALSE(t, p.vrh->notify_enable());
+		VringhChainStorage<1, 1> c;
+		ASSERT_EQ(t, p.vrh->getdesc(c).value_or(false), true);
+		EXPECT_TRUE(t, p.vrh->notify_enable());
+		ASSERT_OK(t, p.vq->add_inbuf(in, &tok, GFP_KERNEL));
+		EXPECT_TRUE(t, p.vq->kick_prepare());
+	}
+}
+
+const TestCase virtio_ring_cases[] = {
+	KEEL_CASE(layout_matches_uapi_vring_init_and_vring_size),
+	KEEL_CASE(layout_rejects_bad_num_and_align),
+	KEEL_CASE(create_rejects_num_not_power_of_2),
+	KEEL_CASE(create_rejects_zero_size_queue),
+	KEEL_CASE(create_rejects_short_or_misaligned_window),
+	KEEL_CASE(outbuf_and_inbuf_round_trip),
+	KEEL_CASE(sg_from_translates_cpu_pointers),
+	KEEL_CASE(add_sgs_rejects_bad_arguments_without_breaking),
+	KEEL_CASE(add_used_rejects_bad_arguments_without_breaking),
+	KEEL_CASE(legacy_big_endian_ring_bytes),
+	KEEL_CASE(indices_wrap_past_16_bits),
+	KEEL_CASE(detach_unused_buf_returns_every_token),
+	KEEL_CASE(device_refuses_avail_head_out_of_range),
+	KEEL_CASE(device_refuses_next_out_of_range),
+	KEEL_CASE(device_refuses_loop_in_chain),
+	KEEL_CASE(device_refuses_chain_longer_than_num),
+	KEEL_CASE(device_refuses_desc_outside_region),
+	KEEL_CASE(device_refuses_addr_len_wrap),
+	KEEL_CASE(device_refuses_avail_idx_jump),
+	KEEL_CASE(device_refuses_indirect_desc),
+	KEEL_CASE(device_refuses_readable_after_writable),
+	KEEL_CASE(device_refuses_head_reposted_while_in_use),
+	KEEL_CASE(device_refuses_more_segments_than_storage),
+	KEEL_CASE(driver_refuses_used_id_out_of_range),
+	KEEL_CASE(driver_refuses_used_id_not_outstanding),
+	KEEL_CASE(driver_refuses_used_len_larger_than_buffer),
+	KEEL_CASE(driver_refuses_used_idx_jump),
+	KEEL_CASE(failed_doorbell_breaks_queue),
+	KEEL_CASE(interrupt_runs_callback_only_with_work),
+	KEEL_CASE(enable_cb_reports_work_that_raced_in),
+	KEEL_CASE(notify_enable_reports_buffers_that_raced_in),
+	{},
+};
+
+const TestSuite virtio_ring_suite = {
+	.name = "virtio_ring",
+	.cases = virtio_ring_cases,
+	.init = nullptr,
+	.exit = nullptr,
+	.suite_init = suite_init,
+	.suite_exit = suite_exit,
+};
+
+} // namespace
+
+KEEL_TEST_SUITE(virtio_ring_suite);

@@ -1,0 +1,423 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Split virtqueue, driver side (Linux drivers/virtio/virtio_ring.c, split
+ * ring only, no indirect descriptors).
+ *
+ * Everything this side publishes (descriptors, avail ring, avail flags,
+ * used_event) is kept in private shadows and never read back. Everything the
+ * device writes (used ring, used flags, avail_event) is loaded once, checked
+ * and then used from the local copy.
+ */
+#include <keel/barrier.h>
+#include <keel/string.h>
+#include <virtio/virtio_ring.h>
+
+#include "vring_internal.h"
+
+namespace virtio {
+
+using keel::err;
+using keel::ok;
+using keel::Span;
+using keel::UniquePtr;
+using keel::UniqueArray;
+using keel::cpu_to_virtio16;
+using keel::cpu_to_virtio32;
+using keel::cpu_to_virtio64;
+using keel::virtio16_to_cpu;
+using keel::virtio32_to_cpu;
+
+Result<VringLayout> VringLayout::compute(u32 num, u32 align)
+{
+	if (num == 0 || num > VRING_MAX_NUM || !keel::is_power_of_2(num))
+		return err(-EINVAL);
+	if (align < VRING_USED_ALIGN_SIZE || !keel::is_power_of_2(align))
+		return err(-EINVAL);
+
+	VringLayout l;
+	l.num = num;
+	l.align = align;
+	l.desc = 0;
+	l.avail = 16 * size_t(num);
+	l.used_event = l.avail + 4 + 2 * size_t(num);
+	/* vring_init(): the used ring starts at the next @align boundary after used_event. */
+	l.used = keel::align_up(l.used_event + 2, size_t(align));
+	l.avail_event = l.used + 4 + 8 * size_t(num);
+	l.size = l.avail_event + 2;
+	if (l.size != vring_bytes(num, align)) [[unlikely]]
+		return err(-EINVAL);
+	return l;
+}
+
+/* Checks a ring window given by a local caller (transport or test). */
+static Result<ShmRegion> ring_window(const ShmRegion &ring, const VringLayout &layout)
+{
+	if (!ring.valid() || ring.size() < layout.size)
+		return err(-EINVAL);
+	/* Descriptor tables are 16-byte aligned (virtio 1.x 2.7.5); the u64 loads need 8. */
+	if (reinterpret_cast<keel::uintptr_t>(ring.base()) % VRING_DESC_ALIGN_SIZE)
+		return err(-EINVAL);
+	return ring.sub(0, layout.size);
+}
+
+namespace detail {
+void vring_log_bad(const keel::Device *dev, const char *name, const char *fmt, __builtin_va_list ap)
+{
+	char msg[160];
+	keel_port_vsnprintf(msg, sizeof(msg), fmt, ap);
+	dev_err(dev, "%s: %s", name, msg);
+}
+} // namespace detail
+
+VirtQueue::VirtQueue(const VqConfig &cfg, const VringLayout &layout, const ShmRegion &ring)
+	: m_layout(layout), m_ring(ring), m_name(cfg.name ? cfg.name : "vq"), m_index(cfg.index),
+	  m_le(cfg.little_endian), m_event(cfg.event_idx), m_vdev(cfg.vdev),
+	  m_dev(detail::vdev_log_device(cfg.vdev)), m_notify(cfg.notify), m_callback(cfg.callback),
+	  m_transport_priv(cfg.transport_priv)
+{
+}
+
+VirtQueue::~VirtQueue() = default;
+
+Result<UniquePtr<VirtQueue>> VirtQueue::create(const VqConfig &cfg, keel::Gfp gfp)
+{
+	auto lr = VringLayout::compute(cfg.num, cfg.align);
+	if (lr.is_error()) {
+		/* num and align usually come from the remote's resource table. */
+		dev_err(detail::vdev_log_device(cfg.vdev), "%s: bad ring size: num %u align %u",
+			cfg.name ? cfg.name : "vq", cfg.num, cfg.align);
+		return lr.error();
+	}
+	VringLayout layout = lr.value();
+	ShmRegion ring = TRY(ring_window(cfg.ring, layout));
+	if (!cfg.notify)
+		return err(-EINVAL);
+
+	auto extra = TRY(UniqueArray<DescExtra>::create(layout.num, gfp));
+	auto state = TRY(UniqueArray<HeadState>::create(layout.num, gfp));
+	VirtQueue *raw = new (gfp) VirtQueue(cfg, layout, ring);
+	if (!raw)
+		return err(-ENOMEM);
+	UniquePtr<VirtQueue> vq(raw);
+	vq->m_extra = keel::move(extra);
+	vq->m_state = keel::move(state);
+
+	/*
+	 * The driver initialises the ring: a stale ring from before a remote
+	 * restart must not be replayed (indices restart at 0).
+	 */
+	memset(ring.base(), 0, layout.size);
+	/* The private free list: every descriptor, in order. */
+	for (u32 i = 0; i < layout.num; i++)
+		vq->m_extra[i].next = u16(i + 1 == layout.num ? 0 : i + 1);
+	vq->m_free_head = 0;
+	vq->m_num_free = layout.num;
+	/* No callback: ask for no interrupts (Linux vring_create_virtqueue). */
+	if (!cfg.callback) {
+		vq->m_avail_flags_shadow = VRING_AVAIL_F_NO_INTERRUPT;
+		if (!vq->m_event)
+			TRY(vq->put16(layout.avail_flags(), vq->m_avail_flags_shadow));
+	}
+	keel::cache_clean(ring.base(), layout.size);
+	return vq;
+}
+
+void VirtQueue::bad_ring(const char *fmt, ...)
+{
+	bool was = m_broken;
+	m_broken = true;
+	if (was)
+		return;
+	__builtin_va_list ap;
+	__builtin_va_start(ap, fmt);
+	detail::vring_log_bad(m_dev, m_name, fmt, ap);
+	__builtin_va_end(ap);
+}
+
+Result<void> VirtQueue::put16(size_t off, u16 v)
+{
+	return detail::shm_store(m_ring, off, cpu_to_virtio16(m_le, v));
+}
+
+/* Linux virtio_store_mb(): the store is visible before any later load. */
+Result<void> VirtQueue::put16_mb(size_t off, u16 v)
+{
+	TRY(put16(off, v));
+	keel::virt_mb();
+	KEEL_TSAN_FENCE(__ATOMIC_SEQ_CST);
+	return ok();
+}
+
+Result<u16> VirtQueue::get16(size_t off)
+{
+	return virtio16_to_cpu(m_le, TRY(detail::shm_load<keel::virtio16>(m_ring, off)));
+}
+
+Result<void> VirtQueue::write_desc(u16 i, u64 addr, u32 len, u16 flags, u16 next)
+{
+	m_extra[i].addr = addr;
+	m_extra[i].len = len;
+	m_extra[i].flags = flags;
+	VringDesc d;
+	d.addr = cpu_to_virtio64(m_le, addr);
+	d.len = cpu_to_virtio32(m_le, len);
+	d.flags = cpu_to_virtio16(m_le, flags);
+	d.next = cpu_to_virtio16(m_le, (flags & VRING_DESC_F_NEXT) ? next : 0);
+	return detail::shm_store(m_ring, m_layout.desc_at(i), d);
+}
+
+/* Local caller's segments: non-empty, not wrapping; adds their bytes to @total. */
+Result<void> VirtQueue::check_sgs(Span<const Sg> sgs, u64 *total)
+{
+	for (const Sg &sg : sgs) {
+		u64 end;
+		if (sg.len == 0 || keel::check_add_overflow(sg.addr, u64(sg.len), &end))
+			return err(-EINVAL);
+		*total += sg.len;
+	}
+	return ok();
+}
+
+Result<void> VirtQueue::add_sgs(Span<const Sg> out, Span<const Sg> in, void *token, keel::Gfp)
+{
+	if (m_broken)
+		return err(-EIO);
+	size_t total = out.size() + in.size();
+	if (!token || total == 0 || total > m_layout.num)
+		return err(-EINVAL);
+	u64 out_bytes = 0, in_bytes = 0;
+	TRY(check_sgs(out, &out_bytes));
+	TRY(check_sgs(in, &in_bytes));
+	/* A chain carries at most 4 GiB in all (virtio 1.x 2.7.13.1); used len is 32-bit. */
+	if (out_bytes + in_bytes > KEEL_U32_MAX)
+		return err(-EINVAL);
+	if (m_num_free < total)
+		return err(-ENOSPC);
+
+	/* The chain is a prefix of the private free list: its links are the free list's. */
+	u16 head = m_free_head, i = head;
+	for (size_t k = 0; k < total; k++) {
+		const Sg &sg = k < out.size() ? out[k] : in[k - out.size()];
+		u16 flags = k < out.size() ? 0 : VRING_DESC_F_WRITE;
+		if (k + 1 < total)
+			flags |= VRING_DESC_F_NEXT;
+		TRY(write_desc(i, sg.addr, sg.len, flags, m_extra[i].next));
+		if (k + 1 < total)
+			i = m_extra[i].next;
+	}
+	m_free_head = m_extra[i].next;
+	m_num_free -= u32(total);
+	m_state[head] = HeadState{ token, u32(in_bytes), u16(total) };
+
+	u16 slot = m_avail_idx_shadow & u16(m_layout.num - 1);
+	TRY(put16(m_layout.avail_ring(slot), head));
+	/* The descriptors and the ring entry are visible before the index publishing them. */
+	keel::virt_wmb();
+	KEEL_TSAN_FENCE(__ATOMIC_RELEASE);
+	m_avail_idx_shadow++;
+	TRY(put16(m_layout.avail_idx(), m_avail_idx_shadow));
+	m_num_added++;
+	/* Linux: kick before num_added could wrap and hide a kick from kick_prepare(). */
+	if (m_num_added == 0xffff) [[unlikely]]
+		return kick();
+	return ok();
+}
+
+bool VirtQueue::kick_prepare()
+{
+	/* The new avail->idx is visible before we read the device's suppression state. */
+	keel::virt_mb();
+	KEEL_TSAN_FENCE(__ATOMIC_SEQ_CST);
+	u16 new_idx = m_avail_idx_shadow, old = u16(new_idx - m_num_added);
+	m_num_added = 0;
+	if (m_event) {
+		auto ev = get16(m_layout.avail_event);
+		return ev.is_error() || vring_need_event16(ev.value(), new_idx, old);
+	}
+	auto flags = get16(m_layout.used_flags());
+	return flags.is_error() || !(flags.value() & VRING_USED_F_NO_NOTIFY);
+}
+
+Result<void> VirtQueue::notify()
+{
+	if (m_broken)
+		return err(-EIO);
+	auto r = m_notify(*this);
+	if (r.is_error()) {
+		bad_ring("doorbell failed (%d)", r.error().to_errno());
+		return err(-EIO);
+	}
+	return ok();
+}
+
+Result<void> VirtQueue::kick()
+{
+	if (m_broken)
+		return err(-EIO);
+	if (kick_prepare())
+		return notify();
+	return ok();
+}
+
+/* True when used->idx moved; checks it moved by at most num. */
+Result<bool> VirtQueue::has_used()
+{
+	if (m_broken)
+		return err(-EIO);
+	u16 idx = TRY(get16(m_layout.used_idx()));
+	u16 ahead = u16(idx - m_last_used_idx);
+	if (ahead > m_layout.num) {
+		bad_ring("used idx %u is %u ahead of %u (num %u)", idx, ahead, m_last_used_idx, m_layout.num);
+		return err(-EIO);
+	}
+	return ahead != 0;
+}
+
+bool VirtQueue::more_used()
+{
+	auto r = has_used();
+	return r.is_ok() && r.value();
+}
+
+void *VirtQueue::detach_buf(u16 head)
+{
+	HeadState &st = m_state[head];
+	void *token = keel::exchange(st.token, nullptr);
+	/* Walk the private shadow of the chain: bounded by ndescs, never by shared data. */
+	u16 last = head;
+	for (u16 k = 1; k < st.ndescs; k++)
+		last = m_extra[last].next;
+	m_extra[last].next = m_free_head;
+	m_free_head = head;
+	m_num_free += st.ndescs;
+	st.ndescs = 0;
+	st.in_len = 0;
+	return token;
+}
+
+Result<UsedBuf> VirtQueue::get_buf()
+{
+	if (!TRY(has_used()))
+		return UsedBuf{};
+	/* Read the used entry only after seeing the used->idx that published it. */
+	keel::virt_rmb();
+	KEEL_TSAN_FENCE(__ATOMIC_ACQUIRE);
+
+	u16 slot = m_last_used_idx & u16(m_layout.num - 1);
+	VringUsedElem e = TRY(detail::used_load(m_ring, m_layout.used_ring(slot)));
+	u32 id = virtio32_to_cpu(m_le, e.id), len = virtio32_to_cpu(m_le, e.len);
+	if (id >= m_layout.num) {
+		bad_ring("used id %u out of range (num %u)", id, m_layout.num);
+		return err(-EIO);
+	}
+	if (!m_state[id].token) {
+		bad_ring("used id %u is not an outstanding buffer", id);
+		return err(-EIO);
+	}
+	/*
+	 * Linux trusts len (virtio-net clamps it); we refuse a device that
+	 * claims to have written past the buffer: the caller would read
+	 * beyond what it posted.
+	 */
+	if (len > m_state[id].in_len) {
+		bad_ring("used id %u len %u larger than its writable %u bytes", id, len, m_state[id].in_len);
+		return err(-EIO);
+	}
+	void *token = detach_buf(u16(id));
+	m_last_used_idx++;
+	/*
+	 * Tell the device which used entry we want an interrupt for, and have
+	 * that visible before the next get_buf() reads used->idx.
+	 */
+	if (!(m_avail_flags_shadow & VRING_AVAIL_F_NO_INTERRUPT))
+		TRY(put16_mb(m_layout.used_event, m_last_used_idx));
+	return UsedBuf{ token, len };
+}
+
+void VirtQueue::disable_cb()
+{
+	if (m_avail_flags_shadow & VRING_AVAIL_F_NO_INTERRUPT)
+		return;
+	m_avail_flags_shadow |= VRING_AVAIL_F_NO_INTERRUPT;
+	/*
+	 * With event idx the device ignores avail->flags: move used_event out of
+	 * the way instead. Linux writes 0, which still interrupts when used->idx
+	 * crosses 0; one behind the last used entry is the farthest point (the
+	 * device interrupts again only after 65535 more). Either is a hint.
+	 */
+	if (m_event)
+		(void)put16(m_layout.used_event, u16(m_last_used_idx - 1));
+	else
+		(void)put16(m_layout.avail_flags(), m_avail_flags_shadow);
+}
+
+u16 VirtQueue::enable_cb_prepare()
+{
+	if (m_avail_flags_shadow & VRING_AVAIL_F_NO_INTERRUPT) {
+		m_avail_flags_shadow &= u16(~VRING_AVAIL_F_NO_INTERRUPT);
+		if (!m_event)
+			(void)put16(m_layout.avail_flags(), m_avail_flags_shadow);
+	}
+	(void)put16(m_layout.used_event, m_last_used_idx);
+	return m_last_used_idx;
+}
+
+bool VirtQueue::poll(u16 last_used_idx)
+{
+	if (m_broken)
+		return false;
+	/* The re-enable is visible before we re-check used->idx (else a wakeup is lost). */
+	keel::virt_mb();
+	KEEL_TSAN_FENCE(__ATOMIC_SEQ_CST);
+	auto idx = get16(m_layout.used_idx());
+	return idx.is_ok() && idx.value() != last_used_idx;
+}
+
+bool VirtQueue::enable_cb()
+{
+	u16 last = enable_cb_prepare();
+	return !poll(last);
+}
+
+bool VirtQueue::enable_cb_delayed()
+{
+	if (m_avail_flags_shadow & VRING_AVAIL_F_NO_INTERRUPT) {
+		m_avail_flags_shadow &= u16(~VRING_AVAIL_F_NO_INTERRUPT);
+		if (!m_event)
+			(void)put16(m_layout.avail_flags(), m_avail_flags_shadow);
+	}
+	/* Interrupt after ~3/4 of the outstanding buffers are used (Linux). */
+	u16 bufs = u16(u16(m_avail_idx_shadow - m_last_used_idx) * 3 / 4);
+	(void)put16_mb(m_layout.used_event, u16(m_last_used_idx + bufs));
+	auto idx = get16(m_layout.used_idx());
+	if (idx.is_error() || u16(idx.value() - m_last_used_idx) > bufs)
+		return false;
+	return true;
+}
+
+void *VirtQueue::detach_unused_buf()
+{
+	for (u32 i = 0; i < m_layout.num; i++) {
+		if (!m_state[i].token)
+			continue;
+		void *token = detach_buf(u16(i));
+		/* Not used by the device: take it back out of the avail ring (Linux). */
+		m_avail_idx_shadow--;
+		(void)put16(m_layout.avail_idx(), m_avail_idx_shadow);
+		return token;
+	}
+	return nullptr;
+}
+
+bool VirtQueue::interrupt()
+{
+	if (!more_used())
+		return false;
+	if (m_broken)
+		return true;
+	if (m_callback)
+		m_callback(*this);
+	return true;
+}
+
+} // namespace virtio

@@ -1,0 +1,340 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Split virtqueue, device side (the firmware's role; Linux
+ * drivers/vhost/vringh.c). The driver that wrote the ring is untrusted:
+ * every head, next index, flag, address and length is loaded once, checked
+ * and only then used; chains are walked with a bound (num) and a visited
+ * set (loops), and every address is translated through the shared region.
+ * Indirect descriptors are not negotiated and refused.
+ */
+#include <keel/barrier.h>
+#include <keel/string.h>
+#include <virtio/virtio_ring.h>
+
+#include "vring_internal.h"
+
+namespace virtio {
+
+using keel::err;
+using keel::ok;
+using keel::UniquePtr;
+using keel::UniqueArray;
+using keel::cpu_to_virtio16;
+using keel::cpu_to_virtio32;
+using keel::virtio16_to_cpu;
+using keel::virtio32_to_cpu;
+using keel::virtio64_to_cpu;
+
+/* --- VringhChain --- */
+
+void VringhChain::reset()
+{
+	m_head = 0;
+	m_valid = false;
+	m_nr_rd = m_nr_wr = 0;
+	m_rd_len = m_wr_len = 0;
+	m_rd_seg = m_wr_seg = 0;
+	m_rd_off = m_wr_off = 0;
+	m_wr_done = 0;
+}
+
+size_t VringhChain::pull(void *dst, size_t len)
+{
+	size_t done = 0;
+	while (done < len && m_rd_seg < m_nr_rd) {
+		const ShmRegion &seg = m_rd_store[m_rd_seg];
+		size_t n = keel::min(len - done, seg.size() - m_rd_off);
+		if (seg.copy_from(static_cast<u8 *>(dst) + done, m_rd_off, n).is_error())
+			break;
+		done += n;
+		m_rd_off += n;
+		if (m_rd_off == seg.size()) {
+			m_rd_seg++;
+			m_rd_off = 0;
+		}
+	}
+	return done;
+}
+
+size_t VringhChain::push(const void *src, size_t len)
+{
+	size_t done = 0;
+	while (done < len && m_wr_seg < m_nr_wr) {
+		const ShmRegion &seg = m_wr_store[m_wr_seg];
+		size_t n = keel::min(len - done, seg.size() - m_wr_off);
+		if (seg.copy_to(m_wr_off, static_cast<const u8 *>(src) + done, n).is_error())
+			break;
+		done += n;
+		m_wr_off += n;
+		if (m_wr_off == seg.size()) {
+			m_wr_seg++;
+			m_wr_off = 0;
+		}
+	}
+	/* Bounded by write_len(), which fits in u32. */
+	m_wr_done += u32(done);
+	return done;
+}
+
+/* --- Vringh --- */
+
+Vringh::Vringh(const VringhConfig &cfg, const VringLayout &layout)
+	: m_layout(layout), m_ring(cfg.ring), m_mem(cfg.mem), m_name(cfg.name ? cfg.name : "vringh"),
+	  m_dev(cfg.dev), m_le(cfg.little_endian), m_event(cfg.event_idx)
+{
+}
+
+Result<UniquePtr<Vringh>> Vringh::create(const VringhConfig &cfg, keel::Gfp gfp)
+{
+	auto lr = VringLayout::compute(cfg.num, cfg.align);
+	if (lr.is_error()) {
+		dev_err(cfg.dev, "%s: bad ring size: num %u align %u", cfg.name ? cfg.name : "vringh", cfg.num,
+			cfg.align);
+		return lr.error();
+	}
+	VringLayout layout = lr.value();
+	if (!cfg.ring.valid() || cfg.ring.size() < layout.size || !cfg.mem.valid())
+		return err(-EINVAL);
+	if (reinterpret_cast<keel::uintptr_t>(cfg.ring.base()) % VRING_DESC_ALIGN_SIZE)
+		return err(-EINVAL);
+
+	size_t words = keel::div_round_up(size_t(layout.num), size_t(64));
+	auto outstanding = TRY(UniqueArray<u64>::create(words, gfp));
+	auto visited = TRY(UniqueArray<u64>::create(words, gfp));
+	auto chain = TRY(UniqueArray<u16>::create(layout.num, gfp));
+	Vringh *raw = new (gfp) Vringh(cfg, layout);
+	if (!raw)
+		return err(-ENOMEM);
+	UniquePtr<Vringh> vrh(raw);
+	vrh->m_ring = TRY(cfg.ring.sub(0, layout.size));
+	vrh->m_outstanding = keel::move(outstanding);
+	vrh->m_visited = keel::move(visited);
+	vrh->m_chain = keel::move(chain);
+	return vrh;
+}
+
+void Vringh::bad_ring(const char *fmt, ...)
+{
+	bool was = m_broken;
+	m_broken = true;
+	if (was)
+		return;
+	__builtin_va_list ap;
+	__builtin_va_start(ap, fmt);
+	detail::vring_log_bad(m_dev, m_name, fmt, ap);
+	__builtin_va_end(ap);
+}
+
+Result<u16> Vringh::get16(size_t off)
+{
+	return virtio16_to_cpu(m_le, TRY(detail::shm_load<keel::virtio16>(m_ring, off)));
+}
+
+Result<void> Vringh::put16(size_t off, u16 v)
+{
+	return detail::shm_store(m_ring, off, cpu_to_virtio16(m_le, v));
+}
+
+Result<u16> Vringh::avail_pending()
+{
+	if (m_broken)
+		return err(-EIO);
+	u16 idx = TRY(get16(m_layout.avail_idx()));
+	u16 pending = u16(idx - m_last_avail_idx);
+	if (pending > m_layout.num) {
+		bad_ring("avail idx %u is %u ahead of %u (num %u)", idx, pending, m_last_avail_idx,
+			 m_layout.num);
+		return err(-EIO);
+	}
+	return pending;
+}
+
+/* One checked descriptor into @chain; readable ones must all come first (virtio 2.7.4.2). */
+Result<void> Vringh::add_segment(u16 i, const VringDesc &d, VringhChain &chain, u64 *rd, u64 *wr)
+{
+	u16 flags = virtio16_to_cpu(m_le, d.flags);
+	u64 addr = virtio64_to_cpu(m_le, d.addr);
+	u32 len = virtio32_to_cpu(m_le, d.len);
+
+	if (flags & VRING_DESC_F_INDIRECT) {
+		bad_ring("desc %u: indirect descriptor (not negotiated)", i);
+		return err(-EIO);
+	}
+	auto off = m_mem.da_to_offset(addr, len);
+	if (off.is_error()) {
+		bad_ring("desc %u: addr 0x%llx len %u outside the shared region", i, (unsigned long long)addr,
+			 len);
+		return err(-EIO);
+	}
+	ShmRegion seg = TRY(m_mem.sub(off.value(), len));
+	bool write = flags & VRING_DESC_F_WRITE;
+	if (!write && chain.m_nr_wr) {
+		bad_ring("desc %u: readable after writable", i);
+		return err(-EIO);
+	}
+	u64 *total = write ? wr : rd;
+	u16 &nr = write ? chain.m_nr_wr : chain.m_nr_rd;
+	keel::Span<ShmRegion> store = write ? chain.m_wr_store : chain.m_rd_store;
+	*total += len;
+	if (*total > KEEL_U32_MAX) {
+		bad_ring("desc %u: chain longer than 4 GiB", i);
+		return err(-EIO);
+	}
+	if (nr >= store.size()) {
+		bad_ring("desc %u: more than %zu %s segments", i, store.size(), write ? "writable" : "readable");
+		return err(-EIO);
+	}
+	store[nr++] = seg;
+	/* The driver handed these bytes over: drop stale lines before reading them. */
+	if (!write && len)
+		keel::cache_invalidate(seg.base(), len);
+	return ok();
+}
+
+Result<void> Vringh::walk_chain(u16 head, VringhChain &chain)
+{
+	u32 count = 0;
+	/* Forget the visited set on every exit; it only holds this walk's indices. */
+	keel::ScopeGuard forget([&] {
+		for (u32 k = 0; k < count; k++)
+			clear_bit(m_visited, m_chain[k]);
+	});
+	u64 rd = 0, wr = 0;
+	u16 i = head;
+	for (;;) {
+		VringDesc d = TRY(detail::shm_load<VringDesc>(m_ring, m_layout.desc_at(i)));
+		m_chain[count++] = i;
+		set_bit(m_visited, i);
+		TRY(add_segment(i, d, chain, &rd, &wr));
+		if (!(virtio16_to_cpu(m_le, d.flags) & VRING_DESC_F_NEXT))
+			break;
+		u16 next = virtio16_to_cpu(m_le, d.next);
+		if (next >= m_layout.num) {
+			bad_ring("desc %u: next %u out of range (num %u)", i, next, m_layout.num);
+			return err(-EIO);
+		}
+		if (count >= m_layout.num) {
+			bad_ring("chain at head %u longer than num %u", head, m_layout.num);
+			return err(-EIO);
+		}
+		if (test_bit(m_visited, next)) {
+			bad_ring("desc %u: next %u loops back into the chain at head %u", i, next, head);
+			return err(-EIO);
+		}
+		i = next;
+	}
+	chain.m_rd_len = u32(rd);
+	chain.m_wr_len = u32(wr);
+	return ok();
+}
+
+Result<bool> Vringh::getdesc(VringhChain &chain)
+{
+	chain.reset();
+	if (!TRY(avail_pending()))
+		return false;
+	/* Read the ring entry and the descriptors only after the avail->idx publishing them. */
+	keel::virt_rmb();
+	KEEL_TSAN_FENCE(__ATOMIC_ACQUIRE);
+
+	u16 slot = m_last_avail_idx & u16(m_layout.num - 1);
+	u16 head = TRY(get16(m_layout.avail_ring(slot)));
+	if (head >= m_layout.num) {
+		bad_ring("avail slot %u: head %u out of range (num %u)", slot, head, m_layout.num);
+		return err(-EIO);
+	}
+	if (test_bit(m_outstanding, head)) {
+		bad_ring("avail slot %u: head %u is already in use", slot, head);
+		return err(-EIO);
+	}
+	auto r = walk_chain(head, chain);
+	if (r.is_error()) {
+		chain.reset();
+		return r.error();
+	}
+	set_bit(m_outstanding, head);
+	m_last_avail_idx++;
+	chain.m_head = head;
+	chain.m_valid = true;
+	return true;
+}
+
+Result<void> Vringh::add_used(VringhChain &chain, u32 len)
+{
+	if (m_broken)
+		return err(-EIO);
+	if (!chain.m_valid || chain.m_head >= m_layout.num || !test_bit(m_outstanding, chain.m_head))
+		return err(-EINVAL);
+	if (len > chain.m_wr_len)
+		return err(-EINVAL);
+
+	/* Hand the written bytes back: clean them towards the driver. */
+	u32 left = len;
+	for (u16 k = 0; k < chain.m_nr_wr && left; k++) {
+		const ShmRegion &seg = chain.m_wr_store[k];
+		size_t n = keel::min(size_t(left), seg.size());
+		keel::cache_clean(seg.base(), n);
+		left -= u32(n);
+	}
+
+	u16 head = chain.m_head;
+	u16 slot = m_last_used_idx & u16(m_layout.num - 1);
+	VringUsedElem e;
+	e.id = cpu_to_virtio32(m_le, head);
+	e.len = cpu_to_virtio32(m_le, len);
+	TRY(detail::used_store(m_ring, m_layout.used_ring(slot), e));
+	/* The used entry is visible before the used->idx that publishes it. */
+	keel::virt_wmb();
+	KEEL_TSAN_FENCE(__ATOMIC_RELEASE);
+	m_last_used_idx++;
+	TRY(put16(m_layout.used_idx(), m_last_used_idx));
+	m_completed++;
+	clear_bit(m_outstanding, head);
+	chain.reset();
+	return ok();
+}
+
+bool Vringh::need_notify()
+{
+	if (m_broken || m_completed == 0)
+		return false;
+	/* used->idx is visible before we read the driver's suppression state (pairs with enable_cb). */
+	keel::virt_mb();
+	KEEL_TSAN_FENCE(__ATOMIC_SEQ_CST);
+	bool notify;
+	if (!m_event) {
+		auto flags = get16(m_layout.avail_flags());
+		notify = flags.is_error() || !(flags.value() & VRING_AVAIL_F_NO_INTERRUPT);
+	} else if (m_completed > 0xffff) {
+		/* So many that the 16-bit window wrapped: always notify (Linux). */
+		notify = true;
+	} else {
+		auto ev = get16(m_layout.used_event);
+		notify = ev.is_error() || vring_need_event16(ev.value(), m_last_used_idx, m_signalled_used);
+	}
+	m_signalled_used = m_last_used_idx;
+	m_completed = 0;
+	return notify;
+}
+
+void Vringh::notify_disable()
+{
+	/* With event idx the driver ignores used->flags; a stale avail_event suppresses instead. */
+	if (!m_event)
+		(void)put16(m_layout.used_flags(), VRING_USED_F_NO_NOTIFY);
+}
+
+bool Vringh::notify_enable()
+{
+	if (m_event)
+		(void)put16(m_layout.avail_event, m_last_avail_idx);
+	else
+		(void)put16(m_layout.used_flags(), 0);
+	/* The re-enable is visible before we re-check avail->idx (else a kick is lost). */
+	keel::virt_mb();
+	KEEL_TSAN_FENCE(__ATOMIC_SEQ_CST);
+	auto pending = avail_pending();
+	return pending.is_ok() && pending.value() == 0;
+}
+
+} // namespace virtio
