@@ -124,8 +124,7 @@ Result<UniquePtr<VirtQueue>> VirtQueue::create(const VqConfig &cfg, keel::Gfp gf
 
 void VirtQueue::bad_ring(const char *fmt, ...)
 {
-	bool was = m_broken;
-	m_broken = true;
+	bool was = m_broken.exchange(true, keel::MemoryOrder::Relaxed);
 	if (was)
 		return;
 	__builtin_va_list ap;
@@ -180,7 +179,7 @@ Result<void> VirtQueue::check_sgs(Span<const Sg> sgs, u64 *total)
 
 Result<void> VirtQueue::add_sgs(Span<const Sg> out, Span<const Sg> in, void *token, keel::Gfp)
 {
-	if (m_broken)
+	if (is_broken())
 		return err(-EIO);
 	size_t total = out.size() + in.size();
 	if (!token || total == 0 || total > m_layout.num)
@@ -240,7 +239,7 @@ bool VirtQueue::kick_prepare()
 
 Result<void> VirtQueue::notify()
 {
-	if (m_broken)
+	if (is_broken())
 		return err(-EIO);
 	auto r = m_notify(*this);
 	if (r.is_error()) {
@@ -252,7 +251,7 @@ Result<void> VirtQueue::notify()
 
 Result<void> VirtQueue::kick()
 {
-	if (m_broken)
+	if (is_broken())
 		return err(-EIO);
 	if (kick_prepare())
 		return notify();
@@ -262,7 +261,7 @@ Result<void> VirtQueue::kick()
 /* True when used->idx moved; checks it moved by at most num. */
 Result<bool> VirtQueue::has_used()
 {
-	if (m_broken)
+	if (is_broken())
 		return err(-EIO);
 	u16 idx = TRY(get16(m_layout.used_idx()));
 	u16 ahead = u16(idx - m_last_used_idx);
@@ -364,7 +363,7 @@ u16 VirtQueue::enable_cb_prepare()
 
 bool VirtQueue::poll(u16 last_used_idx)
 {
-	if (m_broken)
+	if (is_broken())
 		return false;
 	/* The re-enable is visible before we re-check used->idx (else a wakeup is lost). */
 	keel::virt_mb();
@@ -413,7 +412,7 @@ bool VirtQueue::interrupt()
 {
 	if (!more_used())
 		return false;
-	if (m_broken)
+	if (is_broken())
 		return true;
 	if (m_callback)
 		m_callback(*this);

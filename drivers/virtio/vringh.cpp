@@ -115,8 +115,7 @@ Result<UniquePtr<Vringh>> Vringh::create(const VringhConfig &cfg, keel::Gfp gfp)
 
 void Vringh::bad_ring(const char *fmt, ...)
 {
-	bool was = m_broken;
-	m_broken = true;
+	bool was = m_broken.exchange(true, keel::MemoryOrder::Relaxed);
 	if (was)
 		return;
 	__builtin_va_list ap;
@@ -137,7 +136,7 @@ Result<void> Vringh::put16(size_t off, u16 v)
 
 Result<u16> Vringh::avail_pending()
 {
-	if (m_broken)
+	if (is_broken())
 		return err(-EIO);
 	u16 idx = TRY(get16(m_layout.avail_idx()));
 	u16 pending = u16(idx - m_last_avail_idx);
@@ -261,7 +260,7 @@ Result<bool> Vringh::getdesc(VringhChain &chain)
 
 Result<void> Vringh::add_used(VringhChain &chain, u32 len)
 {
-	if (m_broken)
+	if (is_broken())
 		return err(-EIO);
 	if (!chain.m_valid || chain.m_head >= m_layout.num || !test_bit(m_outstanding, chain.m_head))
 		return err(-EINVAL);
@@ -296,7 +295,7 @@ Result<void> Vringh::add_used(VringhChain &chain, u32 len)
 
 bool Vringh::need_notify()
 {
-	if (m_broken || m_completed == 0)
+	if (is_broken() || m_completed == 0)
 		return false;
 	/* used->idx is visible before we read the driver's suppression state (pairs with enable_cb). */
 	keel::virt_mb();

@@ -30,6 +30,7 @@
 #ifndef VIRTIO_VIRTIO_RING_H
 #define VIRTIO_VIRTIO_RING_H
 
+#include <keel/atomic.h>
 #include <keel/alloc.h>
 #include <keel/endian.h>
 #include <keel/error.h>
@@ -264,8 +265,8 @@ public:
 	bool interrupt();
 
 	/* Marks the queue broken (device gone or reset: Linux virtio_break_device). */
-	void set_broken() { m_broken = true; }
-	bool is_broken() const { return m_broken; }
+	void set_broken() { m_broken.store(true, keel::MemoryOrder::Relaxed); }
+	bool is_broken() const { return m_broken.load(keel::MemoryOrder::Relaxed); }
 	u32 num_free() const { return m_num_free; }
 	u32 num() const { return m_layout.num; }
 	u16 index() const { return m_index; }
@@ -312,7 +313,8 @@ private:
 	u16 m_index;
 	bool m_le;
 	bool m_event;
-	bool m_broken = false;
+	/* Set from any context (a peer-down handler), read locklessly: READ_ONCE in Linux. */
+	keel::Atomic<bool> m_broken{ false };
 	VirtioDevice *m_vdev;
 	const keel::Device *m_dev;
 	VqNotify m_notify;
@@ -433,8 +435,8 @@ public:
 	void notify_disable();
 	bool notify_enable();
 
-	void set_broken() { m_broken = true; }
-	bool is_broken() const { return m_broken; }
+	void set_broken() { m_broken.store(true, keel::MemoryOrder::Relaxed); }
+	bool is_broken() const { return m_broken.load(keel::MemoryOrder::Relaxed); }
 	u32 num() const { return m_layout.num; }
 	const char *name() const { return m_name; }
 	const VringLayout &layout() const { return m_layout; }
@@ -457,7 +459,8 @@ private:
 	const keel::Device *m_dev;
 	bool m_le;
 	bool m_event;
-	bool m_broken = false;
+	/* Set from any context (a peer-down handler), read locklessly: READ_ONCE in Linux. */
+	keel::Atomic<bool> m_broken{ false };
 	u16 m_last_avail_idx = 0;
 	u16 m_last_used_idx = 0;
 	/* used->idx at the last need_notify(): the "old" of vring_need_event(). */
