@@ -65,8 +65,9 @@ bench: deps-hosted
 	cmake -S . -B $(BUILD)/bench -DCMAKE_BUILD_TYPE=Release -DKEEL_SANITIZE= >/dev/null
 	cmake --build $(BUILD)/bench -j $(JOBS)
 	@rm -f $(BUILD)/bench.jsonl
-	@if [ -x tools/bench/run.sh ]; then tools/bench/run.sh $(BUILD)/bench $(BUILD)/bench.jsonl; \
-	else echo "bench: no benchmarks yet"; fi
+	tools/bench/run.sh $(BUILD)/bench.jsonl \
+		$(BUILD)/bench/tools/bench/shm_bench --trials 7 --iters 2000
+	@echo "bench: figures in $(BUILD)/bench.jsonl"
 
 demo: deps-hosted
 	@if [ -x tools/sim/demo.sh ]; then tools/sim/demo.sh; \

@@ -1,0 +1,752 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Shared-memory virtio transport: the host role (Linux remoteproc_virtio.c
+ * plus the vdev/vring/carveout handling of remoteproc_core.c) and the
+ * remote role (OpenAMP remoteproc_virtio.c). See include/virtio/virtio_shm.h
+ * and Documentation/shm-transport.rst.
+ */
+#include <keel/barrier.h>
+#include <keel/dma.h>
+#include <keel/log.h>
+#include <keel/string.h>
+#include <keel/time.h>
+#include <virtio/virtio_shm.h>
+
+namespace virtio {
+
+using keel::err;
+using keel::Guard;
+using keel::ok;
+using rproc::FW_RSC_ADDR_ANY;
+
+namespace {
+
+/* Hosted and kernel ports use 4 KiB pages; vrings and carveouts are page aligned as in Linux. */
+constexpr size_t SHM_PAGE = 4096;
+
+Result<u32> shm_read32(const keel::ShmRegion &r, size_t off)
+{
+	keel::le32 v = TRY(r.read<keel::le32>(off));
+	return keel::le32_to_cpu(v);
+}
+
+Result<void> shm_write32(const keel::ShmRegion &r, size_t off, u32 v)
+{
+	TRY(r.write<keel::le32>(off, keel::cpu_to_le32(v)));
+	keel::cache_clean(r.base() + off, sizeof(u32));
+	return ok();
+}
+
+void invalidate(const keel::ShmRegion &r, size_t off, size_t len)
+{
+	if (r.contains(off, len))
+		keel::cache_invalidate(r.base() + off, len);
+}
+
+} // namespace
+
+/* --- host: the config ops of each VirtioDevice --- */
+
+struct ShmHostOps {
+	using Vdev = ShmHost::Vdev;
+	using Vring = ShmHost::Vring;
+
+	static Vdev &vd(VirtioDevice &vdev) { return *vdev.transport_priv<Vdev>(); }
+	static const rproc::RscVdev &rsc(VirtioDevice &vdev)
+	{
+		Vdev &v = vd(vdev);
+		return v.host->m_info.vdevs[v.index];
+	}
+
+	static u8 get_status(VirtioDevice &vdev) { return vd(vdev).status; }
+
+	static void write_status(Vdev &v, u8 status)
+	{
+		ShmHost *h = v.host;
+		const rproc::RscVdev &r = h->m_info.vdevs[v.index];
+		v.status = status;
+		/* Rings (zeroed and initialised by find_vqs) are visible before the status that announces them. */
+		keel::virt_wmb();
+		size_t off = h->m_rsc_off + rproc::vdev_field_status(r.offset);
+		if (h->m_region.write<u8>(off, status).is_ok())
+			keel::cache_clean(h->m_region.base() + off, 1);
+		/* The remote polls the status; the ring only saves it a poll period. */
+		(void)h->m_doorbell->ring(keel::DOORBELL_ANY);
+	}
+	static void set_status(VirtioDevice &vdev, u8 status) { write_status(vd(vdev), status); }
+	static void reset(VirtioDevice &vdev)
+	{
+		/* Linux rproc_virtio_reset(): status 0; the remote stops using the rings. */
+		write_status(vd(vdev), 0);
+	}
+
+	/* The table has 32 feature bits: no VIRTIO_F_VERSION_1 (bit 32), so rings are legacy. */
+	static u64 get_features(VirtioDevice &vdev) { return rsc(vdev).dfeatures; }
+
+	static Result<void> finalize_features(VirtioDevice &vdev)
+	{
+		for (unsigned int bit = 32; bit < 64; bit++)
+			vdev.clear_feature(bit);
+		Vdev &v = vd(vdev);
+		return v.host->table_write32(rproc::vdev_field_gfeatures(rsc(vdev).offset), u32(vdev.features()));
+	}
+
+	static Result<size_t> config_off(VirtioDevice &vdev, u32 offset, u32 len)
+	{
+		const rproc::RscVdev &r = rsc(vdev);
+		if (offset > r.config_len || len > r.config_len - offset)
+			return err(-EINVAL);
+		return vd(vdev).host->m_rsc_off + r.config_offset + offset;
+	}
+	static Result<void> get_config(VirtioDevice &vdev, u32 offset, void *buf, u32 len)
+	{
+		size_t off = TRY(config_off(vdev, offset, len));
+		const keel::ShmRegion &reg = vd(vdev).host->m_region;
+		invalidate(reg, off, len);
+		return reg.copy_from(buf, off, len);
+	}
+	static Result<void> set_config(VirtioDevice &vdev, u32 offset, const void *buf, u32 len)
+	{
+		size_t off = TRY(config_off(vdev, offset, len));
+		const keel::ShmRegion &reg = vd(vdev).host->m_region;
+		TRY(reg.copy_to(off, buf, len));
+		keel::cache_clean(reg.base() + off, len);
+		return ok();
+	}
+
+	static void del_vqs(VirtioDevice &vdev)
+	{
+		Vdev &v = vd(vdev);
+		for (auto &r : v.vring) {
+			VirtQueue *vq;
+			{
+				/* Unpublish first: no interrupt reaches the queue once it is freed. */
+				Guard g{ v.host->m_lock };
+				vq = keel::exchange(r.vq, nullptr);
+			}
+			if (vq)
+				vdev.del_vq(vq);
+		}
+	}
+
+	static Result<void> find_vqs(VirtioDevice &vdev, keel::Span<const VqInfo> infos, keel::Span<VirtQueue *> vqs)
+	{
+		Vdev &v = vd(vdev);
+		const rproc::RscVdev &r = rsc(vdev);
+		if (infos.size() > r.num_of_vrings || vqs.size() < infos.size()) {
+			dev_err(&vdev, "%zu queues requested, the table declares %u", infos.size(), r.num_of_vrings);
+			return err(-EINVAL);
+		}
+		for (u32 i = 0; i < infos.size(); i++) {
+			vqs[i] = nullptr;
+			if (!infos[i].name)
+				continue;
+			Result<VirtQueue *> vq = new_vq(vdev, v, r, i, infos[i]);
+			if (vq.is_error()) {
+				del_vqs(vdev);
+				return vq.error();
+			}
+			vqs[i] = vq.value();
+		}
+		return ok();
+	}
+
+	static Result<VirtQueue *> new_vq(VirtioDevice &vdev, Vdev &v, const rproc::RscVdev &r, u32 i, const VqInfo &info)
+	{
+		Vring &ring = v.vring[i];
+		const rproc::RscVring &rv = r.vring[i];
+		VqConfig cfg;
+		cfg.name = info.name;
+		cfg.index = u16(i);
+		cfg.num = rv.num;
+		cfg.align = rv.align;
+		cfg.ring = TRY(v.host->m_region.sub(ring.offset, rproc::rsc_vring_size(rv.num, rv.align)));
+		cfg.vdev = &vdev;
+		cfg.callback = info.callback;
+		cfg.transport_priv = &ring;
+		/* new_vq() zeroes the ring: a restarted session starts at index 0 on both sides. */
+		VirtQueue *vq = TRY(vdev.new_vq(cfg, GFP_KERNEL));
+		Guard g{ v.host->m_lock };
+		ring.vq = vq;
+		return vq;
+	}
+
+	static Result<void> notify(VirtQueue &vq)
+	{
+		Vring *r = vq.transport_priv<Vring>();
+		return r->host->m_doorbell->ring(r->notifyid);
+	}
+};
+
+static constinit const VirtioConfigOps s_shm_host_ops = {
+	.get_status = &ShmHostOps::get_status,
+	.set_status = &ShmHostOps::set_status,
+	.reset = &ShmHostOps::reset,
+	.get_features = &ShmHostOps::get_features,
+	.finalize_features = &ShmHostOps::finalize_features,
+	.get_config = &ShmHostOps::get_config,
+	.set_config = &ShmHostOps::set_config,
+	.find_vqs = &ShmHostOps::find_vqs,
+	.del_vqs = &ShmHostOps::del_vqs,
+	.notify = &ShmHostOps::notify,
+};
+
+static ShmHost *host_of(VirtioDevice &vdev)
+{
+	if (&vdev.config() != &s_shm_host_ops)
+		return nullptr;
+	return vdev.transport_priv<ShmHostOps::Vdev>()->host;
+}
+
+const keel::ShmRegion *shm_transport_region(VirtioDevice &vdev)
+{
+	ShmHost *h = host_of(vdev);
+	return h ? &h->region() : nullptr;
+}
+
+Result<ShmAlloc> shm_dma_alloc(VirtioDevice &vdev, size_t size, size_t align)
+{
+	ShmHost *h = host_of(vdev);
+	if (!h)
+		return err(-ENODEV);
+	return h->alloc(size, align);
+}
+
+void shm_dma_free(VirtioDevice &vdev, const ShmAlloc &a)
+{
+	if (ShmHost *h = host_of(vdev))
+		h->free(a);
+}
+
+/* --- host --- */
+
+ShmHost::ShmHost(const ShmHostConfig &cfg)
+	: m_name(cfg.name), m_region(cfg.region), m_doorbell(cfg.doorbell), m_crashed_fn(cfg.crashed),
+	  m_crashed_ctx(cfg.crashed_ctx), m_parent(cfg.parent), m_register(cfg.register_devices)
+{
+}
+
+Result<keel::UniquePtr<ShmHost>> ShmHost::create(const ShmHostConfig &cfg, keel::Gfp gfp)
+{
+	if (!cfg.region.valid() || cfg.region.size() < 2 * SHM_PAGE || !cfg.doorbell || cfg.region.da() % SHM_PAGE) {
+		pr_err("%s: shm host needs a page-aligned region of two pages or more and a doorbell", cfg.name);
+		return err(-EINVAL);
+	}
+	ShmHost *h = new (gfp) ShmHost(cfg);
+	if (!h)
+		return err(-ENOMEM);
+	h->m_doorbell->set_handler(&doorbell_handler, h);
+	h->m_doorbell->set_peer_down(&peer_down, h);
+	h->m_doorbell->enable();
+	return keel::UniquePtr<ShmHost>(h);
+}
+
+ShmHost::~ShmHost()
+{
+	detach();
+	m_doorbell->disable();
+	m_doorbell->set_handler(nullptr, nullptr);
+	m_doorbell->set_peer_down(nullptr, nullptr);
+}
+
+VirtioDevice *ShmHost::vdev(u32 i) const { return i < m_num_vdevs ? m_vdevs[i].dev.get() : nullptr; }
+
+Result<void> ShmHost::snapshot_table(s64 timeout_ns)
+{
+	s64 deadline = keel::ktime_get_ns() + timeout_ns;
+	for (;;) {
+		invalidate(m_region, 0, sizeof(ShmHeader));
+		ShmHeader h = TRY(m_region.read<ShmHeader>(0));
+		u32 gen = keel::le32_to_cpu(h.remote_gen);
+		if (keel::le32_to_cpu(h.magic) == SHM_MAGIC && keel::le32_to_cpu(h.remote_state) == SHM_REMOTE_READY) {
+			/* Table contents are read after the state that says they are complete. */
+			keel::virt_rmb();
+			u32 ver = keel::le32_to_cpu(h.version);
+			u32 off = keel::le32_to_cpu(h.rsc_offset), size = keel::le32_to_cpu(h.rsc_size);
+			if (ver != SHM_VERSION || off < sizeof(ShmHeader) || off % 8 || size < sizeof(rproc::ResourceTable) ||
+			    size > SHM_MAX_TABLE || !m_region.contains(off, size)) {
+				pr_err("%s: bad shm header: version %u, table at 0x%x size %u", m_name, ver, off, size);
+				return err(-EINVAL);
+			}
+			invalidate(m_region, off, size);
+			TRY(m_region.copy_from(m_table, off, size));
+			/* A remote that republished while we copied: take the new table. */
+			keel::virt_rmb();
+			if (TRY(shm_read32(m_region, SHM_HDR_REMOTE_GEN)) == gen) {
+				m_rsc_off = off;
+				return rproc::rsc_table_parse(keel::Span<const u8>(m_table, size), &m_region, &m_info);
+			}
+			continue;
+		}
+		if (keel::ktime_get_ns() >= deadline) {
+			pr_err("%s: no resource table published", m_name);
+			return err(-ETIMEDOUT);
+		}
+		keel::msleep(1);
+	}
+}
+
+Result<void> ShmHost::reserve(size_t start, size_t len, bool fixed)
+{
+	Guard g{ m_pool_lock };
+	if (!m_region.contains(start, len) || len == 0)
+		return err(-EINVAL);
+	size_t end = start + len;
+	u32 pos = 0;
+	for (; pos < m_num_blocks; pos++) {
+		if (m_blocks[pos].start >= end)
+			break;
+		if (m_blocks[pos].end > start)
+			return err(-EBUSY);
+	}
+	if (m_num_blocks == MAX_BLOCKS)
+		return err(-ENOMEM);
+	memmove(&m_blocks[pos + 1], &m_blocks[pos], (m_num_blocks - pos) * sizeof(Block));
+	m_blocks[pos] = { start, end, fixed };
+	m_num_blocks++;
+	return ok();
+}
+
+Result<size_t> ShmHost::alloc_offset(size_t size, size_t align)
+{
+	if (!size || !keel::is_power_of_2(align))
+		return err(-EINVAL);
+	size_t cursor = 0;
+	{
+		Guard g{ m_pool_lock };
+		/* First fit between blocks, bounded by the block count. */
+		for (u32 i = 0; i <= m_num_blocks; i++) {
+			size_t limit = i < m_num_blocks ? m_blocks[i].start : m_region.size();
+			size_t cand = keel::align_up(cursor, align);
+			if (cand >= cursor && cand <= limit && size <= limit - cand) {
+				cursor = cand;
+				goto found;
+			}
+			if (i < m_num_blocks)
+				cursor = m_blocks[i].end;
+		}
+		return err(-ENOMEM);
+	}
+found:
+	TRY(reserve(cursor, size, false));
+	return cursor;
+}
+
+void ShmHost::free_offset(size_t start)
+{
+	Guard g{ m_pool_lock };
+	for (u32 i = 0; i < m_num_blocks; i++) {
+		if (m_blocks[i].start == start && !m_blocks[i].fixed) {
+			memmove(&m_blocks[i], &m_blocks[i + 1], (m_num_blocks - i - 1) * sizeof(Block));
+			m_num_blocks--;
+			return;
+		}
+	}
+}
+
+Result<ShmAlloc> ShmHost::alloc(size_t size, size_t align)
+{
+	if (!keel::is_power_of_2(align))
+		return err(-EINVAL);
+	/* At least a cache line: buffers of two owners never share one (non-coherent ports). */
+	size_t off = TRY(alloc_offset(size, align < 64 ? 64 : align));
+	void *p = m_region.ptr(off, size).value();
+	memset(p, 0, size);
+	keel::cache_clean(p, size);
+	return ShmAlloc{ p, m_region.da() + off, off, size };
+}
+
+void ShmHost::free(const ShmAlloc &a)
+{
+	if (a.cpu)
+		free_offset(a.offset);
+}
+
+Result<void> ShmHost::table_write32(size_t table_off, u32 v)
+{
+	return shm_write32(m_region, m_rsc_off + table_off, v);
+}
+
+Result<void> ShmHost::place_resources()
+{
+	m_num_blocks = 0;
+	/* Header and table are the remote's; the pool is everything else. */
+	TRY(reserve(0, sizeof(ShmHeader), true));
+	TRY(reserve(m_rsc_off, m_info.size, true));
+	for (u32 v = 0; v < m_info.num_vdevs; v++) {
+		const rproc::RscVdev &r = m_info.vdevs[v];
+		for (u32 i = 0; i < r.num_of_vrings; i++) {
+			const rproc::RscVring &rv = r.vring[i];
+			if (rv.da == FW_RSC_ADDR_ANY)
+				continue;
+			size_t off = TRY(rproc::rsc_table_check_vring(m_region, rv.da, rv.num, rv.align));
+			if (reserve(off, rproc::rsc_vring_size(rv.num, rv.align), true).is_error()) {
+				pr_err("%s: vdev%u vring%u at da 0x%x overlaps another resource", m_name, v, i, rv.da);
+				return err(-EINVAL);
+			}
+			m_vdevs[v].vring[i].offset = off;
+		}
+	}
+	for (u32 c = 0; c < m_info.num_carveouts; c++) {
+		rproc::RscCarveout &co = m_info.carveouts[c];
+		if (co.da != FW_RSC_ADDR_ANY) {
+			if (reserve(TRY(m_region.da_to_offset(co.da, co.len)), co.len, true).is_error()) {
+				pr_err("%s: carveout '%s' overlaps another resource", m_name, co.name);
+				return err(-EINVAL);
+			}
+			continue;
+		}
+		size_t off = TRY(alloc_offset(co.len, SHM_PAGE));
+		co.da = u32(m_region.da() + off);
+		/* Linux writes da and pa of a carveout it allocated back to the table. */
+		TRY(table_write32(co.offset + __builtin_offsetof(rproc::FwRscCarveout, da), co.da));
+		TRY(table_write32(co.offset + __builtin_offsetof(rproc::FwRscCarveout, pa), co.da));
+	}
+	return place_vrings();
+}
+
+Result<void> ShmHost::place_vrings()
+{
+	/* Notify ids: rproc-wide, from 0, in table order (Linux rproc_alloc_vring's idr). */
+	u32 notifyid = 0;
+	for (u32 v = 0; v < m_info.num_vdevs; v++) {
+		rproc::RscVdev &r = m_info.vdevs[v];
+		for (u32 i = 0; i < r.num_of_vrings; i++) {
+			rproc::RscVring &rv = r.vring[i];
+			Vring &ring = m_vdevs[v].vring[i];
+			if (rv.da == FW_RSC_ADDR_ANY) {
+				u64 bytes = rproc::rsc_vring_size(rv.num, rv.align);
+				Result<size_t> off = alloc_offset(bytes, rv.align < SHM_PAGE ? SHM_PAGE : rv.align);
+				if (off.is_error()) {
+					pr_err("%s: no room for vdev%u vring%u (%llu bytes)", m_name, v, i,
+					       (unsigned long long)bytes);
+					return off.error();
+				}
+				ring.offset = off.value();
+				rv.da = u32(m_region.da() + ring.offset);
+				TRY(table_write32(rproc::vdev_vring_field_da(r.offset, i), rv.da));
+			}
+			rv.notifyid = notifyid++;
+			ring.host = this;
+			ring.vdev = v;
+			ring.index = i;
+			ring.notifyid = rv.notifyid;
+			TRY(table_write32(rproc::vdev_vring_field_notifyid(r.offset, i), rv.notifyid));
+		}
+	}
+	return ok();
+}
+
+Result<void> ShmHost::create_vdevs()
+{
+	for (u32 v = 0; v < m_info.num_vdevs; v++) {
+		Vdev &d = m_vdevs[v];
+		const rproc::RscVdev &r = m_info.vdevs[v];
+		d.host = this;
+		d.index = v;
+		d.status = 0;
+		/* Start from a clean entry: nothing acknowledged yet. */
+		TRY(table_write32(rproc::vdev_field_gfeatures(r.offset), 0));
+		ShmHostOps::write_status(d, 0);
+		/* Linux leaves the vendor 0 for remoteproc devices. */
+		d.dev = TRY(VirtioDevice::create(VirtioDeviceId{ r.id, 0 }, &s_shm_host_ops, &d, m_parent, GFP_KERNEL));
+		m_num_vdevs = v + 1;
+		if (m_register) {
+			Result<void> res = register_virtio_device(*d.dev);
+			if (res.is_error()) {
+				pr_err("%s: registering vdev%u failed: %d", m_name, v, res.error().to_errno());
+				return res;
+			}
+		}
+	}
+	return ok();
+}
+
+Result<void> ShmHost::attach(s64 timeout_ns)
+{
+	if (m_attached)
+		return err(-EBUSY);
+	TRY(snapshot_table(timeout_ns));
+	m_attached = true;
+	keel::ScopeGuard undo([this] { detach(); });
+	TRY(place_resources());
+	/* A new host session: the remote drops queues of any earlier one. */
+	m_host_gen = TRY(shm_read32(m_region, SHM_HDR_HOST_GEN)) + 1;
+	TRY(shm_write32(m_region, SHM_HDR_HOST_GEN, m_host_gen));
+	TRY(create_vdevs());
+	undo.disarm();
+	return ok();
+}
+
+void ShmHost::detach()
+{
+	if (!m_attached)
+		return;
+	for (u32 v = 0; v < m_num_vdevs; v++) {
+		Vdev &d = m_vdevs[v];
+		if (!d.dev)
+			continue;
+		if (d.dev->is_registered())
+			unregister_virtio_device(*d.dev);
+		ShmHostOps::del_vqs(*d.dev);
+		ShmHostOps::write_status(d, 0);
+		d.dev.reset();
+	}
+	m_num_vdevs = 0;
+	{
+		Guard g{ m_pool_lock };
+		m_num_blocks = 0;
+	}
+	{
+		/* The doorbell handler walks these; every device reference is gone already. */
+		Guard g{ m_lock };
+		for (auto &d : m_vdevs)
+			d = Vdev();
+	}
+	m_attached = false;
+}
+
+Result<void> ShmHost::reset_region()
+{
+	if (m_attached)
+		return err(-EBUSY);
+	void *p = TRY(m_region.ptr(0, m_region.size()));
+	memset(p, 0, m_region.size());
+	keel::cache_clean(p, m_region.size());
+	return ok();
+}
+
+void ShmHost::doorbell_handler(void *ctx, u32 notifyid)
+{
+	ShmHost *h = static_cast<ShmHost *>(ctx);
+	Guard g{ h->m_lock };
+	for (u32 v = 0; v < rproc::RSC_MAX_VDEVS; v++) {
+		for (auto &r : h->m_vdevs[v].vring) {
+			if (r.vq && (notifyid == keel::DOORBELL_ANY || notifyid == r.notifyid))
+				r.vq->interrupt();
+		}
+	}
+}
+
+void ShmHost::peer_down(void *ctx)
+{
+	ShmHost *h = static_cast<ShmHost *>(ctx);
+	h->m_crashed.store(true);
+	{
+		/* Fail fast: every queue errors at once instead of waiting on a dead peer. */
+		Guard g{ h->m_lock };
+		for (auto &d : h->m_vdevs)
+			for (auto &r : d.vring)
+				if (r.vq)
+					r.vq->set_broken();
+	}
+	pr_err("%s: remote gone", h->m_name);
+	if (h->m_crashed_fn)
+		h->m_crashed_fn(h->m_crashed_ctx);
+}
+
+/* --- remote --- */
+
+ShmRemote::ShmRemote(const ShmRemoteConfig &cfg)
+	: m_name(cfg.name), m_region(cfg.region), m_doorbell(cfg.doorbell), m_rsc_off(cfg.rsc_offset),
+	  m_num_vdevs(cfg.num_vdevs), m_kick(cfg.kick), m_kick_ctx(cfg.kick_ctx)
+{
+	for (u32 i = 0; i < m_num_vdevs; i++)
+		m_vdevs[i].spec = cfg.vdevs[i];
+}
+
+Result<keel::UniquePtr<ShmRemote>> ShmRemote::create(const ShmRemoteConfig &cfg, keel::Gfp gfp)
+{
+	if (!cfg.region.valid() || !cfg.doorbell || cfg.num_vdevs == 0 || cfg.num_vdevs > rproc::RSC_MAX_VDEVS ||
+	    cfg.rsc_offset < sizeof(ShmHeader) || cfg.rsc_offset % 8 || !cfg.region.contains(cfg.rsc_offset, 64)) {
+		pr_err("%s: bad shm remote configuration", cfg.name);
+		return err(-EINVAL);
+	}
+	ShmRemote *r = new (gfp) ShmRemote(cfg);
+	if (!r)
+		return err(-ENOMEM);
+	r->m_doorbell->set_handler(&doorbell_handler, r);
+	r->m_doorbell->enable();
+	return keel::UniquePtr<ShmRemote>(r);
+}
+
+ShmRemote::~ShmRemote()
+{
+	m_doorbell->disable();
+	m_doorbell->set_handler(nullptr, nullptr);
+	for (u32 v = 0; v < m_num_vdevs; v++)
+		drop_queues(v);
+}
+
+Result<void> ShmRemote::publish()
+{
+	for (u32 v = 0; v < m_num_vdevs; v++)
+		drop_queues(v);
+	/* Not ready while the table is rewritten: the host must not snapshot half of it. */
+	TRY(shm_write32(m_region, SHM_HDR_REMOTE_STATE, SHM_REMOTE_NONE));
+	keel::virt_wmb();
+
+	size_t room = m_region.size() - m_rsc_off;
+	rproc::RscTableBuilder b(keel::Span<u8>(m_table, room < SHM_MAX_TABLE ? room : SHM_MAX_TABLE), m_num_vdevs);
+	for (u32 v = 0; v < m_num_vdevs; v++)
+		m_vdevs[v].offset = TRY(b.add_vdev(m_vdevs[v].spec));
+	size_t size = TRY(b.finish());
+	TRY(m_region.copy_to(m_rsc_off, m_table, size));
+	keel::cache_clean(m_region.base() + m_rsc_off, size);
+
+	invalidate(m_region, 0, sizeof(ShmHeader));
+	u32 magic = TRY(shm_read32(m_region, 0));
+	u32 gen = magic == SHM_MAGIC ? TRY(shm_read32(m_region, SHM_HDR_REMOTE_GEN)) + 1 : 1;
+	m_remote_gen = gen;
+	TRY(shm_write32(m_region, __builtin_offsetof(ShmHeader, magic), SHM_MAGIC));
+	TRY(shm_write32(m_region, __builtin_offsetof(ShmHeader, version), SHM_VERSION));
+	TRY(shm_write32(m_region, __builtin_offsetof(ShmHeader, rsc_offset), m_rsc_off));
+	TRY(shm_write32(m_region, __builtin_offsetof(ShmHeader, rsc_size), u32(size)));
+	TRY(shm_write32(m_region, SHM_HDR_REMOTE_GEN, gen));
+	/* The table and header fields are visible before the state that says they are complete. */
+	keel::virt_wmb();
+	TRY(shm_write32(m_region, SHM_HDR_REMOTE_STATE, SHM_REMOTE_READY));
+	/* The host may not be there yet: it finds the table when it attaches. */
+	(void)m_doorbell->ring(keel::DOORBELL_ANY);
+	return ok();
+}
+
+u8 ShmRemote::status(u32 vdev) const
+{
+	if (vdev >= m_num_vdevs)
+		return 0;
+	size_t off = m_rsc_off + rproc::vdev_field_status(m_vdevs[vdev].offset);
+	invalidate(m_region, off, 1);
+	return m_region.read<u8>(off).value_or(0);
+}
+
+Result<void> ShmRemote::wait_driver_ok(u32 vdev, s64 timeout_ns)
+{
+	if (vdev >= m_num_vdevs)
+		return err(-EINVAL);
+	s64 deadline = keel::ktime_get_ns() + timeout_ns;
+	for (;;) {
+		u8 s = status(vdev);
+		if (s & VIRTIO_CONFIG_S_FAILED) {
+			pr_err("%s: vdev%u: host failed the device", m_name, vdev);
+			return err(-EIO);
+		}
+		if (s & VIRTIO_CONFIG_S_DRIVER_OK)
+			break;
+		s64 left = deadline - keel::ktime_get_ns();
+		if (left <= 0)
+			return err(-ETIMEDOUT);
+		/* The host rings after each status write; poll too, since rings can be lost or absent. */
+		(void)m_wq.wait_event_timeout([&] { return status(vdev) != s; },
+					      left < keel::ms_to_ns(2) ? left : keel::ms_to_ns(2));
+	}
+	/* Vring placement is read after the DRIVER_OK that publishes it. */
+	keel::virt_rmb();
+	return build_queues(vdev);
+}
+
+Result<void> ShmRemote::build_queues(u32 vdev)
+{
+	Vdev &d = m_vdevs[vdev];
+	drop_queues(vdev);
+	size_t ent = m_rsc_off + d.offset;
+	invalidate(m_region, ent, sizeof(rproc::FwRscVdev) + d.spec.num_of_vrings * sizeof(rproc::FwRscVdevVring));
+	invalidate(m_region, 0, sizeof(ShmHeader));
+	d.gfeatures = TRY(shm_read32(m_region, m_rsc_off + rproc::vdev_field_gfeatures(d.offset)));
+	d.host_gen = TRY(shm_read32(m_region, SHM_HDR_HOST_GEN));
+	size_t table_end = m_rsc_off + keel::le32_to_cpu(TRY(m_region.read<keel::le32>(
+					       __builtin_offsetof(ShmHeader, rsc_size))));
+	for (u32 i = 0; i < d.spec.num_of_vrings; i++) {
+		/* Our own num and align, never the table's copy: only da and notifyid are the host's. */
+		const rproc::RscVring &spec = d.spec.vring[i];
+		u32 da = TRY(shm_read32(m_region, m_rsc_off + rproc::vdev_vring_field_da(d.offset, i)));
+		u32 nid = TRY(shm_read32(m_region, m_rsc_off + rproc::vdev_vring_field_notifyid(d.offset, i)));
+		size_t off = TRY(rproc::rsc_table_check_vring(m_region, da, spec.num, spec.align));
+		u64 bytes = rproc::rsc_vring_size(spec.num, spec.align);
+		if (off < table_end) {
+			pr_err("%s: vdev%u vring%u: host placed it at 0x%zx, over the header or table", m_name, vdev, i,
+			       off);
+			drop_queues(vdev);
+			return err(-EINVAL);
+		}
+		VringhConfig c;
+		c.name = i == 0 ? "shm-vring0" : "shm-vring1";
+		c.num = spec.num;
+		c.align = spec.align;
+		c.ring = TRY(m_region.sub(off, bytes));
+		c.mem = m_region;
+		/* Legacy device (the table has no VERSION_1 bit): the host's native order, ours too. */
+		c.little_endian = keel::CPU_IS_LITTLE_ENDIAN;
+		c.event_idx = d.gfeatures & (1u << VIRTIO_RING_F_EVENT_IDX);
+		Result<keel::UniquePtr<Vringh>> vrh = Vringh::create(c, GFP_KERNEL);
+		if (vrh.is_error()) {
+			drop_queues(vdev);
+			return vrh.error();
+		}
+		d.vrh[i] = keel::move(vrh.value());
+		d.notifyid[i].store(nid);
+	}
+	d.ready.store(true);
+	return ok();
+}
+
+void ShmRemote::drop_queues(u32 vdev)
+{
+	if (vdev >= m_num_vdevs)
+		return;
+	Vdev &d = m_vdevs[vdev];
+	d.ready.store(false);
+	for (auto &v : d.vrh)
+		v.reset();
+}
+
+Vringh *ShmRemote::vringh(u32 vdev, u32 vring) const
+{
+	if (vdev >= m_num_vdevs || vring >= rproc::RVDEV_NUM_VRINGS || !m_vdevs[vdev].ready.load())
+		return nullptr;
+	return m_vdevs[vdev].vrh[vring].get();
+}
+
+u32 ShmRemote::gfeatures(u32 vdev) const { return vdev < m_num_vdevs ? m_vdevs[vdev].gfeatures : 0; }
+
+bool ShmRemote::host_reset(u32 vdev) const
+{
+	if (vdev >= m_num_vdevs || !m_vdevs[vdev].ready.load())
+		return true;
+	if (!(status(vdev) & VIRTIO_CONFIG_S_DRIVER_OK))
+		return true;
+	invalidate(m_region, SHM_HDR_HOST_GEN, 4);
+	Result<u32> gen = shm_read32(m_region, SHM_HDR_HOST_GEN);
+	return gen.is_error() || gen.value() != m_vdevs[vdev].host_gen;
+}
+
+Result<void> ShmRemote::notify(u32 vdev, u32 vring)
+{
+	if (vdev >= m_num_vdevs || vring >= m_vdevs[vdev].spec.num_of_vrings || !m_vdevs[vdev].ready.load())
+		return err(-ENODEV);
+	return m_doorbell->ring(m_vdevs[vdev].notifyid[vring].load());
+}
+
+void ShmRemote::doorbell_handler(void *ctx, u32 notifyid)
+{
+	ShmRemote *r = static_cast<ShmRemote *>(ctx);
+	r->m_wq.wake_up();
+	if (!r->m_kick)
+		return;
+	bool matched = false;
+	for (u32 v = 0; v < r->m_num_vdevs; v++) {
+		Vdev &d = r->m_vdevs[v];
+		if (!d.ready.load())
+			continue;
+		for (u32 i = 0; i < d.spec.num_of_vrings; i++) {
+			if (notifyid == keel::DOORBELL_ANY || notifyid == d.notifyid[i].load()) {
+				matched = true;
+				r->m_kick(r->m_kick_ctx, v, i);
+			}
+		}
+	}
+	if (!matched)
+		r->m_kick(r->m_kick_ctx, keel::DOORBELL_ANY, keel::DOORBELL_ANY);
+}
+
+} // namespace virtio

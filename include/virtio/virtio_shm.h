@@ -1,0 +1,306 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The shared-memory virtio transport (Linux drivers/remoteproc/
+ * remoteproc_virtio.c for the host role; OpenAMP's remoteproc_virtio for the
+ * remote role): a resource table, vrings and buffers in one region both
+ * processors map, and a Doorbell between them.
+ *
+ *  - ShmHost (the virtio driver side): finds the remote's table, validates
+ *    a private snapshot of it, places the vrings the table leaves to the
+ *    host (da == FW_RSC_ADDR_ANY) with a carveout allocator over the region,
+ *    assigns notify ids, writes da, notifyid, gfeatures and status back
+ *    into the vdev entries, and registers one VirtioDevice per vdev whose
+ *    config ops read and write that entry. Doorbell interrupts are routed
+ *    to the queue with that notify id.
+ *  - ShmRemote (the virtio device side): publishes the table, waits for
+ *    DRIVER_OK, checks the vring addresses the host wrote, and builds
+ *    device-side queues (Vringh) on them.
+ *
+ * Region layout (Documentation/shm-transport.rst has the picture):
+ *
+ *	0x0000  ShmHeader (64 bytes): magic, version, table offset and size,
+ *		remote and host session generations, remote state
+ *	rsc_off the resource table (written by the remote, the host writes
+ *		back only vring da/notifyid, carveout da/pa, gfeatures, status)
+ *	...     the host's pool: vrings with da == ANY, driver buffers
+ *
+ * The remote is untrusted; the host is trusted by the remote only as far as
+ * the memory it may touch: the remote checks every vring address the host
+ * writes against the region.
+ *
+ * Sessions: the remote bumps remote_gen each time it publishes (boot); the
+ * host bumps host_gen each time it attaches. The remote drops its queues
+ * when it sees host_gen change or the status leave DRIVER_OK; the host
+ * zeroes each vring it creates, so no index survives a restart.
+ */
+#ifndef VIRTIO_VIRTIO_SHM_H
+#define VIRTIO_VIRTIO_SHM_H
+
+#include <keel/alloc.h>
+#include <keel/doorbell.h>
+#include <keel/endian.h>
+#include <keel/refcount.h>
+#include <keel/shm.h>
+#include <keel/spinlock.h>
+#include <keel/wait.h>
+#include <remoteproc/rsc_table.h>
+#include <virtio/virtio.h>
+#include <virtio/virtio_ring.h>
+
+namespace virtio {
+
+/* "KSHM" */
+inline constexpr u32 SHM_MAGIC = 0x4D48534Bu;
+inline constexpr u32 SHM_VERSION = 1;
+/* ShmHeader.remote_state */
+inline constexpr u32 SHM_REMOTE_NONE = 0;
+inline constexpr u32 SHM_REMOTE_READY = 1;
+/* Largest table the host snapshots. */
+inline constexpr u32 SHM_MAX_TABLE = 4096;
+/* Default placement of the table, right after the header. */
+inline constexpr u32 SHM_DEFAULT_RSC_OFFSET = 0x40;
+
+/* At offset 0 of the region; little endian; 64 bytes (one cache line). */
+struct ShmHeader {
+	keel::le32 magic;	 /* SHM_MAGIC: written by the remote */
+	keel::le32 version;	 /* SHM_VERSION */
+	keel::le32 rsc_offset;	 /* resource table: offset from the region start */
+	keel::le32 rsc_size;	 /* and its size in bytes */
+	keel::le32 remote_gen;	 /* remote session: bumped at every publish */
+	keel::le32 host_gen;	 /* host session: bumped at every attach */
+	keel::le32 remote_state; /* SHM_REMOTE_*: READY once the table is complete */
+	keel::le32 reserved[9];
+};
+static_assert(sizeof(ShmHeader) == 64);
+inline constexpr size_t SHM_HDR_REMOTE_GEN = __builtin_offsetof(ShmHeader, remote_gen);
+inline constexpr size_t SHM_HDR_HOST_GEN = __builtin_offsetof(ShmHeader, host_gen);
+inline constexpr size_t SHM_HDR_REMOTE_STATE = __builtin_offsetof(ShmHeader, remote_state);
+
+/* A block of the shared region handed to a driver (rpmsg buffers). */
+struct ShmAlloc {
+	void *cpu = nullptr;
+	u64 da = 0;
+	size_t offset = 0;
+	size_t size = 0;
+};
+
+class ShmHost;
+
+/*
+ * shm_transport_region() - the region a device of this transport lives in,
+ * for drivers building Sg::from(); nullptr when @vdev is not a shm device.
+ */
+const keel::ShmRegion *shm_transport_region(VirtioDevice &vdev);
+/*
+ * shm_dma_alloc() - shared memory for a driver's buffers (the transport's
+ * dma_alloc_coherent): zeroed, @align a power of two. Freed with
+ * shm_dma_free() or when the host detaches.
+ * Return: -ENODEV when @vdev is not a shm device, -ENOMEM.
+ * Context: may sleep.
+ */
+Result<ShmAlloc> shm_dma_alloc(VirtioDevice &vdev, size_t size, size_t align);
+void shm_dma_free(VirtioDevice &vdev, const ShmAlloc &a);
+
+struct ShmHostConfig {
+	const char *name = "shm";
+	keel::ShmRegion region;
+	keel::Doorbell *doorbell = nullptr;
+	/* Called (atomic context) when the doorbell reports the peer gone, after the devices are broken. */
+	void (*crashed)(void *ctx) = nullptr;
+	void *crashed_ctx = nullptr;
+	/* Parent of the virtio devices (DMA os_dev, logs); may be null. */
+	keel::Device *parent = nullptr;
+	/* Register each device with the virtio bus on attach (tests may drive the ops by hand). */
+	bool register_devices = true;
+};
+
+/*
+ * ShmHost - the host role of the transport over one region and doorbell.
+ *
+ * Locking: m_lock (a SpinLock, taken in the doorbell handler) guards the
+ * notify id -> queue map; everything else is process context, serialised
+ * by the caller (attach/detach) and the virtio bus lock (config ops).
+ * Lock order: virtio bus lock -> m_lock.
+ */
+class ShmHost : keel::NonMovable {
+public:
+	static Result<keel::UniquePtr<ShmHost>> create(const ShmHostConfig &cfg, keel::Gfp gfp);
+	~ShmHost();
+
+	/*
+	 * attach() - wait up to @timeout_ns for a published table, validate
+	 * it, place vrings and carveouts, and create (and register) the vdevs.
+	 * Return: -ETIMEDOUT, -EINVAL for a bad table (logged), -ENOMEM when
+	 * the region is too small, -EBUSY when attached.
+	 * Context: may sleep.
+	 */
+	Result<void> attach(s64 timeout_ns);
+	/* detach() - unregister and free the vdevs, reset their status, free the pool. Context: may sleep. */
+	void detach();
+	/*
+	 * reset_region() - zero the whole region (after a remote crash, before
+	 * it boots again): no table, ring or index survives. Detached only.
+	 */
+	Result<void> reset_region();
+
+	bool attached() const { return m_attached; }
+	bool crashed() const { return m_crashed.load(); }
+	/* Clears the crash mark (after reset_region(), before the next attach). */
+	void clear_crashed() { m_crashed.store(false); }
+	u32 num_vdevs() const { return m_num_vdevs; }
+	VirtioDevice *vdev(u32 i) const;
+	const rproc::RscTableInfo &table() const { return m_info; }
+	const keel::ShmRegion &region() const { return m_region; }
+	u32 host_gen() const { return m_host_gen; }
+
+	Result<ShmAlloc> alloc(size_t size, size_t align);
+	void free(const ShmAlloc &a);
+
+private:
+	struct Vring {
+		ShmHost *host = nullptr;
+		u32 vdev = 0;
+		u32 index = 0;
+		u32 notifyid = 0;
+		size_t offset = 0; /* of the ring in the region */
+		VirtQueue *vq = nullptr; /* GUARDED_BY(m_lock) for the interrupt path */
+	};
+	struct Vdev {
+		ShmHost *host = nullptr;
+		u32 index = 0;
+		u8 status = 0; /* shadow of what we wrote */
+		/* The transport's reference (VirtioDevice::create()). */
+		keel::RefPtr<VirtioDevice> dev;
+		Vring vring[rproc::RVDEV_NUM_VRINGS];
+	};
+	struct Block {
+		size_t start, end;
+		bool fixed; /* placed by the table, never freed */
+	};
+	static constexpr u32 MAX_BLOCKS = 32;
+
+	explicit ShmHost(const ShmHostConfig &cfg);
+	Result<void> snapshot_table(s64 timeout_ns);
+	Result<void> place_resources();
+	Result<void> place_vrings();
+	Result<void> create_vdevs();
+	Result<void> reserve(size_t start, size_t len, bool fixed);
+	Result<size_t> alloc_offset(size_t size, size_t align);
+	void free_offset(size_t start);
+	Result<void> table_write32(size_t table_off, u32 v);
+	static void doorbell_handler(void *ctx, u32 notifyid);
+	static void peer_down(void *ctx);
+
+	friend struct ShmHostOps;
+
+	const char *m_name;
+	keel::ShmRegion m_region;
+	keel::Doorbell *m_doorbell;
+	void (*m_crashed_fn)(void *);
+	void *m_crashed_ctx;
+	keel::Device *m_parent;
+	bool m_register;
+
+	bool m_attached = false;
+	keel::Atomic<bool> m_crashed{ false };
+	u32 m_host_gen = 0;
+	size_t m_rsc_off = 0;
+	u8 m_table[SHM_MAX_TABLE];
+	rproc::RscTableInfo m_info;
+	u32 m_num_vdevs = 0;
+	Vdev m_vdevs[rproc::RSC_MAX_VDEVS];
+	keel::SpinLock m_lock{ "virtio_shm_host", KEEL_LOCK_KEY() };
+	/* Guards the pool (alloc/free may come from driver probes while attached). */
+	keel::SpinLock m_pool_lock{ "virtio_shm_pool", KEEL_LOCK_KEY() };
+	Block m_blocks[MAX_BLOCKS];
+	u32 m_num_blocks = 0;
+};
+
+struct ShmRemoteConfig {
+	const char *name = "shm-remote";
+	keel::ShmRegion region;
+	keel::Doorbell *doorbell = nullptr;
+	u32 rsc_offset = SHM_DEFAULT_RSC_OFFSET;
+	u32 num_vdevs = 0;
+	rproc::VdevSpec vdevs[rproc::RSC_MAX_VDEVS];
+	/*
+	 * Called (doorbell context: must not sleep) when the host rings: @vdev
+	 * and @vring of the queue, or DOORBELL_ANY for both when the ring did
+	 * not say which.
+	 */
+	void (*kick)(void *ctx, u32 vdev, u32 vring) = nullptr;
+	void *kick_ctx = nullptr;
+};
+
+/*
+ * ShmRemote - the remote role: one published table, device-side queues.
+ *
+ * Context: publish/wait_driver_ok/vringh may sleep; notify() and the state
+ * queries are callable from any context.
+ */
+class ShmRemote : keel::NonMovable {
+public:
+	static Result<keel::UniquePtr<ShmRemote>> create(const ShmRemoteConfig &cfg, keel::Gfp gfp);
+	~ShmRemote();
+
+	/*
+	 * publish() - write the table and header (a new remote session) and
+	 * ring the host. Any queue from an earlier session is dropped.
+	 */
+	Result<void> publish();
+	/*
+	 * wait_driver_ok() - wait up to @timeout_ns for DRIVER_OK in @vdev's
+	 * status, then read and check the host's vring placement and build the
+	 * Vringh of each vring. Return: -ETIMEDOUT, -EIO when the host set
+	 * FAILED, -EINVAL when the host placed a vring outside the region.
+	 */
+	Result<void> wait_driver_ok(u32 vdev, s64 timeout_ns);
+	/* The device-side queue @vring of @vdev (nullptr before DRIVER_OK). */
+	Vringh *vringh(u32 vdev, u32 vring) const;
+	/* Ring the host for @vring of @vdev (the notify id the host assigned). */
+	Result<void> notify(u32 vdev, u32 vring);
+	/* Features the host acknowledged (read at DRIVER_OK). */
+	u32 gfeatures(u32 vdev) const;
+	/* The live status byte (read once, after invalidating the cache line). */
+	u8 status(u32 vdev) const;
+	/*
+	 * host_reset() - true when the host left the session @vdev's queues
+	 * were built for (status no longer DRIVER_OK, or a new host_gen). The
+	 * caller then calls drop_queues() and wait_driver_ok() again.
+	 */
+	bool host_reset(u32 vdev) const;
+	void drop_queues(u32 vdev);
+	u32 remote_gen() const { return m_remote_gen; }
+	const keel::ShmRegion &region() const { return m_region; }
+
+private:
+	struct Vdev {
+		rproc::VdevSpec spec;
+		size_t offset = 0; /* of the FwRscVdev in the table */
+		u32 gfeatures = 0;
+		u32 host_gen = 0;
+		/* Read by the doorbell handler while ready. */
+		keel::Atomic<u32> notifyid[rproc::RVDEV_NUM_VRINGS];
+		keel::UniquePtr<Vringh> vrh[rproc::RVDEV_NUM_VRINGS];
+		keel::Atomic<bool> ready{ false };
+	};
+	explicit ShmRemote(const ShmRemoteConfig &cfg);
+	Result<void> build_queues(u32 vdev);
+	static void doorbell_handler(void *ctx, u32 notifyid);
+
+	const char *m_name;
+	keel::ShmRegion m_region;
+	keel::Doorbell *m_doorbell;
+	u32 m_rsc_off;
+	u32 m_num_vdevs;
+	void (*m_kick)(void *, u32, u32);
+	void *m_kick_ctx;
+	u32 m_remote_gen = 0;
+	Vdev m_vdevs[rproc::RSC_MAX_VDEVS];
+	keel::WaitQueue m_wq{ "virtio_shm_remote", KEEL_LOCK_KEY() };
+	u8 m_table[SHM_MAX_TABLE];
+};
+
+} // namespace virtio
+
+#endif

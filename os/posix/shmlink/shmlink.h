@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * shmlink: two (or more) processes sharing one memory region, with eventfd
+ * doorbells, brokered by a server speaking QEMU's ivshmem-server protocol
+ * (docs/specs/ivshmem-spec.rst, version 0), so that a QEMU guest with an
+ * ivshmem-doorbell device can be one of the peers.
+ *
+ * The protocol: a Unix stream socket on which only the server sends. Every
+ * message is one little-endian int64, with at most one file descriptor
+ * (SCM_RIGHTS). On connect a client receives: 0 (the version); its own id;
+ * -1 with the shared-memory fd; for each peer already connected, that
+ * peer's id N times, each with one eventfd (vectors 0..N-1, written to
+ * interrupt it); then its own id N times with its own eventfds (read to be
+ * interrupted). Later: a peer id with an fd (N times) = that peer connected;
+ * a peer id without an fd = it disconnected. Ringing is writing the 8-byte
+ * value 1 to the peer's eventfd of that vector.
+ *
+ * Notify ids map onto vectors: id i < N-1 uses vector i; every other id uses
+ * vector N-1, delivered as DOORBELL_ANY (with one vector, every ring is ANY).
+ *
+ * Hosted only (POSIX): this is the posix port's doorbell backend.
+ */
+#ifndef KEEL_POSIX_SHMLINK_H
+#define KEEL_POSIX_SHMLINK_H
+
+#include <keel/doorbell.h>
+#include <keel/error.h>
+
+#include <pthread.h>
+
+namespace shmlink {
+
+using keel::Result;
+
+inline constexpr s64 IVSHMEM_PROTOCOL_VERSION = 0;
+inline constexpr u32 SHMLINK_MAX_VECTORS = 64;
+inline constexpr u32 SHMLINK_MAX_PEERS = 16;
+
+/*
+ * Server - the broker. Owns the shared memory (a memfd) and every eventfd.
+ * Runs its loop on a thread of its own (start()) or in the caller (run()).
+ */
+class Server {
+public:
+	/*
+	 * create() - listen on @path (an existing socket file is replaced) with a
+	 * region of @shm_size bytes (a power of two, as QEMU requires) and
+	 * @vectors eventfds per peer.
+	 */
+	static Result<Server *> create(const char *path, size_t shm_size, u32 vectors);
+	~Server();
+
+	/* Serves on a new thread until stop(). */
+	Result<void> start();
+	/* Serves until stop() (from another thread or a signal handler). */
+	void run();
+	void stop();
+	/* Reads as 0 after fork in the child: only the creating process serves. */
+	u32 vectors() const { return m_vectors; }
+	int shm_fd() const { return m_shm_fd; }
+
+private:
+	struct Peer {
+		s64 id;
+		int sock;
+		int efd[SHMLINK_MAX_VECTORS];
+	};
+	Server() = default;
+	void accept_peer();
+	void drop_peer(u32 slot);
+	bool send_greeting(const Peer &p);
+	static void *thread_fn(void *arg);
+
+	char m_path[108] = {};
+	int m_listen = -1;
+	int m_shm_fd = -1;
+	int m_stop_efd = -1;
+	size_t m_shm_size = 0;
+	u32 m_vectors = 0;
+	s64 m_next_id = 0;
+	Peer m_peers[SHMLINK_MAX_PEERS];
+	u32 m_npeers = 0;
+	pthread_t m_thread;
+	bool m_thread_started = false;
+};
+
+/*
+ * Client - one peer: the mapped region and a doorbell to "the" peer (the
+ * first other peer with all of its vectors; a new one is adopted when the
+ * previous one disconnects). Its notification thread delivers rings to the
+ * handler and the peer's disconnect to the peer-down callback.
+ */
+class Client final : public keel::Doorbell {
+public:
+	/*
+	 * connect() - connect to the server at @path, retrying until
+	 * @timeout_ns, read the greeting and map the region. The notification
+	 * thread starts at once; enable() the doorbell to receive.
+	 * @vectors must be the server's (the protocol does not say it).
+	 */
+	static Result<Client *> connect(const char *path, u32 vectors, s64 timeout_ns);
+	/* Stops the thread, unmaps, closes everything (the server tells the peer). */
+	~Client() override;
+
+	void *mem() const { return m_mem; }
+	size_t mem_size() const { return m_mem_size; }
+	s64 id() const { return m_id; }
+	u32 vectors() const { return m_vectors; }
+
+	/*
+	 * wait_peer() - wait until a peer with all its vectors is attached.
+	 * Return: its id; -ETIMEDOUT; -EPIPE when the server went away.
+	 */
+	Result<s64> wait_peer(s64 timeout_ns);
+	/* Bumped each time a new peer is adopted. */
+	u32 peer_generation() const;
+
+	Result<void> ring(u32 notifyid) override;
+	bool peer_alive() const override;
+	/* Ring a given peer's vector directly (QEMU's doorbell register). */
+	Result<void> ring_vector(s64 peer, u32 vector);
+
+private:
+	struct PeerFds {
+		s64 id = -1;
+		u32 nfds = 0;
+		int efd[SHMLINK_MAX_VECTORS];
+	};
+	Client() = default;
+	Result<void> read_greeting(s64 timeout_ns);
+	Result<void> handle_msg(s64 v, int fd);
+	void adopt_peer_locked();
+	static void *thread_fn(void *arg);
+	void thread_loop();
+
+	int m_sock = -1;
+	int m_stop_efd = -1;
+	s64 m_id = -1;
+	u32 m_vectors = 0;
+	void *m_mem = nullptr;
+	size_t m_mem_size = 0;
+	int m_own[SHMLINK_MAX_VECTORS];
+	u32 m_nown = 0;
+
+	/* Guards the peer table and the current peer (ring() vs. the thread). */
+	mutable pthread_mutex_t m_lock = PTHREAD_MUTEX_INITIALIZER;
+	pthread_cond_t m_cond = PTHREAD_COND_INITIALIZER;
+	PeerFds m_peers[SHMLINK_MAX_PEERS];
+	s64 m_peer = -1;	  /* the adopted peer's id, -1 when none */
+	u32 m_peer_gen = 0;
+	bool m_server_gone = false;
+	pthread_t m_thread;
+	bool m_thread_started = false;
+};
+
+} // namespace shmlink
+
+#endif
