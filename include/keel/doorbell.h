@@ -5,7 +5,8 @@
  * One side rings the other with a notify id (Linux rproc_ops.kick(vqid):
  * the vring's notifyid from the resource table); the other side's handler
  * runs with that id in interrupt-like context (kernel: a hard or threaded
- * IRQ; hosted: the link's notification thread; loopback: a work item). A
+ * IRQ; hosted: the link's notification thread; loopback: an IrqWork, i.e.
+ * hard-IRQ context in the kernel and the interrupt thread hosted). A
  * backend whose hardware carries fewer distinct ids than the link uses (a
  * mailbox without payload, an ivshmem device with one vector) delivers
  * DOORBELL_ANY: "something happened, look at every queue".
@@ -31,7 +32,7 @@
 #include <keel/atomic.h>
 #include <keel/error.h>
 #include <keel/time.h>
-#include <keel/workqueue.h>
+#include <keel/irq_work.h>
 
 namespace keel {
 
@@ -116,9 +117,10 @@ private:
  *  - Direct: the peer's handler runs inside ring() (the caller's context
  *    must then be a valid interrupt context for the peer: no locks the
  *    handler takes may be held, which is why tests use Deferred);
- *  - Deferred: ring() records the id and queues a work item that delivers
- *    it, so ringing never re-enters the peer from the ringer's stack (as a
- *    real interrupt would not).
+ *  - Deferred: ring() records the id and queues an IrqWork that delivers
+ *    it in hard-interrupt context (Linux irq_work; hosted: the interrupt
+ *    thread), so ringing never re-enters the peer from the ringer's stack
+ *    and handlers run where sleeping is caught, as with a real interrupt.
  * Ids 0..62 are delivered as themselves, larger ones as DOORBELL_ANY;
  * repeated rings before delivery coalesce (as interrupts do).
  */
@@ -135,12 +137,12 @@ public:
 	private:
 		friend class LoopbackLink;
 		End(LoopbackLink *link) : m_link(link) {}
-		static void work_fn(Work &w);
+		static void irq_fn(IrqWork &w);
 		void drain();
 		LoopbackLink *m_link;
 		/* Bit i: id i pending (bit 63: DOORBELL_ANY). */
 		Atomic<u64> m_pending{ 0 };
-		Work m_work{ &End::work_fn };
+		IrqWork m_irq{ &End::irq_fn };
 	};
 
 	explicit LoopbackLink(Mode mode = Mode::Deferred) : m_mode(mode) {}
@@ -159,14 +161,14 @@ public:
 	/* Waits until every queued delivery has run. Context: may sleep. */
 	void flush()
 	{
-		m_a.m_work.flush();
-		m_b.m_work.flush();
+		m_a.m_irq.sync();
+		m_b.m_irq.sync();
 	}
+	/* Stops ringing and waits for deliveries in flight. Context: may sleep. */
 	void shutdown()
 	{
 		m_alive.store(false);
-		m_a.m_work.cancel_sync();
-		m_b.m_work.cancel_sync();
+		flush();
 	}
 
 private:
@@ -187,11 +189,11 @@ inline Result<void> LoopbackLink::End::ring(u32 notifyid)
 	}
 	u64 bit = notifyid < 63 ? u64(1) << notifyid : u64(1) << 63;
 	to.m_pending.fetch_or(bit);
-	to.m_work.schedule();
+	to.m_irq.queue();
 	return ok();
 }
 
-inline void LoopbackLink::End::work_fn(Work &w) { container_of(&w, &End::m_work)->drain(); }
+inline void LoopbackLink::End::irq_fn(IrqWork &w) { container_of(&w, &End::m_irq)->drain(); }
 
 inline void LoopbackLink::End::drain()
 {

@@ -113,6 +113,19 @@ void *keel_port_workqueue_create(const char *name, int ordered);
 void keel_port_workqueue_destroy(void *wq);
 void keel_port_workqueue_flush(void *wq);
 
+/*
+ * --- interrupt-context work (Linux irq_work) ---
+ * @work is the storage of a struct keel_port_irq_work. queue() may be called
+ * from any context and returns 0 if the item was already pending; @fn then
+ * runs in hard-interrupt context (hosted: an interrupt thread that marks the
+ * context atomic, so might_sleep() complains as in a real IRQ). An item
+ * re-queued while it runs runs again. sync() waits until it is idle.
+ */
+typedef void (*keel_port_irq_work_fn)(void *work);
+void keel_port_irq_work_init(void *work, keel_port_irq_work_fn fn);
+int keel_port_irq_work_queue(void *work);
+void keel_port_irq_work_sync(void *work);
+
 /* --- threads (kthread) --- */
 void *keel_port_thread_run(int (*fn)(void *), void *arg, const char *name);
 /* Asks the thread to stop, wakes it, waits for it; returns fn's result. */

@@ -375,10 +375,6 @@ void buffers_flow_both_ways(Test &t)
 
 void buffers_flow_with_deferred_doorbell(Test &t)
 {
-#if defined(__SANITIZE_THREAD__)
-	t.skip("TSan does not model the DMA barriers ordering two roles' shared-ring accesses");
-	return;
-#endif
 	Fixture *f = fixture(t, true, LoopbackLink::Mode::Deferred);
 	ASSERT_NOT_NULL(t, f);
 	ASSERT_OK(t, f->remote->publish());

@@ -26,5 +26,8 @@
 #define KEEL_WORK_ALIGN 8
 #define KEEL_DELAYED_WORK_SIZE 96
 #define KEEL_DELAYED_WORK_ALIGN 8
+/* Handler, state word and a queue link (os/posix/irq_work.cpp). */
+#define KEEL_IRQ_WORK_SIZE 32
+#define KEEL_IRQ_WORK_ALIGN 8
 
 #endif
