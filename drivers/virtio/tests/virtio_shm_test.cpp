@@ -13,6 +13,8 @@
 #include <keel/wait.h>
 #include <virtio/virtio_shm.h>
 
+#include "vring_echo.h"
+
 using namespace keel;
 using namespace keel::test;
 using namespace virtio;
@@ -143,40 +145,10 @@ struct Remote {
 	static void kick(void *ctx, u32, u32) { static_cast<Remote *>(ctx)->kicks.fetch_add(1); }
 };
 
-/*
- * One pass of the remote: for each buffer the host sent (vring 1), copy it
- * into a buffer the host posted (vring 0), return both, notify as the ring
- * asks. Returns the number echoed, or an error.
- */
-Result<u32> remote_echo(ShmRemote &r)
+/* One echo pass of the remote (vring_echo.h). */
+inline Result<u32> remote_echo(ShmRemote &r)
 {
-	Vringh *txq = r.vringh(0, 1), *rxq = r.vringh(0, 0);
-	if (!txq || !rxq)
-		return err(-ENODEV);
-	u32 n = 0;
-	for (u32 pass = 0; pass <= NUM; pass++) {
-		for (;;) {
-			VringhChainStorage<2, 2> in, out;
-			if (!TRY(txq->getdesc(in)))
-				break;
-			if (!TRY(rxq->getdesc(out)))
-				return err(-ENOSPC);
-			u8 data[BUF];
-			size_t len = in.pull(data, sizeof(data));
-			size_t pushed = out.push(data, len);
-			TRY(txq->add_used(in, 0));
-			TRY(rxq->add_used(out, u32(pushed)));
-			n++;
-		}
-		/* Ask for the next kick (event idx: avail_event), then re-check for a race. */
-		if (txq->notify_enable())
-			break;
-	}
-	if (n && txq->need_notify())
-		TRY(r.notify(0, 1));
-	if (n && rxq->need_notify())
-		TRY(r.notify(0, 0));
-	return n;
+	return virtio::test::remote_echo<BUF>(r, NUM);
 }
 
 struct Fixture {

@@ -18,6 +18,8 @@
 #include <keel/wait.h>
 #include <virtio/virtio_shm.h>
 
+#include "../../../drivers/virtio/tests/vring_echo.h"
+
 #include "../../../os/posix/shmlink/shmlink.h"
 
 #include <stdio.h>
@@ -216,43 +218,10 @@ inline constinit VirtioDriver s_host_driver{ driver_for<HostDriver>, "shm_peer_h
 
 /* --- remote side --- */
 
-/*
- * remote_echo() - one pass: copy each buffer the host sent (vring 1) into a
- * buffer the host posted (vring 0), return both, notify as the rings ask.
- */
+/* One echo pass of the remote (vring_echo.h). */
 inline Result<u32> remote_echo(ShmRemote &r)
 {
-	Vringh *txq = r.vringh(0, 1), *rxq = r.vringh(0, 0);
-	if (!txq || !rxq)
-		return keel::err(-ENODEV);
-	u32 n = 0;
-	for (u32 pass = 0; pass <= NUM; pass++) {
-		while (TRY(rxq->avail_pending()) > 0) {
-			VringhChainStorage<2, 2> in, out;
-			if (!TRY(txq->getdesc(in)))
-				break;
-			if (!TRY(rxq->getdesc(out)))
-				return keel::err(-EIO);
-			u8 data[BUF];
-			size_t len = in.pull(data, sizeof(data));
-			size_t pushed = out.push(data, len);
-			TRY(txq->add_used(in, 0));
-			TRY(rxq->add_used(out, u32(pushed)));
-			n++;
-		}
-		/*
-		 * Ask for the next kick (with event idx: publish avail_event), then
-		 * re-check: a buffer added in between would otherwise wait for a
-		 * kick the driver already decided not to send.
-		 */
-		if (txq->notify_enable())
-			break;
-	}
-	if (n && txq->need_notify())
-		TRY(r.notify(0, 1));
-	if (n && rxq->need_notify())
-		TRY(r.notify(0, 0));
-	return n;
+	return virtio::test::remote_echo<BUF>(r, NUM);
 }
 
 struct RemoteState {
