@@ -25,7 +25,9 @@ namespace keel {
 class ShmRegion {
 public:
 	constexpr ShmRegion() = default;
-	constexpr ShmRegion(void *base, size_t size, u64 da) : m_base(static_cast<u8 *>(base)), m_size(size), m_da(da) {}
+	ShmRegion(void *base, size_t size, u64 da) : m_base(static_cast<u8 *>(base)), m_size(size), m_da(da) {}
+	/* Constant-initialisable (constinit) form. */
+	constexpr ShmRegion(u8 *base, size_t size, u64 da) : m_base(base), m_size(size), m_da(da) {}
 
 	u8 *base() const { return m_base; }
 	size_t size() const { return m_size; }

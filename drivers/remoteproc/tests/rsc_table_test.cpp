@@ -48,9 +48,9 @@ static_assert(sizeof(golden) == GOLDEN_SIZE);
 
 /* The shared region the golden table's addresses refer to: 256 KiB at da 0. */
 constexpr size_t REGION_SIZE = 0x40000;
-u8 s_region_probe;
+constinit u8 s_region_probe;
 /* SAFETY: the parser only does address arithmetic on the region; it never dereferences it. */
-const ShmRegion s_region(&s_region_probe, REGION_SIZE, 0);
+constinit const ShmRegion s_region(&s_region_probe, REGION_SIZE, 0);
 
 u32 get32(const u8 *p, size_t off)
 {

@@ -241,7 +241,9 @@ inline int run_remote(const char *sock, bool event_idx, s64 timeout_ns)
 	if (c.is_error())
 		return 10;
 	shmlink::Client *cl = c.value();
-	static RemoteState st;
+	/* Declared before the guard: the client (and its handlers) go first. */
+	RemoteState st;
+	keel::ScopeGuard drop_client([cl] { delete cl; });
 	cl->set_peer_down(
 		[](void *ctx) {
 			static_cast<RemoteState *>(ctx)->host_gone.store(true);
@@ -304,7 +306,6 @@ inline int run_remote(const char *sock, bool event_idx, s64 timeout_ns)
 				[&] { return st.kicks.load() != seen || st.host_gone.load(); }, keel::ms_to_ns(5));
 	}
 	remote.reset();
-	delete cl;
 	return rc_exit;
 }
 
