@@ -37,10 +37,27 @@ extern "C" {
 #define KEEL_LOGLEVEL_INFO 6
 #define KEEL_LOGLEVEL_DEBUG 7
 
-/* Lockdep class key: one static object per lock declaration site. */
+/*
+ * Lockdep class key: one static object per lock declaration site. @storage
+ * (first) is the OS's key (Linux: struct lock_class_key). @name is the one
+ * name string of the class: the first one a lock of this class was
+ * initialised with (keel_lock_class_name()). lockdep insists on one name
+ * pointer per key, and a name literal in a header exists once per object file.
+ */
 struct keel_lock_key {
 	unsigned char storage[KEEL_LOCK_KEY_SIZE] __attribute__((aligned(KEEL_LOCK_KEY_ALIGN)));
+	const char *name;
 };
+
+/* The class's name for a lock initialised with @key and @name. */
+static inline const char *keel_lock_class_name(struct keel_lock_key *key, const char *name)
+{
+	const char *first = 0;
+
+	if (__atomic_compare_exchange_n(&key->name, &first, name, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		return name;
+	return first;
+}
 
 /* --- memory --- */
 void *keel_port_kmalloc(__SIZE_TYPE__ size, unsigned int gfp);

@@ -24,7 +24,10 @@ public:
 	 * @name and @key name the lock class for lockdep (Linux port). The key
 	 * must be a static object unique to the declaration site.
 	 */
-	SpinLock(const char *name, keel_lock_key *key) { keel_port_spin_init(m_storage, name, key); }
+	SpinLock(const char *name, keel_lock_key *key)
+	{
+		keel_port_spin_init(m_storage, keel_lock_class_name(key, name), key);
+	}
 	SpinLock() : SpinLock("keel::SpinLock", &s_default_key) {}
 
 	void lock() ACQUIRE() { keel_port_spin_lock(m_storage); }
@@ -45,7 +48,10 @@ private:
 
 class CAPABILITY("mutex") Mutex : NonMovable {
 public:
-	Mutex(const char *name, keel_lock_key *key) { keel_port_mutex_init(m_storage, name, key); }
+	Mutex(const char *name, keel_lock_key *key)
+	{
+		keel_port_mutex_init(m_storage, keel_lock_class_name(key, name), key);
+	}
 	Mutex() : Mutex("keel::Mutex", &s_default_key) {}
 	~Mutex() { keel_port_mutex_destroy(m_storage); }
 

@@ -25,7 +25,10 @@ namespace keel {
 
 class WaitQueue : NonMovable {
 public:
-	WaitQueue(const char *name, keel_lock_key *key) { keel_port_waitq_init(m_storage, name, key); }
+	WaitQueue(const char *name, keel_lock_key *key)
+	{
+		keel_port_waitq_init(m_storage, keel_lock_class_name(key, name), key);
+	}
 	WaitQueue() : WaitQueue("keel::WaitQueue", &s_default_key) {}
 	~WaitQueue() { keel_port_waitq_destroy(m_storage); }
 
