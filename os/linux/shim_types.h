@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Kernel objects with a callback pointer beside them: the storage behind
+ * keel's Work and DelayedWork (keel_port_work_init() fills them).
+ */
+#ifndef KEEL_OS_LINUX_SHIM_TYPES_H
+#define KEEL_OS_LINUX_SHIM_TYPES_H
+
+#include <linux/workqueue.h>
+
+typedef void (*keel_linux_work_fn)(void *work);
+
+/**
+ * struct keel_linux_work - a work item calling a keel callback
+ * @work: the kernel's work item; first, so its address is the storage's
+ * @fn: called with the storage address when the work runs
+ */
+struct keel_linux_work {
+	struct work_struct work;
+	keel_linux_work_fn fn;
+};
+
+/**
+ * struct keel_linux_delayed_work - a delayed work item calling a keel callback
+ * @dwork: the kernel's delayed work item (work + timer); first
+ * @fn: called with the storage address when the work runs
+ */
+struct keel_linux_delayed_work {
+	struct delayed_work dwork;
+	keel_linux_work_fn fn;
+};
+
+#endif

@@ -1,0 +1,45 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# kbuild_modules.sh KDIR OUTDIR [make arguments...]
+#
+# Builds keel's modules against the kernel tree KDIR in OUTDIR, a mirror of
+# the source tree made of symbolic links (Kbuild puts objects beside the
+# sources of an external module; the mirror keeps them, per kernel, out of
+# the repository, so that several kernels can be built one after another
+# without rebuilding everything each time). Then checks the .ko files with
+# check_module_symbols.sh.
+set -e
+kdir=$1 out=$2
+shift 2
+root=$(cd "$(dirname "$0")/.." && pwd)
+
+[ -f "$kdir/Makefile" ] || { echo "$0: no kernel build tree at $kdir" >&2; exit 1; }
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+# Refresh the links: sources may have been added, moved or deleted.
+find "$out" -type l -delete
+(cd "$root" && find Kbuild Kconfig include lib drivers os samples scripts \
+	-path os/linux/generated -prune -o -path os/posix -prune -o -type f \
+	\( -name '*.c' -o -name '*.cpp' -o -name '*.h' -o -name Kbuild -o -name Kconfig \
+	   -o -name '*.sh' -o -name '*.list' -o -name 'Makefile.*' \) -print 2>/dev/null) |
+while read -r f; do
+	mkdir -p "$out/$(dirname "$f")"
+	ln -s "$root/$f" "$out/$f"
+done
+
+make -C "$kdir" M="$out" "$@" modules
+
+ctors=
+grep -q '^CONFIG_CONSTRUCTORS=y' "$kdir/include/config/auto.conf" && ctors=--constructors
+kos=$(find "$out" -name '*.ko' | sort)
+"$root/scripts/check_module_symbols.sh" $ctors $kos
+# With MODVERSIONS an imported name must fit 55 characters (modpost: "too
+# long symbol"); say how many of keel.ko's exports a client could not import.
+if grep -q '^CONFIG_MODVERSIONS=y' "$kdir/include/config/auto.conf" && [ -f "$out/Module.symvers" ]; then
+	long=$(awk '$3 ~ /keel\.ko$|\/keel$/ && length($2) > 55 { n++ } END { print n + 0 }' "$out/Module.symvers")
+	[ "$long" -eq 0 ] || echo "note: $long keel.ko exports are longer than 55 characters" \
+		"(MODVERSIONS: client modules cannot import those)"
+fi
+echo "modules OK in $out:"
+(cd "$out" && find . -name '*.ko' | sort | sed 's|^\./|  |')

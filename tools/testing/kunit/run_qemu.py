@@ -1,0 +1,571 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Build a test kernel, boot it in QEMU with keel's modules, judge the log.
+
+Subcommands:
+  kernel   --line 6.1          build (or reuse) the cached test kernel, print its dir
+  run      --line 6.1 ...      build the modules against it, make an initramfs,
+                               boot, parse KTAP, scan the log for splats
+  selftest                     check the log judge on canned logs
+
+Kernels are built from Debian's linux-source-<line> tarball, tinyconfig plus
+configs/keel.config, out of tree (O=) in
+  ${KEEL_KERNEL_CACHE:-/var/cache/keel-kernels}/<package version>-<fragment hash>/
+so a changed fragment or a new source package gives a new tree and an
+unchanged one is reused. Nothing is written into the repository except the
+module build products (by Kbuild) and the run directory given with --out.
+"""
+
+import argparse
+import gzip
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
+FRAGMENT = os.path.join(HERE, "configs", "keel.config")
+CACHE = os.environ.get("KEEL_KERNEL_CACHE", "/var/cache/keel-kernels")
+
+# Debian packages providing each tool the runner needs (installed on demand).
+TOOLS = {
+    "qemu-system-x86_64": "qemu-system-x86",
+    "flex": "flex",
+    "bison": "bison",
+    "bc": "bc",
+    "cpio": "cpio",
+    "pahole": "dwarves",
+    "depmod": "kmod",
+    "xz": "xz-utils",
+    "gcc": "gcc",
+    "g++": "g++",
+    "make": "make",
+}
+FILES = {
+    "/bin/busybox": "busybox-static",
+    "/usr/include/libelf.h": "libelf-dev",
+    "/usr/include/openssl/ssl.h": "libssl-dev",
+}
+
+
+def log(msg):
+    print(f"[run_qemu] {msg}", flush=True)
+
+
+class Phase:
+    """Times a phase and prints it (CI wants to see where the minutes go)."""
+
+    def __init__(self, name):
+        self.name = name
+
+    def __enter__(self):
+        self.t0 = time.monotonic()
+        log(f"{self.name} ...")
+        return self
+
+    def __exit__(self, *exc):
+        log(f"{self.name}: {time.monotonic() - self.t0:.1f} s")
+        return False
+
+
+def apt_install(pkgs):
+    if not pkgs:
+        return
+    if os.geteuid() != 0:
+        sys.exit(f"missing packages {' '.join(pkgs)} and not root: install them")
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    subprocess.run(["apt-get", "update"], check=True, env=env)
+    subprocess.run(["apt-get", "install", "-y", "--no-install-recommends"] + sorted(set(pkgs)),
+                   check=True, env=env)
+
+
+def ensure_tools(line):
+    missing = [pkg for tool, pkg in TOOLS.items() if not shutil.which(tool)]
+    missing += [pkg for path, pkg in FILES.items() if not os.path.exists(path)]
+    if not os.path.exists(f"/usr/src/linux-source-{line}.tar.xz"):
+        missing.append(f"linux-source-{line}")
+    apt_install(missing)
+
+
+def pkg_version(pkg):
+    out = subprocess.run(["dpkg-query", "-W", "-f=${Version}", pkg], capture_output=True,
+                         text=True)
+    if out.returncode or not out.stdout:
+        sys.exit(f"{pkg} is not installed")
+    return out.stdout.strip().replace("~", "_").replace(":", "_")
+
+
+def source_tree(line):
+    """A pristine tree extracted from the tarball, shared by every config."""
+    ver = pkg_version(f"linux-source-{line}")
+    src = os.path.join(CACHE, "src", ver)
+    if os.path.exists(os.path.join(src, "Makefile")):
+        return src, ver
+    with Phase(f"extract linux-source-{line} {ver}"):
+        tmp = src + ".tmp"
+        shutil.rmtree(tmp, ignore_errors=True)
+        os.makedirs(tmp)
+        subprocess.run(["tar", "-C", tmp, "-xf", f"/usr/src/linux-source-{line}.tar.xz"],
+                       check=True)
+        os.rename(os.path.join(tmp, f"linux-source-{line}"), src)
+        os.rmdir(tmp)
+    return src, ver
+
+
+def fragment_options(path):
+    """{symbol: value} from a fragment; 'n' for '# CONFIG_X is not set'."""
+    opts = {}
+    with open(path) as f:
+        for ln in f:
+            m = re.match(r"^(CONFIG_\w+)=(.*)$", ln.strip())
+            if m:
+                opts[m.group(1)] = m.group(2)
+                continue
+            m = re.match(r"^# (CONFIG_\w+) is not set$", ln.strip())
+            if m:
+                opts[m.group(1)] = "n"
+    return opts
+
+
+def kconfig_symbols(src):
+    syms = set()
+    out = subprocess.run(["grep", "-rhoE", r"^\s*(menu)?config\s+[A-Za-z0-9_]+", "--include=Kconfig*",
+                          src], capture_output=True, text=True)
+    for ln in out.stdout.splitlines():
+        syms.add("CONFIG_" + ln.split()[-1])
+    return syms
+
+
+def check_config(src, build, frag):
+    """Every option of the fragment the tree knows must have the asked value."""
+    have = fragment_options(os.path.join(build, ".config"))
+    known = kconfig_symbols(src)
+    bad = []
+    for sym, want in fragment_options(frag).items():
+        if sym not in known:
+            continue
+        got = have.get(sym, "n")
+        if got != want:
+            bad.append(f"{sym}: wanted {want}, got {got}")
+    if bad:
+        sys.exit("config fragment not applied (dependency missing?):\n  " + "\n  ".join(bad))
+
+
+def kernel(line, jobs):
+    """Returns the build dir of the cached test kernel for @line, building it if needed."""
+    ensure_tools(line)
+    src, ver = source_tree(line)
+    with open(FRAGMENT, "rb") as f:
+        digest = hashlib.sha256(f.read()).hexdigest()[:12]
+    build = os.path.join(CACHE, f"{ver}-{digest}")
+    stamp = os.path.join(build, ".keel-build-ok")
+    if os.path.exists(stamp):
+        log(f"kernel {line}: cached in {build}")
+        return build
+    os.makedirs(build, exist_ok=True)
+    mk = ["make", "-C", src, f"O={build}", "ARCH=x86_64"]
+    with Phase(f"configure kernel {line}"):
+        subprocess.run(mk + ["tinyconfig"], check=True, stdout=subprocess.DEVNULL)
+        subprocess.run([os.path.join(src, "scripts/kconfig/merge_config.sh"), "-m", "-O", build,
+                        os.path.join(build, ".config"), FRAGMENT], check=True,
+                       stdout=subprocess.DEVNULL)
+        subprocess.run(mk + ["olddefconfig"], check=True, stdout=subprocess.DEVNULL)
+        check_config(src, build, FRAGMENT)
+    with Phase(f"build kernel {line} (-j{jobs})"):
+        with open(os.path.join(build, "build.log"), "w") as blog:
+            r = subprocess.run(mk + [f"-j{jobs}", "bzImage", "modules"], stdout=blog,
+                               stderr=subprocess.STDOUT)
+        if r.returncode:
+            subprocess.run(["tail", "-30", os.path.join(build, "build.log")])
+            sys.exit(f"kernel {line} build failed, see {build}/build.log")
+    open(stamp, "w").close()
+    return build
+
+
+
+# --- modules and initramfs ---------------------------------------------------
+
+MODULES = ["keel.ko", "keel_test.ko", "samples/keel/keel_sample_client.ko"]
+
+
+def build_modules(kdir, out, jobs):
+    with Phase(f"build modules against {kdir}"):
+        r = subprocess.run([os.path.join(REPO, "scripts", "kbuild_modules.sh"), kdir, out,
+                            f"-j{jobs}"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           text=True)
+        # Kbuild's own lines are noise here; warnings and errors are not.
+        for ln in r.stdout.splitlines():
+            if not re.match(r"^\s+(CC|C\+\+|LD|GEN|MODPOST|AR|BTF)\b|^make(\[\d+\])?: (Entering|Leaving)", ln):
+                print("  " + ln)
+        if r.returncode:
+            sys.exit(f"module build failed ({kdir})")
+
+
+INIT = r"""#!/bin/sh
+# keel's QEMU test init: load, test, unload, loop, leak scan, reboot.
+export PATH=/bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t debugfs debugfs /sys/kernel/debug
+mark() { echo "keel-run: $*" > /dev/kmsg; }
+must() { "$@" || mark "FAIL: $*"; }
+[ -w /sys/kernel/debug/kmemleak ] && echo clear > /sys/kernel/debug/kmemleak
+mark begin
+must insmod /keel.ko
+if [ -f /keel_test.ko ]; then
+	mark ktap-begin
+	must insmod /keel_test.ko @TESTARGS@
+	mark ktap-end
+fi
+must insmod /keel_sample_client.ko
+must rmmod keel_sample_client
+[ -f /keel_test.ko ] && must rmmod keel_test
+must rmmod keel
+i=0
+while [ $i -lt @LOOPS@ ]; do
+	must insmod /keel.ko
+	must insmod /keel_sample_client.ko
+	must rmmod keel_sample_client
+	must rmmod keel
+	i=$((i + 1))
+done
+mark "load/unload loops: $i"
+grep -q keel /proc/modules && mark "FAIL: module left loaded"
+if [ -w /sys/kernel/debug/kmemleak ]; then
+	# kmemleak reports objects older than 5 s only.
+	sleep 6
+	echo scan > /sys/kernel/debug/kmemleak
+	echo scan > /sys/kernel/debug/kmemleak
+	cat /sys/kernel/debug/kmemleak > /kmemleak.txt
+	if [ -s /kmemleak.txt ]; then
+		mark "kmemleak report:"
+		cat /kmemleak.txt > /dev/kmsg
+	fi
+	mark "kmemleak scan done"
+fi
+mark done
+reboot -f
+"""
+
+
+def make_initramfs(mod_dir, path, loops, filter_glob=None):
+    root = path + ".d"
+    shutil.rmtree(root, ignore_errors=True)
+    for d in ("bin", "dev", "proc", "sys", "tmp"):
+        os.makedirs(os.path.join(root, d))
+    shutil.copy("/bin/busybox", os.path.join(root, "bin", "busybox"))
+    applets = subprocess.run(["/bin/busybox", "--list"], capture_output=True, text=True,
+                             check=True).stdout.split()
+    for a in applets:
+        if a != "busybox":
+            os.symlink("busybox", os.path.join(root, "bin", a))
+    for m in MODULES:
+        src = os.path.join(mod_dir, m)
+        if os.path.exists(src):
+            shutil.copy(src, root)
+    with open(os.path.join(root, "init"), "w") as f:
+        f.write(INIT.replace("@LOOPS@", str(loops)).replace(
+            "@TESTARGS@", f"filter='{filter_glob}'" if filter_glob else ""))
+    os.chmod(os.path.join(root, "init"), 0o755)
+    # Device nodes through a cpio list would need gen_init_cpio; newc from a
+    # directory needs root for mknod, which CI has. devtmpfs mounts /dev anyway.
+    for name, major, minor in (("console", 5, 1), ("null", 1, 3), ("kmsg", 1, 11)):
+        try:
+            os.mknod(os.path.join(root, "dev", name), 0o600 | 0o020000, os.makedev(major, minor))
+        except PermissionError:
+            pass
+    files = subprocess.run(["find", "."], cwd=root, capture_output=True, text=True,
+                           check=True).stdout
+    cpio = subprocess.run(["cpio", "-o", "-H", "newc", "--quiet", "-R", "0:0"], cwd=root,
+                          input=files.encode(), capture_output=True, check=True).stdout
+    with open(path, "wb") as f:
+        f.write(gzip.compress(cpio, 6))
+    shutil.rmtree(root)
+
+
+def kvm_usable():
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = re.search(r"^flags\s*:(.*)$", f.read(), re.M)
+        return bool(flags and re.search(r"\b(vmx|svm)\b", flags.group(1))
+                    and os.access("/dev/kvm", os.R_OK | os.W_OK))
+    except OSError:
+        return False
+
+
+def boot(kernel_dir, initrd, log_path, timeout):
+    accel = ["-enable-kvm", "-cpu", "host"] if kvm_usable() else ["-accel", "tcg"]
+    cmd = ["timeout", "--foreground", "-k", "5", str(timeout), "qemu-system-x86_64",
+           "-m", "1024", "-smp", "2", "-nographic", "-no-reboot", "-nodefaults",
+           "-serial", "stdio", *accel,
+           "-kernel", os.path.join(kernel_dir, "arch/x86/boot/bzImage"), "-initrd", initrd,
+           "-append", "console=ttyS0 panic=-1 kasan_multi_shot loglevel=7 "
+                      "kmemleak=on rdinit=/init"]
+    with Phase(f"boot QEMU ({'KVM' if '-enable-kvm' in accel else 'TCG'})"):
+        with open(log_path, "wb") as logf:
+            r = subprocess.run(cmd, stdout=logf, stderr=subprocess.STDOUT,
+                               stdin=subprocess.DEVNULL)
+    if r.returncode == 124 or r.returncode == 137:
+        return f"QEMU timed out after {timeout} s"
+    if r.returncode:
+        return f"QEMU exited with {r.returncode}"
+    return None
+
+
+# --- judging the log ---------------------------------------------------------
+
+TS = re.compile(r"^\[\s*\d+\.\d+\] ?")
+# Anything here fails the run even if every KUnit case passed: 6.1 KUnit does
+# not fail a case on a KASAN report or a lockdep splat, and nothing fails a
+# case on a leak.
+SPLATS = [
+    (re.compile(r"\bBUG: |kernel BUG at"), "BUG"),
+    (re.compile(r"^WARNING: |\bWARNING: CPU: "), "WARNING"),
+    (re.compile(r"\bOops\b|general protection fault|Kernel panic"), "Oops/panic"),
+    (re.compile(r"KASAN: |BUG: KASAN"), "KASAN"),
+    (re.compile(r"possible recursive locking detected|possible circular locking dependency|"
+                r"inconsistent lock state|possible irq lock inversion|"
+                r"lock held when returning|bad unlock balance detected|suspicious RCU usage|"
+                r"held lock freed|DEBUG_LOCKS_WARN_ON|trying to register non-static key|"
+                r"sleeping function called from invalid context|scheduling while atomic"),
+     "lockdep/might_sleep"),
+    (re.compile(r"soft lockup|hung_task|blocked for more than|rcu_.*detected stall"), "hang"),
+    (re.compile(r"unreferenced object 0x|kmemleak report"), "kmemleak"),
+    (re.compile(r"keel-run: FAIL"), "init script"),
+    (re.compile(r"Unknown symbol|disagrees about version|too long symbol"), "module load"),
+]
+# Lines that match a pattern above but are not reports.
+BENIGN = re.compile(r"Kernel command line|kmemleak: Kernel memory leak detector|"
+                    r"Kernel panic - not syncing: Attempted to kill init! exitcode=0x00000000")
+
+
+def strip(line):
+    return TS.sub("", line.rstrip("\r\n"), count=1)
+
+
+def scan_splats(lines):
+    """First line of each report (a splat's own follow-up lines are not counted twice)."""
+    found, seen = [], set()
+    for ln in lines:
+        body = strip(ln)
+        if BENIGN.search(body):
+            continue
+        for rx, what in SPLATS:
+            if rx.search(body):
+                msg = f"{what}: {body.strip()}"
+                if msg not in seen:
+                    seen.add(msg)
+                    found.append(msg)
+                break
+    return found
+
+
+def extract_ktap(lines):
+    """The module's KTAP, between the init script's markers, timestamps removed."""
+    out, inside = [], False
+    for ln in lines:
+        body = strip(ln)
+        if "keel-run: ktap-begin" in body:
+            inside = True
+            continue
+        if "keel-run: ktap-end" in body:
+            break
+        if inside:
+            out.append(body)
+    return out
+
+
+RESULT = re.compile(r"^( *)(ok|not ok) (\d+) ([^#]*?)\s*(#\s*(SKIP|TODO).*)?$")
+
+
+def parse_ktap(ktap):
+    """Counts leaf results as the hosted runner does: one per parameter of a
+    parameterised case, one per plain case. Returns (suites, totals, failures)."""
+    suites = {}
+    totals = {"pass": 0, "fail": 0, "skip": 0}
+    failures = []
+    pending = []  # parameter results of the case being reported
+    counts = {"pass": 0, "fail": 0, "skip": 0}
+
+    def kind(ok, directive):
+        if directive == "SKIP":
+            return "skip"
+        return "pass" if ok == "ok" else "fail"
+
+    for ln in ktap:
+        m = RESULT.match(ln)
+        if not m:
+            continue
+        depth = len(m.group(1)) // 4
+        k = kind(m.group(2), m.group(6))
+        name = m.group(4).strip()
+        if depth >= 2:
+            pending.append((k, name))
+        elif depth == 1:
+            leaves = pending or [(k, name)]
+            for lk, lname in leaves:
+                counts[lk] += 1
+                if lk == "fail":
+                    failures.append(f"{name}" + (f" [{lname}]" if pending else ""))
+            pending = []
+        else:
+            suites[name] = dict(counts, ok=(k != "fail"))
+            for key in totals:
+                totals[key] += counts[key]
+            counts = {"pass": 0, "fail": 0, "skip": 0}
+    return suites, totals, failures
+
+
+def expected_suites(lines):
+    names = []
+    for ln in lines:
+        m = re.search(r"keel_test: suite (\S+)", strip(ln))
+        if m:
+            names.append(m.group(1))
+    return names
+
+
+def kunit_py_parse(src, ktap):
+    tool = os.path.join(src, "tools", "testing", "kunit", "kunit.py")
+    if not os.path.exists(tool) or not ktap:
+        return None
+    r = subprocess.run([sys.executable, tool, "parse"], input="\n".join(ktap) + "\n",
+                       capture_output=True, text=True, cwd=os.path.dirname(tool))
+    tail = [ln for ln in r.stdout.splitlines() if ln.strip()][-1:]
+    return r.returncode, (tail[0] if tail else "")
+
+
+def hosted_counts():
+    exe = os.environ.get("KEEL_HOSTED_TESTS", os.path.join(REPO, "build", "plain", "keel_tests"))
+    if not os.access(exe, os.X_OK):
+        return None
+    r = subprocess.run([exe, "--list"], capture_output=True, text=True)
+    if r.returncode:
+        return None
+    counts = {}
+    for ln in r.stdout.splitlines():
+        parts = ln.split()
+        if len(parts) == 2 and parts[1].isdigit():
+            counts[parts[0]] = int(parts[1])
+    return counts
+
+
+def run(args):
+    t0 = time.monotonic()
+    kdir = args.kernel_dir or kernel(args.line, args.jobs)
+    src, _ = source_tree(args.line)
+    out = os.path.abspath(args.out or os.path.join(REPO, "build", "kernel", args.line))
+    build_modules(kdir, out, args.jobs)
+    os.makedirs(out, exist_ok=True)
+    initrd = os.path.join(out, "initramfs.cpio.gz")
+    with Phase("initramfs"):
+        make_initramfs(out, initrd, args.loops, args.filter)
+    log_path = os.path.join(out, "qemu.log")
+    problems = []
+    err = boot(kdir, initrd, log_path, args.timeout)
+    if err:
+        problems.append(err)
+    with open(log_path, errors="replace") as f:
+        lines = f.read().splitlines()
+    if shutil.which("c++filt"):
+        with open(log_path, "rb") as f, open(log_path + ".demangled", "wb") as g:
+            subprocess.run(["c++filt"], stdin=f, stdout=g)
+    if not any("keel-run: done" in ln for ln in lines):
+        problems.append("the init script did not finish (see the log)")
+    problems += scan_splats(lines)
+
+    ktap = extract_ktap(lines)
+    with open(os.path.join(out, "keel_test.ktap"), "w") as f:
+        f.write("\n".join(ktap) + "\n")
+    suites, totals, failures = parse_ktap(ktap)
+    want = expected_suites(lines)
+    listed = []
+    list_file = os.path.join(out, "os", "linux", "generated", "test_suites.txt")
+    if os.path.exists(list_file):
+        with open(list_file) as f:
+            listed = [ln.split() for ln in f if ln.strip()]
+    if len(want) != len(listed) and not args.filter:
+        problems.append(f"the module announced {len(want)} suites, the build found {len(listed)}")
+    missing = [s for s in want if s not in suites]
+    if missing:
+        problems.append("suites without a result: " + ", ".join(missing))
+    for fl in failures:
+        problems.append(f"KUnit case failed: {fl}")
+    for name, res in suites.items():
+        if not res["ok"] and not any(fl.startswith(name) for fl in failures):
+            pass
+
+    print(f"== Linux {args.line}: KUnit per suite")
+    for name, res in suites.items():
+        print(f"  {'ok    ' if res['ok'] else 'FAILED'} {name}: {res['pass']} passed, "
+              f"{res['fail']} failed, {res['skip']} skipped")
+    kp = kunit_py_parse(src, ktap)
+    if kp:
+        print(f"  kunit.py parse (exit {kp[0]}): {kp[1]}")
+        if kp[0] and not failures:
+            problems.append("kunit.py parse failed on the KTAP output")
+    hosted = hosted_counts()
+    ncases = totals["pass"] + totals["fail"] + totals["skip"]
+    if hosted is not None:
+        nh = sum(hosted.values())
+        print(f"  case count: KUnit {ncases}, hosted {nh}")
+        if nh != ncases:
+            problems.append(f"case count differs: KUnit {ncases}, hosted {nh}")
+    else:
+        print(f"  case count: KUnit {ncases} (no hosted runner to compare with)")
+    for p in problems:
+        print(f"  PROBLEM: {p}")
+    print(f"  log: {log_path} (and .demangled)")
+    # Failed cases are counted as failed cases; everything else is a problem.
+    others = [p for p in problems if not p.startswith("KUnit case failed")]
+    print(f"Linux {args.line}: {totals['pass']} passed, {totals['fail']} failed, "
+          f"{totals['skip']} skipped; {len(others)} other problems; "
+          f"{time.monotonic() - t0:.0f} s")
+    return totals, others
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    k = sub.add_parser("kernel", help="build or reuse the test kernel")
+    k.add_argument("--line", required=True)
+    k.add_argument("-j", "--jobs", type=int, default=os.cpu_count())
+    r = sub.add_parser("run", help="build modules, boot, judge")
+    r.add_argument("--line", action="append", required=True,
+                   help="kernel line (6.1, 6.12); repeatable")
+    r.add_argument("-j", "--jobs", type=int, default=os.cpu_count())
+    r.add_argument("--out", help="run directory (default build/kernel/<line>)")
+    r.add_argument("--loops", type=int, default=5, help="load/unload cycles")
+    r.add_argument("--timeout", type=int, default=600, help="QEMU timeout, s")
+    r.add_argument("--kernel-dir", help="use this built kernel tree instead of the cache's")
+    r.add_argument("--filter", help="run only the suites matching this glob")
+    r.add_argument("--summary", help="append 'passed failed skipped problems' per line here")
+    args = ap.parse_args()
+    if args.cmd == "kernel":
+        print(kernel(args.line, args.jobs))
+        return
+    lines = args.line
+    bad = 0
+    for line in lines:
+        args.line = line
+        try:
+            totals, problems = run(args)
+        except SystemExit as e:
+            # A build failure of one line still counts, and the others still run.
+            print(f"Linux {line}: {e}")
+            totals, problems = {"pass": 0, "fail": 0, "skip": 0}, [str(e)]
+        bad += totals["fail"] + len(problems)
+        if args.summary:
+            with open(args.summary, "a") as f:
+                f.write(f"{line} {totals['pass']} {totals['fail']} {totals['skip']} "
+                        f"{len(problems)}\n")
+    sys.exit(1 if bad else 0)
+
+
+if __name__ == "__main__":
+    main()
