@@ -14,6 +14,10 @@
  * device_del() has set Removing no child can appear and removing the
  * children it already has terminates. Probing requires Added (checked under
  * the device lock), so no probe starts on a device being removed.
+ *
+ * Two devices' m_lock (one lock class) are never held together: the
+ * parent's is released before the child's state is touched. The only lock
+ * nested in a device's m_lock is its children klist's lock (another class).
  */
 #include <keel/pm_runtime.h>
 
@@ -177,16 +181,28 @@ Result<void> device_add(Device &dev)
 	}
 	Device *parent = dev.m_parent;
 	if (parent) {
-		Guard g{ parent->m_lock };
-		if (parent->m_state != DeviceState::Added) {
+		/*
+		 * Decide and link under the parent's state lock alone: once
+		 * device_del(parent) has set Removing it finds every child
+		 * linked before, and none can be linked after. The child's own
+		 * m_lock is one lock class with the parent's and is never taken
+		 * under it (lockdep: recursive locking): the child stays Adding
+		 * meanwhile, which only this thread may change.
+		 */
+		bool parent_added;
+		{
+			Guard g{ parent->m_lock };
+			parent_added = parent->m_state == DeviceState::Added;
+			/* Nested: the parent's state lock, then its children list's lock. */
+			if (parent_added)
+				parent->m_children.add_tail(dev.m_knode_parent);
+		}
+		if (!parent_added) {
 			dev_dbg(&dev, "parent %s is not registered", parent->name());
-			/* Still Adding: nobody else can see this device yet. */
-			Guard g2{ dev.m_lock };
-			dev.m_state = DeviceState::Initialized;
+			/* Wakes a device_del() of this device that waits for the add. */
+			DeviceCore::set_state(dev, DeviceState::Initialized);
 			return err(-ENODEV);
 		}
-		/* Nested: the parent's state lock, then its children list's lock. */
-		parent->m_children.add_tail(dev.m_knode_parent);
 	}
 	if (dev.m_bus) {
 		Result<void> r = DeviceCore::bus_add_device(dev);

@@ -203,6 +203,7 @@ int rpm_idle(Device &dev, DevPmInfo &pm, int flags, unsigned long &irqf)
 int rpm_resume(Device &dev, DevPmInfo &pm, int flags, unsigned long &irqf) REQUIRES(pm.lock)
 {
 	Device *parent_held = nullptr;
+	bool resumed = false;
 	int ret;
 	for (;;) {
 		if (pm.runtime_error) {
@@ -275,6 +276,7 @@ int rpm_resume(Device &dev, DevPmInfo &pm, int flags, unsigned long &irqf) REQUI
 		if (parent)
 			parent->power().child_count.fetch_add(1);
 		wake(dev);
+		resumed = true;
 		ret = 0;
 		break;
 	}
@@ -283,7 +285,13 @@ int rpm_resume(Device &dev, DevPmInfo &pm, int flags, unsigned long &irqf) REQUI
 		pm_runtime_put(*parent_held);
 		irqf = pm.lock.lock_irqsave();
 	}
-	if (ret >= 0)
+	/*
+	 * Only a resume that ran queues an idle check (Linux): not a device
+	 * already Active (or disabled), nor a queued or failed request. An
+	 * idle queued there would let a device with a zero usage count suspend
+	 * behind its caller's back, e.g. right after pm_runtime_resume().
+	 */
+	if (resumed)
 		(void)rpm_idle(dev, pm, RPM_ASYNC, irqf);
 	return ret;
 }

@@ -24,7 +24,13 @@
  *   3. the deferred-probe mutex (drivers/base/dd.cpp)
  *   4. spinlocks, never nested with one another except where noted:
  *      Device::m_lock (state, driver_override), Device::m_power.lock (runtime
- *      PM), each KList's lock, each notifier chain's lock.
+ *      PM), each KList's lock, each notifier chain's lock. The one nesting:
+ *      a parent's m_lock, then its m_children KList lock (device_add()
+ *      checks the parent's state and links the child atomically).
+ *      Each of these is one lockdep class for all its instances and there is
+ *      no spin_lock_nested: two locks of one class (two devices' m_lock or
+ *      m_power.lock, e.g. parent and child; two KLists'; two chains') are
+ *      never held together. Release one before taking the other.
  * No driver op, bus op, notifier or put() that may release runs with a
  * spinlock held. Bus notifiers for (UN)BIND/BOUND/UNBOUND/DRIVER_NOT_BOUND run
  * with the device's m_mutex held (as in Linux); ADD/DEL/REMOVED_DEVICE with
