@@ -2,6 +2,11 @@
 /*
  * Completion: counted complete(), complete_all(), reinit(), timeouts,
  * interruptible waits, and completions on the waiter's stack.
+ *
+ * Waiter threads report that their wait returned (Waiters::returned) and the
+ * test checks how before it stops them: kthread_stop() sets
+ * TIF_NOTIFY_SIGNAL, which would itself end an interruptible wait with
+ * -ERESTARTSYS.
  */
 #include <keel/test.h>
 #include <keel/thread.h>
@@ -57,9 +62,13 @@ void wait_timeout_returns_zero_when_never_completed(Test &t)
 struct Waiters {
 	Completion go;
 	Completion started;
-	int woken = 0; /* atomic */
-	int interrupted = 0;
+	Completion returned; /* once per waiter whose wait returned */
+	int woken = 0;	     /* atomic */
+	int interrupted = 0; /* atomic */
 	bool allow_signal = false;
+
+	int n_woken() const { return __atomic_load_n(&woken, __ATOMIC_RELAXED); }
+	int n_interrupted() const { return __atomic_load_n(&interrupted, __ATOMIC_RELAXED); }
 };
 
 int wait_for_go(void *p)
@@ -70,9 +79,10 @@ int wait_for_go(void *p)
 	w->started.complete();
 	int r = w->go.wait_interruptible();
 	if (r == -ERESTARTSYS)
-		w->interrupted = 1;
+		__atomic_add_fetch(&w->interrupted, 1, __ATOMIC_RELAXED);
 	else if (r == 0)
 		__atomic_add_fetch(&w->woken, 1, __ATOMIC_RELAXED);
+	w->returned.complete();
 	return r;
 }
 
@@ -92,13 +102,16 @@ void complete_all_wakes_every_sleeping_waiter(Test &t)
 	msleep(10);
 	w.go.complete_all();
 	int started = 0;
-	for (auto *p : th) {
-		if (p) {
+	for (auto *p : th)
+		started += p != nullptr;
+	/* Every waiter returns from complete_all() alone, before any stop(). */
+	for (int i = 0; i < started; i++)
+		EXPECT_GT(t, w.returned.wait_timeout(ms_to_ns(5000)), 0);
+	EXPECT_EQ(t, w.n_woken(), started);
+	EXPECT_EQ(t, w.n_interrupted(), 0);
+	for (auto *p : th)
+		if (p)
 			EXPECT_EQ(t, p->stop(), 0);
-			started++;
-		}
-	}
-	EXPECT_EQ(t, __atomic_load_n(&w.woken, __ATOMIC_RELAXED), started);
 }
 
 void complete_wakes_exactly_one_of_two_waiters(Test &t)
@@ -116,12 +129,16 @@ void complete_wakes_exactly_one_of_two_waiters(Test &t)
 	for (int i = 0; i < 500 && __atomic_load_n(&w.woken, __ATOMIC_RELAXED) == 0; i++)
 		msleep(2);
 	msleep(20);
-	EXPECT_EQ(t, __atomic_load_n(&w.woken, __ATOMIC_RELAXED), 1);
+	EXPECT_EQ(t, w.n_woken(), 1);
 	a->signal();
 	b->signal();
+	/* The other one is interrupted by its signal, not by stop(). */
+	for (int i = 0; i < 2; i++)
+		EXPECT_GT(t, w.returned.wait_timeout(ms_to_ns(5000)), 0);
+	EXPECT_EQ(t, w.n_woken(), 1);
+	EXPECT_EQ(t, w.n_interrupted(), 1);
 	a->stop();
 	b->stop();
-	EXPECT_EQ(t, w.interrupted, 1);
 }
 
 void signal_interrupts_wait_interruptible(Test &t)
@@ -133,8 +150,11 @@ void signal_interrupts_wait_interruptible(Test &t)
 	w.started.wait();
 	msleep(10);
 	r.value()->signal();
+	/* Interrupted by the signal, before stop() could. */
+	EXPECT_GT(t, w.returned.wait_timeout(ms_to_ns(5000)), 0);
+	EXPECT_EQ(t, w.n_interrupted(), 1);
 	EXPECT_EQ(t, r.value()->stop(), -ERESTARTSYS);
-	EXPECT_EQ(t, w.interrupted, 1);
+	EXPECT_EQ(t, w.n_interrupted(), 1);
 	/* The event was not consumed by the interrupted waiter. */
 	w.go.complete();
 	EXPECT_TRUE(t, w.go.try_wait());

@@ -188,6 +188,7 @@ void mutex_guard_nested_subclass_locks(Test &t)
 struct InterruptArg {
 	Mutex *m;
 	Completion ready;
+	Completion done; /* @ret and @waited_ns are set */
 	int ret = 1;
 	s64 waited_ns = 0;
 };
@@ -203,6 +204,7 @@ int lock_interruptible_thread(void *p)
 	a->ret = ret;
 	if (ret == 0)
 		a->m->unlock();
+	a->done.complete();
 	return 0;
 }
 
@@ -222,8 +224,13 @@ void mutex_lock_interruptible_returns_eintr_on_signal(Test &t)
 	/* Let it block on the mutex (if it has not yet, the pending signal still wins). */
 	msleep(20);
 	r.value()->signal();
-	r.value()->stop();
+	/*
+	 * Interrupted by the signal before stop(), whose TIF_NOTIFY_SIGNAL would
+	 * interrupt it too. If it was not, unlocking lets it return (with 0).
+	 */
+	EXPECT_GT(t, a.done.wait_timeout(ms_to_ns(5000)), 0);
 	m.unlock();
+	r.value()->stop();
 	EXPECT_EQ(t, a.ret, -EINTR);
 	/* Interrupted promptly, not when the holder let go. */
 	EXPECT_LT(t, a.waited_ns, ms_to_ns(5000));
@@ -244,6 +251,8 @@ void mutex_lock_interruptible_gets_lock_when_released(Test &t)
 	a.ready.wait();
 	msleep(10);
 	m.unlock();
+	/* Locked before stop(), which would interrupt the wait (TIF_NOTIFY_SIGNAL). */
+	EXPECT_GT(t, a.done.wait_timeout(ms_to_ns(5000)), 0);
 	r.value()->stop();
 	EXPECT_EQ(t, a.ret, 0);
 	EXPECT_FALSE(t, m.is_locked());

@@ -58,6 +58,7 @@ void caller_thread_is_not_stopped_or_signalled(Test &t)
 struct SigArg {
 	Completion allowed;
 	Completion signalled;
+	Completion reported;
 	int pending = -1;
 	int after_flush = -1;
 };
@@ -71,6 +72,7 @@ int report_signal(void *p)
 	a->pending = Thread::signal_pending();
 	Thread::flush_signals();
 	a->after_flush = Thread::signal_pending();
+	a->reported.complete();
 	return 0;
 }
 
@@ -82,7 +84,14 @@ void signal_sets_pending_until_flushed(Test &t)
 	a.allowed.wait();
 	r.value()->signal();
 	a.signalled.complete();
+	/*
+	 * Only then stop(): kthread_stop() sets TIF_NOTIFY_SIGNAL, which makes
+	 * signal_pending() true for good (flush_signals() does not clear it).
+	 */
+	bool reported = EXPECT_GT(t, a.reported.wait_timeout(ms_to_ns(5000)), 0);
 	r.value()->stop();
+	if (!reported)
+		return;
 	EXPECT_EQ(t, a.pending, 1);
 	EXPECT_EQ(t, a.after_flush, 0);
 }

@@ -3,6 +3,12 @@
  * WaitQueue: wake-ups, timeouts and the remaining time, signals against
  * interruptible waits, kthread_stop() waking a sleeper, and no lost wake-up
  * under a ping-pong stress.
+ *
+ * A waiting thread reports its result (a Completion the test waits on, with
+ * a timeout) before the test stops it: kthread_stop() wakes the thread and
+ * sets TIF_NOTIFY_SIGNAL, which ends any interruptible wait with
+ * -ERESTARTSYS, so a result read only after stop() says little about the
+ * wake-up or the signal under test.
  */
 #include <keel/test.h>
 #include <keel/thread.h>
@@ -17,6 +23,7 @@ namespace {
 struct Waiter {
 	WaitQueue wq;
 	Completion started;
+	Completion finished; /* @ret and @elapsed_ns are set */
 	int flag = 0; /* atomic */
 	bool allow_signal = false;
 	s64 timeout_ns = TIMEOUT_INFINITE;
@@ -38,6 +45,7 @@ int wait_uninterruptible(void *p)
 	s64 start = ktime_get_ns();
 	w->ret = w->wq.wait_event_timeout([w] { return w->flag_set(); }, w->timeout_ns);
 	w->elapsed_ns = ktime_get_ns() - start;
+	w->finished.complete();
 	return 0;
 }
 
@@ -50,6 +58,7 @@ int wait_interruptible(void *p)
 	s64 start = ktime_get_ns();
 	w->ret = w->wq.wait_event_interruptible_timeout([w] { return w->flag_set(); }, w->timeout_ns);
 	w->elapsed_ns = ktime_get_ns() - start;
+	w->finished.complete();
 	return 0;
 }
 
@@ -64,6 +73,20 @@ Thread *start(Test &t, Thread::Fn fn, Waiter &w)
 	return r.value();
 }
 
+/*
+ * Waits (bounded) until the waiter recorded its result, then stops it. If it
+ * did not finish, the failure is recorded and the flag set so that it
+ * returns; false then: its result is not the one under test.
+ */
+bool finish(Test &t, Thread *th, Waiter &w)
+{
+	bool finished = EXPECT_GT(t, w.finished.wait_timeout(ms_to_ns(5000)), 0);
+	if (!finished)
+		w.set_flag();
+	th->stop();
+	return finished;
+}
+
 void wake_up_wakes_a_sleeping_waiter(Test &t)
 {
 	Waiter w;
@@ -71,47 +94,54 @@ void wake_up_wakes_a_sleeping_waiter(Test &t)
 	ASSERT_NOT_NULL(t, th);
 	msleep(10);
 	w.set_flag();
-	th->stop();
+	if (!finish(t, th, w))
+		return;
 	EXPECT_EQ(t, w.ret, TIMEOUT_INFINITE);
+}
+
+struct Shared {
+	WaitQueue wq;
+	int flag = 0;	/* atomic */
+	int woken = 0;	/* atomic */
+	Completion started;
+	Completion woke;
+};
+
+int wait_shared(void *p)
+{
+	auto *sh = static_cast<Shared *>(p);
+	sh->started.complete();
+	sh->wq.wait_event([sh] { return __atomic_load_n(&sh->flag, __ATOMIC_ACQUIRE) != 0; });
+	__atomic_add_fetch(&sh->woken, 1, __ATOMIC_RELAXED);
+	sh->woke.complete();
+	return 0;
 }
 
 void wake_up_wakes_every_waiter(Test &t)
 {
-	WaitQueue shared;
-	int flag = 0;
-	struct Arg {
-		WaitQueue *wq;
-		int *flag;
-		Completion started;
-		int woke = 0;
-	} args[4];
-	Thread *th[4] = {};
-	for (int i = 0; i < 4; i++) {
-		args[i].wq = &shared;
-		args[i].flag = &flag;
-		auto r = Thread::run(
-			[](void *p) {
-				auto *a = static_cast<Arg *>(p);
-				a->started.complete();
-				a->wq->wait_event([a] { return __atomic_load_n(a->flag, __ATOMIC_ACQUIRE) != 0; });
-				a->woke = 1;
-				return 0;
-			},
-			&args[i], "waiter");
-		if (r.is_ok()) {
-			th[i] = r.value();
-			args[i].started.wait();
-		}
+	constexpr int N = 4;
+	Shared sh;
+	Thread *th[N] = {};
+	int n = 0;
+	for (auto &p : th) {
+		auto r = Thread::run(wait_shared, &sh, "waiter");
 		EXPECT_OK(t, r);
+		if (r.is_ok()) {
+			p = r.value();
+			sh.started.wait();
+			n++;
+		}
 	}
 	msleep(10);
-	__atomic_store_n(&flag, 1, __ATOMIC_RELEASE);
-	shared.wake_up();
-	for (int i = 0; i < 4; i++) {
-		if (th[i])
-			th[i]->stop();
-		EXPECT_EQ(t, args[i].woke, th[i] ? 1 : 0);
-	}
+	__atomic_store_n(&sh.flag, 1, __ATOMIC_RELEASE);
+	sh.wq.wake_up();
+	/* Woken by the one wake_up(), not by stop()'s wake_up_process(). */
+	for (int i = 0; i < n; i++)
+		EXPECT_GT(t, sh.woke.wait_timeout(ms_to_ns(5000)), 0);
+	EXPECT_EQ(t, __atomic_load_n(&sh.woken, __ATOMIC_RELAXED), n);
+	for (auto *p : th)
+		if (p)
+			p->stop();
 }
 
 void timeout_returns_zero_after_the_timeout(Test &t)
@@ -132,7 +162,8 @@ void woken_wait_returns_remaining_time(Test &t)
 	ASSERT_NOT_NULL(t, th);
 	msleep(30);
 	w.set_flag();
-	th->stop();
+	if (!finish(t, th, w))
+		return;
 	EXPECT_GE(t, w.ret, 1);
 	EXPECT_LE(t, w.ret, ms_to_ns(5000) - ms_to_ns(30));
 	/* What was used plus what remains is the timeout (with scheduling slack). */
@@ -157,7 +188,8 @@ void signal_interrupts_interruptible_wait(Test &t)
 	ASSERT_NOT_NULL(t, th);
 	msleep(20);
 	th->signal();
-	th->stop();
+	if (!finish(t, th, w))
+		return;
 	EXPECT_EQ(t, w.ret, -ERESTARTSYS);
 }
 
@@ -170,7 +202,8 @@ void signal_interrupts_interruptible_timeout_wait_promptly(Test &t)
 	ASSERT_NOT_NULL(t, th);
 	msleep(20);
 	th->signal();
-	th->stop();
+	if (!finish(t, th, w))
+		return;
 	EXPECT_EQ(t, w.ret, -ERESTARTSYS);
 	EXPECT_LT(t, w.elapsed_ns, ms_to_ns(5000));
 }
@@ -178,6 +211,7 @@ void signal_interrupts_interruptible_timeout_wait_promptly(Test &t)
 struct SignalSteps {
 	WaitQueue wq;
 	Completion started;
+	Completion finished;
 	int go = 0;
 	s64 uninterruptible = 1;
 	int first = 1;
@@ -199,6 +233,7 @@ int signal_steps_thread(void *p)
 	s->pending_before_flush = Thread::signal_pending();
 	Thread::flush_signals();
 	s->after_flush = s->wq.wait_event_interruptible_timeout([] { return false; }, ms_to_ns(10));
+	s->finished.complete();
 	return 0;
 }
 
@@ -213,7 +248,11 @@ void pending_signal_fails_next_interruptible_wait_until_flushed(Test &t)
 	msleep(10);
 	__atomic_store_n(&s.go, 1, __ATOMIC_RELEASE);
 	s.wq.wake_up();
+	/* Every step done before stop(), whose TIF_NOTIFY_SIGNAL would fail the last wait. */
+	bool finished = EXPECT_GT(t, s.finished.wait_timeout(ms_to_ns(5000)), 0);
 	r.value()->stop();
+	if (!finished)
+		return;
 	EXPECT_GE(t, s.uninterruptible, 1);
 	EXPECT_EQ(t, s.first, -ERESTARTSYS);
 	EXPECT_EQ(t, s.pending_before_flush, 1);
@@ -228,7 +267,9 @@ void signal_is_ignored_without_allow_signal(Test &t)
 	Thread *th = start(t, wait_interruptible, w);
 	ASSERT_NOT_NULL(t, th);
 	th->signal();
-	th->stop();
+	/* The full timeout runs out before stop(), which would interrupt it. */
+	if (!finish(t, th, w))
+		return;
 	EXPECT_EQ(t, w.ret, 0);
 	EXPECT_GE(t, w.elapsed_ns, ms_to_ns(60));
 }

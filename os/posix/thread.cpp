@@ -5,6 +5,13 @@
  * it called allow_signal(); a pending signal makes its interruptible waits
  * (and mutex_lock_interruptible()) fail until flush_signals().
  *
+ * kthread_stop() also sets TIF_NOTIFY_SIGNAL on the target (6.1, 6.12):
+ * from then on signal_pending() is true, allowed or not, flush_signals()
+ * does not clear it, and every interruptible wait fails with -ERESTARTSYS.
+ * stop() mirrors that with a sigpending that flush_signals() keeps, so a
+ * hosted test that stops a thread still inside an interruptible wait sees
+ * what the kernel run sees.
+ *
  * The handle returned to the framework is the ThreadCtl itself.
  */
 #include <stdio.h>
@@ -90,6 +97,8 @@ extern "C" int keel_port_thread_stop(void *thread)
 	if (t == current_thread()) [[unlikely]]
 		keel_port_bug(__FILE__, __LINE__, "kthread_stop() on itself");
 	__atomic_store_n(&t->should_stop, 1, __ATOMIC_SEQ_CST);
+	/* TIF_NOTIFY_SIGNAL: set before the kick, so the woken sleeper sees it. */
+	__atomic_store_n(&t->sigpending, 1, __ATOMIC_SEQ_CST);
 	kick(t, true);
 	check_pthread(pthread_join(t->tid, nullptr), "pthread_join");
 	int result = t->result;
@@ -122,8 +131,17 @@ extern "C" void keel_port_thread_allow_signal(void)
 
 extern "C" void keel_port_thread_flush_signals(void)
 {
-	if (ThreadCtl *t = current_thread())
-		__atomic_store_n(&t->sigpending, 0, __ATOMIC_SEQ_CST);
+	ThreadCtl *t = current_thread();
+	if (!t)
+		return;
+	__atomic_store_n(&t->sigpending, 0, __ATOMIC_SEQ_CST);
+	/*
+	 * A stop request's "signal" (TIF_NOTIFY_SIGNAL) is not flushed. Checked
+	 * after the store: a stop() racing with us either set should_stop
+	 * before this load (we restore it) or stores sigpending after our store.
+	 */
+	if (__atomic_load_n(&t->should_stop, __ATOMIC_SEQ_CST))
+		__atomic_store_n(&t->sigpending, 1, __ATOMIC_SEQ_CST);
 }
 
 extern "C" int keel_port_signal_pending(void)
