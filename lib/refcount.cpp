@@ -21,7 +21,6 @@ void Refcount::saturate(const char *why)
 }
 
 /* Default lockdep classes of locks declared without their own key. */
-constinit keel_lock_key SpinLock::s_default_key{};
 constinit keel_lock_key Mutex::s_default_key{};
 constinit keel_lock_key WaitQueue::s_default_key{};
 

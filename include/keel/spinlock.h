@@ -17,6 +17,19 @@
 #include <keel/utility.h>
 
 namespace keel {
+/* One static lockdep class key per instantiation (per KEEL_LOCK_KEY() site). */
+template <typename Site> inline constinit keel_lock_key lock_key_for{};
+} // namespace keel
+
+/*
+ * KEEL_LOCK_KEY(): a lockdep class key unique to this source location (each
+ * lambda expression has its own type). Usage:
+ *	Mutex m_lock{ "rpmsg_ept_lock", KEEL_LOCK_KEY() };
+ */
+#define KEEL_LOCK_KEY() (&::keel::lock_key_for<decltype([] {})>)
+
+
+namespace keel {
 
 class CAPABILITY("spinlock") SpinLock : NonMovable {
 public:
@@ -28,7 +41,13 @@ public:
 	{
 		keel_port_spin_init(m_storage, keel_lock_class_name(key, name), key);
 	}
-	SpinLock() : SpinLock("keel::SpinLock", &s_default_key) {}
+	/*
+	 * No default constructor: every spinlock names its own lockdep class
+	 * (SpinLock m_lock{ "name", KEEL_LOCK_KEY() }), as spin_lock_init()
+	 * does per call site. One shared class made lockdep mix up a lock
+	 * taken in hard-IRQ context with an unrelated one taken with IRQs on
+	 * ("inconsistent lock state").
+	 */
 
 	void lock() ACQUIRE() { keel_port_spin_lock(m_storage); }
 	void unlock() RELEASE() { keel_port_spin_unlock(m_storage); }
@@ -42,7 +61,6 @@ public:
 	void assert_held() const KEEL_TA(assert_capability(this)) {}
 
 private:
-	static keel_lock_key s_default_key;
 	alignas(KEEL_SPINLOCK_ALIGN) unsigned char m_storage[KEEL_SPINLOCK_SIZE];
 };
 
@@ -134,22 +152,10 @@ public:
 	}
 
 private:
-	L m_lock;
+	L m_lock{ "keel::Locked", KEEL_LOCK_KEY() };
 	T m_value GUARDED_BY(m_lock);
 };
 
 } // namespace keel
-
-namespace keel {
-/* One static lockdep class key per instantiation (per KEEL_LOCK_KEY() site). */
-template <typename Site> inline constinit keel_lock_key lock_key_for{};
-} // namespace keel
-
-/*
- * KEEL_LOCK_KEY(): a lockdep class key unique to this source location (each
- * lambda expression has its own type). Usage:
- *	Mutex m_lock{ "rpmsg_ept_lock", KEEL_LOCK_KEY() };
- */
-#define KEEL_LOCK_KEY() (&::keel::lock_key_for<decltype([] {})>)
 
 #endif

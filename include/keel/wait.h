@@ -153,7 +153,7 @@ private:
 			m_done--;
 		return true;
 	}
-	mutable SpinLock m_lock;
+	mutable SpinLock m_lock{ "keel::Completion", KEEL_LOCK_KEY() };
 	u32 m_done GUARDED_BY(m_lock) = 0;
 	WaitQueue m_wq;
 };

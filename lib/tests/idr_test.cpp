@@ -222,7 +222,7 @@ void preloaded_alloc_needs_no_memory_under_a_spinlock(Test &t)
 	 * the case. Each round lands in a new part of the tree.
 	 */
 	Idr idr;
-	SpinLock lock;
+	SpinLock lock{ "idr_test_lock", KEEL_LOCK_KEY() };
 	const u32 starts[] = { 0, 1024, 70000, 5000000, 1u << 30 };
 	for (u32 s : starts) {
 		ASSERT_OK(t, idr.preload(0, GFP_KERNEL));

@@ -22,7 +22,7 @@ constexpr int ITERATIONS = 2000;
  * between, so that a lock that does not exclude loses updates quickly.
  */
 template <typename L> struct Shared {
-	L lock;
+	L lock{ "locking_test_shared", KEEL_LOCK_KEY() };
 	u64 counter GUARDED_BY(lock) = 0;
 	u32 inside = 0;    /* threads inside the critical section (atomic) */
 	u32 violations = 0; /* atomic */
@@ -121,7 +121,7 @@ int spin_try_thread(void *p)
 
 void spinlock_trylock_fails_while_held(Test &t)
 {
-	SpinLock lock;
+	SpinLock lock{ "locking_test_lock", KEEL_LOCK_KEY() };
 	SpinTry s{ &lock, 0, 0 };
 	auto r = Thread::run(spin_try_thread, &s, "spin_try");
 	ASSERT_OK(t, r);
@@ -141,7 +141,7 @@ void spinlock_trylock_fails_while_held(Test &t)
 
 void spinlock_holder_is_atomic(Test &t)
 {
-	SpinLock lock;
+	SpinLock lock{ "locking_test_lock", KEEL_LOCK_KEY() };
 	EXPECT_FALSE(t, keel_port_in_atomic());
 	{
 		Guard g{ lock };

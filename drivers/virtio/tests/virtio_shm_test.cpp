@@ -46,7 +46,7 @@ struct ShmTestDriver {
 	 * Serialises every call on the queues: the test thread adds and kicks,
 	 * the callbacks (the doorbell's context) collect used buffers.
 	 */
-	SpinLock lock;
+	SpinLock lock{ "shm_test_driver_lock", KEEL_LOCK_KEY() };
 	u8 *rx_got[NBUF] GUARDED_BY(lock) = {};
 	u32 rx_len[NBUF] GUARDED_BY(lock) = {};
 	u32 rx_count GUARDED_BY(lock) = 0;

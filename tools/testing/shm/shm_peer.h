@@ -53,7 +53,7 @@ struct HostDriver {
 	VirtQueue *rx = nullptr;
 	VirtQueue *tx = nullptr;
 	ShmAlloc bufs;
-	keel::SpinLock lock;
+	keel::SpinLock lock{ "shm_peer_lock", KEEL_LOCK_KEY() };
 	u8 *rx_got[NBUF] = {};
 	u32 rx_len[NBUF] = {};
 	u32 rx_count = 0;
