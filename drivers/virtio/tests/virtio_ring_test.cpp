@@ -123,7 +123,7 @@ void create_rejects_num_not_power_of_2(Test &t)
 {
 	RingPair p;
 	ASSERT_OK(t, pair_init(t, p, 8, 64, true, false, 0));
-	u64 since = keel::log_count();
+	u64 since = keel::log_seq();
 	VqConfig vc;
 	vc.name = "bad-vq";
 	vc.num = 12;
@@ -133,7 +133,7 @@ void create_rejects_num_not_power_of_2(Test &t)
 	EXPECT_ERR(t, VirtQueue::create(vc, GFP_KERNEL), -EINVAL);
 	EXPECT_TRUE(t, keel::log_contains_since(since, "bad-vq: bad ring size: num 12"));
 
-	since = keel::log_count();
+	since = keel::log_seq();
 	VringhConfig hc;
 	hc.name = "bad-vringh";
 	hc.num = 12;
@@ -148,7 +148,7 @@ void create_rejects_zero_size_queue(Test &t)
 {
 	RingPair p;
 	ASSERT_OK(t, pair_init(t, p, 8, 64, true, false, 0));
-	u64 since = keel::log_count();
+	u64 since = keel::log_seq();
 	VqConfig vc;
 	vc.name = "zero-vq";
 	vc.num = 0;
@@ -158,7 +158,7 @@ void create_rejects_zero_size_queue(Test &t)
 	EXPECT_ERR(t, VirtQueue::create(vc, GFP_KERNEL), -EINVAL);
 	EXPECT_TRUE(t, keel::log_contains_since(since, "zero-vq: bad ring size: num 0"));
 
-	since = keel::log_count();
+	since = keel::log_seq();
 	VringhConfig hc;
 	hc.name = "zero-vringh";
 	hc.num = 0;
@@ -383,13 +383,13 @@ void device_refuses_avail_head_out_of_range(Test &t)
 	RingPair p;
 	ASSERT_OK(t, pair_init(t, p, 8, 64, true, false, 256));
 	p.raw_post(8);
-	u64 since = keel::log_count();
+	u64 since = keel::log_seq();
 	VringhChainStorage<2, 2> c;
 	expect_broken(t, p.vrh->getdesc(c), *p.vrh, since, "test-vringh: avail slot 0: head 8 out of range");
 	/* Broken stays broken, logged once. */
-	since = keel::log_count();
+	since = keel::log_seq();
 	EXPECT_ERR(t, p.vrh->getdesc(c), -EIO);
-	EXPECT_EQ(t, keel::log_count(), since);
+	EXPECT_EQ(t, keel::log_seq(), since);
 }
 
 void device_refuses_next_out_of_range(Test &t)
@@ -398,7 +398,7 @@ void device_refuses_next_out_of_range(Test &t)
 	ASSERT_OK(t, pair_init(t, p, 8, 64, true, false, 256));
 	p.raw_desc(0, p.buf_da(0), 8, VRING_DESC_F_NEXT, 9);
 	p.raw_post(0);
-	u64 since = keel::log_count();
+	u64 since = keel::log_seq();
 	VringhChainStorage<2, 2> c;
 	expect_broken(t, p.vrh->getdesc(c), *p.vrh, since, "desc 0: next 9 out of range");
 }
@@ -411,7 +411,7 @@ void device_refuses_loop_in_chain(Test &t)
 	p.raw_desc(1, p.buf_da(8), 8, VRING_DESC_F_NEXT, 2);
 	p.raw_desc(2, p.buf_da(16), 8, VRING_DESC_F_NEXT, 1);
 	p.raw_post(0);
-	u64 since = keel::log_count();
+	u64 since = keel::log_seq();
 	VringhChainStorage<8, 8> c;
 	expect_broken(t, p.vrh->getdesc(c), *p.vrh, since, "desc 2: next 1 loops back");
 }
@@ -424,7 +424,7 @@ void device_refuses_chain_longer_than_num(Test &t)
 	for (u16 i = 0; i < 8; i++)
 		p.raw_desc(i, p.buf_da(i * 8), 8, VRING_DESC_F_NEXT, u16((i + 1) % 8));
 	p.raw_post(0);
-	u64 since = keel::log_count();
+	u64 since = keel::log_seq();
 	VringhChainStorage<16, 16> c;
 	expect_broken(t, p.vrh->getdesc(c), *p.vrh, since, "chain at head 0 longer than num 8");
 }
@@ -436,7 +436,7 @@ void device_refuses_desc_outside_region(Test &t)
 	/* Ends 1 byte past the window; then one below the window's start. */
 	p.raw_desc(0, p.buf_da(240), 17, 0, 0);
 	p.raw_post(0);
-	u64 since = keel::log_count();
+	u64 since = keel::log_seq();
 	VringhChainStorage<2, 2> c;
 	expect_broken(t, p.vrh->getdesc(c), *p.vrh, since, "desc 0: addr 0x");
 
@@ -444,7 +444,7 @@ void device_refuses_desc_outside_region(Test &t)
 	ASSERT_OK(t, pair_init(t, q, 8, 64, true, false, 256));
 	q.raw_desc(3, TEST_DA - 1, 4, 0, 0);
 	q.raw_post(3);
-	since = keel::log_count();
+	since = keel::log_seq();
 	expect_broken(t, q.vrh->getdesc(c), *q.vrh, since, "outside the shared region");
 }
 
@@ -454,7 +454,7 @@ void device_refuses_addr_len_wrap(Test &t)
 	ASSERT_OK(t, pair_init(t, p, 8, 64, true, false, 256));
 	p.raw_desc(0, ~u64(0) - 0xf, 0x20, VRING_DESC_F_WRITE, 0);
 	p.raw_post(0);
-	u64 since = keel::log_count();
+	u64 since = keel::log_seq();
 	VringhChainStorage<2, 2> c;
 	expect_broken(t, p.vrh->getdesc(c), *p.vrh, since, "outside the shared region");
 
@@ -462,7 +462,7 @@ void device_refuses_addr_len_wrap(Test &t)
 	ASSERT_OK(t, pair_init(t, q, 8, 64, true, false, 256));
 	q.raw_desc(0, q.buf_da(8), 0xffffffffu, VRING_DESC_F_WRITE, 0);
 	q.raw_post(0);
-	since = keel::log_count();
+	since = keel::log_seq();
 	expect_broken(t, q.vrh->getdesc(c), *q.vrh, since, "len 4294967295 outside");
 }
 
@@ -471,7 +471,7 @@ void device_refuses_avail_idx_jump(Test &t)
 	RingPair p;
 	ASSERT_OK(t, pair_init(t, p, 8, 64, true, false, 256));
 	p.raw16(p.layout().avail_idx(), 9);
-	u64 since = keel::log_count();
+	u64 since = keel::log_seq();
 	VringhChainStorage<2, 2> c;
 	expect_broken(t, p.vrh->getdesc(c), *p.vrh, since, "avail idx 9 is 9 ahead of 0");
 	EXPECT_ERR(t, p.vrh->avail_pending(), -EIO);
@@ -484,7 +484,7 @@ void device_refuses_indirect_desc(Test &t)
 	ASSERT_OK(t, pair_init(t, p, 8, 64, true, false, 256));
 	p.raw_desc(0, p.buf_da(0), 32, VRING_DESC_F_INDIRECT, 0);
 	p.raw_post(0);
-	u64 since = keel::log_count();
+	u64 since = keel::log_seq();
 	VringhChainStorage<2, 2> c;
 	expect_broken(t, p.vrh->getdesc(c), *p.vrh, since, "indirect descriptor");
 }
@@ -496,7 +496,7 @@ void device_refuses_readable_after_writable(Test &t)
 	p.raw_desc(0, p.buf_da(0), 8, VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, 1);
 	p.raw_desc(1, p.buf_da(8), 8, 0, 0);
 	p.raw_post(0);
-	u64 since = keel::log_count();
+	u64 since = keel::log_seq();
 	VringhChainStorage<2, 2> c;
 	expect_broken(t, p.vrh->getdesc(c), *p.vrh, since, "readable after writable");
 }
@@ -510,7 +510,7 @@ void device_refuses_head_reposted_while_in_use(Test &t)
 	p.raw_post(0);
 	VringhChainStorage<2, 2> c1, c2;
 	ASSERT_EQ(t, p.vrh->getdesc(c1).value_or(false), true);
-	u64 since = keel::log_count();
+	u64 since = keel::log_seq();
 	expect_broken(t, p.vrh->getdesc(c2), *p.vrh, since, "head 0 is already in use");
 	EXPECT_ERR(t, p.vrh->add_used(c1, 0), -EIO);
 }
@@ -523,7 +523,7 @@ void device_refuses_more_segments_than_storage(Test &t)
 	p.raw_desc(1, p.buf_da(8), 8, VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, 2);
 	p.raw_desc(2, p.buf_da(16), 8, VRING_DESC_F_WRITE, 0);
 	p.raw_post(0);
-	u64 since = keel::log_count();
+	u64 since = keel::log_seq();
 	VringhChainStorage<2, 2> c;
 	expect_broken(t, p.vrh->getdesc(c), *p.vrh, since, "more than 2 writable segments");
 }
@@ -538,15 +538,15 @@ void driver_refuses_used_id_out_of_range(Test &t)
 	Sg in[] = { { p.buf_da(0), 16 } };
 	ASSERT_OK(t, p.vq->add_inbuf(in, &tok, GFP_KERNEL));
 	p.raw_used(8, 0);
-	u64 since = keel::log_count();
+	u64 since = keel::log_seq();
 	expect_broken(t, p.vq->get_buf(), *p.vq, since, "test-vq: used id 8 out of range");
 	/* Everything fails fast afterwards, without another log line. */
-	since = keel::log_count();
+	since = keel::log_seq();
 	EXPECT_ERR(t, p.vq->add_inbuf(in, &tok, GFP_KERNEL), -EIO);
 	EXPECT_ERR(t, p.vq->kick(), -EIO);
 	EXPECT_ERR(t, p.vq->get_buf(), -EIO);
 	EXPECT_FALSE(t, p.vq->more_used());
-	EXPECT_EQ(t, keel::log_count(), since);
+	EXPECT_EQ(t, keel::log_seq(), since);
 }
 
 void driver_refuses_used_id_not_outstanding(Test &t)
@@ -558,7 +558,7 @@ void driver_refuses_used_id_not_outstanding(Test &t)
 	ASSERT_OK(t, p.vq->add_inbuf(in, &tok, GFP_KERNEL));
 	/* Head 0 is outstanding, 1 is not. Then 0 twice. */
 	p.raw_used(1, 0);
-	u64 since = keel::log_count();
+	u64 since = keel::log_seq();
 	expect_broken(t, p.vq->get_buf(), *p.vq, since, "used id 1 is not an outstanding buffer");
 
 	RingPair q;
@@ -569,7 +569,7 @@ void driver_refuses_used_id_not_outstanding(Test &t)
 	auto b = q.vq->get_buf();
 	ASSERT_OK(t, b);
 	EXPECT_EQ(t, b.value().token, (void *)&tok);
-	since = keel::log_count();
+	since = keel::log_seq();
 	expect_broken(t, q.vq->get_buf(), *q.vq, since, "used id 0 is not an outstanding buffer");
 }
 
@@ -583,7 +583,7 @@ void driver_refuses_used_len_larger_than_buffer(Test &t)
 	ASSERT_OK(t, p.vq->add_sgs(out, in, &tok, GFP_KERNEL));
 	/* 32 writable bytes: 33 is a lie (the readable 100 do not count). */
 	p.raw_used(0, 33);
-	u64 since = keel::log_count();
+	u64 since = keel::log_seq();
 	expect_broken(t, p.vq->get_buf(), *p.vq, since, "used id 0 len 33 larger than its writable 32");
 }
 
@@ -592,7 +592,7 @@ void driver_refuses_used_idx_jump(Test &t)
 	RingPair p;
 	ASSERT_OK(t, pair_init(t, p, 8, 64, true, false, 256));
 	p.raw16(p.layout().used_idx(), 9);
-	u64 since = keel::log_count();
+	u64 since = keel::log_seq();
 	expect_broken(t, p.vq->get_buf(), *p.vq, since, "used idx 9 is 9 ahead of 0");
 }
 
@@ -604,7 +604,7 @@ void failed_doorbell_breaks_queue(Test &t)
 	Sg in[] = { { p.buf_da(0), 16 } };
 	ASSERT_OK(t, p.vq->add_inbuf(in, &tok, GFP_KERNEL));
 	p.fail_doorbell = true;
-	u64 since = keel::log_count();
+	u64 since = keel::log_seq();
 	expect_broken(t, p.vq->kick(), *p.vq, since, "doorbell failed (-32)");
 }
 

@@ -292,7 +292,7 @@ void refused_features_ok_fails_probe(Test &t)
 	s.fake.refuse_features_ok = true;
 	ASSERT_OK(t, register_virtio_driver(s_test_driver));
 	DriverGuard drg{ s_test_driver, true };
-	u64 since = keel::log_count();
+	u64 since = keel::log_seq();
 	ASSERT_OK(t, register_virtio_device(*s.vdev));
 	EXPECT_FALSE(t, s.vdev->is_bound());
 	EXPECT_FALSE(t, s_ev.has("probe features 0x100000002"));
@@ -436,7 +436,7 @@ void config_changed_reaches_driver_and_needs_reset_breaks(Test &t)
 	EXPECT_TRUE(t, s_ev.has("config_changed"));
 	EXPECT_FALSE(t, s.fake.vqs[0]->is_broken());
 
-	u64 since = keel::log_count();
+	u64 since = keel::log_seq();
 	s.fake.status |= VIRTIO_CONFIG_S_NEEDS_RESET;
 	s.vdev->config_changed();
 	EXPECT_TRUE(t, s.fake.vqs[0]->is_broken());
