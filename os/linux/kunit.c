@@ -34,20 +34,8 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 
+#include "kunit_bridge.h"
 #include "shim.h"
-
-typedef const void *(*keel_kunit_gen_fn)(const void *prev, char *desc);
-
-/* kunit_bridge.cpp */
-unsigned int keel_kunit_suite_count(void);
-const char *keel_kunit_suite_name(unsigned int s);
-unsigned int keel_kunit_case_count(unsigned int s);
-const char *keel_kunit_case_name(unsigned int s, unsigned int c);
-keel_kunit_gen_fn keel_kunit_case_params(unsigned int s, unsigned int c);
-int keel_kunit_suite_init(unsigned int s);
-void keel_kunit_suite_exit(unsigned int s);
-int keel_kunit_run_case(unsigned int s, unsigned int c, const void *param, void *test, char *skip,
-			size_t skip_len);
 
 /* lib/test.cpp's reporter, implemented here for the kernel. */
 void keel_test_report(void *os_ctx, int is_failure, const char *msg);
