@@ -41,6 +41,11 @@ keel-cxx-flags := -std=gnu++20 -nostdinc++ -ffreestanding -fno-exceptions -fno-r
 	-fno-asynchronous-unwind-tables -fno-unwind-tables \
 	-Wno-missing-field-initializers
 
+# arm64: gcc 12 (Debian's default -moutline-atomics) turns C++ atomics into
+# calls to libgcc's __aarch64_* helpers, which the kernel does not have; the
+# kernel's own C never emits them (it uses its own atomics in asm).
+keel-cxx-flags += $(call cc-option,-mno-outline-atomics)
+
 # Debian's 6.12 headers ship vmlinux, so modules get BTF through pahole; the
 # pahole of Debian 12 (1.24) crashes on C++ DWARF: no debug info for C++ then.
 ifdef CONFIG_DEBUG_INFO_BTF_MODULES
@@ -62,7 +67,8 @@ keel-cxx-base-flags = $(filter-out $(keel-cxx-c-only) $(CC_FLAGS_FTRACE) -fpatch
 keel-cxx-uapi := -I$(srctree)/arch/$(SRCARCH)/include/uapi \
 	-I$(objtree)/arch/$(SRCARCH)/include/generated/uapi \
 	-I$(srctree)/include/uapi -I$(objtree)/include/generated/uapi
-keel-cxx-prelude := -include $(dir $(lastword $(MAKEFILE_LIST)))../os/linux/cxx_prelude.h
+keel-cxx-dir := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
+keel-cxx-prelude := -include $(keel-cxx-dir)/../os/linux/cxx_prelude.h
 
 # Per-directory and per-object extras, as ccflags-y/CFLAGS_foo.o are for C:
 #   cxxflags-y              every C++ object of the Kbuild file
@@ -71,7 +77,8 @@ keel-cxx-all-flags = $(keel-cxx-uapi) $(keel-cxx-base-flags) $(keel-cxx-prelude)
 	$(CXXFLAGS_$(target-stem).o)
 
 quiet_cmd_cxx_o_cpp = C++ $(quiet_modtag) $@
-      cmd_cxx_o_cpp = $(KEEL_CXX) $(keel-cxx-all-flags) -c -o $@ $< $(cmd_objtool)
+      cmd_cxx_o_cpp = $(KEEL_CXX) $(keel-cxx-all-flags) -c -o $@ $< \
+	&& NM="$(NM)" $(CONFIG_SHELL) $(keel-cxx-dir)/check_rt_helpers.sh $@ $(cmd_objtool)
 
 define rule_cxx_o_cpp
 	$(call cmd_and_fixdep,cxx_o_cpp)

@@ -15,7 +15,9 @@
 #    unconstructed in the distro kernel; make it constinit;
 #  - undefined __cxa_* (but __cxa_pure_virtual, exported by keel.ko),
 #    _Unwind_*, __gxx_personality*, _ZTI* (RTTI), __dso_handle: the C++
-#    runtime does not exist in the kernel.
+#    runtime does not exist in the kernel;
+#  - compiler-runtime helpers (check_rt_helpers.sh): libgcc is not linked
+#    into the kernel either.
 set -e
 : "${READELF:=readelf}" "${NM:=nm}"
 ctors=
@@ -46,5 +48,6 @@ for ko in "$@"; do
 		echo "$bad" | sed "s|^|$ko: error: |" >&2
 		status=1
 	fi
+	NM=$NM "$(dirname "$0")/check_rt_helpers.sh" "$ko" || status=1
 done
 exit $status
