@@ -6,13 +6,16 @@ Subcommands:
   kernel   --line 6.1          build (or reuse) the cached test kernel, print its dir
   run      --line 6.1 ...      build the modules against it, make an initramfs,
                                boot, parse KTAP, scan the log for splats
-  selftest                     check the log judge on canned logs
+  lines                        list the kernel lines
 
-Kernels are built from Debian's linux-source-<line> tarball, tinyconfig plus
-configs/keel.config, out of tree (O=) in
-  ${KEEL_KERNEL_CACHE:-/var/cache/keel-kernels}/<package version>-<fragment hash>/
+A line is an architecture and a Debian linux-source-<version> package (see
+LINES): 6.1 and 6.12 are x86_64, arm64-6.1 and arm64-6.12 are arm64 (cross
+compiled, booted on QEMU's "virt" machine). Kernels are built from the
+tarball, tinyconfig plus the line's fragments (configs/keel.config, then
+configs/<arch>.config), out of tree (O=) in
+  ${KEEL_KERNEL_CACHE:-/var/cache/keel-kernels}/[<arch>-]<package version>-<fragment hash>/
 so a changed fragment or a new source package gives a new tree and an
-unchanged one is reused. Nothing is written into the repository except the
+unchanged one is reused (x86_64 trees carry no prefix). Nothing is written into the repository except the
 module build products (by Kbuild) and the run directory given with --out.
 """
 
@@ -28,8 +31,70 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
-FRAGMENT = os.path.join(HERE, "configs", "keel.config")
 CACHE = os.environ.get("KEEL_KERNEL_CACHE", "/var/cache/keel-kernels")
+
+
+class Arch:
+    """How to build and boot one architecture."""
+
+    def __init__(self, name, srcarch, cross, image, qemu, machine, console, busybox,
+                 packages):
+        self.name = name            # ARCH= for the kernel's make
+        self.srcarch = srcarch      # arch/<srcarch>/ in the source tree
+        self.cross = cross          # CROSS_COMPILE prefix ("" when native)
+        self.image = image          # make target, also arch/<srcarch>/boot/<image>
+        self.qemu = qemu            # QEMU system emulator
+        self.machine = machine      # its machine and CPU arguments
+        self.console = console      # the serial console's name in the guest
+        self.busybox = busybox      # Debian package of a static busybox for the guest
+        self.packages = packages    # {tool: package} needed to build and boot
+
+    def make_args(self):
+        args = [f"ARCH={self.name}"]
+        if self.cross:
+            args.append(f"CROSS_COMPILE={self.cross}")
+        return args
+
+
+X86_64 = Arch("x86_64", "x86", "", "bzImage", "qemu-system-x86_64", [], "ttyS0",
+              "busybox-static", {"qemu-system-x86_64": "qemu-system-x86"})
+# Cortex-A57 class by default; -cpu max with pointer authentication
+# (QEMU's cheap "impdef" algorithm) for the line that exercises the C++
+# objects' return-address signing (-mbranch-protection=pac-ret+leaf).
+ARM64 = Arch("arm64", "arm64", "aarch64-linux-gnu-", "Image", "qemu-system-aarch64",
+             ["-M", "virt,gic-version=3", "-cpu", "cortex-a57"], "ttyAMA0", "busybox-static:arm64",
+             {"qemu-system-aarch64": "qemu-system-arm", "aarch64-linux-gnu-gcc": "gcc-aarch64-linux-gnu",
+              "aarch64-linux-gnu-g++": "g++-aarch64-linux-gnu"})
+
+
+class Line:
+    def __init__(self, name, arch, source, fragments, cpu=None):
+        self.name = name
+        self.arch = arch
+        self.source = source        # linux-source-<source>
+        self.fragments = [os.path.join(HERE, "configs", f) for f in fragments]
+        self.cpu = cpu              # overrides the architecture's -cpu
+
+    def qemu_machine(self):
+        m = list(self.arch.machine)
+        if self.cpu and "-cpu" in m:
+            m[m.index("-cpu") + 1] = self.cpu
+        return m
+
+
+LINES = {
+    "6.1": Line("6.1", X86_64, "6.1", ["keel.config"]),
+    "6.12": Line("6.12", X86_64, "6.12", ["keel.config"]),
+    "arm64-6.1": Line("arm64-6.1", ARM64, "6.1", ["keel.config", "arm64.config"],
+                      cpu="max,pauth-impdef=on"),
+    "arm64-6.12": Line("arm64-6.12", ARM64, "6.12", ["keel.config", "arm64.config"]),
+}
+
+
+def get_line(name):
+    if name not in LINES:
+        sys.exit(f"unknown kernel line {name!r}; known: {', '.join(LINES)}")
+    return LINES[name]
 
 # Debian packages providing each tool the runner needs (installed on demand).
 TOOLS = {
@@ -84,11 +149,85 @@ def apt_install(pkgs):
 
 
 def ensure_tools(line):
-    missing = [pkg for tool, pkg in TOOLS.items() if not shutil.which(tool)]
+    tools = dict(TOOLS, **line.arch.packages)
+    missing = [pkg for tool, pkg in tools.items() if not shutil.which(tool)]
     missing += [pkg for path, pkg in FILES.items() if not os.path.exists(path)]
-    if not os.path.exists(f"/usr/src/linux-source-{line}.tar.xz"):
-        missing.append(f"linux-source-{line}")
+    if not os.path.exists(f"/usr/src/linux-source-{line.source}.tar.xz"):
+        missing.append(f"linux-source-{line.source}")
     apt_install(missing)
+
+
+def foreign_package(pkg):
+    """Unpacks a Debian package of another architecture (pkg:arch) into the
+    cache without installing it; returns the directory. Adds the architecture
+    to dpkg when needed (apt-get download refuses unknown ones)."""
+    name, arch = pkg.split(":")
+    have = subprocess.run(["dpkg", "--print-foreign-architectures"], capture_output=True,
+                          text=True).stdout.split()
+    if arch not in have:
+        if os.geteuid() != 0:
+            sys.exit(f"need the {arch} architecture in dpkg for {pkg} and not root")
+        subprocess.run(["dpkg", "--add-architecture", arch], check=True)
+        subprocess.run(["apt-get", "update", "-q"], check=True, stdout=subprocess.DEVNULL)
+    ver = subprocess.run(["apt-cache", "policy", pkg], capture_output=True, text=True).stdout
+    m = re.search(r"Candidate: (\S+)", ver)
+    if not m or m.group(1) == "(none)":
+        subprocess.run(["apt-get", "update", "-q"], check=True, stdout=subprocess.DEVNULL)
+        ver = subprocess.run(["apt-cache", "policy", pkg], capture_output=True, text=True).stdout
+        m = re.search(r"Candidate: (\S+)", ver)
+        if not m or m.group(1) == "(none)":
+            sys.exit(f"no candidate for {pkg}")
+    dest = os.path.join(CACHE, "pkg", f"{name}_{arch}_{m.group(1).replace(':', '_')}")
+    if os.path.exists(os.path.join(dest, ".ok")):
+        return dest
+    tmp = dest + ".tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    os.makedirs(tmp)
+    subprocess.run(["apt-get", "download", "-q", pkg], cwd=tmp, check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deb = [f for f in os.listdir(tmp) if f.endswith(".deb")][0]
+    subprocess.run(["dpkg", "-x", deb, "root"], cwd=tmp, check=True)
+    os.remove(os.path.join(tmp, deb))
+    shutil.rmtree(dest, ignore_errors=True)
+    os.rename(tmp, dest)
+    open(os.path.join(dest, ".ok"), "w").close()
+    return dest
+
+
+def distro_headers(arch):
+    """Debian's stock headers for @arch (the ABI of linux-headers-amd64, whose
+    version the stock image matches): the installed ones for the machine's own
+    architecture, else unpacked from the foreign package, their scripts and
+    tools links pointed at the machine's linux-kbuild (host binaries)."""
+    dep = subprocess.run(["dpkg-query", "-W", "-f=${Depends}", "linux-headers-amd64"],
+                         capture_output=True, text=True).stdout
+    m = re.search(r"linux-headers-(\S+)-amd64", dep)
+    if not m:
+        apt_install(["linux-headers-amd64"])
+        dep = subprocess.run(["dpkg-query", "-W", "-f=${Depends}", "linux-headers-amd64"],
+                             capture_output=True, text=True).stdout
+        m = re.search(r"linux-headers-(\S+)-amd64", dep)
+    abi = m.group(1)
+    if arch is X86_64:
+        return f"/usr/src/linux-headers-{abi}-amd64"
+    root = os.path.join(foreign_package(f"linux-headers-{abi}-{arch.name}:{arch.name}"), "root")
+    kdir = os.path.join(root, "usr", "src", f"linux-headers-{abi}-{arch.name}")
+    kbuild = os.readlink(os.path.join(kdir, "scripts")).split("/")[-2]  # linux-kbuild-6.1
+    if not os.path.isdir(f"/usr/lib/{kbuild}"):
+        apt_install([kbuild])
+    for link in ("scripts", "tools"):
+        path = os.path.join(kdir, link)
+        if os.path.islink(path) and not os.path.exists(path):
+            os.remove(path)
+            os.symlink(f"/usr/lib/{kbuild}/{link}", path)
+    return kdir
+
+
+def guest_busybox(line):
+    pkg = line.arch.busybox
+    if ":" not in pkg:
+        return "/bin/busybox"
+    return os.path.join(foreign_package(pkg), "root", "bin", "busybox")
 
 
 def pkg_version(pkg):
@@ -100,7 +239,9 @@ def pkg_version(pkg):
 
 
 def source_tree(line):
-    """A pristine tree extracted from the tarball, shared by every config."""
+    """A pristine tree extracted from the tarball, shared by every config and
+    architecture of the line's source version."""
+    line = line.source
     ver = pkg_version(f"linux-source-{line}")
     src = os.path.join(CACHE, "src", ver)
     if os.path.exists(os.path.join(src, "Makefile")):
@@ -131,21 +272,30 @@ def fragment_options(path):
     return opts
 
 
-def kconfig_symbols(src):
+def kconfig_symbols(src, srcarch):
+    """Symbols defined by the Kconfig files an ARCH=@srcarch build reads: all
+    but other architectures' arch/ directories (so that the x86-only options
+    of the shared fragment are not demanded on arm64)."""
     syms = set()
-    out = subprocess.run(["grep", "-rhoE", r"^\s*(menu)?config\s+[A-Za-z0-9_]+", "--include=Kconfig*",
-                          src], capture_output=True, text=True)
+    dirs = [os.path.join(src, d) for d in os.listdir(src) if d != "arch"]
+    dirs += [os.path.join(src, "arch", "Kconfig"), os.path.join(src, "arch", srcarch)]
+    out = subprocess.run(["grep", "-rhoE", r"^\s*(menu)?config\s+[A-Za-z0-9_]+", "--include=Kconfig*"]
+                         + [d for d in dirs if os.path.exists(d)], capture_output=True, text=True)
     for ln in out.stdout.splitlines():
         syms.add("CONFIG_" + ln.split()[-1])
     return syms
 
 
-def check_config(src, build, frag):
-    """Every option of the fragment the tree knows must have the asked value."""
+def check_config(src, build, frags, srcarch):
+    """Every option of the fragments the tree knows must have the asked value
+    (the last fragment that sets an option wins, as in merge_config.sh)."""
     have = fragment_options(os.path.join(build, ".config"))
-    known = kconfig_symbols(src)
+    known = kconfig_symbols(src, srcarch)
+    wanted = {}
+    for frag in frags:
+        wanted.update(fragment_options(frag))
     bad = []
-    for sym, want in fragment_options(frag).items():
+    for sym, want in wanted.items():
         if sym not in known:
             continue
         got = have.get(sym, "n")
@@ -159,29 +309,33 @@ def kernel(line, jobs):
     """Returns the build dir of the cached test kernel for @line, building it if needed."""
     ensure_tools(line)
     src, ver = source_tree(line)
-    with open(FRAGMENT, "rb") as f:
-        digest = hashlib.sha256(f.read()).hexdigest()[:12]
-    build = os.path.join(CACHE, f"{ver}-{digest}")
+    h = hashlib.sha256()
+    for frag in line.fragments:
+        with open(frag, "rb") as f:
+            h.update(f.read())
+    # x86_64 trees keep their historical name (hash of keel.config alone).
+    prefix = "" if line.arch is X86_64 else f"{line.arch.name}-"
+    build = os.path.join(CACHE, f"{prefix}{ver}-{h.hexdigest()[:12]}")
     stamp = os.path.join(build, ".keel-build-ok")
     if os.path.exists(stamp):
-        log(f"kernel {line}: cached in {build}")
+        log(f"kernel {line.name}: cached in {build}")
         return build
     os.makedirs(build, exist_ok=True)
-    mk = ["make", "-C", src, f"O={build}", "ARCH=x86_64"]
-    with Phase(f"configure kernel {line}"):
+    mk = ["make", "-C", src, f"O={build}"] + line.arch.make_args()
+    with Phase(f"configure kernel {line.name}"):
         subprocess.run(mk + ["tinyconfig"], check=True, stdout=subprocess.DEVNULL)
         subprocess.run([os.path.join(src, "scripts/kconfig/merge_config.sh"), "-m", "-O", build,
-                        os.path.join(build, ".config"), FRAGMENT], check=True,
+                        os.path.join(build, ".config")] + line.fragments, check=True,
                        stdout=subprocess.DEVNULL)
         subprocess.run(mk + ["olddefconfig"], check=True, stdout=subprocess.DEVNULL)
-        check_config(src, build, FRAGMENT)
-    with Phase(f"build kernel {line} (-j{jobs})"):
+        check_config(src, build, line.fragments, line.arch.srcarch)
+    with Phase(f"build kernel {line.name} (-j{jobs})"):
         with open(os.path.join(build, "build.log"), "w") as blog:
-            r = subprocess.run(mk + [f"-j{jobs}", "bzImage", "modules"], stdout=blog,
+            r = subprocess.run(mk + [f"-j{jobs}", line.arch.image, "modules"], stdout=blog,
                                stderr=subprocess.STDOUT)
         if r.returncode:
             subprocess.run(["tail", "-30", os.path.join(build, "build.log")])
-            sys.exit(f"kernel {line} build failed, see {build}/build.log")
+            sys.exit(f"kernel {line.name} build failed, see {build}/build.log")
     open(stamp, "w").close()
     return build
 
@@ -192,10 +346,11 @@ def kernel(line, jobs):
 MODULES = ["keel.ko", "keel_test.ko", "samples/keel/keel_sample_client.ko"]
 
 
-def build_modules(kdir, out, jobs):
+def build_modules(kdir, out, jobs, arch):
     with Phase(f"build modules against {kdir}"):
         r = subprocess.run([os.path.join(REPO, "scripts", "kbuild_modules.sh"), kdir, out,
-                            f"-j{jobs}"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            f"-j{jobs}"] + arch.make_args(), stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT,
                            text=True)
         # Kbuild's own lines are noise here; warnings and errors are not.
         for ln in r.stdout.splitlines():
@@ -252,12 +407,13 @@ reboot -f
 """
 
 
-def make_initramfs(mod_dir, path, loops, filter_glob=None):
+def make_initramfs(mod_dir, path, loops, busybox, filter_glob=None):
     root = path + ".d"
     shutil.rmtree(root, ignore_errors=True)
     for d in ("bin", "dev", "proc", "sys", "tmp"):
         os.makedirs(os.path.join(root, d))
-    shutil.copy("/bin/busybox", os.path.join(root, "bin", "busybox"))
+    shutil.copy(busybox, os.path.join(root, "bin", "busybox"))
+    # The host's busybox knows the same applets (it may not run the guest's).
     applets = subprocess.run(["/bin/busybox", "--list"], capture_output=True, text=True,
                              check=True).stdout.split()
     for a in applets:
@@ -297,13 +453,17 @@ def kvm_usable():
         return False
 
 
-def boot(kernel_dir, initrd, log_path, timeout):
-    accel = ["-enable-kvm", "-cpu", "host"] if kvm_usable() else ["-accel", "tcg"]
-    cmd = ["timeout", "--foreground", "-k", "5", str(timeout), "qemu-system-x86_64",
+def boot(line, kernel_dir, initrd, log_path, timeout):
+    arch = line.arch
+    native = arch is X86_64 and kvm_usable()
+    accel = ["-enable-kvm", "-cpu", "host"] if native else ["-accel", "tcg"]
+    cmd = ["timeout", "--foreground", "-k", "5", str(timeout), arch.qemu,
+           *line.qemu_machine(),
            "-m", "1024", "-smp", "2", "-nographic", "-no-reboot", "-nodefaults",
            "-serial", "stdio", *accel,
-           "-kernel", os.path.join(kernel_dir, "arch/x86/boot/bzImage"), "-initrd", initrd,
-           "-append", "console=ttyS0 panic=-1 kasan_multi_shot loglevel=7 "
+           "-kernel", os.path.join(kernel_dir, "arch", arch.srcarch, "boot", arch.image),
+           "-initrd", initrd,
+           "-append", f"console={arch.console} panic=-1 kasan_multi_shot loglevel=7 "
                       "kmemleak=on rdinit=/init"]
     with Phase(f"boot QEMU ({'KVM' if '-enable-kvm' in accel else 'TCG'})"):
         with open(log_path, "wb") as logf:
@@ -456,17 +616,18 @@ def hosted_counts():
 
 def run(args):
     t0 = time.monotonic()
-    kdir = args.kernel_dir or kernel(args.line, args.jobs)
-    src, _ = source_tree(args.line)
-    out = os.path.abspath(args.out or os.path.join(REPO, "build", "kernel", args.line))
-    build_modules(kdir, out, args.jobs)
+    line = get_line(args.line)
+    kdir = args.kernel_dir or kernel(line, args.jobs)
+    src, _ = source_tree(line)
+    out = os.path.abspath(args.out or os.path.join(REPO, "build", "kernel", line.name))
+    build_modules(kdir, out, args.jobs, line.arch)
     os.makedirs(out, exist_ok=True)
     initrd = os.path.join(out, "initramfs.cpio.gz")
     with Phase("initramfs"):
-        make_initramfs(out, initrd, args.loops, args.filter)
+        make_initramfs(out, initrd, args.loops, guest_busybox(line), args.filter)
     log_path = os.path.join(out, "qemu.log")
     problems = []
-    err = boot(kdir, initrd, log_path, args.timeout)
+    err = boot(line, kdir, initrd, log_path, args.timeout)
     if err:
         problems.append(err)
     with open(log_path, errors="replace") as f:
@@ -532,12 +693,15 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
+    sub.add_parser("lines", help="list the kernel lines")
+    d = sub.add_parser("distro-kdir", help="print Debian's stock headers dir for an architecture")
+    d.add_argument("--arch", default="x86_64", choices=["x86_64", "arm64"])
     k = sub.add_parser("kernel", help="build or reuse the test kernel")
     k.add_argument("--line", required=True)
     k.add_argument("-j", "--jobs", type=int, default=os.cpu_count())
     r = sub.add_parser("run", help="build modules, boot, judge")
     r.add_argument("--line", action="append", required=True,
-                   help="kernel line (6.1, 6.12); repeatable")
+                   help="kernel line (see the lines subcommand); repeatable")
     r.add_argument("-j", "--jobs", type=int, default=os.cpu_count())
     r.add_argument("--out", help="run directory (default build/kernel/<line>)")
     r.add_argument("--loops", type=int, default=5, help="load/unload cycles")
@@ -546,8 +710,16 @@ def main():
     r.add_argument("--filter", help="run only the suites matching this glob")
     r.add_argument("--summary", help="append 'passed failed skipped problems' per line here")
     args = ap.parse_args()
+    if args.cmd == "lines":
+        for name, ln in LINES.items():
+            print(f"{name}: {ln.arch.name}, linux-source-{ln.source}, "
+                  f"{' + '.join(os.path.basename(f) for f in ln.fragments)}")
+        return
+    if args.cmd == "distro-kdir":
+        print(distro_headers(X86_64 if args.arch == "x86_64" else ARM64))
+        return
     if args.cmd == "kernel":
-        print(kernel(args.line, args.jobs))
+        print(kernel(get_line(args.line), args.jobs))
         return
     lines = args.line
     bad = 0
