@@ -9,10 +9,11 @@
 #                    when the kernel has KUnit) against $(KDIR), checked by
 #                    scripts/check_module_symbols.sh
 #   modules-distro   the same against Debian's stock headers ($(KEEL_DISTRO_KDIR))
-#   modules-distro-arm64
-#                    the same against Debian's arm64 headers (unpacked, not
-#                    installed; cross compiled): a missing runtime symbol or an
-#                    arm64-only code generation problem shows in a minute
+#   modules-distro-arm64, modules-distro-arm
+#                    the same against Debian's arm64 and armhf (32-bit,
+#                    Cortex-A7 class) headers, unpacked, not installed, cross
+#                    compiled: a missing runtime symbol or an architecture's
+#                    code generation problem shows in a minute
 #   kernel-test      boot the test kernel(s) in QEMU with the modules: KUnit,
 #                    load/unload loops, kmemleak, splat scan (run_qemu.py)
 #   check-kernel     modules-distro + kernel-test for every line of
@@ -41,7 +42,8 @@ KEEL_LOOPS ?= 5
 KEEL_RUN_QEMU := python3 $(KEEL_ROOT)/tools/testing/kunit/run_qemu.py
 KEEL_KSUMMARY := $(KEEL_KBUILD_OUT)/summary.txt
 
-.PHONY: modules modules-distro modules-distro-arm64 kernel-test check-kernel modules-clean
+.PHONY: modules modules-distro modules-distro-arm64 modules-distro-arm kernel-test check-kernel \
+	modules-clean
 
 # One output tree per kernel (its release string), so that builds against
 # different kernels do not rebuild each other.
@@ -59,9 +61,18 @@ modules-distro:
 	fi
 	$(KEEL_ROOT)/scripts/kbuild_modules.sh $(KEEL_DISTRO_KDIR) $(KEEL_KBUILD_OUT)/distro
 
+# $(1): architecture (ARCH=, run_qemu.py distro-kdir --arch), $(2): CROSS_COMPILE.
+define keel-distro-cross
+	kdir=$$($(KEEL_RUN_QEMU) distro-kdir --arch $(1)) && \
+	$(KEEL_ROOT)/scripts/kbuild_modules.sh $$kdir $(KEEL_KBUILD_OUT)/distro-$(1) \
+		ARCH=$(1) CROSS_COMPILE=$(2)
+endef
+
 modules-distro-arm64:
-	$(KEEL_ROOT)/scripts/kbuild_modules.sh $$($(KEEL_RUN_QEMU) distro-kdir --arch arm64) \
-		$(KEEL_KBUILD_OUT)/distro-arm64 ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-
+	$(call keel-distro-cross,arm64,aarch64-linux-gnu-)
+
+modules-distro-arm:
+	$(call keel-distro-cross,arm,arm-linux-gnueabihf-)
 
 kernel-test:
 	@rm -f $(KEEL_KSUMMARY)
@@ -77,10 +88,12 @@ check-kernel:
 	if $(MAKE) --no-print-directory -f $(KEEL_ROOT)/mk/kernel.mk modules-distro; then \
 		echo "distro 1 0 0 0" >> $(KEEL_KSUMMARY); \
 	else echo "distro 0 1 0 0" >> $(KEEL_KSUMMARY); st=1; fi; \
-	echo "== distro build against Debian's arm64 headers"; \
-	if $(MAKE) --no-print-directory -f $(KEEL_ROOT)/mk/kernel.mk modules-distro-arm64; then \
-		echo "distro-arm64 1 0 0 0" >> $(KEEL_KSUMMARY); \
-	else echo "distro-arm64 0 1 0 0" >> $(KEEL_KSUMMARY); st=1; fi; \
+	for a in arm64 arm; do \
+		echo "== distro build against Debian's $$a headers"; \
+		if $(MAKE) --no-print-directory -f $(KEEL_ROOT)/mk/kernel.mk modules-distro-$$a; then \
+			echo "distro-$$a 1 0 0 0" >> $(KEEL_KSUMMARY); \
+		else echo "distro-$$a 0 1 0 0" >> $(KEEL_KSUMMARY); st=1; fi; \
+	done; \
 	$(KEEL_RUN_QEMU) run $(addprefix --line ,$(KEEL_KERNEL_LINES)) --loops $(KEEL_LOOPS) \
 		$(if $(KEEL_KUNIT_FILTER),--filter '$(KEEL_KUNIT_FILTER)') \
 		--summary $(KEEL_KSUMMARY) || st=1; \

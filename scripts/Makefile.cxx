@@ -78,7 +78,8 @@ keel-cxx-all-flags = $(keel-cxx-uapi) $(keel-cxx-base-flags) $(keel-cxx-prelude)
 
 quiet_cmd_cxx_o_cpp = C++ $(quiet_modtag) $@
       cmd_cxx_o_cpp = $(KEEL_CXX) $(keel-cxx-all-flags) -c -o $@ $< \
-	&& NM="$(NM)" $(CONFIG_SHELL) $(keel-cxx-dir)/check_rt_helpers.sh $@ $(cmd_objtool)
+	&& NM="$(NM)" $(CONFIG_SHELL) $(keel-cxx-dir)/check_rt_helpers.sh \
+		--symvers $(objtree)/Module.symvers $@ $(cmd_objtool)
 
 define rule_cxx_o_cpp
 	$(call cmd_and_fixdep,cxx_o_cpp)

@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# check_module_symbols.sh [--constructors] MODULE.ko...
+# check_module_symbols.sh [--constructors] [--symvers KERNEL_SYMVERS] MODULE.ko...
 #
 # Fails when a linked module carries something the kernel's module loader
 # does not provide for C++:
@@ -24,6 +24,11 @@ ctors=
 if [ "$1" = --constructors ]; then
 	ctors=1
 	shift
+fi
+symvers=/dev/null
+if [ "$1" = --symvers ]; then
+	symvers=$2
+	shift 2
 fi
 status=0
 for ko in "$@"; do
@@ -48,6 +53,6 @@ for ko in "$@"; do
 		echo "$bad" | sed "s|^|$ko: error: |" >&2
 		status=1
 	fi
-	NM=$NM "$(dirname "$0")/check_rt_helpers.sh" "$ko" || status=1
+	NM=$NM "$(dirname "$0")/check_rt_helpers.sh" --symvers "$symvers" "$ko" || status=1
 done
 exit $status

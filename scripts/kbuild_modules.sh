@@ -33,7 +33,7 @@ make -C "$kdir" M="$out" "$@" modules
 ctors=
 grep -q '^CONFIG_CONSTRUCTORS=y' "$kdir/include/config/auto.conf" && ctors=--constructors
 kos=$(find "$out" -name '*.ko' | sort)
-"$root/scripts/check_module_symbols.sh" $ctors $kos
+"$root/scripts/check_module_symbols.sh" $ctors --symvers "$kdir/Module.symvers" $kos
 # With MODVERSIONS an imported name must fit 55 characters (modpost: "too
 # long symbol"); say how many of keel.ko's exports a client could not import.
 if grep -q '^CONFIG_MODVERSIONS=y' "$kdir/include/config/auto.conf" && [ -f "$out/Module.symvers" ]; then

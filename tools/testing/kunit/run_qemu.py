@@ -164,7 +164,7 @@ def foreign_package(pkg):
     name, arch = pkg.split(":")
     have = subprocess.run(["dpkg", "--print-foreign-architectures"], capture_output=True,
                           text=True).stdout.split()
-    if arch not in have:
+    if arch not in have and arch != "all":
         if os.geteuid() != 0:
             sys.exit(f"need the {arch} architecture in dpkg for {pkg} and not root")
         subprocess.run(["dpkg", "--add-architecture", arch], check=True)
@@ -194,32 +194,52 @@ def foreign_package(pkg):
     return dest
 
 
-def distro_headers(arch):
-    """Debian's stock headers for @arch (the ABI of linux-headers-amd64, whose
-    version the stock image matches): the installed ones for the machine's own
-    architecture, else unpacked from the foreign package, their scripts and
-    tools links pointed at the machine's linux-kbuild (host binaries)."""
-    dep = subprocess.run(["dpkg-query", "-W", "-f=${Depends}", "linux-headers-amd64"],
-                         capture_output=True, text=True).stdout
-    m = re.search(r"linux-headers-(\S+)-amd64", dep)
+# Debian's stock kernel headers per architecture: the meta package that
+# points at the current ABI's headers (the stock image of the same name
+# matches them).
+DISTRO_HEADERS = {
+    "x86_64": "linux-headers-amd64",
+    "arm64": "linux-headers-arm64:arm64",
+    "arm": "linux-headers-armmp:armhf",
+}
+
+
+def apt_depends(pkg, pattern):
+    out = subprocess.run(["apt-cache", "depends", pkg], capture_output=True, text=True).stdout
+    m = re.search(r"Depends: <?(" + pattern + r")(:\w+)?>?$", out, re.M)
     if not m:
-        apt_install(["linux-headers-amd64"])
-        dep = subprocess.run(["dpkg-query", "-W", "-f=${Depends}", "linux-headers-amd64"],
-                             capture_output=True, text=True).stdout
-        m = re.search(r"linux-headers-(\S+)-amd64", dep)
-    abi = m.group(1)
-    if arch is X86_64:
-        return f"/usr/src/linux-headers-{abi}-amd64"
-    root = os.path.join(foreign_package(f"linux-headers-{abi}-{arch.name}:{arch.name}"), "root")
-    kdir = os.path.join(root, "usr", "src", f"linux-headers-{abi}-{arch.name}")
+        sys.exit(f"{pkg}: no dependency matching {pattern}")
+    return m.group(1)
+
+
+def distro_headers(arch):
+    """Debian's stock headers for @arch: the installed ones for the machine's
+    own architecture, else unpacked (not installed) from the foreign
+    packages, with the common part's path and the scripts/tools links (host
+    binaries of the machine's linux-kbuild) made to point where they are."""
+    meta = DISTRO_HEADERS[arch]
+    if ":" not in meta:
+        flavour = apt_depends(meta, r"linux-headers-[^\s:>]+")
+        kdir = f"/usr/src/{flavour}"
+        if not os.path.exists(os.path.join(kdir, "Makefile")):
+            apt_install([meta])
+        return kdir
+    foreign = meta.split(":")[1]
+    flavour = apt_depends(meta, r"linux-headers-[^\s:>]+")
+    common = apt_depends(f"{flavour}:{foreign}", r"linux-headers-[^\s:>]+-common")
+    kdir = os.path.join(foreign_package(f"{flavour}:{foreign}"), "root", "usr", "src", flavour)
+    cdir = os.path.join(foreign_package(f"{common}:all"), "root", "usr", "src", common)
     kbuild = os.readlink(os.path.join(kdir, "scripts")).split("/")[-2]  # linux-kbuild-6.1
     if not os.path.isdir(f"/usr/lib/{kbuild}"):
         apt_install([kbuild])
-    for link in ("scripts", "tools"):
-        path = os.path.join(kdir, link)
-        if os.path.islink(path) and not os.path.exists(path):
-            os.remove(path)
-            os.symlink(f"/usr/lib/{kbuild}/{link}", path)
+    for d in (kdir, cdir):
+        for link in ("scripts", "tools"):
+            path = os.path.join(d, link)
+            if os.path.islink(path) and not os.path.exists(path):
+                os.remove(path)
+                os.symlink(f"/usr/lib/{kbuild}/{link}", path)
+    with open(os.path.join(kdir, "Makefile"), "w") as f:
+        f.write(f"include {cdir}/Makefile\n")
     return kdir
 
 
@@ -695,7 +715,7 @@ def main():
     sub = ap.add_subparsers(dest="cmd", required=True)
     sub.add_parser("lines", help="list the kernel lines")
     d = sub.add_parser("distro-kdir", help="print Debian's stock headers dir for an architecture")
-    d.add_argument("--arch", default="x86_64", choices=["x86_64", "arm64"])
+    d.add_argument("--arch", default="x86_64", choices=sorted(DISTRO_HEADERS))
     k = sub.add_parser("kernel", help="build or reuse the test kernel")
     k.add_argument("--line", required=True)
     k.add_argument("-j", "--jobs", type=int, default=os.cpu_count())
@@ -716,7 +736,7 @@ def main():
                   f"{' + '.join(os.path.basename(f) for f in ln.fragments)}")
         return
     if args.cmd == "distro-kdir":
-        print(distro_headers(X86_64 if args.arch == "x86_64" else ARM64))
+        print(distro_headers(args.arch))
         return
     if args.cmd == "kernel":
         print(kernel(get_line(args.line), args.jobs))
