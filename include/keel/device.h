@@ -61,8 +61,9 @@ struct NotifierBlock;
 
 Result<void> bus_register(Bus &bus);
 void bus_unregister(Bus &bus);
-Result<void> bus_register_notifier(Bus &bus, NotifierBlock &nb);
-Result<void> bus_unregister_notifier(Bus &bus, NotifierBlock &nb);
+Result<void> bus_register_notifier(Bus &bus, NotifierBlock &nb) KEEL_EXPORT_AS(keel_bus_register_notifier);
+Result<void> bus_unregister_notifier(Bus &bus, NotifierBlock &nb)
+	KEEL_EXPORT_AS(keel_bus_unregister_notifier);
 Result<void> driver_register(Driver &drv);
 void driver_unregister(Driver &drv);
 Result<void> device_add(Device &dev);
@@ -177,9 +178,12 @@ Result<void> bus_unregister_notifier(Bus &bus, NotifierBlock &nb);
 Result<void> bus_rescan_devices(Bus &bus);
 
 /* Iteration (see the templates below); @fn returns nonzero to stop, and that is returned. */
-int __bus_for_each_dev(Bus &bus, Device *start, int (*fn)(Device &dev, void *arg), void *arg);
-int __bus_for_each_drv(Bus &bus, int (*fn)(const Driver &drv, void *arg), void *arg);
-int __device_for_each_child(Device &parent, int (*fn)(Device &dev, void *arg), void *arg);
+int __bus_for_each_dev(Bus &bus, Device *start, int (*fn)(Device &dev, void *arg), void *arg)
+	KEEL_EXPORT_AS(keel_bus_for_each_dev);
+int __bus_for_each_drv(Bus &bus, int (*fn)(const Driver &drv, void *arg), void *arg)
+	KEEL_EXPORT_AS(keel_bus_for_each_drv);
+int __device_for_each_child(Device &parent, int (*fn)(Device &dev, void *arg), void *arg)
+	KEEL_EXPORT_AS(keel_device_for_each_child);
 
 /* --- drivers --- */
 
@@ -400,7 +404,7 @@ void device_unregister(Device &dev);
  */
 Result<bool> device_attach(Device &dev);
 /* Binds @drv to @dev if it matches and @dev is unbound (sysfs "bind"). */
-Result<void> device_driver_attach(const Driver &drv, Device &dev);
+Result<void> device_driver_attach(const Driver &drv, Device &dev) KEEL_EXPORT_AS(keel_device_driver_attach);
 /* Unbinds @dev's driver (its remove runs) if bound. */
 void device_release_driver(Device &dev);
 /* Unbinds and binds again (through driver_override if set). */
