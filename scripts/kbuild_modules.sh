@@ -34,12 +34,5 @@ ctors=
 grep -q '^CONFIG_CONSTRUCTORS=y' "$kdir/include/config/auto.conf" && ctors=--constructors
 kos=$(find "$out" -name '*.ko' | sort)
 "$root/scripts/check_module_symbols.sh" $ctors $kos
-# With MODVERSIONS an imported name must fit 55 characters (modpost: "too
-# long symbol"); say how many of keel.ko's exports a client could not import.
-if grep -q '^CONFIG_MODVERSIONS=y' "$kdir/include/config/auto.conf" && [ -f "$out/Module.symvers" ]; then
-	long=$(awk '$3 ~ /keel\.ko$|\/keel$/ && length($2) > 55 { n++ } END { print n + 0 }' "$out/Module.symvers")
-	[ "$long" -eq 0 ] || echo "note: $long keel.ko exports are longer than 55 characters" \
-		"(MODVERSIONS: client modules cannot import those)"
-fi
 echo "modules OK in $out:"
 (cd "$out" && find . -name '*.ko' | sort | sed 's|^\./|  |')
