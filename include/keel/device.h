@@ -198,8 +198,8 @@ struct DriverOps {
 	Result<void> (*runtime_suspend)(Device &dev, void *data);
 	Result<void> (*runtime_resume)(Device &dev, void *data);
 	Result<void> (*runtime_idle)(Device &dev, void *data);
-	/* Identifies the data type for Device::drvdata<T>(). */
-	const void *data_type;
+	/* Names the data type for Device::drvdata<T>(): driver_data_type<T>(). */
+	const char *data_type;
 };
 
 /*
@@ -454,9 +454,39 @@ template <typename Id> const Id *match_name_id(const Id *table, const char *name
 
 /* --- typed drivers --- */
 
-template <typename T> struct DriverDataTag {
-	static constexpr char tag = 0;
-};
+/*
+ * driver_data_type<T>(): the identity of a driver data type, for
+ * Device::drvdata<T>(). Not the address of a per-type object: an inline
+ * variable or a function-local static of a template exists once per kernel
+ * module, so keel.ko and a client module would each see their own and
+ * never agree. The compiler's name of T is the same in every module; the
+ * pointer is compared first, the text when the pointers differ.
+ */
+template <typename T> constexpr const char *driver_data_type()
+{
+	return __PRETTY_FUNCTION__;
+}
+
+namespace detail {
+constexpr bool contains(const char *s, const char *needle)
+{
+	for (; *s; s++) {
+		size_t i = 0;
+		while (needle[i] && s[i] == needle[i])
+			i++;
+		if (!needle[i])
+			return true;
+	}
+	return false;
+}
+/*
+ * A type in an unnamed namespace (GCC "{anonymous}", Clang "(anonymous
+ * namespace)") is local to its source file and may share its name with
+ * another file's: only the pointer identifies it. It never crosses modules.
+ */
+template <typename T>
+inline constexpr bool driver_data_type_is_local = contains(driver_data_type<T>(), "anonymous");
+} // namespace detail
 
 /*
  * DriverAdapter<T, DevT>: the DriverOps of a driver class T for devices of
@@ -526,14 +556,18 @@ template <typename T, typename DevT = Device> struct DriverAdapter {
 		.runtime_suspend = runtime_suspend,
 		.runtime_resume = runtime_resume,
 		.runtime_idle = runtime_idle,
-		.data_type = &DriverDataTag<T>::tag,
+		.data_type = driver_data_type<T>(),
 	};
 };
 
 template <typename T> T *Device::drvdata() const
 {
 	const Driver *drv = driver();
-	if (!drv || drv->ops().data_type != &DriverDataTag<T>::tag)
+	if (!drv)
+		return nullptr;
+	const char *have = drv->ops().data_type;
+	const char *want = driver_data_type<T>();
+	if (have != want && (detail::driver_data_type_is_local<T> || !have || !streq(have, want)))
 		return nullptr;
 	/* SAFETY: the data of a driver whose ops come from DriverAdapter<T> is a T. */
 	return static_cast<T *>(m_driver_data);
