@@ -70,8 +70,4 @@ void keel_linux_dma_exit(void);
 /* os/linux/framework.cpp: the framework's module-exit cleanup. */
 void keel_linux_framework_exit(void);
 
-/* Test module only: KUnit bridge entry points (os/linux/kunit.c). */
-int keel_kunit_init(void);
-void keel_kunit_exit(void);
-
 #endif
