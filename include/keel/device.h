@@ -89,7 +89,10 @@ enum class RpmRequest : u8 { None, Idle, Suspend, AutoSuspend, Resume };
  * asynchronous calls (pm_runtime_get/put) work from atomic context.
  */
 struct DevPmInfo {
-	explicit DevPmInfo(Work::Fn work_fn, DelayedWork::Fn timer_fn) : work(work_fn), timer(timer_fn) {}
+	DevPmInfo(Work::Fn work_fn, DelayedWork::Fn timer_fn)
+		: work(work_fn, "dev_pm_work", KEEL_LOCK_KEY()), timer(timer_fn, "dev_pm_timer", KEEL_LOCK_KEY())
+	{
+	}
 
 	SpinLock lock{ "dev_pm_lock", KEEL_LOCK_KEY() };
 	RpmStatus status GUARDED_BY(lock) = RpmStatus::Suspended;

@@ -110,10 +110,15 @@ int keel_port_signal_pending(void);
 /*
  * --- deferred work ---
  * @work is the storage of a struct keel_port_work; @fn is called with it.
+ * @name and @key name the item's lockdep class ("(work_completion)" of
+ * Linux's INIT_WORK(), which makes flush_work() under a lock that the item
+ * takes a reported deadlock): one static key per declaration site, as for
+ * locks.
  */
 typedef void (*keel_port_work_fn)(void *work);
-void keel_port_work_init(void *work, keel_port_work_fn fn);
-void keel_port_delayed_work_init(void *dwork, keel_port_work_fn fn);
+void keel_port_work_init(void *work, keel_port_work_fn fn, const char *name, struct keel_lock_key *key);
+void keel_port_delayed_work_init(void *dwork, keel_port_work_fn fn, const char *name,
+				 struct keel_lock_key *key);
 /* @wq: a queue from keel_port_workqueue_create(), or NULL for the system queue. */
 int keel_port_queue_work(void *wq, void *work);
 int keel_port_queue_delayed_work(void *wq, void *dwork, s64 delay_ns);

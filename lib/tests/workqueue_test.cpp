@@ -43,15 +43,15 @@ template <typename T, u32 N> struct Array {
 
 /* A work item that counts its runs, and optionally blocks or re-queues itself. */
 struct Item {
-	Work work{ [](Work &w) { container_of(&w, &Item::work)->run(); } };
+	Work work{ [](Work &w) { container_of(&w, &Item::work)->run(); }, "workqueue_item", KEEL_LOCK_KEY() };
 	u32 runs = 0;	 /* atomic */
 	u32 inside = 0;	 /* atomic: concurrent runs */
 	u32 overlaps = 0; /* atomic */
 	u32 requeue = 0; /* re-queue itself while runs < requeue */
 	s64 hold_ns = 0; /* time spent in each run */
-	Completion started;
+	Completion started{ "workqueue_started", KEEL_LOCK_KEY() };
 	Completion *release = nullptr; /* waited for in each run */
-	Completion ran;
+	Completion ran{ "workqueue_ran", KEEL_LOCK_KEY() };
 
 	void run()
 	{
@@ -73,7 +73,7 @@ struct Item {
 /* An ordered queue held busy by a blocker item, so later items stay pending. */
 struct BlockedQueue {
 	WorkQueue *wq = nullptr;
-	Completion release;
+	Completion release{ "workqueue_release", KEEL_LOCK_KEY() };
 	Item blocker;
 
 	bool start(Test &t)
@@ -134,7 +134,7 @@ void queueing_a_pending_item_returns_false(Test &t)
 void requeue_while_running_runs_again(Test &t)
 {
 	Item it;
-	Completion release;
+	Completion release{ "workqueue_release", KEEL_LOCK_KEY() };
 	it.release = &release;
 	EXPECT_TRUE(t, it.work.schedule());
 	it.started.wait();
@@ -212,7 +212,7 @@ void flush_waits_for_the_last_queueing(Test &t)
 struct Ordered {
 	static constexpr u32 N = 64;
 	struct Rec {
-		Work work{ [](Work &w) { container_of(&w, &Rec::work)->run(); } };
+		Work work{ [](Work &w) { container_of(&w, &Rec::work)->run(); }, "workqueue_rec", KEEL_LOCK_KEY() };
 		Ordered *o;
 		u32 idx;
 		void run()
@@ -351,10 +351,11 @@ void destroy_drains_pending_and_chained_items(Test &t)
 /* Delayed work */
 
 struct Timed {
-	DelayedWork dwork{ [](DelayedWork &w) { container_of(&w, &Timed::dwork)->run(); } };
+	DelayedWork dwork{ [](DelayedWork &w) { container_of(&w, &Timed::dwork)->run(); }, "workqueue_timed",
+			  KEEL_LOCK_KEY() };
 	u32 runs = 0;
 	s64 ran_at = 0; /* atomic */
-	Completion ran;
+	Completion ran{ "workqueue_ran", KEEL_LOCK_KEY() };
 	void run()
 	{
 		__atomic_store_n(&ran_at, ktime_get_ns(), __ATOMIC_RELEASE);

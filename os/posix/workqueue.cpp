@@ -487,7 +487,8 @@ void disarm_timers(PQueue *q)
 
 using namespace keel::posix;
 
-extern "C" void keel_port_work_init(void *work, keel_port_work_fn fn)
+/* No lockdep here: @name and @key are for the Linux port. */
+extern "C" void keel_port_work_init(void *work, keel_port_work_fn fn, const char *name, keel_lock_key *key)
 {
 	PWork *w = static_cast<PWork *>(work);
 	memset(w, 0, sizeof(*w));
@@ -495,7 +496,8 @@ extern "C" void keel_port_work_init(void *work, keel_port_work_fn fn)
 	w->magic = WORK_MAGIC;
 }
 
-extern "C" void keel_port_delayed_work_init(void *dwork, keel_port_work_fn fn)
+extern "C" void keel_port_delayed_work_init(void *dwork, keel_port_work_fn fn, const char *name,
+					    keel_lock_key *key)
 {
 	PDelayed *d = static_cast<PDelayed *>(dwork);
 	memset(d, 0, sizeof(*d));
