@@ -25,7 +25,6 @@
 #define s32 keel_s32
 #define s64 keel_s64
 #include <keel/port.h>
-#include "gfp.h"
 #undef u8
 #undef u16
 #undef u32
