@@ -74,12 +74,22 @@ private:
 				remaining = cond() ? 1 : 0;
 				break;
 			}
-			remaining = keel_port_wait_sleep(m_storage, entry, remaining, interruptible);
+			remaining = sleep(entry, remaining, interruptible);
 			if (remaining < 0)
 				break;
 		}
 		keel_port_wait_finish(m_storage, entry);
 		return remaining;
+	}
+
+	/* One sleep: the remaining time in ns (>= 1), 0 on timeout, or -ERESTARTSYS. */
+	s64 sleep(unsigned char *entry, s64 timeout_ns, bool interruptible)
+	{
+		s64 left = keel_port_wait_sleep(m_storage, entry, ns_to_ticks(timeout_ns), interruptible);
+		if (left <= 0 || timeout_ns == TIMEOUT_INFINITE)
+			return left < 0 ? left : (left ? timeout_ns : 0);
+		/* The extra tick of ns_to_ticks() is not time the caller asked for. */
+		return clamp(ticks_to_ns(left), s64(1), timeout_ns);
 	}
 
 	alignas(KEEL_WAITQ_ALIGN) unsigned char m_storage[KEEL_WAITQ_SIZE];

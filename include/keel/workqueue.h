@@ -70,10 +70,13 @@ public:
 	}
 
 	/* False if already pending (the earlier expiry stays). */
-	bool schedule(s64 delay_ns) { return keel_port_queue_delayed_work(nullptr, m_storage, delay_ns) != 0; }
+	bool schedule(s64 delay_ns)
+	{
+		return keel_port_queue_delayed_work(nullptr, m_storage, ns_to_ticks(delay_ns)) != 0;
+	}
 	bool queue_on(WorkQueue &wq, s64 delay_ns);
 	/* Re-arms with the new delay whether pending or not; true if it was pending. */
-	bool mod(s64 delay_ns) { return keel_port_mod_delayed_work(nullptr, m_storage, delay_ns) != 0; }
+	bool mod(s64 delay_ns) { return keel_port_mod_delayed_work(nullptr, m_storage, ns_to_ticks(delay_ns)) != 0; }
 	bool mod_on(WorkQueue &wq, s64 delay_ns);
 	/* Does not wait for a running instance. */
 	bool cancel() { return keel_port_cancel_delayed_work(m_storage) != 0; }
@@ -114,11 +117,11 @@ private:
 inline bool Work::queue_on(WorkQueue &wq) { return keel_port_queue_work(wq.port_handle(), m_storage) != 0; }
 inline bool DelayedWork::queue_on(WorkQueue &wq, s64 delay_ns)
 {
-	return keel_port_queue_delayed_work(wq.port_handle(), m_storage, delay_ns) != 0;
+	return keel_port_queue_delayed_work(wq.port_handle(), m_storage, ns_to_ticks(delay_ns)) != 0;
 }
 inline bool DelayedWork::mod_on(WorkQueue &wq, s64 delay_ns)
 {
-	return keel_port_mod_delayed_work(wq.port_handle(), m_storage, delay_ns) != 0;
+	return keel_port_mod_delayed_work(wq.port_handle(), m_storage, ns_to_ticks(delay_ns)) != 0;
 }
 
 } // namespace keel

@@ -43,17 +43,6 @@
 gfp_t keel_linux_gfp(unsigned int gfp);
 
 /**
- * keel_linux_jiffies() - a keel timeout in ns as jiffies, at least that long
- * @ns: nanoseconds, >= 0; keel's TIMEOUT_INFINITE maps to MAX_SCHEDULE_TIMEOUT
- *
- * Rounded up plus one jiffy, as msleep() does, so that a delay never ends
- * early (and a short nonzero one never becomes "now").
- *
- * Return: jiffies, at most MAX_SCHEDULE_TIMEOUT.
- */
-long keel_linux_jiffies(keel_s64 ns);
-
-/**
  * keel_dma_default_dev() - the DMA device used when a caller passes none
  *
  * Each module linking the shim registers a platform device "keel-dma.N" with

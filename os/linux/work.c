@@ -69,14 +69,14 @@ int keel_port_queue_work(void *wq, void *work)
 	return queue_work(keel_wq(wq), work);
 }
 
-int keel_port_queue_delayed_work(void *wq, void *dwork, keel_s64 delay_ns)
+int keel_port_queue_delayed_work(void *wq, void *dwork, keel_s64 delay_ticks)
 {
-	return queue_delayed_work(keel_wq(wq), dwork, keel_linux_jiffies(delay_ns));
+	return queue_delayed_work(keel_wq(wq), dwork, delay_ticks);
 }
 
-int keel_port_mod_delayed_work(void *wq, void *dwork, keel_s64 delay_ns)
+int keel_port_mod_delayed_work(void *wq, void *dwork, keel_s64 delay_ticks)
 {
-	return mod_delayed_work(keel_wq(wq), dwork, keel_linux_jiffies(delay_ns));
+	return mod_delayed_work(keel_wq(wq), dwork, delay_ticks);
 }
 
 int keel_port_cancel_work_sync(void *work)

@@ -517,6 +517,7 @@ extern "C" int keel_port_queue_work(void *wq, void *work)
 	return queued;
 }
 
+/* Ticks are ns here (KEEL_TICK_NS 1). */
 extern "C" int keel_port_queue_delayed_work(void *wq, void *dwork, s64 delay_ns)
 {
 	PQueue *q = queue_of(wq);
