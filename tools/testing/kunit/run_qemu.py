@@ -238,6 +238,19 @@ def mod_name(path):
     return os.path.basename(path)[:-len(".ko")]
 
 
+def build_modules(kdir, out, jobs):
+    with Phase(f"build modules against {kdir}"):
+        r = subprocess.run([os.path.join(REPO, "scripts", "kbuild_modules.sh"), kdir, out,
+                            f"-j{jobs}"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           text=True)
+        # Kbuild's own lines are noise here; warnings and errors are not.
+        for ln in r.stdout.splitlines():
+            if not re.match(r"^\s+(CC|C\+\+|LD|GEN|MODPOST|AR|BTF|CLEAN)(?=\s)|^make(\[\d+\])?: (Entering|Leaving)", ln):
+                print("  " + ln)
+        if r.returncode:
+            sys.exit(f"module build failed ({kdir})")
+
+
 INIT_HEAD = r"""#!/bin/sh
 # keel's QEMU init: load, test, unload, loop, leak scan, reboot.
 export PATH=/bin
