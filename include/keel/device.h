@@ -61,7 +61,8 @@ struct NotifierBlock;
 
 Result<void> bus_register(Bus &bus);
 void bus_unregister(Bus &bus);
-Result<void> bus_register_notifier(Bus &bus, NotifierBlock &nb) KEEL_EXPORT_AS(keel_bus_register_notifier);
+Result<void> bus_register_notifier(Bus &bus, NotifierBlock &nb)
+	KEEL_EXPORT_AS(keel_bus_register_notifier);
 Result<void> bus_unregister_notifier(Bus &bus, NotifierBlock &nb)
 	KEEL_EXPORT_AS(keel_bus_unregister_notifier);
 Result<void> driver_register(Driver &drv);
@@ -90,7 +91,8 @@ enum class RpmRequest : u8 { None, Idle, Suspend, AutoSuspend, Resume };
  */
 struct DevPmInfo {
 	DevPmInfo(Work::Fn work_fn, DelayedWork::Fn timer_fn)
-		: work(work_fn, "dev_pm_work", KEEL_LOCK_KEY()), timer(timer_fn, "dev_pm_timer", KEEL_LOCK_KEY())
+	    : work(work_fn, "dev_pm_work", KEEL_LOCK_KEY()),
+	      timer(timer_fn, "dev_pm_timer", KEEL_LOCK_KEY())
 	{
 	}
 
@@ -407,7 +409,8 @@ void device_unregister(Device &dev);
  */
 Result<bool> device_attach(Device &dev);
 /* Binds @drv to @dev if it matches and @dev is unbound (sysfs "bind"). */
-Result<void> device_driver_attach(const Driver &drv, Device &dev) KEEL_EXPORT_AS(keel_device_driver_attach);
+Result<void> device_driver_attach(const Driver &drv, Device &dev)
+	KEEL_EXPORT_AS(keel_device_driver_attach);
 /* Unbinds @dev's driver (its remove runs) if bound. */
 void device_release_driver(Device &dev);
 /* Unbinds and binds again (through driver_override if set). */

@@ -124,7 +124,8 @@ int keel_port_signal_pending(void);
  * locks.
  */
 typedef void (*keel_port_work_fn)(void *work);
-void keel_port_work_init(void *work, keel_port_work_fn fn, const char *name, struct keel_lock_key *key);
+void keel_port_work_init(void *work, keel_port_work_fn fn, const char *name,
+			 struct keel_lock_key *key);
 void keel_port_delayed_work_init(void *dwork, keel_port_work_fn fn, const char *name,
 				 struct keel_lock_key *key);
 /* @wq: a queue from keel_port_workqueue_create(), or NULL for the system queue. */

@@ -41,7 +41,10 @@ template <typename Tag, typename Site> struct LockSubSite {};
  */
 template <typename Site> struct LockSite {
 	constexpr operator keel_lock_key *() const { return &lock_key_for<Site>; }
-	template <typename Tag> static constexpr keel_lock_key *key() { return &lock_key_for<LockSubSite<Tag, Site>>; }
+	template <typename Tag> static constexpr keel_lock_key *key()
+	{
+		return &lock_key_for<LockSubSite<Tag, Site>>;
+	}
 };
 } // namespace keel
 
@@ -51,7 +54,6 @@ template <typename Site> struct LockSite {
  *	Mutex m_lock{ "rpmsg_ept_lock", KEEL_LOCK_KEY() };
  */
 #define KEEL_LOCK_KEY() (::keel::LockSite<decltype([] {})>{})
-
 
 namespace keel {
 
@@ -169,7 +171,8 @@ private:
 template <typename T, typename L = SpinLock> class Locked : NonMovable {
 public:
 	template <typename... Args>
-	Locked(const char *name, keel_lock_key *key, Args &&...args) : m_lock(name, key), m_value(forward<Args>(args)...)
+	Locked(const char *name, keel_lock_key *key, Args &&...args)
+	    : m_lock(name, key), m_value(forward<Args>(args)...)
 	{
 	}
 	template <typename F> decltype(auto) with(F f)

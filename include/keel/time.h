@@ -36,14 +36,20 @@ constexpr s64 ns_to_ticks(s64 ns, s64 tick_ns, s64 infinite)
 	s64 ticks = ns / tick_ns + (ns % tick_ns != 0) + (tick_ns > 1);
 	return ticks < infinite ? ticks : infinite - 1;
 }
-constexpr s64 ns_to_ticks(s64 ns) { return ns_to_ticks(ns, KEEL_TICK_NS, KEEL_TICKS_INFINITE); }
+constexpr s64 ns_to_ticks(s64 ns)
+{
+	return ns_to_ticks(ns, KEEL_TICK_NS, KEEL_TICKS_INFINITE);
+}
 
 /* ticks_to_ns() - @ticks (>= 0) of @tick_ns each, saturated at TIMEOUT_INFINITE. */
 constexpr s64 ticks_to_ns(s64 ticks, s64 tick_ns)
 {
 	return ticks > TIMEOUT_INFINITE / tick_ns ? TIMEOUT_INFINITE : ticks * tick_ns;
 }
-constexpr s64 ticks_to_ns(s64 ticks) { return ticks_to_ns(ticks, KEEL_TICK_NS); }
+constexpr s64 ticks_to_ns(s64 ticks)
+{
+	return ticks_to_ns(ticks, KEEL_TICK_NS);
+}
 
 constexpr s64 ms_to_ns(s64 ms) { return ms * NSEC_PER_MSEC; }
 constexpr s64 us_to_ns(s64 us) { return us * NSEC_PER_USEC; }

@@ -85,7 +85,8 @@ private:
 	/* One sleep: the remaining time in ns (>= 1), 0 on timeout, or -ERESTARTSYS. */
 	s64 sleep(unsigned char *entry, s64 timeout_ns, bool interruptible)
 	{
-		s64 left = keel_port_wait_sleep(m_storage, entry, ns_to_ticks(timeout_ns), interruptible);
+		s64 left = keel_port_wait_sleep(m_storage, entry, ns_to_ticks(timeout_ns),
+						interruptible);
 		if (left <= 0 || timeout_ns == TIMEOUT_INFINITE)
 			return left < 0 ? left : (left ? timeout_ns : 0);
 		/* The extra tick of ns_to_ticks() is not time the caller asked for. */
@@ -110,7 +111,7 @@ class Completion : NonMovable {
 public:
 	template <typename Site>
 	Completion(const char *name, LockSite<Site> site)
-		: m_lock(name, site.template key<Completion>()), m_wq(name, site)
+	    : m_lock(name, site.template key<Completion>()), m_wq(name, site)
 	{
 	}
 	/* Callable from any context. */

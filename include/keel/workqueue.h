@@ -66,7 +66,8 @@ public:
 	using Fn = void (*)(DelayedWork &);
 	DelayedWork(Fn fn, const char *name, keel_lock_key *key) : m_fn(fn)
 	{
-		keel_port_delayed_work_init(m_storage, &trampoline, keel_lock_class_name(key, name), key);
+		keel_port_delayed_work_init(m_storage, &trampoline, keel_lock_class_name(key, name),
+					    key);
 	}
 
 	/* False if already pending (the earlier expiry stays). */
@@ -76,7 +77,10 @@ public:
 	}
 	bool queue_on(WorkQueue &wq, s64 delay_ns);
 	/* Re-arms with the new delay whether pending or not; true if it was pending. */
-	bool mod(s64 delay_ns) { return keel_port_mod_delayed_work(nullptr, m_storage, ns_to_ticks(delay_ns)) != 0; }
+	bool mod(s64 delay_ns)
+	{
+		return keel_port_mod_delayed_work(nullptr, m_storage, ns_to_ticks(delay_ns)) != 0;
+	}
 	bool mod_on(WorkQueue &wq, s64 delay_ns);
 	/* Does not wait for a running instance. */
 	bool cancel() { return keel_port_cancel_delayed_work(m_storage) != 0; }
@@ -117,7 +121,8 @@ private:
 inline bool Work::queue_on(WorkQueue &wq) { return keel_port_queue_work(wq.port_handle(), m_storage) != 0; }
 inline bool DelayedWork::queue_on(WorkQueue &wq, s64 delay_ns)
 {
-	return keel_port_queue_delayed_work(wq.port_handle(), m_storage, ns_to_ticks(delay_ns)) != 0;
+	return keel_port_queue_delayed_work(wq.port_handle(), m_storage, ns_to_ticks(delay_ns)) !=
+	       0;
 }
 inline bool DelayedWork::mod_on(WorkQueue &wq, s64 delay_ns)
 {

@@ -184,8 +184,8 @@ public:
 	 * with the negotiated byte order and EVENT_IDX, notify = ops->notify
 	 * unless @cfg sets one, and link it into the device's list.
 	 */
-	Result<VirtQueue *> new_vq(VqConfig cfg, keel::Gfp gfp) KEEL_EXPORT_AS(keel_virtio_device_new_vq)
-		EXCLUDES(m_vqs_lock);
+	Result<VirtQueue *> new_vq(VqConfig cfg, keel::Gfp gfp)
+		KEEL_EXPORT_AS(keel_virtio_device_new_vq) EXCLUDES(m_vqs_lock);
 	/* del_vq() - for transports' del_vqs(): unlink and free. */
 	void del_vq(VirtQueue *vq) EXCLUDES(m_vqs_lock);
 	bool has_vqs() EXCLUDES(m_vqs_lock);

@@ -62,7 +62,8 @@ void wait_timeout_returns_zero_when_never_completed(Test &t)
 struct Waiters {
 	Completion go{ "completion_go", KEEL_LOCK_KEY() };
 	Completion started{ "completion_started", KEEL_LOCK_KEY() };
-	Completion returned{ "completion_returned", KEEL_LOCK_KEY() }; /* once per waiter whose wait returned */
+	Completion returned{ "completion_returned",
+			     KEEL_LOCK_KEY() }; /* once per waiter whose wait returned */
 	int woken = 0;	     /* atomic */
 	int interrupted = 0; /* atomic */
 	bool allow_signal = false;

@@ -43,7 +43,8 @@ template <typename T, u32 N> struct Array {
 
 /* A work item that counts its runs, and optionally blocks or re-queues itself. */
 struct Item {
-	Work work{ [](Work &w) { container_of(&w, &Item::work)->run(); }, "workqueue_item", KEEL_LOCK_KEY() };
+	Work work{ [](Work &w) { container_of(&w, &Item::work)->run(); }, "workqueue_item",
+		   KEEL_LOCK_KEY() };
 	u32 runs = 0;	 /* atomic */
 	u32 inside = 0;	 /* atomic: concurrent runs */
 	u32 overlaps = 0; /* atomic */
@@ -235,7 +236,8 @@ void flush_waits_for_the_last_queueing(Test &t)
 struct Ordered {
 	static constexpr u32 N = 64;
 	struct Rec {
-		Work work{ [](Work &w) { container_of(&w, &Rec::work)->run(); }, "workqueue_rec", KEEL_LOCK_KEY() };
+		Work work{ [](Work &w) { container_of(&w, &Rec::work)->run(); }, "workqueue_rec",
+			   KEEL_LOCK_KEY() };
 		Ordered *o;
 		u32 idx;
 		void run()
@@ -374,8 +376,8 @@ void destroy_drains_pending_and_chained_items(Test &t)
 /* Delayed work */
 
 struct Timed {
-	DelayedWork dwork{ [](DelayedWork &w) { container_of(&w, &Timed::dwork)->run(); }, "workqueue_timed",
-			  KEEL_LOCK_KEY() };
+	DelayedWork dwork{ [](DelayedWork &w) { container_of(&w, &Timed::dwork)->run(); },
+			   "workqueue_timed", KEEL_LOCK_KEY() };
 	u32 runs = 0;
 	s64 ran_at = 0; /* atomic */
 	Completion ran{ "workqueue_ran", KEEL_LOCK_KEY() };

@@ -54,7 +54,8 @@ void keel_kunit_case_set(struct kunit_case *kc, const char *name, void (*run)(st
 }
 
 void keel_kunit_suite_set(struct kunit_suite *ks, const char *name, struct kunit_case *cases,
-			  int (*init)(struct kunit_suite *suite), void (*exit)(struct kunit_suite *suite))
+			  int (*init)(struct kunit_suite *suite),
+			  void (*exit)(struct kunit_suite *suite))
 {
 	/* 6.1 declares the name const; the suite is ours to fill before registering. */
 	strscpy((char *)ks->name, name, sizeof(ks->name));

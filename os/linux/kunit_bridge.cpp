@@ -63,13 +63,14 @@ const TestSuite &suite(unsigned int s)
 
 kunit_suite *kunit_suite_at(unsigned int s)
 {
-	/* SAFETY: s_run.suites holds keel_test_suite_count objects of keel_kunit_suite_size() bytes. */
+	/* SAFETY: s_run.suites holds keel_test_suite_count objects of that size. */
 	return reinterpret_cast<kunit_suite *>(s_run.suites + s * keel_kunit_suite_size());
 }
 
 unsigned int suite_index(kunit_suite *ks)
 {
-	return unsigned((reinterpret_cast<unsigned char *>(ks) - s_run.suites) / keel_kunit_suite_size());
+	return unsigned((reinterpret_cast<unsigned char *>(ks) - s_run.suites) /
+			keel_kunit_suite_size());
 }
 
 int suite_init_thunk(kunit_suite *ks)
@@ -129,13 +130,15 @@ Result<void> build_suite(unsigned int s)
 	while (ts.cases[n].name)
 		n++;
 	/* One more, zeroed: KUnit's terminator. */
-	auto *cases = static_cast<unsigned char *>(kcalloc(n + 1, keel_kunit_case_size(), GFP_KERNEL));
+	auto *cases =
+		static_cast<unsigned char *>(kcalloc(n + 1, keel_kunit_case_size(), GFP_KERNEL));
 	if (!cases)
 		return err(-ENOMEM);
 	s_run.cases[s] = cases;
 	for (unsigned int c = 0; c < n; c++)
-		keel_kunit_case_set(reinterpret_cast<kunit_case *>(cases + c * keel_kunit_case_size()),
-				    ts.cases[c].name, run_thunk, ts.cases[c].generate_params);
+		keel_kunit_case_set(
+			reinterpret_cast<kunit_case *>(cases + c * keel_kunit_case_size()),
+			ts.cases[c].name, run_thunk, ts.cases[c].generate_params);
 	keel_kunit_suite_set(kunit_suite_at(s), ts.name, reinterpret_cast<kunit_case *>(cases),
 			     suite_init_thunk, suite_exit_thunk);
 	return ok();
@@ -149,7 +152,8 @@ Result<void> build_run(const char *filter)
 		       unsigned(KEEL_TEST_DESC_LEN), keel_kunit_param_desc_size());
 		return err(-EINVAL);
 	}
-	s_run.suites = static_cast<unsigned char *>(kcalloc(n, keel_kunit_suite_size(), GFP_KERNEL));
+	s_run.suites =
+		static_cast<unsigned char *>(kcalloc(n, keel_kunit_suite_size(), GFP_KERNEL));
 	s_run.cases = static_cast<void **>(kcalloc(n, sizeof(void *), GFP_KERNEL));
 	s_run.run = static_cast<kunit_suite **>(kcalloc(n, sizeof(kunit_suite *), GFP_KERNEL));
 	if (!s_run.suites || !s_run.cases || !s_run.run)

@@ -30,7 +30,8 @@ __SIZE_TYPE__ keel_kunit_param_desc_size(void);
 void keel_kunit_case_set(struct kunit_case *kc, const char *name, void (*run)(struct kunit *test),
 			 keel_kunit_gen_fn gen);
 void keel_kunit_suite_set(struct kunit_suite *ks, const char *name, struct kunit_case *cases,
-			  int (*init)(struct kunit_suite *suite), void (*exit)(struct kunit_suite *suite));
+			  int (*init)(struct kunit_suite *suite),
+			  void (*exit)(struct kunit_suite *suite));
 const char *keel_kunit_suite_name(struct kunit_suite *ks);
 const char *keel_kunit_test_name(struct kunit *test);
 const void *keel_kunit_test_param(struct kunit *test);

@@ -8,9 +8,9 @@
  */
 #include <linux/jiffies.h>
 #include <linux/kbuild.h>
-#include <linux/sched.h>
 #include <linux/lockdep.h>
 #include <linux/mutex.h>
+#include <linux/sched.h>
 #include <linux/spinlock.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>

@@ -41,7 +41,8 @@ static void keel_linux_delayed_work_call(struct work_struct *work)
  * __INIT_WORK() sets its own per call site. The delayed item's timer keeps
  * the class of this line: its callback only queues the work.
  */
-void keel_port_work_init(void *work, keel_port_work_fn fn, const char *name, struct keel_lock_key *key)
+void keel_port_work_init(void *work, keel_port_work_fn fn, const char *name,
+			 struct keel_lock_key *key)
 {
 	struct keel_linux_work *w = work;
 

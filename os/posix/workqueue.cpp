@@ -488,7 +488,8 @@ void disarm_timers(PQueue *q)
 using namespace keel::posix;
 
 /* No lockdep here: @name and @key are for the Linux port. */
-extern "C" void keel_port_work_init(void *work, keel_port_work_fn fn, const char *name, keel_lock_key *key)
+extern "C" void keel_port_work_init(void *work, keel_port_work_fn fn, const char *name,
+				    keel_lock_key *key)
 {
 	PWork *w = static_cast<PWork *>(work);
 	memset(w, 0, sizeof(*w));

@@ -14,7 +14,10 @@ namespace keel::driver_core_test {
 class NamedDriver : NonMovable {
 public:
 	static constexpr NameDeviceId id_table[] = { { "named" }, {} };
-	static Result<UniquePtr<NamedDriver>> probe(TDevice &) { return make_unique<NamedDriver>(GFP_KERNEL); }
+	static Result<UniquePtr<NamedDriver>> probe(TDevice &)
+	{
+		return make_unique<NamedDriver>(GFP_KERNEL);
+	}
 };
 } // namespace keel::driver_core_test
 
@@ -584,7 +587,8 @@ template <typename T> bool set_ops_copy()
 {
 	s_ops_copy = DriverAdapter<T, TDevice>::ops;
 	s_ops_copy.data_type = s_type_copy;
-	return strscpy(s_type_copy, DriverAdapter<T, TDevice>::ops.data_type, sizeof(s_type_copy)).is_ok();
+	return strscpy(s_type_copy, DriverAdapter<T, TDevice>::ops.data_type, sizeof(s_type_copy))
+		.is_ok();
 }
 
 void drvdata_identity_holds_across_modules(Test &t)
