@@ -229,7 +229,8 @@ struct RscTableInfo {
  * Return: 0 or -EINVAL with one log line naming the bad field.
  */
 Result<void> rsc_table_parse(Span<const u8> table, const keel::ShmRegion *region, RscTableInfo *out,
-			     const keel::Device *dev = nullptr);
+			     const keel::Device *dev = nullptr)
+	KEEL_EXPORT_AS(keel_rsc_table_parse);
 
 /*
  * rsc_table_check_vring() - check a vring the host placed: power-of-two num
@@ -237,7 +238,8 @@ Result<void> rsc_table_parse(Span<const u8> table, const keel::ShmRegion *region
  * Return: the offset of the vring in @region, or -EINVAL (logged).
  */
 Result<size_t> rsc_table_check_vring(const keel::ShmRegion &region, u32 da, u32 num, u32 align,
-				     const keel::Device *dev = nullptr);
+				     const keel::Device *dev = nullptr)
+	KEEL_EXPORT_AS(keel_rsc_table_check_vring);
 
 /* What the remote declares for one vdev. */
 struct VdevSpec {

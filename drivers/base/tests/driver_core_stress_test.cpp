@@ -237,7 +237,7 @@ int driver_thread_b(void *)
 void concurrent_register_unregister(Test &t)
 {
 	int live_devices = s_live_devices.load();
-	Completion done;
+	Completion done{ "driver_core_stress_done", KEEL_LOCK_KEY() };
 	Shared shared;
 	shared.finished.store(0);
 	shared.iterations.store(0);

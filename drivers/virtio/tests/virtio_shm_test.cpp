@@ -52,7 +52,7 @@ struct ShmTestDriver {
 	u32 rx_count GUARDED_BY(lock) = 0;
 	u32 tx_done_count GUARDED_BY(lock) = 0;
 	bool bad GUARDED_BY(lock) = false;
-	WaitQueue wq;
+	WaitQueue wq{ "shm_test_driver_wq", KEEL_LOCK_KEY() };
 
 	u8 *rx_buf(u32 i) const { return static_cast<u8 *>(bufs.cpu) + i * BUF; }
 	u8 *tx_buf(u32 i) const { return static_cast<u8 *>(bufs.cpu) + (NBUF + i) * BUF; }

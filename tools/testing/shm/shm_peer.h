@@ -60,7 +60,7 @@ struct HostDriver {
 	u32 tx_free[NBUF] = {};
 	u32 tx_nfree = 0;
 	bool bad = false;
-	keel::WaitQueue wq;
+	keel::WaitQueue wq{ "shm_peer_wq", KEEL_LOCK_KEY() };
 
 	u8 *rx_buf(u32 i) const { return static_cast<u8 *>(bufs.cpu) + i * BUF; }
 	u8 *tx_buf(u32 i) const { return static_cast<u8 *>(bufs.cpu) + (NBUF + i) * BUF; }
@@ -227,7 +227,7 @@ inline Result<u32> remote_echo(ShmRemote &r)
 struct RemoteState {
 	keel::Atomic<u32> kicks{ 0 };
 	keel::Atomic<bool> host_gone{ false };
-	keel::WaitQueue wq;
+	keel::WaitQueue wq{ "shm_remote_wq", KEEL_LOCK_KEY() };
 };
 
 /*
