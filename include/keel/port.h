@@ -174,6 +174,13 @@ void keel_port_msleep(unsigned int ms);
 void keel_port_udelay(unsigned int us);
 void keel_port_cond_resched(void);
 void keel_port_cpu_relax(void);
+/*
+ * @dividend / @divisor, the remainder in *@rem: a 64-bit '/' compiles to a
+ * libgcc call on 32-bit targets, which the kernel does not link (Linux:
+ * div_u64_rem()). Used through keel::div_u64_rem() only where a long is 32
+ * bits.
+ */
+u64 keel_port_div_u64_rem(u64 dividend, u32 divisor, u32 *rem);
 
 /*
  * --- DMA-coherent memory ---

@@ -2,6 +2,7 @@
 #ifndef KEEL_TIME_H
 #define KEEL_TIME_H
 
+#include <keel/math.h>
 #include <keel/port.h>
 #include <keel/types.h>
 
@@ -27,13 +28,14 @@ inline constexpr s64 TIMEOUT_INFINITE = KEEL_S64_MAX;
  * Return: 0 for @ns <= 0, @infinite for an infinite timeout, else at most
  * @infinite - 1.
  */
-constexpr s64 ns_to_ticks(s64 ns, s64 tick_ns, s64 infinite)
+constexpr s64 ns_to_ticks(s64 ns, u32 tick_ns, s64 infinite)
 {
 	if (ns <= 0)
 		return 0;
 	if (ns >= TIMEOUT_INFINITE)
 		return infinite;
-	s64 ticks = ns / tick_ns + (ns % tick_ns != 0) + (tick_ns > 1);
+	u32 rem;
+	s64 ticks = s64(div_u64_rem(u64(ns), tick_ns, &rem)) + (rem != 0) + (tick_ns > 1);
 	return ticks < infinite ? ticks : infinite - 1;
 }
 constexpr s64 ns_to_ticks(s64 ns)
@@ -42,9 +44,10 @@ constexpr s64 ns_to_ticks(s64 ns)
 }
 
 /* ticks_to_ns() - @ticks (>= 0) of @tick_ns each, saturated at TIMEOUT_INFINITE. */
-constexpr s64 ticks_to_ns(s64 ticks, s64 tick_ns)
+constexpr s64 ticks_to_ns(s64 ticks, u32 tick_ns)
 {
-	return ticks > TIMEOUT_INFINITE / tick_ns ? TIMEOUT_INFINITE : ticks * tick_ns;
+	return u64(ticks) > div_u64(u64(TIMEOUT_INFINITE), tick_ns) ? TIMEOUT_INFINITE
+								   : ticks * tick_ns;
 }
 constexpr s64 ticks_to_ns(s64 ticks)
 {
@@ -53,7 +56,7 @@ constexpr s64 ticks_to_ns(s64 ticks)
 
 constexpr s64 ms_to_ns(s64 ms) { return ms * NSEC_PER_MSEC; }
 constexpr s64 us_to_ns(s64 us) { return us * NSEC_PER_USEC; }
-constexpr s64 ns_to_ms(s64 ns) { return ns / NSEC_PER_MSEC; }
+constexpr s64 ns_to_ms(s64 ns) { return div_s64(ns, NSEC_PER_MSEC); }
 
 /* Monotonic time in ns (ktime_get_ns()). */
 inline ktime_t ktime_get_ns() { return keel_port_ktime_get_ns(); }

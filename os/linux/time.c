@@ -35,3 +35,8 @@ void keel_port_cpu_relax(void)
 {
 	cpu_relax();
 }
+
+keel_u64 keel_port_div_u64_rem(keel_u64 dividend, keel_u32 divisor, keel_u32 *rem)
+{
+	return div_u64_rem(dividend, divisor, rem);
+}

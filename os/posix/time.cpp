@@ -50,6 +50,12 @@ extern "C" s64 keel_port_ktime_get_ns(void)
 	return now_ns();
 }
 
+extern "C" u64 keel_port_div_u64_rem(u64 dividend, u32 divisor, u32 *rem)
+{
+	*rem = u32(dividend % divisor);
+	return dividend / divisor;
+}
+
 extern "C" void keel_port_msleep(unsigned int ms)
 {
 	keel_port_might_sleep(__FILE__, __LINE__);
