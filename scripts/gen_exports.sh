@@ -143,11 +143,15 @@ while read -r kind sym; do
 	else
 		decl=$sym
 	fi
+	# The hash names an (incomplete) struct: genksyms folds the tag into
+	# the CRC. (An array bound would do too, but not on 32-bit targets,
+	# where an object may not exceed 2 GiB.)
 	crc=$(printf '%s' "$decl" | cksum | cut -d' ' -f1)
+	tag=$(printf 'keel_abi_%08x' "$crc")
 	if [ "$kind" = F ]; then
-		printf 'extern void %s(const char (*)[%#x]);\n' "$sym" "$crc"
+		printf 'struct %s;\nextern void %s(const struct %s *);\n' "$tag" "$sym" "$tag"
 	else
-		printf 'extern char %s[%#x];\n' "$sym" "$crc"
+		printf 'struct %s;\nextern const struct %s %s;\n' "$tag" "$tag" "$sym"
 	fi
 	echo "EXPORT_SYMBOL_GPL($sym);"
 done < "$tmp/exports"
