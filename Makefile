@@ -5,8 +5,9 @@
 #
 #   make check          every test: hosted (plain, ASan+UBSan, TSan) and kernel (KUnit in QEMU)
 #   make check-hosted   hosted tests only
-#   make check-kernel   kernel modules, KUnit in QEMU on 6.1 and 6.12, distro-headers build,
-#                       Debian's stock kernel loading them
+#   make check-kernel   kernel modules, KUnit in QEMU on 6.1, 6.12 and arm64-6.1,
+#                       distro-headers builds (x86_64, arm64, arm), Debian's stock kernel
+#                       loading them
 #   make bench          benchmarks; figures printed and written to build/bench.jsonl
 #   make demo           the main job (see README)
 #   make modules        kernel modules against $(KDIR) (default: the running kernel's headers)
