@@ -31,9 +31,6 @@ template <typename T> T load(Span<const u8> t, size_t off)
 
 u32 le(le32 v) { return keel::le32_to_cpu(v); }
 
-/* Room for @len bytes at @off in a table of @size bytes (no overflow). */
-bool fits(size_t size, size_t off, size_t len) { return off <= size && len <= size - off; }
-
 void copy_name(char *dst, const u8 *src)
 {
 	/* Names are u8[32] and need not be terminated (rpmsg_ns.c clamps the same way). */
@@ -179,7 +176,7 @@ Result<void> Parser::entry(u32 i)
 	u32 off = le(load<le32>(t, sizeof(ResourceTable) + size_t(i) * sizeof(u32)));
 
 	/* Linux checks offset >= sizeof(*table); an entry inside the offset array is no better. */
-	if (off < hdr_end || !fits(size, off, sizeof(FwRscHdr))) {
+	if (off < hdr_end || !keel::range_fits(size, off, sizeof(FwRscHdr))) {
 		dev_err(dev, "rsc: entry %u offset 0x%x outside the table (0x%zx..0x%zx)", i, off, hdr_end, size);
 		return err(-EINVAL);
 	}
@@ -237,7 +234,7 @@ Result<void> rsc_table_parse(Span<const u8> table, const keel::ShmRegion *region
 		dev_err(dev, "rsc: unsupported table version %u", ver);
 		return err(-EINVAL);
 	}
-	if (num > RSC_MAX_ENTRIES || !fits(size, sizeof(ResourceTable), size_t(num) * sizeof(u32))) {
+	if (num > RSC_MAX_ENTRIES || !keel::range_fits(size, sizeof(ResourceTable), size_t(num) * sizeof(u32))) {
 		dev_err(dev, "rsc: %u entries do not fit a table of %zu bytes (max %u)", num, size, RSC_MAX_ENTRIES);
 		return err(-EINVAL);
 	}
@@ -289,7 +286,7 @@ RscTableBuilder::RscTableBuilder(Span<u8> buf, u32 max_entries) : m_buf(buf), m_
 Result<size_t> RscTableBuilder::begin_entry(u32 type, size_t payload_len)
 {
 	size_t start = keel::align_up<size_t>(m_pos, 8);
-	if (m_broken || m_num >= m_max || !fits(m_buf.size(), start, sizeof(FwRscHdr) + payload_len))
+	if (m_broken || m_num >= m_max || !keel::range_fits(m_buf.size(), start, sizeof(FwRscHdr) + payload_len))
 		return err(-ENOSPC);
 	memset(m_buf.data() + m_pos, 0, start + sizeof(FwRscHdr) + payload_len - m_pos);
 	le32 off = keel::cpu_to_le32(u32(start)), ty = keel::cpu_to_le32(type);

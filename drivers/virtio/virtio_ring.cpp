@@ -118,7 +118,7 @@ Result<UniquePtr<VirtQueue>> VirtQueue::create(const VqConfig &cfg, keel::Gfp gf
 		if (!vq->m_event)
 			TRY(vq->put16(layout.avail_flags(), vq->m_avail_flags_shadow));
 	}
-	keel::cache_clean(ring.base(), layout.size);
+	(void)ring.clean(0, layout.size);
 	return vq;
 }
 
@@ -135,7 +135,7 @@ void VirtQueue::bad_ring(const char *fmt, ...)
 
 Result<void> VirtQueue::put16(size_t off, u16 v)
 {
-	return detail::shm_store(m_ring, off, cpu_to_virtio16(m_le, v));
+	return m_ring.peer_write(off, cpu_to_virtio16(m_le, v));
 }
 
 /* Linux virtio_store_mb(): the store is visible before any later load. */
@@ -149,7 +149,7 @@ Result<void> VirtQueue::put16_mb(size_t off, u16 v)
 
 Result<u16> VirtQueue::get16(size_t off)
 {
-	return virtio16_to_cpu(m_le, TRY(detail::shm_load<keel::virtio16>(m_ring, off)));
+	return virtio16_to_cpu(m_le, TRY(m_ring.peer_read<keel::virtio16>(off)));
 }
 
 Result<void> VirtQueue::write_desc(u16 i, u64 addr, u32 len, u16 flags, u16 next)
@@ -162,7 +162,7 @@ Result<void> VirtQueue::write_desc(u16 i, u64 addr, u32 len, u16 flags, u16 next
 	d.len = cpu_to_virtio32(m_le, len);
 	d.flags = cpu_to_virtio16(m_le, flags);
 	d.next = cpu_to_virtio16(m_le, (flags & VRING_DESC_F_NEXT) ? next : 0);
-	return detail::shm_store(m_ring, m_layout.desc_at(i), d);
+	return m_ring.peer_write(m_layout.desc_at(i), d);
 }
 
 /* Local caller's segments: non-empty, not wrapping; adds their bytes to @total. */

@@ -26,21 +26,12 @@ constexpr size_t SHM_PAGE = 4096;
 
 Result<u32> shm_read32(const keel::ShmRegion &r, size_t off)
 {
-	keel::le32 v = TRY(r.read<keel::le32>(off));
-	return keel::le32_to_cpu(v);
+	return keel::le32_to_cpu(TRY(r.peer_read<keel::le32>(off)));
 }
 
 Result<void> shm_write32(const keel::ShmRegion &r, size_t off, u32 v)
 {
-	TRY(r.write<keel::le32>(off, keel::cpu_to_le32(v)));
-	keel::cache_clean(r.base() + off, sizeof(u32));
-	return ok();
-}
-
-void invalidate(const keel::ShmRegion &r, size_t off, size_t len)
-{
-	if (r.contains(off, len))
-		keel::cache_invalidate(r.base() + off, len);
+	return r.peer_write(off, keel::cpu_to_le32(v));
 }
 
 } // namespace
@@ -68,8 +59,7 @@ struct ShmHostOps {
 		/* Rings (zeroed and initialised by find_vqs) are visible before the status that announces them. */
 		keel::virt_wmb();
 		size_t off = h->m_rsc_off + rproc::vdev_field_status(r.offset);
-		if (h->m_region.write<u8>(off, status).is_ok())
-			keel::cache_clean(h->m_region.base() + off, 1);
+		(void)h->m_region.peer_write<u8>(off, status);
 		/* The remote polls the status; the ring only saves it a poll period. */
 		(void)h->m_doorbell->ring(keel::DOORBELL_ANY);
 	}
@@ -94,7 +84,7 @@ struct ShmHostOps {
 	static Result<size_t> config_off(VirtioDevice &vdev, u32 offset, u32 len)
 	{
 		const rproc::RscVdev &r = rsc(vdev);
-		if (offset > r.config_len || len > r.config_len - offset)
+		if (!keel::range_fits(r.config_len, offset, len))
 			return err(-EINVAL);
 		return vd(vdev).host->m_rsc_off + r.config_offset + offset;
 	}
@@ -102,7 +92,7 @@ struct ShmHostOps {
 	{
 		size_t off = TRY(config_off(vdev, offset, len));
 		const keel::ShmRegion &reg = vd(vdev).host->m_region;
-		invalidate(reg, off, len);
+		TRY(reg.invalidate(off, len));
 		return reg.copy_from(buf, off, len);
 	}
 	static Result<void> set_config(VirtioDevice &vdev, u32 offset, const void *buf, u32 len)
@@ -110,8 +100,7 @@ struct ShmHostOps {
 		size_t off = TRY(config_off(vdev, offset, len));
 		const keel::ShmRegion &reg = vd(vdev).host->m_region;
 		TRY(reg.copy_to(off, buf, len));
-		keel::cache_clean(reg.base() + off, len);
-		return ok();
+		return reg.clean(off, len);
 	}
 
 	static void del_vqs(VirtioDevice &vdev)
@@ -255,7 +244,7 @@ Result<void> ShmHost::snapshot_table(s64 timeout_ns)
 {
 	s64 deadline = keel::ktime_get_ns() + timeout_ns;
 	for (;;) {
-		invalidate(m_region, 0, sizeof(ShmHeader));
+		(void)m_region.invalidate(0, sizeof(ShmHeader));
 		ShmHeader h = TRY(m_region.read<ShmHeader>(0));
 		u32 gen = keel::le32_to_cpu(h.remote_gen);
 		if (keel::le32_to_cpu(h.magic) == SHM_MAGIC && keel::le32_to_cpu(h.remote_state) == SHM_REMOTE_READY) {
@@ -268,7 +257,7 @@ Result<void> ShmHost::snapshot_table(s64 timeout_ns)
 				pr_err("%s: bad shm header: version %u, table at 0x%x size %u", m_name, ver, off, size);
 				return err(-EINVAL);
 			}
-			invalidate(m_region, off, size);
+			TRY(m_region.invalidate(off, size));
 			TRY(m_region.copy_from(m_table, off, size));
 			/* A remote that republished while we copied: take the new table. */
 			keel::virt_rmb();
@@ -352,7 +341,7 @@ Result<ShmAlloc> ShmHost::alloc(size_t size, size_t align)
 	size_t off = TRY(alloc_offset(size, align < 64 ? 64 : align));
 	void *p = m_region.ptr(off, size).value();
 	memset(p, 0, size);
-	keel::cache_clean(p, size);
+	(void)m_region.clean(off, size);
 	return ShmAlloc{ p, m_region.da() + off, off, size };
 }
 
@@ -512,8 +501,7 @@ Result<void> ShmHost::reset_region()
 		return err(-EBUSY);
 	void *p = TRY(m_region.ptr(0, m_region.size()));
 	memset(p, 0, m_region.size());
-	keel::cache_clean(p, m_region.size());
-	return ok();
+	return m_region.clean(0, m_region.size());
 }
 
 void ShmHost::doorbell_handler(void *ctx, u32 notifyid)
@@ -592,9 +580,9 @@ Result<void> ShmRemote::publish()
 		m_vdevs[v].offset = TRY(b.add_vdev(m_vdevs[v].spec));
 	size_t size = TRY(b.finish());
 	TRY(m_region.copy_to(m_rsc_off, m_table, size));
-	keel::cache_clean(m_region.base() + m_rsc_off, size);
+	TRY(m_region.clean(m_rsc_off, size));
 
-	invalidate(m_region, 0, sizeof(ShmHeader));
+	(void)m_region.invalidate(0, sizeof(ShmHeader));
 	u32 magic = TRY(shm_read32(m_region, 0));
 	u32 gen = magic == SHM_MAGIC ? TRY(shm_read32(m_region, SHM_HDR_REMOTE_GEN)) + 1 : 1;
 	m_remote_gen = gen;
@@ -616,8 +604,7 @@ u8 ShmRemote::status(u32 vdev) const
 	if (vdev >= m_num_vdevs)
 		return 0;
 	size_t off = m_rsc_off + rproc::vdev_field_status(m_vdevs[vdev].offset);
-	invalidate(m_region, off, 1);
-	return m_region.read<u8>(off).value_or(0);
+	return m_region.peer_read<u8>(off).value_or(0);
 }
 
 Result<void> ShmRemote::wait_driver_ok(u32 vdev, s64 timeout_ns)
@@ -650,8 +637,8 @@ Result<void> ShmRemote::build_queues(u32 vdev)
 	Vdev &d = m_vdevs[vdev];
 	drop_queues(vdev);
 	size_t ent = m_rsc_off + d.offset;
-	invalidate(m_region, ent, sizeof(rproc::FwRscVdev) + d.spec.num_of_vrings * sizeof(rproc::FwRscVdevVring));
-	invalidate(m_region, 0, sizeof(ShmHeader));
+	TRY(m_region.invalidate(ent, sizeof(rproc::FwRscVdev) + d.spec.num_of_vrings * sizeof(rproc::FwRscVdevVring)));
+	TRY(m_region.invalidate(0, sizeof(ShmHeader)));
 	d.gfeatures = TRY(shm_read32(m_region, m_rsc_off + rproc::vdev_field_gfeatures(d.offset)));
 	d.host_gen = TRY(shm_read32(m_region, SHM_HDR_HOST_GEN));
 	size_t table_end = m_rsc_off + keel::le32_to_cpu(TRY(m_region.read<keel::le32>(
@@ -715,7 +702,6 @@ bool ShmRemote::host_reset(u32 vdev) const
 		return true;
 	if (!(status(vdev) & VIRTIO_CONFIG_S_DRIVER_OK))
 		return true;
-	invalidate(m_region, SHM_HDR_HOST_GEN, 4);
 	Result<u32> gen = shm_read32(m_region, SHM_HDR_HOST_GEN);
 	return gen.is_error() || gen.value() != m_vdevs[vdev].host_gen;
 }

@@ -126,12 +126,12 @@ void Vringh::bad_ring(const char *fmt, ...)
 
 Result<u16> Vringh::get16(size_t off)
 {
-	return virtio16_to_cpu(m_le, TRY(detail::shm_load<keel::virtio16>(m_ring, off)));
+	return virtio16_to_cpu(m_le, TRY(m_ring.peer_read<keel::virtio16>(off)));
 }
 
 Result<void> Vringh::put16(size_t off, u16 v)
 {
-	return detail::shm_store(m_ring, off, cpu_to_virtio16(m_le, v));
+	return m_ring.peer_write(off, cpu_to_virtio16(m_le, v));
 }
 
 Result<u16> Vringh::avail_pending()
@@ -186,7 +186,7 @@ Result<void> Vringh::add_segment(u16 i, const VringDesc &d, VringhChain &chain, 
 	store[nr++] = seg;
 	/* The driver handed these bytes over: drop stale lines before reading them. */
 	if (!write && len)
-		keel::cache_invalidate(seg.base(), len);
+		(void)seg.invalidate(0, len);
 	return ok();
 }
 
@@ -201,7 +201,7 @@ Result<void> Vringh::walk_chain(u16 head, VringhChain &chain)
 	u64 rd = 0, wr = 0;
 	u16 i = head;
 	for (;;) {
-		VringDesc d = TRY(detail::shm_load<VringDesc>(m_ring, m_layout.desc_at(i)));
+		VringDesc d = TRY(m_ring.peer_read<VringDesc>(m_layout.desc_at(i)));
 		m_chain[count++] = i;
 		set_bit(m_visited, i);
 		TRY(add_segment(i, d, chain, &rd, &wr));
@@ -272,7 +272,7 @@ Result<void> Vringh::add_used(VringhChain &chain, u32 len)
 	for (u16 k = 0; k < chain.m_nr_wr && left; k++) {
 		const ShmRegion &seg = chain.m_wr_store[k];
 		size_t n = keel::min(size_t(left), seg.size());
-		keel::cache_clean(seg.base(), n);
+		(void)seg.clean(0, n);
 		left -= u32(n);
 	}
 
