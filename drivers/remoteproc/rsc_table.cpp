@@ -13,6 +13,7 @@
 #include <keel/log.h>
 #include <keel/string.h>
 #include <remoteproc/rsc_table.h>
+#include <virtio/virtio_ring.h>
 
 namespace rproc {
 
@@ -55,24 +56,20 @@ Result<void> Parser::vring(RscVring *v, size_t off, u32 vdev_idx, u32 i)
 	FwRscVdevVring w = load<FwRscVdevVring>(t, off);
 	*v = { le(w.da), le(w.align), le(w.num), le(w.notifyid), le(w.pa) };
 
-	if (!v->num || !keel::is_power_of_2(v->num) || v->num > RSC_MAX_VRING_NUM) {
-		dev_err(dev, "rsc: vdev%u vring%u: num %u is not a power of two in 1..%u", vdev_idx, i, v->num,
-			RSC_MAX_VRING_NUM);
-		return err(-EINVAL);
-	}
-	if (!keel::is_power_of_2(v->align) || v->align < 4 || v->align > 65536) {
-		dev_err(dev, "rsc: vdev%u vring%u: align %u is not a power of two in 4..65536", vdev_idx, i,
+	auto layout = virtio::VringLayout::compute(v->num, v->align);
+	if (layout.is_error()) {
+		dev_err(dev, "rsc: vdev%u vring%u: num %u align %u break the vring rule", vdev_idx, i, v->num,
 			v->align);
-		return err(-EINVAL);
+		return layout.error();
 	}
 	if (v->da != FW_RSC_ADDR_ANY && region) {
 		if (v->da % v->align) {
 			dev_err(dev, "rsc: vdev%u vring%u: da 0x%x not aligned to %u", vdev_idx, i, v->da, v->align);
 			return err(-EINVAL);
 		}
-		if (region->da_to_offset(v->da, rsc_vring_size(v->num, v->align)).is_error()) {
-			dev_err(dev, "rsc: vdev%u vring%u: da 0x%x size %llu outside the shared region", vdev_idx, i,
-				v->da, (unsigned long long)rsc_vring_size(v->num, v->align));
+		if (region->da_to_offset(v->da, layout.value().size).is_error()) {
+			dev_err(dev, "rsc: vdev%u vring%u: da 0x%x size %zu outside the shared region", vdev_idx, i,
+				v->da, layout.value().size);
 			return err(-EINVAL);
 		}
 	}
@@ -252,21 +249,21 @@ Result<void> rsc_table_parse(Span<const u8> table, const keel::ShmRegion *region
 	return ok();
 }
 
-Result<size_t> rsc_table_check_vring(const keel::ShmRegion &region, u32 da, u32 num, u32 align,
+Result<size_t> rsc_table_check_vring(const keel::ShmRegion &region, u32 da, u32 num, u32 align, u32 line,
 				     const keel::Device *dev)
 {
-	u64 bytes = rsc_vring_size(num, align);
-	if (!bytes) {
-		dev_err(dev, "rsc: vring num %u align %u invalid", num, align);
-		return err(-EINVAL);
+	auto layout = virtio::VringLayout::compute(num, align, line);
+	if (layout.is_error()) {
+		dev_err(dev, "rsc: vring num %u align %u break the vring rule (line %u)", num, align, line);
+		return layout.error();
 	}
 	if (da == FW_RSC_ADDR_ANY || da % align) {
 		dev_err(dev, "rsc: vring da 0x%x unset or not aligned to %u", da, align);
 		return err(-EINVAL);
 	}
-	Result<size_t> off = region.da_to_offset(da, bytes);
+	Result<size_t> off = region.da_to_offset(da, layout.value().size);
 	if (off.is_error()) {
-		dev_err(dev, "rsc: vring da 0x%x size %llu outside the shared region", da, (unsigned long long)bytes);
+		dev_err(dev, "rsc: vring da 0x%x size %zu outside the shared region", da, layout.value().size);
 		return err(-EINVAL);
 	}
 	return off;

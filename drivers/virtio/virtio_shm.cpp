@@ -34,6 +34,12 @@ Result<void> shm_write32(const keel::ShmRegion &r, size_t off, u32 v)
 	return r.peer_write(off, keel::cpu_to_le32(v));
 }
 
+/* Bytes of a vring under the one vring rule (VringLayout::compute()). */
+Result<size_t> ring_bytes(u32 num, u32 align)
+{
+	return TRY(VringLayout::compute(num, align)).size;
+}
+
 } // namespace
 
 /* --- host: the config ops of each VirtioDevice --- */
@@ -149,7 +155,7 @@ struct ShmHostOps {
 		cfg.index = u16(i);
 		cfg.num = rv.num;
 		cfg.align = rv.align;
-		cfg.ring = TRY(v.host->m_region.sub(ring.offset, rproc::rsc_vring_size(rv.num, rv.align)));
+		cfg.ring = TRY(v.host->m_region.sub(ring.offset, TRY(ring_bytes(rv.num, rv.align))));
 		cfg.vdev = &vdev;
 		cfg.callback = info.callback;
 		cfg.transport_priv = &ring;
@@ -369,7 +375,7 @@ Result<void> ShmHost::place_resources()
 			if (rv.da == FW_RSC_ADDR_ANY)
 				continue;
 			size_t off = TRY(rproc::rsc_table_check_vring(m_region, rv.da, rv.num, rv.align));
-			if (reserve(off, rproc::rsc_vring_size(rv.num, rv.align), true).is_error()) {
+			if (reserve(off, TRY(ring_bytes(rv.num, rv.align)), true).is_error()) {
 				pr_err("%s: vdev%u vring%u at da 0x%x overlaps another resource", m_name, v, i, rv.da);
 				return err(-EINVAL);
 			}
@@ -404,11 +410,10 @@ Result<void> ShmHost::place_vrings()
 			rproc::RscVring &rv = r.vring[i];
 			Vring &ring = m_vdevs[v].vring[i];
 			if (rv.da == FW_RSC_ADDR_ANY) {
-				u64 bytes = rproc::rsc_vring_size(rv.num, rv.align);
+				size_t bytes = TRY(ring_bytes(rv.num, rv.align));
 				Result<size_t> off = alloc_offset(bytes, rv.align < SHM_PAGE ? SHM_PAGE : rv.align);
 				if (off.is_error()) {
-					pr_err("%s: no room for vdev%u vring%u (%llu bytes)", m_name, v, i,
-					       (unsigned long long)bytes);
+					pr_err("%s: no room for vdev%u vring%u (%zu bytes)", m_name, v, i, bytes);
 					return off.error();
 				}
 				ring.offset = off.value();
@@ -550,6 +555,20 @@ Result<keel::UniquePtr<ShmRemote>> ShmRemote::create(const ShmRemoteConfig &cfg,
 		pr_err("%s: bad shm remote configuration", cfg.name);
 		return err(-EINVAL);
 	}
+	for (u32 v = 0; v < cfg.num_vdevs; v++) {
+		const rproc::VdevSpec &s = cfg.vdevs[v];
+		if (s.num_of_vrings == 0 || s.num_of_vrings > rproc::RVDEV_NUM_VRINGS) {
+			pr_err("%s: vdev%u: %u vrings (1..%u)", cfg.name, v, s.num_of_vrings, rproc::RVDEV_NUM_VRINGS);
+			return err(-EINVAL);
+		}
+		for (u32 i = 0; i < s.num_of_vrings; i++) {
+			if (ring_bytes(s.vring[i].num, s.vring[i].align).is_error()) {
+				pr_err("%s: vdev%u vring%u: num %u align %u break the vring rule", cfg.name, v, i,
+				       s.vring[i].num, s.vring[i].align);
+				return err(-EINVAL);
+			}
+		}
+	}
 	ShmRemote *r = new (gfp) ShmRemote(cfg);
 	if (!r)
 		return err(-ENOMEM);
@@ -649,7 +668,7 @@ Result<void> ShmRemote::build_queues(u32 vdev)
 		u32 da = TRY(shm_read32(m_region, m_rsc_off + rproc::vdev_vring_field_da(d.offset, i)));
 		u32 nid = TRY(shm_read32(m_region, m_rsc_off + rproc::vdev_vring_field_notifyid(d.offset, i)));
 		size_t off = TRY(rproc::rsc_table_check_vring(m_region, da, spec.num, spec.align));
-		u64 bytes = rproc::rsc_vring_size(spec.num, spec.align);
+		size_t bytes = TRY(ring_bytes(spec.num, spec.align));
 		if (off < table_end) {
 			pr_err("%s: vdev%u vring%u: host placed it at 0x%zx, over the header or table", m_name, vdev, i,
 			       off);

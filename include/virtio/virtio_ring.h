@@ -65,6 +65,11 @@ class VirtioDevice;
 
 /* Largest ring the split layout allows (16-bit indices, power of two). */
 inline constexpr u32 VRING_MAX_NUM = 32768;
+/* Smallest used-ring alignment: its 32-bit fields stay aligned (VRING_USED_ALIGN_SIZE). */
+inline constexpr u32 VRING_MIN_ALIGN = 4;
+/* Largest alignment accepted: keeps every size in 32 bits (a 64 KiB page at most). */
+inline constexpr u32 VRING_MAX_ALIGN = 65536;
+static_assert(VRING_MIN_ALIGN == VRING_USED_ALIGN_SIZE);
 
 /* struct vring_desc, with the device's byte order made explicit. */
 struct VringDesc {
@@ -93,21 +98,18 @@ constexpr bool vring_need_event16(u16 event_idx, u16 new_idx, u16 old)
 	return u16(new_idx - event_idx - 1) < u16(new_idx - old);
 }
 
-/* Total bytes of a split ring: identical to UAPI vring_size(num, align). */
-constexpr size_t vring_bytes(u32 num, u32 align)
-{
-	return ((16 * size_t(num) + 2 * (3 + size_t(num)) + align - 1) & ~size_t(align - 1)) + 2 * 3 +
-	       8 * size_t(num);
-}
-
-/*
- * VringLayout - where each part of a split ring lives, as byte offsets from
- * the ring's start (what vring_init() computes, as offsets rather than
- * pointers).
+/**
+ * struct VringLayout - where each part of a split ring lives
+ *
+ * Byte offsets from the ring's start (what vring_init() computes, as
+ * offsets rather than pointers). The driver writes the descriptors and the
+ * avail ring (up to and including used_event); the device writes the used
+ * ring (up to and including avail_event). @align is where the used ring
+ * starts, so it is also the boundary between the two writers.
  *
  * Invariants: num is a power of two in 1..VRING_MAX_NUM; align is a power
- * of two >= 4 (so that the used ring's 32-bit fields are aligned);
- * size == vring_size(num, align).
+ * of two in VRING_MIN_ALIGN..VRING_MAX_ALIGN; size == vring_size(num, align)
+ * of the UAPI header.
  */
 struct VringLayout {
 	u32 num = 0;
@@ -119,8 +121,24 @@ struct VringLayout {
 	size_t avail_event = 0; /* used->ring[num] (a u16): written by the device */
 	size_t size = 0;
 
-	/* -EINVAL unless @num is a power of two in 1..32768 and @align a power of two >= 4. */
-	static Result<VringLayout> compute(u32 num, u32 align);
+	/**
+	 * VringLayout::compute() - the vring size and alignment rule
+	 * @num: entries, a power of two in 1..VRING_MAX_NUM
+	 * @align: alignment of the used ring, a power of two in
+	 *	VRING_MIN_ALIGN..VRING_MAX_ALIGN and at least @line
+	 * @line: the writeback granule of the memory holding the ring: 1 when
+	 *	it is coherent (or mapped uncached), else its cache line size.
+	 *	An @align below it would put the driver's used_event and the
+	 *	device's used->flags in one line, which no cache maintenance can
+	 *	keep correct (each side's write-back would undo the other's).
+	 *
+	 * The one place the rule lives: the resource-table parser, both sides
+	 * of the ring and the shared-memory transport all call it.
+	 *
+	 * Context: any.
+	 * Return: the layout, or -EINVAL when @num, @align or @line break the rule.
+	 */
+	static Result<VringLayout> compute(u32 num, u32 align, u32 line = 1);
 
 	size_t desc_at(u32 i) const { return desc + 16 * size_t(i); }
 	size_t avail_flags() const { return avail; }
@@ -156,7 +174,7 @@ using VqNotify = Result<void> (*)(VirtQueue &vq);
 /*
  * VqConfig - what VirtQueue::create() needs; filled by the transport's
  * find_vqs() (or a test).
- * @ring: a window holding the ring, at least vring_bytes(num, align) long,
+ * @ring: a window holding the ring, at least VringLayout::compute(num, align).size long,
  *        16-byte aligned; zeroed by create() (the driver initialises rings).
  */
 struct VqConfig {

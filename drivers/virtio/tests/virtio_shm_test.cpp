@@ -560,6 +560,103 @@ void dma_pool_allocates_frees_and_refuses(Test &t)
 	EXPECT_ERR(t, f->host->alloc(64, 3), -EINVAL);
 }
 
+/*
+ * The vring size and alignment rule, fed to the three places that apply
+ * it: the resource-table parser and placement check (the host reading a
+ * table), both sides of the ring (VirtQueue, Vringh) and the transport (a
+ * remote declaring its vrings). Each row says what each must answer; they
+ * all ask VringLayout::compute(), so a row cannot pass in one and fail in
+ * another unless the transport's own cache-line rule says so.
+ */
+struct RuleRow {
+	u32 num, align;
+	bool table, ring, transport;
+};
+const RuleRow rule_rows[] = {
+	{ 16, 4096, true, true, true },
+	{ 16, 65536, true, true, true },
+	{ 1, 64, true, true, true },
+	{ 256, 64, true, true, true },
+	{ 16, 16, true, true, true },
+	{ 16, 4, true, true, true },
+	{ 16, 2, false, false, false },
+	{ 16, 1, false, false, false },
+	{ 16, 0, false, false, false },
+	{ 16, 96, false, false, false },
+	{ 16, 131072, false, false, false },
+	{ 12, 64, false, false, false },
+	{ 0, 64, false, false, false },
+	{ 65536, 64, false, false, false },
+};
+void describe_rule_row(const RuleRow &r, char *desc)
+{
+	snprintf(desc, KEEL_TEST_DESC_LEN, "num_%u_align_%u", r.num, r.align);
+}
+KEEL_PARAMS(rule_row_gen, rule_rows, describe_rule_row)
+
+void expect_verdict(Test &t, const Result<void> &r, bool ok, const char *where)
+{
+	if (ok && r.is_error())
+		EXPECT_FAIL(t, "%s refused a ring the rule allows (%d)", where, r.error().to_errno());
+	else if (!ok && (r.is_ok() || r.error().to_errno() != -EINVAL))
+		EXPECT_FAIL(t, "%s accepted a ring the rule refuses", where);
+}
+template <typename T> Result<void> verdict(const Result<T> &r)
+{
+	if (r.is_error())
+		return r.error();
+	return ok();
+}
+
+void one_vring_rule_for_table_ring_and_transport(Test &t)
+{
+	const RuleRow &row = t.param<RuleRow>();
+	Fixture *f = fixture(t, false);
+	ASSERT_NOT_NULL(t, f);
+
+	/* The table: parsed by the host, and a placement at da 0 checked. */
+	u8 table[256];
+	rproc::RscTableBuilder b(Span<u8>(table, sizeof(table)), 1);
+	rproc::VdevSpec spec;
+	spec.id = TEST_DEVICE_ID;
+	spec.num_of_vrings = 1;
+	spec.vring[0] = { rproc::FW_RSC_ADDR_ANY, row.align, row.num, 0, 0 };
+	ASSERT_OK(t, b.add_vdev(spec));
+	auto size = b.finish();
+	ASSERT_OK(t, size);
+	rproc::RscTableInfo info;
+	expect_verdict(t, verdict(rproc::rsc_table_parse(Span<const u8>(table, size.value()), &f->region, &info)),
+		       row.table, "rsc_table_parse()");
+	size_t big = 256 * 1024;
+	u8 *mem = static_cast<u8 *>(t.alloc(big));
+	ASSERT_NOT_NULL(t, mem);
+	ShmRegion wide(mem, big, 0);
+	expect_verdict(t, verdict(rproc::rsc_table_check_vring(wide, 0, row.num, row.align)), row.table,
+		       "rsc_table_check_vring()");
+
+	/* Both sides of the ring, on a window as large as the rule says (or any, when it refuses). */
+	auto layout = VringLayout::compute(row.num, row.align);
+	ShmRegion ring = wide.sub(0, layout.is_ok() ? layout.value().size : 4096).value();
+	VqConfig vc;
+	vc.num = row.num;
+	vc.align = row.align;
+	vc.ring = ring;
+	vc.notify = [](VirtQueue &) { return Result<void>(ok()); };
+	expect_verdict(t, verdict(VirtQueue::create(vc, GFP_KERNEL)), row.ring, "VirtQueue::create()");
+	VringhConfig hc;
+	hc.num = row.num;
+	hc.align = row.align;
+	hc.ring = ring;
+	hc.mem = wide;
+	expect_verdict(t, verdict(Vringh::create(hc, GFP_KERNEL)), row.ring, "Vringh::create()");
+
+	/* The transport: a remote declaring that vring. */
+	ShmRemoteConfig rc = remote_config(*f);
+	rc.vdevs[0].num_of_vrings = 1;
+	rc.vdevs[0].vring[0] = { rproc::FW_RSC_ADDR_ANY, row.align, row.num, 0, 0 };
+	expect_verdict(t, verdict(ShmRemote::create(rc, GFP_KERNEL)), row.transport, "ShmRemote::create()");
+}
+
 const TestCase virtio_shm_cases[] = {
 	KEEL_CASE(host_and_remote_negotiate_and_reach_driver_ok),
 	KEEL_CASE(buffers_flow_both_ways),
@@ -575,6 +672,7 @@ const TestCase virtio_shm_cases[] = {
 	KEEL_CASE(remote_refuses_host_placement_outside_region),
 	KEEL_CASE(config_space_is_bounded_by_config_len),
 	KEEL_CASE(dma_pool_allocates_frees_and_refuses),
+	KEEL_PARAM_CASE(one_vring_rule_for_table_ring_and_transport, rule_row_gen),
 	{},
 };
 
