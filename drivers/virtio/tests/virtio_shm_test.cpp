@@ -6,7 +6,7 @@
  * Negotiation, DRIVER_OK, buffers both ways, host restart and remote
  * restart with fresh indices, a crash, and hostile tables and placements.
  */
-#include <keel/doorbell.h>
+#include <keel/loopback_link.h>
 #include <keel/log.h>
 #include <keel/test.h>
 #include <keel/time.h>

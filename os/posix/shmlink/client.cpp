@@ -68,6 +68,13 @@ int wait_readable(int fd, s64 deadline)
 
 } // namespace
 
+constexpr keel::DoorbellOps Client::s_ops = {
+	.ring = &Client::ring_op,
+	.peer_alive = &Client::peer_alive_op,
+};
+
+Client::Client() : Doorbell(s_ops) {}
+
 Result<Client *> Client::connect(const char *path, u32 vectors, s64 timeout_ns)
 {
 	if (vectors == 0 || vectors > SHMLINK_MAX_VECTORS)
@@ -275,11 +282,12 @@ u32 Client::peer_generation() const
 	return g;
 }
 
-bool Client::peer_alive() const
+bool Client::peer_alive_op(const keel::Doorbell &db)
 {
-	pthread_mutex_lock(&m_lock);
-	bool alive = m_peer >= 0;
-	pthread_mutex_unlock(&m_lock);
+	const Client &c = static_cast<const Client &>(db);
+	pthread_mutex_lock(&c.m_lock);
+	bool alive = c.m_peer >= 0;
+	pthread_mutex_unlock(&c.m_lock);
 	return alive;
 }
 
@@ -301,15 +309,16 @@ Result<void> Client::ring_vector(s64 peer, u32 vector)
 	return keel::to_result(ret);
 }
 
-Result<void> Client::ring(u32 notifyid)
+Result<void> Client::ring_op(keel::Doorbell &db, u32 notifyid)
 {
-	u32 vector = notifyid < m_vectors - 1 ? notifyid : m_vectors - 1;
-	pthread_mutex_lock(&m_lock);
-	s64 peer = m_peer;
-	pthread_mutex_unlock(&m_lock);
+	Client &c = static_cast<Client &>(db);
+	u32 vector = notifyid < c.m_vectors - 1 ? notifyid : c.m_vectors - 1;
+	pthread_mutex_lock(&c.m_lock);
+	s64 peer = c.m_peer;
+	pthread_mutex_unlock(&c.m_lock);
 	if (peer < 0)
 		return err(-EPIPE);
-	return ring_vector(peer, vector);
+	return c.ring_vector(peer, vector);
 }
 
 void *Client::thread_fn(void *arg)

@@ -100,7 +100,7 @@ public:
 	 */
 	static Result<Client *> connect(const char *path, u32 vectors, s64 timeout_ns);
 	/* Stops the thread, unmaps, closes everything (the server tells the peer). */
-	~Client() override;
+	~Client();
 
 	void *mem() const { return m_mem; }
 	size_t mem_size() const { return m_mem_size; }
@@ -115,8 +115,6 @@ public:
 	/* Bumped each time a new peer is adopted. */
 	u32 peer_generation() const;
 
-	Result<void> ring(u32 notifyid) override;
-	bool peer_alive() const override;
 	/* Ring a given peer's vector directly (QEMU's doorbell register). */
 	Result<void> ring_vector(s64 peer, u32 vector);
 
@@ -126,7 +124,10 @@ private:
 		u32 nfds = 0;
 		int efd[SHMLINK_MAX_VECTORS];
 	};
-	Client() = default;
+	Client();
+	static Result<void> ring_op(keel::Doorbell &db, u32 notifyid);
+	static bool peer_alive_op(const keel::Doorbell &db);
+	static const keel::DoorbellOps s_ops;
 	Result<void> read_greeting(s64 timeout_ns);
 	Result<void> handle_msg(s64 v, int fd);
 	void adopt_peer_locked();
