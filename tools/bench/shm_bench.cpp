@@ -18,7 +18,7 @@
  *
  *	shm_bench [--trials N] [--iters N] [--jsonl FILE]
  */
-#include "../testing/shm/shm_peer.h"
+#include <test_support/shm_peer.h>
 
 #include <signal.h>
 

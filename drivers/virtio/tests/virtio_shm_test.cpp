@@ -13,7 +13,7 @@
 #include <keel/wait.h>
 #include <virtio/virtio_shm.h>
 
-#include "vring_echo.h"
+#include <test_support/vring_echo.h>
 
 using namespace keel;
 using namespace keel::test;

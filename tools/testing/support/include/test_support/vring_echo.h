@@ -1,18 +1,30 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The remote side of the echo used by the transport tests (the in-process
- * unit test and the two-process test): one pass copies each buffer the host
- * sent on vring 1 into a buffer the host posted on vring 0, returns both,
- * and notifies as the rings ask. Framework headers only (also built as KUnit).
+ * Test support: the remote side of the echo used by the transport tests
+ * (the in-process suite, the two-process test and the benchmark). One pass
+ * copies each buffer the host sent on vring 1 into a buffer the host posted
+ * on vring 0, returns both, and notifies as the rings ask. Framework headers
+ * only: it builds into the KUnit test module too.
  */
-#ifndef KEEL_VRING_ECHO_H
-#define KEEL_VRING_ECHO_H
+#ifndef TEST_SUPPORT_VRING_ECHO_H
+#define TEST_SUPPORT_VRING_ECHO_H
 
 #include <virtio/virtio_shm.h>
 
 namespace virtio::test {
 
-/* Returns the number of buffers echoed; -ENODEV before the queues exist. */
+/**
+ * remote_echo() - echo what the host sent, one pass
+ * @r: the remote, with vdev 0's queues built
+ * @passes: re-checks of the tx ring after re-enabling kicks (bounds the pass)
+ *
+ * MaxBuf is the largest buffer copied (the rest of a longer one is dropped).
+ *
+ * Context: process (the queue calls do not sleep; the caller serialises
+ * calls on the remote's queues).
+ * Return: the number of buffers echoed, -ENODEV before the queues exist,
+ * -EIO when a ring is broken or the host posted no rx buffer for a tx one.
+ */
 template <u32 MaxBuf> keel::Result<u32> remote_echo(ShmRemote &r, u32 passes)
 {
 	Vringh *txq = r.vringh(0, 1), *rxq = r.vringh(0, 0);
