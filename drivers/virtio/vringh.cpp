@@ -333,7 +333,15 @@ bool Vringh::notify_enable()
 	keel::virt_mb();
 	KEEL_TSAN_FENCE(__ATOMIC_SEQ_CST);
 	auto pending = avail_pending();
-	return pending.is_ok() && pending.value() == 0;
+	/*
+	 * A broken ring has nothing to wait for: "done", as enable_cb() answers
+	 * on the driver side (Linux virtqueue_poll() is false when broken), so
+	 * that "drain; while (!notify_enable()) drain;" ends. The caller then
+	 * sees is_broken() or -EIO from its next call.
+	 */
+	if (pending.is_error())
+		return true;
+	return pending.value() == 0;
 }
 
 } // namespace virtio

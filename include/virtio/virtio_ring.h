@@ -259,7 +259,11 @@ public:
 
 	/* Callback suppression (Linux virtqueue_disable_cb & co.). Unreliable hints to the device. */
 	void disable_cb();
-	/* Re-enable; true when nothing is pending (the caller may wait), false: poll again. */
+	/*
+	 * enable_cb() - re-enable callbacks, then re-check the used ring.
+	 * Return: true when nothing is pending (the caller may wait) or the
+	 * queue is broken (check is_broken()), false: poll again.
+	 */
 	bool enable_cb();
 	/* Re-enable and return the opaque position to pass to poll(). */
 	u16 enable_cb_prepare();
@@ -449,8 +453,14 @@ public:
 	Result<void> add_used(VringhChain &chain, u32 len);
 	/* need_notify() - should the driver be interrupted for what add_used() published? */
 	bool need_notify();
-	/* Kick suppression hints to the driver. enable returns true when nothing is pending. */
+	/* Kick suppression hints to the driver (unreliable: the driver may kick anyway). */
 	void notify_disable();
+	/*
+	 * notify_enable() - ask for kicks again, then re-check the avail ring.
+	 * Return: true when nothing is pending or the ring is broken (nothing
+	 * to wait for: check is_broken()), false when chains raced in and the
+	 * caller must poll again. Same answers as VirtQueue::enable_cb().
+	 */
 	bool notify_enable();
 
 	void set_broken() { m_broken.store(true, keel::MemoryOrder::Relaxed); }

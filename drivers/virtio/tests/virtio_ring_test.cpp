@@ -478,7 +478,8 @@ void device_refuses_avail_idx_jump(Test &t)
 	VringhChainStorage<2, 2> c;
 	expect_broken(t, p.vrh->getdesc(c), *p.vrh, since, "avail idx 9 is 9 ahead of 0");
 	EXPECT_ERR(t, p.vrh->avail_pending(), -EIO);
-	EXPECT_FALSE(t, p.vrh->notify_enable());
+	/* Nothing to wait for on a broken ring (enable_loops_end_on_a_broken_ring). */
+	EXPECT_TRUE(t, p.vrh->notify_enable());
 }
 
 void device_refuses_indirect_desc(Test &t)
@@ -675,6 +676,43 @@ void notify_enable_reports_buffers_that_raced_in(Test &t)
 	}
 }
 
+/*
+ * The usual consumer loop, "drain; while (!enable()) drain;", must end once
+ * the peer broke the ring: both sides answer "nothing to wait for" (true)
+ * on a broken ring and the caller checks is_broken(), as with Linux's
+ * virtqueue_enable_cb(). Bounded here so that a regression fails instead
+ * of hanging.
+ */
+void enable_loops_end_on_a_broken_ring(Test &t)
+{
+	RingPair p;
+	ASSERT_OK(t, pair_init(t, p, 8, 64, true, false, 256));
+	VringhChainStorage<2, 2> c;
+	/* A hostile driver: avail idx far ahead of what it could have posted. */
+	p.raw16(p.layout().avail_idx(), 9);
+	EXPECT_ERR(t, p.vrh->getdesc(c), -EIO);
+	ASSERT_TRUE(t, p.vrh->is_broken());
+	u32 rounds = 0;
+	while (!p.vrh->notify_enable() && rounds < 1000) {
+		(void)p.vrh->getdesc(c);
+		rounds++;
+	}
+	EXPECT_EQ(t, rounds, 0u);
+
+	/* A hostile device: the same loop on the driver side. */
+	RingPair q;
+	ASSERT_OK(t, pair_init(t, q, 8, 64, true, false, 256));
+	q.raw16(q.layout().used_idx(), 9);
+	EXPECT_ERR(t, q.vq->get_buf(), -EIO);
+	ASSERT_TRUE(t, q.vq->is_broken());
+	rounds = 0;
+	while (!q.vq->enable_cb() && rounds < 1000) {
+		(void)q.vq->get_buf();
+		rounds++;
+	}
+	EXPECT_EQ(t, rounds, 0u);
+}
+
 const TestCase virtio_ring_cases[] = {
 	KEEL_CASE(layout_matches_uapi_vring_init_and_vring_size),
 	KEEL_CASE(layout_rejects_bad_num_and_align),
@@ -706,6 +744,7 @@ const TestCase virtio_ring_cases[] = {
 	KEEL_CASE(interrupt_runs_callback_only_with_work),
 	KEEL_CASE(enable_cb_reports_work_that_raced_in),
 	KEEL_CASE(notify_enable_reports_buffers_that_raced_in),
+	KEEL_CASE(enable_loops_end_on_a_broken_ring),
 	{},
 };
 
