@@ -139,7 +139,12 @@ Result<void> ShmRemote::build_queues(u32 vdev)
 	size_t ent = m_rsc_off + d.offset;
 	TRY(m_region.invalidate(ent, sizeof(rproc::FwRscVdev) + d.spec.num_of_vrings * sizeof(rproc::FwRscVdevVring)));
 	TRY(m_region.invalidate(0, sizeof(ShmHeader)));
-	d.gfeatures = TRY(shm_read32(m_region, m_rsc_off + rproc::vdev_field_gfeatures(d.offset)));
+	u32 acked = TRY(shm_read32(m_region, m_rsc_off + rproc::vdev_field_gfeatures(d.offset)));
+	/* Only what we offered: a feature the host acknowledges but we never offered is not used. */
+	d.gfeatures = acked & d.spec.dfeatures;
+	if (acked & ~d.spec.dfeatures)
+		pr_warn_ratelimited("%s: vdev%u: host acknowledged features 0x%x we never offered (0x%x): ignored",
+				    m_name, vdev, acked & ~d.spec.dfeatures, d.spec.dfeatures);
 	d.host_gen = TRY(shm_read32(m_region, SHM_HDR_HOST_GEN));
 	size_t table_end = m_rsc_off + keel::le32_to_cpu(TRY(m_region.read<keel::le32>(
 					       __builtin_offsetof(ShmHeader, rsc_size))));

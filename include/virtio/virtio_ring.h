@@ -468,6 +468,8 @@ public:
 	u32 num() const { return m_layout.num; }
 	const char *name() const { return m_name; }
 	const VringLayout &layout() const { return m_layout; }
+	/* True when the ring uses VIRTIO_RING_F_EVENT_IDX (used_event/avail_event). */
+	bool event_idx() const { return m_event; }
 
 private:
 	Vringh(const VringhConfig &cfg, const VringLayout &layout);

@@ -259,7 +259,10 @@ public:
 	Vringh *vringh(u32 vdev, u32 vring) const;
 	/* Ring the host for @vring of @vdev (the notify id the host assigned). */
 	Result<void> notify(u32 vdev, u32 vring);
-	/* Features the host acknowledged (read at DRIVER_OK). */
+	/*
+	 * Features in use: what the host acknowledged (read at DRIVER_OK),
+	 * masked by what this remote offered (dfeatures).
+	 */
 	u32 gfeatures(u32 vdev) const;
 	/* The live status byte (read once, after invalidating the cache line). */
 	u8 status(u32 vdev) const;

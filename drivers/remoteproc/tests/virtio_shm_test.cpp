@@ -511,6 +511,34 @@ void remote_refuses_host_placement_outside_region(Test &t)
 	EXPECT_TRUE(t, log_contains_since(since, "over the header or table", KEEL_LOGLEVEL_ERR));
 }
 
+/*
+ * The remote uses only features it offered: a host that acknowledges
+ * event idx the remote never offered (a hostile or buggy host writing
+ * gfeatures) gets rings without it, and a log line.
+ */
+void remote_ignores_features_it_never_offered(Test &t)
+{
+	Fixture *f = fixture(t, false);
+	ASSERT_NOT_NULL(t, f);
+	ShmRemoteConfig c = remote_config(*f);
+	c.vdevs[0].dfeatures = 0;
+	auto r = ShmRemote::create(c, GFP_KERNEL);
+	ASSERT_OK(t, r);
+	f->remote = move(r.value());
+	ASSERT_OK(t, f->remote->publish());
+	ASSERT_OK(t, f->host->attach(TIMEOUT));
+	EXPECT_FALSE(t, f->host->vdev(0)->has_feature(VIRTIO_RING_F_EVENT_IDX));
+	size_t vdev = SHM_DEFAULT_RSC_OFFSET + f->host->table().vdevs[0].offset;
+	write32(*f, rproc::vdev_field_gfeatures(vdev), 1u << VIRTIO_RING_F_EVENT_IDX);
+	u64 since = log_seq();
+	ASSERT_OK(t, f->remote->wait_driver_ok(0, TIMEOUT));
+	EXPECT_EQ(t, f->remote->gfeatures(0), 0u);
+	ASSERT_NOT_NULL(t, f->remote->vringh(0, 0));
+	EXPECT_FALSE(t, f->remote->vringh(0, 0)->event_idx());
+	EXPECT_FALSE(t, f->remote->vringh(0, 1)->event_idx());
+	EXPECT_TRUE(t, log_contains_since(since, "never offered"));
+}
+
 void config_space_is_bounded_by_config_len(Test &t)
 {
 	Fixture *f = fixture(t, false);
@@ -670,6 +698,7 @@ const TestCase virtio_shm_cases[] = {
 	KEEL_CASE(host_refuses_vring_over_the_table),
 	KEEL_CASE(host_refuses_region_too_small_for_vrings),
 	KEEL_CASE(remote_refuses_host_placement_outside_region),
+	KEEL_CASE(remote_ignores_features_it_never_offered),
 	KEEL_CASE(config_space_is_bounded_by_config_len),
 	KEEL_CASE(dma_pool_allocates_frees_and_refuses),
 	KEEL_PARAM_CASE(one_vring_rule_for_table_ring_and_transport, rule_row_gen),
