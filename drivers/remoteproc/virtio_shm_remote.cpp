@@ -79,6 +79,7 @@ Result<void> ShmRemote::publish()
 	for (u32 v = 0; v < m_num_vdevs; v++)
 		m_vdevs[v].offset = TRY(b.add_vdev(m_vdevs[v].spec));
 	size_t size = TRY(b.finish());
+	m_table_size = size;
 	TRY(m_region.copy_to(m_rsc_off, m_table, size));
 	TRY(m_region.clean(m_rsc_off, size));
 
@@ -146,8 +147,14 @@ Result<void> ShmRemote::build_queues(u32 vdev)
 		pr_warn_ratelimited("%s: vdev%u: host acknowledged features 0x%x we never offered (0x%x): ignored",
 				    m_name, vdev, acked & ~d.spec.dfeatures, d.spec.dfeatures);
 	d.host_gen = TRY(shm_read32(m_region, SHM_HDR_HOST_GEN));
-	size_t table_end = m_rsc_off + keel::le32_to_cpu(TRY(m_region.read<keel::le32>(
-					       __builtin_offsetof(ShmHeader, rsc_size))));
+	/*
+	 * The header and the table are ours: their end is what our builder
+	 * returned at publish(), never the header's rsc_size, which the host
+	 * can rewrite.
+	 */
+	size_t table_end = m_rsc_off + m_table_size;
+	keel::ScopeGuard undo([this, vdev] { drop_queues(vdev); });
+	size_t start[rproc::RVDEV_NUM_VRINGS], end[rproc::RVDEV_NUM_VRINGS];
 	for (u32 i = 0; i < d.spec.num_of_vrings; i++) {
 		/* Our own num and align, never the table's copy: only da and notifyid are the host's. */
 		const rproc::RscVring &spec = d.spec.vring[i];
@@ -158,8 +165,16 @@ Result<void> ShmRemote::build_queues(u32 vdev)
 		if (off < table_end) {
 			pr_err("%s: vdev%u vring%u: host placed it at 0x%zx, over the header or table", m_name, vdev, i,
 			       off);
-			drop_queues(vdev);
 			return err(-EINVAL);
+		}
+		start[i] = off;
+		end[i] = off + bytes;
+		for (u32 k = 0; k < i; k++) {
+			if (start[i] < end[k] && start[k] < end[i]) {
+				pr_err("%s: vdev%u vring%u: host placed it at 0x%zx, over vring%u", m_name, vdev, i, off,
+				       k);
+				return err(-EINVAL);
+			}
 		}
 		VringhConfig c;
 		c.name = i == 0 ? "shm-vring0" : "shm-vring1";
@@ -170,14 +185,10 @@ Result<void> ShmRemote::build_queues(u32 vdev)
 		/* Legacy device (the table has no VERSION_1 bit): the host's native order, ours too. */
 		c.little_endian = keel::CPU_IS_LITTLE_ENDIAN;
 		c.event_idx = d.gfeatures & (1u << VIRTIO_RING_F_EVENT_IDX);
-		Result<keel::UniquePtr<Vringh>> vrh = Vringh::create(c, GFP_KERNEL);
-		if (vrh.is_error()) {
-			drop_queues(vdev);
-			return vrh.error();
-		}
-		d.vrh[i] = keel::move(vrh.value());
+		d.vrh[i] = TRY(Vringh::create(c, GFP_KERNEL));
 		d.notifyid[i].store(nid);
 	}
+	undo.disarm();
 	d.ready.store(true);
 	return ok();
 }

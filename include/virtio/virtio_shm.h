@@ -299,6 +299,8 @@ private:
 	void (*m_kick)(void *, u32, u32);
 	void *m_kick_ctx;
 	u32 m_remote_gen = 0;
+	/* Size of the table we published (what our builder returned): ours, not the header's. */
+	size_t m_table_size = 0;
 	Vdev m_vdevs[rproc::RSC_MAX_VDEVS];
 	keel::WaitQueue m_wq{ "virtio_shm_remote", KEEL_LOCK_KEY() };
 	u8 m_table[SHM_MAX_TABLE];

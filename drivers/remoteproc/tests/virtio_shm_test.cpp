@@ -539,6 +539,42 @@ void remote_ignores_features_it_never_offered(Test &t)
 	EXPECT_TRUE(t, log_contains_since(since, "never offered"));
 }
 
+/*
+ * The remote keeps the host's vrings off its table using the table size
+ * it built, not the header's rsc_size, which the host can rewrite: with
+ * rsc_size 0 a vring at the table's own offset must still be refused.
+ */
+void remote_refuses_vring_over_its_table_whatever_the_header_says(Test &t)
+{
+	Fixture *f = fixture(t);
+	ASSERT_NOT_NULL(t, f);
+	ASSERT_OK(t, f->remote->publish());
+	ASSERT_OK(t, f->host->attach(TIMEOUT));
+	size_t vdev = SHM_DEFAULT_RSC_OFFSET + f->host->table().vdevs[0].offset;
+	write32(*f, __builtin_offsetof(ShmHeader, rsc_size), 0);
+	write32(*f, rproc::vdev_vring_field_da(vdev, 1), SHM_DEFAULT_RSC_OFFSET);
+	u64 since = log_seq();
+	EXPECT_ERR(t, f->remote->wait_driver_ok(0, TIMEOUT), -EINVAL);
+	EXPECT_TRUE(t, log_contains_since(since, "over the header or table", KEEL_LOGLEVEL_ERR));
+	EXPECT_NULL(t, f->remote->vringh(0, 1));
+}
+
+/* Two vrings of one vdev on top of each other: the remote refuses both. */
+void remote_refuses_vrings_on_top_of_each_other(Test &t)
+{
+	Fixture *f = fixture(t);
+	ASSERT_NOT_NULL(t, f);
+	ASSERT_OK(t, f->remote->publish());
+	ASSERT_OK(t, f->host->attach(TIMEOUT));
+	const rproc::RscVdev &v = f->host->table().vdevs[0];
+	size_t vdev = SHM_DEFAULT_RSC_OFFSET + v.offset;
+	write32(*f, rproc::vdev_vring_field_da(vdev, 1), v.vring[0].da);
+	u64 since = log_seq();
+	EXPECT_ERR(t, f->remote->wait_driver_ok(0, TIMEOUT), -EINVAL);
+	EXPECT_TRUE(t, log_contains_since(since, "over vring0", KEEL_LOGLEVEL_ERR));
+	EXPECT_NULL(t, f->remote->vringh(0, 0));
+}
+
 void config_space_is_bounded_by_config_len(Test &t)
 {
 	Fixture *f = fixture(t, false);
@@ -698,6 +734,8 @@ const TestCase virtio_shm_cases[] = {
 	KEEL_CASE(host_refuses_vring_over_the_table),
 	KEEL_CASE(host_refuses_region_too_small_for_vrings),
 	KEEL_CASE(remote_refuses_host_placement_outside_region),
+	KEEL_CASE(remote_refuses_vring_over_its_table_whatever_the_header_says),
+	KEEL_CASE(remote_refuses_vrings_on_top_of_each_other),
 	KEEL_CASE(remote_ignores_features_it_never_offered),
 	KEEL_CASE(config_space_is_bounded_by_config_len),
 	KEEL_CASE(dma_pool_allocates_frees_and_refuses),
