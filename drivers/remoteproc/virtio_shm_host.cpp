@@ -230,7 +230,8 @@ Result<void> ShmHost::snapshot_table(s64 timeout_ns)
 {
 	s64 deadline = keel::ktime_get_ns() + timeout_ns;
 	for (;;) {
-		(void)m_region.invalidate(0, sizeof(ShmHeader));
+		/* The remote's line only: ours (host_gen) may hold a write not yet cleaned. */
+		(void)m_region.invalidate(SHM_HDR_REMOTE_LINE, SHM_CACHE_LINE);
 		ShmHeader h = TRY(m_region.read<ShmHeader>(0));
 		u32 gen = keel::le32_to_cpu(h.remote_gen);
 		if (keel::le32_to_cpu(h.magic) == SHM_MAGIC && keel::le32_to_cpu(h.remote_state) == SHM_REMOTE_READY) {
@@ -238,7 +239,8 @@ Result<void> ShmHost::snapshot_table(s64 timeout_ns)
 			keel::virt_rmb();
 			u32 ver = keel::le32_to_cpu(h.version);
 			u32 off = keel::le32_to_cpu(h.rsc_offset), size = keel::le32_to_cpu(h.rsc_size);
-			if (ver != SHM_VERSION || off < sizeof(ShmHeader) || off % 8 || size < sizeof(rproc::ResourceTable) ||
+			if (ver != SHM_VERSION || off < sizeof(ShmHeader) || off % SHM_CACHE_LINE ||
+			    size < sizeof(rproc::ResourceTable) ||
 			    size > SHM_MAX_TABLE || !m_region.contains(off, size)) {
 				pr_err("%s: bad shm header: version %u, table at 0x%x size %u", m_name, ver, off, size);
 				return err(-EINVAL);
@@ -261,12 +263,40 @@ Result<void> ShmHost::snapshot_table(s64 timeout_ns)
 	}
 }
 
+/*
+ * The transport's own rule on top of the table's: every vring keeps the
+ * driver's and the device's parts in different cache lines.
+ */
+Result<void> ShmHost::check_vrings()
+{
+	for (u32 v = 0; v < m_info.num_vdevs; v++) {
+		const rproc::RscVdev &r = m_info.vdevs[v];
+		for (u32 i = 0; i < r.num_of_vrings; i++) {
+			if (ring_bytes(r.vring[i].num, r.vring[i].align).is_error()) {
+				pr_err("%s: vdev%u vring%u: align %u below the transport's %u-byte cache line", m_name,
+				       v, i, r.vring[i].align, SHM_CACHE_LINE);
+				return err(-EINVAL);
+			}
+		}
+	}
+	return ok();
+}
+
 Result<void> ShmHost::reserve(size_t start, size_t len, bool fixed)
 {
 	Guard g{ m_pool_lock };
 	if (!m_region.contains(start, len) || len == 0)
 		return err(-EINVAL);
-	size_t end = start + len;
+	/*
+	 * Whole cache lines: two blocks never share one, so that the writer
+	 * of one never cleans or invalidates the other's bytes (a fixed block
+	 * placed by the table that would share a line is refused as an
+	 * overlap). Pool blocks start on a line already.
+	 */
+	size_t end = keel::align_up(start + len, size_t(SHM_CACHE_LINE));
+	if (end > m_region.size())
+		end = m_region.size();
+	start = start & ~size_t(SHM_CACHE_LINE - 1);
 	u32 pos = 0;
 	for (; pos < m_num_blocks; pos++) {
 		if (m_blocks[pos].start >= end)
@@ -324,7 +354,7 @@ Result<ShmAlloc> ShmHost::alloc(size_t size, size_t align)
 	if (!keel::is_power_of_2(align))
 		return err(-EINVAL);
 	/* At least a cache line: buffers of two owners never share one (non-coherent ports). */
-	size_t off = TRY(alloc_offset(size, align < 64 ? 64 : align));
+	size_t off = TRY(alloc_offset(size, align < SHM_CACHE_LINE ? SHM_CACHE_LINE : align));
 	void *p = m_region.ptr(off, size).value();
 	memset(p, 0, size);
 	(void)m_region.clean(off, size);
@@ -354,7 +384,7 @@ Result<void> ShmHost::place_resources()
 			const rproc::RscVring &rv = r.vring[i];
 			if (rv.da == FW_RSC_ADDR_ANY)
 				continue;
-			size_t off = TRY(rproc::rsc_table_check_vring(m_region, rv.da, rv.num, rv.align));
+			size_t off = TRY(rproc::rsc_table_check_vring(m_region, rv.da, rv.num, rv.align, SHM_CACHE_LINE));
 			if (reserve(off, TRY(ring_bytes(rv.num, rv.align)), true).is_error()) {
 				pr_err("%s: vdev%u vring%u at da 0x%x overlaps another resource", m_name, v, i, rv.da);
 				return err(-EINVAL);
@@ -441,10 +471,16 @@ Result<void> ShmHost::attach(s64 timeout_ns)
 	if (m_attached)
 		return err(-EBUSY);
 	TRY(snapshot_table(timeout_ns));
+	TRY(check_vrings());
 	m_attached = true;
 	keel::ScopeGuard undo([this] { detach(); });
 	TRY(place_resources());
-	/* A new host session: the remote drops queues of any earlier one. */
+	/*
+	 * A new host session: the remote drops queues of any earlier one.
+	 * Read back so that a new host instance (a reloaded driver) continues
+	 * the count; only the remote compares it, so a remote that rewrites it
+	 * confuses only itself.
+	 */
 	m_host_gen = TRY(shm_read32(m_region, SHM_HDR_HOST_GEN)) + 1;
 	TRY(shm_write32(m_region, SHM_HDR_HOST_GEN, m_host_gen));
 	TRY(create_vdevs());

@@ -25,10 +25,14 @@ inline Result<void> shm_write32(const keel::ShmRegion &r, size_t off, u32 v)
 	return r.peer_write(off, keel::cpu_to_le32(v));
 }
 
-/* Bytes of a vring under the one vring rule (VringLayout::compute()). */
+/*
+ * Bytes of a vring under the one vring rule (VringLayout::compute()), with
+ * the transport's cache line: -EINVAL when the driver's and the device's
+ * parts of the ring would share a line.
+ */
 inline Result<size_t> ring_bytes(u32 num, u32 align)
 {
-	return TRY(VringLayout::compute(num, align)).size;
+	return TRY(VringLayout::compute(num, align, SHM_CACHE_LINE)).size;
 }
 
 } // namespace virtio::detail

@@ -32,7 +32,8 @@ ShmRemote::ShmRemote(const ShmRemoteConfig &cfg)
 Result<keel::UniquePtr<ShmRemote>> ShmRemote::create(const ShmRemoteConfig &cfg, keel::Gfp gfp)
 {
 	if (!cfg.region.valid() || !cfg.doorbell || cfg.num_vdevs == 0 || cfg.num_vdevs > rproc::RSC_MAX_VDEVS ||
-	    cfg.rsc_offset < sizeof(ShmHeader) || cfg.rsc_offset % 8 || !cfg.region.contains(cfg.rsc_offset, 64)) {
+	    cfg.rsc_offset < sizeof(ShmHeader) || cfg.rsc_offset % SHM_CACHE_LINE ||
+	    !cfg.region.contains(cfg.rsc_offset, 64)) {
 		pr_err("%s: bad shm remote configuration", cfg.name);
 		return err(-EINVAL);
 	}
@@ -44,8 +45,8 @@ Result<keel::UniquePtr<ShmRemote>> ShmRemote::create(const ShmRemoteConfig &cfg,
 		}
 		for (u32 i = 0; i < s.num_of_vrings; i++) {
 			if (ring_bytes(s.vring[i].num, s.vring[i].align).is_error()) {
-				pr_err("%s: vdev%u vring%u: num %u align %u break the vring rule", cfg.name, v, i,
-				       s.vring[i].num, s.vring[i].align);
+				pr_err("%s: vdev%u vring%u: num %u align %u break the vring rule (cache line %u)",
+				       cfg.name, v, i, s.vring[i].num, s.vring[i].align, SHM_CACHE_LINE);
 				return err(-EINVAL);
 			}
 		}
@@ -83,7 +84,8 @@ Result<void> ShmRemote::publish()
 	TRY(m_region.copy_to(m_rsc_off, m_table, size));
 	TRY(m_region.clean(m_rsc_off, size));
 
-	(void)m_region.invalidate(0, sizeof(ShmHeader));
+	/* Our own line, as an earlier boot left it (the generation continues). */
+	(void)m_region.invalidate(SHM_HDR_REMOTE_LINE, SHM_CACHE_LINE);
 	u32 magic = TRY(shm_read32(m_region, 0));
 	u32 gen = magic == SHM_MAGIC ? TRY(shm_read32(m_region, SHM_HDR_REMOTE_GEN)) + 1 : 1;
 	m_remote_gen = gen;
@@ -139,7 +141,7 @@ Result<void> ShmRemote::build_queues(u32 vdev)
 	drop_queues(vdev);
 	size_t ent = m_rsc_off + d.offset;
 	TRY(m_region.invalidate(ent, sizeof(rproc::FwRscVdev) + d.spec.num_of_vrings * sizeof(rproc::FwRscVdevVring)));
-	TRY(m_region.invalidate(0, sizeof(ShmHeader)));
+	TRY(m_region.invalidate(SHM_HDR_HOST_LINE, SHM_CACHE_LINE));
 	u32 acked = TRY(shm_read32(m_region, m_rsc_off + rproc::vdev_field_gfeatures(d.offset)));
 	/* Only what we offered: a feature the host acknowledges but we never offered is not used. */
 	d.gfeatures = acked & d.spec.dfeatures;
@@ -160,7 +162,7 @@ Result<void> ShmRemote::build_queues(u32 vdev)
 		const rproc::RscVring &spec = d.spec.vring[i];
 		u32 da = TRY(shm_read32(m_region, m_rsc_off + rproc::vdev_vring_field_da(d.offset, i)));
 		u32 nid = TRY(shm_read32(m_region, m_rsc_off + rproc::vdev_vring_field_notifyid(d.offset, i)));
-		size_t off = TRY(rproc::rsc_table_check_vring(m_region, da, spec.num, spec.align));
+		size_t off = TRY(rproc::rsc_table_check_vring(m_region, da, spec.num, spec.align, SHM_CACHE_LINE));
 		size_t bytes = TRY(ring_bytes(spec.num, spec.align));
 		if (off < table_end) {
 			pr_err("%s: vdev%u vring%u: host placed it at 0x%zx, over the header or table", m_name, vdev, i,

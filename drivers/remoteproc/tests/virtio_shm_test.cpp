@@ -172,8 +172,8 @@ ShmRemoteConfig remote_config(Fixture &f, u32 num = NUM)
 	c.vdevs[0].notifyid = rproc::FW_RSC_ADDR_ANY;
 	c.vdevs[0].dfeatures = 1u << VIRTIO_RING_F_EVENT_IDX;
 	c.vdevs[0].num_of_vrings = 2;
-	c.vdevs[0].vring[0] = { rproc::FW_RSC_ADDR_ANY, 16, num, 0, 0 };
-	c.vdevs[0].vring[1] = { rproc::FW_RSC_ADDR_ANY, 16, num, 1, 0 };
+	c.vdevs[0].vring[0] = { rproc::FW_RSC_ADDR_ANY, SHM_CACHE_LINE, num, 0, 0 };
+	c.vdevs[0].vring[1] = { rproc::FW_RSC_ADDR_ANY, SHM_CACHE_LINE, num, 1, 0 };
 	c.kick = &Remote::kick;
 	c.kick_ctx = &f.rstate;
 	return c;
@@ -575,6 +575,52 @@ void remote_refuses_vrings_on_top_of_each_other(Test &t)
 	EXPECT_NULL(t, f->remote->vringh(0, 0));
 }
 
+/*
+ * Non-coherent ports clean and invalidate whole cache lines: a line with
+ * fields of both writers cannot be kept right (each side's write-back
+ * would undo the other's). The header gives each writer its own lines.
+ */
+void header_gives_each_writer_its_own_cache_lines(Test &t)
+{
+	const size_t remote_fields[] = { __builtin_offsetof(ShmHeader, magic),
+					 __builtin_offsetof(ShmHeader, version),
+					 __builtin_offsetof(ShmHeader, rsc_offset),
+					 __builtin_offsetof(ShmHeader, rsc_size), SHM_HDR_REMOTE_GEN,
+					 SHM_HDR_REMOTE_STATE };
+	const size_t host_line = SHM_HDR_HOST_GEN / SHM_CACHE_LINE;
+	for (size_t off : remote_fields)
+		EXPECT_NE(t, off / SHM_CACHE_LINE, host_line);
+	/* And the table, the remote's, starts on a line of its own after the header. */
+	EXPECT_EQ(t, SHM_DEFAULT_RSC_OFFSET % SHM_CACHE_LINE, 0u);
+	EXPECT_GE(t, SHM_DEFAULT_RSC_OFFSET, sizeof(ShmHeader));
+	EXPECT_EQ(t, sizeof(ShmHeader) % SHM_CACHE_LINE, 0u);
+}
+
+/*
+ * The same for the vrings: with an align below the cache line the
+ * driver's used_event and the device's used ring share a line. The host
+ * refuses such a table (here a remote's table rewritten to align 16) and
+ * a remote refuses to declare one.
+ */
+void transport_refuses_vrings_whose_writers_share_a_line(Test &t)
+{
+	Fixture *f = fixture(t);
+	ASSERT_NOT_NULL(t, f);
+	ASSERT_OK(t, f->remote->publish());
+	size_t vdev = SHM_DEFAULT_RSC_OFFSET + 24 + 4;
+	write32(*f, rproc::vdev_vring_off(vdev, 1) + __builtin_offsetof(rproc::FwRscVdevVring, align), 16);
+	u64 since = log_seq();
+	EXPECT_ERR(t, f->host->attach(TIMEOUT), -EINVAL);
+	EXPECT_TRUE(t, log_contains_since(since, "align 16", KEEL_LOGLEVEL_ERR));
+	EXPECT_FALSE(t, f->host->attached());
+
+	ShmRemoteConfig c = remote_config(*f);
+	c.vdevs[0].vring[0].align = 16;
+	since = log_seq();
+	EXPECT_ERR(t, ShmRemote::create(c, GFP_KERNEL), -EINVAL);
+	EXPECT_TRUE(t, log_contains_since(since, "align 16", KEEL_LOGLEVEL_ERR));
+}
+
 void config_space_is_bounded_by_config_len(Test &t)
 {
 	Fixture *f = fixture(t, false);
@@ -630,7 +676,8 @@ void dma_pool_allocates_frees_and_refuses(Test &t)
  * table), both sides of the ring (VirtQueue, Vringh) and the transport (a
  * remote declaring its vrings). Each row says what each must answer; they
  * all ask VringLayout::compute(), so a row cannot pass in one and fail in
- * another unless the transport's own cache-line rule says so.
+ * another unless the transport's own cache-line rule (align at least
+ * SHM_CACHE_LINE) says so.
  */
 struct RuleRow {
 	u32 num, align;
@@ -641,8 +688,10 @@ const RuleRow rule_rows[] = {
 	{ 16, 65536, true, true, true },
 	{ 1, 64, true, true, true },
 	{ 256, 64, true, true, true },
-	{ 16, 16, true, true, true },
-	{ 16, 4, true, true, true },
+	/* Legal rings whose writers share a cache line: not on this transport. */
+	{ 16, 32, true, true, false },
+	{ 256, 16, true, true, false },
+	{ 16, 4, true, true, false },
 	{ 16, 2, false, false, false },
 	{ 16, 1, false, false, false },
 	{ 16, 0, false, false, false },
@@ -737,6 +786,8 @@ const TestCase virtio_shm_cases[] = {
 	KEEL_CASE(remote_refuses_vring_over_its_table_whatever_the_header_says),
 	KEEL_CASE(remote_refuses_vrings_on_top_of_each_other),
 	KEEL_CASE(remote_ignores_features_it_never_offered),
+	KEEL_CASE(header_gives_each_writer_its_own_cache_lines),
+	KEEL_CASE(transport_refuses_vrings_whose_writers_share_a_line),
 	KEEL_CASE(config_space_is_bounded_by_config_len),
 	KEEL_CASE(dma_pool_allocates_frees_and_refuses),
 	KEEL_PARAM_CASE(one_vring_rule_for_table_ring_and_transport, rule_row_gen),
