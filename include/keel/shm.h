@@ -24,6 +24,12 @@
  * so it is only correct when no line holds fields of both writers: layouts
  * that share memory give each writer its own lines (see
  * Documentation/shm-transport.rst, "Cache lines and writers").
+ *
+ * How a region is maintained is a property of its mapping: by default the
+ * port's cache_clean()/cache_invalidate(); a region may instead carry its
+ * own ShmCacheOps (memory the port maps differently, or a test's model of
+ * a non-coherent cache or of a peer acting at an ownership transfer).
+ * Sub-windows inherit them.
  */
 #ifndef KEEL_SHM_H
 #define KEEL_SHM_H
@@ -53,6 +59,22 @@ constexpr bool range_fits(u64 size, u64 off, u64 len)
 }
 
 /**
+ * struct ShmCacheOps - how a region's memory is cleaned and invalidated
+ * @clean: write back [@p, @p + @len) so that the peer sees it
+ * @invalidate: drop stale copies of [@p, @p + @len) before reading what the
+ *	peer wrote
+ * @ctx: passed to both
+ *
+ * Both are called with a range inside the region, from any context the
+ * access itself is made in: they must not sleep.
+ */
+struct ShmCacheOps {
+	void (*clean)(void *ctx, const void *p, size_t len);
+	void (*invalidate)(void *ctx, const void *p, size_t len);
+	void *ctx;
+};
+
+/**
  * class ShmRegion - a checked window of shared memory
  *
  * A value type (copying it copies the window, not the memory). Every
@@ -72,6 +94,14 @@ public:
 	size_t size() const { return m_size; }
 	u64 da() const { return m_da; }
 	bool valid() const { return m_base != nullptr; }
+	/* The same window, maintained through @ops instead of the port (nullptr: the port). */
+	ShmRegion with_cache_ops(const ShmCacheOps *ops) const
+	{
+		ShmRegion r = *this;
+		r.m_cache = ops;
+		return r;
+	}
+	const ShmCacheOps *cache_ops() const { return m_cache; }
 
 	/* True when [off, off+len) lies inside the region (no overflow). */
 	constexpr bool contains(size_t off, size_t len) const { return range_fits(m_size, off, len); }
@@ -129,7 +159,7 @@ public:
 	{
 		if (!contains(off, sizeof(T)))
 			return err(-EINVAL);
-		cache_invalidate(m_base + off, sizeof(T));
+		do_invalidate(m_base + off, sizeof(T));
 		return load<T>(off);
 	}
 	/* write() of a field the peer reads: its cache lines are cleaned afterwards. */
@@ -138,7 +168,7 @@ public:
 		if (!contains(off, sizeof(T)))
 			return err(-EINVAL);
 		store<T>(off, v);
-		cache_clean(m_base + off, sizeof(T));
+		do_clean(m_base + off, sizeof(T));
 		return ok();
 	}
 	/* Compile-time checked offsets (for fixed layouts of a region known to be large enough). */
@@ -167,14 +197,14 @@ public:
 	{
 		if (!contains(off, len))
 			return err(-EINVAL);
-		cache_clean(m_base + off, len);
+		do_clean(m_base + off, len);
 		return ok();
 	}
 	Result<void> invalidate(size_t off, size_t len) const
 	{
 		if (!contains(off, len))
 			return err(-EINVAL);
-		cache_invalidate(m_base + off, len);
+		do_invalidate(m_base + off, len);
 		return ok();
 	}
 	/* A sub-window [off, off+len) with its own device address. */
@@ -182,10 +212,27 @@ public:
 	{
 		if (!contains(off, len))
 			return err(-EINVAL);
-		return ShmRegion(m_base + off, len, m_da + off);
+		ShmRegion r(m_base + off, len, m_da + off);
+		r.m_cache = m_cache;
+		return r;
 	}
 
 private:
+	void do_clean(const u8 *p, size_t len) const
+	{
+		if (m_cache)
+			m_cache->clean(m_cache->ctx, p, len);
+		else
+			cache_clean(p, len);
+	}
+	void do_invalidate(const u8 *p, size_t len) const
+	{
+		if (m_cache)
+			m_cache->invalidate(m_cache->ctx, p, len);
+		else
+			cache_invalidate(p, len);
+	}
+
 	template <size_t N> struct RawOf;
 	/* A scalar-sized T: accessed as one word when its address is naturally aligned. */
 	template <typename T> static constexpr bool is_word = sizeof(T) <= 8 && (sizeof(T) & (sizeof(T) - 1)) == 0;
@@ -300,6 +347,7 @@ private:
 	u8 *m_base = nullptr;
 	size_t m_size = 0;
 	u64 m_da = 0;
+	const ShmCacheOps *m_cache = nullptr;
 };
 
 template <> struct ShmRegion::RawOf<1> { using type = u8; };

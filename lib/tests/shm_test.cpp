@@ -106,11 +106,58 @@ void copies_match_memcpy_for_every_offset_and_length(Test &t)
 	}
 }
 
+/* A region's own cache ops see every ownership transfer, sub-windows included, and nothing else. */
+struct OpLog {
+	const void *p[8];
+	size_t len[8];
+	bool clean[8];
+	u32 n = 0;
+	static void on(void *ctx, const void *p, size_t len, bool clean)
+	{
+		OpLog *l = static_cast<OpLog *>(ctx);
+		if (l->n < 8) {
+			l->p[l->n] = p;
+			l->len[l->n] = len;
+			l->clean[l->n] = clean;
+		}
+		l->n++;
+	}
+};
+
+void region_cache_ops_see_each_transfer(Test &t)
+{
+	alignas(16) u8 mem[64] = {};
+	OpLog log;
+	const ShmCacheOps ops = {
+		.clean = [](void *ctx, const void *p, size_t len) { OpLog::on(ctx, p, len, true); },
+		.invalidate = [](void *ctx, const void *p, size_t len) { OpLog::on(ctx, p, len, false); },
+		.ctx = &log,
+	};
+	ShmRegion r = ShmRegion(mem, sizeof(mem), 0).with_cache_ops(&ops);
+	EXPECT_EQ(t, r.cache_ops(), &ops);
+	ASSERT_OK(t, r.peer_write<u32>(8, 7u));
+	EXPECT_EQ(t, r.peer_read<u32>(8).value_or(0), 7u);
+	/* Plain accesses are not transfers. */
+	ASSERT_OK(t, r.write<u32>(12, 1u));
+	(void)r.read<u32>(12);
+	auto sub = r.sub(32, 16);
+	ASSERT_OK(t, sub);
+	ASSERT_OK(t, sub.value().clean(4, 8));
+	ASSERT_OK(t, sub.value().invalidate(0, 16));
+	EXPECT_ERR(t, sub.value().clean(8, 9), -EINVAL);
+	ASSERT_EQ(t, log.n, 4u);
+	EXPECT_TRUE(t, log.clean[0] && log.p[0] == mem + 8 && log.len[0] == 4);
+	EXPECT_TRUE(t, !log.clean[1] && log.p[1] == mem + 8 && log.len[1] == 4);
+	EXPECT_TRUE(t, log.clean[2] && log.p[2] == mem + 36 && log.len[2] == 8);
+	EXPECT_TRUE(t, !log.clean[3] && log.p[3] == mem + 32 && log.len[3] == 16);
+}
+
 const TestCase shm_cases[] = {
 	KEEL_CASE(range_fits_never_overflows),
 	KEEL_CASE(region_checks_offsets_and_device_addresses),
 	KEEL_CASE(accesses_land_on_the_right_bytes_at_any_alignment),
 	KEEL_CASE(copies_match_memcpy_for_every_offset_and_length),
+	KEEL_CASE(region_cache_ops_see_each_transfer),
 	{},
 };
 
