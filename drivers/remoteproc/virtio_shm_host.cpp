@@ -226,37 +226,67 @@ ShmHost::~ShmHost()
 
 VirtioDevice *ShmHost::vdev(u32 i) const { return i < m_num_vdevs ? m_vdevs[i].dev.get() : nullptr; }
 
+/*
+ * One attempt at a private copy of the remote's table, as of one publish
+ * (a seqcount read): the size copied, -EAGAIN when there is no complete
+ * table to copy (none published yet, or a republish began before or
+ * during the copy: *@changing is set then), -EINVAL for a bad header.
+ */
+Result<size_t> ShmHost::copy_table(bool *changing)
+{
+	/* The remote's line only: ours (host_gen) may hold a write not yet cleaned. */
+	TRY(m_region.invalidate(SHM_HDR_REMOTE_LINE, SHM_CACHE_LINE));
+	u32 seq = TRY(shm_read32(m_region, SHM_HDR_SEQ));
+	if (seq & 1) {
+		*changing = true;
+		return err(-EAGAIN);
+	}
+	/* The header and the table of that publish are read after its sequence. */
+	keel::virt_rmb();
+	ShmHeader h = TRY(m_region.read<ShmHeader>(0));
+	if (keel::le32_to_cpu(h.magic) != SHM_MAGIC || keel::le32_to_cpu(h.remote_state) != SHM_REMOTE_READY)
+		return err(-EAGAIN);
+	u32 ver = keel::le32_to_cpu(h.version);
+	u32 off = keel::le32_to_cpu(h.rsc_offset), size = keel::le32_to_cpu(h.rsc_size);
+	bool bad = ver != SHM_VERSION || off < sizeof(ShmHeader) || off % SHM_CACHE_LINE ||
+		   size < sizeof(rproc::ResourceTable) || size > SHM_MAX_TABLE || !m_region.contains(off, size);
+	if (!bad) {
+		TRY(m_region.invalidate(off, size));
+		TRY(m_region.copy_from(m_table, off, size));
+	}
+	/* Then the sequence again: a republish that began meanwhile changed it. */
+	keel::virt_rmb();
+	if (TRY(shm_read32(m_region, SHM_HDR_SEQ)) != seq) {
+		*changing = true;
+		return err(-EAGAIN);
+	}
+	if (bad) {
+		pr_err("%s: bad shm header: version %u, table at 0x%x size %u", m_name, ver, off, size);
+		return err(-EINVAL);
+	}
+	m_rsc_off = off;
+	return size_t(size);
+}
+
 Result<void> ShmHost::snapshot_table(s64 timeout_ns)
 {
 	s64 deadline = keel::ktime_get_ns() + timeout_ns;
+	bool changing = false;
 	for (;;) {
-		/* The remote's line only: ours (host_gen) may hold a write not yet cleaned. */
-		(void)m_region.invalidate(SHM_HDR_REMOTE_LINE, SHM_CACHE_LINE);
-		ShmHeader h = TRY(m_region.read<ShmHeader>(0));
-		u32 gen = keel::le32_to_cpu(h.remote_gen);
-		if (keel::le32_to_cpu(h.magic) == SHM_MAGIC && keel::le32_to_cpu(h.remote_state) == SHM_REMOTE_READY) {
-			/* Table contents are read after the state that says they are complete. */
-			keel::virt_rmb();
-			u32 ver = keel::le32_to_cpu(h.version);
-			u32 off = keel::le32_to_cpu(h.rsc_offset), size = keel::le32_to_cpu(h.rsc_size);
-			if (ver != SHM_VERSION || off < sizeof(ShmHeader) || off % SHM_CACHE_LINE ||
-			    size < sizeof(rproc::ResourceTable) ||
-			    size > SHM_MAX_TABLE || !m_region.contains(off, size)) {
-				pr_err("%s: bad shm header: version %u, table at 0x%x size %u", m_name, ver, off, size);
-				return err(-EINVAL);
-			}
-			TRY(m_region.invalidate(off, size));
-			TRY(m_region.copy_from(m_table, off, size));
-			/* A remote that republished while we copied: take the new table. */
-			keel::virt_rmb();
-			if (TRY(shm_read32(m_region, SHM_HDR_REMOTE_GEN)) == gen) {
-				m_rsc_off = off;
-				return rproc::rsc_table_parse(keel::Span<const u8>(m_table, size), &m_region, &m_info);
-			}
-			continue;
-		}
+		Result<size_t> size = copy_table(&changing);
+		if (size.is_ok())
+			return rproc::rsc_table_parse(keel::Span<const u8>(m_table, size.value()), &m_region, &m_info);
+		if (size.error().to_errno() != -EAGAIN)
+			return size.error();
+		/*
+		 * Every attempt without a table checks the deadline and sleeps,
+		 * so a remote that keeps republishing cannot hold the host.
+		 */
 		if (keel::ktime_get_ns() >= deadline) {
-			pr_err("%s: no resource table published", m_name);
+			if (changing)
+				pr_err("%s: the resource table kept changing (remote republishing)", m_name);
+			else
+				pr_err("%s: no resource table published", m_name);
 			return err(-ETIMEDOUT);
 		}
 		keel::msleep(1);

@@ -71,6 +71,14 @@ Result<void> ShmRemote::publish()
 {
 	for (u32 v = 0; v < m_num_vdevs; v++)
 		drop_queues(v);
+	/* Our own line, as an earlier boot left it: generation and sequence continue. */
+	TRY(m_region.invalidate(SHM_HDR_REMOTE_LINE, SHM_CACHE_LINE));
+	bool again = TRY(shm_read32(m_region, 0)) == SHM_MAGIC;
+	u32 gen = again ? TRY(shm_read32(m_region, SHM_HDR_REMOTE_GEN)) + 1 : 1;
+	u32 seq = again ? TRY(shm_read32(m_region, SHM_HDR_SEQ)) : 0;
+	/* Odd while we write (odd already if an earlier boot died here: skip to the next odd). */
+	seq = (seq + 1) | 1;
+	TRY(shm_write32(m_region, SHM_HDR_SEQ, seq));
 	/* Not ready while the table is rewritten: the host must not snapshot half of it. */
 	TRY(shm_write32(m_region, SHM_HDR_REMOTE_STATE, SHM_REMOTE_NONE));
 	keel::virt_wmb();
@@ -84,19 +92,18 @@ Result<void> ShmRemote::publish()
 	TRY(m_region.copy_to(m_rsc_off, m_table, size));
 	TRY(m_region.clean(m_rsc_off, size));
 
-	/* Our own line, as an earlier boot left it (the generation continues). */
-	(void)m_region.invalidate(SHM_HDR_REMOTE_LINE, SHM_CACHE_LINE);
-	u32 magic = TRY(shm_read32(m_region, 0));
-	u32 gen = magic == SHM_MAGIC ? TRY(shm_read32(m_region, SHM_HDR_REMOTE_GEN)) + 1 : 1;
 	m_remote_gen = gen;
 	TRY(shm_write32(m_region, __builtin_offsetof(ShmHeader, magic), SHM_MAGIC));
 	TRY(shm_write32(m_region, __builtin_offsetof(ShmHeader, version), SHM_VERSION));
 	TRY(shm_write32(m_region, __builtin_offsetof(ShmHeader, rsc_offset), m_rsc_off));
 	TRY(shm_write32(m_region, __builtin_offsetof(ShmHeader, rsc_size), u32(size)));
 	TRY(shm_write32(m_region, SHM_HDR_REMOTE_GEN, gen));
-	/* The table and header fields are visible before the state that says they are complete. */
+	/* The table and header fields are visible before the state that says they are complete... */
 	keel::virt_wmb();
 	TRY(shm_write32(m_region, SHM_HDR_REMOTE_STATE, SHM_REMOTE_READY));
+	/* ... and everything before the even sequence that closes the publish. */
+	keel::virt_wmb();
+	TRY(shm_write32(m_region, SHM_HDR_SEQ, seq + 1));
 	/* The host may not be there yet: it finds the table when it attaches. */
 	(void)m_doorbell->ring(keel::DOORBELL_ANY);
 	return ok();

@@ -82,6 +82,9 @@ inline constexpr u32 SHM_DEFAULT_RSC_OFFSET = 0x80;
  * @rsc_size: the table's size in bytes
  * @remote_gen: the remote session, bumped at every publish
  * @remote_state: SHM_REMOTE_*: READY once the table is complete
+ * @seq: the publish sequence (a seqcount): odd while the remote rewrites
+ *	the table and this line, bumped to the next even value when done. The
+ *	host takes a copy only if it read the same even value before and after.
  * @reserved0: zero
  * @host_gen: the host session, bumped at every attach
  * @reserved1: zero
@@ -99,7 +102,8 @@ struct ShmHeader {
 	keel::le32 rsc_size;
 	keel::le32 remote_gen;
 	keel::le32 remote_state;
-	keel::le32 reserved0[10];
+	keel::le32 seq;
+	keel::le32 reserved0[9];
 	/* Line 1: the host's. */
 	keel::le32 host_gen;
 	keel::le32 reserved1[15];
@@ -110,6 +114,7 @@ static_assert(SHM_DEFAULT_RSC_OFFSET % SHM_CACHE_LINE == 0 && SHM_DEFAULT_RSC_OF
 inline constexpr size_t SHM_HDR_REMOTE_GEN = __builtin_offsetof(ShmHeader, remote_gen);
 inline constexpr size_t SHM_HDR_HOST_GEN = __builtin_offsetof(ShmHeader, host_gen);
 inline constexpr size_t SHM_HDR_REMOTE_STATE = __builtin_offsetof(ShmHeader, remote_state);
+inline constexpr size_t SHM_HDR_SEQ = __builtin_offsetof(ShmHeader, seq);
 /* The remote's line of the header, and the host's. */
 inline constexpr size_t SHM_HDR_REMOTE_LINE = 0;
 inline constexpr size_t SHM_HDR_HOST_LINE = SHM_CACHE_LINE;
@@ -219,6 +224,7 @@ private:
 
 	explicit ShmHost(const ShmHostConfig &cfg);
 	Result<void> snapshot_table(s64 timeout_ns);
+	Result<size_t> copy_table(bool *changing);
 	Result<void> check_vrings();
 	Result<void> place_resources();
 	Result<void> place_vrings();

@@ -9,6 +9,7 @@
 #include <keel/loopback_link.h>
 #include <keel/log.h>
 #include <keel/test.h>
+#include <keel/thread.h>
 #include <keel/time.h>
 #include <keel/wait.h>
 #include <virtio/virtio_shm.h>
@@ -201,7 +202,8 @@ void fixture_free(void *p)
  * volatile, ordered by DMA barriers TSan does not model). The deferred mode,
  * with the host's interrupts on a worker, has its own case.
  */
-Fixture *fixture(Test &t, bool with_remote = true, LoopbackLink::Mode mode = LoopbackLink::Mode::Direct)
+Fixture *fixture(Test &t, bool with_remote = true, LoopbackLink::Mode mode = LoopbackLink::Mode::Direct,
+		 const ShmCacheOps *host_cache = nullptr)
 {
 	if (virtio_init().is_error())
 		return nullptr;
@@ -219,7 +221,7 @@ Fixture *fixture(Test &t, bool with_remote = true, LoopbackLink::Mode mode = Loo
 	f->region = ShmRegion(f->mem, REGION_SIZE, 0);
 	ShmHostConfig hc;
 	hc.name = "test-host";
-	hc.region = f->region;
+	hc.region = f->region.with_cache_ops(host_cache);
 	hc.doorbell = &f->link->a();
 	hc.crashed = [](void *ctx) { static_cast<Fixture *>(ctx)->crashes.fetch_add(1); };
 	hc.crashed_ctx = f;
@@ -427,7 +429,7 @@ void attach_times_out_without_a_table(Test &t)
 {
 	Fixture *f = fixture(t, false);
 	ASSERT_NOT_NULL(t, f);
-	u64 since = log_count(KEEL_LOGLEVEL_DEBUG);
+	u64 since = log_seq();
 	EXPECT_ERR(t, f->host->attach(ms_to_ns(20)), -ETIMEDOUT);
 	EXPECT_TRUE(t, log_contains_since(since, "no resource table", KEEL_LOGLEVEL_ERR));
 	EXPECT_FALSE(t, f->host->attached());
@@ -441,7 +443,7 @@ void host_refuses_bad_header(Test &t)
 	Fixture *f = fixture(t);
 	ASSERT_NOT_NULL(t, f);
 	ASSERT_OK(t, f->remote->publish());
-	u64 since = log_count(KEEL_LOGLEVEL_DEBUG);
+	u64 since = log_seq();
 	write32(*f, __builtin_offsetof(ShmHeader, rsc_offset), REGION_SIZE - 8);
 	EXPECT_ERR(t, f->host->attach(TIMEOUT), -EINVAL);
 	EXPECT_TRUE(t, log_contains_since(since, "bad shm header", KEEL_LOGLEVEL_ERR));
@@ -460,7 +462,7 @@ void host_refuses_vring_outside_region(Test &t)
 	/* vdev entry at table offset 20+4 (one entry, offsets padded to 24): vring0.da */
 	size_t vdev = SHM_DEFAULT_RSC_OFFSET + 24 + 4;
 	write32(*f, rproc::vdev_vring_field_da(vdev, 0), REGION_SIZE);
-	u64 since = log_count(KEEL_LOGLEVEL_DEBUG);
+	u64 since = log_seq();
 	EXPECT_ERR(t, f->host->attach(TIMEOUT), -EINVAL);
 	EXPECT_TRUE(t, log_contains_since(since, "outside the shared region", KEEL_LOGLEVEL_ERR));
 	EXPECT_FALSE(t, f->host->attached());
@@ -473,7 +475,7 @@ void host_refuses_vring_over_the_table(Test &t)
 	ASSERT_OK(t, f->remote->publish());
 	size_t vdev = SHM_DEFAULT_RSC_OFFSET + 24 + 4;
 	write32(*f, rproc::vdev_vring_field_da(vdev, 0), 0);
-	u64 since = log_count(KEEL_LOGLEVEL_DEBUG);
+	u64 since = log_seq();
 	EXPECT_ERR(t, f->host->attach(TIMEOUT), -EINVAL);
 	EXPECT_TRUE(t, log_contains_since(since, "overlaps another resource", KEEL_LOGLEVEL_ERR));
 }
@@ -486,7 +488,7 @@ void host_refuses_region_too_small_for_vrings(Test &t)
 	ASSERT_OK(t, r);
 	f->remote = move(r.value());
 	ASSERT_OK(t, f->remote->publish());
-	u64 since = log_count(KEEL_LOGLEVEL_DEBUG);
+	u64 since = log_seq();
 	EXPECT_ERR(t, f->host->attach(TIMEOUT), -ENOMEM);
 	EXPECT_TRUE(t, log_contains_since(since, "no room for vdev0", KEEL_LOGLEVEL_ERR));
 	EXPECT_FALSE(t, f->host->attached());
@@ -501,7 +503,7 @@ void remote_refuses_host_placement_outside_region(Test &t)
 	/* A hostile (or buggy) host moves vring 1 past the end after DRIVER_OK. */
 	size_t vdev = SHM_DEFAULT_RSC_OFFSET + f->host->table().vdevs[0].offset;
 	write32(*f, rproc::vdev_vring_field_da(vdev, 1), REGION_SIZE - 64);
-	u64 since = log_count(KEEL_LOGLEVEL_DEBUG);
+	u64 since = log_seq();
 	EXPECT_ERR(t, f->remote->wait_driver_ok(0, TIMEOUT), -EINVAL);
 	EXPECT_TRUE(t, log_contains_since(since, "outside the shared region", KEEL_LOGLEVEL_ERR));
 	EXPECT_NULL(t, f->remote->vringh(0, 0));
@@ -619,6 +621,195 @@ void transport_refuses_vrings_whose_writers_share_a_line(Test &t)
 	since = log_seq();
 	EXPECT_ERR(t, ShmRemote::create(c, GFP_KERNEL), -EINVAL);
 	EXPECT_TRUE(t, log_contains_since(since, "align 16", KEEL_LOGLEVEL_ERR));
+}
+
+/*
+ * Hostile remotes, interleaved deterministically: the host's region
+ * carries cache ops (ShmCacheOps) that run the "remote" exactly when the
+ * host invalidates the table it is about to copy, i.e. between its read of
+ * the header and its copy of the table.
+ */
+struct Interposer {
+	Fixture *f = nullptr;
+	void (*on_table)(Interposer &ip) = nullptr;
+	u32 calls = 0;
+	u32 cap = 100000;
+	void *arg = nullptr;
+	ShmCacheOps ops = {};
+};
+
+void interposer_invalidate(void *ctx, const void *p, size_t len)
+{
+	auto *ip = static_cast<Interposer *>(ctx);
+	/* The table copy: everything the host invalidates past the header. */
+	if (p < ip->f->mem + sizeof(ShmHeader) || ip->calls >= ip->cap)
+		return;
+	ip->calls++;
+	ip->on_table(*ip);
+}
+
+/*
+ * Allocated before the fixture, so that it outlives the host whose region
+ * points at its ops (cleanups run last-added first).
+ */
+Interposer *interposer_new(Test &t)
+{
+	auto *ip = new (GFP_KERNEL) Interposer();
+	if (!ip || t.add_cleanup([](void *p) { delete static_cast<Interposer *>(p); }, ip).is_error())
+		return nullptr;
+	ip->ops = { .clean = [](void *, const void *, size_t) {}, .invalidate = &interposer_invalidate, .ctx = ip };
+	return ip;
+}
+
+/*
+ * A remote that "republishes" (a new generation, the table still marked
+ * ready) every time the host copies its table must not hold attach() past
+ * its deadline: attach() may take the table or time out, but it returns
+ * long before the remote's 100000th republication.
+ */
+void bump_generation(Interposer &ip)
+{
+	write32(*ip.f, SHM_HDR_REMOTE_GEN, 1000 + ip.calls);
+}
+
+void attach_deadline_holds_against_a_remote_that_keeps_republishing(Test &t)
+{
+	Interposer *ip = interposer_new(t);
+	ASSERT_NOT_NULL(t, ip);
+	Fixture *f = fixture(t, true, LoopbackLink::Mode::Direct, &ip->ops);
+	ASSERT_NOT_NULL(t, f);
+	ip->f = f;
+	ip->on_table = &bump_generation;
+	ASSERT_OK(t, f->remote->publish());
+	Result<void> r = f->host->attach(ms_to_ns(20));
+	t.info("attach: %d after %u republications", r.is_ok() ? 0 : r.error().to_errno(), ip->calls);
+	EXPECT_LT(t, ip->calls, ip->cap);
+	if (r.is_error())
+		EXPECT_EQ(t, r.error().to_errno(), -ETIMEDOUT);
+}
+
+/*
+ * The same remote under the new protocol: it restarts a publish (its
+ * sequence moves) every time the host copies. The host never takes a
+ * copy, and says why when its deadline passes.
+ */
+void bump_sequence(Interposer &ip)
+{
+	write32(*ip.f, SHM_HDR_SEQ, 1000 + 2 * ip.calls);
+}
+
+void attach_gives_up_on_a_table_that_keeps_changing(Test &t)
+{
+	Interposer *ip = interposer_new(t);
+	ASSERT_NOT_NULL(t, ip);
+	Fixture *f = fixture(t, true, LoopbackLink::Mode::Direct, &ip->ops);
+	ASSERT_NOT_NULL(t, f);
+	ip->f = f;
+	ip->on_table = &bump_sequence;
+	ASSERT_OK(t, f->remote->publish());
+	u64 since = log_seq();
+	EXPECT_ERR(t, f->host->attach(ms_to_ns(20)), -ETIMEDOUT);
+	EXPECT_LT(t, ip->calls, ip->cap);
+	EXPECT_GT(t, ip->calls, 0u);
+	EXPECT_TRUE(t, log_contains_since(since, "kept changing", KEEL_LOGLEVEL_ERR));
+	EXPECT_FALSE(t, f->host->attached());
+}
+
+/*
+ * A second remote B republishes over remote A's table and is frozen in
+ * the middle (its table written, its header not yet), at the moment the
+ * host copies the table it found ready: the host must not take that
+ * copy. Once B completes, the host takes B's table.
+ */
+struct Frozen {
+	Fixture *f = nullptr;
+	ShmRemote *b = nullptr;
+	size_t table_size = 0;
+	Completion frozen;
+	Atomic<bool> was_frozen{ false };
+	Completion go;
+	Thread *thread = nullptr;
+	Atomic<int> publish_ret{ 1 };
+	ShmCacheOps ops = {};
+};
+
+int publish_b(void *arg)
+{
+	auto *fz = static_cast<Frozen *>(arg);
+	Result<void> r = fz->b->publish();
+	fz->publish_ret.store(r.is_ok() ? 0 : r.error().to_errno());
+	return 0;
+}
+
+/* B's cache ops: freeze when B cleans its freshly written table. */
+void freeze_b(void *ctx, const void *p, size_t len)
+{
+	auto *fz = static_cast<Frozen *>(ctx);
+	if (p != fz->f->mem + SHM_DEFAULT_RSC_OFFSET || len < sizeof(rproc::ResourceTable))
+		return;
+	fz->was_frozen.store(true);
+	fz->frozen.complete();
+	(void)fz->go.wait_timeout(ms_to_ns(5000));
+}
+
+void start_b_and_wait_until_frozen(Interposer &ip)
+{
+	auto *fz = static_cast<Frozen *>(ip.arg);
+	if (fz->thread)
+		return;
+	auto th = Thread::run(publish_b, fz, "remote_b");
+	if (th.is_error())
+		return;
+	fz->thread = th.value();
+	(void)fz->frozen.wait_timeout(ms_to_ns(5000));
+}
+
+void host_never_accepts_a_table_copied_during_a_republish(Test &t)
+{
+	Interposer *ip = interposer_new(t);
+	ASSERT_NOT_NULL(t, ip);
+	Fixture *f = fixture(t, true, LoopbackLink::Mode::Direct, &ip->ops);
+	ASSERT_NOT_NULL(t, f);
+	ip->f = f;
+	ip->on_table = &start_b_and_wait_until_frozen;
+	Frozen fz;
+	fz.f = f;
+	ip->arg = &fz;
+	fz.ops = { .clean = &freeze_b, .invalidate = [](void *, const void *, size_t) {}, .ctx = &fz };
+	LoopbackLink *lb = new (GFP_KERNEL) LoopbackLink(LoopbackLink::Mode::Direct);
+	ASSERT_NOT_NULL(t, lb);
+	ASSERT_OK(t, t.add_cleanup([](void *p) { delete static_cast<LoopbackLink *>(p); }, lb));
+	ShmRemoteConfig cb = remote_config(*f);
+	cb.region = f->region.with_cache_ops(&fz.ops);
+	cb.doorbell = &lb->b();
+	cb.kick = nullptr;
+	cb.vdevs[0].dfeatures = 0;
+	auto rb = ShmRemote::create(cb, GFP_KERNEL);
+	ASSERT_OK(t, rb);
+	fz.b = rb.value().get();
+	ASSERT_OK(t, f->remote->publish());
+
+	/* (No ASSERT until B's thread is stopped: it uses this frame.) */
+	Result<void> r = f->host->attach(ms_to_ns(50));
+	bool was_frozen = fz.was_frozen.load();
+	bool accepted = r.is_ok();
+	if (accepted)
+		f->host->detach();
+	fz.go.complete_all();
+	if (fz.thread)
+		fz.thread->stop();
+	EXPECT_TRUE(t, was_frozen);
+	EXPECT_FALSE(t, accepted);
+	if (!accepted)
+		EXPECT_EQ(t, r.error().to_errno(), -ETIMEDOUT);
+	EXPECT_EQ(t, fz.publish_ret.load(), 0);
+
+	/* B has finished: its table is the one the host takes now. */
+	ip->cap = 0;
+	ip->arg = nullptr;
+	ASSERT_OK(t, f->host->attach(TIMEOUT));
+	EXPECT_EQ(t, f->host->table().vdevs[0].dfeatures, 0u);
+	EXPECT_EQ(t, f->host->vdev(0)->has_feature(VIRTIO_RING_F_EVENT_IDX), false);
 }
 
 void config_space_is_bounded_by_config_len(Test &t)
@@ -786,6 +977,9 @@ const TestCase virtio_shm_cases[] = {
 	KEEL_CASE(remote_refuses_vring_over_its_table_whatever_the_header_says),
 	KEEL_CASE(remote_refuses_vrings_on_top_of_each_other),
 	KEEL_CASE(remote_ignores_features_it_never_offered),
+	KEEL_CASE(attach_deadline_holds_against_a_remote_that_keeps_republishing),
+	KEEL_CASE(attach_gives_up_on_a_table_that_keeps_changing),
+	KEEL_CASE(host_never_accepts_a_table_copied_during_a_republish),
 	KEEL_CASE(header_gives_each_writer_its_own_cache_lines),
 	KEEL_CASE(transport_refuses_vrings_whose_writers_share_a_line),
 	KEEL_CASE(config_space_is_bounded_by_config_len),
