@@ -61,14 +61,21 @@ public:
 
 private:
 	struct Peer {
-		s64 id;
-		int sock;
+		s64 id = -1;
+		int sock = -1;
 		int efd[SHMLINK_MAX_VECTORS];
+		/* Did not take its messages in time (or is closing): dropped at the next reap(). */
+		bool dead = false;
 	};
+	/* How long a peer may keep the server waiting for room in its socket, per message batch. */
+	static constexpr s64 SEND_TIMEOUT_NS = 200 * 1000 * 1000;
 	Server() = default;
 	void accept_peer();
 	void drop_peer(u32 slot);
-	bool send_greeting(const Peer &p);
+	void reap();
+	s64 next_id();
+	bool send_to(Peer &p, s64 v, int fd, s64 deadline);
+	bool send_greeting(Peer &p);
 	static void *thread_fn(void *arg);
 
 	char m_path[108] = {};

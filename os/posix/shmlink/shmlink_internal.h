@@ -1,20 +1,52 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* ivshmem protocol messages: one little-endian int64, at most one fd. */
+/*
+ * ivshmem protocol messages: one little-endian int64, at most one fd.
+ *
+ * send_msg() works on sockets whose file description is ours alone (the
+ * server's accepted sockets), set non-blocking at creation: a peer cannot
+ * change their flags. It still passes MSG_DONTWAIT, and its wait for room
+ * has a deadline.
+ */
 #ifndef KEEL_POSIX_SHMLINK_INTERNAL_H
 #define KEEL_POSIX_SHMLINK_INTERNAL_H
 
 #include <keel/endian.h>
 #include <keel/error.h>
+#include <keel/time.h>
 
 #include <errno.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 namespace shmlink {
 
-/* Sends @v (and @fd when >= 0). 0 or a negative errno. */
-inline int send_msg(int sock, s64 v, int fd)
+/* Ids a peer may have: the ivshmem doorbell register carries 16 bits of peer id. */
+inline constexpr s64 SHMLINK_MAX_ID = 0xFFFF;
+
+/* Waits for @events on @fd until @deadline (ktime ns): 0, -ETIMEDOUT or a negative errno. */
+inline int wait_fd(int fd, short events, s64 deadline)
+{
+	for (;;) {
+		s64 left = deadline - keel::ktime_get_ns();
+		if (left <= 0)
+			return -ETIMEDOUT;
+		struct pollfd p = { fd, events, 0 };
+		int r = poll(&p, 1, int(left / 1000000 + 1));
+		if (r > 0)
+			return (p.revents & (POLLERR | POLLNVAL)) && !(p.revents & events) ? -EPIPE : 0;
+		if (r < 0 && errno != EINTR)
+			return -errno;
+	}
+}
+
+/*
+ * Sends @v (and @fd when >= 0), waiting for room in the socket at most
+ * until @deadline: a peer that does not read cannot hold the sender.
+ * Return: 0, -ETIMEDOUT, or a negative errno (-EPIPE: the peer is gone).
+ */
+inline int send_msg(int sock, s64 v, int fd, s64 deadline)
 {
 	keel::le64 w = keel::cpu_to_le64(u64(v));
 	struct iovec iov = { &w, sizeof(w) };
@@ -36,13 +68,25 @@ inline int send_msg(int sock, s64 v, int fd)
 		memcpy(CMSG_DATA(c), &fd, sizeof(int));
 	}
 	for (;;) {
-		ssize_t n = sendmsg(sock, &msg, MSG_NOSIGNAL);
+		/* All 8 bytes or none: a Unix stream socket takes a message this small whole. */
+		ssize_t n = sendmsg(sock, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n == ssize_t(sizeof(w)))
 			return 0;
-		if (n < 0 && errno == EINTR)
+		if (n >= 0)
+			return -EIO;
+		if (errno == EINTR)
 			continue;
-		return n < 0 ? -errno : -EIO;
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			return -errno;
+		if (int e = wait_fd(sock, POLLOUT, deadline))
+			return e;
 	}
+}
+
+/* Test convenience: a send that may wait up to 5 s. */
+inline int send_msg(int sock, s64 v, int fd)
+{
+	return send_msg(sock, v, fd, keel::ktime_get_ns() + keel::ms_to_ns(5000));
 }
 
 /*
