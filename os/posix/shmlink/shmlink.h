@@ -96,17 +96,32 @@ private:
  * first other peer with all of its vectors; a new one is adopted when the
  * previous one disconnects). Its notification thread delivers rings to the
  * handler and the peer's disconnect to the peer-down callback.
+ *
+ * Distrust: the eventfds are shared file descriptions (the peer we ring
+ * holds the same description, and so does every other peer), so their
+ * flags are the peers' to change. ring() therefore never writes to one: it
+ * records the ring and a ringer thread of ours does the write, first
+ * checking that it would not block (a peer that lets its counter saturate
+ * has a ring pending already); our own eventfds are drained with
+ * RWF_NOWAIT, never a read() that O_NONBLOCK would have to keep from
+ * blocking. What the server sends is checked: ids in 0..65535, the fds
+ * where the protocol puts them, a shared memory sealed against resizing
+ * and of a power-of-two size. Bad messages are refused with a
+ * rate-limited log line.
  */
 class Client final : public keel::Doorbell {
 public:
 	/*
 	 * connect() - connect to the server at @path, retrying until
 	 * @timeout_ns, read the greeting and map the region. The notification
-	 * thread starts at once; enable() the doorbell to receive.
-	 * @vectors must be the server's (the protocol does not say it).
+	 * and ringer threads start at once; enable() the doorbell to receive.
+	 * @vectors must be the server's (the protocol does not say it);
+	 * @shm_size, when not 0, the region's size (else any power of two).
+	 * Return: the client; -EPROTO for a server that breaks the protocol
+	 * (logged), -ETIMEDOUT, or a negative errno.
 	 */
-	static Result<Client *> connect(const char *path, u32 vectors, s64 timeout_ns);
-	/* Stops the thread, unmaps, closes everything (the server tells the peer). */
+	static Result<Client *> connect(const char *path, u32 vectors, s64 timeout_ns, size_t shm_size = 0);
+	/* Stops the threads, unmaps, closes everything (the server tells the peer). */
 	~Client();
 
 	void *mem() const { return m_mem; }
@@ -122,43 +137,66 @@ public:
 	/* Bumped each time a new peer is adopted. */
 	u32 peer_generation() const;
 
-	/* Ring a given peer's vector directly (QEMU's doorbell register). */
+	/*
+	 * ring_vector() - ring a given peer's vector (QEMU's doorbell register).
+	 * Never blocks: the write is the ringer thread's.
+	 * Return: 0, -EINVAL for a vector past ours, -EPIPE for no such peer.
+	 */
 	Result<void> ring_vector(s64 peer, u32 vector);
 
 private:
 	struct PeerFds {
+		bool used = false;
 		s64 id = -1;
 		u32 nfds = 0;
 		int efd[SHMLINK_MAX_VECTORS];
+		/* The ringer is writing to one of efd[]: closing waits for it (closing set). */
+		bool busy = false;
+		bool closing = false;
 	};
 	Client();
 	static Result<void> ring_op(keel::Doorbell &db, u32 notifyid);
 	static bool peer_alive_op(const keel::Doorbell &db);
 	static const keel::DoorbellOps s_ops;
-	Result<void> read_greeting(s64 timeout_ns);
+	Result<void> read_greeting(s64 deadline);
+	Result<void> check_memory(int shm);
 	Result<void> handle_msg(s64 v, int fd);
 	void adopt_peer_locked();
+	void release_slot_locked(PeerFds &p);
 	static void *thread_fn(void *arg);
 	void thread_loop();
+	static void *ringer_fn(void *arg);
+	void ringer_loop();
+	void ring_slot(u32 slot, u64 vectors);
+	void stop_ringer();
 
 	int m_sock = -1;
 	int m_stop_efd = -1;
+	/* Ours alone (never sent anywhere): ring() wakes the ringer through it. */
+	int m_kick_efd = -1;
 	s64 m_id = -1;
 	u32 m_vectors = 0;
+	size_t m_want_size = 0;
 	void *m_mem = nullptr;
 	size_t m_mem_size = 0;
 	int m_own[SHMLINK_MAX_VECTORS];
 	u32 m_nown = 0;
 
-	/* Guards the peer table and the current peer (ring() vs. the thread). */
+	/* Guards the peer table and the current peer (ring() vs. the threads). */
 	mutable pthread_mutex_t m_lock = PTHREAD_MUTEX_INITIALIZER;
 	pthread_cond_t m_cond = PTHREAD_COND_INITIALIZER;
 	PeerFds m_peers[SHMLINK_MAX_PEERS];
 	s64 m_peer = -1;	  /* the adopted peer's id, -1 when none */
 	u32 m_peer_gen = 0;
 	bool m_server_gone = false;
+	/* Per peer slot: vectors to ring (ring() sets, the ringer takes). */
+	keel::Atomic<u64> m_ring_bits[SHMLINK_MAX_PEERS];
+	/* The eventfd the ringer is writing to, -1 when none (guarded by m_lock). */
+	int m_ringer_fd = -1;
 	pthread_t m_thread;
 	bool m_thread_started = false;
+	pthread_t m_ringer;
+	bool m_ringer_started = false;
 };
 
 } // namespace shmlink

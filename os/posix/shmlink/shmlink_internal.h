@@ -2,10 +2,10 @@
 /*
  * ivshmem protocol messages: one little-endian int64, at most one fd.
  *
- * send_msg() works on sockets whose file description is ours alone (the
- * server's accepted sockets), set non-blocking at creation: a peer cannot
- * change their flags. It still passes MSG_DONTWAIT, and its wait for room
- * has a deadline.
+ * Both helpers work on sockets whose file description is ours alone (the
+ * server's accepted sockets, a client's connected one), set non-blocking
+ * at creation: a peer cannot change their flags. They still pass
+ * MSG_DONTWAIT, and every wait for the other end has a deadline.
  */
 #ifndef KEEL_POSIX_SHMLINK_INTERNAL_H
 #define KEEL_POSIX_SHMLINK_INTERNAL_H
@@ -91,18 +91,27 @@ inline int send_msg(int sock, s64 v, int fd)
 
 /*
  * Receives one message: 1 with *v (and *fd, -1 when none), 0 on EOF, or a
- * negative errno. A message split across reads is reassembled; an fd may
- * only come with its first byte.
+ * negative errno: -EAGAIN when nothing has arrived (the caller polls),
+ * -ETIMEDOUT when a message began but its rest did not come by @deadline,
+ * -EIO when the stream ended inside one. A message split across reads is
+ * reassembled; an fd may only come with its first byte, and any other fd
+ * is closed.
  */
-inline int recv_msg(int sock, s64 *v, int *fd)
+inline int recv_msg(int sock, s64 *v, int *fd, s64 deadline)
 {
 	u8 buf[8];
 	size_t got = 0;
 	*fd = -1;
+	auto fail = [&](int e) {
+		if (*fd >= 0)
+			close(*fd);
+		*fd = -1;
+		return e;
+	};
 	while (got < sizeof(buf)) {
 		struct iovec iov = { buf + got, sizeof(buf) - got };
 		union {
-			char b[CMSG_SPACE(sizeof(int))];
+			char b[CMSG_SPACE(4 * sizeof(int))];
 			struct cmsghdr align;
 		} ctl;
 		struct msghdr msg = {};
@@ -110,20 +119,20 @@ inline int recv_msg(int sock, s64 *v, int *fd)
 		msg.msg_iovlen = 1;
 		msg.msg_control = ctl.b;
 		msg.msg_controllen = sizeof(ctl.b);
-		ssize_t n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+		ssize_t n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0) {
-			int e = -errno;
-			if (*fd >= 0)
-				close(*fd);
-			return e;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			if (!got)
+				return -EAGAIN;
+			if (int e = wait_fd(sock, POLLIN, deadline))
+				return fail(e);
+			continue;
 		}
-		if (n == 0) {
-			if (*fd >= 0)
-				close(*fd);
-			return got ? -EIO : 0;
-		}
+		if (n < 0)
+			return fail(-errno);
+		if (n == 0)
+			return fail(got ? -EIO : 0);
 		for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
 			if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
 				continue;
@@ -137,6 +146,7 @@ inline int recv_msg(int sock, s64 *v, int *fd)
 					close(f); /* more than one fd: not the protocol */
 			}
 		}
+		/* (MSG_CTRUNC: more fds than fit; the kernel dropped the rest itself.) */
 		got += size_t(n);
 	}
 	keel::le64 w;
