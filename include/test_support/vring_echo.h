@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Test support: the remote side of the echo used by the transport tests
- * (the in-process suite, the two-process test and the benchmark). One pass
- * copies each buffer the host sent on vring 1 into a buffer the host posted
- * on vring 0, returns both, and notifies as the rings ask. Framework headers
- * only: it builds into the KUnit test module too.
+ * Test support (not API): the remote side of the echo used by the
+ * transport tests (the in-process suite, the two-process test and the
+ * benchmark). One pass copies each buffer the host sent on vring 1 into a
+ * buffer the host posted on vring 0, returns both, and notifies as the
+ * rings ask. Framework headers only: it builds into the KUnit test module
+ * too, which is why it sits in include/ (the kernel build's include path)
+ * rather than beside the hosted part of the test-support library
+ * (tools/testing/support).
  */
 #ifndef TEST_SUPPORT_VRING_ECHO_H
 #define TEST_SUPPORT_VRING_ECHO_H
