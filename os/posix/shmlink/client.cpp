@@ -7,13 +7,12 @@
  *    doorbell handler for each vector that fired and the peer-down callback
  *    when the adopted peer disconnects (or the server goes away), and reads
  *    the server's messages;
- *  - the ringer writes to the peers' eventfds on behalf of ring(), so that
- *    ringing never blocks whatever a peer did to the eventfd it shares
- *    with us.
+ *  - the watchdog wakes every tick and releases a ring() whose write has
+ *    been stuck for a whole tick (a peer that saturated its counter in the
+ *    instant after ring() checked it) by taking that counter: we hold the
+ *    eventfd too.
  * Neither can be held by a peer: every wait has the stop eventfd in its
- * poll set or a deadline, and a write the ringer may still be stuck in at
- * the end is released by draining the eventfd it writes to (we hold it
- * too).
+ * poll set or a deadline, and no read blocks whatever O_NONBLOCK says.
  */
 #include "shmlink.h"
 #include "shmlink_internal.h"
@@ -40,6 +39,8 @@ namespace {
 
 /* How long a message that has begun may take to arrive whole. */
 constexpr s64 MSG_TIMEOUT_NS = 1000 * 1000 * 1000;
+/* The watchdog's tick: the longest a peer can hold a ring() it races. */
+constexpr int WATCHDOG_TICK_MS = 10;
 
 int connect_retry(const char *path, s64 deadline)
 {
@@ -106,8 +107,7 @@ Result<Client *> Client::connect(const char *path, u32 vectors, s64 timeout_ns, 
 	c->m_vectors = vectors;
 	c->m_want_size = shm_size;
 	c->m_stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	c->m_kick_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (c->m_stop_efd < 0 || c->m_kick_efd < 0)
+	if (c->m_stop_efd < 0)
 		return err(-errno);
 	int s = connect_retry(path, deadline);
 	if (s < 0) {
@@ -116,9 +116,9 @@ Result<Client *> Client::connect(const char *path, u32 vectors, s64 timeout_ns, 
 	}
 	c->m_sock = s;
 	TRY(c->read_greeting(deadline));
-	if (pthread_create(&c->m_ringer, nullptr, &ringer_fn, c) != 0)
+	if (pthread_create(&c->m_watchdog, nullptr, &watchdog_fn, c) != 0)
 		return err(-ENOMEM);
-	c->m_ringer_started = true;
+	c->m_watchdog_started = true;
 	if (pthread_create(&c->m_thread, nullptr, &thread_fn, c) != 0)
 		return err(-ENOMEM);
 	c->m_thread_started = true;
@@ -219,7 +219,7 @@ Result<void> Client::read_greeting(s64 deadline)
 void Client::release_slot_locked(PeerFds &p)
 {
 	if (p.busy) {
-		/* The ringer writes to one of them: it closes them when done. */
+		/* A ring() writes to one of them: the last one closes them when done. */
 		p.closing = true;
 		return;
 	}
@@ -306,30 +306,6 @@ void Client::adopt_peer_locked()
 	}
 }
 
-void Client::stop_ringer()
-{
-	u64 one = 1;
-	(void)!write(m_stop_efd, &one, sizeof(one));
-	/*
-	 * The ringer may be stuck writing to an eventfd a peer saturated in the
-	 * instant after the ringer checked it: we hold that eventfd too, and
-	 * taking its counter lets the write complete.
-	 */
-	for (;;) {
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += 10 * 1000 * 1000;
-		ts.tv_sec += ts.tv_nsec / 1000000000;
-		ts.tv_nsec %= 1000000000;
-		if (pthread_timedjoin_np(m_ringer, nullptr, &ts) == 0)
-			return;
-		pthread_mutex_lock(&m_lock);
-		if (m_ringer_fd >= 0)
-			(void)drain_eventfd(m_ringer_fd);
-		pthread_mutex_unlock(&m_lock);
-	}
-}
-
 Client::~Client()
 {
 	u64 one = 1;
@@ -337,8 +313,8 @@ Client::~Client()
 		(void)!write(m_stop_efd, &one, sizeof(one));
 	if (m_thread_started)
 		pthread_join(m_thread, nullptr);
-	if (m_ringer_started)
-		stop_ringer();
+	if (m_watchdog_started)
+		pthread_join(m_watchdog, nullptr);
 	if (m_sock >= 0)
 		close(m_sock);
 	for (u32 i = 0; i < m_nown; i++)
@@ -350,8 +326,6 @@ Client::~Client()
 		munmap(m_mem, m_mem_size);
 	if (m_stop_efd >= 0)
 		close(m_stop_efd);
-	if (m_kick_efd >= 0)
-		close(m_kick_efd);
 	pthread_mutex_destroy(&m_lock);
 	pthread_cond_destroy(&m_cond);
 }
@@ -402,21 +376,46 @@ Result<void> Client::ring_vector(s64 peer, u32 vector)
 {
 	if (vector >= m_vectors)
 		return err(-EINVAL);
-	u32 slot = SHMLINK_MAX_PEERS;
 	pthread_mutex_lock(&m_lock);
-	for (u32 i = 0; i < SHMLINK_MAX_PEERS; i++) {
-		const PeerFds &p = m_peers[i];
-		if (p.used && !p.closing && p.id == peer && vector < p.nfds)
-			slot = i;
-	}
-	if (slot < SHMLINK_MAX_PEERS)
-		m_ring_bits[slot].fetch_or(u64(1) << vector);
-	pthread_mutex_unlock(&m_lock);
-	if (slot == SHMLINK_MAX_PEERS)
+	PeerFds *p = nullptr;
+	for (auto &q : m_peers)
+		if (q.used && !q.closing && q.id == peer && vector < q.nfds)
+			p = &q;
+	if (!p) {
+		pthread_mutex_unlock(&m_lock);
 		return err(-EPIPE);
-	/* Our own eventfd, never shared: non-blocking as we made it, and far from full. */
-	u64 one = 1;
-	(void)!write(m_kick_efd, &one, sizeof(one));
+	}
+	/* Pinned while we write: a disconnect meanwhile defers the close to us. */
+	p->busy++;
+	int fd = p->efd[vector];
+	u32 slot = MAX_INFLIGHT;
+	for (u32 i = 0; i < MAX_INFLIGHT && slot == MAX_INFLIGHT; i++)
+		if (m_inflight[i].fd < 0)
+			slot = i;
+	if (slot < MAX_INFLIGHT)
+		m_inflight[slot] = { fd, ++m_stamp };
+	pthread_mutex_unlock(&m_lock);
+
+	/*
+	 * Not writable: the counter is (nearly) saturated, so the peer has a
+	 * ring pending already (it is just not reading). Writable now does
+	 * not promise writable at the write, if the peer refills its counter
+	 * in between: the watchdog releases such a write within a tick.
+	 */
+	struct pollfd pf = { fd, POLLOUT, 0 };
+	if (poll(&pf, 1, 0) == 1 && (pf.revents & POLLOUT)) {
+		u64 one = 1;
+		(void)!write(fd, &one, sizeof(one));
+	}
+
+	pthread_mutex_lock(&m_lock);
+	if (slot < MAX_INFLIGHT)
+		m_inflight[slot].fd = -1;
+	if (--p->busy == 0 && p->closing) {
+		p->closing = false;
+		release_slot_locked(*p);
+	}
+	pthread_mutex_unlock(&m_lock);
 	return ok();
 }
 
@@ -432,68 +431,37 @@ Result<void> Client::ring_op(keel::Doorbell &db, u32 notifyid)
 	return c.ring_vector(peer, vector);
 }
 
-void *Client::ringer_fn(void *arg)
+void *Client::watchdog_fn(void *arg)
 {
-	static_cast<Client *>(arg)->ringer_loop();
+	static_cast<Client *>(arg)->watchdog_loop();
 	return nullptr;
 }
 
-/* Writes 1 to each vector of @slot in @vectors, unless the peer's counter is full already. */
-void Client::ring_slot(u32 slot, u64 vectors)
+void Client::watchdog_loop()
 {
-	while (vectors) {
-		u32 v = u32(__builtin_ctzll(vectors));
-		vectors &= vectors - 1;
-		pthread_mutex_lock(&m_lock);
-		PeerFds &p = m_peers[slot];
-		if (!p.used || p.closing || v >= p.nfds) {
-			pthread_mutex_unlock(&m_lock);
-			continue;
-		}
-		int fd = p.efd[v];
-		p.busy = true;
-		m_ringer_fd = fd;
-		pthread_mutex_unlock(&m_lock);
-		/*
-		 * Not writable: the counter is (nearly) saturated, so the peer
-		 * has a ring pending already and is not reading. Writable now
-		 * does not promise writable at the write, if the peer refills
-		 * its counter in between: then only this thread waits, and
-		 * stop_ringer() releases it.
-		 */
-		struct pollfd pf = { fd, POLLOUT, 0 };
-		if (poll(&pf, 1, 0) == 1 && (pf.revents & POLLOUT)) {
-			u64 one = 1;
-			(void)!write(fd, &one, sizeof(one));
-		}
-		pthread_mutex_lock(&m_lock);
-		m_ringer_fd = -1;
-		p.busy = false;
-		if (p.closing) {
-			p.closing = false;
-			release_slot_locked(p);
-		}
-		pthread_mutex_unlock(&m_lock);
-	}
-}
-
-void Client::ringer_loop()
-{
+	u64 seen[MAX_INFLIGHT] = {};
 	for (;;) {
-		struct pollfd pfd[2] = { { m_stop_efd, POLLIN, 0 }, { m_kick_efd, POLLIN, 0 } };
-		if (poll(pfd, 2, -1) < 0) {
-			if (errno == EINTR)
+		struct pollfd pf = { m_stop_efd, POLLIN, 0 };
+		int r = poll(&pf, 1, WATCHDOG_TICK_MS);
+		if (r > 0)
+			return;
+		if (r < 0 && errno != EINTR)
+			return;
+		pthread_mutex_lock(&m_lock);
+		for (u32 i = 0; i < MAX_INFLIGHT; i++) {
+			const Inflight &w = m_inflight[i];
+			if (w.fd < 0) {
+				seen[i] = 0;
 				continue;
-			return;
+			}
+			/* The same write as a tick ago: stuck. Take the counter so that it completes. */
+			if (w.stamp == seen[i]) {
+				pr_warn_ratelimited("shmlink: client %lld: a peer held a ring: released", (long long)m_id);
+				(void)drain_eventfd(w.fd);
+			}
+			seen[i] = w.stamp;
 		}
-		if (pfd[0].revents)
-			return;
-		(void)drain_eventfd(m_kick_efd);
-		for (u32 slot = 0; slot < SHMLINK_MAX_PEERS; slot++) {
-			u64 bits = m_ring_bits[slot].exchange(0);
-			if (bits)
-				ring_slot(slot, bits);
-		}
+		pthread_mutex_unlock(&m_lock);
 	}
 }
 

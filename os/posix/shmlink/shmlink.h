@@ -99,12 +99,13 @@ private:
  *
  * Distrust: the eventfds are shared file descriptions (the peer we ring
  * holds the same description, and so does every other peer), so their
- * flags are the peers' to change. ring() therefore never writes to one: it
- * records the ring and a ringer thread of ours does the write, first
- * checking that it would not block (a peer that lets its counter saturate
- * has a ring pending already); our own eventfds are drained with
- * RWF_NOWAIT, never a read() that O_NONBLOCK would have to keep from
- * blocking. What the server sends is checked: ids in 0..65535, the fds
+ * flags are the peers' to change. ring() writes only after poll() said the
+ * write cannot block (a peer that lets its counter saturate has a ring
+ * pending already, so none is needed); should the peer saturate it again
+ * in the instant between, a watchdog thread of ours takes the counter
+ * (we hold the eventfd too) and the write completes within a tick. Our
+ * own eventfds are drained with RWF_NOWAIT, never a read() that
+ * O_NONBLOCK would have to keep from blocking. What the server sends is checked: ids in 0..65535, the fds
  * where the protocol puts them, a shared memory sealed against resizing
  * and of a power-of-two size. Bad messages are refused with a
  * rate-limited log line.
@@ -114,7 +115,7 @@ public:
 	/*
 	 * connect() - connect to the server at @path, retrying until
 	 * @timeout_ns, read the greeting and map the region. The notification
-	 * and ringer threads start at once; enable() the doorbell to receive.
+	 * and watchdog threads start at once; enable() the doorbell to receive.
 	 * @vectors must be the server's (the protocol does not say it);
 	 * @shm_size, when not 0, the region's size (else any power of two).
 	 * Return: the client; -EPROTO for a server that breaks the protocol
@@ -139,7 +140,7 @@ public:
 
 	/*
 	 * ring_vector() - ring a given peer's vector (QEMU's doorbell register).
-	 * Never blocks: the write is the ringer thread's.
+	 * Does not block on the peer (at most a watchdog tick if it races us).
 	 * Return: 0, -EINVAL for a vector past ours, -EPIPE for no such peer.
 	 */
 	Result<void> ring_vector(s64 peer, u32 vector);
@@ -150,9 +151,14 @@ private:
 		s64 id = -1;
 		u32 nfds = 0;
 		int efd[SHMLINK_MAX_VECTORS];
-		/* The ringer is writing to one of efd[]: closing waits for it (closing set). */
-		bool busy = false;
+		/* Rings writing to efd[] right now: closing them waits (closing set). */
+		u32 busy = 0;
 		bool closing = false;
+	};
+	/* A write to a peer's eventfd in progress, for the watchdog (guarded by m_lock). */
+	struct Inflight {
+		int fd = -1;
+		u64 stamp = 0;
 	};
 	Client();
 	static Result<void> ring_op(keel::Doorbell &db, u32 notifyid);
@@ -165,15 +171,11 @@ private:
 	void release_slot_locked(PeerFds &p);
 	static void *thread_fn(void *arg);
 	void thread_loop();
-	static void *ringer_fn(void *arg);
-	void ringer_loop();
-	void ring_slot(u32 slot, u64 vectors);
-	void stop_ringer();
+	static void *watchdog_fn(void *arg);
+	void watchdog_loop();
 
 	int m_sock = -1;
 	int m_stop_efd = -1;
-	/* Ours alone (never sent anywhere): ring() wakes the ringer through it. */
-	int m_kick_efd = -1;
 	s64 m_id = -1;
 	u32 m_vectors = 0;
 	size_t m_want_size = 0;
@@ -189,14 +191,13 @@ private:
 	s64 m_peer = -1;	  /* the adopted peer's id, -1 when none */
 	u32 m_peer_gen = 0;
 	bool m_server_gone = false;
-	/* Per peer slot: vectors to ring (ring() sets, the ringer takes). */
-	keel::Atomic<u64> m_ring_bits[SHMLINK_MAX_PEERS];
-	/* The eventfd the ringer is writing to, -1 when none (guarded by m_lock). */
-	int m_ringer_fd = -1;
+	static constexpr u32 MAX_INFLIGHT = 8;
+	Inflight m_inflight[MAX_INFLIGHT];
+	u64 m_stamp = 0;
 	pthread_t m_thread;
 	bool m_thread_started = false;
-	pthread_t m_ringer;
-	bool m_ringer_started = false;
+	pthread_t m_watchdog;
+	bool m_watchdog_started = false;
 };
 
 } // namespace shmlink
