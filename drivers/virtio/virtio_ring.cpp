@@ -60,14 +60,17 @@ static Result<ShmRegion> ring_window(const ShmRegion &ring, const VringLayout &l
 	return ring.sub(0, layout.size);
 }
 
-namespace detail {
-void vring_log_bad(const keel::Device *dev, const char *name, const char *fmt, __builtin_va_list ap)
+void detail::RingBroken::bad_ring(const keel::Device *dev, const char *name, const char *fmt, ...)
 {
+	if (m_broken.exchange(true, keel::MemoryOrder::Relaxed))
+		return;
 	char msg[160];
+	__builtin_va_list ap;
+	__builtin_va_start(ap, fmt);
 	keel_port_vsnprintf(msg, sizeof(msg), fmt, ap);
+	__builtin_va_end(ap);
 	dev_err(dev, "%s: %s", name, msg);
 }
-} // namespace detail
 
 VirtQueue::VirtQueue(const VqConfig &cfg, const VringLayout &layout, const ShmRegion &ring)
 	: m_layout(layout), m_ring(ring), m_name(cfg.name ? cfg.name : "vq"), m_index(cfg.index),
@@ -120,17 +123,6 @@ Result<UniquePtr<VirtQueue>> VirtQueue::create(const VqConfig &cfg, keel::Gfp gf
 	}
 	(void)ring.clean(0, layout.size);
 	return vq;
-}
-
-void VirtQueue::bad_ring(const char *fmt, ...)
-{
-	bool was = m_broken.exchange(true, keel::MemoryOrder::Relaxed);
-	if (was)
-		return;
-	__builtin_va_list ap;
-	__builtin_va_start(ap, fmt);
-	detail::vring_log_bad(m_dev, m_name, fmt, ap);
-	__builtin_va_end(ap);
 }
 
 Result<void> VirtQueue::put16(size_t off, u16 v)
@@ -243,7 +235,7 @@ Result<void> VirtQueue::notify()
 		return err(-EIO);
 	auto r = m_notify(*this);
 	if (r.is_error()) {
-		bad_ring("doorbell failed (%d)", r.error().to_errno());
+		bad_ring(m_dev, m_name, "doorbell failed (%d)", r.error().to_errno());
 		return err(-EIO);
 	}
 	return ok();
@@ -266,7 +258,7 @@ Result<bool> VirtQueue::has_used()
 	u16 idx = TRY(get16(m_layout.used_idx()));
 	u16 ahead = u16(idx - m_last_used_idx);
 	if (ahead > m_layout.num) {
-		bad_ring("used idx %u is %u ahead of %u (num %u)", idx, ahead, m_last_used_idx, m_layout.num);
+		bad_ring(m_dev, m_name, "used idx %u is %u ahead of %u (num %u)", idx, ahead, m_last_used_idx, m_layout.num);
 		return err(-EIO);
 	}
 	return ahead != 0;
@@ -306,11 +298,11 @@ Result<UsedBuf> VirtQueue::get_buf()
 	VringUsedElem e = TRY(detail::used_load(m_ring, m_layout.used_ring(slot)));
 	u32 id = virtio32_to_cpu(m_le, e.id), len = virtio32_to_cpu(m_le, e.len);
 	if (id >= m_layout.num) {
-		bad_ring("used id %u out of range (num %u)", id, m_layout.num);
+		bad_ring(m_dev, m_name, "used id %u out of range (num %u)", id, m_layout.num);
 		return err(-EIO);
 	}
 	if (!m_state[id].token) {
-		bad_ring("used id %u is not an outstanding buffer", id);
+		bad_ring(m_dev, m_name, "used id %u is not an outstanding buffer", id);
 		return err(-EIO);
 	}
 	/*
@@ -319,7 +311,7 @@ Result<UsedBuf> VirtQueue::get_buf()
 	 * beyond what it posted.
 	 */
 	if (len > m_state[id].in_len) {
-		bad_ring("used id %u len %u larger than its writable %u bytes", id, len, m_state[id].in_len);
+		bad_ring(m_dev, m_name, "used id %u len %u larger than its writable %u bytes", id, len, m_state[id].in_len);
 		return err(-EIO);
 	}
 	void *token = detach_buf(u16(id));

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Private helpers shared by the two sides of the split ring
- * (virtio_ring.cpp, vringh.cpp): the used-element accessors and the
- * broken-ring log line. Shared-memory accesses themselves are ShmRegion's
+ * (virtio_ring.cpp, vringh.cpp): the used-element accessors. The broken
+ * state is detail::RingBroken (<virtio/virtio_ring.h>); shared-memory
+ * accesses themselves are ShmRegion's
  * (<keel/shm.h>), the one implementation of untorn loads and stores.
  */
 #ifndef DRIVERS_VIRTIO_VRING_INTERNAL_H
@@ -32,10 +33,6 @@ inline Result<void> used_store(const ShmRegion &r, size_t off, const VringUsedEl
 	TRY(r.peer_write(off, e.id));
 	return r.peer_write(off + 4, e.len);
 }
-
-/* Logs "<name>: <message>" once for a queue turning broken (Linux BAD_RING). */
-void vring_log_bad(const keel::Device *dev, const char *name, const char *fmt, __builtin_va_list ap)
-	__printf(3, 0);
 
 /* The device to log against for a queue of @vdev (nullptr: no device prefix). */
 inline const keel::Device *vdev_log_device(const VirtioDevice *vdev)

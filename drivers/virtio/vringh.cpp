@@ -113,17 +113,6 @@ Result<UniquePtr<Vringh>> Vringh::create(const VringhConfig &cfg, keel::Gfp gfp)
 	return vrh;
 }
 
-void Vringh::bad_ring(const char *fmt, ...)
-{
-	bool was = m_broken.exchange(true, keel::MemoryOrder::Relaxed);
-	if (was)
-		return;
-	__builtin_va_list ap;
-	__builtin_va_start(ap, fmt);
-	detail::vring_log_bad(m_dev, m_name, fmt, ap);
-	__builtin_va_end(ap);
-}
-
 Result<u16> Vringh::get16(size_t off)
 {
 	return virtio16_to_cpu(m_le, TRY(m_ring.peer_read<keel::virtio16>(off)));
@@ -141,7 +130,7 @@ Result<u16> Vringh::avail_pending()
 	u16 idx = TRY(get16(m_layout.avail_idx()));
 	u16 pending = u16(idx - m_last_avail_idx);
 	if (pending > m_layout.num) {
-		bad_ring("avail idx %u is %u ahead of %u (num %u)", idx, pending, m_last_avail_idx,
+		bad_ring(m_dev, m_name, "avail idx %u is %u ahead of %u (num %u)", idx, pending, m_last_avail_idx,
 			 m_layout.num);
 		return err(-EIO);
 	}
@@ -156,19 +145,19 @@ Result<void> Vringh::add_segment(u16 i, const VringDesc &d, VringhChain &chain, 
 	u32 len = virtio32_to_cpu(m_le, d.len);
 
 	if (flags & VRING_DESC_F_INDIRECT) {
-		bad_ring("desc %u: indirect descriptor (not negotiated)", i);
+		bad_ring(m_dev, m_name, "desc %u: indirect descriptor (not negotiated)", i);
 		return err(-EIO);
 	}
 	auto off = m_mem.da_to_offset(addr, len);
 	if (off.is_error()) {
-		bad_ring("desc %u: addr 0x%llx len %u outside the shared region", i, (unsigned long long)addr,
+		bad_ring(m_dev, m_name, "desc %u: addr 0x%llx len %u outside the shared region", i, (unsigned long long)addr,
 			 len);
 		return err(-EIO);
 	}
 	ShmRegion seg = TRY(m_mem.sub(off.value(), len));
 	bool write = flags & VRING_DESC_F_WRITE;
 	if (!write && chain.m_nr_wr) {
-		bad_ring("desc %u: readable after writable", i);
+		bad_ring(m_dev, m_name, "desc %u: readable after writable", i);
 		return err(-EIO);
 	}
 	u64 *total = write ? wr : rd;
@@ -176,11 +165,11 @@ Result<void> Vringh::add_segment(u16 i, const VringDesc &d, VringhChain &chain, 
 	keel::Span<ShmRegion> store = write ? chain.m_wr_store : chain.m_rd_store;
 	*total += len;
 	if (*total > KEEL_U32_MAX) {
-		bad_ring("desc %u: chain longer than 4 GiB", i);
+		bad_ring(m_dev, m_name, "desc %u: chain longer than 4 GiB", i);
 		return err(-EIO);
 	}
 	if (nr >= store.size()) {
-		bad_ring("desc %u: more than %zu %s segments", i, store.size(), write ? "writable" : "readable");
+		bad_ring(m_dev, m_name, "desc %u: more than %zu %s segments", i, store.size(), write ? "writable" : "readable");
 		return err(-EIO);
 	}
 	store[nr++] = seg;
@@ -209,15 +198,15 @@ Result<void> Vringh::walk_chain(u16 head, VringhChain &chain)
 			break;
 		u16 next = virtio16_to_cpu(m_le, d.next);
 		if (next >= m_layout.num) {
-			bad_ring("desc %u: next %u out of range (num %u)", i, next, m_layout.num);
+			bad_ring(m_dev, m_name, "desc %u: next %u out of range (num %u)", i, next, m_layout.num);
 			return err(-EIO);
 		}
 		if (count >= m_layout.num) {
-			bad_ring("chain at head %u longer than num %u", head, m_layout.num);
+			bad_ring(m_dev, m_name, "chain at head %u longer than num %u", head, m_layout.num);
 			return err(-EIO);
 		}
 		if (test_bit(m_visited, next)) {
-			bad_ring("desc %u: next %u loops back into the chain at head %u", i, next, head);
+			bad_ring(m_dev, m_name, "desc %u: next %u loops back into the chain at head %u", i, next, head);
 			return err(-EIO);
 		}
 		i = next;
@@ -239,11 +228,11 @@ Result<bool> Vringh::getdesc(VringhChain &chain)
 	u16 slot = m_last_avail_idx & u16(m_layout.num - 1);
 	u16 head = TRY(get16(m_layout.avail_ring(slot)));
 	if (head >= m_layout.num) {
-		bad_ring("avail slot %u: head %u out of range (num %u)", slot, head, m_layout.num);
+		bad_ring(m_dev, m_name, "avail slot %u: head %u out of range (num %u)", slot, head, m_layout.num);
 		return err(-EIO);
 	}
 	if (test_bit(m_outstanding, head)) {
-		bad_ring("avail slot %u: head %u is already in use", slot, head);
+		bad_ring(m_dev, m_name, "avail slot %u: head %u is already in use", slot, head);
 		return err(-EIO);
 	}
 	auto r = walk_chain(head, chain);

@@ -165,6 +165,31 @@ struct Sg {
 	}
 };
 
+namespace detail {
+/**
+ * class RingBroken - the broken state both sides of a ring share
+ *
+ * Linux's vq->broken and BAD_RING(): set from any context (a peer-down
+ * handler, a bad index found by either side), read locklessly
+ * (READ_ONCE), never cleared.
+ *
+ * Context: any.
+ */
+class RingBroken {
+public:
+	/* Marks the ring broken (device gone or reset: Linux virtio_break_device). */
+	void set_broken() { m_broken.store(true, keel::MemoryOrder::Relaxed); }
+	bool is_broken() const { return m_broken.load(keel::MemoryOrder::Relaxed); }
+
+protected:
+	/* Marks the ring broken; logs "<name>: <message>" against @dev only the first time. */
+	void bad_ring(const keel::Device *dev, const char *name, const char *fmt, ...) __printf(4, 5);
+
+private:
+	keel::Atomic<bool> m_broken{ false };
+};
+} // namespace detail
+
 class VirtQueue;
 /* Buffer-used interrupt (Linux vq->callback). Atomic context: must not sleep. */
 using VqCallback = void (*)(VirtQueue &vq);
@@ -207,9 +232,9 @@ struct UsedBuf {
  * is outstanding iff m_state[head].token != nullptr; m_free_head is the
  * first entry of a private free list linked through m_extra[].next;
  * m_avail_idx_shadow is the last avail->idx published; m_last_used_idx the
- * next used slot to read. Once m_broken is set it is never cleared.
+ * next used slot to read. Once broken it stays broken.
  */
-class VirtQueue : keel::NonMovable {
+class VirtQueue : keel::NonMovable, public detail::RingBroken {
 public:
 	/*
 	 * create() - validate @cfg, zero the ring and build the private shadows.
@@ -286,9 +311,6 @@ public:
 	 */
 	bool interrupt();
 
-	/* Marks the queue broken (device gone or reset: Linux virtio_break_device). */
-	void set_broken() { m_broken.store(true, keel::MemoryOrder::Relaxed); }
-	bool is_broken() const { return m_broken.load(keel::MemoryOrder::Relaxed); }
 	u32 num_free() const { return m_num_free; }
 	u32 num() const { return m_layout.num; }
 	u16 index() const { return m_index; }
@@ -320,7 +342,6 @@ private:
 	};
 
 	VirtQueue(const VqConfig &cfg, const VringLayout &layout, const ShmRegion &ring);
-	void bad_ring(const char *fmt, ...) __printf(2, 3);
 	Result<void> write_desc(u16 i, u64 addr, u32 len, u16 flags, u16 next);
 	Result<void> put16(size_t off, u16 v);
 	Result<void> put16_mb(size_t off, u16 v);
@@ -335,8 +356,6 @@ private:
 	u16 m_index;
 	bool m_le;
 	bool m_event;
-	/* Set from any context (a peer-down handler), read locklessly: READ_ONCE in Linux. */
-	keel::Atomic<bool> m_broken{ false };
 	VirtioDevice *m_vdev;
 	const keel::Device *m_dev;
 	VqNotify m_notify;
@@ -426,9 +445,9 @@ struct VringhConfig {
  *
  * Invariants: m_last_avail_idx counts chains taken; m_last_used_idx is the
  * last used->idx published; a head is handed out iff its bit is set in
- * m_outstanding. Once m_broken is set it is never cleared.
+ * m_outstanding. Once broken it stays broken.
  */
-class Vringh : keel::NonMovable {
+class Vringh : keel::NonMovable, public detail::RingBroken {
 public:
 	/* create() - -EINVAL for a bad size/alignment/window, -ENOMEM. Does not touch the ring. */
 	static Result<keel::UniquePtr<Vringh>> create(const VringhConfig &cfg, keel::Gfp gfp);
@@ -463,8 +482,6 @@ public:
 	 */
 	bool notify_enable();
 
-	void set_broken() { m_broken.store(true, keel::MemoryOrder::Relaxed); }
-	bool is_broken() const { return m_broken.load(keel::MemoryOrder::Relaxed); }
 	u32 num() const { return m_layout.num; }
 	const char *name() const { return m_name; }
 	const VringLayout &layout() const { return m_layout; }
@@ -473,7 +490,6 @@ public:
 
 private:
 	Vringh(const VringhConfig &cfg, const VringLayout &layout);
-	void bad_ring(const char *fmt, ...) __printf(2, 3);
 	Result<u16> get16(size_t off);
 	Result<void> put16(size_t off, u16 v);
 	Result<void> walk_chain(u16 head, VringhChain &chain);
@@ -489,8 +505,6 @@ private:
 	const keel::Device *m_dev;
 	bool m_le;
 	bool m_event;
-	/* Set from any context (a peer-down handler), read locklessly: READ_ONCE in Linux. */
-	keel::Atomic<bool> m_broken{ false };
 	u16 m_last_avail_idx = 0;
 	u16 m_last_used_idx = 0;
 	/* used->idx at the last need_notify(): the "old" of vring_need_event(). */
