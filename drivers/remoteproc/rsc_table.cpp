@@ -254,16 +254,16 @@ Result<size_t> rsc_table_check_vring(const keel::ShmRegion &region, u32 da, u32 
 {
 	auto layout = virtio::VringLayout::compute(num, align, line);
 	if (layout.is_error()) {
-		dev_err(dev, "rsc: vring num %u align %u break the vring rule (line %u)", num, align, line);
+		dev_err_ratelimited(dev, "rsc: vring num %u align %u break the vring rule (line %u)", num, align, line);
 		return layout.error();
 	}
 	if (da == FW_RSC_ADDR_ANY || da % align) {
-		dev_err(dev, "rsc: vring da 0x%x unset or not aligned to %u", da, align);
+		dev_err_ratelimited(dev, "rsc: vring da 0x%x unset or not aligned to %u", da, align);
 		return err(-EINVAL);
 	}
 	Result<size_t> off = region.da_to_offset(da, layout.value().size);
 	if (off.is_error()) {
-		dev_err(dev, "rsc: vring da 0x%x size %zu outside the shared region", da, layout.value().size);
+		dev_err_ratelimited(dev, "rsc: vring da 0x%x size %zu outside the shared region", da, layout.value().size);
 		return err(-EINVAL);
 	}
 	return off;

@@ -261,7 +261,7 @@ Result<size_t> ShmHost::copy_table(bool *changing)
 		return err(-EAGAIN);
 	}
 	if (bad) {
-		pr_err("%s: bad shm header: version %u, table at 0x%x size %u", m_name, ver, off, size);
+		pr_err_ratelimited("%s: bad shm header: version %u, table at 0x%x size %u", m_name, ver, off, size);
 		return err(-EINVAL);
 	}
 	m_rsc_off = off;
@@ -303,7 +303,7 @@ Result<void> ShmHost::check_vrings()
 		const rproc::RscVdev &r = m_info.vdevs[v];
 		for (u32 i = 0; i < r.num_of_vrings; i++) {
 			if (ring_bytes(r.vring[i].num, r.vring[i].align).is_error()) {
-				pr_err("%s: vdev%u vring%u: align %u below the transport's %u-byte cache line", m_name,
+				pr_err_ratelimited("%s: vdev%u vring%u: align %u below the transport's %u-byte cache line", m_name,
 				       v, i, r.vring[i].align, SHM_CACHE_LINE);
 				return err(-EINVAL);
 			}
@@ -416,7 +416,7 @@ Result<void> ShmHost::place_resources()
 				continue;
 			size_t off = TRY(rproc::rsc_table_check_vring(m_region, rv.da, rv.num, rv.align, SHM_CACHE_LINE));
 			if (reserve(off, TRY(ring_bytes(rv.num, rv.align)), true).is_error()) {
-				pr_err("%s: vdev%u vring%u at da 0x%x overlaps another resource", m_name, v, i, rv.da);
+				pr_err_ratelimited("%s: vdev%u vring%u at da 0x%x overlaps another resource", m_name, v, i, rv.da);
 				return err(-EINVAL);
 			}
 			m_vdevs[v].vring[i].offset = off;
@@ -426,7 +426,7 @@ Result<void> ShmHost::place_resources()
 		rproc::RscCarveout &co = m_info.carveouts[c];
 		if (co.da != FW_RSC_ADDR_ANY) {
 			if (reserve(TRY(m_region.da_to_offset(co.da, co.len)), co.len, true).is_error()) {
-				pr_err("%s: carveout '%s' overlaps another resource", m_name, co.name);
+				pr_err_ratelimited("%s: carveout '%s' overlaps another resource", m_name, co.name);
 				return err(-EINVAL);
 			}
 			continue;
@@ -579,7 +579,8 @@ void ShmHost::peer_down(void *ctx)
 				if (r.vq)
 					r.vq->set_broken();
 	}
-	pr_err("%s: remote gone", h->m_name);
+	/* A peer (or the hosted server) can announce this at will: rate-limited. */
+	pr_err_ratelimited("%s: remote gone", h->m_name);
 	if (h->m_crashed_fn)
 		h->m_crashed_fn(h->m_crashed_ctx);
 }

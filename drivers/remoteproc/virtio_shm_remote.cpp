@@ -125,7 +125,7 @@ Result<void> ShmRemote::wait_driver_ok(u32 vdev, s64 timeout_ns)
 	for (;;) {
 		u8 s = status(vdev);
 		if (s & VIRTIO_CONFIG_S_FAILED) {
-			pr_err("%s: vdev%u: host failed the device", m_name, vdev);
+			pr_err_ratelimited("%s: vdev%u: host failed the device", m_name, vdev);
 			return err(-EIO);
 		}
 		if (s & VIRTIO_CONFIG_S_DRIVER_OK)
@@ -172,16 +172,16 @@ Result<void> ShmRemote::build_queues(u32 vdev)
 		size_t off = TRY(rproc::rsc_table_check_vring(m_region, da, spec.num, spec.align, SHM_CACHE_LINE));
 		size_t bytes = TRY(ring_bytes(spec.num, spec.align));
 		if (off < table_end) {
-			pr_err("%s: vdev%u vring%u: host placed it at 0x%zx, over the header or table", m_name, vdev, i,
-			       off);
+			pr_err_ratelimited("%s: vdev%u vring%u: host placed it at 0x%zx, over the header or table",
+					   m_name, vdev, i, off);
 			return err(-EINVAL);
 		}
 		start[i] = off;
 		end[i] = off + bytes;
 		for (u32 k = 0; k < i; k++) {
 			if (start[i] < end[k] && start[k] < end[i]) {
-				pr_err("%s: vdev%u vring%u: host placed it at 0x%zx, over vring%u", m_name, vdev, i, off,
-				       k);
+				pr_err_ratelimited("%s: vdev%u vring%u: host placed it at 0x%zx, over vring%u", m_name,
+						   vdev, i, off, k);
 				return err(-EINVAL);
 			}
 		}
