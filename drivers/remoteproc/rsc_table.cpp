@@ -58,8 +58,8 @@ Result<void> Parser::vring(RscVring *v, size_t off, u32 vdev_idx, u32 i)
 
 	auto layout = virtio::VringLayout::compute(v->num, v->align);
 	if (layout.is_error()) {
-		dev_err(dev, "rsc: vdev%u vring%u: num %u align %u break the vring rule", vdev_idx, i, v->num,
-			v->align);
+		dev_err(dev, "rsc: vdev%u vring%u: num %u align %u break the vring rule", vdev_idx,
+			i, v->num, v->align);
 		return layout.error();
 	}
 	if (v->da != FW_RSC_ADDR_ANY && region) {
@@ -68,8 +68,9 @@ Result<void> Parser::vring(RscVring *v, size_t off, u32 vdev_idx, u32 i)
 			return err(-EINVAL);
 		}
 		if (region->da_to_offset(v->da, layout.value().size).is_error()) {
-			dev_err(dev, "rsc: vdev%u vring%u: da 0x%x size %zu outside the shared region", vdev_idx, i,
-				v->da, layout.value().size);
+			dev_err(dev,
+				"rsc: vdev%u vring%u: da 0x%x size %zu outside the shared region",
+				vdev_idx, i, v->da, layout.value().size);
 			return err(-EINVAL);
 		}
 	}
@@ -231,7 +232,8 @@ Result<void> rsc_table_parse(Span<const u8> table, const keel::ShmRegion *region
 		dev_err(dev, "rsc: unsupported table version %u", ver);
 		return err(-EINVAL);
 	}
-	if (num > RSC_MAX_ENTRIES || !keel::range_fits(size, sizeof(ResourceTable), size_t(num) * sizeof(u32))) {
+	if (num > RSC_MAX_ENTRIES ||
+	    !keel::range_fits(size, sizeof(ResourceTable), size_t(num) * sizeof(u32))) {
 		dev_err(dev, "rsc: %u entries do not fit a table of %zu bytes (max %u)", num, size, RSC_MAX_ENTRIES);
 		return err(-EINVAL);
 	}
@@ -249,21 +251,25 @@ Result<void> rsc_table_parse(Span<const u8> table, const keel::ShmRegion *region
 	return ok();
 }
 
-Result<size_t> rsc_table_check_vring(const keel::ShmRegion &region, u32 da, u32 num, u32 align, u32 line,
-				     const keel::Device *dev)
+Result<size_t> rsc_table_check_vring(const keel::ShmRegion &region, u32 da, u32 num, u32 align,
+				     u32 line, const keel::Device *dev)
 {
 	auto layout = virtio::VringLayout::compute(num, align, line);
 	if (layout.is_error()) {
-		dev_err_ratelimited(dev, "rsc: vring num %u align %u break the vring rule (line %u)", num, align, line);
+		dev_err_ratelimited(dev,
+				    "rsc: vring num %u align %u break the vring rule (line %u)",
+				    num, align, line);
 		return layout.error();
 	}
 	if (da == FW_RSC_ADDR_ANY || da % align) {
-		dev_err_ratelimited(dev, "rsc: vring da 0x%x unset or not aligned to %u", da, align);
+		dev_err_ratelimited(dev, "rsc: vring da 0x%x unset or not aligned to %u", da,
+				    align);
 		return err(-EINVAL);
 	}
 	Result<size_t> off = region.da_to_offset(da, layout.value().size);
 	if (off.is_error()) {
-		dev_err_ratelimited(dev, "rsc: vring da 0x%x size %zu outside the shared region", da, layout.value().size);
+		dev_err_ratelimited(dev, "rsc: vring da 0x%x size %zu outside the shared region",
+				    da, layout.value().size);
 		return err(-EINVAL);
 	}
 	return off;
@@ -283,7 +289,8 @@ RscTableBuilder::RscTableBuilder(Span<u8> buf, u32 max_entries) : m_buf(buf), m_
 Result<size_t> RscTableBuilder::begin_entry(u32 type, size_t payload_len)
 {
 	size_t start = keel::align_up<size_t>(m_pos, 8);
-	if (m_broken || m_num >= m_max || !keel::range_fits(m_buf.size(), start, sizeof(FwRscHdr) + payload_len))
+	if (m_broken || m_num >= m_max ||
+	    !keel::range_fits(m_buf.size(), start, sizeof(FwRscHdr) + payload_len))
 		return err(-ENOSPC);
 	memset(m_buf.data() + m_pos, 0, start + sizeof(FwRscHdr) + payload_len - m_pos);
 	le32 off = keel::cpu_to_le32(u32(start)), ty = keel::cpu_to_le32(type);

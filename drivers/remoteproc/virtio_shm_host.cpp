@@ -14,7 +14,8 @@
 
 #include "virtio_shm_internal.h"
 
-namespace virtio {
+namespace virtio
+{
 
 using keel::err;
 using keel::Guard;
@@ -42,7 +43,8 @@ struct ShmHostOps {
 		ShmHost *h = v.host;
 		const rproc::RscVdev &r = h->m_info.vdevs[v.index];
 		v.status = status;
-		/* Rings (zeroed and initialised by find_vqs) are visible before the status that announces them. */
+		/* Rings (zeroed and initialised by find_vqs) are visible before the status that
+		 * announces them. */
 		keel::virt_wmb();
 		size_t off = h->m_rsc_off + rproc::vdev_field_status(r.offset);
 		(void)h->m_region.peer_write<u8>(off, status);
@@ -64,7 +66,8 @@ struct ShmHostOps {
 		for (unsigned int bit = 32; bit < 64; bit++)
 			vdev.clear_feature(bit);
 		Vdev &v = vd(vdev);
-		return v.host->table_write32(rproc::vdev_field_gfeatures(rsc(vdev).offset), u32(vdev.features()));
+		return v.host->table_write32(rproc::vdev_field_gfeatures(rsc(vdev).offset),
+					     u32(vdev.features()));
 	}
 
 	static Result<size_t> config_off(VirtioDevice &vdev, u32 offset, u32 len)
@@ -95,7 +98,8 @@ struct ShmHostOps {
 		for (auto &r : v.vring) {
 			VirtQueue *vq;
 			{
-				/* Unpublish first: no interrupt reaches the queue once it is freed. */
+				/* Unpublish first: no interrupt reaches the queue once it is freed.
+				 */
 				Guard g{ v.host->m_lock };
 				vq = keel::exchange(r.vq, nullptr);
 			}
@@ -104,12 +108,14 @@ struct ShmHostOps {
 		}
 	}
 
-	static Result<void> find_vqs(VirtioDevice &vdev, keel::Span<const VqInfo> infos, keel::Span<VirtQueue *> vqs)
+	static Result<void> find_vqs(VirtioDevice &vdev, keel::Span<const VqInfo> infos,
+				     keel::Span<VirtQueue *> vqs)
 	{
 		Vdev &v = vd(vdev);
 		const rproc::RscVdev &r = rsc(vdev);
 		if (infos.size() > r.num_of_vrings || vqs.size() < infos.size()) {
-			dev_err(&vdev, "%zu queues requested, the table declares %u", infos.size(), r.num_of_vrings);
+			dev_err(&vdev, "%zu queues requested, the table declares %u", infos.size(),
+				r.num_of_vrings);
 			return err(-EINVAL);
 		}
 		for (u32 i = 0; i < infos.size(); i++) {
@@ -126,7 +132,8 @@ struct ShmHostOps {
 		return ok();
 	}
 
-	static Result<VirtQueue *> new_vq(VirtioDevice &vdev, Vdev &v, const rproc::RscVdev &r, u32 i, const VqInfo &info)
+	static Result<VirtQueue *> new_vq(VirtioDevice &vdev, Vdev &v, const rproc::RscVdev &r,
+					  u32 i, const VqInfo &info)
 	{
 		Vring &ring = v.vring[i];
 		const rproc::RscVring &rv = r.vring[i];
@@ -135,7 +142,8 @@ struct ShmHostOps {
 		cfg.index = u16(i);
 		cfg.num = rv.num;
 		cfg.align = rv.align;
-		cfg.ring = TRY(v.host->m_region.sub(ring.offset, TRY(ring_bytes(rv.num, rv.align))));
+		cfg.ring =
+			TRY(v.host->m_region.sub(ring.offset, TRY(ring_bytes(rv.num, rv.align))));
 		cfg.vdev = &vdev;
 		cfg.callback = info.callback;
 		cfg.transport_priv = &ring;
@@ -196,15 +204,18 @@ void shm_dma_free(VirtioDevice &vdev, const ShmAlloc &a)
 /* --- host --- */
 
 ShmHost::ShmHost(const ShmHostConfig &cfg)
-	: m_name(cfg.name), m_region(cfg.region), m_doorbell(cfg.doorbell), m_crashed_fn(cfg.crashed),
-	  m_crashed_ctx(cfg.crashed_ctx), m_parent(cfg.parent), m_register(cfg.register_devices)
+    : m_name(cfg.name), m_region(cfg.region), m_doorbell(cfg.doorbell), m_crashed_fn(cfg.crashed),
+      m_crashed_ctx(cfg.crashed_ctx), m_parent(cfg.parent), m_register(cfg.register_devices)
 {
 }
 
 Result<keel::UniquePtr<ShmHost>> ShmHost::create(const ShmHostConfig &cfg, keel::Gfp gfp)
 {
-	if (!cfg.region.valid() || cfg.region.size() < 2 * SHM_PAGE || !cfg.doorbell || cfg.region.da() % SHM_PAGE) {
-		pr_err("%s: shm host needs a page-aligned region of two pages or more and a doorbell", cfg.name);
+	if (!cfg.region.valid() || cfg.region.size() < 2 * SHM_PAGE || !cfg.doorbell ||
+	    cfg.region.da() % SHM_PAGE) {
+		pr_err("%s: shm host needs a page-aligned region of two pages or more and a "
+		       "doorbell",
+		       cfg.name);
 		return err(-EINVAL);
 	}
 	ShmHost *h = new (gfp) ShmHost(cfg);
@@ -224,7 +235,10 @@ ShmHost::~ShmHost()
 	m_doorbell->set_peer_down(nullptr, nullptr);
 }
 
-VirtioDevice *ShmHost::vdev(u32 i) const { return i < m_num_vdevs ? m_vdevs[i].dev.get() : nullptr; }
+VirtioDevice *ShmHost::vdev(u32 i) const
+{
+	return i < m_num_vdevs ? m_vdevs[i].dev.get() : nullptr;
+}
 
 /*
  * One attempt at a private copy of the remote's table, as of one publish
@@ -244,12 +258,14 @@ Result<size_t> ShmHost::copy_table(bool *changing)
 	/* The header and the table of that publish are read after its sequence. */
 	keel::virt_rmb();
 	ShmHeader h = TRY(m_region.read<ShmHeader>(0));
-	if (keel::le32_to_cpu(h.magic) != SHM_MAGIC || keel::le32_to_cpu(h.remote_state) != SHM_REMOTE_READY)
+	if (keel::le32_to_cpu(h.magic) != SHM_MAGIC ||
+	    keel::le32_to_cpu(h.remote_state) != SHM_REMOTE_READY)
 		return err(-EAGAIN);
 	u32 ver = keel::le32_to_cpu(h.version);
 	u32 off = keel::le32_to_cpu(h.rsc_offset), size = keel::le32_to_cpu(h.rsc_size);
 	bool bad = ver != SHM_VERSION || off < sizeof(ShmHeader) || off % SHM_CACHE_LINE ||
-		   size < sizeof(rproc::ResourceTable) || size > SHM_MAX_TABLE || !m_region.contains(off, size);
+		   size < sizeof(rproc::ResourceTable) || size > SHM_MAX_TABLE ||
+		   !m_region.contains(off, size);
 	if (!bad) {
 		TRY(m_region.invalidate(off, size));
 		TRY(m_region.copy_from(m_table, off, size));
@@ -261,7 +277,8 @@ Result<size_t> ShmHost::copy_table(bool *changing)
 		return err(-EAGAIN);
 	}
 	if (bad) {
-		pr_err_ratelimited("%s: bad shm header: version %u, table at 0x%x size %u", m_name, ver, off, size);
+		pr_err_ratelimited("%s: bad shm header: version %u, table at 0x%x size %u", m_name,
+				   ver, off, size);
 		return err(-EINVAL);
 	}
 	m_rsc_off = off;
@@ -275,7 +292,8 @@ Result<void> ShmHost::snapshot_table(s64 timeout_ns)
 	for (;;) {
 		Result<size_t> size = copy_table(&changing);
 		if (size.is_ok())
-			return rproc::rsc_table_parse(keel::Span<const u8>(m_table, size.value()), &m_region, &m_info);
+			return rproc::rsc_table_parse(keel::Span<const u8>(m_table, size.value()),
+						      &m_region, &m_info);
 		if (size.error().to_errno() != -EAGAIN)
 			return size.error();
 		/*
@@ -284,7 +302,8 @@ Result<void> ShmHost::snapshot_table(s64 timeout_ns)
 		 */
 		if (keel::ktime_get_ns() >= deadline) {
 			if (changing)
-				pr_err("%s: the resource table kept changing (remote republishing)", m_name);
+				pr_err("%s: the resource table kept changing (remote republishing)",
+				       m_name);
 			else
 				pr_err("%s: no resource table published", m_name);
 			return err(-ETIMEDOUT);
@@ -303,8 +322,9 @@ Result<void> ShmHost::check_vrings()
 		const rproc::RscVdev &r = m_info.vdevs[v];
 		for (u32 i = 0; i < r.num_of_vrings; i++) {
 			if (ring_bytes(r.vring[i].num, r.vring[i].align).is_error()) {
-				pr_err_ratelimited("%s: vdev%u vring%u: align %u below the transport's %u-byte cache line", m_name,
-				       v, i, r.vring[i].align, SHM_CACHE_LINE);
+				pr_err_ratelimited("%s: vdev%u vring%u: align %u below the "
+						   "transport's %u-byte cache line",
+						   m_name, v, i, r.vring[i].align, SHM_CACHE_LINE);
 				return err(-EINVAL);
 			}
 		}
@@ -372,7 +392,8 @@ void ShmHost::free_offset(size_t start)
 	Guard g{ m_pool_lock };
 	for (u32 i = 0; i < m_num_blocks; i++) {
 		if (m_blocks[i].start == start && !m_blocks[i].fixed) {
-			memmove(&m_blocks[i], &m_blocks[i + 1], (m_num_blocks - i - 1) * sizeof(Block));
+			memmove(&m_blocks[i], &m_blocks[i + 1],
+				(m_num_blocks - i - 1) * sizeof(Block));
 			m_num_blocks--;
 			return;
 		}
@@ -414,9 +435,12 @@ Result<void> ShmHost::place_resources()
 			const rproc::RscVring &rv = r.vring[i];
 			if (rv.da == FW_RSC_ADDR_ANY)
 				continue;
-			size_t off = TRY(rproc::rsc_table_check_vring(m_region, rv.da, rv.num, rv.align, SHM_CACHE_LINE));
+			size_t off = TRY(rproc::rsc_table_check_vring(m_region, rv.da, rv.num,
+								      rv.align, SHM_CACHE_LINE));
 			if (reserve(off, TRY(ring_bytes(rv.num, rv.align)), true).is_error()) {
-				pr_err_ratelimited("%s: vdev%u vring%u at da 0x%x overlaps another resource", m_name, v, i, rv.da);
+				pr_err_ratelimited(
+					"%s: vdev%u vring%u at da 0x%x overlaps another resource",
+					m_name, v, i, rv.da);
 				return err(-EINVAL);
 			}
 			m_vdevs[v].vring[i].offset = off;
@@ -425,8 +449,10 @@ Result<void> ShmHost::place_resources()
 	for (u32 c = 0; c < m_info.num_carveouts; c++) {
 		rproc::RscCarveout &co = m_info.carveouts[c];
 		if (co.da != FW_RSC_ADDR_ANY) {
-			if (reserve(TRY(m_region.da_to_offset(co.da, co.len)), co.len, true).is_error()) {
-				pr_err_ratelimited("%s: carveout '%s' overlaps another resource", m_name, co.name);
+			if (reserve(TRY(m_region.da_to_offset(co.da, co.len)), co.len, true)
+				    .is_error()) {
+				pr_err_ratelimited("%s: carveout '%s' overlaps another resource",
+						   m_name, co.name);
 				return err(-EINVAL);
 			}
 			continue;
@@ -451,9 +477,11 @@ Result<void> ShmHost::place_vrings()
 			Vring &ring = m_vdevs[v].vring[i];
 			if (rv.da == FW_RSC_ADDR_ANY) {
 				size_t bytes = TRY(ring_bytes(rv.num, rv.align));
-				Result<size_t> off = alloc_offset(bytes, rv.align < SHM_PAGE ? SHM_PAGE : rv.align);
+				Result<size_t> off = alloc_offset(
+					bytes, rv.align < SHM_PAGE ? SHM_PAGE : rv.align);
 				if (off.is_error()) {
-					pr_err("%s: no room for vdev%u vring%u (%zu bytes)", m_name, v, i, bytes);
+					pr_err("%s: no room for vdev%u vring%u (%zu bytes)", m_name,
+					       v, i, bytes);
 					return off.error();
 				}
 				ring.offset = off.value();
@@ -465,7 +493,8 @@ Result<void> ShmHost::place_vrings()
 			ring.vdev = v;
 			ring.index = i;
 			ring.notifyid = rv.notifyid;
-			TRY(table_write32(rproc::vdev_vring_field_notifyid(r.offset, i), rv.notifyid));
+			TRY(table_write32(rproc::vdev_vring_field_notifyid(r.offset, i),
+					  rv.notifyid));
 		}
 	}
 	return ok();
@@ -483,12 +512,14 @@ Result<void> ShmHost::create_vdevs()
 		TRY(table_write32(rproc::vdev_field_gfeatures(r.offset), 0));
 		ShmHostOps::write_status(d, 0);
 		/* Linux leaves the vendor 0 for remoteproc devices. */
-		d.dev = TRY(VirtioDevice::create(VirtioDeviceId{ r.id, 0 }, &s_shm_host_ops, &d, m_parent, GFP_KERNEL));
+		d.dev = TRY(VirtioDevice::create(VirtioDeviceId{ r.id, 0 }, &s_shm_host_ops, &d,
+						 m_parent, GFP_KERNEL));
 		m_num_vdevs = v + 1;
 		if (m_register) {
 			Result<void> res = register_virtio_device(*d.dev);
 			if (res.is_error()) {
-				pr_err("%s: registering vdev%u failed: %d", m_name, v, res.error().to_errno());
+				pr_err("%s: registering vdev%u failed: %d", m_name, v,
+				       res.error().to_errno());
 				return res;
 			}
 		}

@@ -13,7 +13,8 @@
 
 #include "virtio_shm_internal.h"
 
-namespace virtio {
+namespace virtio
+{
 
 using keel::err;
 using keel::Guard;
@@ -22,8 +23,8 @@ using rproc::FW_RSC_ADDR_ANY;
 using namespace detail;
 
 ShmRemote::ShmRemote(const ShmRemoteConfig &cfg)
-	: m_name(cfg.name), m_region(cfg.region), m_doorbell(cfg.doorbell), m_rsc_off(cfg.rsc_offset),
-	  m_num_vdevs(cfg.num_vdevs), m_kick(cfg.kick), m_kick_ctx(cfg.kick_ctx)
+    : m_name(cfg.name), m_region(cfg.region), m_doorbell(cfg.doorbell), m_rsc_off(cfg.rsc_offset),
+      m_num_vdevs(cfg.num_vdevs), m_kick(cfg.kick), m_kick_ctx(cfg.kick_ctx)
 {
 	for (u32 i = 0; i < m_num_vdevs; i++)
 		m_vdevs[i].spec = cfg.vdevs[i];
@@ -31,22 +32,25 @@ ShmRemote::ShmRemote(const ShmRemoteConfig &cfg)
 
 Result<keel::UniquePtr<ShmRemote>> ShmRemote::create(const ShmRemoteConfig &cfg, keel::Gfp gfp)
 {
-	if (!cfg.region.valid() || !cfg.doorbell || cfg.num_vdevs == 0 || cfg.num_vdevs > rproc::RSC_MAX_VDEVS ||
-	    cfg.rsc_offset < sizeof(ShmHeader) || cfg.rsc_offset % SHM_CACHE_LINE ||
-	    !cfg.region.contains(cfg.rsc_offset, 64)) {
+	if (!cfg.region.valid() || !cfg.doorbell || cfg.num_vdevs == 0 ||
+	    cfg.num_vdevs > rproc::RSC_MAX_VDEVS || cfg.rsc_offset < sizeof(ShmHeader) ||
+	    cfg.rsc_offset % SHM_CACHE_LINE || !cfg.region.contains(cfg.rsc_offset, 64)) {
 		pr_err("%s: bad shm remote configuration", cfg.name);
 		return err(-EINVAL);
 	}
 	for (u32 v = 0; v < cfg.num_vdevs; v++) {
 		const rproc::VdevSpec &s = cfg.vdevs[v];
 		if (s.num_of_vrings == 0 || s.num_of_vrings > rproc::RVDEV_NUM_VRINGS) {
-			pr_err("%s: vdev%u: %u vrings (1..%u)", cfg.name, v, s.num_of_vrings, rproc::RVDEV_NUM_VRINGS);
+			pr_err("%s: vdev%u: %u vrings (1..%u)", cfg.name, v, s.num_of_vrings,
+			       rproc::RVDEV_NUM_VRINGS);
 			return err(-EINVAL);
 		}
 		for (u32 i = 0; i < s.num_of_vrings; i++) {
 			if (ring_bytes(s.vring[i].num, s.vring[i].align).is_error()) {
-				pr_err("%s: vdev%u vring%u: num %u align %u break the vring rule (cache line %u)",
-				       cfg.name, v, i, s.vring[i].num, s.vring[i].align, SHM_CACHE_LINE);
+				pr_err("%s: vdev%u vring%u: num %u align %u break the vring rule "
+				       "(cache line %u)",
+				       cfg.name, v, i, s.vring[i].num, s.vring[i].align,
+				       SHM_CACHE_LINE);
 				return err(-EINVAL);
 			}
 		}
@@ -84,7 +88,8 @@ Result<void> ShmRemote::publish()
 	keel::virt_wmb();
 
 	size_t room = m_region.size() - m_rsc_off;
-	rproc::RscTableBuilder b(keel::Span<u8>(m_table, room < SHM_MAX_TABLE ? room : SHM_MAX_TABLE), m_num_vdevs);
+	rproc::RscTableBuilder b(
+		keel::Span<u8>(m_table, room < SHM_MAX_TABLE ? room : SHM_MAX_TABLE), m_num_vdevs);
 	for (u32 v = 0; v < m_num_vdevs; v++)
 		m_vdevs[v].offset = TRY(b.add_vdev(m_vdevs[v].spec));
 	size_t size = TRY(b.finish());
@@ -98,7 +103,8 @@ Result<void> ShmRemote::publish()
 	TRY(shm_write32(m_region, __builtin_offsetof(ShmHeader, rsc_offset), m_rsc_off));
 	TRY(shm_write32(m_region, __builtin_offsetof(ShmHeader, rsc_size), u32(size)));
 	TRY(shm_write32(m_region, SHM_HDR_REMOTE_GEN, gen));
-	/* The table and header fields are visible before the state that says they are complete... */
+	/* The table and header fields are visible before the state that says they are complete...
+	 */
 	keel::virt_wmb();
 	TRY(shm_write32(m_region, SHM_HDR_REMOTE_STATE, SHM_REMOTE_READY));
 	/* ... and everything before the even sequence that closes the publish. */
@@ -133,7 +139,8 @@ Result<void> ShmRemote::wait_driver_ok(u32 vdev, s64 timeout_ns)
 		s64 left = deadline - keel::ktime_get_ns();
 		if (left <= 0)
 			return err(-ETIMEDOUT);
-		/* The host rings after each status write; poll too, since rings can be lost or absent. */
+		/* The host rings after each status write; poll too, since rings can be lost or
+		 * absent. */
 		(void)m_wq.wait_event_timeout([&] { return status(vdev) != s; },
 					      left < keel::ms_to_ns(2) ? left : keel::ms_to_ns(2));
 	}
@@ -147,13 +154,16 @@ Result<void> ShmRemote::build_queues(u32 vdev)
 	Vdev &d = m_vdevs[vdev];
 	drop_queues(vdev);
 	size_t ent = m_rsc_off + d.offset;
-	TRY(m_region.invalidate(ent, sizeof(rproc::FwRscVdev) + d.spec.num_of_vrings * sizeof(rproc::FwRscVdevVring)));
+	TRY(m_region.invalidate(ent, sizeof(rproc::FwRscVdev) +
+					     d.spec.num_of_vrings * sizeof(rproc::FwRscVdevVring)));
 	TRY(m_region.invalidate(SHM_HDR_HOST_LINE, SHM_CACHE_LINE));
 	u32 acked = TRY(shm_read32(m_region, m_rsc_off + rproc::vdev_field_gfeatures(d.offset)));
-	/* Only what we offered: a feature the host acknowledges but we never offered is not used. */
+	/* Only what we offered: a feature the host acknowledges but we never offered is not used.
+	 */
 	d.gfeatures = acked & d.spec.dfeatures;
 	if (acked & ~d.spec.dfeatures)
-		pr_warn_ratelimited("%s: vdev%u: host acknowledged features 0x%x we never offered (0x%x): ignored",
+		pr_warn_ratelimited("%s: vdev%u: host acknowledged features 0x%x we never offered "
+				    "(0x%x): ignored",
 				    m_name, vdev, acked & ~d.spec.dfeatures, d.spec.dfeatures);
 	d.host_gen = TRY(shm_read32(m_region, SHM_HDR_HOST_GEN));
 	/*
@@ -165,14 +175,19 @@ Result<void> ShmRemote::build_queues(u32 vdev)
 	keel::ScopeGuard undo([this, vdev] { drop_queues(vdev); });
 	size_t start[rproc::RVDEV_NUM_VRINGS], end[rproc::RVDEV_NUM_VRINGS];
 	for (u32 i = 0; i < d.spec.num_of_vrings; i++) {
-		/* Our own num and align, never the table's copy: only da and notifyid are the host's. */
+		/* Our own num and align, never the table's copy: only da and notifyid are the
+		 * host's. */
 		const rproc::RscVring &spec = d.spec.vring[i];
-		u32 da = TRY(shm_read32(m_region, m_rsc_off + rproc::vdev_vring_field_da(d.offset, i)));
-		u32 nid = TRY(shm_read32(m_region, m_rsc_off + rproc::vdev_vring_field_notifyid(d.offset, i)));
-		size_t off = TRY(rproc::rsc_table_check_vring(m_region, da, spec.num, spec.align, SHM_CACHE_LINE));
+		u32 da = TRY(
+			shm_read32(m_region, m_rsc_off + rproc::vdev_vring_field_da(d.offset, i)));
+		u32 nid = TRY(shm_read32(
+			m_region, m_rsc_off + rproc::vdev_vring_field_notifyid(d.offset, i)));
+		size_t off = TRY(rproc::rsc_table_check_vring(m_region, da, spec.num, spec.align,
+							      SHM_CACHE_LINE));
 		size_t bytes = TRY(ring_bytes(spec.num, spec.align));
 		if (off < table_end) {
-			pr_err_ratelimited("%s: vdev%u vring%u: host placed it at 0x%zx, over the header or table",
+			pr_err_ratelimited("%s: vdev%u vring%u: host placed it at 0x%zx, over the "
+					   "header or table",
 					   m_name, vdev, i, off);
 			return err(-EINVAL);
 		}
@@ -180,8 +195,9 @@ Result<void> ShmRemote::build_queues(u32 vdev)
 		end[i] = off + bytes;
 		for (u32 k = 0; k < i; k++) {
 			if (start[i] < end[k] && start[k] < end[i]) {
-				pr_err_ratelimited("%s: vdev%u vring%u: host placed it at 0x%zx, over vring%u", m_name,
-						   vdev, i, off, k);
+				pr_err_ratelimited(
+					"%s: vdev%u vring%u: host placed it at 0x%zx, over vring%u",
+					m_name, vdev, i, off, k);
 				return err(-EINVAL);
 			}
 		}
@@ -191,7 +207,8 @@ Result<void> ShmRemote::build_queues(u32 vdev)
 		c.align = spec.align;
 		c.ring = TRY(m_region.sub(off, bytes));
 		c.mem = m_region;
-		/* Legacy device (the table has no VERSION_1 bit): the host's native order, ours too. */
+		/* Legacy device (the table has no VERSION_1 bit): the host's native order, ours
+		 * too. */
 		c.little_endian = keel::CPU_IS_LITTLE_ENDIAN;
 		c.event_idx = d.gfeatures & (1u << VIRTIO_RING_F_EVENT_IDX);
 		d.vrh[i] = TRY(Vringh::create(c, GFP_KERNEL));
@@ -219,7 +236,10 @@ Vringh *ShmRemote::vringh(u32 vdev, u32 vring) const
 	return m_vdevs[vdev].vrh[vring].get();
 }
 
-u32 ShmRemote::gfeatures(u32 vdev) const { return vdev < m_num_vdevs ? m_vdevs[vdev].gfeatures : 0; }
+u32 ShmRemote::gfeatures(u32 vdev) const
+{
+	return vdev < m_num_vdevs ? m_vdevs[vdev].gfeatures : 0;
+}
 
 bool ShmRemote::host_reset(u32 vdev) const
 {
@@ -233,7 +253,8 @@ bool ShmRemote::host_reset(u32 vdev) const
 
 Result<void> ShmRemote::notify(u32 vdev, u32 vring)
 {
-	if (vdev >= m_num_vdevs || vring >= m_vdevs[vdev].spec.num_of_vrings || !m_vdevs[vdev].ready.load())
+	if (vdev >= m_num_vdevs || vring >= m_vdevs[vdev].spec.num_of_vrings ||
+	    !m_vdevs[vdev].ready.load())
 		return err(-ENODEV);
 	return m_doorbell->ring(m_vdevs[vdev].notifyid[vring].load());
 }

@@ -258,7 +258,8 @@ Result<bool> VirtQueue::has_used()
 	u16 idx = TRY(get16(m_layout.used_idx()));
 	u16 ahead = u16(idx - m_last_used_idx);
 	if (ahead > m_layout.num) {
-		bad_ring(m_dev, m_name, "used idx %u is %u ahead of %u (num %u)", idx, ahead, m_last_used_idx, m_layout.num);
+		bad_ring(m_dev, m_name, "used idx %u is %u ahead of %u (num %u)", idx, ahead,
+			 m_last_used_idx, m_layout.num);
 		return err(-EIO);
 	}
 	return ahead != 0;
@@ -311,7 +312,8 @@ Result<UsedBuf> VirtQueue::get_buf()
 	 * beyond what it posted.
 	 */
 	if (len > m_state[id].in_len) {
-		bad_ring(m_dev, m_name, "used id %u len %u larger than its writable %u bytes", id, len, m_state[id].in_len);
+		bad_ring(m_dev, m_name, "used id %u len %u larger than its writable %u bytes", id,
+			 len, m_state[id].in_len);
 		return err(-EIO);
 	}
 	void *token = detach_buf(u16(id));

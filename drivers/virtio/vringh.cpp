@@ -130,8 +130,8 @@ Result<u16> Vringh::avail_pending()
 	u16 idx = TRY(get16(m_layout.avail_idx()));
 	u16 pending = u16(idx - m_last_avail_idx);
 	if (pending > m_layout.num) {
-		bad_ring(m_dev, m_name, "avail idx %u is %u ahead of %u (num %u)", idx, pending, m_last_avail_idx,
-			 m_layout.num);
+		bad_ring(m_dev, m_name, "avail idx %u is %u ahead of %u (num %u)", idx, pending,
+			 m_last_avail_idx, m_layout.num);
 		return err(-EIO);
 	}
 	return pending;
@@ -150,8 +150,8 @@ Result<void> Vringh::add_segment(u16 i, const VringDesc &d, VringhChain &chain, 
 	}
 	auto off = m_mem.da_to_offset(addr, len);
 	if (off.is_error()) {
-		bad_ring(m_dev, m_name, "desc %u: addr 0x%llx len %u outside the shared region", i, (unsigned long long)addr,
-			 len);
+		bad_ring(m_dev, m_name, "desc %u: addr 0x%llx len %u outside the shared region", i,
+			 (unsigned long long)addr, len);
 		return err(-EIO);
 	}
 	ShmRegion seg = TRY(m_mem.sub(off.value(), len));
@@ -169,7 +169,8 @@ Result<void> Vringh::add_segment(u16 i, const VringDesc &d, VringhChain &chain, 
 		return err(-EIO);
 	}
 	if (nr >= store.size()) {
-		bad_ring(m_dev, m_name, "desc %u: more than %zu %s segments", i, store.size(), write ? "writable" : "readable");
+		bad_ring(m_dev, m_name, "desc %u: more than %zu %s segments", i, store.size(),
+			 write ? "writable" : "readable");
 		return err(-EIO);
 	}
 	store[nr++] = seg;
@@ -198,15 +199,19 @@ Result<void> Vringh::walk_chain(u16 head, VringhChain &chain)
 			break;
 		u16 next = virtio16_to_cpu(m_le, d.next);
 		if (next >= m_layout.num) {
-			bad_ring(m_dev, m_name, "desc %u: next %u out of range (num %u)", i, next, m_layout.num);
+			bad_ring(m_dev, m_name, "desc %u: next %u out of range (num %u)", i, next,
+				 m_layout.num);
 			return err(-EIO);
 		}
 		if (count >= m_layout.num) {
-			bad_ring(m_dev, m_name, "chain at head %u longer than num %u", head, m_layout.num);
+			bad_ring(m_dev, m_name, "chain at head %u longer than num %u", head,
+				 m_layout.num);
 			return err(-EIO);
 		}
 		if (test_bit(m_visited, next)) {
-			bad_ring(m_dev, m_name, "desc %u: next %u loops back into the chain at head %u", i, next, head);
+			bad_ring(m_dev, m_name,
+				 "desc %u: next %u loops back into the chain at head %u", i, next,
+				 head);
 			return err(-EIO);
 		}
 		i = next;
@@ -228,7 +233,8 @@ Result<bool> Vringh::getdesc(VringhChain &chain)
 	u16 slot = m_last_avail_idx & u16(m_layout.num - 1);
 	u16 head = TRY(get16(m_layout.avail_ring(slot)));
 	if (head >= m_layout.num) {
-		bad_ring(m_dev, m_name, "avail slot %u: head %u out of range (num %u)", slot, head, m_layout.num);
+		bad_ring(m_dev, m_name, "avail slot %u: head %u out of range (num %u)", slot, head,
+			 m_layout.num);
 		return err(-EIO);
 	}
 	if (test_bit(m_outstanding, head)) {

@@ -131,7 +131,8 @@ public:
 		}
 		m_running.fetch_sub(1);
 	}
-	/* Calls the peer-down callback unless disabled. Context: the backend's interrupt context. */
+	/* Calls the peer-down callback unless disabled. Context: the backend's interrupt context.
+	 */
 	void deliver_peer_down()
 	{
 		m_running.fetch_add(1);

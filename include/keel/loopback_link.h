@@ -29,7 +29,8 @@
 #include <keel/doorbell.h>
 #include <keel/irq_work.h>
 
-namespace keel {
+namespace keel
+{
 
 /**
  * class LoopbackLink - two connected in-process doorbells
@@ -41,11 +42,13 @@ namespace keel {
  * waits for deliveries in flight); ring() on an end is callable from any
  * context.
  */
-class LoopbackLink : NonMovable {
+class LoopbackLink : NonMovable
+{
 public:
 	enum class Mode { Direct, Deferred };
 
-	class End final : public Doorbell {
+	class End final : public Doorbell
+	{
 	public:
 		End &peer() const { return this == &m_link->m_a ? m_link->m_b : m_link->m_a; }
 
@@ -133,7 +136,10 @@ inline bool LoopbackLink::End::peer_alive_op(const Doorbell &db)
 	return static_cast<const End &>(db).m_link->m_alive.load();
 }
 
-inline void LoopbackLink::End::irq_fn(IrqWork &w) { container_of(&w, &End::m_irq)->drain(); }
+inline void LoopbackLink::End::irq_fn(IrqWork &w)
+{
+	container_of(&w, &End::m_irq)->drain();
+}
 
 inline void LoopbackLink::End::drain()
 {

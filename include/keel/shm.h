@@ -104,7 +104,10 @@ public:
 	const ShmCacheOps *cache_ops() const { return m_cache; }
 
 	/* True when [off, off+len) lies inside the region (no overflow). */
-	constexpr bool contains(size_t off, size_t len) const { return range_fits(m_size, off, len); }
+	constexpr bool contains(size_t off, size_t len) const
+	{
+		return range_fits(m_size, off, len);
+	}
 	/* Device address of [da, da+len) -> offset; -EINVAL when outside. */
 	Result<size_t> da_to_offset(u64 da, u64 len) const
 	{
@@ -235,7 +238,8 @@ private:
 
 	template <size_t N> struct RawOf;
 	/* A scalar-sized T: accessed as one word when its address is naturally aligned. */
-	template <typename T> static constexpr bool is_word = sizeof(T) <= 8 && (sizeof(T) & (sizeof(T) - 1)) == 0;
+	template <typename T>
+	static constexpr bool is_word = sizeof(T) <= 8 && (sizeof(T) & (sizeof(T) - 1)) == 0;
 
 	template <typename W> static W load_word(const u8 *p)
 	{
@@ -315,7 +319,8 @@ private:
 			return __builtin_bit_cast(T, load_word<u8>(p));
 		} else if constexpr (is_word<T>) {
 			if (reinterpret_cast<uintptr_t>(p) % sizeof(T) == 0)
-				return __builtin_bit_cast(T, load_word<typename RawOf<sizeof(T)>::type>(p));
+				return __builtin_bit_cast(
+					T, load_word<typename RawOf<sizeof(T)>::type>(p));
 			/* Misaligned (never in the stack's own layouts): bytewise, no fault. */
 			u8 *b = reinterpret_cast<u8 *>(&v);
 			for (size_t i = 0; i < sizeof(T); i++)
@@ -333,7 +338,8 @@ private:
 			store_word(p, __builtin_bit_cast(u8, v));
 		} else if constexpr (is_word<T>) {
 			if (reinterpret_cast<uintptr_t>(p) % sizeof(T) == 0) {
-				store_word(p, __builtin_bit_cast(typename RawOf<sizeof(T)>::type, v));
+				store_word(p,
+					   __builtin_bit_cast(typename RawOf<sizeof(T)>::type, v));
 				return;
 			}
 			const u8 *b = reinterpret_cast<const u8 *>(&v);

@@ -231,8 +231,8 @@ Result<void> rsc_table_parse(Span<const u8> table, const keel::ShmRegion *region
  * Context: any.
  * Return: the offset of the vring in @region, or -EINVAL (logged).
  */
-Result<size_t> rsc_table_check_vring(const keel::ShmRegion &region, u32 da, u32 num, u32 align, u32 line = 1,
-				     const keel::Device *dev = nullptr);
+Result<size_t> rsc_table_check_vring(const keel::ShmRegion &region, u32 da, u32 num, u32 align,
+				     u32 line = 1, const keel::Device *dev = nullptr);
 
 /* What the remote declares for one vdev. */
 struct VdevSpec {

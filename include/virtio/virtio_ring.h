@@ -165,7 +165,8 @@ struct Sg {
 	}
 };
 
-namespace detail {
+namespace detail
+{
 /**
  * class RingBroken - the broken state both sides of a ring share
  *
@@ -175,7 +176,8 @@ namespace detail {
  *
  * Context: any.
  */
-class RingBroken {
+class RingBroken
+{
 public:
 	/* Marks the ring broken (device gone or reset: Linux virtio_break_device). */
 	void set_broken() { m_broken.store(true, keel::MemoryOrder::Relaxed); }
@@ -183,7 +185,8 @@ public:
 
 protected:
 	/* Marks the ring broken; logs "<name>: <message>" against @dev only the first time. */
-	void bad_ring(const keel::Device *dev, const char *name, const char *fmt, ...) __printf(4, 5);
+	void bad_ring(const keel::Device *dev, const char *name, const char *fmt, ...)
+		__printf(4, 5);
 
 private:
 	keel::Atomic<bool> m_broken{ false };
@@ -234,7 +237,8 @@ struct UsedBuf {
  * m_avail_idx_shadow is the last avail->idx published; m_last_used_idx the
  * next used slot to read. Once broken it stays broken.
  */
-class VirtQueue : keel::NonMovable, public detail::RingBroken {
+class VirtQueue : keel::NonMovable, public detail::RingBroken
+{
 public:
 	/*
 	 * create() - validate @cfg, zero the ring and build the private shadows.
@@ -447,7 +451,8 @@ struct VringhConfig {
  * last used->idx published; a head is handed out iff its bit is set in
  * m_outstanding. Once broken it stays broken.
  */
-class Vringh : keel::NonMovable, public detail::RingBroken {
+class Vringh : keel::NonMovable, public detail::RingBroken
+{
 public:
 	/* create() - -EINVAL for a bad size/alignment/window, -ENOMEM. Does not touch the ring. */
 	static Result<keel::UniquePtr<Vringh>> create(const VringhConfig &cfg, keel::Gfp gfp);

@@ -110,7 +110,8 @@ struct ShmHeader {
 };
 static_assert(sizeof(ShmHeader) == 2 * SHM_CACHE_LINE);
 static_assert(__builtin_offsetof(ShmHeader, host_gen) == SHM_CACHE_LINE);
-static_assert(SHM_DEFAULT_RSC_OFFSET % SHM_CACHE_LINE == 0 && SHM_DEFAULT_RSC_OFFSET >= sizeof(ShmHeader));
+static_assert(SHM_DEFAULT_RSC_OFFSET % SHM_CACHE_LINE == 0 &&
+	      SHM_DEFAULT_RSC_OFFSET >= sizeof(ShmHeader));
 inline constexpr size_t SHM_HDR_REMOTE_GEN = __builtin_offsetof(ShmHeader, remote_gen);
 inline constexpr size_t SHM_HDR_HOST_GEN = __builtin_offsetof(ShmHeader, host_gen);
 inline constexpr size_t SHM_HDR_REMOTE_STATE = __builtin_offsetof(ShmHeader, remote_state);

@@ -12,7 +12,8 @@
 using namespace keel;
 using namespace keel::test;
 
-namespace {
+namespace
+{
 
 struct Sink {
 	Atomic<u32> count{ 0 };
@@ -108,7 +109,8 @@ const TestCase loopback_link_cases[] = {
 	{},
 };
 
-const TestSuite loopback_link_suite = { .name = "keel_loopback_link", .cases = loopback_link_cases };
+const TestSuite loopback_link_suite = { .name = "keel_loopback_link",
+					.cases = loopback_link_cases };
 
 } // namespace
 

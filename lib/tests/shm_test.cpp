@@ -11,7 +11,8 @@
 using namespace keel;
 using namespace keel::test;
 
-namespace {
+namespace
+{
 
 constexpr u64 U64_MAX = ~u64(0);
 
@@ -130,7 +131,8 @@ void region_cache_ops_see_each_transfer(Test &t)
 	OpLog log;
 	const ShmCacheOps ops = {
 		.clean = [](void *ctx, const void *p, size_t len) { OpLog::on(ctx, p, len, true); },
-		.invalidate = [](void *ctx, const void *p, size_t len) { OpLog::on(ctx, p, len, false); },
+		.invalidate = [](void *ctx, const void *p,
+				 size_t len) { OpLog::on(ctx, p, len, false); },
 		.ctx = &log,
 	};
 	ShmRegion r = ShmRegion(mem, sizeof(mem), 0).with_cache_ops(&ops);

@@ -52,7 +52,8 @@ private:
 	{
 		return static_cast<const CountingDoorbell &>(db).m_c->peer_alive();
 	}
-	static constexpr keel::DoorbellOps s_ops = { .ring = &ring_op, .peer_alive = &peer_alive_op };
+	static constexpr keel::DoorbellOps s_ops = { .ring = &ring_op,
+						     .peer_alive = &peer_alive_op };
 
 	shmlink::Client *m_c;
 	keel::Atomic<u64> m_rings{ 0 };

@@ -115,8 +115,10 @@ void golden_field_offsets_match_linux(Test &t)
 	EXPECT_EQ(t, get32(golden, vdev_vring_field_notifyid(GOLDEN_VDEV, 1)), 1u);
 	EXPECT_EQ(t, golden[vdev_field_status(GOLDEN_VDEV) + 1], 2u);
 	/* vring_size(256, 4096) and (8, 16) of linux/virtio_ring.h: the one vring rule's sizes. */
-	EXPECT_EQ(t, virtio::VringLayout::compute(256, 4096).value_or(virtio::VringLayout{}).size, 10246u);
-	EXPECT_EQ(t, virtio::VringLayout::compute(8, 16).value_or(virtio::VringLayout{}).size, 230u);
+	EXPECT_EQ(t, virtio::VringLayout::compute(256, 4096).value_or(virtio::VringLayout{}).size,
+		  10246u);
+	EXPECT_EQ(t, virtio::VringLayout::compute(8, 16).value_or(virtio::VringLayout{}).size,
+		  230u);
 	EXPECT_ERR(t, virtio::VringLayout::compute(3, 16), -EINVAL);
 }
 
@@ -347,14 +349,19 @@ struct BadPlacement {
 	const char *log;
 };
 const BadPlacement bad_placements[] = {
-	{ "da_unset", FW_RSC_ADDR_ANY, 16, 16, 1, "vring da 0xffffffff unset or not aligned to 16" },
+	{ "da_unset", FW_RSC_ADDR_ANY, 16, 16, 1,
+	  "vring da 0xffffffff unset or not aligned to 16" },
 	{ "da_unaligned", 0x1008, 16, 16, 1, "vring da 0x1008 unset or not aligned to 16" },
 	{ "past_the_end", REGION_SIZE - 64, 16, 16, 1, "size 438 outside the shared region" },
 	{ "da_beyond_region", REGION_SIZE, 16, 16, 1, "outside the shared region" },
 	{ "num_not_pow2", 0x1000, 12, 16, 1, "vring num 12 align 16 break the vring rule" },
-	{ "align_below_line", 0x1000, 16, 16, 64, "vring num 16 align 16 break the vring rule (line 64)" },
+	{ "align_below_line", 0x1000, 16, 16, 64,
+	  "vring num 16 align 16 break the vring rule (line 64)" },
 };
-void describe_placement(const BadPlacement &p, char *desc) { snprintf(desc, KEEL_TEST_DESC_LEN, "%s", p.name); }
+void describe_placement(const BadPlacement &p, char *desc)
+{
+	snprintf(desc, KEEL_TEST_DESC_LEN, "%s", p.name);
+}
 KEEL_PARAMS(placement_gen, bad_placements, describe_placement)
 
 void check_vring_refuses_bad_placement_with_its_reason(Test &t)

@@ -6,8 +6,8 @@
  * Negotiation, DRIVER_OK, buffers both ways, host restart and remote
  * restart with fresh indices, a crash, and hostile tables and placements.
  */
-#include <keel/loopback_link.h>
 #include <keel/log.h>
+#include <keel/loopback_link.h>
 #include <keel/test.h>
 #include <keel/thread.h>
 #include <keel/time.h>
@@ -20,7 +20,8 @@ using namespace keel;
 using namespace keel::test;
 using namespace virtio;
 
-namespace {
+namespace
+{
 
 /* A device id nobody else drives, so that no real driver binds in the test binary. */
 constexpr u32 TEST_DEVICE_ID = 0x7e57;
@@ -202,7 +203,8 @@ void fixture_free(void *p)
  * volatile, ordered by DMA barriers TSan does not model). The deferred mode,
  * with the host's interrupts on a worker, has its own case.
  */
-Fixture *fixture(Test &t, bool with_remote = true, LoopbackLink::Mode mode = LoopbackLink::Mode::Direct,
+Fixture *fixture(Test &t, bool with_remote = true,
+		 LoopbackLink::Mode mode = LoopbackLink::Mode::Direct,
 		 const ShmCacheOps *host_cache = nullptr)
 {
 	if (virtio_init().is_error())
@@ -250,7 +252,8 @@ void exchange(Test &t, Fixture &f, u32 n, u32 seed)
 		ASSERT_OK(t, sg);
 		{
 			Guard g{ d->lock };
-			ASSERT_OK(t, d->tx->add_outbuf(Span<const Sg>(&sg.value(), 1), d->tx_buf(slot), GFP_ATOMIC));
+			ASSERT_OK(t, d->tx->add_outbuf(Span<const Sg>(&sg.value(), 1),
+						       d->tx_buf(slot), GFP_ATOMIC));
 			ASSERT_OK(t, d->tx->kick());
 		}
 
@@ -310,7 +313,10 @@ int suite_init()
 	log_set_echo(false);
 	return 0;
 }
-void suite_exit() { log_set_echo(true); }
+void suite_exit()
+{
+	log_set_echo(true);
+}
 
 void host_and_remote_negotiate_and_reach_driver_ok(Test &t)
 {
@@ -420,7 +426,10 @@ void peer_down_breaks_queues_at_once(Test &t)
 	{
 		Guard g{ d->lock };
 		EXPECT_TRUE(t, d->tx->is_broken());
-		EXPECT_ERR(t, d->tx->add_outbuf(Span<const Sg>(&sg.value(), 1), d->tx_buf(0), GFP_ATOMIC), -EIO);
+		EXPECT_ERR(
+			t,
+			d->tx->add_outbuf(Span<const Sg>(&sg.value(), 1), d->tx_buf(0), GFP_ATOMIC),
+			-EIO);
 	}
 	f->host->detach();
 }
@@ -436,7 +445,10 @@ void attach_times_out_without_a_table(Test &t)
 }
 
 /* The remote publishes, then corrupts the header or table before the host attaches. */
-void write32(Fixture &f, size_t off, u32 v) { (void)f.region.write<le32>(off, cpu_to_le32(v)); }
+void write32(Fixture &f, size_t off, u32 v)
+{
+	(void)f.region.write<le32>(off, cpu_to_le32(v));
+}
 
 void host_refuses_bad_header(Test &t)
 {
@@ -587,7 +599,8 @@ void header_gives_each_writer_its_own_cache_lines(Test &t)
 	const size_t remote_fields[] = { __builtin_offsetof(ShmHeader, magic),
 					 __builtin_offsetof(ShmHeader, version),
 					 __builtin_offsetof(ShmHeader, rsc_offset),
-					 __builtin_offsetof(ShmHeader, rsc_size), SHM_HDR_REMOTE_GEN,
+					 __builtin_offsetof(ShmHeader, rsc_size),
+					 SHM_HDR_REMOTE_GEN,
 					 SHM_HDR_REMOTE_STATE };
 	const size_t host_line = SHM_HDR_HOST_GEN / SHM_CACHE_LINE;
 	for (size_t off : remote_fields)
@@ -610,7 +623,9 @@ void transport_refuses_vrings_whose_writers_share_a_line(Test &t)
 	ASSERT_NOT_NULL(t, f);
 	ASSERT_OK(t, f->remote->publish());
 	size_t vdev = SHM_DEFAULT_RSC_OFFSET + 24 + 4;
-	write32(*f, rproc::vdev_vring_off(vdev, 1) + __builtin_offsetof(rproc::FwRscVdevVring, align), 16);
+	write32(*f,
+		rproc::vdev_vring_off(vdev, 1) + __builtin_offsetof(rproc::FwRscVdevVring, align),
+		16);
 	u64 since = log_seq();
 	EXPECT_ERR(t, f->host->attach(TIMEOUT), -EINVAL);
 	EXPECT_TRUE(t, log_contains_since(since, "align 16", KEEL_LOGLEVEL_ERR));
@@ -655,9 +670,12 @@ void interposer_invalidate(void *ctx, const void *p, size_t len)
 Interposer *interposer_new(Test &t)
 {
 	auto *ip = new (GFP_KERNEL) Interposer();
-	if (!ip || t.add_cleanup([](void *p) { delete static_cast<Interposer *>(p); }, ip).is_error())
+	if (!ip ||
+	    t.add_cleanup([](void *p) { delete static_cast<Interposer *>(p); }, ip).is_error())
 		return nullptr;
-	ip->ops = { .clean = [](void *, const void *, size_t) {}, .invalidate = &interposer_invalidate, .ctx = ip };
+	ip->ops = { .clean = [](void *, const void *, size_t) {},
+		    .invalidate = &interposer_invalidate,
+		    .ctx = ip };
 	return ip;
 }
 
@@ -682,7 +700,8 @@ void attach_deadline_holds_against_a_remote_that_keeps_republishing(Test &t)
 	ip->on_table = &bump_generation;
 	ASSERT_OK(t, f->remote->publish());
 	Result<void> r = f->host->attach(ms_to_ns(20));
-	t.info("attach: %d after %u republications", r.is_ok() ? 0 : r.error().to_errno(), ip->calls);
+	t.info("attach: %d after %u republications", r.is_ok() ? 0 : r.error().to_errno(),
+	       ip->calls);
 	EXPECT_LT(t, ip->calls, ip->cap);
 	if (r.is_error())
 		EXPECT_EQ(t, r.error().to_errno(), -ETIMEDOUT);
@@ -775,7 +794,9 @@ void host_never_accepts_a_table_copied_during_a_republish(Test &t)
 	Frozen fz;
 	fz.f = f;
 	ip->arg = &fz;
-	fz.ops = { .clean = &freeze_b, .invalidate = [](void *, const void *, size_t) {}, .ctx = &fz };
+	fz.ops = { .clean = &freeze_b,
+		   .invalidate = [](void *, const void *, size_t) {},
+		   .ctx = &fz };
 	LoopbackLink *lb = new (GFP_KERNEL) LoopbackLink(LoopbackLink::Mode::Direct);
 	ASSERT_NOT_NULL(t, lb);
 	ASSERT_OK(t, t.add_cleanup([](void *p) { delete static_cast<LoopbackLink *>(p); }, lb));
@@ -901,7 +922,8 @@ KEEL_PARAMS(rule_row_gen, rule_rows, describe_rule_row)
 void expect_verdict(Test &t, const Result<void> &r, bool ok, const char *where)
 {
 	if (ok && r.is_error())
-		EXPECT_FAIL(t, "%s refused a ring the rule allows (%d)", where, r.error().to_errno());
+		EXPECT_FAIL(t, "%s refused a ring the rule allows (%d)", where,
+			    r.error().to_errno());
 	else if (!ok && (r.is_ok() || r.error().to_errno() != -EINVAL))
 		EXPECT_FAIL(t, "%s accepted a ring the rule refuses", where);
 }
@@ -929,16 +951,19 @@ void one_vring_rule_for_table_ring_and_transport(Test &t)
 	auto size = b.finish();
 	ASSERT_OK(t, size);
 	rproc::RscTableInfo info;
-	expect_verdict(t, verdict(rproc::rsc_table_parse(Span<const u8>(table, size.value()), &f->region, &info)),
+	expect_verdict(t,
+		       verdict(rproc::rsc_table_parse(Span<const u8>(table, size.value()),
+						      &f->region, &info)),
 		       row.table, "rsc_table_parse()");
 	size_t big = 256 * 1024;
 	u8 *mem = static_cast<u8 *>(t.alloc(big));
 	ASSERT_NOT_NULL(t, mem);
 	ShmRegion wide(mem, big, 0);
-	expect_verdict(t, verdict(rproc::rsc_table_check_vring(wide, 0, row.num, row.align)), row.table,
-		       "rsc_table_check_vring()");
+	expect_verdict(t, verdict(rproc::rsc_table_check_vring(wide, 0, row.num, row.align)),
+		       row.table, "rsc_table_check_vring()");
 
-	/* Both sides of the ring, on a window as large as the rule says (or any, when it refuses). */
+	/* Both sides of the ring, on a window as large as the rule says (or any, when it refuses).
+	 */
 	auto layout = VringLayout::compute(row.num, row.align);
 	ShmRegion ring = wide.sub(0, layout.is_ok() ? layout.value().size : 4096).value();
 	VqConfig vc;
@@ -946,7 +971,8 @@ void one_vring_rule_for_table_ring_and_transport(Test &t)
 	vc.align = row.align;
 	vc.ring = ring;
 	vc.notify = [](VirtQueue &) { return Result<void>(ok()); };
-	expect_verdict(t, verdict(VirtQueue::create(vc, GFP_KERNEL)), row.ring, "VirtQueue::create()");
+	expect_verdict(t, verdict(VirtQueue::create(vc, GFP_KERNEL)), row.ring,
+		       "VirtQueue::create()");
 	VringhConfig hc;
 	hc.num = row.num;
 	hc.align = row.align;
@@ -958,7 +984,8 @@ void one_vring_rule_for_table_ring_and_transport(Test &t)
 	ShmRemoteConfig rc = remote_config(*f);
 	rc.vdevs[0].num_of_vrings = 1;
 	rc.vdevs[0].vring[0] = { rproc::FW_RSC_ADDR_ANY, row.align, row.num, 0, 0 };
-	expect_verdict(t, verdict(ShmRemote::create(rc, GFP_KERNEL)), row.transport, "ShmRemote::create()");
+	expect_verdict(t, verdict(ShmRemote::create(rc, GFP_KERNEL)), row.transport,
+		       "ShmRemote::create()");
 }
 
 const TestCase virtio_shm_cases[] = {

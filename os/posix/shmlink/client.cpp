@@ -59,7 +59,8 @@ int connect_retry(const char *path, s64 deadline)
 		int e = errno;
 		close(s);
 		/* EAGAIN: the server's backlog is full; it may drain. */
-		if ((e != ENOENT && e != ECONNREFUSED && e != EAGAIN) || keel::ktime_get_ns() >= deadline)
+		if ((e != ENOENT && e != ECONNREFUSED && e != EAGAIN) ||
+		    keel::ktime_get_ns() >= deadline)
 			return -e;
 		keel::msleep(5);
 	}
@@ -137,7 +138,8 @@ Result<void> Client::check_memory(int shm)
 	int seals = fcntl(shm, F_GET_SEALS);
 	if (seals < 0 || (seals & (F_SEAL_SHRINK | F_SEAL_GROW)) != (F_SEAL_SHRINK | F_SEAL_GROW)) {
 		/* Any peer could resize it, and every other peer would die of SIGBUS. */
-		pr_err("shmlink: shared memory not sealed against resizing (seals 0x%x)", seals < 0 ? 0 : seals);
+		pr_err("shmlink: shared memory not sealed against resizing (seals 0x%x)",
+		       seals < 0 ? 0 : seals);
 		return err(-EPROTO);
 	}
 	size_t size = size_t(st.st_size);
@@ -175,13 +177,14 @@ Result<void> Client::read_greeting(s64 deadline)
 			return err(-EPROTO);
 		}
 		if (i == 1 && (val < 0 || val > SHMLINK_MAX_ID || fd >= 0)) {
-			pr_err("shmlink: server gave us id %lld%s", (long long)val, fd >= 0 ? " with an fd" : "");
+			pr_err("shmlink: server gave us id %lld%s", (long long)val,
+			       fd >= 0 ? " with an fd" : "");
 			return err(-EPROTO);
 		}
 		if (i == 2) {
 			if (val != -1 || fd < 0) {
-				pr_err("shmlink: server sent %lld%s where the shared memory goes", (long long)val,
-				       fd < 0 ? " without an fd" : "");
+				pr_err("shmlink: server sent %lld%s where the shared memory goes",
+				       (long long)val, fd < 0 ? " without an fd" : "");
 				return err(-EPROTO);
 			}
 			close_fd.disarm();
@@ -232,8 +235,8 @@ Result<void> Client::handle_msg(s64 id, int fd)
 {
 	if (id < 0 || id > SHMLINK_MAX_ID) {
 		/* The server may flood us with these: rate-limited. */
-		pr_warn_ratelimited("shmlink: client %lld: peer id %lld out of range: ignored", (long long)m_id,
-				    (long long)id);
+		pr_warn_ratelimited("shmlink: client %lld: peer id %lld out of range: ignored",
+				    (long long)m_id, (long long)id);
 		if (fd >= 0)
 			close(fd);
 		return err(-EPROTO);
@@ -241,7 +244,9 @@ Result<void> Client::handle_msg(s64 id, int fd)
 	if (id == m_id) {
 		/* Our own vectors come once, in the greeting. */
 		if (fd < 0 || m_nown >= m_vectors) {
-			pr_warn_ratelimited("shmlink: client %lld: unexpected message for our own id", (long long)m_id);
+			pr_warn_ratelimited(
+				"shmlink: client %lld: unexpected message for our own id",
+				(long long)m_id);
 			if (fd >= 0)
 				close(fd);
 			return err(-EPROTO);
@@ -281,8 +286,10 @@ Result<void> Client::handle_msg(s64 id, int fd)
 	}
 	if (slot == SHMLINK_MAX_PEERS || m_peers[slot].nfds >= m_vectors) {
 		pthread_mutex_unlock(&m_lock);
-		pr_warn_ratelimited("shmlink: client %lld: %s for peer %lld: ignored", (long long)m_id,
-				    slot == SHMLINK_MAX_PEERS ? "no room" : "more vectors than ours", (long long)id);
+		pr_warn_ratelimited(
+			"shmlink: client %lld: %s for peer %lld: ignored", (long long)m_id,
+			slot == SHMLINK_MAX_PEERS ? "no room" : "more vectors than ours",
+			(long long)id);
 		close(fd);
 		return err(-EPROTO);
 	}
@@ -454,9 +461,12 @@ void Client::watchdog_loop()
 				seen[i] = 0;
 				continue;
 			}
-			/* The same write as a tick ago: stuck. Take the counter so that it completes. */
+			/* The same write as a tick ago: stuck. Take the counter so that it
+			 * completes. */
 			if (w.stamp == seen[i]) {
-				pr_warn_ratelimited("shmlink: client %lld: a peer held a ring: released", (long long)m_id);
+				pr_warn_ratelimited(
+					"shmlink: client %lld: a peer held a ring: released",
+					(long long)m_id);
 				(void)drain_eventfd(w.fd);
 			}
 			seen[i] = w.stamp;
@@ -487,7 +497,8 @@ void Client::thread_loop()
 		if (pfd[0].revents)
 			return;
 		for (u32 v = 0; v < m_nown; v++) {
-			/* A peer that took the count first (it shares the eventfd) leaves nothing to deliver. */
+			/* A peer that took the count first (it shares the eventfd) leaves nothing
+			 * to deliver. */
 			if ((pfd[2 + v].revents & POLLIN) && drain_eventfd(m_own[v]))
 				deliver(v == m_vectors - 1 ? keel::DOORBELL_ANY : v);
 		}
@@ -499,12 +510,15 @@ void Client::thread_loop()
 		if (r == -EAGAIN)
 			continue;
 		if (r > 0) {
-			(void)handle_msg(id, fd); /* a bad one is logged (rate-limited) and skipped */
+			(void)handle_msg(id,
+					 fd); /* a bad one is logged (rate-limited) and skipped */
 			continue;
 		}
-		/* The server is gone, or it broke a message off: so is every peer, as far as we can know. */
+		/* The server is gone, or it broke a message off: so is every peer, as far as we can
+		 * know. */
 		if (r < 0)
-			pr_warn("shmlink: client %lld: server connection broken (%d)", (long long)m_id, r);
+			pr_warn("shmlink: client %lld: server connection broken (%d)",
+				(long long)m_id, r);
 		pthread_mutex_lock(&m_lock);
 		m_server_gone = true;
 		bool had_peer = m_peer >= 0;

@@ -48,7 +48,8 @@ Result<Server *> Server::create(const char *path, size_t shm_size, u32 vectors)
 	s->m_shm_fd = memfd_create("keel-shmlink", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (s->m_shm_fd < 0 || ftruncate(s->m_shm_fd, off_t(shm_size)) < 0 ||
 	    fcntl(s->m_shm_fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0) {
-		pr_err("shmlink: server: sealed shared memory of %zu bytes: %s", shm_size, strerror(errno));
+		pr_err("shmlink: server: sealed shared memory of %zu bytes: %s", shm_size,
+		       strerror(errno));
 		return err(-ENOMEM);
 	}
 	s->m_stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -128,7 +129,9 @@ bool Server::send_to(Peer &p, s64 v, int fd, s64 deadline)
 	int e = send_msg(p.sock, v, fd, deadline);
 	if (e) {
 		if (e == -ETIMEDOUT)
-			pr_warn_ratelimited("shmlink: server: peer %lld does not read its socket: dropped", (long long)p.id);
+			pr_warn_ratelimited(
+				"shmlink: server: peer %lld does not read its socket: dropped",
+				(long long)p.id);
 		p.dead = true;
 	}
 	return !e;
@@ -138,8 +141,8 @@ bool Server::send_greeting(Peer &p)
 {
 	s64 deadline = keel::ktime_get_ns() + SEND_TIMEOUT_NS;
 	/* version, own id, -1 + shared memory */
-	if (!send_to(p, IVSHMEM_PROTOCOL_VERSION, -1, deadline) || !send_to(p, p.id, -1, deadline) ||
-	    !send_to(p, -1, m_shm_fd, deadline))
+	if (!send_to(p, IVSHMEM_PROTOCOL_VERSION, -1, deadline) ||
+	    !send_to(p, p.id, -1, deadline) || !send_to(p, -1, m_shm_fd, deadline))
 		return false;
 	/* every other peer's vectors, then our own */
 	for (u32 i = 0; i < m_npeers; i++) {

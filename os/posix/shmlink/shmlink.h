@@ -105,10 +105,9 @@ private:
  * in the instant between, a watchdog thread of ours takes the counter
  * (we hold the eventfd too) and the write completes within a tick. Our
  * own eventfds are drained with RWF_NOWAIT, never a read() that
- * O_NONBLOCK would have to keep from blocking. What the server sends is checked: ids in 0..65535, the fds
- * where the protocol puts them, a shared memory sealed against resizing
- * and of a power-of-two size. Bad messages are refused with a
- * rate-limited log line.
+ * O_NONBLOCK would have to keep from blocking. What the server sends is checked: ids in 0..65535,
+ * the fds where the protocol puts them, a shared memory sealed against resizing and of a
+ * power-of-two size. Bad messages are refused with a rate-limited log line.
  */
 class Client final : public keel::Doorbell {
 public:
@@ -121,7 +120,8 @@ public:
 	 * Return: the client; -EPROTO for a server that breaks the protocol
 	 * (logged), -ETIMEDOUT, or a negative errno.
 	 */
-	static Result<Client *> connect(const char *path, u32 vectors, s64 timeout_ns, size_t shm_size = 0);
+	static Result<Client *> connect(const char *path, u32 vectors, s64 timeout_ns,
+					size_t shm_size = 0);
 	/* Stops the threads, unmaps, closes everything (the server tells the peer). */
 	~Client();
 

@@ -35,7 +35,8 @@ inline int wait_fd(int fd, short events, s64 deadline)
 		struct pollfd p = { fd, events, 0 };
 		int r = poll(&p, 1, int(left / 1000000 + 1));
 		if (r > 0)
-			return (p.revents & (POLLERR | POLLNVAL)) && !(p.revents & events) ? -EPIPE : 0;
+			return (p.revents & (POLLERR | POLLNVAL)) && !(p.revents & events) ? -EPIPE
+											   : 0;
 		if (r < 0 && errno != EINTR)
 			return -errno;
 	}

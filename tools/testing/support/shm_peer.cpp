@@ -5,7 +5,8 @@
  */
 #include <test_support/shm_peer.h>
 
-namespace shmpeer {
+namespace shmpeer
+{
 
 constinit HostDriver *s_host_drv = nullptr;
 
@@ -46,7 +47,8 @@ void HostDriver::tx_done(VirtQueue &vq)
 			}
 			if (!r.value())
 				break;
-			d->tx_free[d->tx_nfree++] = u32((static_cast<u8 *>(r.value().token) - d->tx_buf(0)) / BUF);
+			d->tx_free[d->tx_nfree++] =
+				u32((static_cast<u8 *>(r.value().token) - d->tx_buf(0)) / BUF);
 		}
 	}
 	d->wq.wake_up();
@@ -136,8 +138,10 @@ Result<void> HostDriver::send_burst(u32 n, u32 seed, s64 timeout_ns)
 			u32 s;
 			memcpy(&s, p + 16, sizeof(s));
 			if (rx_len[k] != BUF || p[0] != u8(seed + got) || s != seed) {
-				fprintf(stderr, "host: echo %u: len %u byte 0x%x seed %u, want %u 0x%x %u\n", got,
-					rx_len[k], p[0], s, BUF, u8(seed + got), seed);
+				fprintf(stderr,
+					"host: echo %u: len %u byte 0x%x seed %u, want %u 0x%x "
+					"%u\n",
+					got, rx_len[k], p[0], s, BUF, u8(seed + got), seed);
 				return keel::err(-EIO);
 			}
 			TRY(post_rx(p));
@@ -219,7 +223,8 @@ int run_remote(const char *sock, bool event_idx, s64 timeout_ns)
 		}
 		if (e.value() == 0)
 			(void)st.wq.wait_event_timeout(
-				[&] { return st.kicks.load() != seen || st.host_gone.load(); }, keel::ms_to_ns(5));
+				[&] { return st.kicks.load() != seen || st.host_gone.load(); },
+				keel::ms_to_ns(5));
 	}
 	remote.reset();
 	return rc_exit;

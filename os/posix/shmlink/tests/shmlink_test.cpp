@@ -33,7 +33,8 @@
 using namespace keel;
 using namespace keel::test;
 
-namespace {
+namespace
+{
 
 constexpr u32 VECTORS = 2;
 constexpr size_t SHM_SIZE = 64 * 1024;
@@ -140,7 +141,8 @@ void fake_free(void *p)
 	auto *s = static_cast<FakeServer *>(p);
 	if (s->started)
 		pthread_join(s->thread, nullptr);
-	const int fds[] = { s->listen_fd, s->conn, s->own[0], s->own[1], s->peer[0], s->peer[1], s->shm, s->extra };
+	const int fds[] = { s->listen_fd, s->conn,    s->own[0], s->own[1],
+			    s->peer[0],	  s->peer[1], s->shm,	 s->extra };
 	for (int fd : fds)
 		if (fd >= 0)
 			close(fd);
@@ -168,7 +170,8 @@ FakeServer *fake_server(Test &t, const char *path, void (*script)(FakeServer &))
 	addr.sun_family = AF_UNIX;
 	::snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", path);
 	s->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (s->listen_fd < 0 || bind(s->listen_fd, reinterpret_cast<sockaddr *>(&addr), sizeof(addr)) < 0 ||
+	if (s->listen_fd < 0 ||
+	    bind(s->listen_fd, reinterpret_cast<sockaddr *>(&addr), sizeof(addr)) < 0 ||
 	    listen(s->listen_fd, 4) < 0)
 		return nullptr;
 	if (pthread_create(&s->thread, nullptr, &fake_thread, s) != 0)
@@ -201,7 +204,10 @@ void hold(FakeServer &s)
 	(void)poll(&p, 1, 10000);
 }
 
-void delete_client(void *p) { delete static_cast<shmlink::Client *>(p); }
+void delete_client(void *p)
+{
+	delete static_cast<shmlink::Client *>(p);
+}
 
 /* Connects, keeping the client until the case ends; the result as an errno. */
 int connect_client(Test &t, const char *path, shmlink::Client **out, s64 timeout = TIMEOUT)
@@ -236,7 +242,9 @@ struct RawPeer {
 void raw_free(void *p)
 {
 	auto *r = static_cast<RawPeer *>(p);
-	const int fds[] = { r->sock, r->shm, r->own[0], r->own[1], r->other_efd[0], r->other_efd[1] };
+	const int fds[] = {
+		r->sock, r->shm, r->own[0], r->own[1], r->other_efd[0], r->other_efd[1]
+	};
 	for (int fd : fds)
 		if (fd >= 0)
 			close(fd);
@@ -286,7 +294,8 @@ RawPeer *raw_peer(Test &t, const char *path, bool want_other)
 			r->shm = fd;
 		else if (i > 2 && v == r->id && nown < VECTORS)
 			r->own[nown++] = fd;
-		else if (i > 2 && fd >= 0 && (r->other < 0 || v == r->other) && r->nother < VECTORS) {
+		else if (i > 2 && fd >= 0 && (r->other < 0 || v == r->other) &&
+			 r->nother < VECTORS) {
 			r->other = v;
 			r->other_efd[r->nother++] = fd;
 		} else if (fd >= 0)
@@ -300,7 +309,8 @@ shmlink::Server *start_server(Test &t, const char *path)
 	auto s = shmlink::Server::create(path, SHM_SIZE, VECTORS);
 	if (s.is_error())
 		return nullptr;
-	if (t.add_cleanup([](void *p) { delete static_cast<shmlink::Server *>(p); }, s.value()).is_error()) {
+	if (t.add_cleanup([](void *p) { delete static_cast<shmlink::Server *>(p); }, s.value())
+		    .is_error()) {
 		delete s.value();
 		return nullptr;
 	}
@@ -325,7 +335,10 @@ void *bounded_thread(void *p)
 	return nullptr;
 }
 
-bool start_bounded(Bounded &b) { return pthread_create(&b.thread, nullptr, &bounded_thread, &b) == 0; }
+bool start_bounded(Bounded &b)
+{
+	return pthread_create(&b.thread, nullptr, &bounded_thread, &b) == 0;
+}
 
 bool wait_bounded(Bounded &b, s64 timeout_ns)
 {
@@ -348,7 +361,10 @@ int suite_init()
 	log_set_echo(false);
 	return 0;
 }
-void suite_exit() { log_set_echo(true); }
+void suite_exit()
+{
+	log_set_echo(true);
+}
 
 /* --- the shared memory --- */
 
@@ -363,7 +379,8 @@ void server_memory_is_sealed_against_resizing(Test &t)
 	ASSERT_NOT_NULL(t, h);
 	ASSERT_GE(t, h->shm, 0);
 	int seals = fcntl(h->shm, F_GET_SEALS);
-	EXPECT_EQ(t, seals & (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL), F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL);
+	EXPECT_EQ(t, seals & (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL),
+		  F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL);
 	/* A hostile peer shrinks the region: every other peer would die of SIGBUS. */
 	int shrunk = ftruncate(h->shm, 0);
 	int grown = ftruncate(h->shm, off_t(2 * SHM_SIZE));
@@ -475,7 +492,8 @@ void ring_returns_on_a_saturated_peer_that_cleared_nonblock(Test &t)
 	ASSERT_TRUE(t, start_bounded(b));
 	bool returned = wait_bounded(b, TIMEOUT);
 	if (!returned)
-		drain(h->own[0]); /* let the blocked write finish, so that the thread can be joined */
+		drain(h->own[0]); /* let the blocked write finish, so that the thread can be joined
+				   */
 	pthread_join(b.thread, nullptr);
 	EXPECT_TRUE(t, returned);
 	/* The peer reads again: the next ring reaches it. */
@@ -485,7 +503,10 @@ void ring_returns_on_a_saturated_peer_that_cleared_nonblock(Test &t)
 	EXPECT_EQ(t, poll(&pf, 1, 5000), 1);
 }
 
-void delete_fn(void *p) { delete static_cast<shmlink::Client *>(p); }
+void delete_fn(void *p)
+{
+	delete static_cast<shmlink::Client *>(p);
+}
 
 /*
  * A peer holds our receive eventfds too (it rings us through them): it

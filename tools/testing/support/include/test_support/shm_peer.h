@@ -27,7 +27,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-namespace shmpeer {
+namespace shmpeer
+{
 
 using keel::Guard;
 using keel::Result;
