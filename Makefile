@@ -5,7 +5,8 @@
 #
 #   make check          every test: hosted (plain, ASan+UBSan, TSan) and kernel (KUnit in QEMU)
 #   make check-hosted   hosted tests only
-#   make check-kernel   kernel modules, KUnit in QEMU on 6.1 and 6.12, distro-headers build
+#   make check-kernel   kernel modules, KUnit in QEMU on 6.1 and 6.12, distro-headers build,
+#                       Debian's stock kernel loading them
 #   make bench          benchmarks; figures printed and written to build/bench.jsonl
 #   make demo           the main job (see README)
 #   make modules        kernel modules against $(KDIR) (default: the running kernel's headers)
@@ -42,7 +43,7 @@ check-hosted: deps-hosted
 # The kernel port's targets (modules, modules-distro, kernel-test,
 # check-kernel) live in mk/kernel.mk; here they get their dependencies.
 include mk/kernel.mk
-check-kernel modules modules-distro kernel-test: deps-kernel
+check-kernel modules modules-distro kernel-test distro-test: deps-kernel
 
 # Both halves always run; the last line sums them. The kernel half compares
 # its KUnit case counts with the hosted runner's (build/plain/keel_tests).

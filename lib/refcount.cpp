@@ -20,8 +20,4 @@ void Refcount::saturate(const char *why)
 	pr_err("refcount_t: %s", why);
 }
 
-/* Default lockdep classes of locks declared without their own key. */
-constinit keel_lock_key Mutex::s_default_key{};
-constinit keel_lock_key WaitQueue::s_default_key{};
-
 } // namespace keel

@@ -11,8 +11,10 @@
 #   modules-distro   the same against Debian's stock headers ($(KEEL_DISTRO_KDIR))
 #   kernel-test      boot the test kernel(s) in QEMU with the modules: KUnit,
 #                    load/unload loops, kmemleak, splat scan (run_qemu.py)
-#   check-kernel     modules-distro + kernel-test for every line of
-#                    $(KEEL_KERNEL_LINES); ends with "N passed, N failed, N skipped"
+#   distro-test      boot Debian's stock kernel (linux-image-amd64) in QEMU with
+#                    the modules-distro build: load, log lines, unload, taint
+#   check-kernel     modules-distro + distro-test + kernel-test for every line
+#                    of $(KEEL_KERNEL_LINES); ends with "N passed, N failed, N skipped"
 #   modules-clean    remove the module build trees
 #
 # Variables:
@@ -36,7 +38,7 @@ KEEL_LOOPS ?= 5
 KEEL_RUN_QEMU := python3 $(KEEL_ROOT)/tools/testing/kunit/run_qemu.py
 KEEL_KSUMMARY := $(KEEL_KBUILD_OUT)/summary.txt
 
-.PHONY: modules modules-distro kernel-test check-kernel modules-clean
+.PHONY: modules modules-distro kernel-test distro-test check-kernel modules-clean
 
 # One output tree per kernel (its release string), so that builds against
 # different kernels do not rebuild each other.
@@ -54,6 +56,9 @@ modules-distro:
 	fi
 	$(KEEL_ROOT)/scripts/kbuild_modules.sh $(KEEL_DISTRO_KDIR) $(KEEL_KBUILD_OUT)/distro
 
+distro-test:
+	$(KEEL_RUN_QEMU) distro --modules $(KEEL_KBUILD_OUT)/distro --kdir $(KEEL_DISTRO_KDIR)
+
 kernel-test:
 	@rm -f $(KEEL_KSUMMARY)
 	$(KEEL_RUN_QEMU) run $(addprefix --line ,$(KEEL_KERNEL_LINES)) --loops $(KEEL_LOOPS) \
@@ -67,7 +72,10 @@ check-kernel:
 	echo "== distro build against $(KEEL_DISTRO_KDIR)"; \
 	if $(MAKE) --no-print-directory -f $(KEEL_ROOT)/mk/kernel.mk modules-distro; then \
 		echo "distro 1 0 0 0" >> $(KEEL_KSUMMARY); \
-	else echo "distro 0 1 0 0" >> $(KEEL_KSUMMARY); st=1; fi; \
+		echo "== Debian's stock kernel with the distro-built modules"; \
+		$(KEEL_RUN_QEMU) distro --modules $(KEEL_KBUILD_OUT)/distro --kdir $(KEEL_DISTRO_KDIR) \
+			--summary $(KEEL_KSUMMARY) || st=1; \
+	else echo "distro 0 1 0 0" >> $(KEEL_KSUMMARY); echo "stock 0 1 0 0" >> $(KEEL_KSUMMARY); st=1; fi; \
 	$(KEEL_RUN_QEMU) run $(addprefix --line ,$(KEEL_KERNEL_LINES)) --loops $(KEEL_LOOPS) \
 		$(if $(KEEL_KUNIT_FILTER),--filter '$(KEEL_KUNIT_FILTER)') \
 		--summary $(KEEL_KSUMMARY) || st=1; \

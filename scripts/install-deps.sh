@@ -5,7 +5,7 @@
 #   scripts/install-deps.sh hosted|kernel|all
 set -eu
 hosted="build-essential cmake g++ clang libclang-rt-14-dev python3 valgrind binutils"
-kernel="linux-source-6.1 linux-source-6.12 linux-headers-amd64 qemu-system-x86 busybox-static
+kernel="linux-source-6.1 linux-source-6.12 linux-headers-amd64 linux-image-amd64 qemu-system-x86 busybox-static
 	flex bison bc libelf-dev libssl-dev cpio kmod dwarves rsync xz-utils python3"
 case "${1:-all}" in
 hosted) pkgs=$hosted ;;

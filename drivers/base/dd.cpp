@@ -18,7 +18,7 @@ namespace keel {
 namespace {
 
 struct DeferredProbe : NonMovable {
-	explicit DeferredProbe(Work::Fn fn) : work(fn) {}
+	explicit DeferredProbe(Work::Fn fn) : work(fn, "deferred_probe_work", KEEL_LOCK_KEY()) {}
 	Mutex lock{ "deferred_probe_mutex", KEEL_LOCK_KEY() };
 	DeviceCore::DeferredList pending GUARDED_BY(lock);
 	DeviceCore::DeferredList active GUARDED_BY(lock);

@@ -26,6 +26,23 @@
 #define __used __attribute__((used))
 #define __packed __attribute__((packed))
 
+/*
+ * KEEL_EXPORT_AS(name): the symbol name of a function or static data member,
+ * instead of its mangled name. Put it at the end of the first declaration,
+ * before any attribute (Clang insists: EXCLUDES(), __printf() follow it):
+ *
+ *	Result<void> device_driver_attach(const Driver &drv, Device &dev)
+ *		KEEL_EXPORT_AS(keel_device_driver_attach);
+ *
+ * Every caller and the definition then use that name. keel.ko exports its
+ * API from C, and with CONFIG_MODVERSIONS a module can import only names of
+ * at most 55 characters: scripts/gen_exports.sh fails the build on a longer
+ * exported name and says which declaration needs this. The name is C-style,
+ * unique in the kernel, readable in oops backtraces; its MODVERSIONS CRC
+ * follows the declaration (Documentation/cxx-in-kernel.rst, "Export names").
+ */
+#define KEEL_EXPORT_AS(name) __asm__(#name)
+
 /* KEEL_TSAN: built with ThreadSanitizer (GCC or Clang spelling). */
 #if defined(__SANITIZE_THREAD__)
 #define KEEL_TSAN 1

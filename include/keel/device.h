@@ -61,8 +61,10 @@ struct NotifierBlock;
 
 Result<void> bus_register(Bus &bus);
 void bus_unregister(Bus &bus);
-Result<void> bus_register_notifier(Bus &bus, NotifierBlock &nb);
-Result<void> bus_unregister_notifier(Bus &bus, NotifierBlock &nb);
+Result<void> bus_register_notifier(Bus &bus, NotifierBlock &nb)
+	KEEL_EXPORT_AS(keel_bus_register_notifier);
+Result<void> bus_unregister_notifier(Bus &bus, NotifierBlock &nb)
+	KEEL_EXPORT_AS(keel_bus_unregister_notifier);
 Result<void> driver_register(Driver &drv);
 void driver_unregister(Driver &drv);
 Result<void> device_add(Device &dev);
@@ -88,7 +90,11 @@ enum class RpmRequest : u8 { None, Idle, Suspend, AutoSuspend, Resume };
  * asynchronous calls (pm_runtime_get/put) work from atomic context.
  */
 struct DevPmInfo {
-	explicit DevPmInfo(Work::Fn work_fn, DelayedWork::Fn timer_fn) : work(work_fn), timer(timer_fn) {}
+	DevPmInfo(Work::Fn work_fn, DelayedWork::Fn timer_fn)
+	    : work(work_fn, "dev_pm_work", KEEL_LOCK_KEY()),
+	      timer(timer_fn, "dev_pm_timer", KEEL_LOCK_KEY())
+	{
+	}
 
 	SpinLock lock{ "dev_pm_lock", KEEL_LOCK_KEY() };
 	RpmStatus status GUARDED_BY(lock) = RpmStatus::Suspended;
@@ -177,9 +183,12 @@ Result<void> bus_unregister_notifier(Bus &bus, NotifierBlock &nb);
 Result<void> bus_rescan_devices(Bus &bus);
 
 /* Iteration (see the templates below); @fn returns nonzero to stop, and that is returned. */
-int __bus_for_each_dev(Bus &bus, Device *start, int (*fn)(Device &dev, void *arg), void *arg);
-int __bus_for_each_drv(Bus &bus, int (*fn)(const Driver &drv, void *arg), void *arg);
-int __device_for_each_child(Device &parent, int (*fn)(Device &dev, void *arg), void *arg);
+int __bus_for_each_dev(Bus &bus, Device *start, int (*fn)(Device &dev, void *arg), void *arg)
+	KEEL_EXPORT_AS(keel_bus_for_each_dev);
+int __bus_for_each_drv(Bus &bus, int (*fn)(const Driver &drv, void *arg), void *arg)
+	KEEL_EXPORT_AS(keel_bus_for_each_drv);
+int __device_for_each_child(Device &parent, int (*fn)(Device &dev, void *arg), void *arg)
+	KEEL_EXPORT_AS(keel_device_for_each_child);
 
 /* --- drivers --- */
 
@@ -194,8 +203,8 @@ struct DriverOps {
 	Result<void> (*runtime_suspend)(Device &dev, void *data);
 	Result<void> (*runtime_resume)(Device &dev, void *data);
 	Result<void> (*runtime_idle)(Device &dev, void *data);
-	/* Identifies the data type for Device::drvdata<T>(). */
-	const void *data_type;
+	/* Names the data type for Device::drvdata<T>(): driver_data_type<T>(). */
+	const char *data_type;
 };
 
 /*
@@ -400,7 +409,8 @@ void device_unregister(Device &dev);
  */
 Result<bool> device_attach(Device &dev);
 /* Binds @drv to @dev if it matches and @dev is unbound (sysfs "bind"). */
-Result<void> device_driver_attach(const Driver &drv, Device &dev);
+Result<void> device_driver_attach(const Driver &drv, Device &dev)
+	KEEL_EXPORT_AS(keel_device_driver_attach);
 /* Unbinds @dev's driver (its remove runs) if bound. */
 void device_release_driver(Device &dev);
 /* Unbinds and binds again (through driver_override if set). */
@@ -450,9 +460,39 @@ template <typename Id> const Id *match_name_id(const Id *table, const char *name
 
 /* --- typed drivers --- */
 
-template <typename T> struct DriverDataTag {
-	static constexpr char tag = 0;
-};
+/*
+ * driver_data_type<T>(): the identity of a driver data type, for
+ * Device::drvdata<T>(). Not the address of a per-type object: an inline
+ * variable or a function-local static of a template exists once per kernel
+ * module, so keel.ko and a client module would each see their own and
+ * never agree. The compiler's name of T is the same in every module; the
+ * pointer is compared first, the text when the pointers differ.
+ */
+template <typename T> constexpr const char *driver_data_type()
+{
+	return __PRETTY_FUNCTION__;
+}
+
+namespace detail {
+constexpr bool contains(const char *s, const char *needle)
+{
+	for (; *s; s++) {
+		size_t i = 0;
+		while (needle[i] && s[i] == needle[i])
+			i++;
+		if (!needle[i])
+			return true;
+	}
+	return false;
+}
+/*
+ * A type in an unnamed namespace (GCC "{anonymous}", Clang "(anonymous
+ * namespace)") is local to its source file and may share its name with
+ * another file's: only the pointer identifies it. It never crosses modules.
+ */
+template <typename T>
+inline constexpr bool driver_data_type_is_local = contains(driver_data_type<T>(), "anonymous");
+} // namespace detail
 
 /*
  * DriverAdapter<T, DevT>: the DriverOps of a driver class T for devices of
@@ -522,14 +562,18 @@ template <typename T, typename DevT = Device> struct DriverAdapter {
 		.runtime_suspend = runtime_suspend,
 		.runtime_resume = runtime_resume,
 		.runtime_idle = runtime_idle,
-		.data_type = &DriverDataTag<T>::tag,
+		.data_type = driver_data_type<T>(),
 	};
 };
 
 template <typename T> T *Device::drvdata() const
 {
 	const Driver *drv = driver();
-	if (!drv || drv->ops().data_type != &DriverDataTag<T>::tag)
+	if (!drv)
+		return nullptr;
+	const char *have = drv->ops().data_type;
+	const char *want = driver_data_type<T>();
+	if (have != want && (detail::driver_data_type_is_local<T> || !have || !streq(have, want)))
 		return nullptr;
 	/* SAFETY: the data of a driver whose ops come from DriverAdapter<T> is a T. */
 	return static_cast<T *>(m_driver_data);

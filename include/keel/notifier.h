@@ -44,9 +44,11 @@ public:
 	~BlockingNotifierHead();
 
 	/* -EEXIST if @nb is already on a chain. Context: may sleep. */
-	Result<void> register_notifier(NotifierBlock &nb);
+	Result<void> register_notifier(NotifierBlock &nb)
+		KEEL_EXPORT_AS(keel_blocking_notifier_register);
 	/* -ENOENT if @nb is not on this chain. Context: may sleep. */
-	Result<void> unregister_notifier(NotifierBlock &nb);
+	Result<void> unregister_notifier(NotifierBlock &nb)
+		KEEL_EXPORT_AS(keel_blocking_notifier_unregister);
 	/*
 	 * Calls every block with @action and @data until one returns a value
 	 * with NOTIFY_STOP_MASK; returns the last value (NOTIFY_DONE if none).

@@ -77,7 +77,8 @@ void pm_runtime_barrier(Device &dev);
 void pm_runtime_mark_last_busy(Device &dev);
 void pm_runtime_use_autosuspend(Device &dev);
 void pm_runtime_dont_use_autosuspend(Device &dev);
-void pm_runtime_set_autosuspend_delay(Device &dev, int delay_ms);
+void pm_runtime_set_autosuspend_delay(Device &dev, int delay_ms)
+	KEEL_EXPORT_AS(keel_pm_runtime_set_autosuspend_delay);
 void pm_suspend_ignore_children(Device &dev, bool enable);
 
 RpmStatus pm_runtime_status(Device &dev);

@@ -93,31 +93,45 @@ void keel_port_mutex_unlock(void *m);
 int keel_port_mutex_is_locked(void *m);
 
 /*
+ * --- time in ticks ---
+ * Timeouts and delays cross the port in the port's own ticks of
+ * KEEL_TICK_NS nanoseconds each (<keel/port_types.h>: jiffies on Linux, 1 ns
+ * hosted); KEEL_TICKS_INFINITE waits forever (MAX_SCHEDULE_TIMEOUT).
+ * <keel/time.h> converts (ns_to_ticks(), ticks_to_ns()): the port does no
+ * arithmetic.
+ *
  * --- wait queues ---
  * A wait is prepare() / check the condition / sleep() / ... / finish(). The
  * port guarantees that a wake_up() between prepare() and sleep() is not lost.
- * sleep() returns the remaining timeout in ns (>= 1) when woken, 0 on timeout,
- * -ERESTARTSYS when interruptible and a signal is pending.
+ * sleep() returns the remaining timeout in ticks (>= 1) when woken, 0 on
+ * timeout, -ERESTARTSYS when interruptible and a signal is pending (or the
+ * remaining ticks: a woken waiter checks its condition before the signal).
  */
 void keel_port_waitq_init(void *wq, const char *name, struct keel_lock_key *key);
 void keel_port_waitq_destroy(void *wq);
 void keel_port_wake_up(void *wq);
 void keel_port_wait_prepare(void *wq, void *entry, int interruptible);
-s64 keel_port_wait_sleep(void *wq, void *entry, s64 timeout_ns, int interruptible);
+s64 keel_port_wait_sleep(void *wq, void *entry, s64 timeout_ticks, int interruptible);
 void keel_port_wait_finish(void *wq, void *entry);
 int keel_port_signal_pending(void);
 
 /*
  * --- deferred work ---
  * @work is the storage of a struct keel_port_work; @fn is called with it.
+ * @name and @key name the item's lockdep class ("(work_completion)" of
+ * Linux's INIT_WORK(), which makes flush_work() under a lock that the item
+ * takes a reported deadlock): one static key per declaration site, as for
+ * locks.
  */
 typedef void (*keel_port_work_fn)(void *work);
-void keel_port_work_init(void *work, keel_port_work_fn fn);
-void keel_port_delayed_work_init(void *dwork, keel_port_work_fn fn);
+void keel_port_work_init(void *work, keel_port_work_fn fn, const char *name,
+			 struct keel_lock_key *key);
+void keel_port_delayed_work_init(void *dwork, keel_port_work_fn fn, const char *name,
+				 struct keel_lock_key *key);
 /* @wq: a queue from keel_port_workqueue_create(), or NULL for the system queue. */
 int keel_port_queue_work(void *wq, void *work);
-int keel_port_queue_delayed_work(void *wq, void *dwork, s64 delay_ns);
-int keel_port_mod_delayed_work(void *wq, void *dwork, s64 delay_ns);
+int keel_port_queue_delayed_work(void *wq, void *dwork, s64 delay_ticks);
+int keel_port_mod_delayed_work(void *wq, void *dwork, s64 delay_ticks);
 int keel_port_cancel_work_sync(void *work);
 int keel_port_flush_work(void *work);
 int keel_port_cancel_delayed_work(void *dwork);

@@ -6,8 +6,15 @@
  *
  *	Guard g{m_lock};                // SpinLock: irqsave; Mutex: sleeps
  *
- * Each declaration site gets its own lockdep class when declared with
- * KEEL_SPINLOCK()/KEEL_MUTEX() or initialised with a static key.
+ * Each declaration site names its own lockdep class, as the kernel's
+ * spin_lock_init()/mutex_init() macros do per call site:
+ *
+ *	Mutex m_lock{ "rpmsg_ept_lock", KEEL_LOCK_KEY() };
+ *
+ * There is no default class: one class shared by unrelated locks gives
+ * lockdep both false reports (an order seen between two instances is
+ * charged to every pair) and blind spots (a real inversion between two of
+ * them looks like recursion of one class).
  */
 #ifndef KEEL_SPINLOCK_H
 #define KEEL_SPINLOCK_H
@@ -19,15 +26,34 @@
 namespace keel {
 /* One static lockdep class key per instantiation (per KEEL_LOCK_KEY() site). */
 template <typename Site> inline constinit keel_lock_key lock_key_for{};
+
+template <typename Tag, typename Site> struct LockSubSite {};
+
+/*
+ * LockSite<Site>: a lock declaration site, made by KEEL_LOCK_KEY(). It
+ * converts to the site's class key (what SpinLock, Mutex, WaitQueue and Work
+ * take); an object that holds more than one lock (Completion) derives one
+ * more class per lock from the same site with key<Tag>().
+ *
+ * The key is an inline variable: a site in a header that is constructed in
+ * two modules is two classes, one per module, as with a static inline
+ * function of a kernel header. Lockdep needs nothing else to agree on.
+ */
+template <typename Site> struct LockSite {
+	constexpr operator keel_lock_key *() const { return &lock_key_for<Site>; }
+	template <typename Tag> static constexpr keel_lock_key *key()
+	{
+		return &lock_key_for<LockSubSite<Tag, Site>>;
+	}
+};
 } // namespace keel
 
 /*
- * KEEL_LOCK_KEY(): a lockdep class key unique to this source location (each
- * lambda expression has its own type). Usage:
+ * KEEL_LOCK_KEY(): the lockdep class of this source location (each lambda
+ * expression has a type of its own). Usage:
  *	Mutex m_lock{ "rpmsg_ept_lock", KEEL_LOCK_KEY() };
  */
-#define KEEL_LOCK_KEY() (&::keel::lock_key_for<decltype([] {})>)
-
+#define KEEL_LOCK_KEY() (::keel::LockSite<decltype([] {})>{})
 
 namespace keel {
 
@@ -66,11 +92,11 @@ private:
 
 class CAPABILITY("mutex") Mutex : NonMovable {
 public:
+	/* As for SpinLock: @key is static and unique to the declaration site. */
 	Mutex(const char *name, keel_lock_key *key)
 	{
 		keel_port_mutex_init(m_storage, keel_lock_class_name(key, name), key);
 	}
-	Mutex() : Mutex("keel::Mutex", &s_default_key) {}
 	~Mutex() { keel_port_mutex_destroy(m_storage); }
 
 	/* Context: may sleep. */
@@ -97,7 +123,6 @@ public:
 	void assert_held() const KEEL_TA(assert_capability(this)) {}
 
 private:
-	static keel_lock_key s_default_key;
 	alignas(KEEL_MUTEX_ALIGN) unsigned char m_storage[KEEL_MUTEX_SIZE];
 };
 
@@ -140,11 +165,16 @@ private:
 
 /*
  * Locked<T>: small state behind its own lock, reachable only inside with()
- * (SerenityOS SpinlockProtected).
+ * (SerenityOS SpinlockProtected). The lock's class is the declaration's:
+ *	Locked<u32> m_count{ "rpmsg_count", KEEL_LOCK_KEY(), 0 };
  */
 template <typename T, typename L = SpinLock> class Locked : NonMovable {
 public:
-	template <typename... Args> explicit Locked(Args &&...args) : m_value(forward<Args>(args)...) {}
+	template <typename... Args>
+	Locked(const char *name, keel_lock_key *key, Args &&...args)
+	    : m_lock(name, key), m_value(forward<Args>(args)...)
+	{
+	}
 	template <typename F> decltype(auto) with(F f)
 	{
 		Guard g{ m_lock };
@@ -152,7 +182,7 @@ public:
 	}
 
 private:
-	L m_lock{ "keel::Locked", KEEL_LOCK_KEY() };
+	L m_lock;
 	T m_value GUARDED_BY(m_lock);
 };
 

@@ -280,8 +280,9 @@ bool expect_err(Test &t, const Result<T> &r, int want, const char *expr, const c
 #endif
 
 /*
- * KEEL_PARAMS(name, type, array, describe): a generate_params function over
- * a static array; @describe(const type &p, char *desc) writes the case name.
+ * KEEL_PARAMS(name, array, describe): a generate_params function over a
+ * static array; @describe(const T &p, char *desc), with T the array's
+ * element type, writes the case name.
  */
 #define KEEL_PARAMS(name, array, describe)                                                         \
 	static const void *name(const void *prev, char *desc)                                      \

@@ -13,6 +13,44 @@ inline constexpr s64 NSEC_PER_SEC = 1000 * 1000 * 1000;
 /* Wait forever (MAX_SCHEDULE_TIMEOUT). */
 inline constexpr s64 TIMEOUT_INFINITE = KEEL_S64_MAX;
 
+/*
+ * ns_to_ticks() - a timeout in ns as port ticks (jiffies), never shorter
+ * @ns: nanoseconds; TIMEOUT_INFINITE or more waits forever
+ * @tick_ns: length of a tick (KEEL_TICK_NS)
+ * @infinite: the port's "forever" (KEEL_TICKS_INFINITE)
+ *
+ * Rounded up, plus one tick where a tick is coarse (> 1 ns), as msleep()
+ * counts: a timer N jiffies ahead fires after N - 1 full jiffies plus what
+ * is left of the current one, and keel promises at least the time asked for
+ * (a short nonzero timeout never becomes "now").
+ *
+ * Return: 0 for @ns <= 0, @infinite for an infinite timeout, else at most
+ * @infinite - 1.
+ */
+constexpr s64 ns_to_ticks(s64 ns, s64 tick_ns, s64 infinite)
+{
+	if (ns <= 0)
+		return 0;
+	if (ns >= TIMEOUT_INFINITE)
+		return infinite;
+	s64 ticks = ns / tick_ns + (ns % tick_ns != 0) + (tick_ns > 1);
+	return ticks < infinite ? ticks : infinite - 1;
+}
+constexpr s64 ns_to_ticks(s64 ns)
+{
+	return ns_to_ticks(ns, KEEL_TICK_NS, KEEL_TICKS_INFINITE);
+}
+
+/* ticks_to_ns() - @ticks (>= 0) of @tick_ns each, saturated at TIMEOUT_INFINITE. */
+constexpr s64 ticks_to_ns(s64 ticks, s64 tick_ns)
+{
+	return ticks > TIMEOUT_INFINITE / tick_ns ? TIMEOUT_INFINITE : ticks * tick_ns;
+}
+constexpr s64 ticks_to_ns(s64 ticks)
+{
+	return ticks_to_ns(ticks, KEEL_TICK_NS);
+}
+
 constexpr s64 ms_to_ns(s64 ms) { return ms * NSEC_PER_MSEC; }
 constexpr s64 us_to_ns(s64 us) { return us * NSEC_PER_USEC; }
 constexpr s64 ns_to_ms(s64 ns) { return ns / NSEC_PER_MSEC; }

@@ -25,11 +25,11 @@ namespace keel {
 
 class WaitQueue : NonMovable {
 public:
+	/* The class of the queue's lock: @key is static, unique to the declaration site. */
 	WaitQueue(const char *name, keel_lock_key *key)
 	{
 		keel_port_waitq_init(m_storage, keel_lock_class_name(key, name), key);
 	}
-	WaitQueue() : WaitQueue("keel::WaitQueue", &s_default_key) {}
 	~WaitQueue() { keel_port_waitq_destroy(m_storage); }
 
 	/* Wakes every waiter. Callable from any context. */
@@ -74,7 +74,7 @@ private:
 				remaining = cond() ? 1 : 0;
 				break;
 			}
-			remaining = keel_port_wait_sleep(m_storage, entry, remaining, interruptible);
+			remaining = sleep(entry, remaining, interruptible);
 			if (remaining < 0)
 				break;
 		}
@@ -82,7 +82,17 @@ private:
 		return remaining;
 	}
 
-	static keel_lock_key s_default_key;
+	/* One sleep: the remaining time in ns (>= 1), 0 on timeout, or -ERESTARTSYS. */
+	s64 sleep(unsigned char *entry, s64 timeout_ns, bool interruptible)
+	{
+		s64 left = keel_port_wait_sleep(m_storage, entry, ns_to_ticks(timeout_ns),
+						interruptible);
+		if (left <= 0 || timeout_ns == TIMEOUT_INFINITE)
+			return left < 0 ? left : (left ? timeout_ns : 0);
+		/* The extra tick of ns_to_ticks() is not time the caller asked for. */
+		return clamp(ticks_to_ns(left), s64(1), timeout_ns);
+	}
+
 	alignas(KEEL_WAITQ_ALIGN) unsigned char m_storage[KEEL_WAITQ_SIZE];
 };
 
@@ -93,10 +103,17 @@ private:
  * waiter also takes to consume it: once wait*() returns, complete() has
  * finished touching the object, so a completion may live on the waiter's
  * stack (the reason Linux's completion takes its wait-queue lock).
+ *
+ * Both locks get classes of the declaration site:
+ *	Completion m_done{ "sample_done", KEEL_LOCK_KEY() };
  */
 class Completion : NonMovable {
 public:
-	Completion() = default;
+	template <typename Site>
+	Completion(const char *name, LockSite<Site> site)
+	    : m_lock(name, site.template key<Completion>()), m_wq(name, site)
+	{
+	}
 	/* Callable from any context. */
 	void complete()
 	{
@@ -153,7 +170,7 @@ private:
 			m_done--;
 		return true;
 	}
-	mutable SpinLock m_lock{ "keel::Completion", KEEL_LOCK_KEY() };
+	mutable SpinLock m_lock;
 	u32 m_done GUARDED_BY(m_lock) = 0;
 	WaitQueue m_wq;
 };

@@ -7,7 +7,14 @@
  * the item neither pending nor running; flush() waits for the last queueing
  * to finish.
  *
- *	struct Foo { Work m_work{ [](Work &w) { container_of(&w, &Foo::m_work)->run(); } }; };
+ *	struct Foo {
+ *		Work m_work{ [](Work &w) { container_of(&w, &Foo::m_work)->run(); },
+ *			     "foo_work", KEEL_LOCK_KEY() };
+ *	};
+ *
+ * Each declaration names the item's lockdep class (flush() and
+ * cancel_sync() under a lock that the item's function takes is a deadlock
+ * lockdep reports), as Linux's INIT_WORK() does per call site.
  */
 #ifndef KEEL_WORKQUEUE_H
 #define KEEL_WORKQUEUE_H
@@ -15,6 +22,7 @@
 #include <keel/compiler.h>
 #include <keel/error.h>
 #include <keel/port.h>
+#include <keel/spinlock.h>
 #include <keel/time.h>
 
 namespace keel {
@@ -24,7 +32,11 @@ class WorkQueue;
 class Work : NonMovable {
 public:
 	using Fn = void (*)(Work &);
-	explicit Work(Fn fn) : m_fn(fn) { keel_port_work_init(m_storage, &trampoline); }
+	/* @key: static, unique to the declaration site (KEEL_LOCK_KEY()). */
+	Work(Fn fn, const char *name, keel_lock_key *key) : m_fn(fn)
+	{
+		keel_port_work_init(m_storage, &trampoline, keel_lock_class_name(key, name), key);
+	}
 	/* The item must be idle (not pending, not running) when destroyed. */
 	~Work() = default;
 
@@ -52,13 +64,23 @@ private:
 class DelayedWork : NonMovable {
 public:
 	using Fn = void (*)(DelayedWork &);
-	explicit DelayedWork(Fn fn) : m_fn(fn) { keel_port_delayed_work_init(m_storage, &trampoline); }
+	DelayedWork(Fn fn, const char *name, keel_lock_key *key) : m_fn(fn)
+	{
+		keel_port_delayed_work_init(m_storage, &trampoline, keel_lock_class_name(key, name),
+					    key);
+	}
 
 	/* False if already pending (the earlier expiry stays). */
-	bool schedule(s64 delay_ns) { return keel_port_queue_delayed_work(nullptr, m_storage, delay_ns) != 0; }
+	bool schedule(s64 delay_ns)
+	{
+		return keel_port_queue_delayed_work(nullptr, m_storage, ns_to_ticks(delay_ns)) != 0;
+	}
 	bool queue_on(WorkQueue &wq, s64 delay_ns);
 	/* Re-arms with the new delay whether pending or not; true if it was pending. */
-	bool mod(s64 delay_ns) { return keel_port_mod_delayed_work(nullptr, m_storage, delay_ns) != 0; }
+	bool mod(s64 delay_ns)
+	{
+		return keel_port_mod_delayed_work(nullptr, m_storage, ns_to_ticks(delay_ns)) != 0;
+	}
 	bool mod_on(WorkQueue &wq, s64 delay_ns);
 	/* Does not wait for a running instance. */
 	bool cancel() { return keel_port_cancel_delayed_work(m_storage) != 0; }
@@ -99,11 +121,12 @@ private:
 inline bool Work::queue_on(WorkQueue &wq) { return keel_port_queue_work(wq.port_handle(), m_storage) != 0; }
 inline bool DelayedWork::queue_on(WorkQueue &wq, s64 delay_ns)
 {
-	return keel_port_queue_delayed_work(wq.port_handle(), m_storage, delay_ns) != 0;
+	return keel_port_queue_delayed_work(wq.port_handle(), m_storage, ns_to_ticks(delay_ns)) !=
+	       0;
 }
 inline bool DelayedWork::mod_on(WorkQueue &wq, s64 delay_ns)
 {
-	return keel_port_mod_delayed_work(wq.port_handle(), m_storage, delay_ns) != 0;
+	return keel_port_mod_delayed_work(wq.port_handle(), m_storage, ns_to_ticks(delay_ns)) != 0;
 }
 
 } // namespace keel

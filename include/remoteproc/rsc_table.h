@@ -213,7 +213,8 @@ struct RscTableInfo {
  * Return: 0 or -EINVAL with one log line naming the bad field.
  */
 Result<void> rsc_table_parse(Span<const u8> table, const keel::ShmRegion *region, RscTableInfo *out,
-			     const keel::Device *dev = nullptr);
+			     const keel::Device *dev = nullptr)
+	KEEL_EXPORT_AS(keel_rsc_table_parse);
 
 /**
  * rsc_table_check_vring() - check where a vring is placed
@@ -232,7 +233,8 @@ Result<void> rsc_table_parse(Span<const u8> table, const keel::ShmRegion *region
  * Return: the offset of the vring in @region, or -EINVAL (logged).
  */
 Result<size_t> rsc_table_check_vring(const keel::ShmRegion &region, u32 da, u32 num, u32 align,
-				     u32 line = 1, const keel::Device *dev = nullptr);
+				     u32 line = 1, const keel::Device *dev = nullptr)
+	KEEL_EXPORT_AS(keel_rsc_table_check_vring);
 
 /* What the remote declares for one vdev. */
 struct VdevSpec {

@@ -123,7 +123,8 @@ public:
 	 * Context: may sleep with GFP_KERNEL.
 	 */
 	static Result<keel::RefPtr<VirtioDevice>> create(VirtioDeviceId id, const VirtioConfigOps *ops,
-							  void *transport_priv, keel::Device *parent, keel::Gfp gfp);
+							  void *transport_priv, keel::Device *parent, keel::Gfp gfp)
+		KEEL_EXPORT_AS(keel_virtio_device_create);
 
 	VirtioDeviceId id() const { return m_id; }
 	const VirtioConfigOps &config() const { return *m_ops; }
@@ -183,7 +184,8 @@ public:
 	 * with the negotiated byte order and EVENT_IDX, notify = ops->notify
 	 * unless @cfg sets one, and link it into the device's list.
 	 */
-	Result<VirtQueue *> new_vq(VqConfig cfg, keel::Gfp gfp) EXCLUDES(m_vqs_lock);
+	Result<VirtQueue *> new_vq(VqConfig cfg, keel::Gfp gfp)
+		KEEL_EXPORT_AS(keel_virtio_device_new_vq) EXCLUDES(m_vqs_lock);
 	/* del_vq() - for transports' del_vqs(): unlink and free. */
 	void del_vq(VirtQueue *vq) EXCLUDES(m_vqs_lock);
 	bool has_vqs() EXCLUDES(m_vqs_lock);
@@ -314,11 +316,11 @@ Result<void> register_virtio_device(VirtioDevice &vdev);
  * and del_vqs) and take the device off the bus. The caller then drops its
  * reference. Context: may sleep.
  */
-void unregister_virtio_device(VirtioDevice &vdev);
+void unregister_virtio_device(VirtioDevice &vdev) KEEL_EXPORT_AS(keel_unregister_virtio_device);
 /* register_virtio_driver() - add @drv and probe every matching unbound device. */
 Result<void> register_virtio_driver(VirtioDriver &drv);
 /* unregister_virtio_driver() - remove @drv from every device it is bound to. */
-void unregister_virtio_driver(VirtioDriver &drv);
+void unregister_virtio_driver(VirtioDriver &drv) KEEL_EXPORT_AS(keel_unregister_virtio_driver);
 
 } // namespace virtio
 

@@ -259,7 +259,8 @@ public:
 	 * Context: any (never sleeps or allocates; @gfp is accepted for Linux's
 	 * signature).
 	 */
-	Result<void> add_sgs(keel::Span<const Sg> out, keel::Span<const Sg> in, void *token, keel::Gfp gfp);
+	Result<void> add_sgs(keel::Span<const Sg> out, keel::Span<const Sg> in, void *token, keel::Gfp gfp)
+		KEEL_EXPORT_AS(keel_virtqueue_add_sgs);
 	Result<void> add_outbuf(keel::Span<const Sg> sg, void *token, keel::Gfp gfp)
 	{
 		return add_sgs(sg, {}, token, gfp);
@@ -455,7 +456,8 @@ class Vringh : keel::NonMovable, public detail::RingBroken
 {
 public:
 	/* create() - -EINVAL for a bad size/alignment/window, -ENOMEM. Does not touch the ring. */
-	static Result<keel::UniquePtr<Vringh>> create(const VringhConfig &cfg, keel::Gfp gfp);
+	static Result<keel::UniquePtr<Vringh>> create(const VringhConfig &cfg, keel::Gfp gfp)
+		KEEL_EXPORT_AS(keel_vringh_create);
 
 	/*
 	 * getdesc() - take the next available chain into @chain.

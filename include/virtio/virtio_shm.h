@@ -143,7 +143,7 @@ const keel::ShmRegion *shm_transport_region(VirtioDevice &vdev);
  * Context: may sleep.
  */
 Result<ShmAlloc> shm_dma_alloc(VirtioDevice &vdev, size_t size, size_t align);
-void shm_dma_free(VirtioDevice &vdev, const ShmAlloc &a);
+void shm_dma_free(VirtioDevice &vdev, const ShmAlloc &a) KEEL_EXPORT_AS(keel_virtio_shm_dma_free);
 
 struct ShmHostConfig {
 	const char *name = "shm";
@@ -168,7 +168,8 @@ struct ShmHostConfig {
  */
 class ShmHost : keel::NonMovable {
 public:
-	static Result<keel::UniquePtr<ShmHost>> create(const ShmHostConfig &cfg, keel::Gfp gfp);
+	static Result<keel::UniquePtr<ShmHost>> create(const ShmHostConfig &cfg, keel::Gfp gfp)
+		KEEL_EXPORT_AS(keel_virtio_shm_host_create);
 	~ShmHost();
 
 	/*
@@ -286,7 +287,8 @@ struct ShmRemoteConfig {
  */
 class ShmRemote : keel::NonMovable {
 public:
-	static Result<keel::UniquePtr<ShmRemote>> create(const ShmRemoteConfig &cfg, keel::Gfp gfp);
+	static Result<keel::UniquePtr<ShmRemote>> create(const ShmRemoteConfig &cfg, keel::Gfp gfp)
+		KEEL_EXPORT_AS(keel_virtio_shm_remote_create);
 	~ShmRemote();
 
 	/*

@@ -20,7 +20,7 @@ namespace {
 
 void complete_before_wait_returns_at_once(Test &t)
 {
-	Completion c;
+	Completion c{ "completion_c", KEEL_LOCK_KEY() };
 	EXPECT_FALSE(t, c.done());
 	c.complete();
 	EXPECT_TRUE(t, c.done());
@@ -30,7 +30,7 @@ void complete_before_wait_returns_at_once(Test &t)
 
 void each_complete_releases_one_wait(Test &t)
 {
-	Completion c;
+	Completion c{ "completion_c", KEEL_LOCK_KEY() };
 	c.complete();
 	c.complete();
 	EXPECT_TRUE(t, c.try_wait());
@@ -41,7 +41,7 @@ void each_complete_releases_one_wait(Test &t)
 
 void complete_all_releases_every_wait_until_reinit(Test &t)
 {
-	Completion c;
+	Completion c{ "completion_c", KEEL_LOCK_KEY() };
 	c.complete_all();
 	for (int i = 0; i < 5; i++)
 		EXPECT_GT(t, c.wait_timeout(ms_to_ns(10)), 0);
@@ -53,16 +53,17 @@ void complete_all_releases_every_wait_until_reinit(Test &t)
 
 void wait_timeout_returns_zero_when_never_completed(Test &t)
 {
-	Completion c;
+	Completion c{ "completion_c", KEEL_LOCK_KEY() };
 	s64 start = ktime_get_ns();
 	EXPECT_EQ(t, c.wait_timeout(ms_to_ns(20)), 0);
 	EXPECT_GE(t, ktime_get_ns() - start, ms_to_ns(20));
 }
 
 struct Waiters {
-	Completion go;
-	Completion started;
-	Completion returned; /* once per waiter whose wait returned */
+	Completion go{ "completion_go", KEEL_LOCK_KEY() };
+	Completion started{ "completion_started", KEEL_LOCK_KEY() };
+	Completion returned{ "completion_returned",
+			     KEEL_LOCK_KEY() }; /* once per waiter whose wait returned */
 	int woken = 0;	     /* atomic */
 	int interrupted = 0; /* atomic */
 	bool allow_signal = false;
@@ -197,7 +198,7 @@ void waiter_may_free_its_completion_when_wait_returns(Test &t)
 	ASSERT_OK(t, r);
 	int ok = 0;
 	for (int i = 0; i < 300; i++) {
-		auto c = make_unique<Completion>(GFP_KERNEL);
+		auto c = make_unique<Completion>(GFP_KERNEL, "completion_freed", KEEL_LOCK_KEY());
 		if (c.is_error())
 			break;
 		Completion *cp = c.value().get();

@@ -167,7 +167,7 @@ void spinlock_holder_is_atomic(Test &t)
 
 void mutex_trylock_and_is_locked(Test &t)
 {
-	Mutex m;
+	Mutex m{ "locking_m", KEEL_LOCK_KEY() };
 	EXPECT_FALSE(t, m.is_locked());
 	m.lock();
 	EXPECT_TRUE(t, m.is_locked());
@@ -185,7 +185,9 @@ void mutex_trylock_and_is_locked(Test &t)
 
 void mutex_guard_nested_subclass_locks(Test &t)
 {
-	Mutex parent, child;
+	/* One class, as for two device locks: the child is taken as subclass 1. */
+	keel_lock_key *key = KEEL_LOCK_KEY();
+	Mutex parent{ "locking_nested", key }, child{ "locking_nested", key };
 	{
 		Guard gp{ parent };
 		Guard gc{ child, 1u };
@@ -198,8 +200,8 @@ void mutex_guard_nested_subclass_locks(Test &t)
 
 struct InterruptArg {
 	Mutex *m;
-	Completion ready;
-	Completion done; /* @ret and @waited_ns are set */
+	Completion ready{ "locking_ready", KEEL_LOCK_KEY() };
+	Completion done{ "locking_done", KEEL_LOCK_KEY() }; /* @ret and @waited_ns are set */
 	int ret = 1;
 	s64 waited_ns = 0;
 };
@@ -221,7 +223,7 @@ int lock_interruptible_thread(void *p)
 
 void mutex_lock_interruptible_returns_eintr_on_signal(Test &t)
 {
-	Mutex m;
+	Mutex m{ "locking_m", KEEL_LOCK_KEY() };
 	InterruptArg a;
 	a.m = &m;
 	m.lock();
@@ -249,7 +251,7 @@ void mutex_lock_interruptible_returns_eintr_on_signal(Test &t)
 
 void mutex_lock_interruptible_gets_lock_when_released(Test &t)
 {
-	Mutex m;
+	Mutex m{ "locking_m", KEEL_LOCK_KEY() };
 	InterruptArg a;
 	a.m = &m;
 	m.lock();
@@ -271,7 +273,7 @@ void mutex_lock_interruptible_gets_lock_when_released(Test &t)
 
 void locked_with_runs_under_lock(Test &t)
 {
-	Locked<int> v{ 41 };
+	Locked<int> v{ "locking_locked", KEEL_LOCK_KEY(), 41 };
 	int seen = v.with([&](int &x) {
 		EXPECT_TRUE(t, keel_port_in_atomic());
 		return ++x;

@@ -56,9 +56,9 @@ void caller_thread_is_not_stopped_or_signalled(Test &t)
 }
 
 struct SigArg {
-	Completion allowed;
-	Completion signalled;
-	Completion reported;
+	Completion allowed{ "thread_allowed", KEEL_LOCK_KEY() };
+	Completion signalled{ "thread_signalled", KEEL_LOCK_KEY() };
+	Completion reported{ "thread_reported", KEEL_LOCK_KEY() };
 	int pending = -1;
 	int after_flush = -1;
 };

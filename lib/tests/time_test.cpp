@@ -57,11 +57,39 @@ void conversions_match_units(Test &t)
 	EXPECT_GT(t, TIMEOUT_INFINITE, ms_to_ns(1000LL * 3600 * 24 * 365 * 100));
 }
 
+/*
+ * Timeouts as port ticks: never shorter than asked. A 4 ms tick (HZ=250)
+ * and a 1 ns tick (hosted) with the kernel's MAX_SCHEDULE_TIMEOUT.
+ */
+void ns_to_ticks_never_shortens(Test &t)
+{
+	constexpr s64 tick = 4 * NSEC_PER_MSEC, inf = KEEL_S64_MAX;
+	EXPECT_EQ(t, ns_to_ticks(0, tick, inf), 0);
+	EXPECT_EQ(t, ns_to_ticks(-5, tick, inf), 0);
+	/* Rounded up, plus the tick already running. */
+	EXPECT_EQ(t, ns_to_ticks(1, tick, inf), 2);
+	EXPECT_EQ(t, ns_to_ticks(tick, tick, inf), 2);
+	EXPECT_EQ(t, ns_to_ticks(tick + 1, tick, inf), 3);
+	EXPECT_EQ(t, ns_to_ticks(ms_to_ns(1000), tick, inf), 251);
+	/* Infinite stays infinite; anything finite stays finite. */
+	EXPECT_EQ(t, ns_to_ticks(TIMEOUT_INFINITE, tick, inf), inf);
+	EXPECT_EQ(t, ns_to_ticks(TIMEOUT_INFINITE - 1, 1, inf), inf - 1);
+	EXPECT_EQ(t, ns_to_ticks(TIMEOUT_INFINITE - 1, tick, 1000), 999);
+	/* A 1 ns tick needs no extra one. */
+	EXPECT_EQ(t, ns_to_ticks(1, 1, inf), 1);
+	EXPECT_EQ(t, ns_to_ticks(ms_to_ns(5), 1, inf), ms_to_ns(5));
+	/* And back, saturating. */
+	EXPECT_EQ(t, ticks_to_ns(3, tick), 3 * tick);
+	EXPECT_EQ(t, ticks_to_ns(inf, tick), TIMEOUT_INFINITE);
+	EXPECT_GE(t, ticks_to_ns(ns_to_ticks(ms_to_ns(7))), ms_to_ns(7));
+}
+
 const TestCase time_cases[] = {
 	KEEL_CASE(clock_is_monotonic),
 	KEEL_CASE(msleep_sleeps_at_least_that_long),
 	KEEL_CASE(udelay_busy_waits_in_microseconds),
 	KEEL_CASE(conversions_match_units),
+	KEEL_CASE(ns_to_ticks_never_shortens),
 	{},
 };
 

@@ -21,9 +21,9 @@ using namespace keel::test;
 namespace {
 
 struct Waiter {
-	WaitQueue wq;
-	Completion started;
-	Completion finished; /* @ret and @elapsed_ns are set */
+	WaitQueue wq{ "wait_wq", KEEL_LOCK_KEY() };
+	Completion started{ "wait_started", KEEL_LOCK_KEY() };
+	Completion finished{ "wait_finished", KEEL_LOCK_KEY() }; /* @ret and @elapsed_ns are set */
 	int flag = 0; /* atomic */
 	bool allow_signal = false;
 	s64 timeout_ns = TIMEOUT_INFINITE;
@@ -100,11 +100,11 @@ void wake_up_wakes_a_sleeping_waiter(Test &t)
 }
 
 struct Shared {
-	WaitQueue wq;
+	WaitQueue wq{ "wait_wq", KEEL_LOCK_KEY() };
 	int flag = 0;	/* atomic */
 	int woken = 0;	/* atomic */
-	Completion started;
-	Completion woke;
+	Completion started{ "wait_started", KEEL_LOCK_KEY() };
+	Completion woke{ "wait_woke", KEEL_LOCK_KEY() };
 };
 
 int wait_shared(void *p)
@@ -146,7 +146,7 @@ void wake_up_wakes_every_waiter(Test &t)
 
 void timeout_returns_zero_after_the_timeout(Test &t)
 {
-	WaitQueue wq;
+	WaitQueue wq{ "wait_wq", KEEL_LOCK_KEY() };
 	s64 start = ktime_get_ns();
 	s64 r = wq.wait_event_timeout([] { return false; }, ms_to_ns(20));
 	s64 elapsed = ktime_get_ns() - start;
@@ -213,7 +213,7 @@ void woken_wait_returns_remaining_time(Test &t)
 
 void true_condition_returns_whole_timeout_at_once(Test &t)
 {
-	WaitQueue wq;
+	WaitQueue wq{ "wait_wq", KEEL_LOCK_KEY() };
 	EXPECT_EQ(t, wq.wait_event_timeout([] { return true; }, ms_to_ns(100)), ms_to_ns(100));
 	/* Linux: a true condition at zero timeout still reports success (1). */
 	EXPECT_EQ(t, wq.wait_event_timeout([] { return true; }, 0), 1);
@@ -250,9 +250,9 @@ void signal_interrupts_interruptible_timeout_wait_promptly(Test &t)
 }
 
 struct SignalSteps {
-	WaitQueue wq;
-	Completion started;
-	Completion finished;
+	WaitQueue wq{ "wait_wq", KEEL_LOCK_KEY() };
+	Completion started{ "wait_started", KEEL_LOCK_KEY() };
+	Completion finished{ "wait_finished", KEEL_LOCK_KEY() };
 	int go = 0;
 	s64 uninterruptible = 1;
 	int first = 1;
@@ -326,7 +326,7 @@ int sleep_until_stopped(void *p)
 
 void stop_wakes_a_thread_sleeping_on_should_stop(Test &t)
 {
-	WaitQueue wq;
+	WaitQueue wq{ "wait_wq", KEEL_LOCK_KEY() };
 	auto r = Thread::run(sleep_until_stopped, &wq, "stopper");
 	ASSERT_OK(t, r);
 	msleep(10);
@@ -337,7 +337,7 @@ void stop_wakes_a_thread_sleeping_on_should_stop(Test &t)
 
 /* Two threads hand a token back and forth; a lost wake-up stalls one until its timeout. */
 struct PingPong {
-	WaitQueue wq;
+	WaitQueue wq{ "wait_wq", KEEL_LOCK_KEY() };
 	u32 turn = 0; /* atomic: even: ping's move, odd: pong's */
 	u32 stalls = 0;
 	static constexpr u32 ROUNDS = 1000;

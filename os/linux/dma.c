@@ -4,11 +4,10 @@
  *
  * os_dev is a struct device with a DMA mask (a remoteproc's parent, a PCI
  * device). NULL means keel's own "keel-dma" platform device (64-bit mask),
- * registered at module load (keel.ko and the self-contained keel_test.ko
- * each have one, hence PLATFORM_DEVID_AUTO): the buffer is then ordinary dma-direct
- * memory whose DMA address is its physical address, which is what a peer
- * sharing the machine's memory expects (and what Linux's virtio_rpmsg_bus
- * gets from its parent device).
+ * registered when keel.ko loads (PLATFORM_DEVID_AUTO: "keel-dma.N"): the
+ * buffer is then ordinary dma-direct memory whose DMA address is its physical address, which is
+ * what a peer sharing the machine's memory expects (and what Linux's virtio_rpmsg_bus gets from its
+ * parent device).
  *
  * Cache hooks: dma_alloc_coherent() memory needs no maintenance, and x86 is
  * cache-coherent for all DMA, so both hooks are empty. A port for a

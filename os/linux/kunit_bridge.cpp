@@ -1,9 +1,29 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The C++ half of the KUnit bridge: lets kunit.c (which cannot see C++
- * types) walk the suites of the generated table and run one case through
- * keel::test::run_case(). No state: indices in, plain values out.
+ * The KUnit bridge: turns keel's test suites (the table generated from the
+ * KEEL_TEST_SUITE() sites, see kunit_suite.h) into real struct kunit_suite
+ * objects at module init and runs them with __kunit_test_suites_init(),
+ * which both 6.1 and 6.12 export. KUnit itself is reached through the shim
+ * of kunit.c (kunit_bridge.h); the decisions are here.
+ *
+ * Why at runtime and not with kunit_test_suites(): on 6.1 a module's
+ * .kunit_test_suites run at MODULE_STATE_COMING, before module_init, and
+ * the case counts live in C++ arrays C cannot size statically. Running them
+ * from module_init gives the same order on every kernel line.
+ *
+ * KTAP: both lines get the same output from this module: a top-level
+ * "KTAP version 1" / "1..N" header (6.1 prints none for module suites), then
+ * all suites in one __kunit_test_suites_init() call (6.12 restarts the
+ * numbering at 1 on every call, 6.1 continues from its counter, which is 1
+ * for the first module after boot and again after every
+ * __kunit_test_suites_exit()).
+ *
+ * Mapping a KUnit case back to keel's: KUnit calls suite_init() with the
+ * kunit_suite (its index in the suite array is the keel suite), and
+ * test->name is the kunit_case's name pointer, i.e. keel's own case name.
  */
+#include <keel/alloc.h>
+#include <keel/log.h>
 #include <keel/test.h>
 
 #include "kunit_bridge.h"
@@ -18,63 +38,156 @@ extern const TestSuite *const *const keel_test_suite_table[];
 extern const unsigned int keel_test_suite_count;
 }
 
-static const TestSuite &suite(unsigned int s)
+namespace {
+
+using namespace keel;
+
+/* The KUnit objects of the suites handed to KUnit; set by init, freed by exit. */
+struct Run {
+	/* keel_test_suite_count kunit_suite objects, in table order. */
+	unsigned char *suites = nullptr;
+	/* Per suite: its zero-terminated kunit_case array. */
+	void **cases = nullptr;
+	/* The suites that matched the filter, handed to KUnit. */
+	kunit_suite **run = nullptr;
+	unsigned int nr_run = 0;
+	/* The suite KUnit is running: set by suite_init, read by the case thunk. */
+	unsigned int current = 0;
+};
+constinit Run s_run;
+
+const TestSuite &suite(unsigned int s)
 {
 	return **keel_test_suite_table[s];
 }
 
-unsigned int keel_kunit_suite_count(void)
+kunit_suite *kunit_suite_at(unsigned int s)
 {
-	return keel_test_suite_count;
+	/* SAFETY: s_run.suites holds keel_test_suite_count objects of that size. */
+	return reinterpret_cast<kunit_suite *>(s_run.suites + s * keel_kunit_suite_size());
 }
 
-const char *keel_kunit_suite_name(unsigned int s)
+unsigned int suite_index(kunit_suite *ks)
 {
-	return suite(s).name;
+	return unsigned((reinterpret_cast<unsigned char *>(ks) - s_run.suites) /
+			keel_kunit_suite_size());
 }
 
-unsigned int keel_kunit_case_count(unsigned int s)
+int suite_init_thunk(kunit_suite *ks)
 {
-	unsigned int n = 0;
-
-	while (suite(s).cases[n].name)
-		n++;
-	return n;
+	s_run.current = suite_index(ks);
+	const TestSuite &ts = suite(s_run.current);
+	return ts.suite_init ? ts.suite_init() : 0;
 }
 
-const char *keel_kunit_case_name(unsigned int s, unsigned int c)
+void suite_exit_thunk(kunit_suite *ks)
 {
-	return suite(s).cases[c].name;
+	const TestSuite &ts = suite(suite_index(ks));
+	if (ts.suite_exit)
+		ts.suite_exit();
 }
 
-keel_kunit_gen_fn keel_kunit_case_params(unsigned int s, unsigned int c)
+void run_thunk(kunit *test)
 {
-	static_assert(KEEL_TEST_DESC_LEN == 128, "KUNIT_PARAM_DESC_SIZE");
-	return suite(s).cases[c].generate_params;
-}
-
-int keel_kunit_suite_init(unsigned int s)
-{
-	return suite(s).suite_init ? suite(s).suite_init() : 0;
-}
-
-void keel_kunit_suite_exit(unsigned int s)
-{
-	if (suite(s).suite_exit)
-		suite(s).suite_exit();
-}
-
-/* Returns 0 (success), 1 (failure, already reported) or 2 (skipped, reason in @skip). */
-int keel_kunit_run_case(unsigned int s, unsigned int c, const void *param, void *test, char *skip,
-			__SIZE_TYPE__ skip_len)
-{
-	switch (keel::test::run_case(suite(s), suite(s).cases[c], param, test, skip, skip_len)) {
-	case Status::Success:
-		return 0;
-	case Status::Failure:
-		return 1;
-	case Status::Skipped:
-		return 2;
+	const TestSuite &ts = suite(s_run.current);
+	const char *name = keel_kunit_test_name(test);
+	const TestCase *tc = ts.cases;
+	while (tc->name && tc->name != name)
+		tc++;
+	if (!tc->name) {
+		keel_kunit_fail(test, "keel: case not found in its suite");
+		return;
 	}
-	return 1;
+	char skip[KEEL_TEST_DESC_LEN] = "";
+	switch (test::run_case(ts, *tc, keel_kunit_test_param(test), test, skip, sizeof(skip))) {
+	case Status::Success:
+		break;
+	case Status::Failure:
+		/* Already reported through keel_test_report(); make sure KUnit knows. */
+		if (!keel_kunit_test_failed(test))
+			keel_kunit_fail(test, "keel: case failed");
+		break;
+	case Status::Skipped:
+		keel_kunit_skip(test, skip);
+		break;
+	}
+}
+
+void free_run()
+{
+	for (unsigned int s = 0; s_run.cases && s < keel_test_suite_count; s++)
+		kfree(s_run.cases[s]);
+	kfree(s_run.cases);
+	kfree(s_run.suites);
+	kfree(s_run.run);
+	s_run = Run{};
+}
+
+Result<void> build_suite(unsigned int s)
+{
+	const TestSuite &ts = suite(s);
+	unsigned int n = 0;
+	while (ts.cases[n].name)
+		n++;
+	/* One more, zeroed: KUnit's terminator. */
+	auto *cases =
+		static_cast<unsigned char *>(kcalloc(n + 1, keel_kunit_case_size(), GFP_KERNEL));
+	if (!cases)
+		return err(-ENOMEM);
+	s_run.cases[s] = cases;
+	for (unsigned int c = 0; c < n; c++)
+		keel_kunit_case_set(
+			reinterpret_cast<kunit_case *>(cases + c * keel_kunit_case_size()),
+			ts.cases[c].name, run_thunk, ts.cases[c].generate_params);
+	keel_kunit_suite_set(kunit_suite_at(s), ts.name, reinterpret_cast<kunit_case *>(cases),
+			     suite_init_thunk, suite_exit_thunk);
+	return ok();
+}
+
+Result<void> build_run(const char *filter)
+{
+	const unsigned int n = keel_test_suite_count;
+	if (keel_kunit_param_desc_size() != KEEL_TEST_DESC_LEN) {
+		pr_err("keel_test: KEEL_TEST_DESC_LEN %u differs from KUNIT_PARAM_DESC_SIZE %zu",
+		       unsigned(KEEL_TEST_DESC_LEN), keel_kunit_param_desc_size());
+		return err(-EINVAL);
+	}
+	s_run.suites =
+		static_cast<unsigned char *>(kcalloc(n, keel_kunit_suite_size(), GFP_KERNEL));
+	s_run.cases = static_cast<void **>(kcalloc(n, sizeof(void *), GFP_KERNEL));
+	s_run.run = static_cast<kunit_suite **>(kcalloc(n, sizeof(kunit_suite *), GFP_KERNEL));
+	if (!s_run.suites || !s_run.cases || !s_run.run)
+		return err(-ENOMEM);
+	for (unsigned int s = 0; s < n; s++)
+		TRY(build_suite(s));
+	/* The QEMU runner checks that every announced suite reports a result. */
+	for (unsigned int s = 0; s < n; s++) {
+		kunit_suite *ks = kunit_suite_at(s);
+		if (filter && !keel_kunit_glob_match(filter, keel_kunit_suite_name(ks)))
+			continue;
+		pr_info("keel_test: suite %s", keel_kunit_suite_name(ks));
+		s_run.run[s_run.nr_run++] = ks;
+	}
+	return ok();
+}
+
+} // namespace
+
+int keel_kunit_init(const char *filter)
+{
+	Result<void> r = build_run(filter);
+	if (r.is_ok()) {
+		pr_info("KTAP version 1");
+		pr_info("1..%u", s_run.nr_run);
+		r = to_result(keel_kunit_run_suites(s_run.run, s_run.nr_run));
+	}
+	if (r.is_error())
+		free_run();
+	return from_result(r);
+}
+
+void keel_kunit_exit(void)
+{
+	keel_kunit_exit_suites(s_run.run, s_run.nr_run);
+	free_run();
 }

@@ -11,12 +11,15 @@
 
 #include "shim.h"
 
-/* keel's Gfp bits (keel/new.h) onto the kernel's: a table, not a decision. */
+/* No flag is GFP_KERNEL: keel's Gfp (<keel/new.h>) is built on <keel/port.h>'s values. */
+static_assert(KEEL_GFP_KERNEL == 0);
+
+/* keel's Gfp bits onto the kernel's: a table, not a decision. */
 gfp_t keel_linux_gfp(unsigned int gfp)
 {
-	return ((gfp & KEEL_LINUX_GFP_ATOMIC) ? GFP_ATOMIC : GFP_KERNEL) |
-	       ((gfp & KEEL_LINUX_GFP_ZERO) ? __GFP_ZERO : 0) |
-	       ((gfp & KEEL_LINUX_GFP_NOWARN) ? __GFP_NOWARN : 0);
+	return ((gfp & KEEL_GFP_ATOMIC) ? GFP_ATOMIC : GFP_KERNEL) |
+	       ((gfp & KEEL_GFP_ZERO) ? __GFP_ZERO : 0) |
+	       ((gfp & KEEL_GFP_NOWARN) ? __GFP_NOWARN : 0);
 }
 
 void *keel_port_kmalloc(size_t size, unsigned int gfp)

@@ -6,9 +6,11 @@
  * into #defines). Every value is checked again with static_assert where the
  * shim uses the type.
  */
+#include <linux/jiffies.h>
 #include <linux/kbuild.h>
 #include <linux/lockdep.h>
 #include <linux/mutex.h>
+#include <linux/sched.h>
 #include <linux/spinlock.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
@@ -37,4 +39,7 @@ void keel_port_types(void)
 	KEEL_SIZE(WORK, struct keel_linux_work);
 	KEEL_SIZE(DELAYED_WORK, struct keel_linux_delayed_work);
 	KEEL_SIZE(IRQ_WORK, struct keel_linux_irq_work);
+	/* Time crosses the port in jiffies (<keel/time.h> converts). */
+	DEFINE(KEEL_TICK_NS, TICK_NSEC);
+	DEFINE(KEEL_TICKS_INFINITE, MAX_SCHEDULE_TIMEOUT);
 }

@@ -25,7 +25,6 @@
 #define s32 keel_s32
 #define s64 keel_s64
 #include <keel/port.h>
-#include "gfp.h"
 #undef u8
 #undef u16
 #undef u32
@@ -44,17 +43,6 @@
 gfp_t keel_linux_gfp(unsigned int gfp);
 
 /**
- * keel_linux_jiffies() - a keel timeout in ns as jiffies, at least that long
- * @ns: nanoseconds, >= 0; keel's TIMEOUT_INFINITE maps to MAX_SCHEDULE_TIMEOUT
- *
- * Rounded up plus one jiffy, as msleep() does, so that a delay never ends
- * early (and a short nonzero one never becomes "now").
- *
- * Return: jiffies, at most MAX_SCHEDULE_TIMEOUT.
- */
-long keel_linux_jiffies(keel_s64 ns);
-
-/**
  * keel_dma_default_dev() - the DMA device used when a caller passes none
  *
  * Each module linking the shim registers a platform device "keel-dma.N" with
@@ -69,9 +57,5 @@ void keel_linux_dma_exit(void);
 
 /* os/linux/framework.cpp: the framework's module-exit cleanup. */
 void keel_linux_framework_exit(void);
-
-/* Test module only: KUnit bridge entry points (os/linux/kunit.c). */
-int keel_kunit_init(void);
-void keel_kunit_exit(void);
 
 #endif

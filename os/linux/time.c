@@ -11,20 +11,6 @@
 
 #include "shim.h"
 
-long keel_linux_jiffies(keel_s64 ns)
-{
-	if (ns <= 0)
-		return 0;
-	if (ns == KEEL_S64_MAX)
-		return MAX_SCHEDULE_TIMEOUT;
-	/*
-	 * +1 as msleep() does: a timer N jiffies ahead fires after N - 1 full
-	 * jiffies plus what is left of the current one, and keel promises at
-	 * least the delay asked for.
-	 */
-	return min_t(u64, DIV_ROUND_UP_ULL((u64)ns, TICK_NSEC) + 1, MAX_SCHEDULE_TIMEOUT - 1);
-}
-
 keel_s64 keel_port_ktime_get_ns(void)
 {
 	return ktime_get_ns();

@@ -41,20 +41,17 @@ void keel_port_wait_prepare(void *wq, void *entry, int interruptible)
 	prepare_to_wait_event(wq, entry, interruptible ? TASK_INTERRUPTIBLE : TASK_UNINTERRUPTIBLE);
 }
 
-keel_s64 keel_port_wait_sleep(void *wq, void *entry, keel_s64 timeout_ns, int interruptible)
+/*
+ * Woken by a signal is woken: the caller's loop checks the condition before
+ * the signal, as ___wait_event() does (a condition that became true wins
+ * over a signal, e.g. kthread_stop()'s TIF_NOTIFY_SIGNAL).
+ */
+keel_s64 keel_port_wait_sleep(void *wq, void *entry, keel_s64 timeout_ticks, int interruptible)
 {
-	long left = schedule_timeout(keel_linux_jiffies(timeout_ns));
+	long left = schedule_timeout(timeout_ticks);
 
 	finish_wait(wq, entry);
-	/*
-	 * Woken by a signal is woken: the caller's loop checks the condition
-	 * before the signal, as ___wait_event() does (a condition that became
-	 * true wins over a signal, e.g. kthread_stop()'s TIF_NOTIFY_SIGNAL).
-	 */
-	if (timeout_ns == KEEL_S64_MAX)
-		return timeout_ns;
-	/* The extra jiffy of keel_linux_jiffies() is not time the caller asked for. */
-	return left ? clamp_t(keel_s64, jiffies_to_nsecs(left), 1, timeout_ns) : 0;
+	return left;
 }
 
 void keel_port_wait_finish(void *wq, void *entry)

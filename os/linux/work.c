@@ -4,6 +4,7 @@
  * struct keel_linux_work (the work_struct plus keel's callback); the kernel
  * runs keel_linux_work_call(), which calls the callback with the storage.
  */
+#include <linux/lockdep.h>
 #include <linux/workqueue.h>
 
 #include "shim.h"
@@ -34,19 +35,33 @@ static void keel_linux_delayed_work_call(struct work_struct *work)
 	w->fn(w);
 }
 
-void keel_port_work_init(void *work, keel_port_work_fn fn)
+/*
+ * INIT_WORK() gives every item initialised here one lockdep class (its
+ * static key is this line's); the caller's key replaces it, as
+ * __INIT_WORK() sets its own per call site. The delayed item's timer keeps
+ * the class of this line: its callback only queues the work.
+ */
+void keel_port_work_init(void *work, keel_port_work_fn fn, const char *name,
+			 struct keel_lock_key *key)
 {
 	struct keel_linux_work *w = work;
 
 	INIT_WORK(&w->work, keel_linux_work_call);
+#ifdef CONFIG_LOCKDEP
+	lockdep_init_map(&w->work.lockdep_map, name, (struct lock_class_key *)key, 0);
+#endif
 	w->fn = fn;
 }
 
-void keel_port_delayed_work_init(void *dwork, keel_port_work_fn fn)
+void keel_port_delayed_work_init(void *dwork, keel_port_work_fn fn, const char *name,
+				 struct keel_lock_key *key)
 {
 	struct keel_linux_delayed_work *w = dwork;
 
 	INIT_DELAYED_WORK(&w->dwork, keel_linux_delayed_work_call);
+#ifdef CONFIG_LOCKDEP
+	lockdep_init_map(&w->dwork.work.lockdep_map, name, (struct lock_class_key *)key, 0);
+#endif
 	w->fn = fn;
 }
 
@@ -55,14 +70,14 @@ int keel_port_queue_work(void *wq, void *work)
 	return queue_work(keel_wq(wq), work);
 }
 
-int keel_port_queue_delayed_work(void *wq, void *dwork, keel_s64 delay_ns)
+int keel_port_queue_delayed_work(void *wq, void *dwork, keel_s64 delay_ticks)
 {
-	return queue_delayed_work(keel_wq(wq), dwork, keel_linux_jiffies(delay_ns));
+	return queue_delayed_work(keel_wq(wq), dwork, delay_ticks);
 }
 
-int keel_port_mod_delayed_work(void *wq, void *dwork, keel_s64 delay_ns)
+int keel_port_mod_delayed_work(void *wq, void *dwork, keel_s64 delay_ticks)
 {
-	return mod_delayed_work(keel_wq(wq), dwork, keel_linux_jiffies(delay_ns));
+	return mod_delayed_work(keel_wq(wq), dwork, delay_ticks);
 }
 
 int keel_port_cancel_work_sync(void *work)

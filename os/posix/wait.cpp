@@ -111,6 +111,7 @@ extern "C" void keel_port_wait_prepare(void *wq, void *entry, int interruptible)
 	pthread_mutex_unlock(&q->lock);
 }
 
+/* Ticks are ns here (KEEL_TICK_NS 1). */
 extern "C" s64 keel_port_wait_sleep(void *wq, void *entry, s64 timeout_ns, int interruptible)
 {
 	WaitQ *q = to_waitq(wq);

@@ -487,7 +487,9 @@ void disarm_timers(PQueue *q)
 
 using namespace keel::posix;
 
-extern "C" void keel_port_work_init(void *work, keel_port_work_fn fn)
+/* No lockdep here: @name and @key are for the Linux port. */
+extern "C" void keel_port_work_init(void *work, keel_port_work_fn fn, const char *name,
+				    keel_lock_key *key)
 {
 	PWork *w = static_cast<PWork *>(work);
 	memset(w, 0, sizeof(*w));
@@ -495,7 +497,8 @@ extern "C" void keel_port_work_init(void *work, keel_port_work_fn fn)
 	w->magic = WORK_MAGIC;
 }
 
-extern "C" void keel_port_delayed_work_init(void *dwork, keel_port_work_fn fn)
+extern "C" void keel_port_delayed_work_init(void *dwork, keel_port_work_fn fn, const char *name,
+					    keel_lock_key *key)
 {
 	PDelayed *d = static_cast<PDelayed *>(dwork);
 	memset(d, 0, sizeof(*d));
@@ -515,6 +518,7 @@ extern "C" int keel_port_queue_work(void *wq, void *work)
 	return queued;
 }
 
+/* Ticks are ns here (KEEL_TICK_NS 1). */
 extern "C" int keel_port_queue_delayed_work(void *wq, void *dwork, s64 delay_ns)
 {
 	PQueue *q = queue_of(wq);

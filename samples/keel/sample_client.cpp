@@ -41,8 +41,8 @@ public:
 
 private:
 	static void run(Work &w) { container_of(&w, &SampleDriver::m_work)->m_done.complete(); }
-	Work m_work{ run };
-	Completion m_done;
+	Work m_work{ run, "keel_sample_work", KEEL_LOCK_KEY() };
+	Completion m_done{ "keel_sample_done", KEEL_LOCK_KEY() };
 };
 
 constinit Driver s_driver{ "keel_sample", s_bus, DriverAdapter<SampleDriver>::ops };

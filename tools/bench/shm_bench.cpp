@@ -123,7 +123,7 @@ double run_doorbell(u32 iters)
 	if (s.is_error())
 		return -1;
 	shmlink::Client *cl = s.value().cl;
-	static keel::Completion done;
+	static keel::Completion done{ "shm_bench_done", KEEL_LOCK_KEY() };
 	done.reinit();
 	cl->set_handler([](void *, u32) { done.complete(); }, nullptr);
 	cl->enable();
@@ -218,7 +218,7 @@ int remote_doorbell(const char *sock)
 	shmlink::Client *cl = c.value();
 	if (cl->wait_peer(keel::ms_to_ns(5000)).is_error())
 		return 11;
-	static keel::Completion gone;
+	static keel::Completion gone{ "shm_bench_gone", KEEL_LOCK_KEY() };
 	cl->set_handler([](void *ctx, u32) { (void)static_cast<shmlink::Client *>(ctx)->ring(0); }, cl);
 	cl->set_peer_down([](void *) { gone.complete_all(); }, nullptr);
 	cl->enable();

@@ -218,7 +218,7 @@ int driver_thread_b(void *)
 void concurrent_register_unregister(Test &t)
 {
 	int live_devices = s_live_devices.load();
-	Completion done;
+	Completion done{ "driver_core_stress_done", KEEL_LOCK_KEY() };
 	static Shared shared; /* outlives a timed-out case */
 	shared.finished.store(0);
 	shared.done = &done;

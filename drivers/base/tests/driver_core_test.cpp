@@ -9,7 +9,21 @@ using namespace keel;
 using namespace keel::test_bus;
 using keel::test::Test;
 
+/* A driver type with a name that other modules can see (not file-local). */
+namespace keel::driver_core_test {
+class NamedDriver : NonMovable {
+public:
+	static constexpr NameDeviceId id_table[] = { { "named" }, {} };
+	static Result<UniquePtr<NamedDriver>> probe(TDevice &)
+	{
+		return make_unique<NamedDriver>(GFP_KERNEL);
+	}
+};
+} // namespace keel::driver_core_test
+
 namespace {
+
+using keel::driver_core_test::NamedDriver;
 
 constinit Events s_ev;
 /* Driver data objects alive (probe allocated, remove not yet freed). */
@@ -559,6 +573,47 @@ void os_dev_is_inherited(Test &t)
 	device_unregister(*c);
 }
 
+/*
+ * How a driver registered by another module looks: its ops, and so the
+ * data type name, are that module's own copy (same text, other address).
+ * drvdata<T>() must still find the data of a named type, and must not mix
+ * up two file-local types that happen to share a name.
+ */
+constinit char s_type_copy[256];
+constinit DriverOps s_ops_copy{};
+constinit TDriver s_copy_drv{ "copy_drv", s_tbus, NamedDriver::id_table, s_ops_copy };
+
+template <typename T> bool set_ops_copy()
+{
+	s_ops_copy = DriverAdapter<T, TDevice>::ops;
+	s_ops_copy.data_type = s_type_copy;
+	return strscpy(s_type_copy, DriverAdapter<T, TDevice>::ops.data_type, sizeof(s_type_copy))
+		.is_ok();
+}
+
+void drvdata_identity_holds_across_modules(Test &t)
+{
+	ASSERT_TRUE(t, set_ops_copy<NamedDriver>());
+	ASSERT_OK(t, driver_register(s_copy_drv));
+	TDevice *dev = tdev_register("named0", "named");
+	ASSERT_NOT_NULL(t, dev);
+	EXPECT_TRUE(t, dev->is_bound());
+	EXPECT_NOT_NULL(t, dev->drvdata<NamedDriver>());
+	EXPECT_NULL(t, dev->drvdata<AlphaDriver>());
+	device_unregister(*dev);
+	driver_unregister(s_copy_drv);
+
+	/* A file-local type is identified by the pointer alone. */
+	ASSERT_TRUE(t, set_ops_copy<AlphaDriver>());
+	ASSERT_OK(t, driver_register(s_copy_drv));
+	dev = tdev_register("named1", "named");
+	ASSERT_NOT_NULL(t, dev);
+	EXPECT_TRUE(t, dev->is_bound());
+	EXPECT_NULL(t, dev->drvdata<AlphaDriver>());
+	device_unregister(*dev);
+	driver_unregister(s_copy_drv);
+}
+
 int suite_case_init(Test &t)
 {
 	s_ev.reset();
@@ -583,6 +638,7 @@ const test::TestCase driver_core_cases[] = {
 	KEEL_CASE(release_and_reattach),
 	KEEL_CASE(duplicate_driver_name_is_refused),
 	KEEL_CASE(os_dev_is_inherited),
+	KEEL_CASE(drvdata_identity_holds_across_modules),
 	{},
 };
 

@@ -259,7 +259,7 @@ void concurrent_get_put(Test &t)
 	pm_runtime_use_autosuspend(*dev);
 
 	Atomic<int> done;
-	Completion all_done;
+	Completion all_done{ "pm_runtime_all_done", KEEL_LOCK_KEY() };
 	PmStress args[PM_THREADS];
 	Thread *threads[PM_THREADS] = {};
 	for (int i = 0; i < PM_THREADS; i++) {

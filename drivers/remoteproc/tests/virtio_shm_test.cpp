@@ -54,7 +54,7 @@ struct ShmTestDriver {
 	u32 rx_count GUARDED_BY(lock) = 0;
 	u32 tx_done_count GUARDED_BY(lock) = 0;
 	bool bad GUARDED_BY(lock) = false;
-	WaitQueue wq;
+	WaitQueue wq{ "shm_test_driver_wq", KEEL_LOCK_KEY() };
 
 	u8 *rx_buf(u32 i) const { return static_cast<u8 *>(bufs.cpu) + i * BUF; }
 	u8 *tx_buf(u32 i) const { return static_cast<u8 *>(bufs.cpu) + (NBUF + i) * BUF; }
@@ -744,9 +744,9 @@ struct Frozen {
 	Fixture *f = nullptr;
 	ShmRemote *b = nullptr;
 	size_t table_size = 0;
-	Completion frozen;
+	Completion frozen{ "shm_test_frozen", KEEL_LOCK_KEY() };
 	Atomic<bool> was_frozen{ false };
-	Completion go;
+	Completion go{ "shm_test_go", KEEL_LOCK_KEY() };
 	Thread *thread = nullptr;
 	Atomic<int> publish_ret{ 1 };
 	ShmCacheOps ops = {};

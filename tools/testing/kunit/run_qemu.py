@@ -6,7 +6,9 @@ Subcommands:
   kernel   --line 6.1          build (or reuse) the cached test kernel, print its dir
   run      --line 6.1 ...      build the modules against it, make an initramfs,
                                boot, parse KTAP, scan the log for splats
-  selftest                     check the log judge on canned logs
+  distro   --modules DIR       boot Debian's stock kernel (linux-image-amd64) with
+                               the modules built against its headers in DIR: load,
+                               check their log lines, unload, judge the log and taint
 
 Kernels are built from Debian's linux-source-<line> tarball, tinyconfig plus
 configs/keel.config, out of tree (O=) in
@@ -17,6 +19,8 @@ module build products (by Kbuild) and the run directory given with --out.
 """
 
 import argparse
+import contextlib
+import fcntl
 import gzip
 import hashlib
 import os
@@ -78,7 +82,8 @@ def apt_install(pkgs):
     if os.geteuid() != 0:
         sys.exit(f"missing packages {' '.join(pkgs)} and not root: install them")
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    subprocess.run(["apt-get", "update"], check=True, env=env)
+    # A mirror of some other index being out of sync must not stop the install.
+    subprocess.run(["apt-get", "update"], check=False, env=env)
     subprocess.run(["apt-get", "install", "-y", "--no-install-recommends"] + sorted(set(pkgs)),
                    check=True, env=env)
 
@@ -99,12 +104,34 @@ def pkg_version(pkg):
     return out.stdout.strip().replace("~", "_").replace(":", "_")
 
 
+@contextlib.contextmanager
+def cache_lock(path):
+    """Holds an exclusive flock on @path.lock: two runs (two checkouts, two
+    users of one machine) never extract or build the same cache tree at once;
+    the second waits, then finds the first one's result."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path + ".lock", "w") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            log(f"waiting for another run that is preparing {path}")
+            fcntl.flock(f, fcntl.LOCK_EX)
+        yield
+
+
 def source_tree(line):
     """A pristine tree extracted from the tarball, shared by every config."""
     ver = pkg_version(f"linux-source-{line}")
     src = os.path.join(CACHE, "src", ver)
     if os.path.exists(os.path.join(src, "Makefile")):
         return src, ver
+    with cache_lock(src):
+        if not os.path.exists(os.path.join(src, "Makefile")):
+            extract_source(line, ver, src)
+    return src, ver
+
+
+def extract_source(line, ver, src):
     with Phase(f"extract linux-source-{line} {ver}"):
         tmp = src + ".tmp"
         shutil.rmtree(tmp, ignore_errors=True)
@@ -113,7 +140,6 @@ def source_tree(line):
                        check=True)
         os.rename(os.path.join(tmp, f"linux-source-{line}"), src)
         os.rmdir(tmp)
-    return src, ver
 
 
 def fragment_options(path):
@@ -166,6 +192,16 @@ def kernel(line, jobs):
     if os.path.exists(stamp):
         log(f"kernel {line}: cached in {build}")
         return build
+    with cache_lock(build):
+        if os.path.exists(stamp):
+            log(f"kernel {line}: built by the other run in {build}")
+            return build
+        build_kernel(line, src, build, jobs)
+        open(stamp, "w").close()
+    return build
+
+
+def build_kernel(line, src, build, jobs):
     os.makedirs(build, exist_ok=True)
     mk = ["make", "-C", src, f"O={build}", "ARCH=x86_64"]
     with Phase(f"configure kernel {line}"):
@@ -182,14 +218,24 @@ def kernel(line, jobs):
         if r.returncode:
             subprocess.run(["tail", "-30", os.path.join(build, "build.log")])
             sys.exit(f"kernel {line} build failed, see {build}/build.log")
-    open(stamp, "w").close()
-    return build
 
 
 
 # --- modules and initramfs ---------------------------------------------------
 
-MODULES = ["keel.ko", "keel_test.ko", "samples/keel/keel_sample_client.ko"]
+# Client modules of keel.ko, loaded in every QEMU run (the test kernels and
+# Debian's stock kernel) after keel.ko, in this order, and unloaded in
+# reverse order. Each comes with the log lines (regular expressions) that
+# must appear between its load and its unload. A new sample or client module
+# (its directory listed in mk/sources.mk) is one entry here.
+CLIENT_MODULES = [
+    ("samples/keel/keel_sample_client.ko", [r"keel_sample: probed: work ran"]),
+]
+TEST_MODULE = "keel_test.ko"
+
+
+def mod_name(path):
+    return os.path.basename(path)[:-len(".ko")]
 
 
 def build_modules(kdir, out, jobs):
@@ -199,14 +245,14 @@ def build_modules(kdir, out, jobs):
                            text=True)
         # Kbuild's own lines are noise here; warnings and errors are not.
         for ln in r.stdout.splitlines():
-            if not re.match(r"^\s+(CC|C\+\+|LD|GEN|MODPOST|AR|BTF)\b|^make(\[\d+\])?: (Entering|Leaving)", ln):
+            if not re.match(r"^\s+(CC|C\+\+|LD|GEN|MODPOST|AR|BTF|CLEAN)(?=\s)|^make(\[\d+\])?: (Entering|Leaving)", ln):
                 print("  " + ln)
         if r.returncode:
             sys.exit(f"module build failed ({kdir})")
 
 
-INIT = r"""#!/bin/sh
-# keel's QEMU test init: load, test, unload, loop, leak scan, reboot.
+INIT_HEAD = r"""#!/bin/sh
+# keel's QEMU init: load, test, unload, loop, leak scan, reboot.
 export PATH=/bin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
@@ -215,26 +261,9 @@ mark() { echo "keel-run: $*" > /dev/kmsg; }
 must() { "$@" || mark "FAIL: $*"; }
 [ -w /sys/kernel/debug/kmemleak ] && echo clear > /sys/kernel/debug/kmemleak
 mark begin
-must insmod /keel.ko
-if [ -f /keel_test.ko ]; then
-	mark ktap-begin
-	must insmod /keel_test.ko @TESTARGS@
-	mark ktap-end
-fi
-must insmod /keel_sample_client.ko
-must rmmod keel_sample_client
-[ -f /keel_test.ko ] && must rmmod keel_test
-must rmmod keel
-i=0
-while [ $i -lt @LOOPS@ ]; do
-	must insmod /keel.ko
-	must insmod /keel_sample_client.ko
-	must rmmod keel_sample_client
-	must rmmod keel
-	i=$((i + 1))
-done
-mark "load/unload loops: $i"
-grep -q keel /proc/modules && mark "FAIL: module left loaded"
+"""
+
+INIT_TAIL = r"""grep -q keel /proc/modules && mark "FAIL: module left loaded"
 if [ -w /sys/kernel/debug/kmemleak ]; then
 	# kmemleak reports objects older than 5 s only.
 	sleep 6
@@ -247,12 +276,70 @@ if [ -w /sys/kernel/debug/kmemleak ]; then
 	fi
 	mark "kmemleak scan done"
 fi
+mark "tainted $(cat /proc/sys/kernel/tainted)"
 mark done
 reboot -f
 """
 
 
-def make_initramfs(mod_dir, path, loops, filter_glob=None):
+def init_script(clients, loops, test_args=None):
+    """/init: keel.ko, then (if given) the test module with @test_args, then
+    each client with markers around it, unload all, then @loops load/unload
+    cycles of keel.ko and the clients."""
+    names = [mod_name(c) for c, _ in clients]
+    out = [INIT_HEAD, "must insmod /keel.ko\n"]
+    if test_args is not None:
+        out.append(f"mark ktap-begin\nmust insmod /{TEST_MODULE} {test_args}\nmark ktap-end\n")
+    for n in names:
+        out.append(f'mark "load {n}"\nmust insmod /{n}.ko\n')
+    for n in reversed(names):
+        out.append(f'mark "unload {n}"\nmust rmmod {n}\n')
+    if test_args is not None:
+        out.append(f"must rmmod {mod_name(TEST_MODULE)}\n")
+    out.append("must rmmod keel\n")
+    cycle = "".join([f"\tmust insmod /{n}.ko\n" for n in names] +
+                    [f"\tmust rmmod {n}\n" for n in reversed(names)])
+    out.append(f"i=0\nwhile [ $i -lt {loops} ]; do\n\tmust insmod /keel.ko\n{cycle}"
+               f"\tmust rmmod keel\n\ti=$((i + 1))\ndone\nmark \"load/unload loops: $i\"\n")
+    out.append(INIT_TAIL)
+    return "".join(out)
+
+
+def check_client_lines(lines, clients):
+    """Problems: a client's expected line missing between its load and unload markers."""
+    problems = []
+    body = [strip(ln) for ln in lines]
+    for path, wants in clients:
+        n = mod_name(path)
+        try:
+            first = next(i for i, b in enumerate(body) if b.endswith(f"keel-run: load {n}"))
+            last = next(i for i, b in enumerate(body) if b.endswith(f"keel-run: unload {n}"))
+        except StopIteration:
+            problems.append(f"{n}: no load/unload markers in the log")
+            continue
+        for want in wants:
+            if not any(re.search(want, b) for b in body[first:last]):
+                problems.append(f"{n}: expected log line /{want}/ missing")
+    return problems
+
+
+# Taint flags a module of ours may set: O (out-of-tree, 4096) and E
+# (unsigned module in a kernel that checks signatures, 8192); N (KUnit ran,
+# 1 << 18) in the test kernels.
+ALLOWED_TAINT = (1 << 12) | (1 << 13)
+TAINT_TEST = 1 << 18
+
+
+def check_taint(lines, allowed=ALLOWED_TAINT):
+    for ln in lines:
+        m = re.search(r"keel-run: tainted (\d+)", strip(ln))
+        if m:
+            bad = int(m.group(1)) & ~allowed
+            return [f"kernel tainted {int(m.group(1)):#x}: flags {bad:#x} not expected"] if bad else []
+    return ["no taint report in the log"]
+
+
+def make_initramfs(mod_dir, path, script, modules):
     root = path + ".d"
     shutil.rmtree(root, ignore_errors=True)
     for d in ("bin", "dev", "proc", "sys", "tmp"):
@@ -263,13 +350,10 @@ def make_initramfs(mod_dir, path, loops, filter_glob=None):
     for a in applets:
         if a != "busybox":
             os.symlink("busybox", os.path.join(root, "bin", a))
-    for m in MODULES:
-        src = os.path.join(mod_dir, m)
-        if os.path.exists(src):
-            shutil.copy(src, root)
+    for m in modules:
+        shutil.copy(os.path.join(mod_dir, m), root)
     with open(os.path.join(root, "init"), "w") as f:
-        f.write(INIT.replace("@LOOPS@", str(loops)).replace(
-            "@TESTARGS@", f"filter='{filter_glob}'" if filter_glob else ""))
+        f.write(script)
     os.chmod(os.path.join(root, "init"), 0o755)
     # Device nodes through a cpio list would need gen_init_cpio; newc from a
     # directory needs root for mknod, which CI has. devtmpfs mounts /dev anyway.
@@ -297,14 +381,16 @@ def kvm_usable():
         return False
 
 
-def boot(kernel_dir, initrd, log_path, timeout):
+TEST_KERNEL_ARGS = "kasan_multi_shot kmemleak=on"
+
+
+def boot(image, initrd, log_path, timeout, extra_args=TEST_KERNEL_ARGS):
     accel = ["-enable-kvm", "-cpu", "host"] if kvm_usable() else ["-accel", "tcg"]
     cmd = ["timeout", "--foreground", "-k", "5", str(timeout), "qemu-system-x86_64",
            "-m", "1024", "-smp", "2", "-nographic", "-no-reboot", "-nodefaults",
            "-serial", "stdio", *accel,
-           "-kernel", os.path.join(kernel_dir, "arch/x86/boot/bzImage"), "-initrd", initrd,
-           "-append", "console=ttyS0 panic=-1 kasan_multi_shot loglevel=7 "
-                      "kmemleak=on rdinit=/init"]
+           "-kernel", image, "-initrd", initrd,
+           "-append", f"console=ttyS0 panic=-1 loglevel=7 rdinit=/init {extra_args}"]
     with Phase(f"boot QEMU ({'KVM' if '-enable-kvm' in accel else 'TCG'})"):
         with open(log_path, "wb") as logf:
             r = subprocess.run(cmd, stdout=logf, stderr=subprocess.STDOUT,
@@ -461,12 +547,23 @@ def run(args):
     out = os.path.abspath(args.out or os.path.join(REPO, "build", "kernel", args.line))
     build_modules(kdir, out, args.jobs)
     os.makedirs(out, exist_ok=True)
+    problems = []
+    # keel_test.ko is a client of keel.ko like any other.
+    test_ko = os.path.join(out, TEST_MODULE)
+    deps = subprocess.run(["modinfo", "-F", "depends", test_ko], capture_output=True,
+                          text=True).stdout.strip()
+    print(f"  {TEST_MODULE}: {os.path.getsize(test_ko)} bytes, depends: {deps or '(nothing)'}; "
+          f"keel.ko: {os.path.getsize(os.path.join(out, 'keel.ko'))} bytes")
+    if deps != "keel":
+        problems.append(f"{TEST_MODULE} depends on '{deps}', not on keel")
     initrd = os.path.join(out, "initramfs.cpio.gz")
     with Phase("initramfs"):
-        make_initramfs(out, initrd, args.loops, args.filter)
+        make_initramfs(out, initrd,
+                       init_script(CLIENT_MODULES, args.loops,
+                                   f"filter='{args.filter}'" if args.filter else ""),
+                       ["keel.ko", TEST_MODULE] + [c for c, _ in CLIENT_MODULES])
     log_path = os.path.join(out, "qemu.log")
-    problems = []
-    err = boot(kdir, initrd, log_path, args.timeout)
+    err = boot(os.path.join(kdir, "arch/x86/boot/bzImage"), initrd, log_path, args.timeout)
     if err:
         problems.append(err)
     with open(log_path, errors="replace") as f:
@@ -477,6 +574,9 @@ def run(args):
     if not any("keel-run: done" in ln for ln in lines):
         problems.append("the init script did not finish (see the log)")
     problems += scan_splats(lines)
+    problems += check_client_lines(lines, CLIENT_MODULES)
+    # KUnit taints the kernel (N) when tests run.
+    problems += check_taint(lines, ALLOWED_TAINT | TAINT_TEST)
 
     ktap = extract_ktap(lines)
     with open(os.path.join(out, "keel_test.ktap"), "w") as f:
@@ -528,6 +628,77 @@ def run(args):
     return totals, others
 
 
+# --- Debian's stock kernel ---------------------------------------------------
+
+def stock_image(kdir):
+    """Debian's kernel image of the release whose headers are @kdir, installed
+    when missing (linux-image-amd64, the image that goes with
+    linux-headers-amd64; else that very release's package). Booting needs
+    only the image file: nothing is changed on the machine's boot setup."""
+    # Debian's headers say the upstream version in kernel.release; the
+    # package's release (6.1.0-57-amd64) is UTS_RELEASE.
+    with open(os.path.join(kdir, "include", "generated", "utsrelease.h")) as f:
+        release = re.search(r'UTS_RELEASE "([^"]+)"', f.read()).group(1)
+    image = f"/boot/vmlinuz-{release}"
+    for pkg in ("linux-image-amd64", f"linux-image-{release}"):
+        if os.path.exists(image):
+            break
+        apt_install([pkg])
+    if not os.path.exists(image):
+        sys.exit(f"no kernel image {image} (the headers' release {release})")
+    return image, release
+
+
+def distro(args):
+    """Boots Debian's stock kernel with keel.ko and the client modules built
+    against its headers: they load, print their lines, unload; nothing in the
+    log but the expected out-of-tree/unsigned taint."""
+    t0 = time.monotonic()
+    for tool, pkg in (("qemu-system-x86_64", "qemu-system-x86"), ("cpio", "cpio")):
+        if not shutil.which(tool):
+            apt_install([pkg])
+    if not os.path.exists("/bin/busybox"):
+        apt_install(["busybox-static"])
+    image, release = stock_image(args.kdir)
+    out = os.path.abspath(args.modules)
+    modules = ["keel.ko"] + [c for c, _ in CLIENT_MODULES]
+    missing = [m for m in modules if not os.path.exists(os.path.join(out, m))]
+    if missing:
+        sys.exit(f"modules not built in {out}: {', '.join(missing)} (make modules-distro)")
+    initrd = os.path.join(out, "initramfs-stock.cpio.gz")
+    with Phase("initramfs"):
+        make_initramfs(out, initrd, init_script(CLIENT_MODULES, args.loops), modules)
+    log_path = os.path.join(out, "qemu-stock.log")
+    problems = []
+    err = boot(image, initrd, log_path, args.timeout, extra_args="")
+    if err:
+        problems.append(err)
+    with open(log_path, errors="replace") as f:
+        lines = f.read().splitlines()
+    if not any("keel-run: done" in ln for ln in lines):
+        problems.append("the init script did not finish (see the log)")
+    problems += scan_splats(lines)
+    problems += check_client_lines(lines, CLIENT_MODULES)
+    problems += check_taint(lines)
+    # What was checked: the run, keel.ko, each client's load, lines and
+    # unload, the splat scan, the taint.
+    checks = 3 + 1 + sum(2 + len(w) for _, w in CLIENT_MODULES)
+    for ln in lines:
+        body = strip(ln)
+        if re.search(r"keel-run: (load|unload|tainted|load/unload)|keel_sample:|taints kernel", body):
+            print(f"  | {body}")
+    for p in problems:
+        print(f"  PROBLEM: {p}")
+    print(f"  log: {log_path}")
+    passed = max(0, checks - len(problems))
+    print(f"Debian {release}: {passed} passed, {len(problems)} failed, 0 skipped; "
+          f"{time.monotonic() - t0:.0f} s")
+    if args.summary:
+        with open(args.summary, "a") as f:
+            f.write(f"stock {passed} {len(problems)} 0 0\n")
+    sys.exit(1 if problems else 0)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -545,7 +716,16 @@ def main():
     r.add_argument("--kernel-dir", help="use this built kernel tree instead of the cache's")
     r.add_argument("--filter", help="run only the suites matching this glob")
     r.add_argument("--summary", help="append 'passed failed skipped problems' per line here")
+    d = sub.add_parser("distro", help="boot Debian's stock kernel with the distro-built modules")
+    d.add_argument("--modules", required=True, help="module build dir (make modules-distro)")
+    d.add_argument("--kdir", required=True, help="the Debian headers the modules were built against")
+    d.add_argument("--loops", type=int, default=2, help="load/unload cycles")
+    d.add_argument("--timeout", type=int, default=300, help="QEMU timeout, s")
+    d.add_argument("--summary", help="append 'stock passed failed skipped problems' here")
     args = ap.parse_args()
+    if args.cmd == "distro":
+        distro(args)
+        return
     if args.cmd == "kernel":
         print(kernel(args.line, args.jobs))
         return

@@ -9,6 +9,10 @@
 #define KEEL_PORT_NAME "posix"
 #define KEEL_PORT_HOSTED 1
 
+/* Timeouts cross the port in ns: a tick is 1 ns. */
+#define KEEL_TICK_NS 1
+#define KEEL_TICKS_INFINITE KEEL_S64_MAX
+
 #define KEEL_LOCK_KEY_SIZE 1
 #define KEEL_LOCK_KEY_ALIGN 1
 /* An atomic word plus owner bookkeeping for atomic-context tracking. */

@@ -100,7 +100,7 @@ inline Result<u32> remote_echo(ShmRemote &r)
 struct RemoteState {
 	keel::Atomic<u32> kicks{ 0 };
 	keel::Atomic<bool> host_gone{ false };
-	keel::WaitQueue wq{ "shm_peer_wq", KEEL_LOCK_KEY() };
+	keel::WaitQueue wq{ "shm_remote_wq", KEEL_LOCK_KEY() };
 };
 
 /*
