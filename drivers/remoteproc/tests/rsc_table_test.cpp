@@ -178,7 +178,10 @@ void builder_round_trips_config_and_carveout(Test &t)
 	auto size = b.finish();
 	ASSERT_OK(t, size);
 
-	RscTableInfo info;
+	/* On the heap: the whole parse result does not belong on a kernel stack. */
+	void *mem = t.alloc(sizeof(RscTableInfo));
+	ASSERT_NOT_NULL(t, mem);
+	RscTableInfo &info = *new (mem) RscTableInfo();
 	ASSERT_OK(t, rsc_table_parse(Span<const u8>(buf, size.value()), &s_region, &info));
 	EXPECT_EQ(t, info.num, 3u);
 	EXPECT_EQ(t, info.num_skipped, 1u);

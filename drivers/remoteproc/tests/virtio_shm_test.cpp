@@ -950,10 +950,15 @@ void one_vring_rule_for_table_ring_and_transport(Test &t)
 	ASSERT_OK(t, b.add_vdev(spec));
 	auto size = b.finish();
 	ASSERT_OK(t, size);
-	rproc::RscTableInfo info;
+	/* The parse result and the remote's config are large: on the heap, not a kernel stack. */
+	void *info_mem = t.alloc(sizeof(rproc::RscTableInfo));
+	void *rc_mem = t.alloc(sizeof(ShmRemoteConfig));
+	ASSERT_TRUE(t, info_mem && rc_mem);
+	auto *info = new (info_mem) rproc::RscTableInfo();
+	auto *rc = new (rc_mem) ShmRemoteConfig(remote_config(*f));
 	expect_verdict(t,
 		       verdict(rproc::rsc_table_parse(Span<const u8>(table, size.value()),
-						      &f->region, &info)),
+						      &f->region, info)),
 		       row.table, "rsc_table_parse()");
 	size_t big = 256 * 1024;
 	u8 *mem = static_cast<u8 *>(t.alloc(big));
@@ -962,8 +967,7 @@ void one_vring_rule_for_table_ring_and_transport(Test &t)
 	expect_verdict(t, verdict(rproc::rsc_table_check_vring(wide, 0, row.num, row.align)),
 		       row.table, "rsc_table_check_vring()");
 
-	/* Both sides of the ring, on a window as large as the rule says (or any, when it refuses).
-	 */
+	/* Both sides of the ring, on a window the rule's size (or any, when it refuses). */
 	auto layout = VringLayout::compute(row.num, row.align);
 	ShmRegion ring = wide.sub(0, layout.is_ok() ? layout.value().size : 4096).value();
 	VqConfig vc;
@@ -981,10 +985,9 @@ void one_vring_rule_for_table_ring_and_transport(Test &t)
 	expect_verdict(t, verdict(Vringh::create(hc, GFP_KERNEL)), row.ring, "Vringh::create()");
 
 	/* The transport: a remote declaring that vring. */
-	ShmRemoteConfig rc = remote_config(*f);
-	rc.vdevs[0].num_of_vrings = 1;
-	rc.vdevs[0].vring[0] = { rproc::FW_RSC_ADDR_ANY, row.align, row.num, 0, 0 };
-	expect_verdict(t, verdict(ShmRemote::create(rc, GFP_KERNEL)), row.transport,
+	rc->vdevs[0].num_of_vrings = 1;
+	rc->vdevs[0].vring[0] = { rproc::FW_RSC_ADDR_ANY, row.align, row.num, 0, 0 };
+	expect_verdict(t, verdict(ShmRemote::create(*rc, GFP_KERNEL)), row.transport,
 		       "ShmRemote::create()");
 }
 

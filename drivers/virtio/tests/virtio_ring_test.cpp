@@ -203,7 +203,7 @@ void outbuf_and_inbuf_round_trip(Test &t)
 	ASSERT_OK(t, p.vq->kick());
 	EXPECT_EQ(t, p.kicks, 1u);
 
-	VringhChainStorage<4, 4> c1, c2, c3;
+	VringhChainStorage<2, 2> c1, c2, c3;
 	ASSERT_EQ(t, p.vrh->getdesc(c1).value_or(false), true);
 	EXPECT_EQ(t, c1.read_len(), 14u);
 	EXPECT_EQ(t, c1.write_len(), 0u);
