@@ -281,8 +281,8 @@ RawPeer *raw_peer(Test &t, const char *path, bool want_other)
 			return nullptr;
 		if (!(p.revents & POLLIN))
 			continue;
-		s64 v;
-		int fd;
+		s64 v = 0;
+		int fd = -1;
 		int got = shmlink::recv_msg(r->sock, &v, &fd, deadline);
 		if (got == -EAGAIN)
 			continue;
