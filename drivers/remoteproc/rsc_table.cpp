@@ -13,6 +13,7 @@
 #include <keel/log.h>
 #include <keel/string.h>
 #include <remoteproc/rsc_table.h>
+#include <virtio/virtio_ring.h>
 
 namespace rproc {
 
@@ -30,9 +31,6 @@ template <typename T> T load(Span<const u8> t, size_t off)
 }
 
 u32 le(le32 v) { return keel::le32_to_cpu(v); }
-
-/* Room for @len bytes at @off in a table of @size bytes (no overflow). */
-bool fits(size_t size, size_t off, size_t len) { return off <= size && len <= size - off; }
 
 void copy_name(char *dst, const u8 *src)
 {
@@ -58,24 +56,21 @@ Result<void> Parser::vring(RscVring *v, size_t off, u32 vdev_idx, u32 i)
 	FwRscVdevVring w = load<FwRscVdevVring>(t, off);
 	*v = { le(w.da), le(w.align), le(w.num), le(w.notifyid), le(w.pa) };
 
-	if (!v->num || !keel::is_power_of_2(v->num) || v->num > RSC_MAX_VRING_NUM) {
-		dev_err(dev, "rsc: vdev%u vring%u: num %u is not a power of two in 1..%u", vdev_idx, i, v->num,
-			RSC_MAX_VRING_NUM);
-		return err(-EINVAL);
-	}
-	if (!keel::is_power_of_2(v->align) || v->align < 4 || v->align > 65536) {
-		dev_err(dev, "rsc: vdev%u vring%u: align %u is not a power of two in 4..65536", vdev_idx, i,
-			v->align);
-		return err(-EINVAL);
+	auto layout = virtio::VringLayout::compute(v->num, v->align);
+	if (layout.is_error()) {
+		dev_err(dev, "rsc: vdev%u vring%u: num %u align %u break the vring rule", vdev_idx,
+			i, v->num, v->align);
+		return layout.error();
 	}
 	if (v->da != FW_RSC_ADDR_ANY && region) {
 		if (v->da % v->align) {
 			dev_err(dev, "rsc: vdev%u vring%u: da 0x%x not aligned to %u", vdev_idx, i, v->da, v->align);
 			return err(-EINVAL);
 		}
-		if (region->da_to_offset(v->da, rsc_vring_size(v->num, v->align)).is_error()) {
-			dev_err(dev, "rsc: vdev%u vring%u: da 0x%x size %llu outside the shared region", vdev_idx, i,
-				v->da, (unsigned long long)rsc_vring_size(v->num, v->align));
+		if (region->da_to_offset(v->da, layout.value().size).is_error()) {
+			dev_err(dev,
+				"rsc: vdev%u vring%u: da 0x%x size %zu outside the shared region",
+				vdev_idx, i, v->da, layout.value().size);
 			return err(-EINVAL);
 		}
 	}
@@ -179,7 +174,7 @@ Result<void> Parser::entry(u32 i)
 	u32 off = le(load<le32>(t, sizeof(ResourceTable) + size_t(i) * sizeof(u32)));
 
 	/* Linux checks offset >= sizeof(*table); an entry inside the offset array is no better. */
-	if (off < hdr_end || !fits(size, off, sizeof(FwRscHdr))) {
+	if (off < hdr_end || !keel::range_fits(size, off, sizeof(FwRscHdr))) {
 		dev_err(dev, "rsc: entry %u offset 0x%x outside the table (0x%zx..0x%zx)", i, off, hdr_end, size);
 		return err(-EINVAL);
 	}
@@ -237,7 +232,8 @@ Result<void> rsc_table_parse(Span<const u8> table, const keel::ShmRegion *region
 		dev_err(dev, "rsc: unsupported table version %u", ver);
 		return err(-EINVAL);
 	}
-	if (num > RSC_MAX_ENTRIES || !fits(size, sizeof(ResourceTable), size_t(num) * sizeof(u32))) {
+	if (num > RSC_MAX_ENTRIES ||
+	    !keel::range_fits(size, sizeof(ResourceTable), size_t(num) * sizeof(u32))) {
 		dev_err(dev, "rsc: %u entries do not fit a table of %zu bytes (max %u)", num, size, RSC_MAX_ENTRIES);
 		return err(-EINVAL);
 	}
@@ -256,20 +252,24 @@ Result<void> rsc_table_parse(Span<const u8> table, const keel::ShmRegion *region
 }
 
 Result<size_t> rsc_table_check_vring(const keel::ShmRegion &region, u32 da, u32 num, u32 align,
-				     const keel::Device *dev)
+				     u32 line, const keel::Device *dev)
 {
-	u64 bytes = rsc_vring_size(num, align);
-	if (!bytes) {
-		dev_err(dev, "rsc: vring num %u align %u invalid", num, align);
-		return err(-EINVAL);
+	auto layout = virtio::VringLayout::compute(num, align, line);
+	if (layout.is_error()) {
+		dev_err_ratelimited(dev,
+				    "rsc: vring num %u align %u break the vring rule (line %u)",
+				    num, align, line);
+		return layout.error();
 	}
 	if (da == FW_RSC_ADDR_ANY || da % align) {
-		dev_err(dev, "rsc: vring da 0x%x unset or not aligned to %u", da, align);
+		dev_err_ratelimited(dev, "rsc: vring da 0x%x unset or not aligned to %u", da,
+				    align);
 		return err(-EINVAL);
 	}
-	Result<size_t> off = region.da_to_offset(da, bytes);
+	Result<size_t> off = region.da_to_offset(da, layout.value().size);
 	if (off.is_error()) {
-		dev_err(dev, "rsc: vring da 0x%x size %llu outside the shared region", da, (unsigned long long)bytes);
+		dev_err_ratelimited(dev, "rsc: vring da 0x%x size %zu outside the shared region",
+				    da, layout.value().size);
 		return err(-EINVAL);
 	}
 	return off;
@@ -289,7 +289,8 @@ RscTableBuilder::RscTableBuilder(Span<u8> buf, u32 max_entries) : m_buf(buf), m_
 Result<size_t> RscTableBuilder::begin_entry(u32 type, size_t payload_len)
 {
 	size_t start = keel::align_up<size_t>(m_pos, 8);
-	if (m_broken || m_num >= m_max || !fits(m_buf.size(), start, sizeof(FwRscHdr) + payload_len))
+	if (m_broken || m_num >= m_max ||
+	    !keel::range_fits(m_buf.size(), start, sizeof(FwRscHdr) + payload_len))
 		return err(-ENOSPC);
 	memset(m_buf.data() + m_pos, 0, start + sizeof(FwRscHdr) + payload_len - m_pos);
 	le32 off = keel::cpu_to_le32(u32(start)), ty = keel::cpu_to_le32(type);

@@ -27,11 +27,13 @@ using keel::cpu_to_virtio64;
 using keel::virtio16_to_cpu;
 using keel::virtio32_to_cpu;
 
-Result<VringLayout> VringLayout::compute(u32 num, u32 align)
+Result<VringLayout> VringLayout::compute(u32 num, u32 align, u32 line)
 {
 	if (num == 0 || num > VRING_MAX_NUM || !keel::is_power_of_2(num))
 		return err(-EINVAL);
-	if (align < VRING_USED_ALIGN_SIZE || !keel::is_power_of_2(align))
+	if (align < VRING_MIN_ALIGN || align > VRING_MAX_ALIGN || !keel::is_power_of_2(align))
+		return err(-EINVAL);
+	if (line == 0 || !keel::is_power_of_2(line) || align < line)
 		return err(-EINVAL);
 
 	VringLayout l;
@@ -44,8 +46,6 @@ Result<VringLayout> VringLayout::compute(u32 num, u32 align)
 	l.used = keel::align_up(l.used_event + 2, size_t(align));
 	l.avail_event = l.used + 4 + 8 * size_t(num);
 	l.size = l.avail_event + 2;
-	if (l.size != vring_bytes(num, align)) [[unlikely]]
-		return err(-EINVAL);
 	return l;
 }
 
@@ -60,14 +60,17 @@ static Result<ShmRegion> ring_window(const ShmRegion &ring, const VringLayout &l
 	return ring.sub(0, layout.size);
 }
 
-namespace detail {
-void vring_log_bad(const keel::Device *dev, const char *name, const char *fmt, __builtin_va_list ap)
+void detail::RingBroken::bad_ring(const keel::Device *dev, const char *name, const char *fmt, ...)
 {
+	if (m_broken.exchange(true, keel::MemoryOrder::Relaxed))
+		return;
 	char msg[160];
+	__builtin_va_list ap;
+	__builtin_va_start(ap, fmt);
 	keel_port_vsnprintf(msg, sizeof(msg), fmt, ap);
+	__builtin_va_end(ap);
 	dev_err(dev, "%s: %s", name, msg);
 }
-} // namespace detail
 
 VirtQueue::VirtQueue(const VqConfig &cfg, const VringLayout &layout, const ShmRegion &ring)
 	: m_layout(layout), m_ring(ring), m_name(cfg.name ? cfg.name : "vq"), m_index(cfg.index),
@@ -118,24 +121,13 @@ Result<UniquePtr<VirtQueue>> VirtQueue::create(const VqConfig &cfg, keel::Gfp gf
 		if (!vq->m_event)
 			TRY(vq->put16(layout.avail_flags(), vq->m_avail_flags_shadow));
 	}
-	keel::cache_clean(ring.base(), layout.size);
+	(void)ring.clean(0, layout.size);
 	return vq;
-}
-
-void VirtQueue::bad_ring(const char *fmt, ...)
-{
-	bool was = m_broken.exchange(true, keel::MemoryOrder::Relaxed);
-	if (was)
-		return;
-	__builtin_va_list ap;
-	__builtin_va_start(ap, fmt);
-	detail::vring_log_bad(m_dev, m_name, fmt, ap);
-	__builtin_va_end(ap);
 }
 
 Result<void> VirtQueue::put16(size_t off, u16 v)
 {
-	return detail::shm_store(m_ring, off, cpu_to_virtio16(m_le, v));
+	return m_ring.peer_write(off, cpu_to_virtio16(m_le, v));
 }
 
 /* Linux virtio_store_mb(): the store is visible before any later load. */
@@ -149,7 +141,7 @@ Result<void> VirtQueue::put16_mb(size_t off, u16 v)
 
 Result<u16> VirtQueue::get16(size_t off)
 {
-	return virtio16_to_cpu(m_le, TRY(detail::shm_load<keel::virtio16>(m_ring, off)));
+	return virtio16_to_cpu(m_le, TRY(m_ring.peer_read<keel::virtio16>(off)));
 }
 
 Result<void> VirtQueue::write_desc(u16 i, u64 addr, u32 len, u16 flags, u16 next)
@@ -162,7 +154,7 @@ Result<void> VirtQueue::write_desc(u16 i, u64 addr, u32 len, u16 flags, u16 next
 	d.len = cpu_to_virtio32(m_le, len);
 	d.flags = cpu_to_virtio16(m_le, flags);
 	d.next = cpu_to_virtio16(m_le, (flags & VRING_DESC_F_NEXT) ? next : 0);
-	return detail::shm_store(m_ring, m_layout.desc_at(i), d);
+	return m_ring.peer_write(m_layout.desc_at(i), d);
 }
 
 /* Local caller's segments: non-empty, not wrapping; adds their bytes to @total. */
@@ -243,7 +235,7 @@ Result<void> VirtQueue::notify()
 		return err(-EIO);
 	auto r = m_notify(*this);
 	if (r.is_error()) {
-		bad_ring("doorbell failed (%d)", r.error().to_errno());
+		bad_ring(m_dev, m_name, "doorbell failed (%d)", r.error().to_errno());
 		return err(-EIO);
 	}
 	return ok();
@@ -266,7 +258,8 @@ Result<bool> VirtQueue::has_used()
 	u16 idx = TRY(get16(m_layout.used_idx()));
 	u16 ahead = u16(idx - m_last_used_idx);
 	if (ahead > m_layout.num) {
-		bad_ring("used idx %u is %u ahead of %u (num %u)", idx, ahead, m_last_used_idx, m_layout.num);
+		bad_ring(m_dev, m_name, "used idx %u is %u ahead of %u (num %u)", idx, ahead,
+			 m_last_used_idx, m_layout.num);
 		return err(-EIO);
 	}
 	return ahead != 0;
@@ -306,11 +299,11 @@ Result<UsedBuf> VirtQueue::get_buf()
 	VringUsedElem e = TRY(detail::used_load(m_ring, m_layout.used_ring(slot)));
 	u32 id = virtio32_to_cpu(m_le, e.id), len = virtio32_to_cpu(m_le, e.len);
 	if (id >= m_layout.num) {
-		bad_ring("used id %u out of range (num %u)", id, m_layout.num);
+		bad_ring(m_dev, m_name, "used id %u out of range (num %u)", id, m_layout.num);
 		return err(-EIO);
 	}
 	if (!m_state[id].token) {
-		bad_ring("used id %u is not an outstanding buffer", id);
+		bad_ring(m_dev, m_name, "used id %u is not an outstanding buffer", id);
 		return err(-EIO);
 	}
 	/*
@@ -319,7 +312,8 @@ Result<UsedBuf> VirtQueue::get_buf()
 	 * beyond what it posted.
 	 */
 	if (len > m_state[id].in_len) {
-		bad_ring("used id %u len %u larger than its writable %u bytes", id, len, m_state[id].in_len);
+		bad_ring(m_dev, m_name, "used id %u len %u larger than its writable %u bytes", id,
+			 len, m_state[id].in_len);
 		return err(-EIO);
 	}
 	void *token = detach_buf(u16(id));

@@ -113,25 +113,14 @@ Result<UniquePtr<Vringh>> Vringh::create(const VringhConfig &cfg, keel::Gfp gfp)
 	return vrh;
 }
 
-void Vringh::bad_ring(const char *fmt, ...)
-{
-	bool was = m_broken.exchange(true, keel::MemoryOrder::Relaxed);
-	if (was)
-		return;
-	__builtin_va_list ap;
-	__builtin_va_start(ap, fmt);
-	detail::vring_log_bad(m_dev, m_name, fmt, ap);
-	__builtin_va_end(ap);
-}
-
 Result<u16> Vringh::get16(size_t off)
 {
-	return virtio16_to_cpu(m_le, TRY(detail::shm_load<keel::virtio16>(m_ring, off)));
+	return virtio16_to_cpu(m_le, TRY(m_ring.peer_read<keel::virtio16>(off)));
 }
 
 Result<void> Vringh::put16(size_t off, u16 v)
 {
-	return detail::shm_store(m_ring, off, cpu_to_virtio16(m_le, v));
+	return m_ring.peer_write(off, cpu_to_virtio16(m_le, v));
 }
 
 Result<u16> Vringh::avail_pending()
@@ -141,8 +130,8 @@ Result<u16> Vringh::avail_pending()
 	u16 idx = TRY(get16(m_layout.avail_idx()));
 	u16 pending = u16(idx - m_last_avail_idx);
 	if (pending > m_layout.num) {
-		bad_ring("avail idx %u is %u ahead of %u (num %u)", idx, pending, m_last_avail_idx,
-			 m_layout.num);
+		bad_ring(m_dev, m_name, "avail idx %u is %u ahead of %u (num %u)", idx, pending,
+			 m_last_avail_idx, m_layout.num);
 		return err(-EIO);
 	}
 	return pending;
@@ -156,19 +145,19 @@ Result<void> Vringh::add_segment(u16 i, const VringDesc &d, VringhChain &chain, 
 	u32 len = virtio32_to_cpu(m_le, d.len);
 
 	if (flags & VRING_DESC_F_INDIRECT) {
-		bad_ring("desc %u: indirect descriptor (not negotiated)", i);
+		bad_ring(m_dev, m_name, "desc %u: indirect descriptor (not negotiated)", i);
 		return err(-EIO);
 	}
 	auto off = m_mem.da_to_offset(addr, len);
 	if (off.is_error()) {
-		bad_ring("desc %u: addr 0x%llx len %u outside the shared region", i, (unsigned long long)addr,
-			 len);
+		bad_ring(m_dev, m_name, "desc %u: addr 0x%llx len %u outside the shared region", i,
+			 (unsigned long long)addr, len);
 		return err(-EIO);
 	}
 	ShmRegion seg = TRY(m_mem.sub(off.value(), len));
 	bool write = flags & VRING_DESC_F_WRITE;
 	if (!write && chain.m_nr_wr) {
-		bad_ring("desc %u: readable after writable", i);
+		bad_ring(m_dev, m_name, "desc %u: readable after writable", i);
 		return err(-EIO);
 	}
 	u64 *total = write ? wr : rd;
@@ -176,17 +165,18 @@ Result<void> Vringh::add_segment(u16 i, const VringDesc &d, VringhChain &chain, 
 	keel::Span<ShmRegion> store = write ? chain.m_wr_store : chain.m_rd_store;
 	*total += len;
 	if (*total > KEEL_U32_MAX) {
-		bad_ring("desc %u: chain longer than 4 GiB", i);
+		bad_ring(m_dev, m_name, "desc %u: chain longer than 4 GiB", i);
 		return err(-EIO);
 	}
 	if (nr >= store.size()) {
-		bad_ring("desc %u: more than %zu %s segments", i, store.size(), write ? "writable" : "readable");
+		bad_ring(m_dev, m_name, "desc %u: more than %zu %s segments", i, store.size(),
+			 write ? "writable" : "readable");
 		return err(-EIO);
 	}
 	store[nr++] = seg;
 	/* The driver handed these bytes over: drop stale lines before reading them. */
 	if (!write && len)
-		keel::cache_invalidate(seg.base(), len);
+		(void)seg.invalidate(0, len);
 	return ok();
 }
 
@@ -201,7 +191,7 @@ Result<void> Vringh::walk_chain(u16 head, VringhChain &chain)
 	u64 rd = 0, wr = 0;
 	u16 i = head;
 	for (;;) {
-		VringDesc d = TRY(detail::shm_load<VringDesc>(m_ring, m_layout.desc_at(i)));
+		VringDesc d = TRY(m_ring.peer_read<VringDesc>(m_layout.desc_at(i)));
 		m_chain[count++] = i;
 		set_bit(m_visited, i);
 		TRY(add_segment(i, d, chain, &rd, &wr));
@@ -209,15 +199,19 @@ Result<void> Vringh::walk_chain(u16 head, VringhChain &chain)
 			break;
 		u16 next = virtio16_to_cpu(m_le, d.next);
 		if (next >= m_layout.num) {
-			bad_ring("desc %u: next %u out of range (num %u)", i, next, m_layout.num);
+			bad_ring(m_dev, m_name, "desc %u: next %u out of range (num %u)", i, next,
+				 m_layout.num);
 			return err(-EIO);
 		}
 		if (count >= m_layout.num) {
-			bad_ring("chain at head %u longer than num %u", head, m_layout.num);
+			bad_ring(m_dev, m_name, "chain at head %u longer than num %u", head,
+				 m_layout.num);
 			return err(-EIO);
 		}
 		if (test_bit(m_visited, next)) {
-			bad_ring("desc %u: next %u loops back into the chain at head %u", i, next, head);
+			bad_ring(m_dev, m_name,
+				 "desc %u: next %u loops back into the chain at head %u", i, next,
+				 head);
 			return err(-EIO);
 		}
 		i = next;
@@ -239,11 +233,12 @@ Result<bool> Vringh::getdesc(VringhChain &chain)
 	u16 slot = m_last_avail_idx & u16(m_layout.num - 1);
 	u16 head = TRY(get16(m_layout.avail_ring(slot)));
 	if (head >= m_layout.num) {
-		bad_ring("avail slot %u: head %u out of range (num %u)", slot, head, m_layout.num);
+		bad_ring(m_dev, m_name, "avail slot %u: head %u out of range (num %u)", slot, head,
+			 m_layout.num);
 		return err(-EIO);
 	}
 	if (test_bit(m_outstanding, head)) {
-		bad_ring("avail slot %u: head %u is already in use", slot, head);
+		bad_ring(m_dev, m_name, "avail slot %u: head %u is already in use", slot, head);
 		return err(-EIO);
 	}
 	auto r = walk_chain(head, chain);
@@ -272,7 +267,7 @@ Result<void> Vringh::add_used(VringhChain &chain, u32 len)
 	for (u16 k = 0; k < chain.m_nr_wr && left; k++) {
 		const ShmRegion &seg = chain.m_wr_store[k];
 		size_t n = keel::min(size_t(left), seg.size());
-		keel::cache_clean(seg.base(), n);
+		(void)seg.clean(0, n);
 		left -= u32(n);
 	}
 
@@ -333,7 +328,15 @@ bool Vringh::notify_enable()
 	keel::virt_mb();
 	KEEL_TSAN_FENCE(__ATOMIC_SEQ_CST);
 	auto pending = avail_pending();
-	return pending.is_ok() && pending.value() == 0;
+	/*
+	 * A broken ring has nothing to wait for: "done", as enable_cb() answers
+	 * on the driver side (Linux virtqueue_poll() is false when broken), so
+	 * that "drain; while (!notify_enable()) drain;" ends. The caller then
+	 * sees is_broken() or -EIO from its next call.
+	 */
+	if (pending.is_error())
+		return true;
+	return pending.value() == 0;
 }
 
 } // namespace virtio

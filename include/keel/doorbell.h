@@ -5,11 +5,11 @@
  * One side rings the other with a notify id (Linux rproc_ops.kick(vqid):
  * the vring's notifyid from the resource table); the other side's handler
  * runs with that id in interrupt-like context (kernel: a hard or threaded
- * IRQ; hosted: the link's notification thread; loopback: an IrqWork, i.e.
- * hard-IRQ context in the kernel and the interrupt thread hosted). A
- * backend whose hardware carries fewer distinct ids than the link uses (a
- * mailbox without payload, an ivshmem device with one vector) delivers
- * DOORBELL_ANY: "something happened, look at every queue".
+ * IRQ; hosted: the link's notification thread; the in-kernel loopback link:
+ * an IrqWork, i.e. hard-IRQ context). A backend whose hardware carries
+ * fewer distinct ids than the link uses (a mailbox without payload, an
+ * ivshmem device with one vector) delivers DOORBELL_ANY: "something
+ * happened, look at every queue".
  *
  * A backend also reports the peer going away (a crash signal: the hosted
  * server's disconnect message, a watchdog, a mailbox error).
@@ -25,6 +25,12 @@
  * Handlers must not sleep. enable()/disable()/set_*() are called with the
  * doorbell disabled or from process context; disable() waits for a running
  * handler (synchronize_irq), so it must not be called from a handler.
+ *
+ * Backends: keel::LoopbackLink (<keel/loopback_link.h>, both ends in one
+ * address space: the in-kernel link) and the hosted port's shmlink::Client
+ * (eventfds from an ivshmem server). A backend embeds or derives from a
+ * Doorbell, gives it its DoorbellOps, and calls deliver() and
+ * deliver_peer_down() from its interrupt context.
  */
 #ifndef KEEL_DOORBELL_H
 #define KEEL_DOORBELL_H
@@ -32,38 +38,74 @@
 #include <keel/atomic.h>
 #include <keel/error.h>
 #include <keel/time.h>
-#include <keel/irq_work.h>
 
 namespace keel {
 
 /* Delivered when the backend cannot tell which id was rung. */
 inline constexpr u32 DOORBELL_ANY = 0xFFFFFFFFu;
 
+class Doorbell;
+
+/**
+ * struct DoorbellOps - what a doorbell backend provides
+ * @ring: interrupt the peer with @notifyid. Context: any (never sleeps).
+ *	Return: 0, -EPIPE when the peer is gone, -EINVAL for an id the
+ *	backend cannot carry.
+ * @peer_alive: true while a peer is attached and has not gone away.
+ *	Context: any.
+ *
+ * A constant table, as every other interface of the stack
+ * (VirtioConfigOps, the bus and driver ops): no virtual functions.
+ */
+struct DoorbellOps {
+	Result<void> (*ring)(Doorbell &db, u32 notifyid);
+	bool (*peer_alive)(const Doorbell &db);
+};
+
+/**
+ * class Doorbell - one end of an interrupt line, as the stack sees it
+ *
+ * The backend fills in the ops at construction; the user (a transport)
+ * sets the handlers and rings. m_running counts handlers in progress so
+ * that disable() can wait for them.
+ *
+ * Context: see each method.
+ */
 class Doorbell : NonMovable {
 public:
 	/* Context: atomic (must not sleep). */
 	using Handler = void (*)(void *ctx, u32 notifyid);
 	using PeerDown = void (*)(void *ctx);
 
-	/*
-	 * ring() - interrupt the peer with @notifyid.
-	 * Return: 0, -EPIPE when the peer is gone, -EINVAL for an id the backend
-	 * cannot carry. Context: any (never sleeps).
-	 */
-	virtual Result<void> ring(u32 notifyid) = 0;
-	/* True while a peer is attached and has not gone away. */
-	virtual bool peer_alive() const = 0;
+	explicit Doorbell(const DoorbellOps &ops) : m_ops(&ops) {}
+	/* The backend must have disabled delivery (no handler runs) by now. */
+	~Doorbell() = default;
 
+	/**
+	 * ring() - interrupt the peer with @notifyid
+	 * @notifyid: the id the peer's handler receives (or DOORBELL_ANY)
+	 *
+	 * Context: any (never sleeps).
+	 * Return: 0, -EPIPE when the peer is gone, -EINVAL for an id the
+	 * backend cannot carry.
+	 */
+	Result<void> ring(u32 notifyid) { return m_ops->ring(*this, notifyid); }
+	/* True while a peer is attached and has not gone away. Context: any. */
+	bool peer_alive() const { return m_ops->peer_alive(*this); }
+
+	/* Context: process, with the doorbell disabled. */
 	void set_handler(Handler fn, void *ctx)
 	{
 		m_fn = fn;
 		m_ctx = ctx;
 	}
+	/* Context: process, with the doorbell disabled. */
 	void set_peer_down(PeerDown fn, void *ctx)
 	{
 		m_down_fn = fn;
 		m_down_ctx = ctx;
 	}
+	/* Context: any. */
 	void enable() { m_enabled.store(true); }
 	/* Stops delivery; returns once no handler runs. Context: may sleep; not from a handler. */
 	void disable()
@@ -73,7 +115,7 @@ public:
 			cpu_relax();
 	}
 	bool enabled() const { return m_enabled.load(); }
-	/* Notifications delivered to the handler and dropped while disabled (statistics). */
+	/* Notifications delivered to the handler (statistics). Context: any. */
 	u64 delivered() const { return m_delivered.load(MemoryOrder::Relaxed); }
 
 	/* --- for backends --- */
@@ -89,6 +131,8 @@ public:
 		}
 		m_running.fetch_sub(1);
 	}
+	/* Calls the peer-down callback unless disabled. Context: the backend's interrupt context.
+	 */
 	void deliver_peer_down()
 	{
 		m_running.fetch_add(1);
@@ -97,11 +141,8 @@ public:
 		m_running.fetch_sub(1);
 	}
 
-protected:
-	Doorbell() = default;
-	virtual ~Doorbell() = default;
-
 private:
+	const DoorbellOps *m_ops;
 	Handler m_fn = nullptr;
 	void *m_ctx = nullptr;
 	PeerDown m_down_fn = nullptr;
@@ -110,100 +151,6 @@ private:
 	Atomic<u32> m_running{ 0 };
 	Atomic<u64> m_delivered{ 0 };
 };
-
-/*
- * LoopbackLink - both ends of a doorbell in one address space (unit tests;
- * the kernel port's in-kernel link). ring() on one end delivers on the other:
- *  - Direct: the peer's handler runs inside ring() (the caller's context
- *    must then be a valid interrupt context for the peer: no locks the
- *    handler takes may be held, which is why tests use Deferred);
- *  - Deferred: ring() records the id and queues an IrqWork that delivers
- *    it in hard-interrupt context (Linux irq_work; hosted: the interrupt
- *    thread), so ringing never re-enters the peer from the ringer's stack
- *    and handlers run where sleeping is caught, as with a real interrupt.
- * Ids 0..62 are delivered as themselves, larger ones as DOORBELL_ANY;
- * repeated rings before delivery coalesce (as interrupts do).
- */
-class LoopbackLink : NonMovable {
-public:
-	enum class Mode { Direct, Deferred };
-
-	class End final : public Doorbell {
-	public:
-		Result<void> ring(u32 notifyid) override;
-		bool peer_alive() const override { return m_link->m_alive.load(); }
-		End &peer() const { return this == &m_link->m_a ? m_link->m_b : m_link->m_a; }
-
-	private:
-		friend class LoopbackLink;
-		End(LoopbackLink *link) : m_link(link) {}
-		static void irq_fn(IrqWork &w);
-		void drain();
-		LoopbackLink *m_link;
-		/* Bit i: id i pending (bit 63: DOORBELL_ANY). */
-		Atomic<u64> m_pending{ 0 };
-		IrqWork m_irq{ &End::irq_fn };
-	};
-
-	explicit LoopbackLink(Mode mode = Mode::Deferred) : m_mode(mode) {}
-	/* Flushes pending deliveries: no work runs after this. Context: may sleep. */
-	~LoopbackLink() { shutdown(); }
-
-	End &a() { return m_a; }
-	End &b() { return m_b; }
-	/* Report the link dead to both ends (a crash signal) and stop delivering. */
-	void cut()
-	{
-		m_alive.store(false);
-		m_a.deliver_peer_down();
-		m_b.deliver_peer_down();
-	}
-	/* Waits until every queued delivery has run. Context: may sleep. */
-	void flush()
-	{
-		m_a.m_irq.sync();
-		m_b.m_irq.sync();
-	}
-	/* Stops ringing and waits for deliveries in flight. Context: may sleep. */
-	void shutdown()
-	{
-		m_alive.store(false);
-		flush();
-	}
-
-private:
-	Mode m_mode;
-	Atomic<bool> m_alive{ true };
-	End m_a{ this };
-	End m_b{ this };
-};
-
-inline Result<void> LoopbackLink::End::ring(u32 notifyid)
-{
-	if (!m_link->m_alive.load())
-		return err(-EPIPE);
-	End &to = peer();
-	if (m_link->m_mode == Mode::Direct) {
-		to.deliver(notifyid);
-		return ok();
-	}
-	u64 bit = notifyid < 63 ? u64(1) << notifyid : u64(1) << 63;
-	to.m_pending.fetch_or(bit);
-	to.m_irq.queue();
-	return ok();
-}
-
-inline void LoopbackLink::End::irq_fn(IrqWork &w) { container_of(&w, &End::m_irq)->drain(); }
-
-inline void LoopbackLink::End::drain()
-{
-	u64 bits = m_pending.exchange(0);
-	while (bits) {
-		u32 i = u32(__builtin_ctzll(bits));
-		bits &= bits - 1;
-		deliver(i == 63 ? DOORBELL_ANY : i);
-	}
-}
 
 } // namespace keel
 

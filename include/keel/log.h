@@ -76,6 +76,8 @@ void log_set_echo(bool echo);
 #define dev_warn_ratelimited(dev, fmt, ...)                                                         \
 	__keel_log_ratelimited(KEEL_LOGLEVEL_WARNING, dev, fmt, ##__VA_ARGS__)
 #define pr_err_ratelimited(fmt, ...) __keel_log_ratelimited(KEEL_LOGLEVEL_ERR, nullptr, fmt, ##__VA_ARGS__)
+#define pr_warn_ratelimited(fmt, ...)                                                              \
+	__keel_log_ratelimited(KEEL_LOGLEVEL_WARNING, nullptr, fmt, ##__VA_ARGS__)
 
 #define __keel_log_once(level, dev, fmt, ...)                                                      \
 	do {                                                                                       \

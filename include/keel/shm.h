@@ -2,26 +2,87 @@
 /*
  * ShmRegion: a window of memory shared with another processor, the only way
  * the stack touches it. The peer is untrusted: every offset and length
- * derived from shared data is checked here, overflow-safe, and a bad one is
- * -EINVAL, never an out-of-bounds access.
+ * derived from shared data is checked here (range_fits(), the one bounds
+ * check of the stack), overflow-safe, and a bad one is -EINVAL, never an
+ * out-of-bounds access.
  *
  * Addresses: the region has a CPU view (m_base) and a device view (the
  * address the remote uses for byte 0, m_da). Descriptors and resource-table
  * entries carry device addresses; da_to_offset() translates and checks them.
  *
- * Loads of peer-written fields use read<T>() (one volatile access per field:
- * READ_ONCE), so a value checked is the value used: read once into a local,
- * check, then use the local.
+ * Accesses: this file holds the one implementation of untorn shared-memory
+ * loads and stores. A naturally aligned 1, 2, 4 or 8-byte field is one
+ * access (READ_ONCE/WRITE_ONCE); anything larger, or misaligned, is copied
+ * in the largest naturally aligned pieces, each one access. So a value
+ * checked is the value used (read once into a local, check, then use the
+ * local), and a word the peer writes concurrently is never seen torn.
+ *
+ * Cache maintenance (non-coherent ports): peer_read()/peer_write() are
+ * read()/write() with the ownership transfer around them: invalidate the
+ * field's lines before loading what the peer wrote, clean them after
+ * storing what the peer will read. Maintenance works on whole cache lines,
+ * so it is only correct when no line holds fields of both writers: layouts
+ * that share memory give each writer its own lines (see
+ * Documentation/shm-transport.rst, "Cache lines and writers").
+ *
+ * How a region is maintained is a property of its mapping: by default the
+ * port's cache_clean()/cache_invalidate(); a region may instead carry its
+ * own ShmCacheOps (memory the port maps differently, or a test's model of
+ * a non-coherent cache or of a peer acting at an ownership transfer).
+ * Sub-windows inherit them.
  */
 #ifndef KEEL_SHM_H
 #define KEEL_SHM_H
 
+#include <keel/dma.h>
 #include <keel/error.h>
 #include <keel/string.h>
 #include <keel/utility.h>
 
 namespace keel {
 
+/**
+ * range_fits() - does [@off, @off + @len) lie inside [0, @size)?
+ * @size: size of the window
+ * @off: start of the range
+ * @len: length of the range
+ *
+ * The one bounds check for data a peer controls: never overflows, whatever
+ * the three values are.
+ *
+ * Context: any.
+ * Return: true when the whole range is inside the window.
+ */
+constexpr bool range_fits(u64 size, u64 off, u64 len)
+{
+	return off <= size && len <= size - off;
+}
+
+/**
+ * struct ShmCacheOps - how a region's memory is cleaned and invalidated
+ * @clean: write back [@p, @p + @len) so that the peer sees it
+ * @invalidate: drop stale copies of [@p, @p + @len) before reading what the
+ *	peer wrote
+ * @ctx: passed to both
+ *
+ * Both are called with a range inside the region, from any context the
+ * access itself is made in: they must not sleep.
+ */
+struct ShmCacheOps {
+	void (*clean)(void *ctx, const void *p, size_t len);
+	void (*invalidate)(void *ctx, const void *p, size_t len);
+	void *ctx;
+};
+
+/**
+ * class ShmRegion - a checked window of shared memory
+ *
+ * A value type (copying it copies the window, not the memory). Every
+ * accessor checks its range with range_fits() and returns -EINVAL outside
+ * the window.
+ *
+ * Context: any; accessors never sleep or allocate.
+ */
 class ShmRegion {
 public:
 	constexpr ShmRegion() = default;
@@ -33,21 +94,26 @@ public:
 	size_t size() const { return m_size; }
 	u64 da() const { return m_da; }
 	bool valid() const { return m_base != nullptr; }
+	/* The same window, maintained through @ops instead of the port (nullptr: the port). */
+	ShmRegion with_cache_ops(const ShmCacheOps *ops) const
+	{
+		ShmRegion r = *this;
+		r.m_cache = ops;
+		return r;
+	}
+	const ShmCacheOps *cache_ops() const { return m_cache; }
 
 	/* True when [off, off+len) lies inside the region (no overflow). */
 	constexpr bool contains(size_t off, size_t len) const
 	{
-		return off <= m_size && len <= m_size - off;
+		return range_fits(m_size, off, len);
 	}
 	/* Device address of [da, da+len) -> offset; -EINVAL when outside. */
 	Result<size_t> da_to_offset(u64 da, u64 len) const
 	{
-		if (da < m_da)
+		if (da < m_da || !range_fits(m_size, da - m_da, len))
 			return err(-EINVAL);
-		u64 off = da - m_da;
-		if (off > m_size || len > m_size - off)
-			return err(-EINVAL);
-		return size_t(off);
+		return size_t(da - m_da);
 	}
 	Result<u64> offset_to_da(size_t off, size_t len) const
 	{
@@ -76,18 +142,36 @@ public:
 		return size_t(a - b);
 	}
 
-	/* One untorn load of a T at @off (READ_ONCE for scalars; bytewise copy for structs). */
+	/* One untorn load of a T at @off (see the file comment). */
 	template <typename T> Result<T> read(size_t off) const
 	{
 		if (!contains(off, sizeof(T)))
 			return err(-EINVAL);
 		return load<T>(off);
 	}
+	/* One untorn store of @v at @off. */
 	template <typename T> Result<void> write(size_t off, const T &v) const
 	{
 		if (!contains(off, sizeof(T)))
 			return err(-EINVAL);
 		store<T>(off, v);
+		return ok();
+	}
+	/* read() of a field the peer wrote: its cache lines are invalidated first. */
+	template <typename T> Result<T> peer_read(size_t off) const
+	{
+		if (!contains(off, sizeof(T)))
+			return err(-EINVAL);
+		do_invalidate(m_base + off, sizeof(T));
+		return load<T>(off);
+	}
+	/* write() of a field the peer reads: its cache lines are cleaned afterwards. */
+	template <typename T> Result<void> peer_write(size_t off, const T &v) const
+	{
+		if (!contains(off, sizeof(T)))
+			return err(-EINVAL);
+		store<T>(off, v);
+		do_clean(m_base + off, sizeof(T));
 		return ok();
 	}
 	/* Compile-time checked offsets (for fixed layouts of a region known to be large enough). */
@@ -96,18 +180,34 @@ public:
 		static_assert(Off + sizeof(T) <= MinSize, "read_fixed: offset past the region");
 		return load<T>(Off);
 	}
+	/* Copies out of / into the region in untorn aligned pieces (memcpy_fromio/toio). */
 	Result<void> copy_from(void *dst, size_t off, size_t len) const
 	{
 		if (!contains(off, len))
 			return err(-EINVAL);
-		memcpy(dst, m_base + off, len);
+		copy_in(static_cast<u8 *>(dst), m_base + off, len);
 		return ok();
 	}
 	Result<void> copy_to(size_t off, const void *src, size_t len) const
 	{
 		if (!contains(off, len))
 			return err(-EINVAL);
-		memcpy(m_base + off, src, len);
+		copy_out(m_base + off, static_cast<const u8 *>(src), len);
+		return ok();
+	}
+	/* Cache maintenance of [off, off+len) (no-ops on coherent ports); -EINVAL outside. */
+	Result<void> clean(size_t off, size_t len) const
+	{
+		if (!contains(off, len))
+			return err(-EINVAL);
+		do_clean(m_base + off, len);
+		return ok();
+	}
+	Result<void> invalidate(size_t off, size_t len) const
+	{
+		if (!contains(off, len))
+			return err(-EINVAL);
+		do_invalidate(m_base + off, len);
 		return ok();
 	}
 	/* A sub-window [off, off+len) with its own device address. */
@@ -115,56 +215,145 @@ public:
 	{
 		if (!contains(off, len))
 			return err(-EINVAL);
-		return ShmRegion(m_base + off, len, m_da + off);
+		ShmRegion r(m_base + off, len, m_da + off);
+		r.m_cache = m_cache;
+		return r;
 	}
 
 private:
+	void do_clean(const u8 *p, size_t len) const
+	{
+		if (m_cache)
+			m_cache->clean(m_cache->ctx, p, len);
+		else
+			cache_clean(p, len);
+	}
+	void do_invalidate(const u8 *p, size_t len) const
+	{
+		if (m_cache)
+			m_cache->invalidate(m_cache->ctx, p, len);
+		else
+			cache_invalidate(p, len);
+	}
+
 	template <size_t N> struct RawOf;
-	/*
-	 * A naturally aligned scalar-sized T is accessed as one word (a single
-	 * untorn access). A struct of 8 bytes but 4-byte alignment is not: on
-	 * 32-bit Arm a misaligned doubleword access faults.
-	 */
+	/* A scalar-sized T: accessed as one word when its address is naturally aligned. */
 	template <typename T>
-	static constexpr bool is_word = sizeof(T) <= 8 && (sizeof(T) & (sizeof(T) - 1)) == 0 &&
-					alignof(T) >= sizeof(T);
+	static constexpr bool is_word = sizeof(T) <= 8 && (sizeof(T) & (sizeof(T) - 1)) == 0;
+
+	template <typename W> static W load_word(const u8 *p)
+	{
+		/*
+		 * A relaxed atomic load of a volatile word: the same single
+		 * instruction as READ_ONCE, and ThreadSanitizer sees an atomic
+		 * access rather than a race when both sides of a link run in
+		 * one process. Ordering comes from the virt_* barriers.
+		 */
+		return __atomic_load_n(reinterpret_cast<const volatile W *>(p), __ATOMIC_RELAXED);
+	}
+	template <typename W> static void store_word(u8 *p, W v)
+	{
+		__atomic_store_n(reinterpret_cast<volatile W *>(p), v, __ATOMIC_RELAXED);
+	}
+	/* Bytes of the largest naturally aligned piece at @p that fits in @left. */
+	static size_t piece(const u8 *p, size_t left)
+	{
+		auto a = reinterpret_cast<uintptr_t>(p);
+		for (size_t n = 8; n > 1; n /= 2)
+			if (left >= n && a % n == 0)
+				return n;
+		return 1;
+	}
+	static void copy_in(u8 *dst, const u8 *src, size_t len)
+	{
+		for (size_t done = 0; done < len;) {
+			const u8 *s = src + done;
+			size_t n = piece(s, len - done);
+			/* SAFETY: in bounds (checked by the caller) and naturally aligned for n. */
+			if (n == 8) {
+				u64 v = load_word<u64>(s);
+				memcpy(dst + done, &v, 8);
+			} else if (n == 4) {
+				u32 v = load_word<u32>(s);
+				memcpy(dst + done, &v, 4);
+			} else if (n == 2) {
+				u16 v = load_word<u16>(s);
+				memcpy(dst + done, &v, 2);
+			} else {
+				dst[done] = load_word<u8>(s);
+			}
+			done += n;
+		}
+	}
+	static void copy_out(u8 *dst, const u8 *src, size_t len)
+	{
+		for (size_t done = 0; done < len;) {
+			u8 *d = dst + done;
+			size_t n = piece(d, len - done);
+			/* SAFETY: in bounds (checked by the caller) and naturally aligned for n. */
+			if (n == 8) {
+				u64 v;
+				memcpy(&v, src + done, 8);
+				store_word<u64>(d, v);
+			} else if (n == 4) {
+				u32 v;
+				memcpy(&v, src + done, 4);
+				store_word<u32>(d, v);
+			} else if (n == 2) {
+				u16 v;
+				memcpy(&v, src + done, 2);
+				store_word<u16>(d, v);
+			} else {
+				store_word<u8>(d, src[done]);
+			}
+			done += n;
+		}
+	}
 
 	template <typename T> T load(size_t off) const
 	{
 		static_assert(is_trivially_copyable_v<T>, "shared memory holds trivial types only");
-		if constexpr (is_word<T>) {
-			/* SAFETY: bounds checked by the caller; the layout keeps fields naturally aligned. */
-			/*
-			 * A relaxed atomic load of a volatile word: the same single
-			 * instruction as READ_ONCE, and ThreadSanitizer sees an
-			 * atomic access rather than a race when both sides of a
-			 * link run in one process.
-			 */
-			auto r = __atomic_load_n(reinterpret_cast<const volatile typename RawOf<sizeof(T)>::type *>(m_base + off),
-						 __ATOMIC_RELAXED);
-			return __builtin_bit_cast(T, r);
+		const u8 *p = m_base + off;
+		T v;
+		if constexpr (sizeof(T) == 1) {
+			return __builtin_bit_cast(T, load_word<u8>(p));
+		} else if constexpr (is_word<T>) {
+			if (reinterpret_cast<uintptr_t>(p) % sizeof(T) == 0)
+				return __builtin_bit_cast(
+					T, load_word<typename RawOf<sizeof(T)>::type>(p));
+			/* Misaligned (never in the stack's own layouts): bytewise, no fault. */
+			u8 *b = reinterpret_cast<u8 *>(&v);
+			for (size_t i = 0; i < sizeof(T); i++)
+				b[i] = load_word<u8>(p + i);
 		} else {
-			T v;
-			memcpy(static_cast<void *>(&v), m_base + off, sizeof(T));
-			return v;
+			copy_in(reinterpret_cast<u8 *>(&v), p, sizeof(T));
 		}
+		return v;
 	}
 	template <typename T> void store(size_t off, const T &v) const
 	{
 		static_assert(is_trivially_copyable_v<T>, "shared memory holds trivial types only");
-		if constexpr (is_word<T>) {
-			auto r = __builtin_bit_cast(typename RawOf<sizeof(T)>::type, v);
-			/* SAFETY: bounds checked by the caller. */
-			__atomic_store_n(reinterpret_cast<volatile typename RawOf<sizeof(T)>::type *>(m_base + off), r,
-					 __ATOMIC_RELAXED);
+		u8 *p = m_base + off;
+		if constexpr (sizeof(T) == 1) {
+			store_word(p, __builtin_bit_cast(u8, v));
+		} else if constexpr (is_word<T>) {
+			if (reinterpret_cast<uintptr_t>(p) % sizeof(T) == 0) {
+				store_word(p,
+					   __builtin_bit_cast(typename RawOf<sizeof(T)>::type, v));
+				return;
+			}
+			const u8 *b = reinterpret_cast<const u8 *>(&v);
+			for (size_t i = 0; i < sizeof(T); i++)
+				store_word<u8>(p + i, b[i]);
 		} else {
-			memcpy(m_base + off, static_cast<const void *>(&v), sizeof(T));
+			copy_out(p, reinterpret_cast<const u8 *>(&v), sizeof(T));
 		}
 	}
 
 	u8 *m_base = nullptr;
 	size_t m_size = 0;
 	u64 m_da = 0;
+	const ShmCacheOps *m_cache = nullptr;
 };
 
 template <> struct ShmRegion::RawOf<1> { using type = u8; };

@@ -142,20 +142,6 @@ constexpr size_t vdev_vring_field_notifyid(size_t vdev_off, u32 i)
 	return vdev_vring_off(vdev_off, i) + __builtin_offsetof(FwRscVdevVring, notifyid);
 }
 
-/*
- * vring_size() of linux/virtio_ring.h (legacy layout: descriptors, avail
- * ring with used_event, padding to @align, used ring with avail_event),
- * overflow-safe: 0 when @num or @align is unusable.
- */
-constexpr u64 rsc_vring_size(u32 num, u32 align)
-{
-	if (!keel::is_power_of_2(num) || num > 32768 || !keel::is_power_of_2(align))
-		return 0;
-	u64 avail_end = 16ull * num + 2 * (3ull + num);
-	u64 used_start = (avail_end + align - 1) & ~(u64(align) - 1);
-	return used_start + 2 * 3ull + 8ull * num;
-}
-
 /* Limits of one parse: fixed, so parsing never allocates. */
 inline constexpr u32 RSC_MAX_ENTRIES = 32;
 inline constexpr u32 RSC_MAX_VDEVS = 4;
@@ -163,8 +149,6 @@ inline constexpr u32 RSC_MAX_CARVEOUTS = 8;
 inline constexpr u32 RSC_MAX_TRACES = 2;
 /* A vdev's config space larger than this is refused (virtio config spaces are small). */
 inline constexpr u32 RSC_MAX_CONFIG_LEN = 4096;
-/* Largest vring (virtio's limit on a split queue). */
-inline constexpr u32 RSC_MAX_VRING_NUM = 32768;
 
 /* A validated vring entry, in CPU order. */
 struct RscVring {
@@ -232,13 +216,24 @@ Result<void> rsc_table_parse(Span<const u8> table, const keel::ShmRegion *region
 			     const keel::Device *dev = nullptr)
 	KEEL_EXPORT_AS(keel_rsc_table_parse);
 
-/*
- * rsc_table_check_vring() - check a vring the host placed: power-of-two num
- * and align, and [da, da + rsc_vring_size()) inside @region.
+/**
+ * rsc_table_check_vring() - check where a vring is placed
+ * @region: the shared region device addresses refer to
+ * @da: the vring's device address
+ * @num: its entries
+ * @align: its used-ring alignment
+ * @line: the writeback granule of @region (1: coherent), see
+ *	virtio::VringLayout::compute()
+ * @dev: device for the log line (may be null)
+ *
+ * @num and @align must pass the vring rule (VringLayout::compute()), @da
+ * must be aligned to @align and the whole ring must lie inside @region.
+ *
+ * Context: any.
  * Return: the offset of the vring in @region, or -EINVAL (logged).
  */
 Result<size_t> rsc_table_check_vring(const keel::ShmRegion &region, u32 da, u32 num, u32 align,
-				     const keel::Device *dev = nullptr)
+				     u32 line = 1, const keel::Device *dev = nullptr)
 	KEEL_EXPORT_AS(keel_rsc_table_check_vring);
 
 /* What the remote declares for one vdev. */

@@ -65,6 +65,11 @@ class VirtioDevice;
 
 /* Largest ring the split layout allows (16-bit indices, power of two). */
 inline constexpr u32 VRING_MAX_NUM = 32768;
+/* Smallest used-ring alignment: its 32-bit fields stay aligned (VRING_USED_ALIGN_SIZE). */
+inline constexpr u32 VRING_MIN_ALIGN = 4;
+/* Largest alignment accepted: keeps every size in 32 bits (a 64 KiB page at most). */
+inline constexpr u32 VRING_MAX_ALIGN = 65536;
+static_assert(VRING_MIN_ALIGN == VRING_USED_ALIGN_SIZE);
 
 /* struct vring_desc, with the device's byte order made explicit. */
 struct VringDesc {
@@ -93,21 +98,18 @@ constexpr bool vring_need_event16(u16 event_idx, u16 new_idx, u16 old)
 	return u16(new_idx - event_idx - 1) < u16(new_idx - old);
 }
 
-/* Total bytes of a split ring: identical to UAPI vring_size(num, align). */
-constexpr size_t vring_bytes(u32 num, u32 align)
-{
-	return ((16 * size_t(num) + 2 * (3 + size_t(num)) + align - 1) & ~size_t(align - 1)) + 2 * 3 +
-	       8 * size_t(num);
-}
-
-/*
- * VringLayout - where each part of a split ring lives, as byte offsets from
- * the ring's start (what vring_init() computes, as offsets rather than
- * pointers).
+/**
+ * struct VringLayout - where each part of a split ring lives
+ *
+ * Byte offsets from the ring's start (what vring_init() computes, as
+ * offsets rather than pointers). The driver writes the descriptors and the
+ * avail ring (up to and including used_event); the device writes the used
+ * ring (up to and including avail_event). @align is where the used ring
+ * starts, so it is also the boundary between the two writers.
  *
  * Invariants: num is a power of two in 1..VRING_MAX_NUM; align is a power
- * of two >= 4 (so that the used ring's 32-bit fields are aligned);
- * size == vring_size(num, align).
+ * of two in VRING_MIN_ALIGN..VRING_MAX_ALIGN; size == vring_size(num, align)
+ * of the UAPI header.
  */
 struct VringLayout {
 	u32 num = 0;
@@ -119,8 +121,24 @@ struct VringLayout {
 	size_t avail_event = 0; /* used->ring[num] (a u16): written by the device */
 	size_t size = 0;
 
-	/* -EINVAL unless @num is a power of two in 1..32768 and @align a power of two >= 4. */
-	static Result<VringLayout> compute(u32 num, u32 align);
+	/**
+	 * VringLayout::compute() - the vring size and alignment rule
+	 * @num: entries, a power of two in 1..VRING_MAX_NUM
+	 * @align: alignment of the used ring, a power of two in
+	 *	VRING_MIN_ALIGN..VRING_MAX_ALIGN and at least @line
+	 * @line: the writeback granule of the memory holding the ring: 1 when
+	 *	it is coherent (or mapped uncached), else its cache line size.
+	 *	An @align below it would put the driver's used_event and the
+	 *	device's used->flags in one line, which no cache maintenance can
+	 *	keep correct (each side's write-back would undo the other's).
+	 *
+	 * The one place the rule lives: the resource-table parser, both sides
+	 * of the ring and the shared-memory transport all call it.
+	 *
+	 * Context: any.
+	 * Return: the layout, or -EINVAL when @num, @align or @line break the rule.
+	 */
+	static Result<VringLayout> compute(u32 num, u32 align, u32 line = 1);
 
 	size_t desc_at(u32 i) const { return desc + 16 * size_t(i); }
 	size_t avail_flags() const { return avail; }
@@ -147,6 +165,34 @@ struct Sg {
 	}
 };
 
+namespace detail
+{
+/**
+ * class RingBroken - the broken state both sides of a ring share
+ *
+ * Linux's vq->broken and BAD_RING(): set from any context (a peer-down
+ * handler, a bad index found by either side), read locklessly
+ * (READ_ONCE), never cleared.
+ *
+ * Context: any.
+ */
+class RingBroken
+{
+public:
+	/* Marks the ring broken (device gone or reset: Linux virtio_break_device). */
+	void set_broken() { m_broken.store(true, keel::MemoryOrder::Relaxed); }
+	bool is_broken() const { return m_broken.load(keel::MemoryOrder::Relaxed); }
+
+protected:
+	/* Marks the ring broken; logs "<name>: <message>" against @dev only the first time. */
+	void bad_ring(const keel::Device *dev, const char *name, const char *fmt, ...)
+		__printf(4, 5);
+
+private:
+	keel::Atomic<bool> m_broken{ false };
+};
+} // namespace detail
+
 class VirtQueue;
 /* Buffer-used interrupt (Linux vq->callback). Atomic context: must not sleep. */
 using VqCallback = void (*)(VirtQueue &vq);
@@ -156,7 +202,7 @@ using VqNotify = Result<void> (*)(VirtQueue &vq);
 /*
  * VqConfig - what VirtQueue::create() needs; filled by the transport's
  * find_vqs() (or a test).
- * @ring: a window holding the ring, at least vring_bytes(num, align) long,
+ * @ring: a window holding the ring, at least VringLayout::compute(num, align).size long,
  *        16-byte aligned; zeroed by create() (the driver initialises rings).
  */
 struct VqConfig {
@@ -189,9 +235,10 @@ struct UsedBuf {
  * is outstanding iff m_state[head].token != nullptr; m_free_head is the
  * first entry of a private free list linked through m_extra[].next;
  * m_avail_idx_shadow is the last avail->idx published; m_last_used_idx the
- * next used slot to read. Once m_broken is set it is never cleared.
+ * next used slot to read. Once broken it stays broken.
  */
-class VirtQueue : keel::NonMovable {
+class VirtQueue : keel::NonMovable, public detail::RingBroken
+{
 public:
 	/*
 	 * create() - validate @cfg, zero the ring and build the private shadows.
@@ -242,7 +289,11 @@ public:
 
 	/* Callback suppression (Linux virtqueue_disable_cb & co.). Unreliable hints to the device. */
 	void disable_cb();
-	/* Re-enable; true when nothing is pending (the caller may wait), false: poll again. */
+	/*
+	 * enable_cb() - re-enable callbacks, then re-check the used ring.
+	 * Return: true when nothing is pending (the caller may wait) or the
+	 * queue is broken (check is_broken()), false: poll again.
+	 */
 	bool enable_cb();
 	/* Re-enable and return the opaque position to pass to poll(). */
 	u16 enable_cb_prepare();
@@ -265,9 +316,6 @@ public:
 	 */
 	bool interrupt();
 
-	/* Marks the queue broken (device gone or reset: Linux virtio_break_device). */
-	void set_broken() { m_broken.store(true, keel::MemoryOrder::Relaxed); }
-	bool is_broken() const { return m_broken.load(keel::MemoryOrder::Relaxed); }
 	u32 num_free() const { return m_num_free; }
 	u32 num() const { return m_layout.num; }
 	u16 index() const { return m_index; }
@@ -299,7 +347,6 @@ private:
 	};
 
 	VirtQueue(const VqConfig &cfg, const VringLayout &layout, const ShmRegion &ring);
-	void bad_ring(const char *fmt, ...) __printf(2, 3);
 	Result<void> write_desc(u16 i, u64 addr, u32 len, u16 flags, u16 next);
 	Result<void> put16(size_t off, u16 v);
 	Result<void> put16_mb(size_t off, u16 v);
@@ -314,8 +361,6 @@ private:
 	u16 m_index;
 	bool m_le;
 	bool m_event;
-	/* Set from any context (a peer-down handler), read locklessly: READ_ONCE in Linux. */
-	keel::Atomic<bool> m_broken{ false };
 	VirtioDevice *m_vdev;
 	const keel::Device *m_dev;
 	VqNotify m_notify;
@@ -405,9 +450,10 @@ struct VringhConfig {
  *
  * Invariants: m_last_avail_idx counts chains taken; m_last_used_idx is the
  * last used->idx published; a head is handed out iff its bit is set in
- * m_outstanding. Once m_broken is set it is never cleared.
+ * m_outstanding. Once broken it stays broken.
  */
-class Vringh : keel::NonMovable {
+class Vringh : keel::NonMovable, public detail::RingBroken
+{
 public:
 	/* create() - -EINVAL for a bad size/alignment/window, -ENOMEM. Does not touch the ring. */
 	static Result<keel::UniquePtr<Vringh>> create(const VringhConfig &cfg, keel::Gfp gfp)
@@ -433,19 +479,24 @@ public:
 	Result<void> add_used(VringhChain &chain, u32 len);
 	/* need_notify() - should the driver be interrupted for what add_used() published? */
 	bool need_notify();
-	/* Kick suppression hints to the driver. enable returns true when nothing is pending. */
+	/* Kick suppression hints to the driver (unreliable: the driver may kick anyway). */
 	void notify_disable();
+	/*
+	 * notify_enable() - ask for kicks again, then re-check the avail ring.
+	 * Return: true when nothing is pending or the ring is broken (nothing
+	 * to wait for: check is_broken()), false when chains raced in and the
+	 * caller must poll again. Same answers as VirtQueue::enable_cb().
+	 */
 	bool notify_enable();
 
-	void set_broken() { m_broken.store(true, keel::MemoryOrder::Relaxed); }
-	bool is_broken() const { return m_broken.load(keel::MemoryOrder::Relaxed); }
 	u32 num() const { return m_layout.num; }
 	const char *name() const { return m_name; }
 	const VringLayout &layout() const { return m_layout; }
+	/* True when the ring uses VIRTIO_RING_F_EVENT_IDX (used_event/avail_event). */
+	bool event_idx() const { return m_event; }
 
 private:
 	Vringh(const VringhConfig &cfg, const VringLayout &layout);
-	void bad_ring(const char *fmt, ...) __printf(2, 3);
 	Result<u16> get16(size_t off);
 	Result<void> put16(size_t off, u16 v);
 	Result<void> walk_chain(u16 head, VringhChain &chain);
@@ -461,8 +512,6 @@ private:
 	const keel::Device *m_dev;
 	bool m_le;
 	bool m_event;
-	/* Set from any context (a peer-down handler), read locklessly: READ_ONCE in Linux. */
-	keel::Atomic<bool> m_broken{ false };
 	u16 m_last_avail_idx = 0;
 	u16 m_last_used_idx = 0;
 	/* used->idx at the last need_notify(): the "old" of vring_need_event(). */

@@ -18,8 +18,9 @@
  *
  * Region layout (Documentation/shm-transport.rst has the picture):
  *
- *	0x0000  ShmHeader (64 bytes): magic, version, table offset and size,
- *		remote and host session generations, remote state
+ *	0x0000  ShmHeader (two 64-byte lines): the remote's line (magic,
+ *		version, table offset and size, remote generation and state)
+ *		and the host's (host generation)
  *	rsc_off the resource table (written by the remote, the host writes
  *		back only vring da/notifyid, carveout da/pa, gfeatures, status)
  *	...     the host's pool: vrings with da == ANY, driver buffers
@@ -51,30 +52,73 @@ namespace virtio {
 
 /* "KSHM" */
 inline constexpr u32 SHM_MAGIC = 0x4D48534Bu;
-inline constexpr u32 SHM_VERSION = 1;
+/* 2: each writer's header fields in lines of their own (1 shared one line). */
+inline constexpr u32 SHM_VERSION = 2;
 /* ShmHeader.remote_state */
 inline constexpr u32 SHM_REMOTE_NONE = 0;
 inline constexpr u32 SHM_REMOTE_READY = 1;
 /* Largest table the host snapshots. */
 inline constexpr u32 SHM_MAX_TABLE = 4096;
-/* Default placement of the table, right after the header. */
-inline constexpr u32 SHM_DEFAULT_RSC_OFFSET = 0x40;
+/*
+ * The transport's cache-line size: on a port where the region is cached
+ * but not coherent, cache maintenance works on lines of this size, so no
+ * line may hold bytes that both sides write. The header keeps each
+ * writer's fields in lines of their own, vrings need an align of at least
+ * this (VringLayout::compute()'s @line), and every block the host places
+ * or allocates starts on a line and does not share its last line. A port
+ * with larger lines cannot use this layout non-coherently (see
+ * Documentation/shm-transport.rst, "Cache lines and writers").
+ */
+inline constexpr u32 SHM_CACHE_LINE = 64;
+/* Default placement of the table: the first line after the header. */
+inline constexpr u32 SHM_DEFAULT_RSC_OFFSET = 0x80;
 
-/* At offset 0 of the region; little endian; 64 bytes (one cache line). */
+/**
+ * struct ShmHeader - at offset 0 of the region; little endian; two lines
+ * @magic: SHM_MAGIC
+ * @version: SHM_VERSION
+ * @rsc_offset: the resource table's offset from the region start (a
+ *	multiple of SHM_CACHE_LINE, past the header)
+ * @rsc_size: the table's size in bytes
+ * @remote_gen: the remote session, bumped at every publish
+ * @remote_state: SHM_REMOTE_*: READY once the table is complete
+ * @seq: the publish sequence (a seqcount): odd while the remote rewrites
+ *	the table and this line, bumped to the next even value when done. The
+ *	host takes a copy only if it read the same even value before and after.
+ * @reserved0: zero
+ * @host_gen: the host session, bumped at every attach
+ * @reserved1: zero
+ *
+ * The first line is written by the remote only, the second by the host
+ * only (the host never writes the remote's line, nor the remote the
+ * host's), so that each side's cache maintenance touches only its own
+ * fields.
+ */
 struct ShmHeader {
-	keel::le32 magic;	 /* SHM_MAGIC: written by the remote */
-	keel::le32 version;	 /* SHM_VERSION */
-	keel::le32 rsc_offset;	 /* resource table: offset from the region start */
-	keel::le32 rsc_size;	 /* and its size in bytes */
-	keel::le32 remote_gen;	 /* remote session: bumped at every publish */
-	keel::le32 host_gen;	 /* host session: bumped at every attach */
-	keel::le32 remote_state; /* SHM_REMOTE_*: READY once the table is complete */
-	keel::le32 reserved[9];
+	/* Line 0: the remote's. */
+	keel::le32 magic;
+	keel::le32 version;
+	keel::le32 rsc_offset;
+	keel::le32 rsc_size;
+	keel::le32 remote_gen;
+	keel::le32 remote_state;
+	keel::le32 seq;
+	keel::le32 reserved0[9];
+	/* Line 1: the host's. */
+	keel::le32 host_gen;
+	keel::le32 reserved1[15];
 };
-static_assert(sizeof(ShmHeader) == 64);
+static_assert(sizeof(ShmHeader) == 2 * SHM_CACHE_LINE);
+static_assert(__builtin_offsetof(ShmHeader, host_gen) == SHM_CACHE_LINE);
+static_assert(SHM_DEFAULT_RSC_OFFSET % SHM_CACHE_LINE == 0 &&
+	      SHM_DEFAULT_RSC_OFFSET >= sizeof(ShmHeader));
 inline constexpr size_t SHM_HDR_REMOTE_GEN = __builtin_offsetof(ShmHeader, remote_gen);
 inline constexpr size_t SHM_HDR_HOST_GEN = __builtin_offsetof(ShmHeader, host_gen);
 inline constexpr size_t SHM_HDR_REMOTE_STATE = __builtin_offsetof(ShmHeader, remote_state);
+inline constexpr size_t SHM_HDR_SEQ = __builtin_offsetof(ShmHeader, seq);
+/* The remote's line of the header, and the host's. */
+inline constexpr size_t SHM_HDR_REMOTE_LINE = 0;
+inline constexpr size_t SHM_HDR_HOST_LINE = SHM_CACHE_LINE;
 
 /* A block of the shared region handed to a driver (rpmsg buffers). */
 struct ShmAlloc {
@@ -182,6 +226,8 @@ private:
 
 	explicit ShmHost(const ShmHostConfig &cfg);
 	Result<void> snapshot_table(s64 timeout_ns);
+	Result<size_t> copy_table(bool *changing);
+	Result<void> check_vrings();
 	Result<void> place_resources();
 	Result<void> place_vrings();
 	Result<void> create_vdevs();
@@ -261,7 +307,10 @@ public:
 	Vringh *vringh(u32 vdev, u32 vring) const;
 	/* Ring the host for @vring of @vdev (the notify id the host assigned). */
 	Result<void> notify(u32 vdev, u32 vring);
-	/* Features the host acknowledged (read at DRIVER_OK). */
+	/*
+	 * Features in use: what the host acknowledged (read at DRIVER_OK),
+	 * masked by what this remote offered (dfeatures).
+	 */
 	u32 gfeatures(u32 vdev) const;
 	/* The live status byte (read once, after invalidating the cache line). */
 	u8 status(u32 vdev) const;
@@ -298,6 +347,8 @@ private:
 	void (*m_kick)(void *, u32, u32);
 	void *m_kick_ctx;
 	u32 m_remote_gen = 0;
+	/* Size of the table we published (what our builder returned): ours, not the header's. */
+	size_t m_table_size = 0;
 	Vdev m_vdevs[rproc::RSC_MAX_VDEVS];
 	keel::WaitQueue m_wq{ "virtio_shm_remote", KEEL_LOCK_KEY() };
 	u8 m_table[SHM_MAX_TABLE];

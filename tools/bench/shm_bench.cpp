@@ -18,7 +18,7 @@
  *
  *	shm_bench [--trials N] [--iters N] [--jsonl FILE]
  */
-#include "../testing/shm/shm_peer.h"
+#include <test_support/shm_peer.h>
 
 #include <signal.h>
 
@@ -32,22 +32,29 @@ constexpr u64 SPIN_STOP = ~0ull;
 /* A doorbell that counts what the host sends, over the shmlink client. */
 class CountingDoorbell final : public keel::Doorbell {
 public:
-	explicit CountingDoorbell(shmlink::Client *c) : m_c(c)
+	explicit CountingDoorbell(shmlink::Client *c) : Doorbell(s_ops), m_c(c)
 	{
 		c->set_handler([](void *ctx, u32 id) { static_cast<CountingDoorbell *>(ctx)->deliver(id); }, this);
 		c->set_peer_down([](void *ctx) { static_cast<CountingDoorbell *>(ctx)->deliver_peer_down(); }, this);
 		c->enable();
 	}
-	~CountingDoorbell() override { m_c->disable(); }
-	Result<void> ring(u32 id) override
-	{
-		m_rings.fetch_add(1, keel::MemoryOrder::Relaxed);
-		return m_c->ring(id);
-	}
-	bool peer_alive() const override { return m_c->peer_alive(); }
+	~CountingDoorbell() { m_c->disable(); }
 	u64 rings() const { return m_rings.load(); }
 
 private:
+	static Result<void> ring_op(keel::Doorbell &db, u32 id)
+	{
+		auto &self = static_cast<CountingDoorbell &>(db);
+		self.m_rings.fetch_add(1, keel::MemoryOrder::Relaxed);
+		return self.m_c->ring(id);
+	}
+	static bool peer_alive_op(const keel::Doorbell &db)
+	{
+		return static_cast<const CountingDoorbell &>(db).m_c->peer_alive();
+	}
+	static constexpr keel::DoorbellOps s_ops = { .ring = &ring_op,
+						     .peer_alive = &peer_alive_op };
+
 	shmlink::Client *m_c;
 	keel::Atomic<u64> m_rings{ 0 };
 };

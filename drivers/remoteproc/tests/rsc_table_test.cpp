@@ -7,6 +7,7 @@
 #include <keel/log.h>
 #include <keel/test.h>
 #include <remoteproc/rsc_table.h>
+#include <virtio/virtio_ring.h>
 
 using namespace keel;
 using namespace keel::test;
@@ -113,10 +114,12 @@ void golden_field_offsets_match_linux(Test &t)
 	EXPECT_EQ(t, get32(golden, vdev_vring_field_da(GOLDEN_VDEV, 1)), 0x10000u);
 	EXPECT_EQ(t, get32(golden, vdev_vring_field_notifyid(GOLDEN_VDEV, 1)), 1u);
 	EXPECT_EQ(t, golden[vdev_field_status(GOLDEN_VDEV) + 1], 2u);
-	/* vring_size(256, 4096) of linux/virtio_ring.h */
-	EXPECT_EQ(t, rsc_vring_size(256, 4096), 10246u);
-	EXPECT_EQ(t, rsc_vring_size(8, 16), 230u);
-	EXPECT_EQ(t, rsc_vring_size(3, 16), 0u);
+	/* vring_size(256, 4096) and (8, 16) of linux/virtio_ring.h: the one vring rule's sizes. */
+	EXPECT_EQ(t, virtio::VringLayout::compute(256, 4096).value_or(virtio::VringLayout{}).size,
+		  10246u);
+	EXPECT_EQ(t, virtio::VringLayout::compute(8, 16).value_or(virtio::VringLayout{}).size,
+		  230u);
+	EXPECT_ERR(t, virtio::VringLayout::compute(3, 16), -EINVAL);
 }
 
 Result<size_t> build_golden(Span<u8> buf)
@@ -175,7 +178,10 @@ void builder_round_trips_config_and_carveout(Test &t)
 	auto size = b.finish();
 	ASSERT_OK(t, size);
 
-	RscTableInfo info;
+	/* On the heap: the whole parse result does not belong on a kernel stack. */
+	void *mem = t.alloc(sizeof(RscTableInfo));
+	ASSERT_NOT_NULL(t, mem);
+	RscTableInfo &info = *new (mem) RscTableInfo();
 	ASSERT_OK(t, rsc_table_parse(Span<const u8>(buf, size.value()), &s_region, &info));
 	EXPECT_EQ(t, info.num, 3u);
 	EXPECT_EQ(t, info.num_skipped, 1u);
@@ -216,7 +222,7 @@ void unknown_and_vendor_types_are_skipped_with_a_warning(Test &t)
 	u8 buf[GOLDEN_SIZE];
 	memcpy(buf, golden, GOLDEN_SIZE);
 	put32(buf, GOLDEN_TRACE, 77);
-	u64 since = log_count(KEEL_LOGLEVEL_DEBUG);
+	u64 since = log_seq();
 	RscTableInfo info;
 	ASSERT_OK(t, rsc_table_parse(Span<const u8>(buf, GOLDEN_SIZE), &s_region, &info));
 	EXPECT_EQ(t, info.num_skipped, 1u);
@@ -308,7 +314,7 @@ void hostile_table_is_refused_with_a_log_line(Test &t)
 	size_t size = GOLDEN_SIZE;
 	h.mutate(buf, &size);
 	ASSERT_LE(t, size, sizeof(buf));
-	u64 since = log_count(KEEL_LOGLEVEL_DEBUG);
+	u64 since = log_seq();
 	RscTableInfo info;
 	info.num_vdevs = 99;
 	EXPECT_ERR(t, rsc_table_parse(Span<const u8>(buf, size), &s_region, &info), -EINVAL);
@@ -321,18 +327,56 @@ void hostile_table_is_refused_with_a_log_line(Test &t)
 	EXPECT_EQ(t, info.num_vdevs, 0u);
 }
 
-void check_vring_bounds_placement(Test &t)
+/*
+ * rsc_table_check_vring(): where a vring may be placed. Each accepted
+ * placement returns its offset; each refused one is -EINVAL with the log
+ * line that names the reason (not merely "some line").
+ */
+void check_vring_accepts_placements_inside_the_region(Test &t)
 {
-	EXPECT_OK(t, rsc_table_check_vring(s_region, 0x1000, 256, 4096));
-	auto r = rsc_table_check_vring(s_region, 0x2000, 16, 16);
+	auto r = rsc_table_check_vring(s_region, 0x1000, 256, 4096);
+	ASSERT_OK(t, r);
+	EXPECT_EQ(t, r.value(), 0x1000u);
+	r = rsc_table_check_vring(s_region, 0x2000, 16, 16);
 	ASSERT_OK(t, r);
 	EXPECT_EQ(t, r.value(), 0x2000u);
-	u64 since = log_count(KEEL_LOGLEVEL_DEBUG);
-	EXPECT_ERR(t, rsc_table_check_vring(s_region, FW_RSC_ADDR_ANY, 16, 16), -EINVAL);
-	EXPECT_ERR(t, rsc_table_check_vring(s_region, REGION_SIZE - 64, 16, 16), -EINVAL);
-	EXPECT_ERR(t, rsc_table_check_vring(s_region, 0x1000, 12, 16), -EINVAL);
-	EXPECT_ERR(t, rsc_table_check_vring(s_region, 0x1008, 16, 16), -EINVAL);
-	EXPECT_GE(t, log_count(KEEL_LOGLEVEL_DEBUG) - since, 4u);
+	/* The last placement that still fits: 16 entries at align 16 are 438 bytes. */
+	r = rsc_table_check_vring(s_region, REGION_SIZE - 448, 16, 16);
+	ASSERT_OK(t, r);
+	EXPECT_EQ(t, r.value(), REGION_SIZE - 448);
+}
+
+struct BadPlacement {
+	const char *name;
+	u32 da, num, align, line;
+	const char *log;
+};
+const BadPlacement bad_placements[] = {
+	{ "da_unset", FW_RSC_ADDR_ANY, 16, 16, 1,
+	  "vring da 0xffffffff unset or not aligned to 16" },
+	{ "da_unaligned", 0x1008, 16, 16, 1, "vring da 0x1008 unset or not aligned to 16" },
+	{ "past_the_end", REGION_SIZE - 64, 16, 16, 1, "size 438 outside the shared region" },
+	{ "da_beyond_region", REGION_SIZE, 16, 16, 1, "outside the shared region" },
+	{ "num_not_pow2", 0x1000, 12, 16, 1, "vring num 12 align 16 break the vring rule" },
+	{ "align_below_line", 0x1000, 16, 16, 64,
+	  "vring num 16 align 16 break the vring rule (line 64)" },
+};
+void describe_placement(const BadPlacement &p, char *desc)
+{
+	snprintf(desc, KEEL_TEST_DESC_LEN, "%s", p.name);
+}
+KEEL_PARAMS(placement_gen, bad_placements, describe_placement)
+
+void check_vring_refuses_bad_placement_with_its_reason(Test &t)
+{
+	const BadPlacement &p = t.param<BadPlacement>();
+	u64 since = log_seq();
+	EXPECT_ERR(t, rsc_table_check_vring(s_region, p.da, p.num, p.align, p.line), -EINVAL);
+	if (!log_contains_since(since, p.log, KEEL_LOGLEVEL_ERR)) {
+		char last[160];
+		log_last(last, sizeof(last), KEEL_LOGLEVEL_DEBUG);
+		EXPECT_FAIL(t, "expected a log line with '%s', last was '%s'", p.log, last);
+	}
 }
 
 const TestCase rsc_table_cases[] = {
@@ -343,7 +387,8 @@ const TestCase rsc_table_cases[] = {
 	KEEL_CASE(builder_refuses_overflowing_buffer),
 	KEEL_CASE(unknown_and_vendor_types_are_skipped_with_a_warning),
 	KEEL_PARAM_CASE(hostile_table_is_refused_with_a_log_line, hostile_gen),
-	KEEL_CASE(check_vring_bounds_placement),
+	KEEL_CASE(check_vring_accepts_placements_inside_the_region),
+	KEEL_PARAM_CASE(check_vring_refuses_bad_placement_with_its_reason, placement_gen),
 	{},
 };
 

@@ -115,7 +115,7 @@ Result<void> f_find_vqs(VirtioDevice &vdev, Span<const VqInfo> infos, Span<VirtQ
 		cfg.index = u16(i);
 		cfg.num = 8;
 		cfg.align = 64;
-		cfg.ring = f.region.sub(i * 512, vring_bytes(8, 64)).value();
+		cfg.ring = f.region.sub(i * 512, VringLayout::compute(8, 64).value().size).value();
 		cfg.callback = infos[i].callback;
 		auto vq = vdev.new_vq(cfg, GFP_KERNEL);
 		if (vq.is_error()) {

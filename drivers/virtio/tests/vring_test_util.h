@@ -95,13 +95,14 @@ inline void test_callback(VirtQueue &vq)
 inline Result<void> pair_init(keel::test::Test &t, RingPair &p, u32 num, u32 align, bool le, bool event,
 			      size_t buf_size, bool callback = true)
 {
-	size_t ring_bytes = keel::align_up(vring_bytes(num, align), size_t(64));
+	size_t bytes = TRY(VringLayout::compute(num, align)).size;
+	size_t ring_bytes = keel::align_up(bytes, size_t(64));
 	size_t size = ring_bytes + buf_size;
 	p.mem = static_cast<u8 *>(t.alloc(size));
 	if (!p.mem)
 		return keel::err(-ENOMEM);
 	p.region = ShmRegion(p.mem, size, TEST_DA);
-	p.ring = TRY(p.region.sub(0, vring_bytes(num, align)));
+	p.ring = TRY(p.region.sub(0, bytes));
 	p.buf_off = ring_bytes;
 	p.buf_size = buf_size;
 	p.num = num;

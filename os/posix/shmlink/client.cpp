@@ -2,9 +2,17 @@
 /*
  * shmlink client: one peer of an ivshmem-server link. See shmlink.h.
  *
- * The notification thread is the link's interrupt context: it calls the
- * doorbell handler for each vector that fired and the peer-down callback
- * when the adopted peer disconnects (or the server goes away).
+ * Two threads of ours:
+ *  - the notification thread is the link's interrupt context: it calls the
+ *    doorbell handler for each vector that fired and the peer-down callback
+ *    when the adopted peer disconnects (or the server goes away), and reads
+ *    the server's messages;
+ *  - the watchdog wakes every tick and releases a ring() whose write has
+ *    been stuck for a whole tick (a peer that saturated its counter in the
+ *    instant after ring() checked it) by taking that counter: we hold the
+ *    eventfd too.
+ * Neither can be held by a peer: every wait has the stop eventfd in its
+ * poll set or a deadline, and no read blocks whatever O_NONBLOCK says.
  */
 #include "shmlink.h"
 #include "shmlink_internal.h"
@@ -18,6 +26,7 @@
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <time.h>
 
@@ -28,65 +37,89 @@ using keel::ok;
 
 namespace {
 
-int connect_retry(const char *path, s64 timeout_ns)
+/* How long a message that has begun may take to arrive whole. */
+constexpr s64 MSG_TIMEOUT_NS = 1000 * 1000 * 1000;
+/* The watchdog's tick: the longest a peer can hold a ring() it races. */
+constexpr int WATCHDOG_TICK_MS = 10;
+
+int connect_retry(const char *path, s64 deadline)
 {
 	struct sockaddr_un addr = {};
 	if (strlen(path) >= sizeof(addr.sun_path))
 		return -EINVAL;
 	addr.sun_family = AF_UNIX;
 	memcpy(addr.sun_path, path, strlen(path) + 1);
-	s64 deadline = keel::ktime_get_ns() + timeout_ns;
 	for (;;) {
-		int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		/* Non-blocking: the description is ours alone; every wait below has a deadline. */
+		int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 		if (s < 0)
 			return -errno;
 		if (connect(s, reinterpret_cast<sockaddr *>(&addr), sizeof(addr)) == 0)
 			return s;
 		int e = errno;
 		close(s);
-		if ((e != ENOENT && e != ECONNREFUSED) || keel::ktime_get_ns() >= deadline)
+		/* EAGAIN: the server's backlog is full; it may drain. */
+		if ((e != ENOENT && e != ECONNREFUSED && e != EAGAIN) ||
+		    keel::ktime_get_ns() >= deadline)
 			return -e;
 		keel::msleep(5);
 	}
 }
 
-/* Waits until @fd is readable; -ETIMEDOUT at @deadline. */
-int wait_readable(int fd, s64 deadline)
+/*
+ * Takes an eventfd's counter without blocking, whatever O_NONBLOCK says
+ * (a flag of a description the peers share): 1 when there was something,
+ * 0 when it was empty (someone else took it).
+ */
+int drain_eventfd(int fd)
 {
-	for (;;) {
-		s64 left = deadline - keel::ktime_get_ns();
-		if (left <= 0)
-			return -ETIMEDOUT;
+	u64 cnt;
+	struct iovec iov = { &cnt, sizeof(cnt) };
+	ssize_t n = preadv2(fd, &iov, 1, -1, RWF_NOWAIT);
+	if (n == ssize_t(sizeof(cnt)))
+		return 1;
+	if (n < 0 && errno == EOPNOTSUPP) {
+		/* A kernel without RWF_NOWAIT on eventfds (before 5.x): best effort. */
 		struct pollfd p = { fd, POLLIN, 0 };
-		int r = poll(&p, 1, int(left / 1000000 + 1));
-		if (r > 0)
-			return 0;
-		if (r < 0 && errno != EINTR)
-			return -errno;
+		if (poll(&p, 1, 0) == 1 && read(fd, &cnt, sizeof(cnt)) == ssize_t(sizeof(cnt)))
+			return 1;
 	}
+	return 0;
 }
 
 } // namespace
 
-Result<Client *> Client::connect(const char *path, u32 vectors, s64 timeout_ns)
+constexpr keel::DoorbellOps Client::s_ops = {
+	.ring = &Client::ring_op,
+	.peer_alive = &Client::peer_alive_op,
+};
+
+Client::Client() : Doorbell(s_ops) {}
+
+Result<Client *> Client::connect(const char *path, u32 vectors, s64 timeout_ns, size_t shm_size)
 {
 	if (vectors == 0 || vectors > SHMLINK_MAX_VECTORS)
 		return err(-EINVAL);
+	s64 deadline = keel::ktime_get_ns() + timeout_ns;
 	Client *c = new (GFP_KERNEL) Client();
 	if (!c)
 		return err(-ENOMEM);
 	keel::ScopeGuard fail([&] { delete c; });
 	c->m_vectors = vectors;
+	c->m_want_size = shm_size;
 	c->m_stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (c->m_stop_efd < 0)
 		return err(-errno);
-	int s = connect_retry(path, timeout_ns);
+	int s = connect_retry(path, deadline);
 	if (s < 0) {
 		pr_err("shmlink: connect to %s: %s", path, strerror(-s));
 		return err(s);
 	}
 	c->m_sock = s;
-	TRY(c->read_greeting(timeout_ns));
+	TRY(c->read_greeting(deadline));
+	if (pthread_create(&c->m_watchdog, nullptr, &watchdog_fn, c) != 0)
+		return err(-ENOMEM);
+	c->m_watchdog_started = true;
 	if (pthread_create(&c->m_thread, nullptr, &thread_fn, c) != 0)
 		return err(-ENOMEM);
 	c->m_thread_started = true;
@@ -94,49 +127,76 @@ Result<Client *> Client::connect(const char *path, u32 vectors, s64 timeout_ns)
 	return c;
 }
 
-Result<void> Client::read_greeting(s64 timeout_ns)
+/* The shared memory must be a memfd sealed against resizing, of a size QEMU would take. */
+Result<void> Client::check_memory(int shm)
 {
-	s64 deadline = keel::ktime_get_ns() + timeout_ns;
+	struct stat st;
+	if (fstat(shm, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size <= 0) {
+		pr_err("shmlink: shared memory is not a regular file with a size");
+		return err(-EPROTO);
+	}
+	int seals = fcntl(shm, F_GET_SEALS);
+	if (seals < 0 || (seals & (F_SEAL_SHRINK | F_SEAL_GROW)) != (F_SEAL_SHRINK | F_SEAL_GROW)) {
+		/* Any peer could resize it, and every other peer would die of SIGBUS. */
+		pr_err("shmlink: shared memory not sealed against resizing (seals 0x%x)",
+		       seals < 0 ? 0 : seals);
+		return err(-EPROTO);
+	}
+	size_t size = size_t(st.st_size);
+	if (!keel::is_power_of_2(size) || (m_want_size && size != m_want_size)) {
+		pr_err("shmlink: shared memory of %zu bytes (want a power of two%s)", size,
+		       m_want_size ? ", the size asked for" : "");
+		return err(-EPROTO);
+	}
+	m_mem_size = size;
+	return ok();
+}
+
+Result<void> Client::read_greeting(s64 deadline)
+{
 	s64 v[2];
 	int shm = -1;
 	/* version, id, -1 + shared memory */
 	for (int i = 0; i < 3; i++) {
 		int fd = -1;
-		if (int e = wait_readable(m_sock, deadline))
-			return err(e);
-		int r = recv_msg(m_sock, i < 2 ? &v[i] : &v[0], &fd);
+		s64 val = 0;
+		int r;
+		while ((r = recv_msg(m_sock, &val, &fd, deadline)) == -EAGAIN) {
+			if (int e = wait_fd(m_sock, POLLIN, deadline))
+				return err(e);
+		}
 		if (r <= 0)
 			return err(r < 0 ? r : -EPIPE);
-		if (i == 0 && (v[0] != IVSHMEM_PROTOCOL_VERSION || fd >= 0)) {
-			pr_err("shmlink: server speaks protocol %lld, not %lld", (long long)v[0],
-			       (long long)IVSHMEM_PROTOCOL_VERSION);
+		keel::ScopeGuard close_fd([fd] {
 			if (fd >= 0)
 				close(fd);
+		});
+		if (i == 0 && (val != IVSHMEM_PROTOCOL_VERSION || fd >= 0)) {
+			pr_err("shmlink: server speaks protocol %lld%s, not %lld", (long long)val,
+			       fd >= 0 ? " (with an fd)" : "", (long long)IVSHMEM_PROTOCOL_VERSION);
 			return err(-EPROTO);
 		}
-		if (i == 1 && (v[1] < 0 || fd >= 0)) {
-			if (fd >= 0)
-				close(fd);
+		if (i == 1 && (val < 0 || val > SHMLINK_MAX_ID || fd >= 0)) {
+			pr_err("shmlink: server gave us id %lld%s", (long long)val,
+			       fd >= 0 ? " with an fd" : "");
 			return err(-EPROTO);
 		}
 		if (i == 2) {
-			if (v[0] != -1 || fd < 0) {
-				if (fd >= 0)
-					close(fd);
+			if (val != -1 || fd < 0) {
+				pr_err("shmlink: server sent %lld%s where the shared memory goes",
+				       (long long)val, fd < 0 ? " without an fd" : "");
 				return err(-EPROTO);
 			}
+			close_fd.disarm();
 			shm = fd;
 		}
+		if (i < 2)
+			v[i] = val;
 	}
 	m_id = v[1];
-	struct stat st;
-	if (fstat(shm, &st) < 0 || st.st_size <= 0) {
-		close(shm);
-		return err(-EPROTO);
-	}
-	m_mem_size = size_t(st.st_size);
+	keel::ScopeGuard close_shm([shm] { close(shm); });
+	TRY(check_memory(shm));
 	m_mem = mmap(nullptr, m_mem_size, PROT_READ | PROT_WRITE, MAP_SHARED, shm, 0);
-	close(shm);
 	if (m_mem == MAP_FAILED) {
 		m_mem = nullptr;
 		return err(-ENOMEM);
@@ -145,20 +205,48 @@ Result<void> Client::read_greeting(s64 timeout_ns)
 	while (m_nown < m_vectors) {
 		int fd = -1;
 		s64 id = 0;
-		if (int e = wait_readable(m_sock, deadline))
-			return err(e);
-		int r = recv_msg(m_sock, &id, &fd);
+		int r = recv_msg(m_sock, &id, &fd, deadline);
+		if (r == -EAGAIN) {
+			if (int e = wait_fd(m_sock, POLLIN, deadline))
+				return err(e);
+			continue;
+		}
 		if (r <= 0)
 			return err(r < 0 ? r : -EPIPE);
-		TRY(handle_msg(id, fd));
+		/* A bad peer message is the server's problem: logged and skipped. */
+		(void)handle_msg(id, fd);
 	}
 	return ok();
 }
 
+void Client::release_slot_locked(PeerFds &p)
+{
+	if (p.busy) {
+		/* A ring() writes to one of them: the last one closes them when done. */
+		p.closing = true;
+		return;
+	}
+	for (u32 v = 0; v < p.nfds; v++)
+		close(p.efd[v]);
+	p = PeerFds();
+}
+
 Result<void> Client::handle_msg(s64 id, int fd)
 {
+	if (id < 0 || id > SHMLINK_MAX_ID) {
+		/* The server may flood us with these: rate-limited. */
+		pr_warn_ratelimited("shmlink: client %lld: peer id %lld out of range: ignored",
+				    (long long)m_id, (long long)id);
+		if (fd >= 0)
+			close(fd);
+		return err(-EPROTO);
+	}
 	if (id == m_id) {
+		/* Our own vectors come once, in the greeting. */
 		if (fd < 0 || m_nown >= m_vectors) {
+			pr_warn_ratelimited(
+				"shmlink: client %lld: unexpected message for our own id",
+				(long long)m_id);
 			if (fd >= 0)
 				close(fd);
 			return err(-EPROTO);
@@ -169,16 +257,13 @@ Result<void> Client::handle_msg(s64 id, int fd)
 	pthread_mutex_lock(&m_lock);
 	u32 slot = SHMLINK_MAX_PEERS;
 	for (u32 i = 0; i < SHMLINK_MAX_PEERS; i++)
-		if (m_peers[i].id == id)
+		if (m_peers[i].used && !m_peers[i].closing && m_peers[i].id == id)
 			slot = i;
 	if (fd < 0) {
-		/* Disconnected. */
+		/* Disconnected (of a peer we may not know: nothing to do then). */
 		bool was_ours = id == m_peer;
-		if (slot < SHMLINK_MAX_PEERS) {
-			for (u32 v = 0; v < m_peers[slot].nfds; v++)
-				close(m_peers[slot].efd[v]);
-			m_peers[slot] = PeerFds();
-		}
+		if (slot < SHMLINK_MAX_PEERS)
+			release_slot_locked(m_peers[slot]);
 		if (was_ours) {
 			m_peer = -1;
 			adopt_peer_locked();
@@ -191,15 +276,23 @@ Result<void> Client::handle_msg(s64 id, int fd)
 	}
 	if (slot == SHMLINK_MAX_PEERS) {
 		for (u32 i = 0; i < SHMLINK_MAX_PEERS && slot == SHMLINK_MAX_PEERS; i++)
-			if (m_peers[i].id < 0)
+			if (!m_peers[i].used)
 				slot = i;
+		if (slot < SHMLINK_MAX_PEERS) {
+			m_peers[slot] = PeerFds();
+			m_peers[slot].used = true;
+			m_peers[slot].id = id;
+		}
 	}
 	if (slot == SHMLINK_MAX_PEERS || m_peers[slot].nfds >= m_vectors) {
 		pthread_mutex_unlock(&m_lock);
+		pr_warn_ratelimited(
+			"shmlink: client %lld: %s for peer %lld: ignored", (long long)m_id,
+			slot == SHMLINK_MAX_PEERS ? "no room" : "more vectors than ours",
+			(long long)id);
 		close(fd);
-		return ok(); /* table full or more vectors than configured: ignore */
+		return err(-EPROTO);
 	}
-	m_peers[slot].id = id;
 	m_peers[slot].efd[m_peers[slot].nfds++] = fd;
 	if (m_peer < 0)
 		adopt_peer_locked();
@@ -211,8 +304,9 @@ Result<void> Client::handle_msg(s64 id, int fd)
 void Client::adopt_peer_locked()
 {
 	for (u32 i = 0; i < SHMLINK_MAX_PEERS; i++) {
-		if (m_peers[i].id >= 0 && m_peers[i].nfds == m_vectors) {
-			m_peer = m_peers[i].id;
+		const PeerFds &p = m_peers[i];
+		if (p.used && !p.closing && p.nfds == m_vectors) {
+			m_peer = p.id;
 			m_peer_gen++;
 			return;
 		}
@@ -226,6 +320,8 @@ Client::~Client()
 		(void)!write(m_stop_efd, &one, sizeof(one));
 	if (m_thread_started)
 		pthread_join(m_thread, nullptr);
+	if (m_watchdog_started)
+		pthread_join(m_watchdog, nullptr);
 	if (m_sock >= 0)
 		close(m_sock);
 	for (u32 i = 0; i < m_nown; i++)
@@ -244,7 +340,6 @@ Client::~Client()
 Result<s64> Client::wait_peer(s64 timeout_ns)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
 	s64 deadline = keel::ktime_get_ns() + timeout_ns;
 	pthread_mutex_lock(&m_lock);
 	while (m_peer < 0 && !m_server_gone) {
@@ -275,11 +370,12 @@ u32 Client::peer_generation() const
 	return g;
 }
 
-bool Client::peer_alive() const
+bool Client::peer_alive_op(const keel::Doorbell &db)
 {
-	pthread_mutex_lock(&m_lock);
-	bool alive = m_peer >= 0;
-	pthread_mutex_unlock(&m_lock);
+	const Client &c = static_cast<const Client &>(db);
+	pthread_mutex_lock(&c.m_lock);
+	bool alive = c.m_peer >= 0;
+	pthread_mutex_unlock(&c.m_lock);
 	return alive;
 }
 
@@ -287,29 +383,96 @@ Result<void> Client::ring_vector(s64 peer, u32 vector)
 {
 	if (vector >= m_vectors)
 		return err(-EINVAL);
-	u64 one = 1;
-	int ret = -EPIPE;
 	pthread_mutex_lock(&m_lock);
-	for (auto &p : m_peers) {
-		if (p.id != peer || vector >= p.nfds)
-			continue;
-		/* An eventfd write only fails when the counter would overflow: the peer is not reading. */
-		ret = write(p.efd[vector], &one, sizeof(one)) == ssize_t(sizeof(one)) ? 0 : -EIO;
-		break;
+	PeerFds *p = nullptr;
+	for (auto &q : m_peers)
+		if (q.used && !q.closing && q.id == peer && vector < q.nfds)
+			p = &q;
+	if (!p) {
+		pthread_mutex_unlock(&m_lock);
+		return err(-EPIPE);
+	}
+	/* Pinned while we write: a disconnect meanwhile defers the close to us. */
+	p->busy++;
+	int fd = p->efd[vector];
+	u32 slot = MAX_INFLIGHT;
+	for (u32 i = 0; i < MAX_INFLIGHT && slot == MAX_INFLIGHT; i++)
+		if (m_inflight[i].fd < 0)
+			slot = i;
+	if (slot < MAX_INFLIGHT)
+		m_inflight[slot] = { fd, ++m_stamp };
+	pthread_mutex_unlock(&m_lock);
+
+	/*
+	 * Not writable: the counter is (nearly) saturated, so the peer has a
+	 * ring pending already (it is just not reading). Writable now does
+	 * not promise writable at the write, if the peer refills its counter
+	 * in between: the watchdog releases such a write within a tick.
+	 */
+	struct pollfd pf = { fd, POLLOUT, 0 };
+	if (poll(&pf, 1, 0) == 1 && (pf.revents & POLLOUT)) {
+		u64 one = 1;
+		(void)!write(fd, &one, sizeof(one));
+	}
+
+	pthread_mutex_lock(&m_lock);
+	if (slot < MAX_INFLIGHT)
+		m_inflight[slot].fd = -1;
+	if (--p->busy == 0 && p->closing) {
+		p->closing = false;
+		release_slot_locked(*p);
 	}
 	pthread_mutex_unlock(&m_lock);
-	return keel::to_result(ret);
+	return ok();
 }
 
-Result<void> Client::ring(u32 notifyid)
+Result<void> Client::ring_op(keel::Doorbell &db, u32 notifyid)
 {
-	u32 vector = notifyid < m_vectors - 1 ? notifyid : m_vectors - 1;
-	pthread_mutex_lock(&m_lock);
-	s64 peer = m_peer;
-	pthread_mutex_unlock(&m_lock);
+	Client &c = static_cast<Client &>(db);
+	u32 vector = notifyid < c.m_vectors - 1 ? notifyid : c.m_vectors - 1;
+	pthread_mutex_lock(&c.m_lock);
+	s64 peer = c.m_peer;
+	pthread_mutex_unlock(&c.m_lock);
 	if (peer < 0)
 		return err(-EPIPE);
-	return ring_vector(peer, vector);
+	return c.ring_vector(peer, vector);
+}
+
+void *Client::watchdog_fn(void *arg)
+{
+	static_cast<Client *>(arg)->watchdog_loop();
+	return nullptr;
+}
+
+void Client::watchdog_loop()
+{
+	u64 seen[MAX_INFLIGHT] = {};
+	for (;;) {
+		struct pollfd pf = { m_stop_efd, POLLIN, 0 };
+		int r = poll(&pf, 1, WATCHDOG_TICK_MS);
+		if (r > 0)
+			return;
+		if (r < 0 && errno != EINTR)
+			return;
+		pthread_mutex_lock(&m_lock);
+		for (u32 i = 0; i < MAX_INFLIGHT; i++) {
+			const Inflight &w = m_inflight[i];
+			if (w.fd < 0) {
+				seen[i] = 0;
+				continue;
+			}
+			/* The same write as a tick ago: stuck. Take the counter so that it
+			 * completes. */
+			if (w.stamp == seen[i]) {
+				pr_warn_ratelimited(
+					"shmlink: client %lld: a peer held a ring: released",
+					(long long)m_id);
+				(void)drain_eventfd(w.fd);
+			}
+			seen[i] = w.stamp;
+		}
+		pthread_mutex_unlock(&m_lock);
+	}
 }
 
 void *Client::thread_fn(void *arg)
@@ -334,31 +497,36 @@ void Client::thread_loop()
 		if (pfd[0].revents)
 			return;
 		for (u32 v = 0; v < m_nown; v++) {
-			u64 cnt;
-			if (!(pfd[2 + v].revents & POLLIN) || read(m_own[v], &cnt, sizeof(cnt)) != ssize_t(sizeof(cnt)))
-				continue;
-			deliver(v == m_vectors - 1 ? keel::DOORBELL_ANY : v);
+			/* A peer that took the count first (it shares the eventfd) leaves nothing
+			 * to deliver. */
+			if ((pfd[2 + v].revents & POLLIN) && drain_eventfd(m_own[v]))
+				deliver(v == m_vectors - 1 ? keel::DOORBELL_ANY : v);
 		}
-		if (pfd[1].revents) {
-			s64 id = 0;
-			int fd = -1;
-			int r = recv_msg(m_sock, &id, &fd);
-			if (r > 0) {
-				if (handle_msg(id, fd).is_error())
-					pr_warn("shmlink: client %lld: unexpected message %lld", (long long)m_id,
-						(long long)id);
-				continue;
-			}
-			/* The server is gone: so is every peer, as far as we can know. */
-			pthread_mutex_lock(&m_lock);
-			m_server_gone = true;
-			bool had_peer = m_peer >= 0;
-			m_peer = -1;
-			pthread_cond_broadcast(&m_cond);
-			pthread_mutex_unlock(&m_lock);
-			if (had_peer)
-				deliver_peer_down();
+		if (!pfd[1].revents)
+			continue;
+		s64 id = 0;
+		int fd = -1;
+		int r = recv_msg(m_sock, &id, &fd, keel::ktime_get_ns() + MSG_TIMEOUT_NS);
+		if (r == -EAGAIN)
+			continue;
+		if (r > 0) {
+			(void)handle_msg(id,
+					 fd); /* a bad one is logged (rate-limited) and skipped */
+			continue;
 		}
+		/* The server is gone, or it broke a message off: so is every peer, as far as we can
+		 * know. */
+		if (r < 0)
+			pr_warn("shmlink: client %lld: server connection broken (%d)",
+				(long long)m_id, r);
+		pthread_mutex_lock(&m_lock);
+		m_server_gone = true;
+		bool had_peer = m_peer >= 0;
+		m_peer = -1;
+		pthread_cond_broadcast(&m_cond);
+		pthread_mutex_unlock(&m_lock);
+		if (had_peer)
+			deliver_peer_down();
 	}
 }
 

@@ -3,6 +3,13 @@
  * shmlink server: QEMU's ivshmem-server protocol (version 0). See shmlink.h.
  * No Debian package ships an ivshmem-server; this one is small enough to be
  * the hosted tests' broker and a QEMU guest's (-chardev socket,path=...).
+ *
+ * One thread serves everybody, so no peer may stall it: every socket is
+ * non-blocking (the server's own file descriptions: no peer can change
+ * that), every send has a deadline, and a peer that does not take its
+ * messages in time is dropped like one that disconnected. The shared
+ * memory is a memfd sealed against shrinking and growing, so no peer can
+ * resize it under the others (a shrunk region is SIGBUS on access).
  */
 #include "shmlink.h"
 #include "shmlink_internal.h"
@@ -10,6 +17,7 @@
 #include <keel/log.h>
 
 #include <fcntl.h>
+#include <keel/time.h>
 #include <poll.h>
 #include <stdio.h>
 #include <sys/eventfd.h>
@@ -37,13 +45,15 @@ Result<Server *> Server::create(const char *path, size_t shm_size, u32 vectors)
 	s->m_shm_size = shm_size;
 	s->m_vectors = vectors;
 
-	s->m_shm_fd = memfd_create("keel-shmlink", MFD_CLOEXEC);
-	if (s->m_shm_fd < 0 || ftruncate(s->m_shm_fd, off_t(shm_size)) < 0) {
-		pr_err("shmlink: server: shared memory of %zu bytes: %s", shm_size, strerror(errno));
+	s->m_shm_fd = memfd_create("keel-shmlink", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (s->m_shm_fd < 0 || ftruncate(s->m_shm_fd, off_t(shm_size)) < 0 ||
+	    fcntl(s->m_shm_fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0) {
+		pr_err("shmlink: server: sealed shared memory of %zu bytes: %s", shm_size,
+		       strerror(errno));
 		return err(-ENOMEM);
 	}
 	s->m_stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	s->m_listen = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	s->m_listen = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (s->m_stop_efd < 0 || s->m_listen < 0)
 		return err(-errno);
 	struct sockaddr_un addr = {};
@@ -97,57 +107,87 @@ Result<void> Server::start()
 	return ok();
 }
 
-bool Server::send_greeting(const Peer &p)
+/* Ids stay in the 16 bits the ivshmem doorbell register carries, and unique among live peers. */
+s64 Server::next_id()
 {
+	for (;;) {
+		s64 id = m_next_id;
+		m_next_id = m_next_id == SHMLINK_MAX_ID ? 0 : m_next_id + 1;
+		bool used = false;
+		for (u32 i = 0; i < m_npeers; i++)
+			used |= m_peers[i].id == id;
+		if (!used)
+			return id;
+	}
+}
+
+/* A send to @p that gives up at @deadline: the peer is then marked dead, to be dropped. */
+bool Server::send_to(Peer &p, s64 v, int fd, s64 deadline)
+{
+	if (p.dead)
+		return false;
+	int e = send_msg(p.sock, v, fd, deadline);
+	if (e) {
+		if (e == -ETIMEDOUT)
+			pr_warn_ratelimited(
+				"shmlink: server: peer %lld does not read its socket: dropped",
+				(long long)p.id);
+		p.dead = true;
+	}
+	return !e;
+}
+
+bool Server::send_greeting(Peer &p)
+{
+	s64 deadline = keel::ktime_get_ns() + SEND_TIMEOUT_NS;
 	/* version, own id, -1 + shared memory */
-	if (send_msg(p.sock, IVSHMEM_PROTOCOL_VERSION, -1) || send_msg(p.sock, p.id, -1) ||
-	    send_msg(p.sock, -1, m_shm_fd))
+	if (!send_to(p, IVSHMEM_PROTOCOL_VERSION, -1, deadline) ||
+	    !send_to(p, p.id, -1, deadline) || !send_to(p, -1, m_shm_fd, deadline))
 		return false;
 	/* every other peer's vectors, then our own */
 	for (u32 i = 0; i < m_npeers; i++) {
 		const Peer &o = m_peers[i];
-		if (o.id == p.id)
+		if (o.id == p.id || o.dead)
 			continue;
 		for (u32 v = 0; v < m_vectors; v++)
-			if (send_msg(p.sock, o.id, o.efd[v]))
+			if (!send_to(p, o.id, o.efd[v], deadline))
 				return false;
 	}
 	for (u32 v = 0; v < m_vectors; v++)
-		if (send_msg(p.sock, p.id, p.efd[v]))
+		if (!send_to(p, p.id, p.efd[v], deadline))
 			return false;
 	return true;
 }
 
 void Server::accept_peer()
 {
-	int sock = accept4(m_listen, nullptr, nullptr, SOCK_CLOEXEC);
+	int sock = accept4(m_listen, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	if (sock < 0)
 		return;
 	if (m_npeers >= SHMLINK_MAX_PEERS) {
-		pr_warn("shmlink: server: too many peers, refusing one");
+		pr_warn_ratelimited("shmlink: server: too many peers, refusing one");
 		close(sock);
 		return;
 	}
 	Peer &p = m_peers[m_npeers];
-	p.id = m_next_id++;
+	p = Peer();
+	p.id = next_id();
 	p.sock = sock;
 	for (u32 v = 0; v < m_vectors; v++)
 		p.efd[v] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	m_npeers++;
-	for (u32 v = 0; v < m_vectors; v++) {
-		if (p.efd[v] < 0) {
-			drop_peer(m_npeers - 1);
-			return;
-		}
-	}
-	if (!send_greeting(p)) {
-		drop_peer(m_npeers - 1);
-		return;
-	}
+	for (u32 v = 0; v < m_vectors; v++)
+		if (p.efd[v] < 0)
+			p.dead = true;
+	if (p.dead || !send_greeting(p))
+		return; /* reaped by the caller */
 	/* Tell the others: the new peer's id once per vector, with its eventfds. */
-	for (u32 i = 0; i + 1 < m_npeers; i++)
+	for (u32 i = 0; i + 1 < m_npeers; i++) {
+		s64 deadline = keel::ktime_get_ns() + SEND_TIMEOUT_NS;
 		for (u32 v = 0; v < m_vectors; v++)
-			(void)send_msg(m_peers[i].sock, p.id, p.efd[v]);
+			if (!send_to(m_peers[i], p.id, p.efd[v], deadline))
+				break;
+	}
 	pr_info("shmlink: server: peer %lld connected", (long long)p.id);
 }
 
@@ -162,8 +202,23 @@ void Server::drop_peer(u32 slot)
 			close(p.efd[v]);
 	/* A peer id without an fd: it is gone (the crash signal). */
 	for (u32 i = 0; i < m_npeers; i++)
-		(void)send_msg(m_peers[i].sock, p.id, -1);
+		(void)send_to(m_peers[i], p.id, -1, keel::ktime_get_ns() + SEND_TIMEOUT_NS);
 	pr_info("shmlink: server: peer %lld disconnected", (long long)p.id);
+}
+
+/* Drops every peer marked dead (dropping one may mark others that do not read). */
+void Server::reap()
+{
+	for (bool again = true; again;) {
+		again = false;
+		for (u32 i = m_npeers; i-- > 0;) {
+			if (m_peers[i].dead) {
+				drop_peer(i);
+				again = true;
+				break;
+			}
+		}
+	}
 }
 
 void Server::run()
@@ -183,12 +238,15 @@ void Server::run()
 		if (pfd[0].revents)
 			return;
 		/* Clients never send: readable means closed (or garbage: drop it too). */
-		for (u32 i = n; i-- > 0;) {
+		for (u32 i = 0; i < n; i++) {
 			if (pfd[2 + i].revents)
-				drop_peer(i);
+				m_peers[i].dead = true;
 		}
-		if (pfd[1].revents & POLLIN)
+		reap();
+		if (pfd[1].revents & POLLIN) {
 			accept_peer();
+			reap();
+		}
 	}
 }
 

@@ -61,14 +61,21 @@ public:
 
 private:
 	struct Peer {
-		s64 id;
-		int sock;
+		s64 id = -1;
+		int sock = -1;
 		int efd[SHMLINK_MAX_VECTORS];
+		/* Did not take its messages in time (or is closing): dropped at the next reap(). */
+		bool dead = false;
 	};
+	/* How long a peer may keep the server waiting for room in its socket, per message batch. */
+	static constexpr s64 SEND_TIMEOUT_NS = 200 * 1000 * 1000;
 	Server() = default;
 	void accept_peer();
 	void drop_peer(u32 slot);
-	bool send_greeting(const Peer &p);
+	void reap();
+	s64 next_id();
+	bool send_to(Peer &p, s64 v, int fd, s64 deadline);
+	bool send_greeting(Peer &p);
 	static void *thread_fn(void *arg);
 
 	char m_path[108] = {};
@@ -89,18 +96,34 @@ private:
  * first other peer with all of its vectors; a new one is adopted when the
  * previous one disconnects). Its notification thread delivers rings to the
  * handler and the peer's disconnect to the peer-down callback.
+ *
+ * Distrust: the eventfds are shared file descriptions (the peer we ring
+ * holds the same description, and so does every other peer), so their
+ * flags are the peers' to change. ring() writes only after poll() said the
+ * write cannot block (a peer that lets its counter saturate has a ring
+ * pending already, so none is needed); should the peer saturate it again
+ * in the instant between, a watchdog thread of ours takes the counter
+ * (we hold the eventfd too) and the write completes within a tick. Our
+ * own eventfds are drained with RWF_NOWAIT, never a read() that
+ * O_NONBLOCK would have to keep from blocking. What the server sends is checked: ids in 0..65535,
+ * the fds where the protocol puts them, a shared memory sealed against resizing and of a
+ * power-of-two size. Bad messages are refused with a rate-limited log line.
  */
 class Client final : public keel::Doorbell {
 public:
 	/*
 	 * connect() - connect to the server at @path, retrying until
 	 * @timeout_ns, read the greeting and map the region. The notification
-	 * thread starts at once; enable() the doorbell to receive.
-	 * @vectors must be the server's (the protocol does not say it).
+	 * and watchdog threads start at once; enable() the doorbell to receive.
+	 * @vectors must be the server's (the protocol does not say it);
+	 * @shm_size, when not 0, the region's size (else any power of two).
+	 * Return: the client; -EPROTO for a server that breaks the protocol
+	 * (logged), -ETIMEDOUT, or a negative errno.
 	 */
-	static Result<Client *> connect(const char *path, u32 vectors, s64 timeout_ns);
-	/* Stops the thread, unmaps, closes everything (the server tells the peer). */
-	~Client() override;
+	static Result<Client *> connect(const char *path, u32 vectors, s64 timeout_ns,
+					size_t shm_size = 0);
+	/* Stops the threads, unmaps, closes everything (the server tells the peer). */
+	~Client();
 
 	void *mem() const { return m_mem; }
 	size_t mem_size() const { return m_mem_size; }
@@ -115,42 +138,66 @@ public:
 	/* Bumped each time a new peer is adopted. */
 	u32 peer_generation() const;
 
-	Result<void> ring(u32 notifyid) override;
-	bool peer_alive() const override;
-	/* Ring a given peer's vector directly (QEMU's doorbell register). */
+	/*
+	 * ring_vector() - ring a given peer's vector (QEMU's doorbell register).
+	 * Does not block on the peer (at most a watchdog tick if it races us).
+	 * Return: 0, -EINVAL for a vector past ours, -EPIPE for no such peer.
+	 */
 	Result<void> ring_vector(s64 peer, u32 vector);
 
 private:
 	struct PeerFds {
+		bool used = false;
 		s64 id = -1;
 		u32 nfds = 0;
 		int efd[SHMLINK_MAX_VECTORS];
+		/* Rings writing to efd[] right now: closing them waits (closing set). */
+		u32 busy = 0;
+		bool closing = false;
 	};
-	Client() = default;
-	Result<void> read_greeting(s64 timeout_ns);
+	/* A write to a peer's eventfd in progress, for the watchdog (guarded by m_lock). */
+	struct Inflight {
+		int fd = -1;
+		u64 stamp = 0;
+	};
+	Client();
+	static Result<void> ring_op(keel::Doorbell &db, u32 notifyid);
+	static bool peer_alive_op(const keel::Doorbell &db);
+	static const keel::DoorbellOps s_ops;
+	Result<void> read_greeting(s64 deadline);
+	Result<void> check_memory(int shm);
 	Result<void> handle_msg(s64 v, int fd);
 	void adopt_peer_locked();
+	void release_slot_locked(PeerFds &p);
 	static void *thread_fn(void *arg);
 	void thread_loop();
+	static void *watchdog_fn(void *arg);
+	void watchdog_loop();
 
 	int m_sock = -1;
 	int m_stop_efd = -1;
 	s64 m_id = -1;
 	u32 m_vectors = 0;
+	size_t m_want_size = 0;
 	void *m_mem = nullptr;
 	size_t m_mem_size = 0;
 	int m_own[SHMLINK_MAX_VECTORS];
 	u32 m_nown = 0;
 
-	/* Guards the peer table and the current peer (ring() vs. the thread). */
+	/* Guards the peer table and the current peer (ring() vs. the threads). */
 	mutable pthread_mutex_t m_lock = PTHREAD_MUTEX_INITIALIZER;
 	pthread_cond_t m_cond = PTHREAD_COND_INITIALIZER;
 	PeerFds m_peers[SHMLINK_MAX_PEERS];
 	s64 m_peer = -1;	  /* the adopted peer's id, -1 when none */
 	u32 m_peer_gen = 0;
 	bool m_server_gone = false;
+	static constexpr u32 MAX_INFLIGHT = 8;
+	Inflight m_inflight[MAX_INFLIGHT];
+	u64 m_stamp = 0;
 	pthread_t m_thread;
 	bool m_thread_started = false;
+	pthread_t m_watchdog;
+	bool m_watchdog_started = false;
 };
 
 } // namespace shmlink

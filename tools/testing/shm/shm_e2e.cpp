@@ -10,7 +10,7 @@
  *     at once; region reset, a new remote, echoes again.
  * Exits nonzero on any mismatch.
  */
-#include "shm_peer.h"
+#include <test_support/shm_peer.h>
 
 #include <signal.h>
 

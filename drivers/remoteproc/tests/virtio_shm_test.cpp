@@ -6,20 +6,22 @@
  * Negotiation, DRIVER_OK, buffers both ways, host restart and remote
  * restart with fresh indices, a crash, and hostile tables and placements.
  */
-#include <keel/doorbell.h>
 #include <keel/log.h>
+#include <keel/loopback_link.h>
 #include <keel/test.h>
+#include <keel/thread.h>
 #include <keel/time.h>
 #include <keel/wait.h>
 #include <virtio/virtio_shm.h>
 
-#include "vring_echo.h"
+#include <test_support/vring_echo.h>
 
 using namespace keel;
 using namespace keel::test;
 using namespace virtio;
 
-namespace {
+namespace
+{
 
 /* A device id nobody else drives, so that no real driver binds in the test binary. */
 constexpr u32 TEST_DEVICE_ID = 0x7e57;
@@ -172,8 +174,8 @@ ShmRemoteConfig remote_config(Fixture &f, u32 num = NUM)
 	c.vdevs[0].notifyid = rproc::FW_RSC_ADDR_ANY;
 	c.vdevs[0].dfeatures = 1u << VIRTIO_RING_F_EVENT_IDX;
 	c.vdevs[0].num_of_vrings = 2;
-	c.vdevs[0].vring[0] = { rproc::FW_RSC_ADDR_ANY, 16, num, 0, 0 };
-	c.vdevs[0].vring[1] = { rproc::FW_RSC_ADDR_ANY, 16, num, 1, 0 };
+	c.vdevs[0].vring[0] = { rproc::FW_RSC_ADDR_ANY, SHM_CACHE_LINE, num, 0, 0 };
+	c.vdevs[0].vring[1] = { rproc::FW_RSC_ADDR_ANY, SHM_CACHE_LINE, num, 1, 0 };
 	c.kick = &Remote::kick;
 	c.kick_ctx = &f.rstate;
 	return c;
@@ -201,7 +203,9 @@ void fixture_free(void *p)
  * volatile, ordered by DMA barriers TSan does not model). The deferred mode,
  * with the host's interrupts on a worker, has its own case.
  */
-Fixture *fixture(Test &t, bool with_remote = true, LoopbackLink::Mode mode = LoopbackLink::Mode::Direct)
+Fixture *fixture(Test &t, bool with_remote = true,
+		 LoopbackLink::Mode mode = LoopbackLink::Mode::Direct,
+		 const ShmCacheOps *host_cache = nullptr)
 {
 	if (virtio_init().is_error())
 		return nullptr;
@@ -219,7 +223,7 @@ Fixture *fixture(Test &t, bool with_remote = true, LoopbackLink::Mode mode = Loo
 	f->region = ShmRegion(f->mem, REGION_SIZE, 0);
 	ShmHostConfig hc;
 	hc.name = "test-host";
-	hc.region = f->region;
+	hc.region = f->region.with_cache_ops(host_cache);
 	hc.doorbell = &f->link->a();
 	hc.crashed = [](void *ctx) { static_cast<Fixture *>(ctx)->crashes.fetch_add(1); };
 	hc.crashed_ctx = f;
@@ -248,7 +252,8 @@ void exchange(Test &t, Fixture &f, u32 n, u32 seed)
 		ASSERT_OK(t, sg);
 		{
 			Guard g{ d->lock };
-			ASSERT_OK(t, d->tx->add_outbuf(Span<const Sg>(&sg.value(), 1), d->tx_buf(slot), GFP_ATOMIC));
+			ASSERT_OK(t, d->tx->add_outbuf(Span<const Sg>(&sg.value(), 1),
+						       d->tx_buf(slot), GFP_ATOMIC));
 			ASSERT_OK(t, d->tx->kick());
 		}
 
@@ -308,7 +313,10 @@ int suite_init()
 	log_set_echo(false);
 	return 0;
 }
-void suite_exit() { log_set_echo(true); }
+void suite_exit()
+{
+	log_set_echo(true);
+}
 
 void host_and_remote_negotiate_and_reach_driver_ok(Test &t)
 {
@@ -418,7 +426,10 @@ void peer_down_breaks_queues_at_once(Test &t)
 	{
 		Guard g{ d->lock };
 		EXPECT_TRUE(t, d->tx->is_broken());
-		EXPECT_ERR(t, d->tx->add_outbuf(Span<const Sg>(&sg.value(), 1), d->tx_buf(0), GFP_ATOMIC), -EIO);
+		EXPECT_ERR(
+			t,
+			d->tx->add_outbuf(Span<const Sg>(&sg.value(), 1), d->tx_buf(0), GFP_ATOMIC),
+			-EIO);
 	}
 	f->host->detach();
 }
@@ -427,21 +438,24 @@ void attach_times_out_without_a_table(Test &t)
 {
 	Fixture *f = fixture(t, false);
 	ASSERT_NOT_NULL(t, f);
-	u64 since = log_count(KEEL_LOGLEVEL_DEBUG);
+	u64 since = log_seq();
 	EXPECT_ERR(t, f->host->attach(ms_to_ns(20)), -ETIMEDOUT);
 	EXPECT_TRUE(t, log_contains_since(since, "no resource table", KEEL_LOGLEVEL_ERR));
 	EXPECT_FALSE(t, f->host->attached());
 }
 
 /* The remote publishes, then corrupts the header or table before the host attaches. */
-void write32(Fixture &f, size_t off, u32 v) { (void)f.region.write<le32>(off, cpu_to_le32(v)); }
+void write32(Fixture &f, size_t off, u32 v)
+{
+	(void)f.region.write<le32>(off, cpu_to_le32(v));
+}
 
 void host_refuses_bad_header(Test &t)
 {
 	Fixture *f = fixture(t);
 	ASSERT_NOT_NULL(t, f);
 	ASSERT_OK(t, f->remote->publish());
-	u64 since = log_count(KEEL_LOGLEVEL_DEBUG);
+	u64 since = log_seq();
 	write32(*f, __builtin_offsetof(ShmHeader, rsc_offset), REGION_SIZE - 8);
 	EXPECT_ERR(t, f->host->attach(TIMEOUT), -EINVAL);
 	EXPECT_TRUE(t, log_contains_since(since, "bad shm header", KEEL_LOGLEVEL_ERR));
@@ -460,7 +474,7 @@ void host_refuses_vring_outside_region(Test &t)
 	/* vdev entry at table offset 20+4 (one entry, offsets padded to 24): vring0.da */
 	size_t vdev = SHM_DEFAULT_RSC_OFFSET + 24 + 4;
 	write32(*f, rproc::vdev_vring_field_da(vdev, 0), REGION_SIZE);
-	u64 since = log_count(KEEL_LOGLEVEL_DEBUG);
+	u64 since = log_seq();
 	EXPECT_ERR(t, f->host->attach(TIMEOUT), -EINVAL);
 	EXPECT_TRUE(t, log_contains_since(since, "outside the shared region", KEEL_LOGLEVEL_ERR));
 	EXPECT_FALSE(t, f->host->attached());
@@ -473,7 +487,7 @@ void host_refuses_vring_over_the_table(Test &t)
 	ASSERT_OK(t, f->remote->publish());
 	size_t vdev = SHM_DEFAULT_RSC_OFFSET + 24 + 4;
 	write32(*f, rproc::vdev_vring_field_da(vdev, 0), 0);
-	u64 since = log_count(KEEL_LOGLEVEL_DEBUG);
+	u64 since = log_seq();
 	EXPECT_ERR(t, f->host->attach(TIMEOUT), -EINVAL);
 	EXPECT_TRUE(t, log_contains_since(since, "overlaps another resource", KEEL_LOGLEVEL_ERR));
 }
@@ -486,7 +500,7 @@ void host_refuses_region_too_small_for_vrings(Test &t)
 	ASSERT_OK(t, r);
 	f->remote = move(r.value());
 	ASSERT_OK(t, f->remote->publish());
-	u64 since = log_count(KEEL_LOGLEVEL_DEBUG);
+	u64 since = log_seq();
 	EXPECT_ERR(t, f->host->attach(TIMEOUT), -ENOMEM);
 	EXPECT_TRUE(t, log_contains_since(since, "no room for vdev0", KEEL_LOGLEVEL_ERR));
 	EXPECT_FALSE(t, f->host->attached());
@@ -501,7 +515,7 @@ void remote_refuses_host_placement_outside_region(Test &t)
 	/* A hostile (or buggy) host moves vring 1 past the end after DRIVER_OK. */
 	size_t vdev = SHM_DEFAULT_RSC_OFFSET + f->host->table().vdevs[0].offset;
 	write32(*f, rproc::vdev_vring_field_da(vdev, 1), REGION_SIZE - 64);
-	u64 since = log_count(KEEL_LOGLEVEL_DEBUG);
+	u64 since = log_seq();
 	EXPECT_ERR(t, f->remote->wait_driver_ok(0, TIMEOUT), -EINVAL);
 	EXPECT_TRUE(t, log_contains_since(since, "outside the shared region", KEEL_LOGLEVEL_ERR));
 	EXPECT_NULL(t, f->remote->vringh(0, 0));
@@ -509,6 +523,314 @@ void remote_refuses_host_placement_outside_region(Test &t)
 	write32(*f, rproc::vdev_vring_field_da(vdev, 1), 0);
 	EXPECT_ERR(t, f->remote->wait_driver_ok(0, TIMEOUT), -EINVAL);
 	EXPECT_TRUE(t, log_contains_since(since, "over the header or table", KEEL_LOGLEVEL_ERR));
+}
+
+/*
+ * The remote uses only features it offered: a host that acknowledges
+ * event idx the remote never offered (a hostile or buggy host writing
+ * gfeatures) gets rings without it, and a log line.
+ */
+void remote_ignores_features_it_never_offered(Test &t)
+{
+	Fixture *f = fixture(t, false);
+	ASSERT_NOT_NULL(t, f);
+	ShmRemoteConfig c = remote_config(*f);
+	c.vdevs[0].dfeatures = 0;
+	auto r = ShmRemote::create(c, GFP_KERNEL);
+	ASSERT_OK(t, r);
+	f->remote = move(r.value());
+	ASSERT_OK(t, f->remote->publish());
+	ASSERT_OK(t, f->host->attach(TIMEOUT));
+	EXPECT_FALSE(t, f->host->vdev(0)->has_feature(VIRTIO_RING_F_EVENT_IDX));
+	size_t vdev = SHM_DEFAULT_RSC_OFFSET + f->host->table().vdevs[0].offset;
+	write32(*f, rproc::vdev_field_gfeatures(vdev), 1u << VIRTIO_RING_F_EVENT_IDX);
+	u64 since = log_seq();
+	ASSERT_OK(t, f->remote->wait_driver_ok(0, TIMEOUT));
+	EXPECT_EQ(t, f->remote->gfeatures(0), 0u);
+	ASSERT_NOT_NULL(t, f->remote->vringh(0, 0));
+	EXPECT_FALSE(t, f->remote->vringh(0, 0)->event_idx());
+	EXPECT_FALSE(t, f->remote->vringh(0, 1)->event_idx());
+	EXPECT_TRUE(t, log_contains_since(since, "never offered"));
+}
+
+/*
+ * The remote keeps the host's vrings off its table using the table size
+ * it built, not the header's rsc_size, which the host can rewrite: with
+ * rsc_size 0 a vring at the table's own offset must still be refused.
+ */
+void remote_refuses_vring_over_its_table_whatever_the_header_says(Test &t)
+{
+	Fixture *f = fixture(t);
+	ASSERT_NOT_NULL(t, f);
+	ASSERT_OK(t, f->remote->publish());
+	ASSERT_OK(t, f->host->attach(TIMEOUT));
+	size_t vdev = SHM_DEFAULT_RSC_OFFSET + f->host->table().vdevs[0].offset;
+	write32(*f, __builtin_offsetof(ShmHeader, rsc_size), 0);
+	write32(*f, rproc::vdev_vring_field_da(vdev, 1), SHM_DEFAULT_RSC_OFFSET);
+	u64 since = log_seq();
+	EXPECT_ERR(t, f->remote->wait_driver_ok(0, TIMEOUT), -EINVAL);
+	EXPECT_TRUE(t, log_contains_since(since, "over the header or table", KEEL_LOGLEVEL_ERR));
+	EXPECT_NULL(t, f->remote->vringh(0, 1));
+}
+
+/* Two vrings of one vdev on top of each other: the remote refuses both. */
+void remote_refuses_vrings_on_top_of_each_other(Test &t)
+{
+	Fixture *f = fixture(t);
+	ASSERT_NOT_NULL(t, f);
+	ASSERT_OK(t, f->remote->publish());
+	ASSERT_OK(t, f->host->attach(TIMEOUT));
+	const rproc::RscVdev &v = f->host->table().vdevs[0];
+	size_t vdev = SHM_DEFAULT_RSC_OFFSET + v.offset;
+	write32(*f, rproc::vdev_vring_field_da(vdev, 1), v.vring[0].da);
+	u64 since = log_seq();
+	EXPECT_ERR(t, f->remote->wait_driver_ok(0, TIMEOUT), -EINVAL);
+	EXPECT_TRUE(t, log_contains_since(since, "over vring0", KEEL_LOGLEVEL_ERR));
+	EXPECT_NULL(t, f->remote->vringh(0, 0));
+}
+
+/*
+ * Non-coherent ports clean and invalidate whole cache lines: a line with
+ * fields of both writers cannot be kept right (each side's write-back
+ * would undo the other's). The header gives each writer its own lines.
+ */
+void header_gives_each_writer_its_own_cache_lines(Test &t)
+{
+	const size_t remote_fields[] = { __builtin_offsetof(ShmHeader, magic),
+					 __builtin_offsetof(ShmHeader, version),
+					 __builtin_offsetof(ShmHeader, rsc_offset),
+					 __builtin_offsetof(ShmHeader, rsc_size),
+					 SHM_HDR_REMOTE_GEN,
+					 SHM_HDR_REMOTE_STATE };
+	const size_t host_line = SHM_HDR_HOST_GEN / SHM_CACHE_LINE;
+	for (size_t off : remote_fields)
+		EXPECT_NE(t, off / SHM_CACHE_LINE, host_line);
+	/* And the table, the remote's, starts on a line of its own after the header. */
+	EXPECT_EQ(t, SHM_DEFAULT_RSC_OFFSET % SHM_CACHE_LINE, 0u);
+	EXPECT_GE(t, SHM_DEFAULT_RSC_OFFSET, sizeof(ShmHeader));
+	EXPECT_EQ(t, sizeof(ShmHeader) % SHM_CACHE_LINE, 0u);
+}
+
+/*
+ * The same for the vrings: with an align below the cache line the
+ * driver's used_event and the device's used ring share a line. The host
+ * refuses such a table (here a remote's table rewritten to align 16) and
+ * a remote refuses to declare one.
+ */
+void transport_refuses_vrings_whose_writers_share_a_line(Test &t)
+{
+	Fixture *f = fixture(t);
+	ASSERT_NOT_NULL(t, f);
+	ASSERT_OK(t, f->remote->publish());
+	size_t vdev = SHM_DEFAULT_RSC_OFFSET + 24 + 4;
+	write32(*f,
+		rproc::vdev_vring_off(vdev, 1) + __builtin_offsetof(rproc::FwRscVdevVring, align),
+		16);
+	u64 since = log_seq();
+	EXPECT_ERR(t, f->host->attach(TIMEOUT), -EINVAL);
+	EXPECT_TRUE(t, log_contains_since(since, "align 16", KEEL_LOGLEVEL_ERR));
+	EXPECT_FALSE(t, f->host->attached());
+
+	ShmRemoteConfig c = remote_config(*f);
+	c.vdevs[0].vring[0].align = 16;
+	since = log_seq();
+	EXPECT_ERR(t, ShmRemote::create(c, GFP_KERNEL), -EINVAL);
+	EXPECT_TRUE(t, log_contains_since(since, "align 16", KEEL_LOGLEVEL_ERR));
+}
+
+/*
+ * Hostile remotes, interleaved deterministically: the host's region
+ * carries cache ops (ShmCacheOps) that run the "remote" exactly when the
+ * host invalidates the table it is about to copy, i.e. between its read of
+ * the header and its copy of the table.
+ */
+struct Interposer {
+	Fixture *f = nullptr;
+	void (*on_table)(Interposer &ip) = nullptr;
+	u32 calls = 0;
+	u32 cap = 100000;
+	void *arg = nullptr;
+	ShmCacheOps ops = {};
+};
+
+void interposer_invalidate(void *ctx, const void *p, size_t len)
+{
+	auto *ip = static_cast<Interposer *>(ctx);
+	/* The table copy: everything the host invalidates past the header. */
+	if (p < ip->f->mem + sizeof(ShmHeader) || ip->calls >= ip->cap)
+		return;
+	ip->calls++;
+	ip->on_table(*ip);
+}
+
+/*
+ * Allocated before the fixture, so that it outlives the host whose region
+ * points at its ops (cleanups run last-added first).
+ */
+Interposer *interposer_new(Test &t)
+{
+	auto *ip = new (GFP_KERNEL) Interposer();
+	if (!ip ||
+	    t.add_cleanup([](void *p) { delete static_cast<Interposer *>(p); }, ip).is_error())
+		return nullptr;
+	ip->ops = { .clean = [](void *, const void *, size_t) {},
+		    .invalidate = &interposer_invalidate,
+		    .ctx = ip };
+	return ip;
+}
+
+/*
+ * A remote that "republishes" (a new generation, the table still marked
+ * ready) every time the host copies its table must not hold attach() past
+ * its deadline: attach() may take the table or time out, but it returns
+ * long before the remote's 100000th republication.
+ */
+void bump_generation(Interposer &ip)
+{
+	write32(*ip.f, SHM_HDR_REMOTE_GEN, 1000 + ip.calls);
+}
+
+void attach_deadline_holds_against_a_remote_that_keeps_republishing(Test &t)
+{
+	Interposer *ip = interposer_new(t);
+	ASSERT_NOT_NULL(t, ip);
+	Fixture *f = fixture(t, true, LoopbackLink::Mode::Direct, &ip->ops);
+	ASSERT_NOT_NULL(t, f);
+	ip->f = f;
+	ip->on_table = &bump_generation;
+	ASSERT_OK(t, f->remote->publish());
+	Result<void> r = f->host->attach(ms_to_ns(20));
+	t.info("attach: %d after %u republications", r.is_ok() ? 0 : r.error().to_errno(),
+	       ip->calls);
+	EXPECT_LT(t, ip->calls, ip->cap);
+	if (r.is_error())
+		EXPECT_EQ(t, r.error().to_errno(), -ETIMEDOUT);
+}
+
+/*
+ * The same remote under the new protocol: it restarts a publish (its
+ * sequence moves) every time the host copies. The host never takes a
+ * copy, and says why when its deadline passes.
+ */
+void bump_sequence(Interposer &ip)
+{
+	write32(*ip.f, SHM_HDR_SEQ, 1000 + 2 * ip.calls);
+}
+
+void attach_gives_up_on_a_table_that_keeps_changing(Test &t)
+{
+	Interposer *ip = interposer_new(t);
+	ASSERT_NOT_NULL(t, ip);
+	Fixture *f = fixture(t, true, LoopbackLink::Mode::Direct, &ip->ops);
+	ASSERT_NOT_NULL(t, f);
+	ip->f = f;
+	ip->on_table = &bump_sequence;
+	ASSERT_OK(t, f->remote->publish());
+	u64 since = log_seq();
+	EXPECT_ERR(t, f->host->attach(ms_to_ns(20)), -ETIMEDOUT);
+	EXPECT_LT(t, ip->calls, ip->cap);
+	EXPECT_GT(t, ip->calls, 0u);
+	EXPECT_TRUE(t, log_contains_since(since, "kept changing", KEEL_LOGLEVEL_ERR));
+	EXPECT_FALSE(t, f->host->attached());
+}
+
+/*
+ * A second remote B republishes over remote A's table and is frozen in
+ * the middle (its table written, its header not yet), at the moment the
+ * host copies the table it found ready: the host must not take that
+ * copy. Once B completes, the host takes B's table.
+ */
+struct Frozen {
+	Fixture *f = nullptr;
+	ShmRemote *b = nullptr;
+	size_t table_size = 0;
+	Completion frozen{ "shm_test_frozen", KEEL_LOCK_KEY() };
+	Atomic<bool> was_frozen{ false };
+	Completion go{ "shm_test_go", KEEL_LOCK_KEY() };
+	Thread *thread = nullptr;
+	Atomic<int> publish_ret{ 1 };
+	ShmCacheOps ops = {};
+};
+
+int publish_b(void *arg)
+{
+	auto *fz = static_cast<Frozen *>(arg);
+	Result<void> r = fz->b->publish();
+	fz->publish_ret.store(r.is_ok() ? 0 : r.error().to_errno());
+	return 0;
+}
+
+/* B's cache ops: freeze when B cleans its freshly written table. */
+void freeze_b(void *ctx, const void *p, size_t len)
+{
+	auto *fz = static_cast<Frozen *>(ctx);
+	if (p != fz->f->mem + SHM_DEFAULT_RSC_OFFSET || len < sizeof(rproc::ResourceTable))
+		return;
+	fz->was_frozen.store(true);
+	fz->frozen.complete();
+	(void)fz->go.wait_timeout(ms_to_ns(5000));
+}
+
+void start_b_and_wait_until_frozen(Interposer &ip)
+{
+	auto *fz = static_cast<Frozen *>(ip.arg);
+	if (fz->thread)
+		return;
+	auto th = Thread::run(publish_b, fz, "remote_b");
+	if (th.is_error())
+		return;
+	fz->thread = th.value();
+	(void)fz->frozen.wait_timeout(ms_to_ns(5000));
+}
+
+void host_never_accepts_a_table_copied_during_a_republish(Test &t)
+{
+	Interposer *ip = interposer_new(t);
+	ASSERT_NOT_NULL(t, ip);
+	Fixture *f = fixture(t, true, LoopbackLink::Mode::Direct, &ip->ops);
+	ASSERT_NOT_NULL(t, f);
+	ip->f = f;
+	ip->on_table = &start_b_and_wait_until_frozen;
+	Frozen fz;
+	fz.f = f;
+	ip->arg = &fz;
+	fz.ops = { .clean = &freeze_b,
+		   .invalidate = [](void *, const void *, size_t) {},
+		   .ctx = &fz };
+	LoopbackLink *lb = new (GFP_KERNEL) LoopbackLink(LoopbackLink::Mode::Direct);
+	ASSERT_NOT_NULL(t, lb);
+	ASSERT_OK(t, t.add_cleanup([](void *p) { delete static_cast<LoopbackLink *>(p); }, lb));
+	ShmRemoteConfig cb = remote_config(*f);
+	cb.region = f->region.with_cache_ops(&fz.ops);
+	cb.doorbell = &lb->b();
+	cb.kick = nullptr;
+	cb.vdevs[0].dfeatures = 0;
+	auto rb = ShmRemote::create(cb, GFP_KERNEL);
+	ASSERT_OK(t, rb);
+	fz.b = rb.value().get();
+	ASSERT_OK(t, f->remote->publish());
+
+	/* (No ASSERT until B's thread is stopped: it uses this frame.) */
+	Result<void> r = f->host->attach(ms_to_ns(50));
+	bool was_frozen = fz.was_frozen.load();
+	bool accepted = r.is_ok();
+	if (accepted)
+		f->host->detach();
+	fz.go.complete_all();
+	if (fz.thread)
+		fz.thread->stop();
+	EXPECT_TRUE(t, was_frozen);
+	EXPECT_FALSE(t, accepted);
+	if (!accepted)
+		EXPECT_EQ(t, r.error().to_errno(), -ETIMEDOUT);
+	EXPECT_EQ(t, fz.publish_ret.load(), 0);
+
+	/* B has finished: its table is the one the host takes now. */
+	ip->cap = 0;
+	ip->arg = nullptr;
+	ASSERT_OK(t, f->host->attach(TIMEOUT));
+	EXPECT_EQ(t, f->host->table().vdevs[0].dfeatures, 0u);
+	EXPECT_EQ(t, f->host->vdev(0)->has_feature(VIRTIO_RING_F_EVENT_IDX), false);
 }
 
 void config_space_is_bounded_by_config_len(Test &t)
@@ -560,6 +882,115 @@ void dma_pool_allocates_frees_and_refuses(Test &t)
 	EXPECT_ERR(t, f->host->alloc(64, 3), -EINVAL);
 }
 
+/*
+ * The vring size and alignment rule, fed to the three places that apply
+ * it: the resource-table parser and placement check (the host reading a
+ * table), both sides of the ring (VirtQueue, Vringh) and the transport (a
+ * remote declaring its vrings). Each row says what each must answer; they
+ * all ask VringLayout::compute(), so a row cannot pass in one and fail in
+ * another unless the transport's own cache-line rule (align at least
+ * SHM_CACHE_LINE) says so.
+ */
+struct RuleRow {
+	u32 num, align;
+	bool table, ring, transport;
+};
+const RuleRow rule_rows[] = {
+	{ 16, 4096, true, true, true },
+	{ 16, 65536, true, true, true },
+	{ 1, 64, true, true, true },
+	{ 256, 64, true, true, true },
+	/* Legal rings whose writers share a cache line: not on this transport. */
+	{ 16, 32, true, true, false },
+	{ 256, 16, true, true, false },
+	{ 16, 4, true, true, false },
+	{ 16, 2, false, false, false },
+	{ 16, 1, false, false, false },
+	{ 16, 0, false, false, false },
+	{ 16, 96, false, false, false },
+	{ 16, 131072, false, false, false },
+	{ 12, 64, false, false, false },
+	{ 0, 64, false, false, false },
+	{ 65536, 64, false, false, false },
+};
+void describe_rule_row(const RuleRow &r, char *desc)
+{
+	snprintf(desc, KEEL_TEST_DESC_LEN, "num_%u_align_%u", r.num, r.align);
+}
+KEEL_PARAMS(rule_row_gen, rule_rows, describe_rule_row)
+
+void expect_verdict(Test &t, const Result<void> &r, bool ok, const char *where)
+{
+	if (ok && r.is_error())
+		EXPECT_FAIL(t, "%s refused a ring the rule allows (%d)", where,
+			    r.error().to_errno());
+	else if (!ok && (r.is_ok() || r.error().to_errno() != -EINVAL))
+		EXPECT_FAIL(t, "%s accepted a ring the rule refuses", where);
+}
+template <typename T> Result<void> verdict(const Result<T> &r)
+{
+	if (r.is_error())
+		return r.error();
+	return ok();
+}
+
+void one_vring_rule_for_table_ring_and_transport(Test &t)
+{
+	const RuleRow &row = t.param<RuleRow>();
+	Fixture *f = fixture(t, false);
+	ASSERT_NOT_NULL(t, f);
+
+	/* The table: parsed by the host, and a placement at da 0 checked. */
+	u8 table[256];
+	rproc::RscTableBuilder b(Span<u8>(table, sizeof(table)), 1);
+	rproc::VdevSpec spec;
+	spec.id = TEST_DEVICE_ID;
+	spec.num_of_vrings = 1;
+	spec.vring[0] = { rproc::FW_RSC_ADDR_ANY, row.align, row.num, 0, 0 };
+	ASSERT_OK(t, b.add_vdev(spec));
+	auto size = b.finish();
+	ASSERT_OK(t, size);
+	/* The parse result and the remote's config are large: on the heap, not a kernel stack. */
+	void *info_mem = t.alloc(sizeof(rproc::RscTableInfo));
+	void *rc_mem = t.alloc(sizeof(ShmRemoteConfig));
+	ASSERT_TRUE(t, info_mem && rc_mem);
+	auto *info = new (info_mem) rproc::RscTableInfo();
+	auto *rc = new (rc_mem) ShmRemoteConfig(remote_config(*f));
+	expect_verdict(t,
+		       verdict(rproc::rsc_table_parse(Span<const u8>(table, size.value()),
+						      &f->region, info)),
+		       row.table, "rsc_table_parse()");
+	size_t big = 256 * 1024;
+	u8 *mem = static_cast<u8 *>(t.alloc(big));
+	ASSERT_NOT_NULL(t, mem);
+	ShmRegion wide(mem, big, 0);
+	expect_verdict(t, verdict(rproc::rsc_table_check_vring(wide, 0, row.num, row.align)),
+		       row.table, "rsc_table_check_vring()");
+
+	/* Both sides of the ring, on a window the rule's size (or any, when it refuses). */
+	auto layout = VringLayout::compute(row.num, row.align);
+	ShmRegion ring = wide.sub(0, layout.is_ok() ? layout.value().size : 4096).value();
+	VqConfig vc;
+	vc.num = row.num;
+	vc.align = row.align;
+	vc.ring = ring;
+	vc.notify = [](VirtQueue &) { return Result<void>(ok()); };
+	expect_verdict(t, verdict(VirtQueue::create(vc, GFP_KERNEL)), row.ring,
+		       "VirtQueue::create()");
+	VringhConfig hc;
+	hc.num = row.num;
+	hc.align = row.align;
+	hc.ring = ring;
+	hc.mem = wide;
+	expect_verdict(t, verdict(Vringh::create(hc, GFP_KERNEL)), row.ring, "Vringh::create()");
+
+	/* The transport: a remote declaring that vring. */
+	rc->vdevs[0].num_of_vrings = 1;
+	rc->vdevs[0].vring[0] = { rproc::FW_RSC_ADDR_ANY, row.align, row.num, 0, 0 };
+	expect_verdict(t, verdict(ShmRemote::create(*rc, GFP_KERNEL)), row.transport,
+		       "ShmRemote::create()");
+}
+
 const TestCase virtio_shm_cases[] = {
 	KEEL_CASE(host_and_remote_negotiate_and_reach_driver_ok),
 	KEEL_CASE(buffers_flow_both_ways),
@@ -573,8 +1004,17 @@ const TestCase virtio_shm_cases[] = {
 	KEEL_CASE(host_refuses_vring_over_the_table),
 	KEEL_CASE(host_refuses_region_too_small_for_vrings),
 	KEEL_CASE(remote_refuses_host_placement_outside_region),
+	KEEL_CASE(remote_refuses_vring_over_its_table_whatever_the_header_says),
+	KEEL_CASE(remote_refuses_vrings_on_top_of_each_other),
+	KEEL_CASE(remote_ignores_features_it_never_offered),
+	KEEL_CASE(attach_deadline_holds_against_a_remote_that_keeps_republishing),
+	KEEL_CASE(attach_gives_up_on_a_table_that_keeps_changing),
+	KEEL_CASE(host_never_accepts_a_table_copied_during_a_republish),
+	KEEL_CASE(header_gives_each_writer_its_own_cache_lines),
+	KEEL_CASE(transport_refuses_vrings_whose_writers_share_a_line),
 	KEEL_CASE(config_space_is_bounded_by_config_len),
 	KEEL_CASE(dma_pool_allocates_frees_and_refuses),
+	KEEL_PARAM_CASE(one_vring_rule_for_table_ring_and_transport, rule_row_gen),
 	{},
 };
 

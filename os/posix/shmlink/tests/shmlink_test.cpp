@@ -1,0 +1,777 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * shmlink against peers and servers that do not follow the protocol: a
+ * scripted fake server (short and split messages, unexpected descriptors,
+ * negative and out-of-range ids, unsealed or wrong-sized memory), hostile
+ * peers that resize the memory, clear O_NONBLOCK on shared eventfds,
+ * saturate counters or never read, and a server that must keep serving
+ * honest clients meanwhile.
+ *
+ * Hosted only (POSIX sockets, memfds, eventfds): built into its own runner,
+ * not into the KUnit module. Every wait on the code under test has a
+ * deadline: a regression fails a case instead of hanging the run.
+ */
+#include <shmlink.h>
+#include <shmlink_internal.h>
+
+#include <keel/log.h>
+#include <keel/test.h>
+#include <keel/time.h>
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+
+using namespace keel;
+using namespace keel::test;
+
+namespace
+{
+
+constexpr u32 VECTORS = 2;
+constexpr size_t SHM_SIZE = 64 * 1024;
+const s64 TIMEOUT = ms_to_ns(5000);
+
+/* --- plumbing --- */
+
+struct TempSock {
+	char dir[64] = {};
+	char path[128] = {};
+};
+
+void temp_free(void *p)
+{
+	auto *ts = static_cast<TempSock *>(p);
+	unlink(ts->path);
+	rmdir(ts->dir);
+	delete ts;
+}
+
+/* A fresh socket path in a temporary directory, removed when the case ends. */
+const char *temp_sock(Test &t)
+{
+	auto *ts = new (GFP_KERNEL) TempSock();
+	if (!ts)
+		return nullptr;
+	::snprintf(ts->dir, sizeof(ts->dir), "/tmp/keel-shmlink-XXXXXX");
+	if (!mkdtemp(ts->dir) || t.add_cleanup(&temp_free, ts).is_error())
+		return nullptr;
+	::snprintf(ts->path, sizeof(ts->path), "%s/s", ts->dir);
+	return ts->path;
+}
+
+int open_fds()
+{
+	int n = 0;
+	DIR *d = opendir("/proc/self/fd");
+	if (!d)
+		return -1;
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
+
+/* A memfd of @size, sealed against resizing when @seal. */
+int make_memfd(size_t size, bool seal)
+{
+	int fd = memfd_create("shmlink-test", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0)
+		return -1;
+	if (ftruncate(fd, off_t(size)) < 0 ||
+	    (seal && fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* One message with any number of fds (the protocol allows at most one). */
+int send_fds(int sock, s64 v, const int *fds, int nfds)
+{
+	le64 w = cpu_to_le64(u64(v));
+	struct iovec iov = { &w, sizeof(w) };
+	union {
+		char buf[CMSG_SPACE(4 * sizeof(int))];
+		struct cmsghdr align;
+	} ctl;
+	struct msghdr msg = {};
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	if (nfds) {
+		memset(&ctl, 0, sizeof(ctl));
+		msg.msg_control = ctl.buf;
+		msg.msg_controllen = CMSG_SPACE(size_t(nfds) * sizeof(int));
+		struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(size_t(nfds) * sizeof(int));
+		memcpy(CMSG_DATA(c), fds, size_t(nfds) * sizeof(int));
+	}
+	return sendmsg(sock, &msg, MSG_NOSIGNAL) == ssize_t(sizeof(w)) ? 0 : -1;
+}
+
+/*
+ * FakeServer: accepts one client on a thread and runs a script on the
+ * connection; the script's fds stay open until the case ends.
+ */
+struct FakeServer {
+	int listen_fd = -1;
+	int conn = -1;
+	pthread_t thread;
+	bool started = false;
+	void (*script)(FakeServer &s) = nullptr;
+	/* What scripts hand out, to check from the test. */
+	int own[VECTORS] = { -1, -1 };
+	int peer[VECTORS] = { -1, -1 };
+	int shm = -1;
+	int extra = -1;
+};
+
+void fake_free(void *p)
+{
+	auto *s = static_cast<FakeServer *>(p);
+	if (s->started)
+		pthread_join(s->thread, nullptr);
+	const int fds[] = { s->listen_fd, s->conn,    s->own[0], s->own[1],
+			    s->peer[0],	  s->peer[1], s->shm,	 s->extra };
+	for (int fd : fds)
+		if (fd >= 0)
+			close(fd);
+	delete s;
+}
+
+void *fake_thread(void *arg)
+{
+	auto *s = static_cast<FakeServer *>(arg);
+	struct pollfd p = { s->listen_fd, POLLIN, 0 };
+	if (poll(&p, 1, 5000) == 1)
+		s->conn = accept4(s->listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
+	if (s->conn >= 0)
+		s->script(*s);
+	return nullptr;
+}
+
+FakeServer *fake_server(Test &t, const char *path, void (*script)(FakeServer &))
+{
+	auto *s = new (GFP_KERNEL) FakeServer();
+	if (!s || t.add_cleanup(&fake_free, s).is_error())
+		return nullptr;
+	s->script = script;
+	struct sockaddr_un addr = {};
+	addr.sun_family = AF_UNIX;
+	::snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", path);
+	s->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (s->listen_fd < 0 ||
+	    bind(s->listen_fd, reinterpret_cast<sockaddr *>(&addr), sizeof(addr)) < 0 ||
+	    listen(s->listen_fd, 4) < 0)
+		return nullptr;
+	if (pthread_create(&s->thread, nullptr, &fake_thread, s) != 0)
+		return nullptr;
+	s->started = true;
+	return s;
+}
+
+/* The greeting of a well-behaved server up to the shared memory: version, id 3, -1 + @shm. */
+void greet(FakeServer &s, int shm)
+{
+	(void)shmlink::send_msg(s.conn, 0, -1);
+	(void)shmlink::send_msg(s.conn, 3, -1);
+	(void)shmlink::send_msg(s.conn, -1, shm);
+}
+
+/* ... then the client's own vectors. */
+void greet_own(FakeServer &s)
+{
+	for (u32 v = 0; v < VECTORS; v++) {
+		s.own[v] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		(void)shmlink::send_msg(s.conn, 3, s.own[v]);
+	}
+}
+
+/* Waits until the client closes the connection (its destructor), bounded. */
+void hold(FakeServer &s)
+{
+	struct pollfd p = { s.conn, POLLIN, 0 };
+	(void)poll(&p, 1, 10000);
+}
+
+void delete_client(void *p)
+{
+	delete static_cast<shmlink::Client *>(p);
+}
+
+/* Connects, keeping the client until the case ends; the result as an errno. */
+int connect_client(Test &t, const char *path, shmlink::Client **out, s64 timeout = TIMEOUT)
+{
+	auto c = shmlink::Client::connect(path, VECTORS, timeout);
+	if (c.is_error())
+		return c.error().to_errno();
+	if (t.add_cleanup(&delete_client, c.value()).is_error()) {
+		delete c.value();
+		return -ENOMEM;
+	}
+	if (out)
+		*out = c.value();
+	return 0;
+}
+
+/*
+ * A raw peer of a real server: reads the greeting itself (the fds a
+ * hostile peer gets), and never reads anything after unless told to.
+ */
+struct RawPeer {
+	int sock = -1;
+	s64 id = -1;
+	int shm = -1;
+	int own[VECTORS] = { -1, -1 };
+	/* The first other peer's vectors (its eventfds, shared with it). */
+	s64 other = -1;
+	int other_efd[VECTORS] = { -1, -1 };
+	u32 nother = 0;
+};
+
+void raw_free(void *p)
+{
+	auto *r = static_cast<RawPeer *>(p);
+	const int fds[] = {
+		r->sock, r->shm, r->own[0], r->own[1], r->other_efd[0], r->other_efd[1]
+	};
+	for (int fd : fds)
+		if (fd >= 0)
+			close(fd);
+	delete r;
+}
+
+int raw_connect(const char *path)
+{
+	struct sockaddr_un addr = {};
+	addr.sun_family = AF_UNIX;
+	::snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", path);
+	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (s >= 0 && connect(s, reinterpret_cast<sockaddr *>(&addr), sizeof(addr)) == 0)
+		return s;
+	if (s >= 0)
+		close(s);
+	return -1;
+}
+
+/* Reads messages until its own vectors (and @want_other peers' vectors) are in. */
+RawPeer *raw_peer(Test &t, const char *path, bool want_other)
+{
+	auto *r = new (GFP_KERNEL) RawPeer();
+	if (!r || t.add_cleanup(&raw_free, r).is_error())
+		return nullptr;
+	r->sock = raw_connect(path);
+	if (r->sock < 0)
+		return nullptr;
+	u32 nown = 0;
+	s64 deadline = ktime_get_ns() + TIMEOUT;
+	for (int i = 0; nown < VECTORS || (want_other && r->nother < VECTORS); i++) {
+		struct pollfd p = { r->sock, POLLIN, 0 };
+		if (ktime_get_ns() > deadline || poll(&p, 1, 100) < 0)
+			return nullptr;
+		if (!(p.revents & POLLIN))
+			continue;
+		s64 v = 0;
+		int fd = -1;
+		int got = shmlink::recv_msg(r->sock, &v, &fd, deadline);
+		if (got == -EAGAIN)
+			continue;
+		if (got <= 0)
+			return nullptr;
+		if (i == 1)
+			r->id = v;
+		else if (i == 2)
+			r->shm = fd;
+		else if (i > 2 && v == r->id && nown < VECTORS)
+			r->own[nown++] = fd;
+		else if (i > 2 && fd >= 0 && (r->other < 0 || v == r->other) &&
+			 r->nother < VECTORS) {
+			r->other = v;
+			r->other_efd[r->nother++] = fd;
+		} else if (fd >= 0)
+			close(fd);
+	}
+	return r;
+}
+
+shmlink::Server *start_server(Test &t, const char *path)
+{
+	auto s = shmlink::Server::create(path, SHM_SIZE, VECTORS);
+	if (s.is_error())
+		return nullptr;
+	if (t.add_cleanup([](void *p) { delete static_cast<shmlink::Server *>(p); }, s.value())
+		    .is_error()) {
+		delete s.value();
+		return nullptr;
+	}
+	if (s.value()->start().is_error())
+		return nullptr;
+	return s.value();
+}
+
+/* Runs @fn(@arg) on a thread and waits for it up to @timeout_ns: false if it did not return. */
+struct Bounded {
+	void (*fn)(void *);
+	void *arg;
+	pthread_t thread;
+	Atomic<bool> done{ false };
+};
+
+void *bounded_thread(void *p)
+{
+	auto *b = static_cast<Bounded *>(p);
+	b->fn(b->arg);
+	b->done.store(true);
+	return nullptr;
+}
+
+bool start_bounded(Bounded &b)
+{
+	return pthread_create(&b.thread, nullptr, &bounded_thread, &b) == 0;
+}
+
+bool wait_bounded(Bounded &b, s64 timeout_ns)
+{
+	s64 deadline = ktime_get_ns() + timeout_ns;
+	while (!b.done.load() && ktime_get_ns() < deadline)
+		msleep(1);
+	return b.done.load();
+}
+
+/* Drains an eventfd without blocking, whatever its flags say. */
+void drain(int efd)
+{
+	u64 v;
+	struct iovec iov = { &v, sizeof(v) };
+	(void)preadv2(efd, &iov, 1, -1, RWF_NOWAIT);
+}
+
+int suite_init()
+{
+	log_set_echo(false);
+	return 0;
+}
+void suite_exit()
+{
+	log_set_echo(true);
+}
+
+/* --- the shared memory --- */
+
+void server_memory_is_sealed_against_resizing(Test &t)
+{
+	const char *path = temp_sock(t);
+	ASSERT_NOT_NULL(t, path);
+	ASSERT_NOT_NULL(t, start_server(t, path));
+	shmlink::Client *c = nullptr;
+	ASSERT_EQ(t, connect_client(t, path, &c), 0);
+	RawPeer *h = raw_peer(t, path, false);
+	ASSERT_NOT_NULL(t, h);
+	ASSERT_GE(t, h->shm, 0);
+	int seals = fcntl(h->shm, F_GET_SEALS);
+	EXPECT_EQ(t, seals & (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL),
+		  F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL);
+	/* A hostile peer shrinks the region: every other peer would die of SIGBUS. */
+	int shrunk = ftruncate(h->shm, 0);
+	int grown = ftruncate(h->shm, off_t(2 * SHM_SIZE));
+	EXPECT_EQ(t, shrunk, -1);
+	EXPECT_EQ(t, grown, -1);
+	/* Only touched when still whole: the failure above must not kill the run. */
+	if (shrunk == 0)
+		(void)ftruncate(h->shm, off_t(SHM_SIZE));
+	memset(c->mem(), 0x5a, c->mem_size());
+	EXPECT_EQ(t, static_cast<u8 *>(c->mem())[c->mem_size() - 1], 0x5au);
+}
+
+void unsealed_memory(FakeServer &s)
+{
+	s.shm = make_memfd(SHM_SIZE, false);
+	greet(s, s.shm);
+	greet_own(s);
+	hold(s);
+}
+
+void odd_sized_memory(FakeServer &s)
+{
+	s.shm = make_memfd(3 * 4096, true);
+	greet(s, s.shm);
+	greet_own(s);
+	hold(s);
+}
+
+void sealed_memory(FakeServer &s)
+{
+	s.shm = make_memfd(SHM_SIZE, true);
+	greet(s, s.shm);
+	greet_own(s);
+	hold(s);
+}
+
+void client_refuses_unsealed_or_odd_sized_memory(Test &t)
+{
+	const char *path = temp_sock(t);
+	ASSERT_NOT_NULL(t, path);
+	ASSERT_NOT_NULL(t, fake_server(t, path, &unsealed_memory));
+	u64 since = log_seq();
+	EXPECT_EQ(t, connect_client(t, path, nullptr), -EPROTO);
+	EXPECT_TRUE(t, log_contains_since(since, "not sealed", KEEL_LOGLEVEL_ERR));
+
+	const char *path2 = temp_sock(t);
+	ASSERT_NOT_NULL(t, path2);
+	ASSERT_NOT_NULL(t, fake_server(t, path2, &odd_sized_memory));
+	since = log_seq();
+	EXPECT_EQ(t, connect_client(t, path2, nullptr), -EPROTO);
+	EXPECT_TRUE(t, log_contains_since(since, "12288", KEEL_LOGLEVEL_ERR));
+
+	/* A client that says which size it wants refuses any other, and takes that one. */
+	const char *path3 = temp_sock(t);
+	ASSERT_NOT_NULL(t, path3);
+	ASSERT_NOT_NULL(t, fake_server(t, path3, &sealed_memory));
+	auto c = shmlink::Client::connect(path3, VECTORS, TIMEOUT, 2 * SHM_SIZE);
+	EXPECT_ERR(t, c, -EPROTO);
+	if (c.is_ok())
+		delete c.value();
+	const char *path4 = temp_sock(t);
+	ASSERT_NOT_NULL(t, path4);
+	ASSERT_NOT_NULL(t, fake_server(t, path4, &sealed_memory));
+	c = shmlink::Client::connect(path4, VECTORS, TIMEOUT, SHM_SIZE);
+	ASSERT_OK(t, c);
+	EXPECT_EQ(t, c.value()->mem_size(), SHM_SIZE);
+	delete c.value();
+}
+
+/* --- eventfds shared with a hostile peer --- */
+
+struct RingArg {
+	shmlink::Client *c;
+	u32 id;
+	int ret;
+};
+
+void ring_fn(void *p)
+{
+	auto *a = static_cast<RingArg *>(p);
+	a->ret = a->c->ring(a->id).is_ok() ? 0 : -1;
+}
+
+/*
+ * The peer we ring clears O_NONBLOCK on its eventfd (a flag of the file
+ * description it shares with us) and saturates its counter: ring() must
+ * still return at once ("a doorbell never sleeps"), and rings get through
+ * again once the peer reads.
+ */
+void ring_returns_on_a_saturated_peer_that_cleared_nonblock(Test &t)
+{
+	const char *path = temp_sock(t);
+	ASSERT_NOT_NULL(t, path);
+	ASSERT_NOT_NULL(t, start_server(t, path));
+	shmlink::Client *c = nullptr;
+	ASSERT_EQ(t, connect_client(t, path, &c), 0);
+	RawPeer *h = raw_peer(t, path, false);
+	ASSERT_NOT_NULL(t, h);
+	auto p = c->wait_peer(TIMEOUT);
+	ASSERT_OK(t, p);
+	ASSERT_EQ(t, p.value(), h->id);
+	for (u32 v = 0; v < VECTORS; v++) {
+		ASSERT_EQ(t, fcntl(h->own[v], F_SETFL, 0), 0);
+		u64 big = 0xfffffffffffffffeull;
+		ASSERT_EQ(t, write(h->own[v], &big, sizeof(big)), ssize_t(sizeof(big)));
+	}
+	RingArg a = { c, 0, 1 };
+	Bounded b = { &ring_fn, &a };
+	ASSERT_TRUE(t, start_bounded(b));
+	bool returned = wait_bounded(b, TIMEOUT);
+	if (!returned)
+		drain(h->own[0]); /* let the blocked write finish, so that the thread can be joined
+				   */
+	pthread_join(b.thread, nullptr);
+	EXPECT_TRUE(t, returned);
+	/* The peer reads again: the next ring reaches it. */
+	drain(h->own[0]);
+	ASSERT_OK(t, c->ring(0));
+	struct pollfd pf = { h->own[0], POLLIN, 0 };
+	EXPECT_EQ(t, poll(&pf, 1, 5000), 1);
+}
+
+void delete_fn(void *p)
+{
+	delete static_cast<shmlink::Client *>(p);
+}
+
+/*
+ * A peer holds our receive eventfds too (it rings us through them): it
+ * clears O_NONBLOCK on them and takes a count our notification thread was
+ * woken for before the thread reads it. The thread must not block in
+ * read(), and the client must still go away when deleted. Deterministic:
+ * the peer rings vectors 0 and 1, our handler for vector 0 (which the
+ * thread runs before it reads vector 1) waits until the peer has taken
+ * vector 1's count.
+ */
+struct DrainRace {
+	Atomic<bool> in_handler{ false };
+	Atomic<bool> taken{ false };
+	static void handler(void *ctx, u32 id)
+	{
+		auto *d = static_cast<DrainRace *>(ctx);
+		if (id != 0 || d->in_handler.exchange(true))
+			return;
+		s64 until = ktime_get_ns() + ms_to_ns(2000);
+		while (!d->taken.load() && ktime_get_ns() < until)
+			cpu_relax();
+	}
+};
+
+void notification_thread_survives_a_peer_draining_our_eventfd(Test &t)
+{
+	const char *path = temp_sock(t);
+	ASSERT_NOT_NULL(t, path);
+	ASSERT_NOT_NULL(t, start_server(t, path));
+	auto cr = shmlink::Client::connect(path, VECTORS, TIMEOUT);
+	ASSERT_OK(t, cr);
+	shmlink::Client *c = cr.value();
+	DrainRace race;
+	c->set_handler(&DrainRace::handler, &race);
+	c->enable();
+	RawPeer *h = raw_peer(t, path, true);
+	bool ok_flags = h != nullptr;
+	if (h) {
+		for (u32 v = 0; v < VECTORS; v++)
+			ok_flags &= fcntl(h->other_efd[v], F_SETFL, 0) == 0;
+		u64 one = 1;
+		(void)!write(h->other_efd[1], &one, sizeof(one));
+		(void)!write(h->other_efd[0], &one, sizeof(one));
+		s64 until = ktime_get_ns() + ms_to_ns(2000);
+		while (!race.in_handler.load() && ktime_get_ns() < until)
+			msleep(1);
+		/* (The peer's own read must not block either: the client may have taken it.) */
+		drain(h->other_efd[1]);
+		race.taken.store(true);
+	}
+	msleep(50);
+	Bounded b = { &delete_fn, c };
+	bool started = start_bounded(b);
+	bool returned = started && wait_bounded(b, TIMEOUT);
+	if (started && !returned && h) {
+		/* Unblock the stuck read() so that the thread can be joined. */
+		u64 one = 1;
+		(void)!write(h->other_efd[1], &one, sizeof(one));
+	}
+	if (started)
+		pthread_join(b.thread, nullptr);
+	else
+		delete c;
+	EXPECT_TRUE(t, ok_flags);
+	EXPECT_TRUE(t, race.in_handler.load());
+	EXPECT_TRUE(t, returned);
+}
+
+/* --- a client that never reads --- */
+
+/*
+ * A peer that never reads its socket: every connect and disconnect of
+ * another peer sends it messages until its socket buffer is full. The
+ * server must drop it rather than block, and keep serving everybody
+ * else: 300 honest connect/disconnect cycles all succeed.
+ */
+void server_keeps_serving_past_a_client_that_never_reads(Test &t)
+{
+	const char *path = temp_sock(t);
+	ASSERT_NOT_NULL(t, path);
+	ASSERT_NOT_NULL(t, start_server(t, path));
+	int mute = raw_connect(path);
+	ASSERT_GE(t, mute, 0);
+	ASSERT_OK(t, t.add_cleanup([](void *p) { close(int(reinterpret_cast<uintptr_t>(p))); },
+				   reinterpret_cast<void *>(uintptr_t(mute))));
+	u32 cycles = 0;
+	for (; cycles < 300; cycles++) {
+		auto c = shmlink::Client::connect(path, VECTORS, ms_to_ns(2000));
+		if (c.is_error())
+			break;
+		delete c.value();
+	}
+	EXPECT_EQ(t, cycles, 300u);
+}
+
+/* --- protocol violations by the server --- */
+
+void negative_id_then_real_peer(FakeServer &s)
+{
+	s.shm = make_memfd(SHM_SIZE, true);
+	greet(s, s.shm);
+	greet_own(s);
+	/* A negative id with an fd, an id past 16 bits, then a real peer 7. */
+	s.extra = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	(void)shmlink::send_msg(s.conn, -5, s.extra);
+	(void)shmlink::send_msg(s.conn, 70000, s.extra);
+	for (u32 v = 0; v < VECTORS; v++) {
+		s.peer[v] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		(void)shmlink::send_msg(s.conn, 7, s.peer[v]);
+	}
+	/* Then a flood of bad messages: the log must stay readable. */
+	for (int i = 0; i < 200; i++)
+		(void)shmlink::send_msg(s.conn, -2 - i, s.extra);
+	hold(s);
+}
+
+void client_refuses_negative_and_out_of_range_ids(Test &t)
+{
+	const char *path = temp_sock(t);
+	ASSERT_NOT_NULL(t, path);
+	FakeServer *s = fake_server(t, path, &negative_id_then_real_peer);
+	ASSERT_NOT_NULL(t, s);
+	u64 since = log_seq();
+	shmlink::Client *c = nullptr;
+	ASSERT_EQ(t, connect_client(t, path, &c), 0);
+	auto p = c->wait_peer(TIMEOUT);
+	ASSERT_OK(t, p);
+	EXPECT_EQ(t, p.value(), 7);
+	/* Ringing vector 0 reaches peer 7's own eventfd, not the negative id's. */
+	ASSERT_OK(t, c->ring(0));
+	struct pollfd pf = { s->peer[0], POLLIN, 0 };
+	EXPECT_EQ(t, poll(&pf, 1, 5000), 1);
+	pf.fd = s->extra;
+	EXPECT_EQ(t, poll(&pf, 1, 0), 0);
+	/* 202 bad messages: logged, but rate-limited. */
+	msleep(100);
+	EXPECT_TRUE(t, log_contains_since(since, "peer id", KEEL_LOGLEVEL_WARNING));
+	EXPECT_LE(t, log_seq() - since, 20u);
+}
+
+void split_version(FakeServer &s)
+{
+	/* The version message in two pieces (a stream may cut anywhere). */
+	u8 zero[8] = {};
+	(void)!write(s.conn, zero, 3);
+	msleep(20);
+	(void)!write(s.conn, zero + 3, 5);
+	(void)shmlink::send_msg(s.conn, 3, -1);
+	s.shm = make_memfd(SHM_SIZE, true);
+	(void)shmlink::send_msg(s.conn, -1, s.shm);
+	greet_own(s);
+	hold(s);
+}
+
+void truncated_then_silent(FakeServer &s)
+{
+	/* Half a message, then nothing (the connection stays open). */
+	u8 zero[8] = {};
+	(void)!write(s.conn, zero, 4);
+	hold(s);
+}
+
+void truncated_then_closed(FakeServer &s)
+{
+	/* Half a message, then the server goes away. */
+	u8 zero[8] = {};
+	(void)!write(s.conn, zero, 4);
+	close(s.conn);
+	s.conn = -1;
+}
+
+void split_message_is_reassembled_and_truncated_one_refused(Test &t)
+{
+	const char *path = temp_sock(t);
+	ASSERT_NOT_NULL(t, path);
+	ASSERT_NOT_NULL(t, fake_server(t, path, &split_version));
+	shmlink::Client *c = nullptr;
+	EXPECT_EQ(t, connect_client(t, path, &c), 0);
+
+	/* The rest of a message that never comes: connect() keeps its deadline. */
+	const char *path2 = temp_sock(t);
+	ASSERT_NOT_NULL(t, path2);
+	ASSERT_NOT_NULL(t, fake_server(t, path2, &truncated_then_silent));
+	EXPECT_EQ(t, connect_client(t, path2, nullptr, ms_to_ns(200)), -ETIMEDOUT);
+
+	const char *path3 = temp_sock(t);
+	ASSERT_NOT_NULL(t, path3);
+	ASSERT_NOT_NULL(t, fake_server(t, path3, &truncated_then_closed));
+	EXPECT_EQ(t, connect_client(t, path3, nullptr), -EIO);
+}
+
+void descriptor_with_version(FakeServer &s)
+{
+	s.extra = eventfd(0, EFD_CLOEXEC);
+	(void)shmlink::send_msg(s.conn, 0, s.extra);
+	hold(s);
+}
+
+void two_descriptors_and_strays(FakeServer &s)
+{
+	s.shm = make_memfd(SHM_SIZE, true);
+	(void)shmlink::send_msg(s.conn, 0, -1);
+	(void)shmlink::send_msg(s.conn, 3, -1);
+	/* The memory with a second, unwanted fd. */
+	s.extra = eventfd(0, EFD_CLOEXEC);
+	int two[2] = { s.shm, s.extra };
+	(void)send_fds(s.conn, -1, two, 2);
+	greet_own(s);
+	/* A disconnect of a peer nobody knows, and our own id again with an fd. */
+	(void)shmlink::send_msg(s.conn, 9, -1);
+	(void)shmlink::send_msg(s.conn, 3, s.extra);
+	hold(s);
+}
+
+void unexpected_descriptors_are_refused_and_closed(Test &t)
+{
+	int before = open_fds();
+	{
+		const char *path = temp_sock(t);
+		ASSERT_NOT_NULL(t, path);
+		ASSERT_NOT_NULL(t, fake_server(t, path, &descriptor_with_version));
+		EXPECT_EQ(t, connect_client(t, path, nullptr), -EPROTO);
+	}
+	const char *path2 = temp_sock(t);
+	ASSERT_NOT_NULL(t, path2);
+	FakeServer *s = fake_server(t, path2, &two_descriptors_and_strays);
+	ASSERT_NOT_NULL(t, s);
+	shmlink::Client *c = nullptr;
+	ASSERT_EQ(t, connect_client(t, path2, &c), 0);
+	msleep(50);
+	/* Still a working client: no peer, no crash. */
+	EXPECT_FALSE(t, c->peer_alive());
+	EXPECT_ERR(t, c->ring(0), -EPIPE);
+	/*
+	 * Every fd the client was sent and did not keep is closed: what is
+	 * open now is the client's own (socket, 2 eventfds, at most a stop
+	 * and a kick eventfd), the second fake server's (listen, connection,
+	 * memfd, 2 eventfds, the extra one) and the first one's (listen,
+	 * connection, the extra one), both kept until the case ends.
+	 */
+	int now = open_fds();
+	EXPECT_LE(t, now - before, 3 + 6 + 5);
+}
+
+const TestCase shmlink_cases[] = {
+	KEEL_CASE(server_memory_is_sealed_against_resizing),
+	KEEL_CASE(client_refuses_unsealed_or_odd_sized_memory),
+	KEEL_CASE(ring_returns_on_a_saturated_peer_that_cleared_nonblock),
+	KEEL_CASE(notification_thread_survives_a_peer_draining_our_eventfd),
+	KEEL_CASE(server_keeps_serving_past_a_client_that_never_reads),
+	KEEL_CASE(client_refuses_negative_and_out_of_range_ids),
+	KEEL_CASE(split_message_is_reassembled_and_truncated_one_refused),
+	KEEL_CASE(unexpected_descriptors_are_refused_and_closed),
+	{},
+};
+
+const TestSuite shmlink_suite = {
+	.name = "shmlink",
+	.cases = shmlink_cases,
+	.init = nullptr,
+	.exit = nullptr,
+	.suite_init = suite_init,
+	.suite_exit = suite_exit,
+};
+
+} // namespace
+
+KEEL_TEST_SUITE(shmlink_suite);
