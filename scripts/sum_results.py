@@ -3,9 +3,10 @@
 """Result bookkeeping for the check targets.
 
 --units FILE --junit FILE --label L: one line "L <pass> <fail> <skip>" where
-  unit-test cases come from the runner's totals file and every other ctest
-  test in the JUnit report counts as one case. A unit runner that crashed
-  (no totals line) counts as one failure.
+  unit-test cases come from the runners' totals file (every KTAP runner,
+  a ctest test named *_unit_tests, appends its totals there) and every other
+  ctest test in the JUnit report counts as one case. A unit runner that
+  failed while no case failed (a crash) counts as one failure.
 --sum FILE...: add up such lines and print "N passed, N failed, N skipped".
 --lines LOG...: add up the "N passed, N failed[, N skipped]" lines that end
   each log (the last such line of each) and print the sum the same way.
@@ -25,14 +26,17 @@ def one(units, junit, label):
                 have_units = True
     except FileNotFoundError:
         pass
+    unit_fail = f
     try:
         root = ET.parse(junit).getroot()
         for tc in root.iter("testcase"):
             name = tc.get("name", "")
             failed = tc.find("failure") is not None or tc.find("error") is not None
             skipped = tc.find("skipped") is not None
-            if name == "keel_unit_tests":
-                if failed and not have_units:
+            if name.endswith("_unit_tests"):
+                # A failed runner whose failure no case reports (it crashed
+                # or stopped early) still fails the sum.
+                if failed and (not have_units or unit_fail == 0):
                     f += 1
                 continue
             if failed:
