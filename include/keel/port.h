@@ -192,6 +192,24 @@ void *keel_port_dma_alloc_coherent(void *os_dev, __SIZE_TYPE__ size, u64 *dma_ha
 void keel_port_dma_free_coherent(void *os_dev, __SIZE_TYPE__ size, void *cpu, u64 dma_handle);
 
 /*
+ * --- streaming DMA mappings (Linux dma_map_single(), DMA_BIDIRECTIONAL) ---
+ * Cacheable memory shared with a device that may not snoop the CPU's
+ * caches: mapped once, then each ownership transfer of a range is synced:
+ * for_device writes the CPU's copy back (clean), for_cpu drops stale lines
+ * (invalidate). Both are no-ops for a coherent device. @cpu must be memory
+ * the port can map (Linux: the linear map, kmalloc or pages).
+ * map returns 0 or -ENOMEM (no mapping); coherent returns 1 when the device
+ * snoops (the syncs do nothing), 0 when they maintain the caches.
+ */
+int keel_port_dma_map(void *os_dev, void *cpu, __SIZE_TYPE__ size, u64 *dma_handle);
+void keel_port_dma_unmap(void *os_dev, u64 dma_handle, __SIZE_TYPE__ size);
+void keel_port_dma_sync_for_device(void *os_dev, u64 dma_handle, __SIZE_TYPE__ off,
+				   __SIZE_TYPE__ len);
+void keel_port_dma_sync_for_cpu(void *os_dev, u64 dma_handle, __SIZE_TYPE__ off,
+				__SIZE_TYPE__ len);
+int keel_port_dma_coherent(void *os_dev);
+
+/*
  * --- cache maintenance for non-coherent shared memory ---
  * Clean (write back) before handing a range to the other side; invalidate
  * before reading what the other side wrote. No-ops on coherent ports.

@@ -101,6 +101,42 @@ extern "C" void keel_port_dma_free_coherent(void *os_dev, __SIZE_TYPE__ size, vo
 	free(cpu);
 }
 
+/* Hosted processes share memory coherently: a mapping is the identity, syncs are counted. */
+extern "C" int keel_port_dma_map(void *os_dev, void *cpu, __SIZE_TYPE__ size, u64 *dma_handle)
+{
+	(void)os_dev;
+	(void)size;
+	*dma_handle = (u64)(keel::uintptr_t)cpu;
+	return 0;
+}
+
+extern "C" void keel_port_dma_unmap(void *os_dev, u64 dma_handle, __SIZE_TYPE__ size)
+{
+	(void)os_dev;
+	(void)dma_handle;
+	(void)size;
+}
+
+extern "C" void keel_port_dma_sync_for_device(void *os_dev, u64 dma_handle, __SIZE_TYPE__ off,
+					      __SIZE_TYPE__ len)
+{
+	keel_port_cache_clean((const void *)(keel::uintptr_t)(dma_handle + off), len);
+	(void)os_dev;
+}
+
+extern "C" void keel_port_dma_sync_for_cpu(void *os_dev, u64 dma_handle, __SIZE_TYPE__ off,
+					   __SIZE_TYPE__ len)
+{
+	keel_port_cache_invalidate((const void *)(keel::uintptr_t)(dma_handle + off), len);
+	(void)os_dev;
+}
+
+extern "C" int keel_port_dma_coherent(void *os_dev)
+{
+	(void)os_dev;
+	return 1;
+}
+
 extern "C" void keel_port_cache_clean(const void *addr, __SIZE_TYPE__ size)
 {
 	(void)addr;

@@ -6,6 +6,7 @@
  * Negotiation, DRIVER_OK, buffers both ways, host restart and remote
  * restart with fresh indices, a crash, and hostile tables and placements.
  */
+#include <keel/dma_stream.h>
 #include <keel/log.h>
 #include <keel/loopback_link.h>
 #include <keel/test.h>
@@ -156,6 +157,12 @@ inline Result<u32> remote_echo(ShmRemote &r)
 struct Fixture {
 	u8 *mem = nullptr;
 	ShmRegion region;
+	/* Streaming DMA mappings of mem, one per side (dma_streams fixtures only). */
+	UniquePtr<DmaStream> host_dma;
+	UniquePtr<DmaStream> remote_dma;
+	/* region as each side maintains it. */
+	ShmRegion host_region;
+	ShmRegion remote_region;
 	LoopbackLink *link = nullptr;
 	UniquePtr<ShmHost> host;
 	UniquePtr<ShmRemote> remote;
@@ -167,7 +174,7 @@ ShmRemoteConfig remote_config(Fixture &f, u32 num = NUM)
 {
 	ShmRemoteConfig c;
 	c.name = "test-remote";
-	c.region = f.region;
+	c.region = f.remote_region;
 	c.doorbell = &f.link->b();
 	c.num_vdevs = 1;
 	c.vdevs[0].id = TEST_DEVICE_ID;
@@ -190,6 +197,9 @@ void fixture_free(void *p)
 		f->link->shutdown();
 		delete f->link;
 	}
+	/* Unmapped before the memory goes. */
+	f->host_dma.reset();
+	f->remote_dma.reset();
 	kfree(f->mem);
 	unregister_virtio_driver(s_shm_test_driver);
 	virtio_exit();
@@ -205,7 +215,7 @@ void fixture_free(void *p)
  */
 Fixture *fixture(Test &t, bool with_remote = true,
 		 LoopbackLink::Mode mode = LoopbackLink::Mode::Direct,
-		 const ShmCacheOps *host_cache = nullptr)
+		 const ShmCacheOps *host_cache = nullptr, bool dma_streams = false)
 {
 	if (virtio_init().is_error())
 		return nullptr;
@@ -221,9 +231,21 @@ Fixture *fixture(Test &t, bool with_remote = true,
 	if (t.add_cleanup(&fixture_free, f).is_error() || !f->mem || !f->link)
 		return nullptr;
 	f->region = ShmRegion(f->mem, REGION_SIZE, 0);
+	f->host_region = f->region.with_cache_ops(host_cache);
+	f->remote_region = f->region;
+	if (dma_streams) {
+		auto hd = DmaStream::map(nullptr, f->mem, REGION_SIZE, GFP_KERNEL);
+		auto rd = DmaStream::map(nullptr, f->mem, REGION_SIZE, GFP_KERNEL);
+		if (hd.is_error() || rd.is_error())
+			return nullptr;
+		f->host_dma = move(hd.value());
+		f->remote_dma = move(rd.value());
+		f->host_region = f->region.with_cache_ops(&f->host_dma->cache_ops());
+		f->remote_region = f->region.with_cache_ops(&f->remote_dma->cache_ops());
+	}
 	ShmHostConfig hc;
 	hc.name = "test-host";
-	hc.region = f->region.with_cache_ops(host_cache);
+	hc.region = f->host_region;
 	hc.doorbell = &f->link->a();
 	hc.crashed = [](void *ctx) { static_cast<Fixture *>(ctx)->crashes.fetch_add(1); };
 	hc.crashed_ctx = f;
@@ -250,6 +272,8 @@ void exchange(Test &t, Fixture &f, u32 n, u32 seed)
 		memset(d->tx_buf(slot), int((seed + i) & 0xff), BUF);
 		auto sg = Sg::from(f.region, d->tx_buf(slot), BUF);
 		ASSERT_OK(t, sg);
+		/* The driver hands the data over, as the DMA API's map/sync would. */
+		ASSERT_OK(t, f.host_region.clean(size_t(d->tx_buf(slot) - f.mem), BUF));
 		{
 			Guard g{ d->lock };
 			ASSERT_OK(t, d->tx->add_outbuf(Span<const Sg>(&sg.value(), 1),
@@ -279,6 +303,7 @@ void exchange(Test &t, Fixture &f, u32 n, u32 seed)
 		ASSERT_EQ(t, d->rx_count, 1u);
 		u8 *p = d->rx_got[0];
 		d->rx_count = 0;
+		EXPECT_OK(t, f.host_region.invalidate(size_t(p - f.mem), BUF));
 		EXPECT_EQ(t, d->rx_len[0], BUF);
 		EXPECT_EQ(t, p[0], u8(seed + i));
 		EXPECT_EQ(t, p[BUF - 1], u8(seed + i));
@@ -351,6 +376,40 @@ void buffers_flow_both_ways(Test &t)
 	exchange(t, *f, 3 * NUM, 1);
 	EXPECT_EQ(t, used_idx(*f, 1), u16(3 * NUM));
 	EXPECT_GT(t, f->rstate.kicks.load(), 0u);
+}
+
+/*
+ * Cacheable memory shared through streaming DMA mappings, one per side: the
+ * rings, the transport and the driver maintain it at every ownership
+ * transfer through the mapping's syncs (on a non-coherent device, e.g. the
+ * kernel's default DMA device on arm64, real cleans and invalidates to the
+ * point of coherency), and the data still flows. Per message each side
+ * hands over at least a descriptor or used element, an index, and the
+ * payload, and takes back at least an index and the payload.
+ */
+void dma_streams_sync_each_ownership_transfer(Test &t)
+{
+	Fixture *f = fixture(t, true, LoopbackLink::Mode::Direct, nullptr, true);
+	ASSERT_NOT_NULL(t, f);
+	t.info("DMA device: %s", f->host_dma->coherent() ? "coherent (syncs do nothing)"
+							 : "non-coherent (syncs clean and invalidate)");
+	ASSERT_OK(t, f->remote->publish());
+	ASSERT_OK(t, f->host->attach(TIMEOUT));
+	ASSERT_OK(t, f->remote->wait_driver_ok(0, TIMEOUT));
+	u64 hc = f->host_dma->cleans(), hi = f->host_dma->invalidates();
+	u64 rc = f->remote_dma->cleans(), ri = f->remote_dma->invalidates();
+	constexpr u32 n = 2 * NUM;
+	exchange(t, *f, n, 9);
+	u64 dhc = f->host_dma->cleans() - hc, dhi = f->host_dma->invalidates() - hi;
+	u64 drc = f->remote_dma->cleans() - rc, dri = f->remote_dma->invalidates() - ri;
+	t.info("per message: host %llu cleans, %llu invalidates; remote %llu, %llu",
+	       (unsigned long long)(dhc / n), (unsigned long long)(dhi / n),
+	       (unsigned long long)(drc / n), (unsigned long long)(dri / n));
+	EXPECT_GE(t, dhc, u64(3 * n));
+	EXPECT_GE(t, dhi, u64(2 * n));
+	EXPECT_GE(t, drc, u64(3 * n));
+	EXPECT_GE(t, dri, u64(2 * n));
+	EXPECT_EQ(t, used_idx(*f, 1), u16(n));
 }
 
 void buffers_flow_with_deferred_doorbell(Test &t)
@@ -995,6 +1054,7 @@ const TestCase virtio_shm_cases[] = {
 	KEEL_CASE(host_and_remote_negotiate_and_reach_driver_ok),
 	KEEL_CASE(buffers_flow_both_ways),
 	KEEL_CASE(buffers_flow_with_deferred_doorbell),
+	KEEL_CASE(dma_streams_sync_each_ownership_transfer),
 	KEEL_CASE(host_restart_starts_from_fresh_indices),
 	KEEL_CASE(remote_restart_after_region_reset),
 	KEEL_CASE(peer_down_breaks_queues_at_once),
