@@ -128,6 +128,8 @@ struct RpmsgRemote::Impl : keel::NonMovable {
 	u32 sleepers GUARDED_BY(m_tx_lock) = 0;
 	/* A session runs: the Vringh queues exist. Written with both ring locks held. */
 	keel::Atomic<bool> up{ false };
+	/* process_rx() stopped with every rx chain held. */
+	keel::Atomic<bool> rx_starved{ false };
 	keel::Atomic<u32> nr_sessions{ 0 };
 	keel::Thread *thread = nullptr;
 	keel::WaitQueue wq{ "rpmsg_remote_wq", KEEL_LOCK_KEY() };
@@ -238,8 +240,17 @@ void RpmsgRemote::Impl::process_rx()
 			{
 				Guard q{ m_rxq_lock };
 				Vringh *vr = up.load() ? shm->vringh(0, 1) : nullptr;
-				if (!vr || rxp.nfree == 0)
+				if (!vr)
 					goto out;
+				if (rxp.nfree == 0) {
+					/*
+					 * Every chain is held (clients, channels without a
+					 * driver): the host may not kick again. A release
+					 * brings us back (recycle_rx()).
+					 */
+					rx_starved.store(true);
+					goto out;
+				}
 				idx = rxp.free[--rxp.nfree];
 				Chain &c = rxp.chains[idx];
 				Result<bool> got = vr->getdesc(c);
@@ -304,6 +315,9 @@ void RpmsgRemote::Impl::recycle_rx(RpmsgLink &l, u32 cookie)
 	im.rxp.free[im.rxp.nfree++] = u16(cookie);
 	if (vr->need_notify())
 		(void)im.shm->notify(0, 1);
+	/* Chains may wait in the ring that we had no room to take: look again. */
+	if (im.rx_starved.exchange(false))
+		(void)im.rx_irq.queue();
 }
 
 /* --- tx: vring 0 --- */
@@ -329,6 +343,9 @@ Result<RpmsgTxSlot> RpmsgRemote::Impl::get_tx(RpmsgLink &l)
 			idx = p.free[--p.nfree];
 			Chain &c = p.chains[idx];
 			Result<bool> got = vr->getdesc(c);
+			if (got.is_ok() && !got.value() && im.sleepers && !vr->notify_enable())
+				/* Senders wait: the kick they asked for moves with each miss (event idx). */
+				got = vr->getdesc(c);
 			if (got.is_error() || !got.value()) {
 				p.free[p.nfree++] = idx;
 				return keel::err(got.is_error() ? -EPIPE : -ENOMEM);

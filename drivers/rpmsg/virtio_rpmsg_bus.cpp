@@ -19,6 +19,7 @@
  */
 #include <keel/barrier.h>
 #include <keel/dma.h>
+#include <keel/irq_work.h>
 #include <keel/log.h>
 #include <keel/string.h>
 #include <virtio/virtio.h>
@@ -72,6 +73,8 @@ private:
 	u32 process_rx(u32 budget);
 
 	static void rx_done(VirtQueue &vq);
+	static void rx_irq_fn(keel::IrqWork &w);
+	void rx_pass();
 	static void xmit_done(VirtQueue &vq);
 	static Result<RpmsgTxSlot> get_tx(RpmsgLink &link);
 	static Result<void> submit_tx(RpmsgLink &link, u32 cookie, u8 *buf, const RpmsgHdr &hdr, u32 len);
@@ -97,6 +100,8 @@ private:
 	u8 *m_sbufs = nullptr;
 	u64 m_bufs_da = 0;
 
+	/* Continues an rx pass that ran out of budget. */
+	keel::IrqWork m_rx_irq{ &VirtioRpmsg::rx_irq_fn };
 	keel::SpinLock m_rvq_lock{ "virtio_rpmsg_rvq", KEEL_LOCK_KEY() };
 	keel::SpinLock m_tx_lock{ "virtio_rpmsg_tx", KEEL_LOCK_KEY() };
 	u32 m_last_sbuf GUARDED_BY(m_tx_lock) = 0;
@@ -258,6 +263,7 @@ void VirtioRpmsg::remove(VirtioDevice &vdev)
 	vdev.reset();
 	m_link.shutdown();
 	m_ready.store(false, keel::MemoryOrder::Release);
+	m_rx_irq.sync();
 	vdev.del_vqs();
 	m_rvq = m_svq = nullptr;
 	free_buffers();
@@ -324,9 +330,26 @@ void VirtioRpmsg::rx_done(VirtQueue &vq)
 	VirtioRpmsg *vrp = vq.priv<VirtioRpmsg>();
 	if (!vrp || !vrp->m_ready.load(keel::MemoryOrder::Acquire))
 		return;
-	/* Bounded by the ring: a remote that keeps refilling cannot hold us here. */
-	(void)vrp->process_rx(vrp->m_rx_num);
-	/* More may have arrived after the last get_buf: the used_event it wrote asks for an interrupt. */
+	vrp->rx_pass();
+}
+
+/*
+ * One bounded pass (a ring's worth: a remote that keeps refilling cannot
+ * hold the interrupt). Buffers that arrive after the last get_buf raise
+ * an interrupt (get_buf wrote used_event); those left by an exhausted
+ * budget would not, so the pass continues from interrupt work.
+ */
+void VirtioRpmsg::rx_pass()
+{
+	if (process_rx(m_rx_num) == m_rx_num)
+		(void)m_rx_irq.queue();
+}
+
+void VirtioRpmsg::rx_irq_fn(keel::IrqWork &w)
+{
+	VirtioRpmsg *vrp = keel::container_of(&w, &VirtioRpmsg::m_rx_irq);
+	if (vrp->m_ready.load(keel::MemoryOrder::Acquire))
+		vrp->rx_pass();
 }
 
 void VirtioRpmsg::recycle_rx(RpmsgLink &link, u32 cookie)

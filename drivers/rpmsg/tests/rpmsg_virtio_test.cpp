@@ -65,6 +65,8 @@ struct TestClient : NonMovable {
 	Atomic<u32> expect_seq{ 0 };
 	u32 (*size_of)(u32 seq) = nullptr;
 	bool hold = false;
+	/* Time each callback takes (a slow consumer), busy-waiting: callbacks cannot sleep. */
+	s64 delay_ns = 0;
 	Atomic<u32> held{ 0 };
 	RpmsgRxToken tokens[8];
 
@@ -104,6 +106,8 @@ struct TestClient : NonMovable {
 		if (data.size() != want || !check(data.data(), u32(data.size()), seq))
 			bad.fetch_add(1);
 		expect_seq.store(seq + 1);
+		for (s64 until = ktime_get_ns() + delay_ns; delay_ns && ktime_get_ns() < until;)
+			cpu_relax();
 		if (hold && held.load() < ARRAY_SIZE(tokens)) {
 			auto tok = hold_rx_buffer(*rpdev.ept());
 			if (tok.is_ok())
@@ -314,6 +318,93 @@ void host_restart_starts_a_new_announced_session(Test &t)
 	EXPECT_EQ(t, c->bad.load(), 0u);
 }
 
+struct RemoteBurst {
+	RpmsgEndpoint *ept;
+	u32 dst;
+	u32 n;
+	int err = 0;
+};
+
+void remote_burst_longer_than_an_rx_pass_is_all_received(Test &t)
+{
+	Session s = bring_up(t, echo_config());
+	ASSERT_NOT_NULL(t, s.client);
+	auto svc = s.pair->remote->link().find_channel(SERVICE, RPMSG_ADDR_ANY);
+	ASSERT_TRUE(t, svc);
+	/*
+	 * The remote sends far more than the host's 64 rx buffers while the
+	 * host re-posts them: one interrupt's pass runs out of budget with
+	 * buffers left, which no further interrupt announces.
+	 */
+	auto size = [](u32 seq) -> u32 { return seq % 32 + 4; };
+	s.client->size_of = size;
+	s.client->delay_ns = us_to_ns(20);
+	RemoteBurst b{ svc->ept(), s.ch->src(), 2000 };
+	for (u32 seq = 0; seq < b.n && !b.err; seq++) {
+		u8 buf[64];
+		TestClient::fill(buf, size(seq), seq);
+		b.err = result_errno(sendto(*b.ept, Span<const u8>(buf, size(seq)), b.dst));
+	}
+	EXPECT_EQ(t, b.err, 0);
+	EXPECT_TRUE(t, s.client->wait_received(b.n));
+	EXPECT_EQ(t, s.client->bad.load(), 0u);
+}
+
+/* Remote side: keeps every buffer it receives until the test releases them. */
+struct Holder;
+constinit Atomic<Holder *> s_holder{ nullptr };
+struct Holder : NonMovable {
+	static constexpr u32 MAX = 256;
+	RpmsgRxToken tokens[MAX];
+	Atomic<u32> n{ 0 };
+	bool keep = true;
+	static Result<UniquePtr<Holder>> probe(RpmsgDevice &)
+	{
+		auto h = TRY(make_unique<Holder>(GFP_KERNEL));
+		s_holder.store(h.get());
+		return h;
+	}
+	void remove(RpmsgDevice &) { s_holder.store(nullptr); }
+	Result<void> on_message(RpmsgDevice &rpdev, Span<const u8>, u32)
+	{
+		u32 i = n.load();
+		if (keep && i < MAX) {
+			auto tok = hold_rx_buffer(*rpdev.ept());
+			if (tok.is_ok())
+				tokens[i] = tok.value();
+		}
+		n.store(i + 1);
+		return ok();
+	}
+};
+constinit RpmsgDriver s_holder_drv{ driver_for<Holder>, "rpmsg_test_holder" };
+
+void remote_holding_every_buffer_resumes_after_release(Test &t)
+{
+	PairConfig cfg = echo_config();
+	cfg.services[0] = { SERVICE, "rpmsg_test_holder" };
+	cfg.drivers[0] = &s_holder_drv;
+	Session s = bring_up(t, cfg);
+	ASSERT_NOT_NULL(t, s.client);
+	Holder *h = s_holder.load();
+	ASSERT_NOT_NULL(t, h);
+	/* The remote holds all 64 of the host's tx buffers. */
+	u32 sent = 0;
+	while (trysend(*s.ch->ept(), bytes_of("held")).is_ok())
+		sent++;
+	EXPECT_EQ(t, sent, 64u);
+	ASSERT_TRUE(t, wait_for([&] { return h->n.load() == 64; }));
+	auto svc = s.pair->remote->link().find_channel(SERVICE, RPMSG_ADDR_ANY);
+	ASSERT_TRUE(t, svc);
+	h->keep = false;
+	for (u32 i = 0; i < 64; i++)
+		ASSERT_OK(t, release_rx_buffer(*svc->ept(), h->tokens[i]));
+	/* Everything sent from now on reaches it. */
+	for (u32 i = 0; i < 64; i++)
+		ASSERT_OK(t, send(*s.ch->ept(), bytes_of("after")));
+	EXPECT_TRUE(t, wait_for([&] { return h->n.load() == 128; }));
+}
+
 struct BlockedSend {
 	RpmsgEndpoint *ept;
 	int err = 1;
@@ -354,6 +445,8 @@ const TestCase rpmsg_virtio_cases[] = {
 	KEEL_CASE(zero_copy_both_ways),
 	KEEL_CASE(configured_buffer_sizes_are_negotiated),
 	KEEL_CASE(no_allocation_across_100000_messages),
+	KEEL_CASE(remote_burst_longer_than_an_rx_pass_is_all_received),
+	KEEL_CASE(remote_holding_every_buffer_resumes_after_release),
 	KEEL_CASE(host_restart_starts_a_new_announced_session),
 	KEEL_CASE(crash_fails_senders_at_once),
 	{},
