@@ -554,6 +554,8 @@ RpmsgRemote::~RpmsgRemote()
 	/* No doorbell handler runs once the ShmRemote is gone. */
 	im->shm.reset();
 	im->link.shutdown();
+	/* Releases during the shutdown may have asked for another pass; it finds the link down. */
+	im->rx_irq.sync();
 	if (im->dev) {
 		if (im->dev_added)
 			keel::device_del(*im->dev);

@@ -264,7 +264,9 @@ void VirtioRpmsg::remove(VirtioDevice &vdev)
 	m_link.shutdown();
 	m_ready.store(false, keel::MemoryOrder::Release);
 	m_rx_irq.sync();
+	/* Waits for a running interrupt (the transport's lock), which may have queued the work again. */
 	vdev.del_vqs();
+	m_rx_irq.sync();
 	m_rvq = m_svq = nullptr;
 	free_buffers();
 }
