@@ -930,6 +930,14 @@ void RpmsgLink::remove_channels(bool only_ns)
 	}
 }
 
+bool RpmsgLink::channel_active(RpmsgDevice &rpdev)
+{
+	if (!rpdev.is_bound() || !rpdev.m_ept)
+		return false;
+	Guard g{ m_ept_lock };
+	return rpdev.m_ept->m_state == RpmsgEndpoint::State::Active;
+}
+
 RefPtr<RpmsgDevice> RpmsgLink::find_channel(const char *name, u32 dst)
 {
 	Guard c{ m_chan_lock };

@@ -251,6 +251,8 @@ public:
 	/* Held messages (pending channels) and client-held rx buffers. */
 	u32 nr_held() const { return m_nr_held.load(); }
 	u32 nr_client_held() const { return m_nr_client_held.load(); }
+	/* A driver is bound to @rpdev and its on_message() receives (probe has returned). */
+	bool channel_active(RpmsgDevice &rpdev);
 	/* The channel named @name with remote address @dst (ANY: any), or null. */
 	keel::RefPtr<RpmsgDevice> find_channel(const char *name, u32 dst);
 

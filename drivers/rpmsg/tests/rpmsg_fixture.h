@@ -140,18 +140,21 @@ public:
 		return keel::ok();
 	}
 
-	/* Waits until the host has a bound channel @name; returns it (a reference) or null. */
+	/*
+	 * Waits until the host has a channel @name whose driver's probe has
+	 * returned (bound and receiving); returns it (a reference) or null.
+	 */
 	keel::RefPtr<RpmsgDevice> host_channel(const char *name, s64 timeout_ns = keel::ms_to_ns(5000))
 	{
 		keel::RefPtr<RpmsgDevice> ch;
-		wait_for(
+		bool ready = wait_for(
 			[&] {
 				RpmsgLink *l = host_link();
 				ch = l ? l->find_channel(name, RPMSG_ADDR_ANY) : nullptr;
-				return ch && ch->is_bound();
+				return ch && l->channel_active(*ch);
 			},
 			timeout_ns);
-		return ch && ch->is_bound() ? ch : nullptr;
+		return ready ? ch : nullptr;
 	}
 };
 
