@@ -127,9 +127,15 @@ const RpmsgDeviceId *RpmsgDriver::match(const char *name) const
 	return nullptr;
 }
 
-Result<void> register_rpmsg_driver(RpmsgDriver &drv) { return keel::driver_register(drv); }
+Result<void> register_rpmsg_driver(RpmsgDriver &drv)
+{
+	return keel::driver_register(drv);
+}
 
-void unregister_rpmsg_driver(RpmsgDriver &drv) { keel::driver_unregister(drv); }
+void unregister_rpmsg_driver(RpmsgDriver &drv)
+{
+	keel::driver_unregister(drv);
+}
 
 Result<void> module_driver_init(RpmsgDriver &drv)
 {
@@ -146,9 +152,15 @@ void module_driver_exit(RpmsgDriver &drv)
 	rpmsg_exit();
 }
 
-bool RpmsgDevice::little_endian() const { return m_link ? m_link->little_endian() : true; }
+bool RpmsgDevice::little_endian() const
+{
+	return m_link ? m_link->little_endian() : true;
+}
 
-void RpmsgDevice::release() { delete this; }
+void RpmsgDevice::release()
+{
+	delete this;
+}
 
 bool RpmsgCore::valid_name(const char *name, size_t size)
 {
@@ -198,7 +210,8 @@ Result<void> RpmsgLink::init(const Params &p, keel::Gfp gfp)
 		m_hold_max = p.nr_rx_slots / 8 ? p.nr_rx_slots / 8 : 1;
 	else
 		m_hold_max = keel::min(m_cfg.hold_max, p.nr_rx_slots);
-	m_client_hold_max = m_cfg.client_hold_max ? keel::min(m_cfg.client_hold_max, p.nr_rx_slots) : p.nr_rx_slots;
+	m_client_hold_max = m_cfg.client_hold_max ? keel::min(m_cfg.client_hold_max, p.nr_rx_slots)
+						  : p.nr_rx_slots;
 	auto slots = TRY(keel::UniqueArray<RxSlot>::create(p.nr_rx_slots, gfp));
 	TRY(ns_init(gfp));
 	Guard g{ m_ept_lock };
@@ -225,8 +238,8 @@ void RpmsgLink::set_up(bool up)
 	m_sendq.wake_up();
 }
 
-Result<RefPtr<RpmsgEndpoint>> RpmsgLink::create_ept(RpmsgDevice *rpdev, RpmsgRxCb cb, void *priv, u32 addr,
-						   bool pending)
+Result<RefPtr<RpmsgEndpoint>> RpmsgLink::create_ept(RpmsgDevice *rpdev, RpmsgRxCb cb, void *priv,
+						    u32 addr, bool pending)
 {
 	might_sleep();
 	if (m_dying.load())
@@ -281,13 +294,14 @@ void RpmsgLink::destroy_ept(RpmsgEndpoint &ept)
 		if (m_epts.find(ept.m_addr) == &ept)
 			(void)m_epts.remove(ept.m_addr);
 	}
-	/* Every callback runs under m_rx_lock after finding the endpoint: wait for one running now. */
+	/* Callbacks run under m_rx_lock after finding the endpoint: wait for a running one. */
 	{
 		Guard rx{ m_rx_lock };
 	}
 	/* Senders waiting for a tx buffer see the endpoint dead and leave. */
 	m_sendq.wake_up();
-	for (u32 spins = 0; ept.m_users.load(keel::MemoryOrder::Acquire) & RpmsgEndpoint::USERS; spins++) {
+	for (u32 spins = 0; ept.m_users.load(keel::MemoryOrder::Acquire) & RpmsgEndpoint::USERS;
+	     spins++) {
 		if (spins < 1000)
 			keel::cpu_relax();
 		else
@@ -323,15 +337,17 @@ RpmsgLink::RxVerdict RpmsgLink::receive(u32 slot, const u8 *buf, u32 len)
 	if (msg_len > room) {
 		m_stats.rx_bad.fetch_add(1, keel::MemoryOrder::Relaxed);
 		m_stats.rx_last_error.store(-EINVAL, keel::MemoryOrder::Relaxed);
-		dev_warn_ratelimited(m_dev, "bad message: length %u above the buffer's %u payload bytes", msg_len,
-				     room);
+		dev_warn_ratelimited(m_dev,
+				     "bad message: length %u above the buffer's %u payload bytes",
+				     msg_len, room);
 		return RxVerdict::Recycle;
 	}
 	if (msg_len > len - RPMSG_HDR_SIZE) {
 		m_stats.rx_bad.fetch_add(1, keel::MemoryOrder::Relaxed);
 		m_stats.rx_last_error.store(-EINVAL, keel::MemoryOrder::Relaxed);
-		dev_warn_ratelimited(m_dev, "bad message: length %u above the %u payload bytes received", msg_len,
-				     len - RPMSG_HDR_SIZE);
+		dev_warn_ratelimited(m_dev,
+				     "bad message: length %u above the %u payload bytes received",
+				     msg_len, len - RPMSG_HDR_SIZE);
 		return RxVerdict::Recycle;
 	}
 	return dispatch(slot, src, dst, buf + RPMSG_HDR_SIZE, msg_len);
@@ -344,13 +360,15 @@ RpmsgLink::RxVerdict RpmsgLink::dispatch(u32 slot, u32 src, u32 dst, const u8 *d
 	void *priv = nullptr;
 	{
 		Guard g{ m_ept_lock };
-		ept = dst <= keel::Idr::ID_MAX ? static_cast<RpmsgEndpoint *>(m_epts.find(dst)) : nullptr;
+		ept = dst <= keel::Idr::ID_MAX ? static_cast<RpmsgEndpoint *>(m_epts.find(dst))
+					       : nullptr;
 		if (ept && ept->m_state == RpmsgEndpoint::State::Pending) {
 			if (m_nr_held.load(keel::MemoryOrder::Relaxed) >= m_hold_max) {
 				m_stats.rx_hold_dropped.fetch_add(1, keel::MemoryOrder::Relaxed);
 				m_stats.rx_last_error.store(-ENOBUFS, keel::MemoryOrder::Relaxed);
 				dev_warn_ratelimited(m_dev,
-						     "message to 0x%x dropped: no driver bound, %u messages held already",
+						     "message to 0x%x dropped: no driver bound, %u "
+						     "messages held already",
 						     dst, m_hold_max);
 				return RxVerdict::Recycle;
 			}
@@ -381,14 +399,16 @@ RpmsgLink::RxVerdict RpmsgLink::dispatch(u32 slot, u32 src, u32 dst, const u8 *d
 		m_stats.rx_no_recipient.fetch_add(1, keel::MemoryOrder::Relaxed);
 		m_stats.rx_last_error.store(-ENXIO, keel::MemoryOrder::Relaxed);
 		if (!m_dying.load(keel::MemoryOrder::Relaxed))
-			dev_warn_ratelimited(m_dev, "message from 0x%x to 0x%x: no recipient, dropped", src, dst);
+			dev_warn_ratelimited(m_dev,
+					     "message from 0x%x to 0x%x: no recipient, dropped",
+					     src, dst);
 		return RxVerdict::Recycle;
 	}
 	return deliver(*ept, cb, priv, slot, src, data, len);
 }
 
-RpmsgLink::RxVerdict RpmsgLink::deliver(RpmsgEndpoint &ept, RpmsgRxCb cb, void *priv, u32 slot, u32 src,
-					const u8 *data, u16 len)
+RpmsgLink::RxVerdict RpmsgLink::deliver(RpmsgEndpoint &ept, RpmsgRxCb cb, void *priv, u32 slot,
+					u32 src, const u8 *data, u16 len)
 {
 	ept.m_cur_slot = u16(slot);
 	ept.m_cur_held = false;
@@ -489,8 +509,10 @@ void RpmsgLink::expire_held()
 		if (n) {
 			m_stats.rx_hold_dropped.fetch_add(n, keel::MemoryOrder::Relaxed);
 			m_stats.rx_last_error.store(-ETIMEDOUT, keel::MemoryOrder::Relaxed);
-			dev_warn_ratelimited(m_dev, "%u held message(s) to 0x%x dropped: no driver bound within %lld ms", n,
-					     last_dst, (long long)keel::ns_to_ms(timeout));
+			dev_warn_ratelimited(m_dev,
+					     "%u held message(s) to 0x%x dropped: no driver bound "
+					     "within %lld ms",
+					     n, last_dst, (long long)keel::ns_to_ms(timeout));
 		}
 		for (u32 i = 0; i < n; i++)
 			m_ops->recycle_rx(*this, batch[i]);
@@ -685,7 +707,8 @@ Result<RpmsgTxSlot> RpmsgLink::wait_tx(RpmsgEndpoint &ept, s64 timeout_ns)
 		s64 w = m_sendq.wait_event_interruptible_timeout(
 			[&] {
 				got = m_ops->get_tx(*this);
-				return got.is_ok() || got.error().to_errno() != -ENOMEM || stop() != 0;
+				return got.is_ok() || got.error().to_errno() != -ENOMEM ||
+				       stop() != 0;
 			},
 			left < WAIT_SLICE_NS ? left : WAIT_SLICE_NS);
 		if (w < 0) {
@@ -719,7 +742,8 @@ Result<void> RpmsgLink::can_send(RpmsgEndpoint &ept)
 	return keel::ok();
 }
 
-Result<void> RpmsgLink::send(RpmsgEndpoint &ept, u32 src, u32 dst, Span<const u8> data, s64 timeout_ns)
+Result<void> RpmsgLink::send(RpmsgEndpoint &ept, u32 src, u32 dst, Span<const u8> data,
+			     s64 timeout_ns)
 {
 	if (!ept.enter())
 		return keel::err(-ESHUTDOWN);
@@ -730,7 +754,8 @@ Result<void> RpmsgLink::send(RpmsgEndpoint &ept, u32 src, u32 dst, Span<const u8
 		return keel::err(-EINVAL);
 	}
 	if (data.size() > mtu()) {
-		dev_err_ratelimited(m_dev, "message is too big (%zu bytes, MTU %u)", data.size(), mtu());
+		dev_err_ratelimited(m_dev, "message is too big (%zu bytes, MTU %u)", data.size(),
+				    mtu());
 		return keel::err(-EMSGSIZE);
 	}
 	TRY(can_send(ept));
@@ -743,8 +768,8 @@ Result<void> RpmsgLink::send(RpmsgEndpoint &ept, u32 src, u32 dst, Span<const u8
 	}
 	if (data.size())
 		memcpy(slot.buf + RPMSG_HDR_SIZE, data.data(), data.size());
-	TRY(m_ops->submit_tx(*this, slot.cookie, slot.buf, rpmsg_hdr_encode(m_le, src, dst, u16(data.size())),
-			     total));
+	TRY(m_ops->submit_tx(*this, slot.cookie, slot.buf,
+			     rpmsg_hdr_encode(m_le, src, dst, u16(data.size())), total));
 	m_stats.tx_sent.fetch_add(1, keel::MemoryOrder::Relaxed);
 	return keel::ok();
 }
@@ -757,7 +782,8 @@ Result<RpmsgTxBuf> RpmsgLink::get_tx_buffer(RpmsgEndpoint &ept, s64 timeout_ns)
 	TRY(can_send(ept));
 	RpmsgTxSlot slot = TRY(wait_tx(ept, timeout_ns));
 	u32 size = keel::min(slot.size, m_tx_buf_size.load(keel::MemoryOrder::Relaxed));
-	return RpmsgTxBuf{ Span<u8>(slot.buf + RPMSG_HDR_SIZE, size - RPMSG_HDR_SIZE), slot.cookie };
+	return RpmsgTxBuf{ Span<u8>(slot.buf + RPMSG_HDR_SIZE, size - RPMSG_HDR_SIZE),
+			   slot.cookie };
 }
 
 Result<void> RpmsgLink::send_nocopy(RpmsgEndpoint &ept, u32 src, u32 dst, RpmsgTxBuf &buf, u32 len)
@@ -771,8 +797,10 @@ Result<void> RpmsgLink::send_nocopy(RpmsgEndpoint &ept, u32 src, u32 dst, RpmsgT
 	RpmsgTxBuf b = keel::exchange(buf, RpmsgTxBuf());
 	u8 *start = b.payload.data() - RPMSG_HDR_SIZE;
 	Result<void> r = can_send(ept);
-	if (r.is_ok() && (src == RPMSG_ADDR_ANY || dst == RPMSG_ADDR_ANY || len > b.payload.size())) {
-		dev_err_ratelimited(m_dev, "invalid zero-copy send (src 0x%x, dst 0x%x, %u bytes)", src, dst, len);
+	if (r.is_ok() &&
+	    (src == RPMSG_ADDR_ANY || dst == RPMSG_ADDR_ANY || len > b.payload.size())) {
+		dev_err_ratelimited(m_dev, "invalid zero-copy send (src 0x%x, dst 0x%x, %u bytes)",
+				    src, dst, len);
 		r = keel::err(-EINVAL);
 	}
 	if (r.is_error()) {
@@ -829,14 +857,16 @@ Result<RefPtr<RpmsgDevice>> RpmsgLink::add_channel(const RpmsgChannelInfo &chinf
 	raw->set_parent(m_dev);
 	raw->set_bus(rpmsg_bus);
 	/* Linux's name: parent.channel.src.dst, addresses as signed (ANY is -1). */
-	TRY(raw->set_name("%s.%s.%d.%d", m_dev->name(), chinfo.name, int(chinfo.src), int(chinfo.dst)));
+	TRY(raw->set_name("%s.%s.%d.%d", m_dev->name(), chinfo.name, int(chinfo.src),
+			  int(chinfo.dst)));
 	if (driver_override)
 		TRY(raw->set_driver_override(driver_override));
 	{
 		Guard c{ m_chan_lock };
 		TRY(check_new_channel_locked(chinfo));
-		/* The local address is the channel's from now on: messages to it are held until a driver binds. */
-		RefPtr<RpmsgEndpoint> ept = TRY(create_ept(raw, nullptr, nullptr, chinfo.src, true));
+		/* The channel's local address: messages to it are held until a driver binds. */
+		RefPtr<RpmsgEndpoint> ept =
+			TRY(create_ept(raw, nullptr, nullptr, chinfo.src, true));
 		raw->m_src = ept->addr();
 		raw->m_ept = ept.leak_ref();
 		raw->get();
@@ -845,7 +875,8 @@ Result<RefPtr<RpmsgDevice>> RpmsgLink::add_channel(const RpmsgChannelInfo &chinf
 	}
 	Result<void> r = keel::device_add(*raw);
 	if (r.is_error()) {
-		dev_err(m_dev, "registering channel %s failed: %d", chinfo.name, r.error().to_errno());
+		dev_err(m_dev, "registering channel %s failed: %d", chinfo.name,
+			r.error().to_errno());
 		{
 			Guard c{ m_chan_lock };
 			m_channels.remove(*raw);
@@ -876,7 +907,7 @@ Result<void> RpmsgLink::check_new_channel(const RpmsgChannelInfo &chinfo)
 	return check_new_channel_locked(chinfo);
 }
 
-/* Unregisters a channel taken off the list: its driver's remove, its address, the list's reference. */
+/* Unregisters a channel taken off the list: driver's remove, address, the list's reference. */
 void RpmsgLink::destroy_channel(RpmsgDevice &rpdev)
 {
 	keel::device_del(rpdev);
@@ -894,7 +925,8 @@ Result<void> RpmsgLink::remove_channel(const char *name, u32 src, u32 dst)
 	{
 		Guard c{ m_chan_lock };
 		for (RpmsgDevice &ch : m_channels) {
-			if (!strncmp(ch.m_id.name, name, RPMSG_NAME_SIZE) && (src == RPMSG_ADDR_ANY || ch.m_src == src) &&
+			if (!strncmp(ch.m_id.name, name, RPMSG_NAME_SIZE) &&
+			    (src == RPMSG_ADDR_ANY || ch.m_src == src) &&
 			    (dst == RPMSG_ADDR_ANY || ch.m_dst == dst)) {
 				found = &ch;
 				break;
@@ -942,7 +974,8 @@ RefPtr<RpmsgDevice> RpmsgLink::find_channel(const char *name, u32 dst)
 {
 	Guard c{ m_chan_lock };
 	for (RpmsgDevice &ch : m_channels)
-		if (!strncmp(ch.m_id.name, name, RPMSG_NAME_SIZE) && (dst == RPMSG_ADDR_ANY || ch.m_dst == dst))
+		if (!strncmp(ch.m_id.name, name, RPMSG_NAME_SIZE) &&
+		    (dst == RPMSG_ADDR_ANY || ch.m_dst == dst))
 			return RefPtr<RpmsgDevice>(&ch);
 	return nullptr;
 }
@@ -981,9 +1014,15 @@ void RpmsgLink::shutdown()
 
 namespace {
 
-RpmsgLink *link_or_null(RpmsgEndpoint &ept) { return RpmsgCore::link_of(ept); }
+RpmsgLink *link_or_null(RpmsgEndpoint &ept)
+{
+	return RpmsgCore::link_of(ept);
+}
 
-u32 default_dst(RpmsgEndpoint &ept) { return ept.rpdev() ? ept.rpdev()->dst() : RPMSG_ADDR_ANY; }
+u32 default_dst(RpmsgEndpoint &ept)
+{
+	return ept.rpdev() ? ept.rpdev()->dst() : RPMSG_ADDR_ANY;
+}
 
 } // namespace
 
@@ -1038,7 +1077,8 @@ Result<void> send_offchannel(RpmsgEndpoint &ept, u32 src, u32 dst, Span<const u8
 	return l->send(ept, src, dst, data, l->config().send_timeout_ns);
 }
 
-Result<void> send_offchannel_timeout(RpmsgEndpoint &ept, u32 src, u32 dst, Span<const u8> data, s64 timeout_ns)
+Result<void> send_offchannel_timeout(RpmsgEndpoint &ept, u32 src, u32 dst, Span<const u8> data,
+				     s64 timeout_ns)
 {
 	return link_or_null(ept)->send(ept, src, dst, data, timeout_ns);
 }
@@ -1063,9 +1103,15 @@ Result<void> trysend_offchannel(RpmsgEndpoint &ept, u32 src, u32 dst, Span<const
 	return link_or_null(ept)->send(ept, src, dst, data, 0);
 }
 
-u32 poll(RpmsgEndpoint &ept) { return link_or_null(ept)->poll(ept); }
+u32 poll(RpmsgEndpoint &ept)
+{
+	return link_or_null(ept)->poll(ept);
+}
 
-keel::WaitQueue &poll_waitqueue(RpmsgEndpoint &ept) { return link_or_null(ept)->sendq(); }
+keel::WaitQueue &poll_waitqueue(RpmsgEndpoint &ept)
+{
+	return link_or_null(ept)->sendq();
+}
 
 Result<u32> get_mtu(RpmsgEndpoint &ept)
 {
@@ -1099,7 +1145,10 @@ Result<void> release_tx_buffer(RpmsgEndpoint &ept, RpmsgTxBuf &buf)
 	return link_or_null(ept)->put_tx_buffer(ept, buf);
 }
 
-Result<RpmsgRxToken> hold_rx_buffer(RpmsgEndpoint &ept) { return link_or_null(ept)->hold_rx(ept); }
+Result<RpmsgRxToken> hold_rx_buffer(RpmsgEndpoint &ept)
+{
+	return link_or_null(ept)->hold_rx(ept);
+}
 
 Result<void> release_rx_buffer(RpmsgEndpoint &ept, RpmsgRxToken token)
 {

@@ -79,13 +79,13 @@ struct RpmsgTxSlot {
  */
 struct RpmsgLinkOps {
 	Result<RpmsgTxSlot> (*get_tx)(RpmsgLink &link);
-	Result<void> (*submit_tx)(RpmsgLink &link, u32 cookie, u8 *buf, const RpmsgHdr &hdr, u32 len);
+	Result<void> (*submit_tx)(RpmsgLink &link, u32 cookie, u8 *buf, const RpmsgHdr &hdr,
+				  u32 len);
 	Result<void> (*put_tx)(RpmsgLink &link, u32 cookie, const u8 *buf);
 	void (*tx_wait)(RpmsgLink &link, bool waiting);
 	bool (*tx_poll)(RpmsgLink &link);
 	void (*recycle_rx)(RpmsgLink &link, u32 cookie);
 };
-
 
 /* Counters of a link, for tests, diagnostics and the bench. */
 struct RpmsgLinkStats {
@@ -96,8 +96,8 @@ struct RpmsgLinkStats {
 	keel::Atomic<u64> rx_hold_dropped; /* dropped: hold limit, timeout, channel gone */
 	keel::Atomic<u64> rx_cb_errors;	   /* callbacks that returned an error */
 	keel::Atomic<u64> tx_sent;
-	keel::Atomic<u64> ns_bad;	   /* malformed or refused announcements */
-	keel::Atomic<u64> ns_dropped;	   /* queue full */
+	keel::Atomic<u64> ns_bad;     /* malformed or refused announcements */
+	keel::Atomic<u64> ns_dropped; /* queue full */
 	keel::Atomic<u64> ns_created;
 	keel::Atomic<u64> ns_destroyed;
 	/*
@@ -113,13 +113,13 @@ struct RpmsgLinkStats {
 enum class RxSlotState : u8 { Free, Pending, Client };
 
 struct RxSlot {
-	const u8 *data;		/* payload */
-	s64 held_at;		/* Pending: when */
-	RpmsgEndpoint *owner;	/* Client: the holder */
+	const u8 *data;	      /* payload */
+	s64 held_at;	      /* Pending: when */
+	RpmsgEndpoint *owner; /* Client: the holder */
 	u32 src;
 	u16 len;
-	u16 next;		/* Pending: FIFO link */
-	u16 gen;		/* bumped at every client hold: stale tokens fail */
+	u16 next; /* Pending: FIFO link */
+	u16 gen;  /* bumped at every client hold: stale tokens fail */
 	RxSlotState state;
 };
 
@@ -194,9 +194,9 @@ public:
 						      const char *driver_override, bool from_ns);
 	/* remove_channel() - unregister the channel @name/@src/@dst (ANY matches any). -ENOENT. */
 	Result<void> remove_channel(const char *name, u32 src, u32 dst);
-	/* remove_channels() - every channel (@only_ns: those from announcements). Context: may sleep. */
+	/* remove_channels() - all (@only_ns: from announcements). Context: may sleep. */
 	void remove_channels(bool only_ns);
-	/* announce_all() - announce every bound local channel (a new session). Context: may sleep. */
+	/* announce_all() - announce every bound local channel (new session). Context: may sleep. */
 	void announce_all();
 	/* Drops every held message and client-held rx buffer (session end). Context: may sleep. */
 	void reclaim_rx();
@@ -211,10 +211,11 @@ public:
 
 	/* --- the core's own (rpmsg_core.cpp, rpmsg_ns.cpp) --- */
 
-	Result<keel::RefPtr<RpmsgEndpoint>> create_ept(RpmsgDevice *rpdev, RpmsgRxCb cb, void *priv, u32 addr,
-						       bool pending);
+	Result<keel::RefPtr<RpmsgEndpoint>> create_ept(RpmsgDevice *rpdev, RpmsgRxCb cb, void *priv,
+						       u32 addr, bool pending);
 	void destroy_ept(RpmsgEndpoint &ept);
-	Result<void> send(RpmsgEndpoint &ept, u32 src, u32 dst, Span<const u8> data, s64 timeout_ns);
+	Result<void> send(RpmsgEndpoint &ept, u32 src, u32 dst, Span<const u8> data,
+			  s64 timeout_ns);
 	Result<RpmsgTxBuf> get_tx_buffer(RpmsgEndpoint &ept, s64 timeout_ns);
 	Result<void> send_nocopy(RpmsgEndpoint &ept, u32 src, u32 dst, RpmsgTxBuf &buf, u32 len);
 	Result<void> put_tx_buffer(RpmsgEndpoint &ept, RpmsgTxBuf &buf);
@@ -264,8 +265,8 @@ private:
 	struct NsQueue;
 
 	RxVerdict dispatch(u32 slot, u32 src, u32 dst, const u8 *data, u16 len) REQUIRES(m_rx_lock);
-	RxVerdict deliver(RpmsgEndpoint &ept, RpmsgRxCb cb, void *priv, u32 slot, u32 src, const u8 *data,
-			  u16 len) REQUIRES(m_rx_lock);
+	RxVerdict deliver(RpmsgEndpoint &ept, RpmsgRxCb cb, void *priv, u32 slot, u32 src,
+			  const u8 *data, u16 len) REQUIRES(m_rx_lock);
 	void flush_held(RpmsgEndpoint &ept, bool deliver_them);
 	void destroy_channel(RpmsgDevice &rpdev);
 	Result<void> check_new_channel(const RpmsgChannelInfo &chinfo);

@@ -37,7 +37,8 @@ struct RpmsgLink::NsQueue {
 	RpmsgNsMsg msgs[SIZE];
 };
 
-#define ns_log_ratelimited(level, dev, fmt, ...) __keel_log_ratelimited(level, dev, "ns: " fmt, ##__VA_ARGS__)
+#define ns_log_ratelimited(level, dev, fmt, ...)                                                   \
+	__keel_log_ratelimited(level, dev, "ns: " fmt, ##__VA_ARGS__)
 
 Result<void> RpmsgLink::ns_init(keel::Gfp gfp)
 {
@@ -64,8 +65,8 @@ Result<void> RpmsgLink::ns_cb(RpmsgEndpoint &ept, Span<const u8> data, u32 src, 
 	if (data.size() != sizeof(RpmsgNsMsg)) {
 		link->m_stats.ns_bad.fetch_add(1, keel::MemoryOrder::Relaxed);
 		link->m_stats.ns_last_error.store(-EINVAL, keel::MemoryOrder::Relaxed);
-		ns_log_ratelimited(KEEL_LOGLEVEL_ERR, link->m_dev, "malformed ns msg (%zu bytes, from 0x%x)",
-				   data.size(), src);
+		ns_log_ratelimited(KEEL_LOGLEVEL_ERR, link->m_dev,
+				   "malformed ns msg (%zu bytes, from 0x%x)", data.size(), src);
 		return keel::err(-EINVAL);
 	}
 	bool queued = false;
@@ -73,7 +74,8 @@ Result<void> RpmsgLink::ns_cb(RpmsgEndpoint &ept, Span<const u8> data, u32 src, 
 		Guard g{ link->m_ns_lock };
 		NsQueue *q = link->m_nsq;
 		if (q->count < NsQueue::SIZE) {
-			memcpy(&q->msgs[(q->head + q->count) % NsQueue::SIZE], data.data(), sizeof(RpmsgNsMsg));
+			memcpy(&q->msgs[(q->head + q->count) % NsQueue::SIZE], data.data(),
+			       sizeof(RpmsgNsMsg));
 			q->count++;
 			queued = true;
 		}
@@ -81,8 +83,8 @@ Result<void> RpmsgLink::ns_cb(RpmsgEndpoint &ept, Span<const u8> data, u32 src, 
 	if (!queued) {
 		link->m_stats.ns_dropped.fetch_add(1, keel::MemoryOrder::Relaxed);
 		link->m_stats.ns_last_error.store(-ENOBUFS, keel::MemoryOrder::Relaxed);
-		ns_log_ratelimited(KEEL_LOGLEVEL_ERR, link->m_dev, "announcement dropped: %u waiting already",
-				   NsQueue::SIZE);
+		ns_log_ratelimited(KEEL_LOGLEVEL_ERR, link->m_dev,
+				   "announcement dropped: %u waiting already", NsQueue::SIZE);
 		return keel::err(-ENOBUFS);
 	}
 	(void)link->m_ns_work.schedule();
@@ -90,7 +92,10 @@ Result<void> RpmsgLink::ns_cb(RpmsgEndpoint &ept, Span<const u8> data, u32 src, 
 	return keel::ok();
 }
 
-void RpmsgLink::ns_work_fn(keel::Work &w) { keel::container_of(&w, &RpmsgLink::m_ns_work)->ns_drain(); }
+void RpmsgLink::ns_work_fn(keel::Work &w)
+{
+	keel::container_of(&w, &RpmsgLink::m_ns_work)->ns_drain();
+}
 
 void RpmsgLink::ns_drain()
 {
@@ -118,30 +123,34 @@ Result<void> RpmsgLink::ns_handle(const RpmsgNsMsg &msg)
 	size_t n = strnlen(msg.name, sizeof(msg.name));
 	keel::strscpy_untrusted(name, sizeof(name), msg.name, sizeof(msg.name));
 	if (n == sizeof(msg.name))
-		ns_log_ratelimited(KEEL_LOGLEVEL_WARNING, m_dev, "name without NUL, clamped to \"%s\"", name);
+		ns_log_ratelimited(KEEL_LOGLEVEL_WARNING, m_dev,
+				   "name without NUL, clamped to \"%s\"", name);
 	u32 addr = rpmsg32_to_cpu(m_le, msg.addr);
 	bool destroy = rpmsg32_to_cpu(m_le, msg.flags) & RPMSG_NS_DESTROY;
 	if (!RpmsgCore::valid_name(name, sizeof(name))) {
 		m_stats.ns_bad.fetch_add(1, keel::MemoryOrder::Relaxed);
 		m_stats.ns_last_error.store(-EINVAL, keel::MemoryOrder::Relaxed);
-		ns_log_ratelimited(KEEL_LOGLEVEL_ERR, m_dev, "invalid channel name (addr 0x%x)", addr);
+		ns_log_ratelimited(KEEL_LOGLEVEL_ERR, m_dev, "invalid channel name (addr 0x%x)",
+				   addr);
 		return keel::err(-EINVAL);
 	}
 	if (addr == RPMSG_ADDR_ANY || addr == RPMSG_NS_ADDR) {
 		m_stats.ns_bad.fetch_add(1, keel::MemoryOrder::Relaxed);
 		m_stats.ns_last_error.store(-EINVAL, keel::MemoryOrder::Relaxed);
-		ns_log_ratelimited(KEEL_LOGLEVEL_ERR, m_dev, "channel %s: invalid address 0x%x", name, addr);
+		ns_log_ratelimited(KEEL_LOGLEVEL_ERR, m_dev, "channel %s: invalid address 0x%x",
+				   name, addr);
 		return keel::err(-EINVAL);
 	}
-	ns_log_ratelimited(KEEL_LOGLEVEL_INFO, m_dev, "%sing channel %s addr 0x%x", destroy ? "destroy" : "creat",
-			   name, addr);
+	ns_log_ratelimited(KEEL_LOGLEVEL_INFO, m_dev, "%sing channel %s addr 0x%x",
+			   destroy ? "destroy" : "creat", name, addr);
 	if (destroy) {
 		Result<void> r = remove_channel(name, RPMSG_ADDR_ANY, addr);
 		if (r.is_error()) {
 			m_stats.ns_bad.fetch_add(1, keel::MemoryOrder::Relaxed);
-			m_stats.ns_last_error.store(r.error().to_errno(), keel::MemoryOrder::Relaxed);
-			ns_log_ratelimited(KEEL_LOGLEVEL_ERR, m_dev, "no channel %s addr 0x%x to destroy", name,
-					   addr);
+			m_stats.ns_last_error.store(r.error().to_errno(),
+						    keel::MemoryOrder::Relaxed);
+			ns_log_ratelimited(KEEL_LOGLEVEL_ERR, m_dev,
+					   "no channel %s addr 0x%x to destroy", name, addr);
 			return r;
 		}
 		m_stats.ns_destroyed.fetch_add(1, keel::MemoryOrder::Relaxed);
@@ -160,12 +169,15 @@ Result<void> RpmsgLink::ns_handle(const RpmsgNsMsg &msg)
 	int e = ch.error().to_errno();
 	m_stats.ns_last_error.store(e, keel::MemoryOrder::Relaxed);
 	if (e == -EEXIST)
-		ns_log_ratelimited(KEEL_LOGLEVEL_ERR, m_dev, "channel %s addr 0x%x already exists", name, addr);
+		ns_log_ratelimited(KEEL_LOGLEVEL_ERR, m_dev, "channel %s addr 0x%x already exists",
+				   name, addr);
 	else if (e == -ENOSPC)
-		ns_log_ratelimited(KEEL_LOGLEVEL_ERR, m_dev, "channel %s refused: %u channels already",
-				   name, m_cfg.max_channels);
+		ns_log_ratelimited(KEEL_LOGLEVEL_ERR, m_dev,
+				   "channel %s refused: %u channels already", name,
+				   m_cfg.max_channels);
 	else
-		ns_log_ratelimited(KEEL_LOGLEVEL_ERR, m_dev, "creating channel %s failed: %d", name, e);
+		ns_log_ratelimited(KEEL_LOGLEVEL_ERR, m_dev, "creating channel %s failed: %d", name,
+				   e);
 	return ch.error();
 }
 
@@ -175,7 +187,7 @@ Result<void> RpmsgLink::announce(RpmsgDevice &rpdev, bool create)
 	if (!rpdev.m_announce || !rpdev.m_ept)
 		return keel::ok();
 	if (create) {
-		/* Sent when the link is up and the remote has a name service; announce_all() otherwise. */
+		/* Sent when up, to a remote with a name service; else announce_all() will. */
 		if (!peer_ns() || !is_up() || rpdev.m_announced.exchange(true))
 			return keel::ok();
 	} else if (!rpdev.m_announced.exchange(false)) {
@@ -187,7 +199,8 @@ Result<void> RpmsgLink::announce(RpmsgDevice &rpdev, bool create)
 	msg.addr = cpu_to_rpmsg32(m_le, rpdev.m_src);
 	msg.flags = cpu_to_rpmsg32(m_le, create ? RPMSG_NS_CREATE : RPMSG_NS_DESTROY);
 	Result<void> r = send(*rpdev.m_ept, rpdev.m_src, RPMSG_NS_ADDR,
-			      Span<const u8>(reinterpret_cast<const u8 *>(&msg), sizeof(msg)), m_cfg.send_timeout_ns);
+			      Span<const u8>(reinterpret_cast<const u8 *>(&msg), sizeof(msg)),
+			      m_cfg.send_timeout_ns);
 	if (r.is_error() && create)
 		rpdev.m_announced.store(false);
 	return r;
@@ -209,11 +222,12 @@ void RpmsgLink::announce_all()
 		}
 		if (!next)
 			return;
-		/* Under the device lock: the driver stays bound (and the endpoint Active) meanwhile. */
+		/* Under the device lock: the driver stays bound, its endpoint Active. */
 		Guard d{ next->mutex() };
 		Result<void> r = next->is_bound() ? announce(*next, true) : keel::ok();
 		if (r.is_error()) {
-			dev_err(next.get(), "announcing the channel failed: %d", r.error().to_errno());
+			dev_err(next.get(), "announcing the channel failed: %d",
+				r.error().to_errno());
 			return;
 		}
 		if (!next->m_announced.load())

@@ -100,14 +100,19 @@ struct RpmsgRemote::Impl : keel::NonMovable {
 	void end_session();
 	static int session_main(void *arg);
 	static void kick(void *ctx, u32 vdev, u32 vring);
-	static void rx_irq_fn(keel::IrqWork &w) { keel::container_of(&w, &Impl::rx_irq)->process_rx(); }
+	static void rx_irq_fn(keel::IrqWork &w)
+	{
+		keel::container_of(&w, &Impl::rx_irq)->process_rx();
+	}
 	bool rx_shape_ok(const virtio::VringhChain &c) const
 	{
-		return c.readable().size() == 1 && c.writable().size() == 0 && c.read_len() >= RPMSG_HDR_SIZE;
+		return c.readable().size() == 1 && c.writable().size() == 0 &&
+		       c.read_len() >= RPMSG_HDR_SIZE;
 	}
 
 	static Result<RpmsgTxSlot> get_tx(RpmsgLink &link);
-	static Result<void> submit_tx(RpmsgLink &link, u32 cookie, u8 *buf, const RpmsgHdr &hdr, u32 len);
+	static Result<void> submit_tx(RpmsgLink &link, u32 cookie, u8 *buf, const RpmsgHdr &hdr,
+				      u32 len);
 	static Result<void> put_tx(RpmsgLink &link, u32 cookie, const u8 *buf);
 	static void tx_wait(RpmsgLink &link, bool waiting);
 	static bool tx_poll(RpmsgLink &link);
@@ -150,10 +155,11 @@ const RpmsgLinkOps RpmsgRemote::Impl::s_ops = {
 Result<void> RpmsgRemote::Impl::init()
 {
 	const RpmsgRemoteConfig &c = cfg;
-	if (!c.doorbell || !c.region.valid() || !keel::is_power_of_2(c.vring_num) || c.vring_num > 4096 ||
-	    c.h2r_buf_size < RPMSG_MIN_BUF_SIZE || c.h2r_buf_size > RPMSG_MAX_BUF_SIZE || c.h2r_buf_size % 16 ||
-	    c.r2h_buf_size < RPMSG_MIN_BUF_SIZE || c.r2h_buf_size > RPMSG_MAX_BUF_SIZE || c.r2h_buf_size % 16 ||
-	    !c.h2r_num || !c.r2h_num) {
+	if (!c.doorbell || !c.region.valid() || !keel::is_power_of_2(c.vring_num) ||
+	    c.vring_num > 4096 || c.h2r_buf_size < RPMSG_MIN_BUF_SIZE ||
+	    c.h2r_buf_size > RPMSG_MAX_BUF_SIZE || c.h2r_buf_size % 16 ||
+	    c.r2h_buf_size < RPMSG_MIN_BUF_SIZE || c.r2h_buf_size > RPMSG_MAX_BUF_SIZE ||
+	    c.r2h_buf_size % 16 || !c.h2r_num || !c.r2h_num) {
 		pr_err("%s: bad rpmsg remote configuration", c.name);
 		return keel::err(-EINVAL);
 	}
@@ -193,7 +199,8 @@ Result<void> RpmsgRemote::Impl::init()
 	rc.doorbell = c.doorbell;
 	rc.num_vdevs = 1;
 	rc.vdevs[0].id = VIRTIO_ID_RPMSG;
-	rc.vdevs[0].dfeatures = (c.name_service ? 1u << VIRTIO_RPMSG_F_NS : 0) | (1u << VIRTIO_RING_F_EVENT_IDX) |
+	rc.vdevs[0].dfeatures = (c.name_service ? 1u << VIRTIO_RPMSG_F_NS : 0) |
+				(1u << VIRTIO_RING_F_EVENT_IDX) |
 				(bufsz ? 1u << VIRTIO_RPMSG_F_BUFSZ : 0);
 	rc.vdevs[0].config_len = bufsz ? sizeof(cfg_space) : 0;
 	rc.vdevs[0].config = bufsz ? &cfg_space : nullptr;
@@ -257,7 +264,8 @@ void RpmsgRemote::Impl::process_rx()
 				if (got.is_error() || !got.value()) {
 					rxp.free[rxp.nfree++] = idx;
 					if (got.is_error())
-						goto out; /* broken: the ring logged it; the session ends */
+						goto out; /* broken: the ring logged it; the session
+							     ends */
 					break;
 				}
 				rxp.state[idx] = ChainState::Busy;
@@ -271,8 +279,10 @@ void RpmsgRemote::Impl::process_rx()
 				v = link.receive(idx, buf, len);
 			} else {
 				link.stats().rx_bad.fetch_add(1, keel::MemoryOrder::Relaxed);
-				link.stats().rx_last_error.store(-EINVAL, keel::MemoryOrder::Relaxed);
-				dev_warn_ratelimited(dev, "bad message: the host's buffer is not one readable segment");
+				link.stats().rx_last_error.store(-EINVAL,
+								 keel::MemoryOrder::Relaxed);
+				dev_warn_ratelimited(dev, "bad message: the host's buffer is not "
+							  "one readable segment");
 			}
 			if (v == RpmsgLink::RxVerdict::Keep)
 				continue;
@@ -284,7 +294,7 @@ void RpmsgRemote::Impl::process_rx()
 				used = true;
 			}
 		}
-		/* Ask for the next kick, then look again: a chain added meanwhile would wait for none. */
+		/* Ask for the next kick, then look again: else a chain added meanwhile waits. */
 		Guard q{ m_rxq_lock };
 		Vringh *vr = up.load() ? shm->vringh(0, 1) : nullptr;
 		if (!vr || vr->notify_enable())
@@ -344,15 +354,18 @@ Result<RpmsgTxSlot> RpmsgRemote::Impl::get_tx(RpmsgLink &l)
 			Chain &c = p.chains[idx];
 			Result<bool> got = vr->getdesc(c);
 			if (got.is_ok() && !got.value() && im.sleepers && !vr->notify_enable())
-				/* Senders wait: the kick they asked for moves with each miss (event idx). */
+				/* Senders wait: re-arm the kick at each miss (event idx). */
 				got = vr->getdesc(c);
 			if (got.is_error() || !got.value()) {
 				p.free[p.nfree++] = idx;
 				return keel::err(got.is_error() ? -EPIPE : -ENOMEM);
 			}
-			if (c.writable().size() == 1 && c.readable().size() == 0 && c.write_len() > RPMSG_HDR_SIZE)
+			if (c.writable().size() == 1 && c.readable().size() == 0 &&
+			    c.write_len() > RPMSG_HDR_SIZE)
 				break;
-			dev_warn_ratelimited(im.dev, "the host posted an rx buffer that is not one writable segment");
+			dev_warn_ratelimited(
+				im.dev,
+				"the host posted an rx buffer that is not one writable segment");
 			(void)vr->add_used(c, 0);
 			p.free[p.nfree++] = idx;
 		}
@@ -363,7 +376,8 @@ Result<RpmsgTxSlot> RpmsgRemote::Impl::get_tx(RpmsgLink &l)
 	return RpmsgTxSlot{ c.writable()[0].base(), size, idx };
 }
 
-Result<void> RpmsgRemote::Impl::submit_tx(RpmsgLink &l, u32 cookie, u8 *buf, const RpmsgHdr &hdr, u32 len)
+Result<void> RpmsgRemote::Impl::submit_tx(RpmsgLink &l, u32 cookie, u8 *buf, const RpmsgHdr &hdr,
+					  u32 len)
 {
 	Impl &im = of(l);
 	Guard t{ im.m_tx_lock };
@@ -396,7 +410,8 @@ Result<void> RpmsgRemote::Impl::put_tx(RpmsgLink &l, u32 cookie, const u8 *buf)
 	Impl &im = of(l);
 	Guard t{ im.m_tx_lock };
 	ChainPool &p = im.txp;
-	if (cookie >= p.num || p.state[cookie] != ChainState::Busy || buf != p.chains[cookie].writable()[0].base())
+	if (cookie >= p.num || p.state[cookie] != ChainState::Busy ||
+	    buf != p.chains[cookie].writable()[0].base())
 		return keel::err(-EINVAL);
 	/* Taken from the ring, not used: it is the next send's. */
 	p.state[cookie] = ChainState::Spare;
@@ -411,7 +426,7 @@ void RpmsgRemote::Impl::tx_wait(RpmsgLink &l, bool waiting)
 	Guard t{ im.m_tx_lock };
 	Vringh *vr = im.up.load() ? im.shm->vringh(0, 0) : nullptr;
 	if (waiting) {
-		/* The host kicks vring 0 when it posts rx buffers: ask for it while someone waits. */
+		/* The host kicks vring 0 when it posts rx buffers: ask for it while we wait. */
 		if (im.sleepers++ == 0 && vr)
 			(void)vr->notify_enable();
 	} else if (--im.sleepers == 0 && vr) {
@@ -469,7 +484,8 @@ void RpmsgRemote::Impl::start_session()
 	u32 gf = shm->gfeatures(0);
 	/* Linux ignores VIRTIO_RPMSG_F_BUFSZ: then both ends use the defaults. */
 	bool sizes = bufsz && (gf & (1u << VIRTIO_RPMSG_F_BUFSZ));
-	link.set_buf_sizes(sizes ? cfg.h2r_buf_size : RPMSG_BUF_SIZE, sizes ? cfg.r2h_buf_size : RPMSG_BUF_SIZE);
+	link.set_buf_sizes(sizes ? cfg.h2r_buf_size : RPMSG_BUF_SIZE,
+			   sizes ? cfg.r2h_buf_size : RPMSG_BUF_SIZE);
 	{
 		Guard rx{ link.m_rx_lock };
 		Guard q{ m_rxq_lock };
@@ -517,14 +533,15 @@ int RpmsgRemote::Impl::session_main(void *arg)
 		Result<void> r = im->shm->wait_driver_ok(0, SESSION_POLL_NS);
 		if (r.is_error()) {
 			if (r.error().to_errno() != -ETIMEDOUT)
-				(void)im->wq.wait_event_interruptible_timeout([] { return keel::Thread::should_stop(); },
-									      SESSION_POLL_NS);
+				(void)im->wq.wait_event_interruptible_timeout(
+					[] { return keel::Thread::should_stop(); },
+					SESSION_POLL_NS);
 			continue;
 		}
 		im->start_session();
 		while (!keel::Thread::should_stop() && !im->shm->host_reset(0))
-			(void)im->wq.wait_event_interruptible_timeout([] { return keel::Thread::should_stop(); },
-								      SESSION_POLL_NS);
+			(void)im->wq.wait_event_interruptible_timeout(
+				[] { return keel::Thread::should_stop(); }, SESSION_POLL_NS);
 		im->end_session();
 	}
 	return 0;
@@ -532,7 +549,8 @@ int RpmsgRemote::Impl::session_main(void *arg)
 
 /* --- the public class --- */
 
-Result<keel::UniquePtr<RpmsgRemote>> RpmsgRemote::create(const RpmsgRemoteConfig &cfg, keel::Gfp gfp)
+Result<keel::UniquePtr<RpmsgRemote>> RpmsgRemote::create(const RpmsgRemoteConfig &cfg,
+							 keel::Gfp gfp)
 {
 	Impl *im = new (gfp) Impl(cfg);
 	if (!im)
@@ -584,7 +602,8 @@ void RpmsgRemote::stop()
 	im->rx_irq.sync();
 }
 
-Result<keel::RefPtr<RpmsgDevice>> RpmsgRemote::add_service(const char *name, const char *driver, u32 addr)
+Result<keel::RefPtr<RpmsgDevice>> RpmsgRemote::add_service(const char *name, const char *driver,
+							   u32 addr)
 {
 	RpmsgChannelInfo ci = {};
 	if (keel::strscpy(ci.name, name, sizeof(ci.name)).is_error())
@@ -599,17 +618,29 @@ Result<void> RpmsgRemote::remove_service(const char *name)
 	return m_impl->link.remove_channel(name, RPMSG_ADDR_ANY, RPMSG_ADDR_ANY);
 }
 
-bool RpmsgRemote::link_up() const { return m_impl->up.load(); }
+bool RpmsgRemote::link_up() const
+{
+	return m_impl->up.load();
+}
 
 bool RpmsgRemote::wait_link_up(s64 timeout_ns)
 {
 	return m_impl->wq.wait_event_timeout([this] { return m_impl->up.load(); }, timeout_ns) > 0;
 }
 
-u32 RpmsgRemote::sessions() const { return m_impl->nr_sessions.load(); }
+u32 RpmsgRemote::sessions() const
+{
+	return m_impl->nr_sessions.load();
+}
 
-keel::Device &RpmsgRemote::device() { return *m_impl->dev; }
+keel::Device &RpmsgRemote::device()
+{
+	return *m_impl->dev;
+}
 
-RpmsgLink &RpmsgRemote::link() { return m_impl->link; }
+RpmsgLink &RpmsgRemote::link()
+{
+	return m_impl->link;
+}
 
 } // namespace rpmsg

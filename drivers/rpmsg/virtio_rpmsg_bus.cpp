@@ -44,7 +44,9 @@ enum class TxState : u8 { Free, Taken, Ring };
 
 class VirtioRpmsg : keel::NonMovable {
 public:
-	static constexpr virtio::VirtioDeviceId id_table[] = { { VIRTIO_ID_RPMSG, virtio::VIRTIO_DEV_ANY_ID }, {} };
+	static constexpr virtio::VirtioDeviceId id_table[] = {
+		{ VIRTIO_ID_RPMSG, virtio::VIRTIO_DEV_ANY_ID }, {}
+	};
 	static constexpr unsigned int feature_table[] = { VIRTIO_RPMSG_F_NS, VIRTIO_RPMSG_F_BUFSZ };
 
 	static Result<keel::UniquePtr<VirtioRpmsg>> probe(VirtioDevice &vdev);
@@ -57,7 +59,10 @@ public:
 
 private:
 	static const RpmsgLinkOps s_ops;
-	static VirtioRpmsg &of(RpmsgLink &link) { return *keel::container_of(&link, &VirtioRpmsg::m_link); }
+	static VirtioRpmsg &of(RpmsgLink &link)
+	{
+		return *keel::container_of(&link, &VirtioRpmsg::m_link);
+	}
 
 	Result<void> setup(VirtioDevice &vdev);
 	Result<void> read_sizes(VirtioDevice &vdev);
@@ -66,7 +71,10 @@ private:
 	u8 *rx_buf(u32 i) const { return m_rbufs + size_t(i) * m_rx_size; }
 	u8 *tx_buf(u32 i) const { return m_sbufs + size_t(i) * m_tx_size; }
 	Sg rx_sg(u32 i) const { return Sg{ m_bufs_da + u64(i) * m_rx_size, m_rx_size }; }
-	Sg tx_sg(u32 i, u32 len) const { return Sg{ m_bufs_da + m_rx_total + u64(i) * m_tx_size, len }; }
+	Sg tx_sg(u32 i, u32 len) const
+	{
+		return Sg{ m_bufs_da + m_rx_total + u64(i) * m_tx_size, len };
+	}
 	Result<u32> rx_index(void *token) const;
 	Result<u32> tx_index(const void *buf) const;
 	Result<void> post_rx(u32 i) REQUIRES(m_rvq_lock);
@@ -77,7 +85,8 @@ private:
 	void rx_pass();
 	static void xmit_done(VirtQueue &vq);
 	static Result<RpmsgTxSlot> get_tx(RpmsgLink &link);
-	static Result<void> submit_tx(RpmsgLink &link, u32 cookie, u8 *buf, const RpmsgHdr &hdr, u32 len);
+	static Result<void> submit_tx(RpmsgLink &link, u32 cookie, u8 *buf, const RpmsgHdr &hdr,
+				      u32 len);
 	static Result<void> put_tx(RpmsgLink &link, u32 cookie, const u8 *buf);
 	static void tx_wait(RpmsgLink &link, bool waiting);
 	static bool tx_poll(RpmsgLink &link);
@@ -133,10 +142,12 @@ Result<void> VirtioRpmsg::read_sizes(VirtioDevice &vdev)
 		h2r_num = TRY(vdev.cread32(__builtin_offsetof(VirtioRpmsgConfig, h2r_num)));
 		r2h_num = TRY(vdev.cread32(__builtin_offsetof(VirtioRpmsgConfig, r2h_num)));
 	}
-	auto bad_size = [](u32 s) { return s < RPMSG_MIN_BUF_SIZE || s > RPMSG_MAX_BUF_SIZE || s % 16; };
+	auto bad_size = [](u32 s) {
+		return s < RPMSG_MIN_BUF_SIZE || s > RPMSG_MAX_BUF_SIZE || s % 16;
+	};
 	if (bad_size(h2r_size) || bad_size(r2h_size) || !h2r_num || !r2h_num) {
-		dev_err(&vdev, "unusable buffer configuration: %u x %u bytes out, %u x %u bytes in", h2r_num,
-			h2r_size, r2h_num, r2h_size);
+		dev_err(&vdev, "unusable buffer configuration: %u x %u bytes out, %u x %u bytes in",
+			h2r_num, h2r_size, r2h_num, r2h_size);
 		return keel::err(-EINVAL);
 	}
 	m_tx_size = h2r_size;
@@ -163,8 +174,8 @@ Result<void> VirtioRpmsg::alloc_buffers(VirtioDevice &vdev)
 	}
 	/* Half (by default) for rx, the rest for tx: Linux's layout. */
 	m_sbufs = m_rbufs + m_rx_total;
-	dev_dbg(&vdev, "buffers: %u x %u rx, %u x %u tx at da 0x%llx", m_rx_num, m_rx_size, m_tx_num, m_tx_size,
-		(unsigned long long)m_bufs_da);
+	dev_dbg(&vdev, "buffers: %u x %u rx, %u x %u tx at da 0x%llx", m_rx_num, m_rx_size,
+		m_tx_num, m_tx_size, (unsigned long long)m_bufs_da);
 	return keel::ok();
 }
 
@@ -264,7 +275,7 @@ void VirtioRpmsg::remove(VirtioDevice &vdev)
 	m_link.shutdown();
 	m_ready.store(false, keel::MemoryOrder::Release);
 	m_rx_irq.sync();
-	/* Waits for a running interrupt (the transport's lock), which may have queued the work again. */
+	/* Waits for a running interrupt (the transport's lock), which may queue the work again. */
 	vdev.del_vqs();
 	m_rx_irq.sync();
 	m_rvq = m_svq = nullptr;
@@ -311,7 +322,8 @@ u32 VirtioRpmsg::process_rx(u32 budget)
 			break;
 		}
 		n++;
-		if (m_link.receive(i.value(), rx_buf(i.value()), ub.len) == RpmsgLink::RxVerdict::Keep)
+		if (m_link.receive(i.value(), rx_buf(i.value()), ub.len) ==
+		    RpmsgLink::RxVerdict::Keep)
 			continue;
 		Guard q{ m_rvq_lock };
 		if (post_rx(i.value()).is_error())
@@ -332,7 +344,10 @@ u32 VirtioRpmsg::process_rx(u32 budget)
  * queues' set-up (probe): tell ThreadSanitizer, which cannot follow that
  * through another process and an eventfd (a no-op in other builds).
  */
-static void tsan_after_driver_ok() { KEEL_TSAN_FENCE(__ATOMIC_ACQUIRE); }
+static void tsan_after_driver_ok()
+{
+	KEEL_TSAN_FENCE(__ATOMIC_ACQUIRE);
+}
 
 void VirtioRpmsg::rx_done(VirtQueue &vq)
 {
@@ -405,7 +420,8 @@ Result<RpmsgTxSlot> VirtioRpmsg::get_tx(RpmsgLink &link)
 			return keel::err(-ENOMEM);
 		Result<u32> idx = vrp.tx_index(r.value().token);
 		if (idx.is_error() || vrp.m_tx_state[idx.value()] != TxState::Ring) {
-			dev_err_once(vrp.m_vdev, "tx token %p is not a queued tx buffer", r.value().token);
+			dev_err_once(vrp.m_vdev, "tx token %p is not a queued tx buffer",
+				     r.value().token);
 			return keel::err(-EIO);
 		}
 		i = idx.value();
@@ -414,12 +430,13 @@ Result<RpmsgTxSlot> VirtioRpmsg::get_tx(RpmsgLink &link)
 	return RpmsgTxSlot{ vrp.tx_buf(i), vrp.m_tx_size, i };
 }
 
-Result<void> VirtioRpmsg::submit_tx(RpmsgLink &link, u32 cookie, u8 *buf, const RpmsgHdr &hdr, u32 len)
+Result<void> VirtioRpmsg::submit_tx(RpmsgLink &link, u32 cookie, u8 *buf, const RpmsgHdr &hdr,
+				    u32 len)
 {
 	VirtioRpmsg &vrp = of(link);
 	Guard g{ vrp.m_tx_lock };
-	if (cookie >= vrp.m_tx_num || buf != vrp.tx_buf(cookie) || vrp.m_tx_state[cookie] != TxState::Taken ||
-	    len < RPMSG_HDR_SIZE || len > vrp.m_tx_size)
+	if (cookie >= vrp.m_tx_num || buf != vrp.tx_buf(cookie) ||
+	    vrp.m_tx_state[cookie] != TxState::Taken || len < RPMSG_HDR_SIZE || len > vrp.m_tx_size)
 		return keel::err(-EINVAL);
 	memcpy(buf, &hdr, sizeof(hdr));
 	Sg sg = vrp.tx_sg(cookie, len);
@@ -441,7 +458,8 @@ Result<void> VirtioRpmsg::put_tx(RpmsgLink &link, u32 cookie, const u8 *buf)
 {
 	VirtioRpmsg &vrp = of(link);
 	Guard g{ vrp.m_tx_lock };
-	if (cookie >= vrp.m_tx_num || buf != vrp.tx_buf(cookie) || vrp.m_tx_state[cookie] != TxState::Taken)
+	if (cookie >= vrp.m_tx_num || buf != vrp.tx_buf(cookie) ||
+	    vrp.m_tx_state[cookie] != TxState::Taken)
 		return keel::err(-EINVAL);
 	vrp.m_tx_state[cookie] = TxState::Free;
 	vrp.m_tx_free[vrp.m_tx_nfree++] = u16(cookie);
@@ -492,7 +510,8 @@ void VirtioRpmsg::xmit_done(VirtQueue &vq)
 /* --- registration --- */
 
 namespace {
-constinit virtio::VirtioDriver s_virtio_rpmsg_driver{ virtio::driver_for<VirtioRpmsg>, "virtio_rpmsg_bus" };
+constinit virtio::VirtioDriver s_virtio_rpmsg_driver{ virtio::driver_for<VirtioRpmsg>,
+						      "virtio_rpmsg_bus" };
 constinit keel::Atomic<u32> s_vr_init_count;
 } // namespace
 
@@ -504,7 +523,8 @@ Result<void> virtio_rpmsg_init()
 	if (r.is_ok()) {
 		r = virtio::register_virtio_driver(s_virtio_rpmsg_driver);
 		if (r.is_error()) {
-			pr_err("rpmsg: failed to register the virtio driver: %d", r.error().to_errno());
+			pr_err("rpmsg: failed to register the virtio driver: %d",
+			       r.error().to_errno());
 			rpmsg_exit();
 		}
 	}
@@ -521,7 +541,10 @@ void virtio_rpmsg_exit()
 	rpmsg_exit();
 }
 
-void virtio_rpmsg_set_config(const VirtioRpmsgHostConfig &cfg) { s_config = cfg; }
+void virtio_rpmsg_set_config(const VirtioRpmsgHostConfig &cfg)
+{
+	s_config = cfg;
+}
 
 RpmsgLink *virtio_rpmsg_link(VirtioDevice &vdev)
 {

@@ -12,10 +12,10 @@
  *
  *	class SampleClient : keel::NonMovable {
  *	public:
- *		static constexpr rpmsg::RpmsgDeviceId id_table[] = { { "rpmsg-client-sample" }, {} };
- *		static Result<UniquePtr<SampleClient>> probe(rpmsg::RpmsgDevice &rpdev);
- *		void remove(rpmsg::RpmsgDevice &rpdev);
- *		Result<void> on_message(rpmsg::RpmsgDevice &rpdev, Span<const u8> data, u32 src);
+ *		static constexpr rpmsg::RpmsgDeviceId id_table[] = { { "rpmsg-client-sample" }, {}
+ *}; static Result<UniquePtr<SampleClient>> probe(rpmsg::RpmsgDevice &rpdev); void
+ *remove(rpmsg::RpmsgDevice &rpdev); Result<void> on_message(rpmsg::RpmsgDevice &rpdev, Span<const
+ *u8> data, u32 src);
  *	};
  *	module_rpmsg_driver(SampleClient, "rpmsg_client_sample");
  *
@@ -143,7 +143,7 @@ private:
 	enum class State : u8 { Pending, Active };
 
 	RpmsgEndpoint(RpmsgLink *link, RpmsgDevice *rpdev, RpmsgRxCb cb, void *priv)
-		: m_link(link), m_rpdev(rpdev), m_cb(cb), m_priv(priv)
+	    : m_link(link), m_rpdev(rpdev), m_cb(cb), m_priv(priv)
 	{
 	}
 	~RpmsgEndpoint() = default;
@@ -229,7 +229,8 @@ private:
 };
 
 namespace detail {
-template <typename T> struct RpmsgDriverTag {};
+template <typename T> struct RpmsgDriverTag {
+};
 template <typename T> struct RxTrampoline {
 	static Result<void> call(RpmsgEndpoint &ept, Span<const u8> data, u32 src, void *priv)
 	{
@@ -239,7 +240,9 @@ template <typename T> struct RxTrampoline {
 };
 template <typename T> constexpr RpmsgRxCb callback_of()
 {
-	if constexpr (requires(T &t, RpmsgDevice &d, Span<const u8> s, u32 a) { t.on_message(d, s, a); })
+	if constexpr (requires(T & t, RpmsgDevice & d, Span<const u8> s, u32 a) {
+			      t.on_message(d, s, a);
+		      })
 		return &RxTrampoline<T>::call;
 	else
 		return nullptr;
@@ -248,7 +251,8 @@ template <typename T> constexpr Span<const RpmsgDeviceId> id_table_of()
 {
 	if constexpr (requires { T::id_table; })
 		/* The terminating empty entry is not part of the span. */
-		return Span<const RpmsgDeviceId>(T::id_table, sizeof(T::id_table) / sizeof(T::id_table[0]) - 1);
+		return Span<const RpmsgDeviceId>(T::id_table,
+						 sizeof(T::id_table) / sizeof(T::id_table[0]) - 1);
 	else
 		return {};
 }
@@ -278,8 +282,8 @@ class RpmsgDriver : public keel::Driver {
 public:
 	template <typename T>
 	constexpr RpmsgDriver(detail::RpmsgDriverTag<T>, const char *name)
-		: keel::Driver(name, rpmsg_bus, keel::DriverAdapter<T, RpmsgDevice>::ops),
-		  m_ids(detail::id_table_of<T>()), m_callback(detail::callback_of<T>())
+	    : keel::Driver(name, rpmsg_bus, keel::DriverAdapter<T, RpmsgDevice>::ops),
+	      m_ids(detail::id_table_of<T>()), m_callback(detail::callback_of<T>())
 	{
 	}
 
@@ -314,9 +318,12 @@ private:
 	extern "C" void keel_module_exit(void);                                                    \
 	extern "C" int keel_module_init(void)                                                      \
 	{                                                                                          \
-		return ::keel::from_result(::rpmsg::module_driver_init(drv));                     \
+		return ::keel::from_result(::rpmsg::module_driver_init(drv));                      \
 	}                                                                                          \
-	extern "C" void keel_module_exit(void) { ::rpmsg::module_driver_exit(drv); }
+	extern "C" void keel_module_exit(void)                                                     \
+	{                                                                                          \
+		::rpmsg::module_driver_exit(drv);                                                  \
+	}
 #else
 #define KEEL_RPMSG_MODULE_GLUE(drv)
 #endif
@@ -387,7 +394,8 @@ void module_driver_exit(RpmsgDriver &drv);
  * name and addresses, -EBUSY for a taken local address, -ENOSPC when the
  * link has its maximum of channels, -EINVAL for a bad name, -ENOMEM.
  */
-Result<keel::RefPtr<RpmsgDevice>> create_channel(RpmsgDevice &rpdev, const RpmsgChannelInfo &chinfo);
+Result<keel::RefPtr<RpmsgDevice>> create_channel(RpmsgDevice &rpdev,
+						 const RpmsgChannelInfo &chinfo);
 /**
  * release_channel() - remove a channel created by create_channel().
  * @rpdev: any channel of the link

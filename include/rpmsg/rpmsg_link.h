@@ -149,7 +149,8 @@ public:
 	 * Context: may sleep.
 	 * Return: the remote; -EINVAL for a bad configuration; -ENOMEM.
 	 */
-	static Result<keel::UniquePtr<RpmsgRemote>> create(const RpmsgRemoteConfig &cfg, keel::Gfp gfp);
+	static Result<keel::UniquePtr<RpmsgRemote>> create(const RpmsgRemoteConfig &cfg,
+							   keel::Gfp gfp);
 	/* Stops (see stop()) and removes every service. */
 	~RpmsgRemote();
 
@@ -175,7 +176,8 @@ public:
 	 * Context: may sleep.
 	 * Return: the channel; the errors of create_channel().
 	 */
-	Result<keel::RefPtr<RpmsgDevice>> add_service(const char *name, const char *driver, u32 addr = RPMSG_ADDR_ANY);
+	Result<keel::RefPtr<RpmsgDevice>> add_service(const char *name, const char *driver,
+						      u32 addr = RPMSG_ADDR_ANY);
 	/**
 	 * remove_service() - remove the service @name (announced destroyed).
 	 * @name: the service

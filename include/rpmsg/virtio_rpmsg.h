@@ -51,7 +51,8 @@ struct RpmsgHdr {
 };
 static_assert(sizeof(RpmsgHdr) == 16);
 static_assert(__builtin_offsetof(RpmsgHdr, src) == 0 && __builtin_offsetof(RpmsgHdr, dst) == 4);
-static_assert(__builtin_offsetof(RpmsgHdr, reserved) == 8 && __builtin_offsetof(RpmsgHdr, len) == 12);
+static_assert(__builtin_offsetof(RpmsgHdr, reserved) == 8 &&
+	      __builtin_offsetof(RpmsgHdr, len) == 12);
 static_assert(__builtin_offsetof(RpmsgHdr, flags) == 14);
 
 inline constexpr u32 RPMSG_HDR_SIZE = sizeof(RpmsgHdr);
@@ -64,7 +65,8 @@ struct RpmsgNsMsg {
 	keel::virtio32 flags;
 };
 static_assert(sizeof(RpmsgNsMsg) == 40);
-static_assert(__builtin_offsetof(RpmsgNsMsg, addr) == 32 && __builtin_offsetof(RpmsgNsMsg, flags) == 36);
+static_assert(__builtin_offsetof(RpmsgNsMsg, addr) == 32 &&
+	      __builtin_offsetof(RpmsgNsMsg, flags) == 36);
 
 /* enum rpmsg_ns_flags. Linux tests bit 0 only; so do we. */
 inline constexpr u32 RPMSG_NS_CREATE = 0;
@@ -88,10 +90,22 @@ inline constexpr u32 RPMSG_MIN_BUF_SIZE = RPMSG_HDR_SIZE + 16;
 inline constexpr u32 RPMSG_MAX_BUF_SIZE = RPMSG_HDR_SIZE + 0xffff;
 
 /* __rpmsg16/32 conversions: @le is the link's byte order (see above). */
-constexpr u16 rpmsg16_to_cpu(bool le, keel::virtio16 v) { return keel::virtio16_to_cpu(le, v); }
-constexpr u32 rpmsg32_to_cpu(bool le, keel::virtio32 v) { return keel::virtio32_to_cpu(le, v); }
-constexpr keel::virtio16 cpu_to_rpmsg16(bool le, u16 v) { return keel::cpu_to_virtio16(le, v); }
-constexpr keel::virtio32 cpu_to_rpmsg32(bool le, u32 v) { return keel::cpu_to_virtio32(le, v); }
+constexpr u16 rpmsg16_to_cpu(bool le, keel::virtio16 v)
+{
+	return keel::virtio16_to_cpu(le, v);
+}
+constexpr u32 rpmsg32_to_cpu(bool le, keel::virtio32 v)
+{
+	return keel::virtio32_to_cpu(le, v);
+}
+constexpr keel::virtio16 cpu_to_rpmsg16(bool le, u16 v)
+{
+	return keel::cpu_to_virtio16(le, v);
+}
+constexpr keel::virtio32 cpu_to_rpmsg32(bool le, u32 v)
+{
+	return keel::cpu_to_virtio32(le, v);
+}
 
 } // namespace rpmsg
 

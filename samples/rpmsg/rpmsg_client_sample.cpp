@@ -27,7 +27,8 @@ keel::Span<const u8> msg()
 Result<keel::UniquePtr<RpmsgClientSample>> RpmsgClientSample::probe(RpmsgDevice &rpdev)
 {
 	dev_info(&rpdev, "new channel: 0x%x -> 0x%x!", rpdev.src(), rpdev.dst());
-	keel::UniquePtr<RpmsgClientSample> idata = TRY(keel::make_unique<RpmsgClientSample>(GFP_KERNEL));
+	keel::UniquePtr<RpmsgClientSample> idata =
+		TRY(keel::make_unique<RpmsgClientSample>(GFP_KERNEL));
 	/* Send a message to our remote processor. */
 	Result<void> r = rpmsg::send(*rpdev.ept(), msg());
 	if (r.is_error()) {
@@ -41,7 +42,8 @@ Result<void> RpmsgClientSample::on_message(RpmsgDevice &rpdev, keel::Span<const 
 {
 	u32 n = m_rx_count.fetch_add(1) + 1;
 	dev_info(&rpdev, "incoming msg %u (src: 0x%x)", n, src);
-	dev_dbg(&rpdev, "rpmsg_client_sample: %.*s", int(data.size()), reinterpret_cast<const char *>(data.data()));
+	dev_dbg(&rpdev, "rpmsg_client_sample: %.*s", int(data.size()),
+		reinterpret_cast<const char *>(data.data()));
 	/* Samples should not live forever. */
 	if (n >= MSG_LIMIT) {
 		dev_info(&rpdev, "goodbye!");

@@ -24,7 +24,8 @@ public:
 	static keel::Result<keel::UniquePtr<RpmsgClientSample>> probe(rpmsg::RpmsgDevice &rpdev);
 	void remove(rpmsg::RpmsgDevice &rpdev);
 	/* Atomic context: the answer is sent without waiting (the rpmsg.h rule). */
-	keel::Result<void> on_message(rpmsg::RpmsgDevice &rpdev, keel::Span<const u8> data, u32 src);
+	keel::Result<void> on_message(rpmsg::RpmsgDevice &rpdev, keel::Span<const u8> data,
+				      u32 src);
 
 	u32 rx_count() const { return m_rx_count.load(); }
 

@@ -37,7 +37,8 @@ Result<void> RpmsgEcho::on_message(RpmsgDevice &rpdev, keel::Span<const u8> data
 		if (m_count < BACKLOG) {
 			Result<rpmsg::RpmsgRxToken> t = rpmsg::hold_rx_buffer(ept);
 			if (t.is_ok()) {
-				m_ring[(m_head + m_count) % BACKLOG] = { t.value(), data.data(), u32(data.size()), src };
+				m_ring[(m_head + m_count) % BACKLOG] = { t.value(), data.data(),
+									 u32(data.size()), src };
 				m_count++;
 				m_deferred.fetch_add(1, keel::MemoryOrder::Relaxed);
 				(void)m_work.schedule();
@@ -50,7 +51,10 @@ Result<void> RpmsgEcho::on_message(RpmsgDevice &rpdev, keel::Span<const u8> data
 	return keel::err(-ENOBUFS);
 }
 
-void RpmsgEcho::work_fn(keel::Work &w) { keel::container_of(&w, &RpmsgEcho::m_work)->drain(); }
+void RpmsgEcho::work_fn(keel::Work &w)
+{
+	keel::container_of(&w, &RpmsgEcho::m_work)->drain();
+}
 
 /* Process context: send the deferred answers in order, waiting for buffers as needed. */
 void RpmsgEcho::drain()

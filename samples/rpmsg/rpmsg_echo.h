@@ -25,7 +25,8 @@ class RpmsgEcho : keel::NonMovable {
 public:
 	static keel::Result<keel::UniquePtr<RpmsgEcho>> probe(rpmsg::RpmsgDevice &rpdev);
 	void remove(rpmsg::RpmsgDevice &rpdev);
-	keel::Result<void> on_message(rpmsg::RpmsgDevice &rpdev, keel::Span<const u8> data, u32 src);
+	keel::Result<void> on_message(rpmsg::RpmsgDevice &rpdev, keel::Span<const u8> data,
+				      u32 src);
 
 	u64 echoed() const { return m_echoed.load(); }
 	u64 deferred() const { return m_deferred.load(); }

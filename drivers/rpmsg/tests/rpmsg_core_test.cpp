@@ -123,7 +123,8 @@ void ept_dynamic_addresses_start_at_1024_lowest_free(Test &t)
 	ASSERT_TRUE(t, ch);
 	EXPECT_EQ(t, ch->src(), RPMSG_RESERVED_ADDRESSES);
 	Rec rec;
-	RefPtr<RpmsgEndpoint> a = make_ept(t, *ch, &rec), b = make_ept(t, *ch, &rec), c = make_ept(t, *ch, &rec);
+	RefPtr<RpmsgEndpoint> a = make_ept(t, *ch, &rec), b = make_ept(t, *ch, &rec),
+			      c = make_ept(t, *ch, &rec);
 	ASSERT_TRUE(t, a && b && c);
 	EXPECT_EQ(t, a->addr(), 1025u);
 	EXPECT_EQ(t, b->addr(), 1026u);
@@ -180,7 +181,7 @@ void ept_1000_create_destroy_cycles_leak_nothing(Test &t)
 		ASSERT_EQ(t, l->link.nr_endpoints(), base + 1);
 		ASSERT_OK(t, l->inject_str(0x400, addr, "x"));
 		destroy_ept(*e);
-		/* The last reference: the endpoint is freed here (ASan/kmemleak would see a leak). */
+		/* The last reference: freed here (ASan, kmemleak would see a leak). */
 		ASSERT_EQ(t, e->ref_count(), 1u);
 	}
 	EXPECT_EQ(t, l->link.nr_endpoints(), base);
@@ -236,7 +237,10 @@ const BadRx bad_rx_cases[] = {
 	{ "unknown_destination", 20, 4, "no recipient", -ENXIO },
 };
 
-void describe_bad_rx(const BadRx &b, char *desc) { snprintf(desc, KEEL_TEST_DESC_LEN, "%s", b.name); }
+void describe_bad_rx(const BadRx &b, char *desc)
+{
+	snprintf(desc, KEEL_TEST_DESC_LEN, "%s", b.name);
+}
 KEEL_PARAMS(bad_rx_gen, bad_rx_cases, describe_bad_rx)
 
 void rx_bad_header_is_dropped_logged_and_recycled(Test &t)
@@ -251,7 +255,8 @@ void rx_bad_header_is_dropped_logged_and_recycled(Test &t)
 	ASSERT_TRUE(t, e);
 	bool unknown = b.err == -ENXIO;
 	u8 img[TestLink::MAX_BUF] = {};
-	RpmsgHdr h = rpmsg_hdr_encode(l->link.little_endian(), 0x401, unknown ? 0x7777 : e->addr(), u16(b.hdr_len));
+	RpmsgHdr h = rpmsg_hdr_encode(l->link.little_endian(), 0x401, unknown ? 0x7777 : e->addr(),
+				      u16(b.hdr_len));
 	memcpy(img, &h, sizeof(h));
 	u64 seq = log_seq();
 	log_set_echo(false);
@@ -272,7 +277,8 @@ void rx_bad_header_is_dropped_logged_and_recycled(Test &t)
 void rx_big_endian_link_decodes_big_endian_headers(Test &t)
 {
 	/* A legacy big-endian peer (the byte order comes from the link). */
-	TestLink *l = make_test_link(t, false, RpmsgLinkConfig(), RPMSG_BUF_SIZE, RPMSG_BUF_SIZE, false);
+	TestLink *l =
+		make_test_link(t, false, RpmsgLinkConfig(), RPMSG_BUF_SIZE, RPMSG_BUF_SIZE, false);
 	ASSERT_NOT_NULL(t, l);
 	RefPtr<RpmsgDevice> ch = make_channel(t, *l, "be-test");
 	ASSERT_TRUE(t, ch);
@@ -281,8 +287,16 @@ void rx_big_endian_link_decodes_big_endian_headers(Test &t)
 	ASSERT_TRUE(t, e);
 	/* Written byte by byte: src 0x401, dst e's address, reserved 0, len 3, flags 0, "abc". */
 	u32 a = e->addr();
-	const u8 img[] = { 0, 0, 0x04, 0x01, u8(a >> 24), u8(a >> 16), u8(a >> 8), u8(a), 0, 0, 0, 0, 0, 3, 0, 0,
-			   'a', 'b', 'c' };
+	/* clang-format off */
+	const u8 img[] = {
+		0, 0, 0x04, 0x01,			/* src */
+		u8(a >> 24), u8(a >> 16), u8(a >> 8), u8(a), /* dst */
+		0, 0, 0, 0,				/* reserved */
+		0, 3,					/* len */
+		0, 0,					/* flags */
+		'a', 'b', 'c',
+	};
+	/* clang-format on */
 	ASSERT_OK(t, l->inject(Span<const u8>(img, sizeof(img))));
 	EXPECT_EQ(t, rec.n.load(), 1u);
 	EXPECT_EQ(t, rec.last_src, 0x401u);
@@ -291,8 +305,16 @@ void rx_big_endian_link_decodes_big_endian_headers(Test &t)
 	ASSERT_OK(t, sendto(*e, bytes_of("xy"), 0x1234));
 	const TestLink::Sent *s = l->last_sent();
 	ASSERT_NOT_NULL(t, s);
-	const u8 want[] = { u8(a >> 24), u8(a >> 16), u8(a >> 8), u8(a), 0, 0, 0x12, 0x34, 0, 0, 0, 0, 0, 2, 0, 0,
-			    'x', 'y' };
+	/* clang-format off */
+	const u8 want[] = {
+		u8(a >> 24), u8(a >> 16), u8(a >> 8), u8(a), /* src */
+		0, 0, 0x12, 0x34,			/* dst */
+		0, 0, 0, 0,				/* reserved */
+		0, 2,					/* len */
+		0, 0,					/* flags */
+		'x', 'y',
+	};
+	/* clang-format on */
 	EXPECT_MEMEQ(t, s->bytes, want, sizeof(want));
 	destroy_ept(*e);
 }
@@ -323,16 +345,21 @@ void destroy_waits_for_a_running_callback(Test &t)
 	Runner rx, destroyer;
 	rec.destroyer = &destroyer;
 	/* The destroyer waits for the callback to run, then destroys the endpoint under it. */
-	ASSERT_OK(t, destroyer.start([](void *p) {
-		auto *a = static_cast<DestroyArgs *>(p);
-		(void)wait_for([&] { return a->rec->entered.load(); });
-		destroy_ept(*a->ept);
-		a->return_seq = a->clock->add_return(1);
-	}, &args));
-	ASSERT_OK(t, rx.start([](void *p) {
-		auto *a = static_cast<DestroyArgs *>(p);
-		(void)a->l->inject_str(0x401, a->ept->addr(), "in the callback");
-	}, &args));
+	ASSERT_OK(t, destroyer.start(
+			     [](void *p) {
+				     auto *a = static_cast<DestroyArgs *>(p);
+				     (void)wait_for([&] { return a->rec->entered.load(); });
+				     destroy_ept(*a->ept);
+				     a->return_seq = a->clock->add_return(1);
+			     },
+			     &args));
+	ASSERT_OK(t, rx.start(
+			     [](void *p) {
+				     auto *a = static_cast<DestroyArgs *>(p);
+				     (void)a->l->inject_str(0x401, a->ept->addr(),
+							    "in the callback");
+			     },
+			     &args));
 	EXPECT_TRUE(t, rx.wait(ms_to_ns(5000)));
 	EXPECT_TRUE(t, destroyer.wait(ms_to_ns(5000)));
 	EXPECT_TRUE(t, rec.entered.load());
@@ -470,10 +497,13 @@ void blocked_sender_resumes_when_a_buffer_returns(Test &t)
 		ASSERT_OK(t, trysendto(*e, bytes_of("fill"), 0x10));
 	SendArgs a{ e.get(), 0x10 };
 	Runner r;
-	ASSERT_OK(t, r.start([](void *p) {
-		auto *s = static_cast<SendArgs *>(p);
-		s->err = result_errno(sendto(*s->ept, bytes_of("waited"), s->dst));
-	}, &a));
+	ASSERT_OK(t, r.start(
+			     [](void *p) {
+				     auto *s = static_cast<SendArgs *>(p);
+				     s->err = result_errno(
+					     sendto(*s->ept, bytes_of("waited"), s->dst));
+			     },
+			     &a));
 	ASSERT_TRUE(t, wait_for([&] { return l->sleepers.load() == 1; }));
 	EXPECT_FALSE(t, r.finished());
 	l->complete_tx();
@@ -498,10 +528,13 @@ void destroy_wakes_a_blocked_sender(Test &t)
 		ASSERT_OK(t, trysendto(*e, bytes_of("fill"), 0x10));
 	SendArgs a{ e.get(), 0x10 };
 	Runner r;
-	ASSERT_OK(t, r.start([](void *p) {
-		auto *s = static_cast<SendArgs *>(p);
-		s->err = result_errno(sendto(*s->ept, bytes_of("never"), s->dst));
-	}, &a));
+	ASSERT_OK(t,
+		  r.start(
+			  [](void *p) {
+				  auto *s = static_cast<SendArgs *>(p);
+				  s->err = result_errno(sendto(*s->ept, bytes_of("never"), s->dst));
+			  },
+			  &a));
 	ASSERT_TRUE(t, wait_for([&] { return l->sleepers.load() == 1; }));
 	/* Returns only once the sender has left the link. */
 	destroy_ept(*e);
@@ -526,7 +559,7 @@ void send_from_a_callback_never_waits(Test &t)
 	EXPECT_EQ(t, l->last_sent()->dst, 0x401u);
 	for (u32 i = 1; i < TestLink::NTX; i++)
 		ASSERT_OK(t, trysendto(*e, bytes_of("fill"), 0x10));
-	/* Both ways out of buffers: a blocking send in the callback fails at once, no sleep, no warning. */
+	/* Both ways out of buffers: the callback's send fails at once, no sleep, no warning. */
 	ASSERT_OK(t, l->inject_str(0x401, e->addr(), "ping"));
 	EXPECT_EQ(t, rec.send_err, -ENOMEM);
 	EXPECT_EQ(t, l->tx_wait_calls.load(), 0u);
@@ -726,10 +759,12 @@ void driver_binds_by_name_and_override(Test &t)
 	TestLink *l = make_test_link(t, false);
 	ASSERT_NOT_NULL(t, l);
 	ASSERT_OK(t, register_rpmsg_driver(s_bind_drv));
-	RefPtr<RpmsgDevice> other = make_channel(t, *l, "other-name", RPMSG_ADDR_ANY, 0x400, nullptr);
+	RefPtr<RpmsgDevice> other =
+		make_channel(t, *l, "other-name", RPMSG_ADDR_ANY, 0x400, nullptr);
 	RefPtr<RpmsgDevice> ch = make_channel(t, *l, "bind-test", RPMSG_ADDR_ANY, 0x401, nullptr);
 	/* The right name, but forced to another driver. */
-	RefPtr<RpmsgDevice> forced = make_channel(t, *l, "bind-test", RPMSG_ADDR_ANY, 0x402, "someone-else");
+	RefPtr<RpmsgDevice> forced =
+		make_channel(t, *l, "bind-test", RPMSG_ADDR_ANY, 0x402, "someone-else");
 	ASSERT_TRUE(t, other && ch && forced);
 	EXPECT_FALSE(t, other->is_bound());
 	EXPECT_TRUE(t, ch->is_bound());
@@ -762,7 +797,7 @@ void messages_before_bind_are_held_then_delivered_in_order(Test &t)
 	}
 	EXPECT_EQ(t, l->rx_held(), 3u);
 	EXPECT_EQ(t, l->link.stats().rx_held.load(), 3u);
-	/* A driver registered after the announcement binds, and gets them after its probe, in order. */
+	/* A driver registered after the announcement binds and gets them, in order, after probe. */
 	ASSERT_OK(t, register_rpmsg_driver(s_bind_drv));
 	EXPECT_TRUE(t, ch->is_bound());
 	ASSERT_NOT_NULL(t, s_bound);
@@ -809,7 +844,8 @@ void held_messages_expire_when_no_driver_binds(Test &t)
 	cfg.hold_timeout_ns = ms_to_ns(20);
 	TestLink *l = make_test_link(t, false, cfg);
 	ASSERT_NOT_NULL(t, l);
-	RefPtr<RpmsgDevice> ch = make_channel(t, *l, "nobody-binds", RPMSG_ADDR_ANY, 0x401, nullptr);
+	RefPtr<RpmsgDevice> ch =
+		make_channel(t, *l, "nobody-binds", RPMSG_ADDR_ANY, 0x401, nullptr);
 	ASSERT_TRUE(t, ch);
 	u64 seq = log_seq();
 	log_set_echo(false);
@@ -890,10 +926,13 @@ void driver_removed_while_a_sender_blocks(Test &t)
 		ASSERT_OK(t, trysend(*ch->ept(), bytes_of("fill")));
 	RemoveArgs a{ ch.get() };
 	Runner r;
-	ASSERT_OK(t, r.start([](void *p) {
-		auto *s = static_cast<RemoveArgs *>(p);
-		s->err = result_errno(send(*s->ch->ept(), bytes_of("blocked")));
-	}, &a));
+	ASSERT_OK(t, r.start(
+			     [](void *p) {
+				     auto *s = static_cast<RemoveArgs *>(p);
+				     s->err =
+					     result_errno(send(*s->ch->ept(), bytes_of("blocked")));
+			     },
+			     &a));
 	ASSERT_TRUE(t, wait_for([&] { return l->sleepers.load() == 1; }));
 	/* Removal does not wait for the peer: the sender is told at once. */
 	device_release_driver(*ch);

@@ -113,7 +113,9 @@ public:
 		hcfg.name = "rpmsg-test-host";
 		hcfg.region = region;
 		hcfg.doorbell = &link->a();
-		hcfg.crashed = [](void *ctx) { static_cast<RpmsgPair *>(ctx)->crashes.fetch_add(1); };
+		hcfg.crashed = [](void *ctx) {
+			static_cast<RpmsgPair *>(ctx)->crashes.fetch_add(1);
+		};
 		hcfg.crashed_ctx = this;
 		host = TRY(virtio::ShmHost::create(hcfg, GFP_KERNEL));
 
@@ -144,7 +146,8 @@ public:
 	 * Waits until the host has a channel @name whose driver's probe has
 	 * returned (bound and receiving); returns it (a reference) or null.
 	 */
-	keel::RefPtr<RpmsgDevice> host_channel(const char *name, s64 timeout_ns = keel::ms_to_ns(5000))
+	keel::RefPtr<RpmsgDevice> host_channel(const char *name,
+					       s64 timeout_ns = keel::ms_to_ns(5000))
 	{
 		keel::RefPtr<RpmsgDevice> ch;
 		bool ready = wait_for(
@@ -162,7 +165,8 @@ public:
 inline RpmsgPair *make_pair(keel::test::Test &t, const PairConfig &cfg)
 {
 	RpmsgPair *p = new (GFP_KERNEL) RpmsgPair;
-	if (!p || t.add_cleanup([](void *x) { delete static_cast<RpmsgPair *>(x); }, p).is_error()) {
+	if (!p ||
+	    t.add_cleanup([](void *x) { delete static_cast<RpmsgPair *>(x); }, p).is_error()) {
 		delete p;
 		EXPECT_FAIL(t, "no memory for the rpmsg pair");
 		return nullptr;

@@ -50,7 +50,8 @@ void announce(Test &t, TestLink &l, const char *name, u32 addr, u32 flags)
 	l.link.ns_flush();
 }
 
-RpmsgNsMsg ns_msg(const TestLink &l, const char *name, u32 addr, u32 flags, size_t name_len = ~size_t(0))
+RpmsgNsMsg ns_msg(const TestLink &l, const char *name, u32 addr, u32 flags,
+		  size_t name_len = ~size_t(0))
 {
 	RpmsgNsMsg m = {};
 	memcpy(m.name, name, min(name_len == ~size_t(0) ? strlen(name) : name_len, sizeof(m.name)));
@@ -60,14 +61,18 @@ RpmsgNsMsg ns_msg(const TestLink &l, const char *name, u32 addr, u32 flags, size
 }
 
 const bool byte_orders[] = { true, false };
-void describe_order(const bool &le, char *desc) { snprintf(desc, KEEL_TEST_DESC_LEN, le ? "little_endian" : "big_endian"); }
+void describe_order(const bool &le, char *desc)
+{
+	snprintf(desc, KEEL_TEST_DESC_LEN, le ? "little_endian" : "big_endian");
+}
 KEEL_PARAMS(order_gen, byte_orders, describe_order)
 
 void ns_create_makes_a_channel_the_driver_binds_and_destroy_removes_it(Test &t)
 {
 	reset();
 	bool le = t.param<bool>();
-	TestLink *l = make_test_link(t, true, RpmsgLinkConfig(), RPMSG_BUF_SIZE, RPMSG_BUF_SIZE, le);
+	TestLink *l =
+		make_test_link(t, true, RpmsgLinkConfig(), RPMSG_BUF_SIZE, RPMSG_BUF_SIZE, le);
 	ASSERT_NOT_NULL(t, l);
 	ASSERT_OK(t, register_rpmsg_driver(s_ns_drv));
 	announce(t, *l, "ns-test", 0x401, RPMSG_NS_CREATE);
@@ -185,7 +190,10 @@ void ns_bad_announcement_is_refused_logged_and_leaks_nothing(Test &t)
 }
 
 const u32 bad_sizes[] = { 0, 1, 39, 41, 200 };
-void describe_size(const u32 &n, char *desc) { snprintf(desc, KEEL_TEST_DESC_LEN, "%u_bytes", n); }
+void describe_size(const u32 &n, char *desc)
+{
+	snprintf(desc, KEEL_TEST_DESC_LEN, "%u_bytes", n);
+}
 KEEL_PARAMS(size_gen, bad_sizes, describe_size)
 
 void ns_malformed_size_is_einval(Test &t)
@@ -273,7 +281,8 @@ void ns_announces_local_channels(Test &t)
 }
 
 const TestCase rpmsg_ns_cases[] = {
-	KEEL_PARAM_CASE(ns_create_makes_a_channel_the_driver_binds_and_destroy_removes_it, order_gen),
+	KEEL_PARAM_CASE(ns_create_makes_a_channel_the_driver_binds_and_destroy_removes_it,
+			order_gen),
 	KEEL_CASE(ns_driver_registered_after_the_announcement_still_binds),
 	KEEL_CASE(ns_name_without_nul_is_clamped),
 	KEEL_PARAM_CASE(ns_bad_announcement_is_refused_logged_and_leaks_nothing, bad_ns_gen),

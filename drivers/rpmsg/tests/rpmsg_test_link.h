@@ -55,8 +55,9 @@ public:
 	~TestLink() { teardown(); }
 
 	/* Set-up: the link's device, the link, and (optionally) the name service endpoint. */
-	Result<void> setup(bool ns, const RpmsgLinkConfig &cfg = RpmsgLinkConfig(), u32 rx_size = RPMSG_BUF_SIZE,
-			   u32 tx_size = RPMSG_BUF_SIZE, bool le = keel::CPU_IS_LITTLE_ENDIAN)
+	Result<void> setup(bool ns, const RpmsgLinkConfig &cfg = RpmsgLinkConfig(),
+			   u32 rx_size = RPMSG_BUF_SIZE, u32 tx_size = RPMSG_BUF_SIZE,
+			   bool le = keel::CPU_IS_LITTLE_ENDIAN)
 	{
 		m_rx_size = rx_size;
 		m_tx_size = tx_size;
@@ -127,7 +128,8 @@ public:
 		RpmsgLink::RxVerdict v;
 		{
 			Guard rx{ link.m_rx_lock };
-			v = link.receive(slot, m_rx[slot], used_len == ~0u ? u32(image.size()) : used_len);
+			v = link.receive(slot, m_rx[slot],
+					 used_len == ~0u ? u32(image.size()) : used_len);
 		}
 		if (v == RpmsgLink::RxVerdict::Recycle)
 			free_rx(slot);
@@ -146,7 +148,8 @@ public:
 	}
 	Result<RpmsgLink::RxVerdict> inject_str(u32 src, u32 dst, const char *s)
 	{
-		return inject_msg(src, dst, Span<const u8>(reinterpret_cast<const u8 *>(s), strlen(s)));
+		return inject_msg(src, dst,
+				  Span<const u8>(reinterpret_cast<const u8 *>(s), strlen(s)));
 	}
 
 	/* A name service announcement from the remote. */
@@ -229,11 +232,13 @@ private:
 		}
 		return keel::err(-ENOMEM);
 	}
-	static Result<void> submit_tx(RpmsgLink &l, u32 cookie, u8 *buf, const RpmsgHdr &hdr, u32 len)
+	static Result<void> submit_tx(RpmsgLink &l, u32 cookie, u8 *buf, const RpmsgHdr &hdr,
+				      u32 len)
 	{
 		TestLink &t = of(l);
 		Guard g{ t.m_lock };
-		if (cookie >= NTX || buf != t.m_tx[cookie] || t.m_tx_state[cookie] != Tx::Taken || len > t.m_tx_size)
+		if (cookie >= NTX || buf != t.m_tx[cookie] || t.m_tx_state[cookie] != Tx::Taken ||
+		    len > t.m_tx_size)
 			return keel::err(-EINVAL);
 		memcpy(buf, &hdr, sizeof(hdr));
 		Sent &s = t.m_sent[t.nr_sent.load() % SENT_LOG];
@@ -306,7 +311,8 @@ private:
 };
 
 /* A TestLink set up for @t, torn down when the case ends; null on failure (the case failed). */
-inline TestLink *make_test_link(keel::test::Test &t, bool ns, const RpmsgLinkConfig &cfg = RpmsgLinkConfig(),
+inline TestLink *make_test_link(keel::test::Test &t, bool ns,
+				const RpmsgLinkConfig &cfg = RpmsgLinkConfig(),
 				u32 rx_size = RPMSG_BUF_SIZE, u32 tx_size = RPMSG_BUF_SIZE,
 				bool le = keel::CPU_IS_LITTLE_ENDIAN)
 {
@@ -332,7 +338,6 @@ inline TestLink *make_test_link(keel::test::Test &t, bool ns, const RpmsgLinkCon
 	}
 	return l;
 }
-
 
 } // namespace rpmsg::test
 

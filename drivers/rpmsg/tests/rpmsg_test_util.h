@@ -35,7 +35,10 @@ public:
 		m_thread = TRY(keel::Thread::run(&Runner::main, this, "rpmsg-test"));
 		return keel::ok();
 	}
-	bool wait(s64 timeout_ns) { return m_done.wait_timeout(timeout_ns) > 0 || m_finished.load(); }
+	bool wait(s64 timeout_ns)
+	{
+		return m_done.wait_timeout(timeout_ns) > 0 || m_finished.load();
+	}
 	bool finished() const { return m_finished.load(); }
 	void join()
 	{
@@ -89,7 +92,10 @@ template <typename Cond> bool wait_for(Cond cond, s64 timeout_ns = keel::ms_to_n
 #if KEEL_TSAN
 #define RPMSG_TEST_TSAN_SUPPRESSIONS()                                                             \
 	extern "C" const char *__tsan_default_suppressions();                                      \
-	extern "C" const char *__tsan_default_suppressions() { return "race:virtio::VirtQueue::has_used\n"; }
+	extern "C" const char *__tsan_default_suppressions()                                       \
+	{                                                                                          \
+		return "race:virtio::VirtQueue::has_used\n";                                       \
+	}
 #else
 #define RPMSG_TEST_TSAN_SUPPRESSIONS()
 #endif

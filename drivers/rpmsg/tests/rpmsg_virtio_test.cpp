@@ -27,7 +27,10 @@ constinit Atomic<bool> s_echo_zero_copy{ false };
 constinit Atomic<u64> s_echo_dropped{ 0 };
 
 struct TestEcho : NonMovable {
-	static Result<UniquePtr<TestEcho>> probe(RpmsgDevice &) { return make_unique<TestEcho>(GFP_KERNEL); }
+	static Result<UniquePtr<TestEcho>> probe(RpmsgDevice &)
+	{
+		return make_unique<TestEcho>(GFP_KERNEL);
+	}
 	Result<void> on_message(RpmsgDevice &rpdev, Span<const u8> data, u32 src)
 	{
 		RpmsgEndpoint &ept = *rpdev.ept();
@@ -187,7 +190,10 @@ void announce_creates_the_host_channel_and_binds_by_name(Test &t)
 	EXPECT_TRUE(t, svc->is_bound());
 }
 
-u32 size_by_seq(u32 seq) { return seq % 496 + 1; }
+u32 size_by_seq(u32 seq)
+{
+	return seq % 496 + 1;
+}
 
 void echo_every_payload_size_in_order(Test &t)
 {
@@ -423,10 +429,12 @@ void crash_fails_senders_at_once(Test &t)
 	EXPECT_GT(t, sent, 0u);
 	BlockedSend b{ s.ch->ept() };
 	Runner r;
-	ASSERT_OK(t, r.start([](void *p) {
-		auto *bs = static_cast<BlockedSend *>(p);
-		bs->err = result_errno(send(*bs->ept, bytes_of("blocked")));
-	}, &b));
+	ASSERT_OK(t, r.start(
+			     [](void *p) {
+				     auto *bs = static_cast<BlockedSend *>(p);
+				     bs->err = result_errno(send(*bs->ept, bytes_of("blocked")));
+			     },
+			     &b));
 	msleep(20);
 	EXPECT_FALSE(t, r.finished());
 	/* The peer goes away: the blocked sender fails long before the 15 s timeout. */

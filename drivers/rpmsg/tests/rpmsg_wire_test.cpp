@@ -37,8 +37,12 @@ void wire_constants_are_linux(Test &t)
 
 void wire_header_little_and_big_endian(Test &t)
 {
-	const u8 le[] = { 0x44, 0x33, 0x22, 0x11, 0x88, 0x77, 0x66, 0x55, 0, 0, 0, 0, 0xaa, 0x99, 0, 0 };
-	const u8 be[] = { 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0, 0, 0, 0, 0x99, 0xaa, 0, 0 };
+	/* clang-format off */
+	const u8 le[] = { 0x44, 0x33, 0x22, 0x11, 0x88, 0x77, 0x66, 0x55, /* src, dst */
+			  0, 0, 0, 0, 0xaa, 0x99, 0, 0 };  /* reserved, len, flags */
+	const u8 be[] = { 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88,
+			  0, 0, 0, 0, 0x99, 0xaa, 0, 0 };
+	/* clang-format on */
 	RpmsgHdr h = rpmsg_hdr_encode(true, 0x11223344, 0x55667788, 0x99aa);
 	EXPECT_MEMEQ(t, &h, le, sizeof(le));
 	h = rpmsg_hdr_encode(false, 0x11223344, 0x55667788, 0x99aa);
@@ -99,7 +103,8 @@ Result<Desc> desc_at(RpmsgPair &p, u32 vring, u32 i)
 	virtio::VringLayout l = TRY(virtio::VringLayout::compute(rv.num, rv.align));
 	size_t off = TRY(p.region.da_to_offset(rv.da, l.size)) + l.desc_at(i);
 	/* Legacy rings: the host's native order. */
-	return Desc{ TRY(p.region.read<u64>(off)), TRY(p.region.read<u32>(off + 8)), TRY(p.region.read<u16>(off + 12)) };
+	return Desc{ TRY(p.region.read<u64>(off)), TRY(p.region.read<u32>(off + 8)),
+		     TRY(p.region.read<u16>(off + 12)) };
 }
 Result<u16> avail_idx(RpmsgPair &p, u32 vring)
 {
@@ -116,7 +121,7 @@ void wire_host_buffers_rx_half_then_tx_half_all_rx_posted(Test &t)
 	ASSERT_NOT_NULL(t, p);
 	RpmsgLink *hl = p->host_link();
 	ASSERT_NOT_NULL(t, hl);
-	/* Every rx buffer posted at probe: one per vring entry, 512 bytes, device-writable, in order. */
+	/* Every rx buffer posted at probe, in order: one per entry, 512 bytes, device-writable. */
 	auto idx = avail_idx(*p, 0);
 	ASSERT_OK(t, idx);
 	EXPECT_EQ(t, idx.value(), 32u);
@@ -139,7 +144,8 @@ void wire_host_buffers_rx_half_then_tx_half_all_rx_posted(Test &t)
 	auto ch = hl->add_channel(ci, false, "none", false);
 	ASSERT_OK(t, ch);
 	log_set_echo(false);
-	ASSERT_OK(t, trysendto(*ch.value()->ept(), Span<const u8>(reinterpret_cast<const u8 *>("wire"), 4), 0x600));
+	ASSERT_OK(t, trysendto(*ch.value()->ept(),
+			       Span<const u8>(reinterpret_cast<const u8 *>("wire"), 4), 0x600));
 	auto tidx = avail_idx(*p, 1);
 	ASSERT_OK(t, tidx);
 	EXPECT_EQ(t, tidx.value(), 1u);
@@ -148,7 +154,7 @@ void wire_host_buffers_rx_half_then_tx_half_all_rx_posted(Test &t)
 	EXPECT_EQ(t, td.value().addr, base + 32u * 512);
 	EXPECT_EQ(t, td.value().len, 16u + 4);
 	EXPECT_EQ(t, td.value().flags, 0u);
-	/* What the remote reads there: Linux's header (native order: a legacy device), then the payload. */
+	/* What the remote reads there: Linux's header (native order: legacy), the payload. */
 	u8 want[20];
 	RpmsgHdr h = rpmsg_hdr_encode(CPU_IS_LITTLE_ENDIAN, 0x500, 0x600, 4);
 	memcpy(want, &h, 16);
@@ -157,7 +163,8 @@ void wire_host_buffers_rx_half_then_tx_half_all_rx_posted(Test &t)
 	ASSERT_OK(t, p->region.copy_from(got, size_t(td.value().addr), sizeof(got)));
 	EXPECT_MEMEQ(t, got, want, sizeof(want));
 	/* The remote drops it (no recipient there) and the host gets the buffer back. */
-	EXPECT_TRUE(t, wait_for([&] { return p->remote->link().stats().rx_no_recipient.load() == 1; }));
+	EXPECT_TRUE(
+		t, wait_for([&] { return p->remote->link().stats().rx_no_recipient.load() == 1; }));
 	log_set_echo(true);
 }
 

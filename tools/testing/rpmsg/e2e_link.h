@@ -21,9 +21,9 @@ namespace e2e {
 
 using keel::Result;
 
-inline constexpr u32 VECTORS = 3;	     /* vring 0, vring 1, ANY */
+inline constexpr u32 VECTORS = 3;	  /* vring 0, vring 1, ANY */
 inline constexpr size_t REGION = 1 << 20; /* a power of two, as QEMU wants */
-inline constexpr u32 VRING_NUM = 256;	     /* Linux's 256 buffers each way */
+inline constexpr u32 VRING_NUM = 256;	  /* Linux's 256 buffers each way */
 
 /* The host: the broker (owned here), its client, and the ShmHost on the region. */
 struct Host {
@@ -74,7 +74,8 @@ struct Remote {
 	Result<void> start(const char *sock, s64 timeout_ns)
 	{
 		client = TRY(shmlink::Client::connect(sock, VECTORS, timeout_ns));
-		client->set_peer_down([](void *ctx) { static_cast<Remote *>(ctx)->host_gone.store(true); }, this);
+		client->set_peer_down(
+			[](void *ctx) { static_cast<Remote *>(ctx)->host_gone.store(true); }, this);
 		TRY(client->wait_peer(timeout_ns));
 		rpmsg::RpmsgRemoteConfig rc;
 		rc.name = "e2e-remote";

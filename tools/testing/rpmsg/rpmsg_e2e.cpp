@@ -56,16 +56,22 @@ const s64 TIMEOUT = keel::ms_to_ns(10000);
 #define CHECK(cond)                                                                                \
 	do {                                                                                       \
 		if (!(cond)) {                                                                     \
-			fprintf(stderr, "rpmsg_e2e: FAILED at line %d: %s\n", __LINE__, #cond);   \
+			fprintf(stderr, "rpmsg_e2e: FAILED at line %d: %s\n", __LINE__, #cond);    \
 			return 1;                                                                  \
 		}                                                                                  \
 	} while (0)
 
 /* --- the message format: everything follows from (sender, seq) --- */
 
-u32 msg_size(u32 sender, u32 seq, u32 mtu) { return (seq * 7919u + sender * 131u) % mtu + 1; }
+u32 msg_size(u32 sender, u32 seq, u32 mtu)
+{
+	return (seq * 7919u + sender * 131u) % mtu + 1;
+}
 
-u8 msg_byte(u32 sender, u32 seq, u32 i) { return u8(seq * 31u + sender * 17u + i * 7u); }
+u8 msg_byte(u32 sender, u32 seq, u32 i)
+{
+	return u8(seq * 31u + sender * 17u + i * 7u);
+}
 
 u32 fnv1a(const u8 *p, u32 n)
 {
@@ -147,7 +153,8 @@ struct Sender {
 		u32 seq = s->received.load(keel::MemoryOrder::Relaxed);
 		if (!msg_check(data.data(), u32(data.size()), s->id, seq, s->mtu)) {
 			if (s->bad.fetch_add(1) < 5)
-				fprintf(stderr, "rpmsg_e2e: sender %u: echo %u bad (%zu bytes)\n", s->id, seq, data.size());
+				fprintf(stderr, "rpmsg_e2e: sender %u: echo %u bad (%zu bytes)\n",
+					s->id, seq, data.size());
 		}
 		s->received.store(seq + 1, keel::MemoryOrder::Release);
 		if (seq + 1 == s->count)
@@ -202,12 +209,15 @@ int stress(RpmsgDevice &ch, u32 total)
 	}
 	int rc = 0;
 	for (Sender &s : senders) {
-		s64 w = s.wq.wait_event_timeout([&] { return s.received.load() >= s.count || s.send_err; },
-						keel::ms_to_ns(600000));
+		s64 w = s.wq.wait_event_timeout(
+			[&] { return s.received.load() >= s.count || s.send_err; },
+			keel::ms_to_ns(600000));
 		int thread_rc = s.thread->stop();
 		if (w == 0 || thread_rc || s.received.load() != s.count || s.bad.load()) {
-			fprintf(stderr, "rpmsg_e2e: sender %u: sent %u, %u echoes of %u, %u bad, send error %d\n", s.id,
-				s.sent, s.received.load(), s.count, s.bad.load(), s.send_err);
+			fprintf(stderr,
+				"rpmsg_e2e: sender %u: sent %u, %u echoes of %u, %u bad, send "
+				"error %d\n",
+				s.id, s.sent, s.received.load(), s.count, s.bad.load(), s.send_err);
 			rc = 1;
 		}
 	}
@@ -215,7 +225,8 @@ int stress(RpmsgDevice &ch, u32 total)
 	for (Sender &s : senders)
 		destroy_ept(*s.ept);
 	if (rc == 0)
-		printf("rpmsg_e2e: %u messages each way, %u endpoints and senders, sizes 1..%u: %.0f round trips/s\n",
+		printf("rpmsg_e2e: %u messages each way, %u endpoints and senders, sizes 1..%u: "
+		       "%.0f round trips/s\n",
 		       total, SENDERS, mtu.value(), double(total) * 1e9 / double(ns));
 	return rc;
 }
@@ -245,7 +256,8 @@ int host_main(const char *self, const char *sock)
 		keel::msleep(1);
 	CHECK(rpmsg_sample::rpmsg_client_sample_done.load() == done + 1);
 	CHECK(s_stress_dev.load());
-	printf("rpmsg_e2e: both services announced and bound by name; the client sample said goodbye\n");
+	printf("rpmsg_e2e: both services announced and bound by name; the client sample said "
+	       "goodbye\n");
 	fflush(stdout);
 
 	/* 2. the echo stress. */
@@ -297,13 +309,13 @@ int remote_main(const char *sock)
 		echoed += echo->echoed();
 		deferred += echo->deferred();
 		if (echo->dropped()) {
-			fprintf(stderr, "rpmsg_e2e: remote: %s dropped %llu echoes\n", svc->channel_name(),
-				(unsigned long long)echo->dropped());
+			fprintf(stderr, "rpmsg_e2e: remote: %s dropped %llu echoes\n",
+				svc->channel_name(), (unsigned long long)echo->dropped());
 			rc = 1;
 		}
 	}
-	printf("rpmsg_e2e: remote: %llu echoes (%llu deferred to process context)\n", (unsigned long long)echoed,
-	       (unsigned long long)deferred);
+	printf("rpmsg_e2e: remote: %llu echoes (%llu deferred to process context)\n",
+	       (unsigned long long)echoed, (unsigned long long)deferred);
 	sample.value() = nullptr;
 	stress_svc.value() = nullptr;
 	remote.stop();
