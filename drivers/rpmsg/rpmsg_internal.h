@@ -191,7 +191,8 @@ public:
 	 * Context: may sleep. Return: the channel; see create_channel().
 	 */
 	Result<keel::RefPtr<RpmsgDevice>> add_channel(const RpmsgChannelInfo &chinfo, bool announce,
-						      const char *driver_override, bool from_ns);
+						      const char *driver_override, bool from_ns)
+		KEEL_EXPORT_AS(keel_rpmsg_link_add_channel);
 	/* remove_channel() - unregister the channel @name/@src/@dst (ANY matches any). -ENOENT. */
 	Result<void> remove_channel(const char *name, u32 src, u32 dst);
 	/* remove_channels() - all (@only_ns: from announcements). Context: may sleep. */
@@ -212,24 +213,31 @@ public:
 	/* --- the core's own (rpmsg_core.cpp, rpmsg_ns.cpp) --- */
 
 	Result<keel::RefPtr<RpmsgEndpoint>> create_ept(RpmsgDevice *rpdev, RpmsgRxCb cb, void *priv,
-						       u32 addr, bool pending);
+						       u32 addr, bool pending)
+		KEEL_EXPORT_AS(keel_rpmsg_link_create_ept);
 	void destroy_ept(RpmsgEndpoint &ept);
-	Result<void> send(RpmsgEndpoint &ept, u32 src, u32 dst, Span<const u8> data,
-			  s64 timeout_ns);
-	Result<RpmsgTxBuf> get_tx_buffer(RpmsgEndpoint &ept, s64 timeout_ns);
-	Result<void> send_nocopy(RpmsgEndpoint &ept, u32 src, u32 dst, RpmsgTxBuf &buf, u32 len);
-	Result<void> put_tx_buffer(RpmsgEndpoint &ept, RpmsgTxBuf &buf);
+	Result<void> send(RpmsgEndpoint &ept, u32 src, u32 dst, Span<const u8> data, s64 timeout_ns)
+		KEEL_EXPORT_AS(keel_rpmsg_link_send);
+	Result<RpmsgTxBuf> get_tx_buffer(RpmsgEndpoint &ept, s64 timeout_ns)
+		KEEL_EXPORT_AS(keel_rpmsg_link_get_tx_buffer);
+	Result<void> send_nocopy(RpmsgEndpoint &ept, u32 src, u32 dst, RpmsgTxBuf &buf, u32 len)
+		KEEL_EXPORT_AS(keel_rpmsg_link_send_nocopy);
+	Result<void> put_tx_buffer(RpmsgEndpoint &ept, RpmsgTxBuf &buf)
+		KEEL_EXPORT_AS(keel_rpmsg_link_put_tx_buffer);
 	u32 poll(RpmsgEndpoint &ept);
 	Result<RpmsgRxToken> hold_rx(RpmsgEndpoint &ept);
-	Result<void> release_rx(RpmsgEndpoint &ept, RpmsgRxToken token);
+	Result<void> release_rx(RpmsgEndpoint &ept, RpmsgRxToken token)
+		KEEL_EXPORT_AS(keel_rpmsg_link_release_rx);
 	/*
 	 * The bus's probe and remove of a channel: the default endpoint gets
 	 * the driver's callback (still Pending), becomes Active after probe
 	 * (delivering what was held), and Pending again before remove; after
 	 * remove, endpoints the driver left on the channel are destroyed.
 	 */
-	void claim_default(RpmsgDevice &rpdev, RpmsgRxCb cb);
-	void activate_default(RpmsgDevice &rpdev, void *priv);
+	void claim_default(RpmsgDevice &rpdev, RpmsgRxCb cb)
+		KEEL_EXPORT_AS(keel_rpmsg_link_claim_default);
+	void activate_default(RpmsgDevice &rpdev, void *priv)
+		KEEL_EXPORT_AS(keel_rpmsg_link_activate_default);
 	void quiesce_default(RpmsgDevice &rpdev);
 	void reap_endpoints(RpmsgDevice &rpdev);
 	Result<void> announce(RpmsgDevice &rpdev, bool create);
@@ -266,12 +274,16 @@ private:
 
 	RxVerdict dispatch(u32 slot, u32 src, u32 dst, const u8 *data, u16 len) REQUIRES(m_rx_lock);
 	RxVerdict deliver(RpmsgEndpoint &ept, RpmsgRxCb cb, void *priv, u32 slot, u32 src,
-			  const u8 *data, u16 len) REQUIRES(m_rx_lock);
+			  const u8 *data, u16 len) KEEL_EXPORT_AS(keel_rpmsg_link_deliver)
+		REQUIRES(m_rx_lock);
 	void flush_held(RpmsgEndpoint &ept, bool deliver_them);
 	void destroy_channel(RpmsgDevice &rpdev);
-	Result<void> check_new_channel(const RpmsgChannelInfo &chinfo);
-	Result<void> check_new_channel_locked(const RpmsgChannelInfo &chinfo) REQUIRES(m_chan_lock);
-	void drop_client_held(RpmsgEndpoint *owner);
+	Result<void> check_new_channel(const RpmsgChannelInfo &chinfo)
+		KEEL_EXPORT_AS(keel_rpmsg_link_check_new_channel);
+	Result<void> check_new_channel_locked(const RpmsgChannelInfo &chinfo)
+		KEEL_EXPORT_AS(keel_rpmsg_link_check_channel_locked) REQUIRES(m_chan_lock);
+	void drop_client_held(RpmsgEndpoint *owner)
+		KEEL_EXPORT_AS(keel_rpmsg_link_drop_client_held);
 	Result<RpmsgTxSlot> wait_tx(RpmsgEndpoint &ept, s64 timeout_ns);
 	Result<void> preload_ids();
 	Result<void> ns_init(keel::Gfp gfp);
@@ -280,7 +292,8 @@ private:
 	void expire_held();
 	static void hold_work_fn(keel::DelayedWork &w);
 	static void ns_work_fn(keel::Work &w);
-	static Result<void> ns_cb(RpmsgEndpoint &ept, Span<const u8> data, u32 src, void *priv);
+	static Result<void> ns_cb(RpmsgEndpoint &ept, Span<const u8> data, u32 src, void *priv)
+		KEEL_EXPORT_AS(keel_rpmsg_link_ns_cb);
 	void ns_drain();
 
 	const RpmsgLinkOps *m_ops;
@@ -319,8 +332,9 @@ private:
 	/* Announcements received (atomic context), handled by m_ns_work. */
 	keel::SpinLock m_ns_lock{ "rpmsg_ns_lock", KEEL_LOCK_KEY() };
 	NsQueue *m_nsq = nullptr;
-	keel::Work m_ns_work{ &RpmsgLink::ns_work_fn };
-	keel::DelayedWork m_hold_work{ &RpmsgLink::hold_work_fn };
+	keel::Work m_ns_work{ &RpmsgLink::ns_work_fn, "rpmsg_ns_work", KEEL_LOCK_KEY() };
+	keel::DelayedWork m_hold_work{ &RpmsgLink::hold_work_fn, "rpmsg_hold_work",
+				       KEEL_LOCK_KEY() };
 };
 
 /* The host role's link of a bound virtio rpmsg device (tests, the bench), or null. */

@@ -84,12 +84,23 @@ struct ChainPool {
 	~ChainPool() { delete[] chains; }
 };
 
+/* The transport ops of the link (internal linkage: not exported). */
+struct RemoteOps {
+	static const RpmsgLinkOps s_ops;
+	static Result<RpmsgTxSlot> get_tx(RpmsgLink &link);
+	static Result<void> submit_tx(RpmsgLink &link, u32 cookie, u8 *buf, const RpmsgHdr &hdr,
+				      u32 len);
+	static Result<void> put_tx(RpmsgLink &link, u32 cookie, const u8 *buf);
+	static void tx_wait(RpmsgLink &link, bool waiting);
+	static bool tx_poll(RpmsgLink &link);
+	static void recycle_rx(RpmsgLink &link, u32 cookie);
+};
+
 } // namespace
 
 struct RpmsgRemote::Impl : keel::NonMovable {
 	explicit Impl(const RpmsgRemoteConfig &c) : cfg(c) {}
 
-	static const RpmsgLinkOps s_ops;
 	static Impl &of(RpmsgLink &l) { return *keel::container_of(&l, &Impl::link); }
 
 	Result<void> init();
@@ -110,21 +121,13 @@ struct RpmsgRemote::Impl : keel::NonMovable {
 		       c.read_len() >= RPMSG_HDR_SIZE;
 	}
 
-	static Result<RpmsgTxSlot> get_tx(RpmsgLink &link);
-	static Result<void> submit_tx(RpmsgLink &link, u32 cookie, u8 *buf, const RpmsgHdr &hdr,
-				      u32 len);
-	static Result<void> put_tx(RpmsgLink &link, u32 cookie, const u8 *buf);
-	static void tx_wait(RpmsgLink &link, bool waiting);
-	static bool tx_poll(RpmsgLink &link);
-	static void recycle_rx(RpmsgLink &link, u32 cookie);
-
 	RpmsgRemoteConfig cfg;
 	VirtioRpmsgConfig cfg_space = {};
 	bool bufsz = false;
 	keel::UniquePtr<ShmRemote> shm;
 	RemoteDevice *dev = nullptr;
 	bool dev_added = false;
-	RpmsgLink link{ s_ops };
+	RpmsgLink link{ RemoteOps::s_ops };
 
 	keel::SpinLock m_rxq_lock{ "rpmsg_remote_rxq", KEEL_LOCK_KEY() };
 	keel::SpinLock m_tx_lock{ "rpmsg_remote_tx", KEEL_LOCK_KEY() };
@@ -141,13 +144,13 @@ struct RpmsgRemote::Impl : keel::NonMovable {
 	keel::IrqWork rx_irq{ &Impl::rx_irq_fn };
 };
 
-const RpmsgLinkOps RpmsgRemote::Impl::s_ops = {
-	.get_tx = &Impl::get_tx,
-	.submit_tx = &Impl::submit_tx,
-	.put_tx = &Impl::put_tx,
-	.tx_wait = &Impl::tx_wait,
-	.tx_poll = &Impl::tx_poll,
-	.recycle_rx = &Impl::recycle_rx,
+const RpmsgLinkOps RemoteOps::s_ops = {
+	.get_tx = &RemoteOps::get_tx,
+	.submit_tx = &RemoteOps::submit_tx,
+	.put_tx = &RemoteOps::put_tx,
+	.tx_wait = &RemoteOps::tx_wait,
+	.tx_poll = &RemoteOps::tx_poll,
+	.recycle_rx = &RemoteOps::recycle_rx,
 };
 
 /* --- set-up --- */
@@ -313,9 +316,9 @@ out:
 	}
 }
 
-void RpmsgRemote::Impl::recycle_rx(RpmsgLink &l, u32 cookie)
+void RemoteOps::recycle_rx(RpmsgLink &l, u32 cookie)
 {
-	Impl &im = of(l);
+	RpmsgRemote::Impl &im = RpmsgRemote::Impl::of(l);
 	Guard q{ im.m_rxq_lock };
 	if (!im.up.load() || cookie >= im.rxp.num || im.rxp.state[cookie] != ChainState::Busy)
 		return;
@@ -332,9 +335,9 @@ void RpmsgRemote::Impl::recycle_rx(RpmsgLink &l, u32 cookie)
 
 /* --- tx: vring 0 --- */
 
-Result<RpmsgTxSlot> RpmsgRemote::Impl::get_tx(RpmsgLink &l)
+Result<RpmsgTxSlot> RemoteOps::get_tx(RpmsgLink &l)
 {
-	Impl &im = of(l);
+	RpmsgRemote::Impl &im = RpmsgRemote::Impl::of(l);
 	Guard t{ im.m_tx_lock };
 	if (!im.up.load())
 		return keel::err(-ENOTCONN);
@@ -376,10 +379,9 @@ Result<RpmsgTxSlot> RpmsgRemote::Impl::get_tx(RpmsgLink &l)
 	return RpmsgTxSlot{ c.writable()[0].base(), size, idx };
 }
 
-Result<void> RpmsgRemote::Impl::submit_tx(RpmsgLink &l, u32 cookie, u8 *buf, const RpmsgHdr &hdr,
-					  u32 len)
+Result<void> RemoteOps::submit_tx(RpmsgLink &l, u32 cookie, u8 *buf, const RpmsgHdr &hdr, u32 len)
 {
-	Impl &im = of(l);
+	RpmsgRemote::Impl &im = RpmsgRemote::Impl::of(l);
 	Guard t{ im.m_tx_lock };
 	ChainPool &p = im.txp;
 	if (cookie >= p.num || p.state[cookie] != ChainState::Busy)
@@ -405,9 +407,9 @@ Result<void> RpmsgRemote::Impl::submit_tx(RpmsgLink &l, u32 cookie, u8 *buf, con
 	return keel::ok();
 }
 
-Result<void> RpmsgRemote::Impl::put_tx(RpmsgLink &l, u32 cookie, const u8 *buf)
+Result<void> RemoteOps::put_tx(RpmsgLink &l, u32 cookie, const u8 *buf)
 {
-	Impl &im = of(l);
+	RpmsgRemote::Impl &im = RpmsgRemote::Impl::of(l);
 	Guard t{ im.m_tx_lock };
 	ChainPool &p = im.txp;
 	if (cookie >= p.num || p.state[cookie] != ChainState::Busy ||
@@ -420,9 +422,9 @@ Result<void> RpmsgRemote::Impl::put_tx(RpmsgLink &l, u32 cookie, const u8 *buf)
 	return keel::ok();
 }
 
-void RpmsgRemote::Impl::tx_wait(RpmsgLink &l, bool waiting)
+void RemoteOps::tx_wait(RpmsgLink &l, bool waiting)
 {
-	Impl &im = of(l);
+	RpmsgRemote::Impl &im = RpmsgRemote::Impl::of(l);
 	Guard t{ im.m_tx_lock };
 	Vringh *vr = im.up.load() ? im.shm->vringh(0, 0) : nullptr;
 	if (waiting) {
@@ -434,9 +436,9 @@ void RpmsgRemote::Impl::tx_wait(RpmsgLink &l, bool waiting)
 	}
 }
 
-bool RpmsgRemote::Impl::tx_poll(RpmsgLink &l)
+bool RemoteOps::tx_poll(RpmsgLink &l)
 {
-	Impl &im = of(l);
+	RpmsgRemote::Impl &im = RpmsgRemote::Impl::of(l);
 	Guard t{ im.m_tx_lock };
 	Vringh *vr = im.up.load() ? im.shm->vringh(0, 0) : nullptr;
 	if (!vr)

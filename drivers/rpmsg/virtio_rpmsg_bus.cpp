@@ -42,6 +42,9 @@ enum class TxState : u8 { Free, Taken, Ring };
 
 } // namespace
 
+namespace {
+
+/* The driver's data (Linux's struct virtproc_info); internal linkage: nothing here is exported. */
 class VirtioRpmsg : keel::NonMovable {
 public:
 	static constexpr virtio::VirtioDeviceId id_table[] = {
@@ -509,7 +512,6 @@ void VirtioRpmsg::xmit_done(VirtQueue &vq)
 
 /* --- registration --- */
 
-namespace {
 constinit virtio::VirtioDriver s_virtio_rpmsg_driver{ virtio::driver_for<VirtioRpmsg>,
 						      "virtio_rpmsg_bus" };
 constinit keel::Atomic<u32> s_vr_init_count;

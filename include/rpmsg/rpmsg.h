@@ -394,8 +394,8 @@ void module_driver_exit(RpmsgDriver &drv);
  * name and addresses, -EBUSY for a taken local address, -ENOSPC when the
  * link has its maximum of channels, -EINVAL for a bad name, -ENOMEM.
  */
-Result<keel::RefPtr<RpmsgDevice>> create_channel(RpmsgDevice &rpdev,
-						 const RpmsgChannelInfo &chinfo);
+Result<keel::RefPtr<RpmsgDevice>> create_channel(RpmsgDevice &rpdev, const RpmsgChannelInfo &chinfo)
+	KEEL_EXPORT_AS(keel_rpmsg_create_channel);
 /**
  * release_channel() - remove a channel created by create_channel().
  * @rpdev: any channel of the link
@@ -404,7 +404,8 @@ Result<keel::RefPtr<RpmsgDevice>> create_channel(RpmsgDevice &rpdev,
  * Context: may sleep.
  * Return: 0, -ENOENT when no such channel exists.
  */
-Result<void> release_channel(RpmsgDevice &rpdev, const RpmsgChannelInfo &chinfo);
+Result<void> release_channel(RpmsgDevice &rpdev, const RpmsgChannelInfo &chinfo)
+	KEEL_EXPORT_AS(keel_rpmsg_release_channel);
 
 /* --- endpoints --- */
 
@@ -422,7 +423,8 @@ Result<void> release_channel(RpmsgDevice &rpdev, const RpmsgChannelInfo &chinfo)
  * @cb, -ENODEV when the link is going away, -ENOMEM.
  */
 Result<keel::RefPtr<RpmsgEndpoint>> create_ept(RpmsgDevice &rpdev, RpmsgRxCb cb, void *priv,
-					       const RpmsgChannelInfo &chinfo);
+					       const RpmsgChannelInfo &chinfo)
+	KEEL_EXPORT_AS(keel_rpmsg_create_ept);
 /**
  * destroy_ept() - take @ept off its link (Linux rpmsg_destroy_ept()).
  * @ept: the endpoint
@@ -473,7 +475,8 @@ Result<void> sendto(RpmsgEndpoint &ept, Span<const u8> data, u32 dst);
  * Context: as send().
  * Return: as send(); -EINVAL for RPMSG_ADDR_ANY as @src or @dst.
  */
-Result<void> send_offchannel(RpmsgEndpoint &ept, u32 src, u32 dst, Span<const u8> data);
+Result<void> send_offchannel(RpmsgEndpoint &ept, u32 src, u32 dst, Span<const u8> data)
+	KEEL_EXPORT_AS(keel_rpmsg_send_offchannel);
 /**
  * send_offchannel_timeout() - send_offchannel() with its own tx-buffer timeout.
  * @ept: the endpoint whose link carries the message
@@ -486,7 +489,8 @@ Result<void> send_offchannel(RpmsgEndpoint &ept, u32 src, u32 dst, Span<const u8
  * Return: as send(); with @timeout_ns == 0, -ENOMEM when no buffer is free.
  */
 Result<void> send_offchannel_timeout(RpmsgEndpoint &ept, u32 src, u32 dst, Span<const u8> data,
-				     s64 timeout_ns);
+				     s64 timeout_ns)
+	KEEL_EXPORT_AS(keel_rpmsg_send_offchannel_timeout);
 /**
  * sendto_timeout() - sendto() with its own tx-buffer timeout.
  * @ept: the sending endpoint
@@ -497,7 +501,8 @@ Result<void> send_offchannel_timeout(RpmsgEndpoint &ept, u32 src, u32 dst, Span<
  * Context: as send().
  * Return: as send_offchannel_timeout().
  */
-Result<void> sendto_timeout(RpmsgEndpoint &ept, Span<const u8> data, u32 dst, s64 timeout_ns);
+Result<void> sendto_timeout(RpmsgEndpoint &ept, Span<const u8> data, u32 dst, s64 timeout_ns)
+	KEEL_EXPORT_AS(keel_rpmsg_sendto_timeout);
 /**
  * trysend() - send() that never waits (Linux rpmsg_trysend()).
  * @ept: the sending endpoint
@@ -516,7 +521,8 @@ Result<void> trysend(RpmsgEndpoint &ept, Span<const u8> data);
  * Context: any.
  * Return: as trysend().
  */
-Result<void> trysendto(RpmsgEndpoint &ept, Span<const u8> data, u32 dst);
+Result<void> trysendto(RpmsgEndpoint &ept, Span<const u8> data, u32 dst)
+	KEEL_EXPORT_AS(keel_rpmsg_trysendto);
 /**
  * trysend_offchannel() - send_offchannel() that never waits.
  * @ept: the endpoint whose link carries the message
@@ -527,7 +533,8 @@ Result<void> trysendto(RpmsgEndpoint &ept, Span<const u8> data, u32 dst);
  * Context: any.
  * Return: as trysend().
  */
-Result<void> trysend_offchannel(RpmsgEndpoint &ept, u32 src, u32 dst, Span<const u8> data);
+Result<void> trysend_offchannel(RpmsgEndpoint &ept, u32 src, u32 dst, Span<const u8> data)
+	KEEL_EXPORT_AS(keel_rpmsg_trysend_offchannel);
 
 /**
  * poll() - readiness of @ept (Linux rpmsg_poll()).
@@ -611,7 +618,8 @@ Result<RpmsgTxBuf> get_tx_payload_buffer(RpmsgEndpoint &ept, s64 timeout_ns);
  * Return: 0; -EINVAL for a bad address, a buffer not borrowed (or already
  * sent) or @len above the payload; -ESHUTDOWN/-ENOTCONN/-EPIPE as send().
  */
-Result<void> send_offchannel_nocopy(RpmsgEndpoint &ept, u32 src, u32 dst, RpmsgTxBuf &buf, u32 len);
+Result<void> send_offchannel_nocopy(RpmsgEndpoint &ept, u32 src, u32 dst, RpmsgTxBuf &buf, u32 len)
+	KEEL_EXPORT_AS(keel_rpmsg_send_offchannel_nocopy);
 /**
  * sendto_nocopy() - send_offchannel_nocopy() from @ept's address.
  * @ept: the endpoint that borrowed @buf
@@ -622,7 +630,8 @@ Result<void> send_offchannel_nocopy(RpmsgEndpoint &ept, u32 src, u32 dst, RpmsgT
  * Context: any.
  * Return: as send_offchannel_nocopy().
  */
-Result<void> sendto_nocopy(RpmsgEndpoint &ept, RpmsgTxBuf &buf, u32 len, u32 dst);
+Result<void> sendto_nocopy(RpmsgEndpoint &ept, RpmsgTxBuf &buf, u32 len, u32 dst)
+	KEEL_EXPORT_AS(keel_rpmsg_sendto_nocopy);
 /**
  * send_nocopy() - sendto_nocopy() to the channel's remote address.
  * @ept: the endpoint that borrowed @buf
@@ -632,7 +641,8 @@ Result<void> sendto_nocopy(RpmsgEndpoint &ept, RpmsgTxBuf &buf, u32 len, u32 dst
  * Context: any.
  * Return: as send_offchannel_nocopy().
  */
-Result<void> send_nocopy(RpmsgEndpoint &ept, RpmsgTxBuf &buf, u32 len);
+Result<void> send_nocopy(RpmsgEndpoint &ept, RpmsgTxBuf &buf, u32 len)
+	KEEL_EXPORT_AS(keel_rpmsg_send_nocopy);
 /**
  * release_tx_buffer() - give back a borrowed tx buffer unsent.
  * @ept: the endpoint that borrowed @buf
@@ -641,7 +651,8 @@ Result<void> send_nocopy(RpmsgEndpoint &ept, RpmsgTxBuf &buf, u32 len);
  * Context: any.
  * Return: 0, -EINVAL for a buffer that is not borrowed.
  */
-Result<void> release_tx_buffer(RpmsgEndpoint &ept, RpmsgTxBuf &buf);
+Result<void> release_tx_buffer(RpmsgEndpoint &ept, RpmsgTxBuf &buf)
+	KEEL_EXPORT_AS(keel_rpmsg_release_tx_buffer);
 
 /* A received buffer kept past its callback. */
 struct RpmsgRxToken {
@@ -669,7 +680,8 @@ Result<RpmsgRxToken> hold_rx_buffer(RpmsgEndpoint &ept);
  * Return: 0, -EINVAL for a token that is not held by @ept (released
  * twice, or reclaimed when @ept was destroyed).
  */
-Result<void> release_rx_buffer(RpmsgEndpoint &ept, RpmsgRxToken token);
+Result<void> release_rx_buffer(RpmsgEndpoint &ept, RpmsgRxToken token)
+	KEEL_EXPORT_AS(keel_rpmsg_release_rx_buffer);
 
 } // namespace rpmsg
 

@@ -93,7 +93,8 @@ void virtio_rpmsg_exit();
  *
  * Context: process; before the devices it applies to probe.
  */
-void virtio_rpmsg_set_config(const VirtioRpmsgHostConfig &cfg);
+void virtio_rpmsg_set_config(const VirtioRpmsgHostConfig &cfg)
+	KEEL_EXPORT_AS(keel_virtio_rpmsg_set_config);
 
 /* --- remote role --- */
 
@@ -150,7 +151,8 @@ public:
 	 * Return: the remote; -EINVAL for a bad configuration; -ENOMEM.
 	 */
 	static Result<keel::UniquePtr<RpmsgRemote>> create(const RpmsgRemoteConfig &cfg,
-							   keel::Gfp gfp);
+							   keel::Gfp gfp)
+		KEEL_EXPORT_AS(keel_rpmsg_remote_create);
 	/* Stops (see stop()) and removes every service. */
 	~RpmsgRemote();
 
@@ -203,8 +205,10 @@ public:
 	/* The link (for tests and the bench). */
 	RpmsgLink &link();
 
-private:
+	/* The role's state, defined in rpmsg_remote.cpp only. */
 	struct Impl;
+
+private:
 	explicit RpmsgRemote(Impl *impl) : m_impl(impl) {}
 	Impl *m_impl;
 };

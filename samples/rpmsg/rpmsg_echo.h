@@ -52,7 +52,7 @@ private:
 	Pending m_ring[BACKLOG] GUARDED_BY(m_lock);
 	u32 m_head GUARDED_BY(m_lock) = 0;
 	u32 m_count GUARDED_BY(m_lock) = 0;
-	keel::Work m_work{ &RpmsgEcho::work_fn };
+	keel::Work m_work{ &RpmsgEcho::work_fn, "rpmsg_echo_work", KEEL_LOCK_KEY() };
 	keel::Atomic<u64> m_echoed{ 0 };
 	keel::Atomic<u64> m_deferred{ 0 };
 	keel::Atomic<u64> m_dropped{ 0 };

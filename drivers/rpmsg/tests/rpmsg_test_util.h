@@ -60,7 +60,7 @@ private:
 	void *m_arg = nullptr;
 	keel::Thread *m_thread = nullptr;
 	keel::Atomic<bool> m_finished{ false };
-	keel::Completion m_done;
+	keel::Completion m_done{ "rpmsg_test_runner", KEEL_LOCK_KEY() };
 };
 
 /* Polls @cond every millisecond for up to @timeout_ns; true once it holds. */

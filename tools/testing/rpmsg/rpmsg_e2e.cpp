@@ -144,7 +144,7 @@ struct Sender {
 	keel::Atomic<u32> bad{ 0 };
 	int send_err = 0;
 	u32 sent = 0;
-	keel::WaitQueue wq;
+	keel::WaitQueue wq{ "rpmsg_e2e_sender", KEEL_LOCK_KEY() };
 
 	/* Atomic context (the host's rx): echoes arrive in order, each checked. */
 	static Result<void> rx(RpmsgEndpoint &, keel::Span<const u8> data, u32, void *priv)
