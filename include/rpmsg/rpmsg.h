@@ -28,7 +28,7 @@
  * can never deadlock, even with both directions out of buffers. A callback
  * that must not lose its answer holds the received buffer
  * (hold_rx_buffer()) and defers the send to process context (a work item),
- * as samples/rpmsg/rpmsg_echo.cpp does.
+ * as samples/rpmsg/echo.cpp does.
  *
  * Addresses: 0..1023 are reserved (RPMSG_RESERVED_ADDRESSES; the name
  * service is 53), dynamic ones are allocated from 1024 up, lowest free

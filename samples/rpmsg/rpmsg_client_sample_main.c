@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * rpmsg_client_sample.ko: module glue for rpmsg_client_sample.cpp, built
+ * rpmsg_client_sample.ko: module glue for client_sample.cpp, built
  * with KEEL_MODULE_GLUE so that module_rpmsg_driver() provides the
  * init/exit functions called here.
  */

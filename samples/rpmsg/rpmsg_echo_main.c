@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * rpmsg_echo.ko: module glue for rpmsg_echo.cpp (the remote's echo
+ * rpmsg_echo.ko: module glue for echo.cpp (the remote's echo
  * service), built with KEEL_MODULE_GLUE.
  */
 #include <linux/module.h>

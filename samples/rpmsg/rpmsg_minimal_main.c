@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * rpmsg_minimal.ko: module glue for rpmsg_minimal.cpp (built with
+ * rpmsg_minimal.ko: module glue for minimal.cpp (built with
  * KEEL_MODULE_GLUE, so module_rpmsg_driver() provides these two).
  */
 #include <linux/module.h>
