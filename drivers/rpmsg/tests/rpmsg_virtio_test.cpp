@@ -141,6 +141,9 @@ struct Session {
 	RpmsgPair *pair = nullptr;
 	RefPtr<RpmsgDevice> ch;
 	TestClient *client = nullptr;
+	/* Room for one message (off the stack: kernel stacks are small). */
+	u8 *buf = nullptr;
+	static constexpr u32 BUF = 2048;
 };
 
 Session bring_up(Test &t, const PairConfig &cfg)
@@ -149,6 +152,11 @@ Session bring_up(Test &t, const PairConfig &cfg)
 	s_echo_dropped.store(0);
 	s_client.store(nullptr);
 	Session s;
+	s.buf = static_cast<u8 *>(t.alloc(Session::BUF));
+	if (!s.buf) {
+		EXPECT_FAIL(t, "no memory for the message buffer");
+		return s;
+	}
 	s.pair = make_pair(t, cfg);
 	if (!s.pair)
 		return s;
@@ -166,11 +174,10 @@ Session bring_up(Test &t, const PairConfig &cfg)
 /* Sends message @seq of @len bytes from the host's channel. */
 Result<void> host_send(Session &s, u32 seq, u32 len)
 {
-	u8 buf[RPMSG_MAX_BUF_SIZE > 4096 ? 4096 : RPMSG_MAX_BUF_SIZE];
-	if (len > sizeof(buf))
+	if (len > Session::BUF)
 		return err(-EINVAL);
-	TestClient::fill(buf, len, seq);
-	return send(*s.ch->ept(), Span<const u8>(buf, len));
+	TestClient::fill(s.buf, len, seq);
+	return send(*s.ch->ept(), Span<const u8>(s.buf, len));
 }
 
 void announce_creates_the_host_channel_and_binds_by_name(Test &t)
