@@ -22,6 +22,7 @@
  * so a handler holding either sees the queues alive.
  */
 #include <keel/barrier.h>
+#include <keel/irq_work.h>
 #include <keel/log.h>
 #include <keel/string.h>
 #include <keel/thread.h>

@@ -104,7 +104,9 @@ void virtio_rpmsg_set_config(const VirtioRpmsgHostConfig &cfg)
  * @region: the shared region (the whole of it; the remote writes the
  *	header and the resource table at its start).
  * @doorbell: the doorbell to the host.
- * @vring_num/@vring_align: each of the two vrings (num a power of two).
+ * @vring_num/@vring_align: each of the two vrings (num a power of two;
+ *	align at least the transport's cache line, SHM_CACHE_LINE; 4096 as
+ *	in most firmware tables).
  * @h2r_buf_size, @r2h_buf_size, @h2r_num, @r2h_num: as the host's; when
  *	any differs from Linux's defaults, VIRTIO_RPMSG_F_BUFSZ is offered
  *	and the numbers published in config space.
@@ -117,7 +119,7 @@ struct RpmsgRemoteConfig {
 	keel::ShmRegion region;
 	keel::Doorbell *doorbell = nullptr;
 	u32 vring_num = MAX_RPMSG_NUM_BUFS / 2;
-	u32 vring_align = 16;
+	u32 vring_align = 4096;
 	u32 h2r_buf_size = RPMSG_BUF_SIZE;
 	u32 r2h_buf_size = RPMSG_BUF_SIZE;
 	u32 h2r_num = MAX_RPMSG_NUM_BUFS / 2;
