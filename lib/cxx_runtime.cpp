@@ -8,13 +8,17 @@
  */
 #include <keel/alloc.h>
 
+constinit u64 keel::g_alloc_calls = 0;
+
 void *operator new(__SIZE_TYPE__ size, keel::Gfp gfp) noexcept
 {
+	keel::note_alloc();
 	return keel_port_kmalloc(size, gfp.flags);
 }
 
 void *operator new[](__SIZE_TYPE__ size, keel::Gfp gfp) noexcept
 {
+	keel::note_alloc();
 	return keel_port_kmalloc(size, gfp.flags);
 }
 

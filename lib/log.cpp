@@ -37,11 +37,19 @@ void record(int level, const char *line)
 {
 	u64 id = __atomic_fetch_add(&s_next_id, 1, __ATOMIC_RELAXED);
 	Slot &s = s_history[id & (HISTORY - 1)];
-	__atomic_fetch_add(&s.seq, 1, __ATOMIC_ACQUIRE);
-	s.level = level;
-	s.id = id;
-	strscpy_untrusted(s.line, sizeof(s.line), line, LINE_MAX);
-	__atomic_fetch_add(&s.seq, 1, __ATOMIC_RELEASE);
+	/*
+	 * Claim the slot (even -> odd). A writer HISTORY lines behind may still
+	 * be inside it: then this line stays out of the history (it is printed
+	 * and counted) rather than two writers sharing the slot.
+	 */
+	u32 seq = __atomic_load_n(&s.seq, __ATOMIC_RELAXED);
+	if (!(seq & 1) && __atomic_compare_exchange_n(&s.seq, &seq, seq + 1, false, __ATOMIC_ACQUIRE,
+						      __ATOMIC_RELAXED)) {
+		s.level = level;
+		s.id = id;
+		strscpy_untrusted(s.line, sizeof(s.line), line, LINE_MAX);
+		__atomic_fetch_add(&s.seq, 1, __ATOMIC_RELEASE);
+	}
 	__atomic_fetch_add(&s_count_by_level[level & 7], 1, __ATOMIC_RELAXED);
 }
 

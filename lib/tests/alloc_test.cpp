@@ -102,7 +102,27 @@ void test_alloc_is_freed_with_the_case(Test &t)
 	EXPECT_NULL(t, t.alloc_array<u64>(KEEL_SIZE_MAX / 4));
 }
 
+void alloc_calls_counts_every_allocation(Test &t)
+{
+	u64 before = alloc_calls();
+	void *a = kmalloc(16, GFP_KERNEL);
+	void *b = kzalloc(16, GFP_KERNEL);
+	void *c = kcalloc(2, 8, GFP_KERNEL);
+	Obj *o = new (GFP_KERNEL) Obj(1, 2);
+	u64 after = alloc_calls();
+	kfree(a);
+	kfree(b);
+	kfree(c);
+	delete o;
+	/* At least ours: other threads may allocate meanwhile. */
+	EXPECT_GE(t, after - before, 4u);
+	/* Freeing is not an allocation, and reading the count allocates nothing. */
+	u64 again = alloc_calls();
+	EXPECT_EQ(t, alloc_calls(), again);
+}
+
 const TestCase alloc_cases[] = {
+	KEEL_CASE(alloc_calls_counts_every_allocation),
 	KEEL_CASE(kzalloc_returns_zeroed_memory),
 	KEEL_CASE(kcalloc_rejects_overflowing_sizes),
 	KEEL_CASE(make_unique_constructs_and_destroys_once),

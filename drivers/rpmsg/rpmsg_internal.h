@@ -1,0 +1,368 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Inside the rpmsg core (Linux drivers/rpmsg/rpmsg_internal.h): RpmsgLink,
+ * what every transport builds on, and the ops a transport provides.
+ *
+ * A link is one rpmsg connection to one remote processor: the virtio host
+ * role (virtio_rpmsg_bus.cpp, the driver side of a virtio rpmsg device) or
+ * the remote role (rpmsg_remote.cpp, the device side). The core keeps
+ * everything the two roles share, so that each rule lives in one place:
+ *
+ *  - the endpoint table (addresses, dispatch, destroy waiting for running
+ *    callbacks), its holding of messages for channels whose driver is not
+ *    bound yet, and the rx buffers clients hold (zero copy);
+ *  - header validation of every received buffer;
+ *  - the send path: header, the wait for a tx buffer (timeouts, the
+ *    atomic-context rule), zero-copy tx bookkeeping;
+ *  - channels (rpmsg devices) and the name service (rpmsg_ns.cpp).
+ *
+ * The transport moves buffers: RpmsgLinkOps hands out tx buffers, queues
+ * them, takes back rx buffers; it calls receive() for each rx buffer the
+ * remote filled, with m_rx_lock held.
+ *
+ * Lock order (outermost first):
+ *   1. m_chan_lock (mutex: the channel list; held around device add/remove)
+ *   2. m_ept_mutex (mutex: endpoint creation and destruction)
+ *   3. m_rx_lock (spinlock: serialises rx processing and every endpoint
+ *      callback of the link; held while callbacks run)
+ *   4. the transport's ring locks (tx, rx queue), taken by the ops
+ *   5. m_ept_lock (spinlock: the address table, endpoint states and held
+ *      FIFOs, the rx slots), m_ns_lock (the name service queue); never
+ *      held across a callback or an op
+ * A callback may send (the transport's tx lock) and release rx buffers.
+ */
+#ifndef RPMSG_RPMSG_INTERNAL_H
+#define RPMSG_RPMSG_INTERNAL_H
+
+#include <keel/alloc.h>
+#include <keel/idr.h>
+#include <keel/log.h>
+#include <keel/spinlock.h>
+#include <keel/wait.h>
+#include <keel/workqueue.h>
+#include <rpmsg/rpmsg.h>
+#include <rpmsg/rpmsg_link.h>
+#include <rpmsg/virtio_rpmsg.h>
+
+namespace virtio {
+class VirtioDevice;
+}
+
+namespace rpmsg {
+
+/* A tx buffer handed out by a transport: the whole buffer, header first. */
+struct RpmsgTxSlot {
+	u8 *buf = nullptr;
+	u32 size = 0; /* bytes usable, header included */
+	u32 cookie = 0;
+};
+
+/*
+ * RpmsgLinkOps - what a transport does for the core (Linux's
+ * rpmsg_device_ops and rpmsg_endpoint_ops, reduced to buffer moves).
+ * Every op may be called in atomic context and must not sleep.
+ *
+ * @get_tx: a free tx buffer; -ENOMEM when none is free now; -ENOTCONN
+ *	(link down), -EPIPE (peer gone, queue broken) or -ENODEV (going
+ *	away) when no buffer will come.
+ * @submit_tx: check that @cookie/@buf is a buffer @get_tx handed out (and
+ *	not yet submitted or put) and that @len bytes (header included) fit
+ *	it, else -EINVAL; write @hdr at its start, queue it to the remote and
+ *	notify the remote as the ring asks.
+ * @put_tx: give back a buffer from @get_tx unsent; -EINVAL as above.
+ * @tx_wait: @waiting: one more sender waits for a tx buffer, or one less.
+ *	The transport counts them under its tx lock and enables the remote's
+ *	"buffer returned" notifications only while the count is not zero.
+ * @tx_poll: true when a tx buffer is free; if not, make sure the next one
+ *	returned wakes the link's send queue.
+ * @recycle_rx: give the rx buffer of slot @cookie back to the remote.
+ */
+struct RpmsgLinkOps {
+	Result<RpmsgTxSlot> (*get_tx)(RpmsgLink &link);
+	Result<void> (*submit_tx)(RpmsgLink &link, u32 cookie, u8 *buf, const RpmsgHdr &hdr,
+				  u32 len);
+	Result<void> (*put_tx)(RpmsgLink &link, u32 cookie, const u8 *buf);
+	void (*tx_wait)(RpmsgLink &link, bool waiting);
+	bool (*tx_poll)(RpmsgLink &link);
+	void (*recycle_rx)(RpmsgLink &link, u32 cookie);
+};
+
+/* Counters of a link, for tests, diagnostics and the bench. */
+struct RpmsgLinkStats {
+	keel::Atomic<u64> rx_delivered;
+	keel::Atomic<u64> rx_bad;	   /* bad header: dropped */
+	keel::Atomic<u64> rx_no_recipient; /* unknown destination: dropped */
+	keel::Atomic<u64> rx_held;	   /* held for a channel without driver */
+	keel::Atomic<u64> rx_hold_dropped; /* dropped: hold limit, timeout, channel gone */
+	keel::Atomic<u64> rx_cb_errors;	   /* callbacks that returned an error */
+	keel::Atomic<u64> tx_sent;
+	keel::Atomic<u64> ns_bad;     /* malformed or refused announcements */
+	keel::Atomic<u64> ns_dropped; /* queue full */
+	keel::Atomic<u64> ns_created;
+	keel::Atomic<u64> ns_destroyed;
+	/*
+	 * Why the last message (announcement) was dropped: -EINVAL bad header
+	 * (announcement), -ENXIO no recipient, -ENOBUFS hold limit (queue
+	 * full), -ETIMEDOUT held too long, -EEXIST/-ENOENT/-ENOSPC refused.
+	 */
+	keel::Atomic<int> rx_last_error;
+	keel::Atomic<int> ns_last_error;
+};
+
+/* The state of an rx slot (one rx buffer of the transport). */
+enum class RxSlotState : u8 { Free, Pending, Client };
+
+struct RxSlot {
+	const u8 *data;	      /* payload */
+	s64 held_at;	      /* Pending: when */
+	RpmsgEndpoint *owner; /* Client: the holder */
+	u32 src;
+	u16 len;
+	u16 next; /* Pending: FIFO link */
+	u16 gen;  /* bumped at every client hold: stale tokens fail */
+	RxSlotState state;
+};
+
+/*
+ * RpmsgLink - one link to one remote processor (Linux's struct
+ * virtproc_info, minus the virtio specifics). Embedded in a transport's
+ * object, which outlives every channel and endpoint of the link.
+ *
+ * Lifetime: init() (allocates the rx slots), then the transport starts
+ * delivering; shutdown() (process context) removes every channel,
+ * destroys every endpoint and stops the name service; then the transport
+ * stops delivering and frees its rings; then the destructor.
+ */
+class RpmsgLink : keel::NonMovable {
+public:
+	struct Params {
+		const char *name = "rpmsg";
+		/* Channels are children of this device; logs name it. */
+		keel::Device *dev = nullptr;
+		bool little_endian = true;
+		/* Bytes of each rx buffer (the header included): the length bound. */
+		u32 rx_buf_size = RPMSG_BUF_SIZE;
+		/* Bytes of each tx buffer: the MTU is this minus the header. */
+		u32 tx_buf_size = RPMSG_BUF_SIZE;
+		/* Rx slot cookies the transport uses: 0 .. nr_rx_slots - 1 (at most 65535). */
+		u32 nr_rx_slots = 0;
+		RpmsgLinkConfig config;
+	};
+
+	explicit RpmsgLink(const RpmsgLinkOps &ops) : m_ops(&ops) {}
+	~RpmsgLink();
+
+	/* init() - set up; -EINVAL for bad params, -ENOMEM. Context: may sleep. */
+	Result<void> init(const Params &p, keel::Gfp gfp);
+	/*
+	 * shutdown() - remove every channel (their drivers' remove runs),
+	 * destroy every endpoint, stop the name service, wake every sender
+	 * (-ENODEV). The transport's ops are still called during it.
+	 * Context: may sleep.
+	 */
+	void shutdown();
+
+	/* --- for transports --- */
+
+	enum class RxVerdict : u8 { Recycle, Keep };
+	/*
+	 * receive() - validate and dispatch the rx buffer of slot @slot: @len
+	 * bytes at @buf were written by the remote (the used length).
+	 * Return: Recycle (give the buffer back now) or Keep (the core holds
+	 * it; recycle_rx() gives it back later).
+	 * Context: atomic, with m_rx_lock held.
+	 */
+	RxVerdict receive(u32 slot, const u8 *buf, u32 len) REQUIRES(m_rx_lock);
+	/* Wake senders waiting for a tx buffer (the transport's tx-complete interrupt). */
+	void tx_wake() { m_sendq.wake_up(); }
+	/* Link state for senders: down links fail sends with -ENOTCONN. */
+	void set_up(bool up);
+	bool is_up() const { return m_up.load(keel::MemoryOrder::Acquire); }
+	/* The remote has a name service (VIRTIO_RPMSG_F_NS negotiated). */
+	void set_peer_ns(bool ns) { m_peer_ns.store(ns); }
+	bool peer_ns() const { return m_peer_ns.load(); }
+	/* create_ns_ept() - the name service endpoint at RPMSG_NS_ADDR. Context: may sleep. */
+	Result<void> create_ns_ept();
+	/*
+	 * add_channel() - create and register a channel (Linux
+	 * rpmsg_create_channel() / __rpmsg_create_channel()).
+	 * @driver_override: bind only to the driver of this name (nullptr: by id)
+	 * @from_ns: created by an announcement (removed when the session ends)
+	 * Context: may sleep. Return: the channel; see create_channel().
+	 */
+	Result<keel::RefPtr<RpmsgDevice>> add_channel(const RpmsgChannelInfo &chinfo, bool announce,
+						      const char *driver_override, bool from_ns)
+		KEEL_EXPORT_AS(keel_rpmsg_link_add_channel);
+	/* remove_channel() - unregister the channel @name/@src/@dst (ANY matches any). -ENOENT. */
+	Result<void> remove_channel(const char *name, u32 src, u32 dst);
+	/* remove_channels() - all (@only_ns: from announcements). Context: may sleep. */
+	void remove_channels(bool only_ns);
+	/* announce_all() - announce every bound local channel (new session). Context: may sleep. */
+	void announce_all();
+	/* Drops every held message and client-held rx buffer (session end). Context: may sleep. */
+	void reclaim_rx();
+	/* The remote must hear of every channel again (a new session). */
+	void forget_announced();
+	/* Buffer sizes of a new session (the remote role), set while the link is down. */
+	void set_buf_sizes(u32 rx, u32 tx)
+	{
+		m_rx_buf_size.store(rx, keel::MemoryOrder::Relaxed);
+		m_tx_buf_size.store(tx, keel::MemoryOrder::Relaxed);
+	}
+
+	/* --- the core's own (rpmsg_core.cpp, rpmsg_ns.cpp) --- */
+
+	Result<keel::RefPtr<RpmsgEndpoint>> create_ept(RpmsgDevice *rpdev, RpmsgRxCb cb, void *priv,
+						       u32 addr, bool pending)
+		KEEL_EXPORT_AS(keel_rpmsg_link_create_ept);
+	void destroy_ept(RpmsgEndpoint &ept);
+	Result<void> send(RpmsgEndpoint &ept, u32 src, u32 dst, Span<const u8> data, s64 timeout_ns)
+		KEEL_EXPORT_AS(keel_rpmsg_link_send);
+	Result<RpmsgTxBuf> get_tx_buffer(RpmsgEndpoint &ept, s64 timeout_ns)
+		KEEL_EXPORT_AS(keel_rpmsg_link_get_tx_buffer);
+	Result<void> send_nocopy(RpmsgEndpoint &ept, u32 src, u32 dst, RpmsgTxBuf &buf, u32 len)
+		KEEL_EXPORT_AS(keel_rpmsg_link_send_nocopy);
+	Result<void> put_tx_buffer(RpmsgEndpoint &ept, RpmsgTxBuf &buf)
+		KEEL_EXPORT_AS(keel_rpmsg_link_put_tx_buffer);
+	u32 poll(RpmsgEndpoint &ept);
+	Result<RpmsgRxToken> hold_rx(RpmsgEndpoint &ept);
+	Result<void> release_rx(RpmsgEndpoint &ept, RpmsgRxToken token)
+		KEEL_EXPORT_AS(keel_rpmsg_link_release_rx);
+	/*
+	 * The bus's probe and remove of a channel: the default endpoint gets
+	 * the driver's callback (still Pending), becomes Active after probe
+	 * (delivering what was held), and Pending again before remove; after
+	 * remove, endpoints the driver left on the channel are destroyed.
+	 */
+	void claim_default(RpmsgDevice &rpdev, RpmsgRxCb cb)
+		KEEL_EXPORT_AS(keel_rpmsg_link_claim_default);
+	void activate_default(RpmsgDevice &rpdev, void *priv)
+		KEEL_EXPORT_AS(keel_rpmsg_link_activate_default);
+	void quiesce_default(RpmsgDevice &rpdev);
+	void reap_endpoints(RpmsgDevice &rpdev);
+	Result<void> announce(RpmsgDevice &rpdev, bool create);
+	/* The name service's message handling (rpmsg_ns.cpp), in process context. */
+	Result<void> ns_handle(const RpmsgNsMsg &msg);
+	/* Waits until every queued announcement is handled. Context: may sleep. */
+	void ns_flush() { m_ns_work.flush(); }
+
+	const char *name() const { return m_name; }
+	keel::Device *dev() const { return m_dev; }
+	bool little_endian() const { return m_le; }
+	u32 mtu() const { return m_tx_buf_size.load(keel::MemoryOrder::Relaxed) - RPMSG_HDR_SIZE; }
+	u32 rx_buf_size() const { return m_rx_buf_size.load(keel::MemoryOrder::Relaxed); }
+	const RpmsgLinkConfig &config() const { return m_cfg; }
+	RpmsgLinkStats &stats() { return m_stats; }
+	keel::WaitQueue &sendq() { return m_sendq; }
+	/* Live endpoints (the name service's and channels' reservations included). */
+	u32 nr_endpoints();
+	u32 nr_channels();
+	/* Held messages (pending channels) and client-held rx buffers. */
+	u32 nr_held() const { return m_nr_held.load(); }
+	u32 nr_client_held() const { return m_nr_client_held.load(); }
+	/* A driver is bound to @rpdev and its on_message() receives (probe has returned). */
+	bool channel_active(RpmsgDevice &rpdev);
+	/* The channel named @name with remote address @dst (ANY: any), or null. */
+	keel::RefPtr<RpmsgDevice> find_channel(const char *name, u32 dst);
+
+	/* Serialises rx processing and every callback of the link (see the lock order). */
+	keel::SpinLock m_rx_lock{ "rpmsg_rx_lock", KEEL_LOCK_KEY() };
+
+private:
+	friend struct RpmsgCore;
+	struct NsQueue;
+
+	RxVerdict dispatch(u32 slot, u32 src, u32 dst, const u8 *data, u16 len) REQUIRES(m_rx_lock);
+	RxVerdict deliver(RpmsgEndpoint &ept, RpmsgRxCb cb, void *priv, u32 slot, u32 src,
+			  const u8 *data, u16 len) KEEL_EXPORT_AS(keel_rpmsg_link_deliver)
+		REQUIRES(m_rx_lock);
+	void flush_held(RpmsgEndpoint &ept, bool deliver_them);
+	void destroy_channel(RpmsgDevice &rpdev);
+	Result<void> check_new_channel(const RpmsgChannelInfo &chinfo)
+		KEEL_EXPORT_AS(keel_rpmsg_link_check_new_channel);
+	Result<void> check_new_channel_locked(const RpmsgChannelInfo &chinfo)
+		KEEL_EXPORT_AS(keel_rpmsg_link_check_channel_locked) REQUIRES(m_chan_lock);
+	void drop_client_held(RpmsgEndpoint *owner)
+		KEEL_EXPORT_AS(keel_rpmsg_link_drop_client_held);
+	Result<RpmsgTxSlot> wait_tx(RpmsgEndpoint &ept, s64 timeout_ns);
+	Result<void> preload_ids();
+	Result<void> ns_init(keel::Gfp gfp);
+	Result<void> can_send(RpmsgEndpoint &ept);
+	void put_slot(u32 slot) REQUIRES(m_ept_lock);
+	void expire_held();
+	static void hold_work_fn(keel::DelayedWork &w);
+	static void ns_work_fn(keel::Work &w);
+	static Result<void> ns_cb(RpmsgEndpoint &ept, Span<const u8> data, u32 src, void *priv)
+		KEEL_EXPORT_AS(keel_rpmsg_link_ns_cb);
+	void ns_drain();
+
+	const RpmsgLinkOps *m_ops;
+	const char *m_name = "rpmsg";
+	keel::Device *m_dev = nullptr;
+	bool m_le = true;
+	keel::Atomic<u32> m_rx_buf_size{ RPMSG_BUF_SIZE };
+	keel::Atomic<u32> m_tx_buf_size{ RPMSG_BUF_SIZE };
+	RpmsgLinkConfig m_cfg;
+	u32 m_hold_max = 0;
+	u32 m_client_hold_max = 0;
+	keel::Atomic<bool> m_up{ false };
+	keel::Atomic<bool> m_dying{ false };
+	keel::Atomic<bool> m_peer_ns{ false };
+	RpmsgLinkStats m_stats;
+
+	/* Creation and destruction of endpoints (process context). */
+	keel::Mutex m_ept_mutex{ "rpmsg_ept_mutex", KEEL_LOCK_KEY() };
+	/* The address table, endpoint states, held FIFOs and rx slots. */
+	keel::SpinLock m_ept_lock{ "rpmsg_ept_lock", KEEL_LOCK_KEY() };
+	keel::Idr m_epts GUARDED_BY(m_ept_lock);
+	keel::UniqueArray<RxSlot> m_slots GUARDED_BY(m_ept_lock);
+	u32 m_nr_slots = 0; /* fixed at init */
+	keel::Atomic<u32> m_nr_held{ 0 };
+	keel::Atomic<u32> m_nr_client_held{ 0 };
+	keel::RefPtr<RpmsgEndpoint> m_ns_ept;
+
+	/* Senders waiting for a tx buffer; also poll()'s queue. */
+	keel::WaitQueue m_sendq{ "rpmsg_sendq", KEEL_LOCK_KEY() };
+
+	/* Channels of this link, each holding a device reference. */
+	keel::Mutex m_chan_lock{ "rpmsg_chan_lock", KEEL_LOCK_KEY() };
+	keel::List<RpmsgDevice, &RpmsgDevice::m_link_node> m_channels GUARDED_BY(m_chan_lock);
+	u32 m_nr_channels GUARDED_BY(m_chan_lock) = 0;
+
+	/* Announcements received (atomic context), handled by m_ns_work. */
+	keel::SpinLock m_ns_lock{ "rpmsg_ns_lock", KEEL_LOCK_KEY() };
+	NsQueue *m_nsq = nullptr;
+	keel::Work m_ns_work{ &RpmsgLink::ns_work_fn, "rpmsg_ns_work", KEEL_LOCK_KEY() };
+	keel::DelayedWork m_hold_work{ &RpmsgLink::hold_work_fn, "rpmsg_hold_work",
+				       KEEL_LOCK_KEY() };
+};
+
+/* The host role's link of a bound virtio rpmsg device (tests, the bench), or null. */
+RpmsgLink *virtio_rpmsg_link(virtio::VirtioDevice &vdev);
+
+/*
+ * RpmsgCore - the core's access to the private parts of the public types
+ * (one friend instead of many), and helpers shared by the core's files.
+ */
+struct RpmsgCore {
+	static RpmsgLink *link_of(RpmsgEndpoint &ept) { return ept.m_link; }
+	static RpmsgLink *link_of(RpmsgDevice &rpdev) { return rpdev.m_link; }
+	/* Validates a channel name: 1..31 printable characters, NUL-terminated within 32. */
+	static bool valid_name(const char *name, size_t size);
+};
+
+/* Encode/decode the wire header (the byte order of @le). */
+inline RpmsgHdr rpmsg_hdr_encode(bool le, u32 src, u32 dst, u16 len)
+{
+	RpmsgHdr h;
+	h.src = cpu_to_rpmsg32(le, src);
+	h.dst = cpu_to_rpmsg32(le, dst);
+	h.reserved = cpu_to_rpmsg32(le, 0);
+	h.len = cpu_to_rpmsg16(le, len);
+	h.flags = cpu_to_rpmsg16(le, 0);
+	return h;
+}
+
+} // namespace rpmsg
+
+#endif

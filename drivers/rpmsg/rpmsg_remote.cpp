@@ -1,0 +1,649 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The remote role of virtio rpmsg (what OpenAMP's rpmsg_virtio does in
+ * firmware), over the shared-memory transport's device side
+ * (virtio::ShmRemote and its Vringh queues).
+ *
+ * The host owns every buffer. Vring 1 (the host's tx) brings messages: the
+ * remote takes each available chain, dispatches it through the rpmsg core
+ * and returns it used (length 0) unless the core or a client holds it.
+ * Vring 0 (the host's rx) offers empty buffers: a send takes one, writes
+ * header and payload, and returns it used with the message's length. A
+ * buffer taken for a zero-copy send and given back unsent is kept for the
+ * next send (a chain cannot be put back into the avail ring).
+ *
+ * Contexts: the doorbell handler (interrupt-like) processes vring 1 and
+ * wakes senders on vring 0 kicks; a session thread waits for DRIVER_OK,
+ * starts and ends sessions (host reset or re-attach), announces services.
+ *
+ * Locking: m_rxq_lock guards vring 1 and the rx chain pool, m_tx_lock
+ * vring 0 and the tx chain pool; both nest inside the link's m_rx_lock
+ * (rpmsg_internal.h) and never in each other. m_up changes with both held,
+ * so a handler holding either sees the queues alive.
+ */
+#include <keel/barrier.h>
+#include <keel/irq_work.h>
+#include <keel/log.h>
+#include <keel/string.h>
+#include <keel/thread.h>
+#include <virtio/virtio_shm.h>
+
+#include "rpmsg_internal.h"
+
+namespace rpmsg {
+
+using keel::Guard;
+using virtio::ShmRemote;
+using virtio::Vringh;
+using virtio::VringhChainStorage;
+
+namespace {
+
+using Chain = VringhChainStorage<1, 1>;
+
+enum class ChainState : u8 { Free, Busy, Spare };
+
+/* How often the session thread looks at the host's status without a doorbell. */
+constexpr s64 SESSION_POLL_NS = 20 * keel::NSEC_PER_MSEC;
+
+class RemoteDevice : public keel::Device {
+public:
+	RemoteDevice() = default;
+};
+
+/* A pool of chain storages: a free stack, a spare stack (tx) and a state per storage. */
+struct ChainPool {
+	Chain *chains = nullptr;
+	keel::UniqueArray<u16> free;
+	keel::UniqueArray<u16> spare;
+	keel::UniqueArray<ChainState> state;
+	u32 nfree = 0;
+	u32 nspare = 0;
+	u32 num = 0;
+
+	Result<void> init(u32 n)
+	{
+		chains = new (GFP_KERNEL) Chain[n];
+		if (!chains)
+			return keel::err(-ENOMEM);
+		num = n;
+		free = TRY(keel::UniqueArray<u16>::create(n, GFP_KERNEL));
+		spare = TRY(keel::UniqueArray<u16>::create(n, GFP_KERNEL));
+		state = TRY(keel::UniqueArray<ChainState>::create(n, GFP_KERNEL));
+		reset();
+		return keel::ok();
+	}
+	void reset()
+	{
+		nfree = num;
+		nspare = 0;
+		for (u32 i = 0; i < num; i++) {
+			free[i] = u16(num - 1 - i);
+			state[i] = ChainState::Free;
+		}
+	}
+	~ChainPool() { delete[] chains; }
+};
+
+/* The transport ops of the link (internal linkage: not exported). */
+struct RemoteOps {
+	static const RpmsgLinkOps s_ops;
+	static Result<RpmsgTxSlot> get_tx(RpmsgLink &link);
+	static Result<void> submit_tx(RpmsgLink &link, u32 cookie, u8 *buf, const RpmsgHdr &hdr,
+				      u32 len);
+	static Result<void> put_tx(RpmsgLink &link, u32 cookie, const u8 *buf);
+	static void tx_wait(RpmsgLink &link, bool waiting);
+	static bool tx_poll(RpmsgLink &link);
+	static void recycle_rx(RpmsgLink &link, u32 cookie);
+};
+
+} // namespace
+
+struct RpmsgRemote::Impl : keel::NonMovable {
+	explicit Impl(const RpmsgRemoteConfig &c) : cfg(c) {}
+
+	static Impl &of(RpmsgLink &l) { return *keel::container_of(&l, &Impl::link); }
+
+	Result<void> init();
+	Result<void> init_pools();
+	void process_rx();
+	void tx_kicked();
+	void start_session();
+	void end_session();
+	static int session_main(void *arg);
+	static void kick(void *ctx, u32 vdev, u32 vring);
+	static void rx_irq_fn(keel::IrqWork &w)
+	{
+		keel::container_of(&w, &Impl::rx_irq)->process_rx();
+	}
+	bool rx_shape_ok(const virtio::VringhChain &c) const
+	{
+		return c.readable().size() == 1 && c.writable().size() == 0 &&
+		       c.read_len() >= RPMSG_HDR_SIZE;
+	}
+
+	RpmsgRemoteConfig cfg;
+	VirtioRpmsgConfig cfg_space = {};
+	bool bufsz = false;
+	keel::UniquePtr<ShmRemote> shm;
+	RemoteDevice *dev = nullptr;
+	bool dev_added = false;
+	RpmsgLink link{ RemoteOps::s_ops };
+
+	keel::SpinLock m_rxq_lock{ "rpmsg_remote_rxq", KEEL_LOCK_KEY() };
+	keel::SpinLock m_tx_lock{ "rpmsg_remote_tx", KEEL_LOCK_KEY() };
+	ChainPool rxp GUARDED_BY(m_rxq_lock);
+	ChainPool txp GUARDED_BY(m_tx_lock);
+	u32 sleepers GUARDED_BY(m_tx_lock) = 0;
+	/* A session runs: the Vringh queues exist. Written with both ring locks held. */
+	keel::Atomic<bool> up{ false };
+	/* process_rx() stopped with every rx chain held. */
+	keel::Atomic<bool> rx_starved{ false };
+	keel::Atomic<u32> nr_sessions{ 0 };
+	keel::Thread *thread = nullptr;
+	keel::WaitQueue wq{ "rpmsg_remote_wq", KEEL_LOCK_KEY() };
+	keel::IrqWork rx_irq{ &Impl::rx_irq_fn };
+};
+
+const RpmsgLinkOps RemoteOps::s_ops = {
+	.get_tx = &RemoteOps::get_tx,
+	.submit_tx = &RemoteOps::submit_tx,
+	.put_tx = &RemoteOps::put_tx,
+	.tx_wait = &RemoteOps::tx_wait,
+	.tx_poll = &RemoteOps::tx_poll,
+	.recycle_rx = &RemoteOps::recycle_rx,
+};
+
+/* --- set-up --- */
+
+Result<void> RpmsgRemote::Impl::init()
+{
+	const RpmsgRemoteConfig &c = cfg;
+	if (!c.doorbell || !c.region.valid() || !keel::is_power_of_2(c.vring_num) ||
+	    c.vring_num > 4096 || c.h2r_buf_size < RPMSG_MIN_BUF_SIZE ||
+	    c.h2r_buf_size > RPMSG_MAX_BUF_SIZE || c.h2r_buf_size % 16 ||
+	    c.r2h_buf_size < RPMSG_MIN_BUF_SIZE || c.r2h_buf_size > RPMSG_MAX_BUF_SIZE ||
+	    c.r2h_buf_size % 16 || !c.h2r_num || !c.r2h_num) {
+		pr_err("%s: bad rpmsg remote configuration", c.name);
+		return keel::err(-EINVAL);
+	}
+	bufsz = c.h2r_buf_size != RPMSG_BUF_SIZE || c.r2h_buf_size != RPMSG_BUF_SIZE ||
+		c.h2r_num != MAX_RPMSG_NUM_BUFS / 2 || c.r2h_num != MAX_RPMSG_NUM_BUFS / 2;
+	/* Legacy device: the table has no VIRTIO_F_VERSION_1, the byte order is the CPU's. */
+	constexpr bool le = keel::CPU_IS_LITTLE_ENDIAN;
+	cfg_space.h2r_buf_size = cpu_to_rpmsg32(le, c.h2r_buf_size);
+	cfg_space.r2h_buf_size = cpu_to_rpmsg32(le, c.r2h_buf_size);
+	cfg_space.h2r_num = cpu_to_rpmsg32(le, c.h2r_num);
+	cfg_space.r2h_num = cpu_to_rpmsg32(le, c.r2h_num);
+
+	dev = new (GFP_KERNEL) RemoteDevice;
+	if (!dev)
+		return keel::err(-ENOMEM);
+	(void)keel::device_initialize(*dev, keel::device_release_fn<RemoteDevice>());
+	dev->set_parent(c.parent);
+	TRY(dev->set_name("%s", c.name));
+	TRY(keel::device_add(*dev));
+	dev_added = true;
+
+	TRY(init_pools());
+	RpmsgLink::Params p;
+	p.name = c.name;
+	p.dev = dev;
+	p.little_endian = le;
+	p.rx_buf_size = c.h2r_buf_size;
+	p.tx_buf_size = c.r2h_buf_size;
+	p.nr_rx_slots = c.vring_num;
+	p.config = c.link;
+	TRY(link.init(p, GFP_KERNEL));
+	TRY(link.create_ns_ept());
+
+	virtio::ShmRemoteConfig rc;
+	rc.name = c.name;
+	rc.region = c.region;
+	rc.doorbell = c.doorbell;
+	rc.num_vdevs = 1;
+	rc.vdevs[0].id = VIRTIO_ID_RPMSG;
+	rc.vdevs[0].dfeatures = (c.name_service ? 1u << VIRTIO_RPMSG_F_NS : 0) |
+				(1u << VIRTIO_RING_F_EVENT_IDX) |
+				(bufsz ? 1u << VIRTIO_RPMSG_F_BUFSZ : 0);
+	rc.vdevs[0].config_len = bufsz ? sizeof(cfg_space) : 0;
+	rc.vdevs[0].config = bufsz ? &cfg_space : nullptr;
+	rc.vdevs[0].num_of_vrings = 2;
+	rc.vdevs[0].vring[0] = { rproc::FW_RSC_ADDR_ANY, c.vring_align, c.vring_num, 0, 0 };
+	rc.vdevs[0].vring[1] = { rproc::FW_RSC_ADDR_ANY, c.vring_align, c.vring_num, 1, 0 };
+	rc.kick = &Impl::kick;
+	rc.kick_ctx = this;
+	shm = TRY(ShmRemote::create(rc, GFP_KERNEL));
+	return keel::ok();
+}
+
+/*
+ * The pools are filled before the doorbell handler or any sender exists
+ * (the ShmRemote is created last): nothing else can touch them yet, and
+ * their allocations may sleep.
+ */
+Result<void> RpmsgRemote::Impl::init_pools() NO_THREAD_SAFETY_ANALYSIS
+{
+	/* SAFETY: see above; the locks guard the pools from the first session on. */
+	TRY(rxp.init(cfg.vring_num));
+	return txp.init(cfg.vring_num);
+}
+
+/* --- rx: vring 1 --- */
+
+void RpmsgRemote::Impl::process_rx()
+{
+	const u32 budget = cfg.vring_num;
+	u32 n = 0;
+	bool used = false;
+	Guard rx{ link.m_rx_lock };
+	for (u32 pass = 0;; pass++) {
+		for (;;) {
+			if (n >= budget) {
+				/* Bounded: the rest runs again from the interrupt work. */
+				(void)rx_irq.queue();
+				goto out;
+			}
+			u16 idx;
+			const u8 *buf;
+			u32 len;
+			bool shape_ok;
+			{
+				Guard q{ m_rxq_lock };
+				Vringh *vr = up.load() ? shm->vringh(0, 1) : nullptr;
+				if (!vr)
+					goto out;
+				if (rxp.nfree == 0) {
+					/*
+					 * Every chain is held (clients, channels without a
+					 * driver): the host may not kick again. A release
+					 * brings us back (recycle_rx()).
+					 */
+					rx_starved.store(true);
+					goto out;
+				}
+				idx = rxp.free[--rxp.nfree];
+				Chain &c = rxp.chains[idx];
+				Result<bool> got = vr->getdesc(c);
+				if (got.is_error() || !got.value()) {
+					rxp.free[rxp.nfree++] = idx;
+					if (got.is_error())
+						goto out; /* broken: the ring logged it; the session
+							     ends */
+					break;
+				}
+				rxp.state[idx] = ChainState::Busy;
+				shape_ok = rx_shape_ok(c);
+				buf = shape_ok ? c.readable()[0].base() : nullptr;
+				len = c.read_len();
+			}
+			n++;
+			RpmsgLink::RxVerdict v = RpmsgLink::RxVerdict::Recycle;
+			if (shape_ok) {
+				v = link.receive(idx, buf, len);
+			} else {
+				link.stats().rx_bad.fetch_add(1, keel::MemoryOrder::Relaxed);
+				link.stats().rx_last_error.store(-EINVAL,
+								 keel::MemoryOrder::Relaxed);
+				dev_warn_ratelimited(dev, "bad message: the host's buffer is not "
+							  "one readable segment");
+			}
+			if (v == RpmsgLink::RxVerdict::Keep)
+				continue;
+			Guard q{ m_rxq_lock };
+			if (up.load() && rxp.state[idx] == ChainState::Busy) {
+				(void)shm->vringh(0, 1)->add_used(rxp.chains[idx], 0);
+				rxp.state[idx] = ChainState::Free;
+				rxp.free[rxp.nfree++] = idx;
+				used = true;
+			}
+		}
+		/* Ask for the next kick, then look again: else a chain added meanwhile waits. */
+		Guard q{ m_rxq_lock };
+		Vringh *vr = up.load() ? shm->vringh(0, 1) : nullptr;
+		if (!vr || vr->notify_enable())
+			break;
+		if (pass >= 4) {
+			(void)rx_irq.queue();
+			break;
+		}
+	}
+out:
+	if (used) {
+		Guard q{ m_rxq_lock };
+		Vringh *vr = up.load() ? shm->vringh(0, 1) : nullptr;
+		if (vr && vr->need_notify())
+			(void)shm->notify(0, 1);
+	}
+}
+
+void RemoteOps::recycle_rx(RpmsgLink &l, u32 cookie)
+{
+	RpmsgRemote::Impl &im = RpmsgRemote::Impl::of(l);
+	Guard q{ im.m_rxq_lock };
+	if (!im.up.load() || cookie >= im.rxp.num || im.rxp.state[cookie] != ChainState::Busy)
+		return;
+	Vringh *vr = im.shm->vringh(0, 1);
+	(void)vr->add_used(im.rxp.chains[cookie], 0);
+	im.rxp.state[cookie] = ChainState::Free;
+	im.rxp.free[im.rxp.nfree++] = u16(cookie);
+	if (vr->need_notify())
+		(void)im.shm->notify(0, 1);
+	/* Chains may wait in the ring that we had no room to take: look again. */
+	if (im.rx_starved.exchange(false))
+		(void)im.rx_irq.queue();
+}
+
+/* --- tx: vring 0 --- */
+
+Result<RpmsgTxSlot> RemoteOps::get_tx(RpmsgLink &l)
+{
+	RpmsgRemote::Impl &im = RpmsgRemote::Impl::of(l);
+	Guard t{ im.m_tx_lock };
+	if (!im.up.load())
+		return keel::err(-ENOTCONN);
+	Vringh *vr = im.shm->vringh(0, 0);
+	if (!vr || vr->is_broken())
+		return keel::err(-EPIPE);
+	ChainPool &p = im.txp;
+	u16 idx;
+	if (p.nspare) {
+		idx = p.spare[--p.nspare];
+	} else {
+		/* Bounded: each bad buffer is given back, at most a ring's worth. */
+		for (u32 tries = 0;; tries++) {
+			if (p.nfree == 0 || tries > p.num)
+				return keel::err(-ENOMEM);
+			idx = p.free[--p.nfree];
+			Chain &c = p.chains[idx];
+			Result<bool> got = vr->getdesc(c);
+			if (got.is_ok() && !got.value() && im.sleepers && !vr->notify_enable())
+				/* Senders wait: re-arm the kick at each miss (event idx). */
+				got = vr->getdesc(c);
+			if (got.is_error() || !got.value()) {
+				p.free[p.nfree++] = idx;
+				return keel::err(got.is_error() ? -EPIPE : -ENOMEM);
+			}
+			if (c.writable().size() == 1 && c.readable().size() == 0 &&
+			    c.write_len() > RPMSG_HDR_SIZE)
+				break;
+			dev_warn_ratelimited(
+				im.dev,
+				"the host posted an rx buffer that is not one writable segment");
+			(void)vr->add_used(c, 0);
+			p.free[p.nfree++] = idx;
+		}
+	}
+	p.state[idx] = ChainState::Busy;
+	Chain &c = p.chains[idx];
+	u32 size = keel::min(c.write_len(), im.cfg.r2h_buf_size);
+	return RpmsgTxSlot{ c.writable()[0].base(), size, idx };
+}
+
+Result<void> RemoteOps::submit_tx(RpmsgLink &l, u32 cookie, u8 *buf, const RpmsgHdr &hdr, u32 len)
+{
+	RpmsgRemote::Impl &im = RpmsgRemote::Impl::of(l);
+	Guard t{ im.m_tx_lock };
+	ChainPool &p = im.txp;
+	if (cookie >= p.num || p.state[cookie] != ChainState::Busy)
+		return keel::err(-EINVAL);
+	Chain &c = p.chains[cookie];
+	if (buf != c.writable()[0].base() || len < RPMSG_HDR_SIZE || len > c.write_len())
+		return keel::err(-EINVAL);
+	if (!im.up.load()) {
+		/* The session that lent it is gone: so is the buffer. */
+		p.state[cookie] = ChainState::Free;
+		p.free[p.nfree++] = u16(cookie);
+		return keel::err(-ENOTCONN);
+	}
+	memcpy(buf, &hdr, sizeof(hdr));
+	Vringh *vr = im.shm->vringh(0, 0);
+	Result<void> r = vr->add_used(c, len);
+	p.state[cookie] = ChainState::Free;
+	p.free[p.nfree++] = u16(cookie);
+	if (r.is_error())
+		return keel::err(-EPIPE);
+	if (vr->need_notify() && im.shm->notify(0, 0).is_error())
+		return keel::err(-EPIPE);
+	return keel::ok();
+}
+
+Result<void> RemoteOps::put_tx(RpmsgLink &l, u32 cookie, const u8 *buf)
+{
+	RpmsgRemote::Impl &im = RpmsgRemote::Impl::of(l);
+	Guard t{ im.m_tx_lock };
+	ChainPool &p = im.txp;
+	if (cookie >= p.num || p.state[cookie] != ChainState::Busy ||
+	    buf != p.chains[cookie].writable()[0].base())
+		return keel::err(-EINVAL);
+	/* Taken from the ring, not used: it is the next send's. */
+	p.state[cookie] = ChainState::Spare;
+	p.spare[p.nspare++] = u16(cookie);
+	im.link.tx_wake();
+	return keel::ok();
+}
+
+void RemoteOps::tx_wait(RpmsgLink &l, bool waiting)
+{
+	RpmsgRemote::Impl &im = RpmsgRemote::Impl::of(l);
+	Guard t{ im.m_tx_lock };
+	Vringh *vr = im.up.load() ? im.shm->vringh(0, 0) : nullptr;
+	if (waiting) {
+		/* The host kicks vring 0 when it posts rx buffers: ask for it while we wait. */
+		if (im.sleepers++ == 0 && vr)
+			(void)vr->notify_enable();
+	} else if (--im.sleepers == 0 && vr) {
+		vr->notify_disable();
+	}
+}
+
+bool RemoteOps::tx_poll(RpmsgLink &l)
+{
+	RpmsgRemote::Impl &im = RpmsgRemote::Impl::of(l);
+	Guard t{ im.m_tx_lock };
+	Vringh *vr = im.up.load() ? im.shm->vringh(0, 0) : nullptr;
+	if (!vr)
+		return false;
+	if (im.txp.nspare)
+		return true;
+	Result<u16> pending = vr->avail_pending();
+	if (pending.is_ok() && pending.value() > 0 && im.txp.nfree)
+		return true;
+	/* Arm the next kick; false from notify_enable(): a buffer arrived meanwhile. */
+	return !vr->notify_enable() && im.txp.nfree;
+}
+
+void RpmsgRemote::Impl::tx_kicked()
+{
+	{
+		Guard t{ m_tx_lock };
+		Vringh *vr = up.load() ? shm->vringh(0, 0) : nullptr;
+		if (vr && sleepers == 0)
+			vr->notify_disable();
+	}
+	link.tx_wake();
+}
+
+/* Doorbell context: the host rang @vring of @vdev (DOORBELL_ANY: unknown). */
+void RpmsgRemote::Impl::kick(void *ctx, u32 vdev, u32 vring)
+{
+	Impl *im = static_cast<Impl *>(ctx);
+	(void)vdev;
+	if (vring == 1 || vring == keel::DOORBELL_ANY)
+		im->process_rx();
+	if (vring == 0 || vring == keel::DOORBELL_ANY) {
+		im->tx_kicked();
+		/* Status changes ring too: let the session thread look. */
+		im->wq.wake_up();
+	}
+}
+
+/* --- sessions --- */
+
+void RpmsgRemote::Impl::start_session()
+{
+	/* What the host wrote before DRIVER_OK (ordered by the transport's barriers; for TSan). */
+	KEEL_TSAN_FENCE(__ATOMIC_ACQUIRE);
+	u32 gf = shm->gfeatures(0);
+	/* Linux ignores VIRTIO_RPMSG_F_BUFSZ: then both ends use the defaults. */
+	bool sizes = bufsz && (gf & (1u << VIRTIO_RPMSG_F_BUFSZ));
+	link.set_buf_sizes(sizes ? cfg.h2r_buf_size : RPMSG_BUF_SIZE,
+			   sizes ? cfg.r2h_buf_size : RPMSG_BUF_SIZE);
+	{
+		Guard rx{ link.m_rx_lock };
+		Guard q{ m_rxq_lock };
+		rxp.reset();
+		Guard t{ m_tx_lock };
+		txp.reset();
+		Vringh *tx = shm->vringh(0, 0);
+		/* Vring 0 kicks only while a sender waits. */
+		if (tx && sleepers == 0)
+			tx->notify_disable();
+		up.store(true);
+	}
+	link.set_peer_ns(gf & (1u << VIRTIO_RPMSG_F_NS));
+	link.set_up(true);
+	nr_sessions.fetch_add(1);
+	dev_info(dev, "host session %u up", nr_sessions.load());
+	wq.wake_up();
+	/* Messages the host sent before our first look. */
+	process_rx();
+	link.announce_all();
+}
+
+void RpmsgRemote::Impl::end_session()
+{
+	link.set_up(false);
+	{
+		Guard rx{ link.m_rx_lock };
+		Guard q{ m_rxq_lock };
+		Guard t{ m_tx_lock };
+		up.store(false);
+	}
+	rx_irq.sync();
+	/* The rings are gone with the session: what was held is dropped, not returned. */
+	link.reclaim_rx();
+	link.remove_channels(true);
+	link.forget_announced();
+	shm->drop_queues(0);
+	dev_info(dev, "host session %u down", nr_sessions.load());
+}
+
+int RpmsgRemote::Impl::session_main(void *arg)
+{
+	Impl *im = static_cast<Impl *>(arg);
+	while (!keel::Thread::should_stop()) {
+		Result<void> r = im->shm->wait_driver_ok(0, SESSION_POLL_NS);
+		if (r.is_error()) {
+			if (r.error().to_errno() != -ETIMEDOUT)
+				(void)im->wq.wait_event_interruptible_timeout(
+					[] { return keel::Thread::should_stop(); },
+					SESSION_POLL_NS);
+			continue;
+		}
+		im->start_session();
+		while (!keel::Thread::should_stop() && !im->shm->host_reset(0))
+			(void)im->wq.wait_event_interruptible_timeout(
+				[] { return keel::Thread::should_stop(); }, SESSION_POLL_NS);
+		im->end_session();
+	}
+	return 0;
+}
+
+/* --- the public class --- */
+
+Result<keel::UniquePtr<RpmsgRemote>> RpmsgRemote::create(const RpmsgRemoteConfig &cfg,
+							 keel::Gfp gfp)
+{
+	Impl *im = new (gfp) Impl(cfg);
+	if (!im)
+		return keel::err(-ENOMEM);
+	RpmsgRemote *r = new (gfp) RpmsgRemote(im);
+	if (!r) {
+		delete im;
+		return keel::err(-ENOMEM);
+	}
+	keel::UniquePtr<RpmsgRemote> remote(r);
+	TRY(im->init());
+	return remote;
+}
+
+RpmsgRemote::~RpmsgRemote()
+{
+	Impl *im = m_impl;
+	stop();
+	/* No doorbell handler runs once the ShmRemote is gone. */
+	im->shm.reset();
+	im->link.shutdown();
+	/* Releases during the shutdown may have asked for another pass; it finds the link down. */
+	im->rx_irq.sync();
+	if (im->dev) {
+		if (im->dev_added)
+			keel::device_del(*im->dev);
+		im->dev->put();
+	}
+	delete im;
+}
+
+Result<void> RpmsgRemote::start()
+{
+	Impl *im = m_impl;
+	if (im->thread)
+		return keel::err(-EBUSY);
+	TRY(im->shm->publish());
+	im->thread = TRY(keel::Thread::run(&Impl::session_main, im, "rpmsg-remote"));
+	return keel::ok();
+}
+
+void RpmsgRemote::stop()
+{
+	Impl *im = m_impl;
+	if (im->thread) {
+		(void)im->thread->stop();
+		im->thread = nullptr;
+	}
+	im->rx_irq.sync();
+}
+
+Result<keel::RefPtr<RpmsgDevice>> RpmsgRemote::add_service(const char *name, const char *driver,
+							   u32 addr)
+{
+	RpmsgChannelInfo ci = {};
+	if (keel::strscpy(ci.name, name, sizeof(ci.name)).is_error())
+		return keel::err(-EINVAL);
+	ci.src = addr;
+	ci.dst = RPMSG_ADDR_ANY;
+	return m_impl->link.add_channel(ci, true, driver, false);
+}
+
+Result<void> RpmsgRemote::remove_service(const char *name)
+{
+	return m_impl->link.remove_channel(name, RPMSG_ADDR_ANY, RPMSG_ADDR_ANY);
+}
+
+bool RpmsgRemote::link_up() const
+{
+	return m_impl->up.load();
+}
+
+bool RpmsgRemote::wait_link_up(s64 timeout_ns)
+{
+	return m_impl->wq.wait_event_timeout([this] { return m_impl->up.load(); }, timeout_ns) > 0;
+}
+
+u32 RpmsgRemote::sessions() const
+{
+	return m_impl->nr_sessions.load();
+}
+
+keel::Device &RpmsgRemote::device()
+{
+	return *m_impl->dev;
+}
+
+RpmsgLink &RpmsgRemote::link()
+{
+	return m_impl->link;
+}
+
+} // namespace rpmsg

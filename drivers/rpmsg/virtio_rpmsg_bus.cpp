@@ -1,0 +1,557 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The virtio rpmsg bus, host role (Linux drivers/rpmsg/virtio_rpmsg_bus.c):
+ * the virtio driver of VIRTIO_ID_RPMSG devices. It owns the buffers and
+ * moves them; the rpmsg core (rpmsg_core.cpp) does everything else.
+ *
+ * Layout, as Linux: virtqueue 0 is rx ("input"), 1 is tx ("output"); one
+ * coherent block holds every buffer, the rx half first, then the tx half;
+ * each way has min(configured count, vring size) buffers (Linux: 256 of
+ * 512 bytes at most, fewer for small vrings). Every rx buffer is posted at
+ * probe, before DRIVER_OK. Tx buffers come from the never-used part of
+ * the tx half first (and from those lent and given back unsent), then
+ * from the tx queue's used ring. Tx-complete interrupts stay disabled
+ * unless a sender waits for a buffer (or poll() armed one).
+ *
+ * Locking: m_tx_lock guards the tx queue and the tx buffer states;
+ * m_rvq_lock the rx queue. Rx processing holds the link's m_rx_lock
+ * around both get_buf and the callbacks (rpmsg_internal.h).
+ */
+#include <keel/barrier.h>
+#include <keel/dma.h>
+#include <keel/irq_work.h>
+#include <keel/log.h>
+#include <keel/string.h>
+#include <virtio/virtio.h>
+#include <virtio/virtio_shm.h>
+
+#include "rpmsg_internal.h"
+
+namespace rpmsg {
+
+using keel::Guard;
+using virtio::Sg;
+using virtio::VirtioDevice;
+using virtio::VirtQueue;
+
+namespace {
+
+constinit VirtioRpmsgHostConfig s_config;
+
+enum class TxState : u8 { Free, Taken, Ring };
+
+} // namespace
+
+namespace {
+
+/* The driver's data (Linux's struct virtproc_info); internal linkage: nothing here is exported. */
+class VirtioRpmsg : keel::NonMovable {
+public:
+	static constexpr virtio::VirtioDeviceId id_table[] = {
+		{ VIRTIO_ID_RPMSG, virtio::VIRTIO_DEV_ANY_ID }, {}
+	};
+	static constexpr unsigned int feature_table[] = { VIRTIO_RPMSG_F_NS, VIRTIO_RPMSG_F_BUFSZ };
+
+	static Result<keel::UniquePtr<VirtioRpmsg>> probe(VirtioDevice &vdev);
+	void remove(VirtioDevice &vdev);
+
+	VirtioRpmsg() = default;
+	~VirtioRpmsg() { free_buffers(); }
+
+	RpmsgLink m_link{ s_ops };
+
+private:
+	static const RpmsgLinkOps s_ops;
+	static VirtioRpmsg &of(RpmsgLink &link)
+	{
+		return *keel::container_of(&link, &VirtioRpmsg::m_link);
+	}
+
+	Result<void> setup(VirtioDevice &vdev);
+	Result<void> read_sizes(VirtioDevice &vdev);
+	Result<void> alloc_buffers(VirtioDevice &vdev);
+	void free_buffers();
+	u8 *rx_buf(u32 i) const { return m_rbufs + size_t(i) * m_rx_size; }
+	u8 *tx_buf(u32 i) const { return m_sbufs + size_t(i) * m_tx_size; }
+	Sg rx_sg(u32 i) const { return Sg{ m_bufs_da + u64(i) * m_rx_size, m_rx_size }; }
+	Sg tx_sg(u32 i, u32 len) const
+	{
+		return Sg{ m_bufs_da + m_rx_total + u64(i) * m_tx_size, len };
+	}
+	Result<u32> rx_index(void *token) const;
+	Result<u32> tx_index(const void *buf) const;
+	Result<void> post_rx(u32 i) REQUIRES(m_rvq_lock);
+	u32 process_rx(u32 budget);
+
+	static void rx_done(VirtQueue &vq);
+	static void rx_irq_fn(keel::IrqWork &w);
+	void rx_pass();
+	static void xmit_done(VirtQueue &vq);
+	static Result<RpmsgTxSlot> get_tx(RpmsgLink &link);
+	static Result<void> submit_tx(RpmsgLink &link, u32 cookie, u8 *buf, const RpmsgHdr &hdr,
+				      u32 len);
+	static Result<void> put_tx(RpmsgLink &link, u32 cookie, const u8 *buf);
+	static void tx_wait(RpmsgLink &link, bool waiting);
+	static bool tx_poll(RpmsgLink &link);
+	static void recycle_rx(RpmsgLink &link, u32 cookie);
+
+	VirtioDevice *m_vdev = nullptr;
+	VirtQueue *m_rvq = nullptr;
+	VirtQueue *m_svq = nullptr;
+	/* The callbacks may fire as soon as the queues exist: they wait for this. */
+	keel::Atomic<bool> m_ready{ false };
+
+	u32 m_rx_size = RPMSG_BUF_SIZE, m_tx_size = RPMSG_BUF_SIZE;
+	u32 m_rx_num = 0, m_tx_num = 0;
+	size_t m_rx_total = 0;
+	/* The block: shared memory of the transport, or coherent DMA memory. */
+	bool m_shm = false;
+	virtio::ShmAlloc m_shm_alloc;
+	keel::DmaBuffer m_dma;
+	u8 *m_rbufs = nullptr;
+	u8 *m_sbufs = nullptr;
+	u64 m_bufs_da = 0;
+
+	/* Continues an rx pass that ran out of budget. */
+	keel::IrqWork m_rx_irq{ &VirtioRpmsg::rx_irq_fn };
+	keel::SpinLock m_rvq_lock{ "virtio_rpmsg_rvq", KEEL_LOCK_KEY() };
+	keel::SpinLock m_tx_lock{ "virtio_rpmsg_tx", KEEL_LOCK_KEY() };
+	u32 m_last_sbuf GUARDED_BY(m_tx_lock) = 0;
+	u32 m_sleepers GUARDED_BY(m_tx_lock) = 0;
+	/* Buffers given back unsent (zero copy), reused first. */
+	keel::UniqueArray<u16> m_tx_free GUARDED_BY(m_tx_lock);
+	u32 m_tx_nfree GUARDED_BY(m_tx_lock) = 0;
+	keel::UniqueArray<TxState> m_tx_state GUARDED_BY(m_tx_lock);
+};
+
+const RpmsgLinkOps VirtioRpmsg::s_ops = {
+	.get_tx = &VirtioRpmsg::get_tx,
+	.submit_tx = &VirtioRpmsg::submit_tx,
+	.put_tx = &VirtioRpmsg::put_tx,
+	.tx_wait = &VirtioRpmsg::tx_wait,
+	.tx_poll = &VirtioRpmsg::tx_poll,
+	.recycle_rx = &VirtioRpmsg::recycle_rx,
+};
+
+/* --- probe and remove --- */
+
+Result<void> VirtioRpmsg::read_sizes(VirtioDevice &vdev)
+{
+	u32 h2r_size = s_config.h2r_buf_size, r2h_size = s_config.r2h_buf_size;
+	u32 h2r_num = s_config.h2r_num, r2h_num = s_config.r2h_num;
+	if (vdev.has_feature(VIRTIO_RPMSG_F_BUFSZ)) {
+		h2r_size = TRY(vdev.cread32(__builtin_offsetof(VirtioRpmsgConfig, h2r_buf_size)));
+		r2h_size = TRY(vdev.cread32(__builtin_offsetof(VirtioRpmsgConfig, r2h_buf_size)));
+		h2r_num = TRY(vdev.cread32(__builtin_offsetof(VirtioRpmsgConfig, h2r_num)));
+		r2h_num = TRY(vdev.cread32(__builtin_offsetof(VirtioRpmsgConfig, r2h_num)));
+	}
+	auto bad_size = [](u32 s) {
+		return s < RPMSG_MIN_BUF_SIZE || s > RPMSG_MAX_BUF_SIZE || s % 16;
+	};
+	if (bad_size(h2r_size) || bad_size(r2h_size) || !h2r_num || !r2h_num) {
+		dev_err(&vdev, "unusable buffer configuration: %u x %u bytes out, %u x %u bytes in",
+			h2r_num, h2r_size, r2h_num, r2h_size);
+		return keel::err(-EINVAL);
+	}
+	m_tx_size = h2r_size;
+	m_rx_size = r2h_size;
+	/* Fewer buffers for small vrings (one per entry: each is a one-descriptor chain). */
+	m_tx_num = keel::min(h2r_num, m_svq->num());
+	m_rx_num = keel::min(r2h_num, m_rvq->num());
+	return keel::ok();
+}
+
+Result<void> VirtioRpmsg::alloc_buffers(VirtioDevice &vdev)
+{
+	m_rx_total = size_t(m_rx_num) * m_rx_size;
+	size_t total = m_rx_total + size_t(m_tx_num) * m_tx_size;
+	if (virtio::shm_transport_region(vdev)) {
+		m_shm_alloc = TRY(virtio::shm_dma_alloc(vdev, total, 64));
+		m_shm = true;
+		m_rbufs = static_cast<u8 *>(m_shm_alloc.cpu);
+		m_bufs_da = m_shm_alloc.da;
+	} else {
+		m_dma = TRY(keel::DmaBuffer::alloc_coherent(vdev.os_dev(), total, GFP_KERNEL));
+		m_rbufs = static_cast<u8 *>(m_dma.cpu_addr());
+		m_bufs_da = m_dma.dma_addr();
+	}
+	/* Half (by default) for rx, the rest for tx: Linux's layout. */
+	m_sbufs = m_rbufs + m_rx_total;
+	dev_dbg(&vdev, "buffers: %u x %u rx, %u x %u tx at da 0x%llx", m_rx_num, m_rx_size,
+		m_tx_num, m_tx_size, (unsigned long long)m_bufs_da);
+	return keel::ok();
+}
+
+void VirtioRpmsg::free_buffers()
+{
+	if (m_shm && m_vdev && m_shm_alloc.cpu)
+		virtio::shm_dma_free(*m_vdev, m_shm_alloc);
+	m_shm_alloc = virtio::ShmAlloc();
+	m_dma.free();
+	m_rbufs = m_sbufs = nullptr;
+}
+
+Result<void> VirtioRpmsg::setup(VirtioDevice &vdev)
+{
+	m_vdev = &vdev;
+	/* We expect two virtqueues, rx and tx, in this order. */
+	const virtio::VqInfo infos[] = { { "input", &rx_done }, { "output", &xmit_done } };
+	VirtQueue *vqs[2] = {};
+	TRY(vdev.find_vqs(Span<const virtio::VqInfo>(infos, 2), Span<VirtQueue *>(vqs, 2)));
+	m_rvq = vqs[0];
+	m_svq = vqs[1];
+	if (!m_rvq || !m_svq)
+		return keel::err(-ENODEV);
+	m_rvq->set_priv(this);
+	m_svq->set_priv(this);
+	TRY(read_sizes(vdev));
+	TRY(alloc_buffers(vdev));
+	{
+		auto tx_free = TRY(keel::UniqueArray<u16>::create(m_tx_num, GFP_KERNEL));
+		auto tx_state = TRY(keel::UniqueArray<TxState>::create(m_tx_num, GFP_KERNEL));
+		Guard g{ m_tx_lock };
+		m_tx_free = keel::move(tx_free);
+		m_tx_state = keel::move(tx_state);
+	}
+	RpmsgLink::Params p;
+	p.name = vdev.name();
+	p.dev = &vdev;
+	p.little_endian = vdev.is_little_endian();
+	p.rx_buf_size = m_rx_size;
+	p.tx_buf_size = m_tx_size;
+	p.nr_rx_slots = m_rx_num;
+	p.config = s_config.link;
+	TRY(m_link.init(p, GFP_KERNEL));
+	{
+		Guard q{ m_rvq_lock };
+		for (u32 i = 0; i < m_rx_num; i++)
+			TRY(post_rx(i));
+	}
+	{
+		/* Suppress tx-complete interrupts until a sender waits. */
+		Guard g{ m_tx_lock };
+		m_svq->disable_cb();
+	}
+	m_link.set_peer_ns(vdev.has_feature(VIRTIO_RPMSG_F_NS));
+	if (m_link.peer_ns())
+		TRY(m_link.create_ns_ept());
+	m_link.set_up(true);
+	return keel::ok();
+}
+
+Result<keel::UniquePtr<VirtioRpmsg>> VirtioRpmsg::probe(VirtioDevice &vdev)
+{
+	keel::UniquePtr<VirtioRpmsg> vrp = TRY(keel::make_unique<VirtioRpmsg>(GFP_KERNEL));
+	Result<void> r = vrp->setup(vdev);
+	if (r.is_error()) {
+		dev_err(&vdev, "rpmsg probe failed: %d", r.error().to_errno());
+		/* The device must stop touching the buffers before they are freed. */
+		vdev.reset();
+		vrp->m_link.shutdown();
+		vdev.del_vqs();
+		return r.error();
+	}
+	vrp->m_ready.store(true, keel::MemoryOrder::Release);
+	bool notify;
+	{
+		Guard q{ vrp->m_rvq_lock };
+		notify = vrp->m_rvq->kick_prepare();
+	}
+	/*
+	 * From here on we get callbacks and may notify. The transport orders
+	 * the rings and buffers before DRIVER_OK with a DMA barrier, which
+	 * ThreadSanitizer does not see: say it (a no-op in other builds).
+	 */
+	KEEL_TSAN_FENCE(__ATOMIC_RELEASE);
+	vdev.device_ready();
+	/* Tell the remote it can send (a notify only: may run concurrently with callbacks). */
+	if (notify)
+		(void)vrp->m_rvq->notify();
+	dev_info(&vdev, "rpmsg host is online");
+	return vrp;
+}
+
+void VirtioRpmsg::remove(VirtioDevice &vdev)
+{
+	/* Linux's order: the remote stops using the rings, then the channels go, then the rings. */
+	vdev.reset();
+	m_link.shutdown();
+	m_ready.store(false, keel::MemoryOrder::Release);
+	m_rx_irq.sync();
+	/* Waits for a running interrupt (the transport's lock), which may queue the work again. */
+	vdev.del_vqs();
+	m_rx_irq.sync();
+	m_rvq = m_svq = nullptr;
+	free_buffers();
+}
+
+/* --- rx --- */
+
+Result<u32> VirtioRpmsg::rx_index(void *token) const
+{
+	/* The token is the buffer address we posted; the ring checked it is outstanding. */
+	const u8 *p = static_cast<const u8 *>(token);
+	size_t off = size_t(p - m_rbufs);
+	if (p < m_rbufs || off >= m_rx_total || off % m_rx_size)
+		return keel::err(-EINVAL);
+	return u32(off / m_rx_size);
+}
+
+Result<void> VirtioRpmsg::post_rx(u32 i)
+{
+	Sg sg = rx_sg(i);
+	return m_rvq->add_inbuf(Span<const Sg>(&sg, 1), rx_buf(i), GFP_ATOMIC);
+}
+
+/* Linux rpmsg_recv_done(): every used rx buffer is dispatched and given back, then one kick. */
+u32 VirtioRpmsg::process_rx(u32 budget)
+{
+	u32 n = 0, reposted = 0;
+	Guard rx{ m_link.m_rx_lock };
+	while (n < budget) {
+		virtio::UsedBuf ub;
+		{
+			Guard q{ m_rvq_lock };
+			Result<virtio::UsedBuf> r = m_rvq->get_buf();
+			if (r.is_error())
+				break; /* broken: the ring logged it; recovery is the transport's */
+			ub = r.value();
+		}
+		if (!ub)
+			break;
+		Result<u32> i = rx_index(ub.token);
+		if (i.is_error()) {
+			dev_err_once(m_vdev, "rx token %p is not an rx buffer", ub.token);
+			break;
+		}
+		n++;
+		if (m_link.receive(i.value(), rx_buf(i.value()), ub.len) ==
+		    RpmsgLink::RxVerdict::Keep)
+			continue;
+		Guard q{ m_rvq_lock };
+		if (post_rx(i.value()).is_error())
+			dev_err_ratelimited(m_vdev, "failed to re-post rx buffer %u", i.value());
+		else
+			reposted++;
+	}
+	if (reposted) {
+		/* Tell the remote it has more rx buffers (when it asked to be told). */
+		Guard q{ m_rvq_lock };
+		(void)m_rvq->kick();
+	}
+	return n;
+}
+
+/*
+ * An interrupt comes from a device that saw DRIVER_OK, written after the
+ * queues' set-up (probe): tell ThreadSanitizer, which cannot follow that
+ * through another process and an eventfd (a no-op in other builds).
+ */
+static void tsan_after_driver_ok()
+{
+	KEEL_TSAN_FENCE(__ATOMIC_ACQUIRE);
+}
+
+void VirtioRpmsg::rx_done(VirtQueue &vq)
+{
+	tsan_after_driver_ok();
+	VirtioRpmsg *vrp = vq.priv<VirtioRpmsg>();
+	if (!vrp || !vrp->m_ready.load(keel::MemoryOrder::Acquire))
+		return;
+	vrp->rx_pass();
+}
+
+/*
+ * One bounded pass (a ring's worth: a remote that keeps refilling cannot
+ * hold the interrupt). Buffers that arrive after the last get_buf raise
+ * an interrupt (get_buf wrote used_event); those left by an exhausted
+ * budget would not, so the pass continues from interrupt work.
+ */
+void VirtioRpmsg::rx_pass()
+{
+	if (process_rx(m_rx_num) == m_rx_num)
+		(void)m_rx_irq.queue();
+}
+
+void VirtioRpmsg::rx_irq_fn(keel::IrqWork &w)
+{
+	VirtioRpmsg *vrp = keel::container_of(&w, &VirtioRpmsg::m_rx_irq);
+	if (vrp->m_ready.load(keel::MemoryOrder::Acquire))
+		vrp->rx_pass();
+}
+
+void VirtioRpmsg::recycle_rx(RpmsgLink &link, u32 cookie)
+{
+	VirtioRpmsg &vrp = of(link);
+	if (cookie >= vrp.m_rx_num || !vrp.m_rvq)
+		return;
+	Guard q{ vrp.m_rvq_lock };
+	if (vrp.post_rx(cookie).is_ok())
+		(void)vrp.m_rvq->kick();
+}
+
+/* --- tx --- */
+
+Result<u32> VirtioRpmsg::tx_index(const void *buf) const
+{
+	const u8 *p = static_cast<const u8 *>(buf);
+	size_t off = size_t(p - m_sbufs);
+	if (!m_sbufs || p < m_sbufs || off >= size_t(m_tx_num) * m_tx_size || off % m_tx_size)
+		return keel::err(-EINVAL);
+	return u32(off / m_tx_size);
+}
+
+/* Linux get_a_tx_buf(). */
+Result<RpmsgTxSlot> VirtioRpmsg::get_tx(RpmsgLink &link)
+{
+	VirtioRpmsg &vrp = of(link);
+	if (!vrp.m_ready.load(keel::MemoryOrder::Acquire))
+		return keel::err(-ENODEV);
+	Guard g{ vrp.m_tx_lock };
+	if (vrp.m_svq->is_broken())
+		return keel::err(-EPIPE);
+	u32 i;
+	if (vrp.m_tx_nfree) {
+		i = vrp.m_tx_free[--vrp.m_tx_nfree];
+	} else if (vrp.m_last_sbuf < vrp.m_tx_num) {
+		i = vrp.m_last_sbuf++;
+	} else {
+		Result<virtio::UsedBuf> r = vrp.m_svq->get_buf();
+		if (r.is_error())
+			return keel::err(-EPIPE);
+		if (!r.value())
+			return keel::err(-ENOMEM);
+		Result<u32> idx = vrp.tx_index(r.value().token);
+		if (idx.is_error() || vrp.m_tx_state[idx.value()] != TxState::Ring) {
+			dev_err_once(vrp.m_vdev, "tx token %p is not a queued tx buffer",
+				     r.value().token);
+			return keel::err(-EIO);
+		}
+		i = idx.value();
+	}
+	vrp.m_tx_state[i] = TxState::Taken;
+	return RpmsgTxSlot{ vrp.tx_buf(i), vrp.m_tx_size, i };
+}
+
+Result<void> VirtioRpmsg::submit_tx(RpmsgLink &link, u32 cookie, u8 *buf, const RpmsgHdr &hdr,
+				    u32 len)
+{
+	VirtioRpmsg &vrp = of(link);
+	Guard g{ vrp.m_tx_lock };
+	if (cookie >= vrp.m_tx_num || buf != vrp.tx_buf(cookie) ||
+	    vrp.m_tx_state[cookie] != TxState::Taken || len < RPMSG_HDR_SIZE || len > vrp.m_tx_size)
+		return keel::err(-EINVAL);
+	memcpy(buf, &hdr, sizeof(hdr));
+	Sg sg = vrp.tx_sg(cookie, len);
+	Result<void> r = vrp.m_svq->add_outbuf(Span<const Sg>(&sg, 1), buf, GFP_ATOMIC);
+	if (r.is_error()) {
+		/* Linux loses the buffer here; we keep it for the next sender. */
+		vrp.m_tx_state[cookie] = TxState::Free;
+		vrp.m_tx_free[vrp.m_tx_nfree++] = u16(cookie);
+		return keel::err(vrp.m_svq->is_broken() ? -EPIPE : r.error().to_errno());
+	}
+	vrp.m_tx_state[cookie] = TxState::Ring;
+	/* Tell the remote it has a message to read (a failing doorbell breaks the queue). */
+	if (vrp.m_svq->kick().is_error())
+		return keel::err(-EPIPE);
+	return keel::ok();
+}
+
+Result<void> VirtioRpmsg::put_tx(RpmsgLink &link, u32 cookie, const u8 *buf)
+{
+	VirtioRpmsg &vrp = of(link);
+	Guard g{ vrp.m_tx_lock };
+	if (cookie >= vrp.m_tx_num || buf != vrp.tx_buf(cookie) ||
+	    vrp.m_tx_state[cookie] != TxState::Taken)
+		return keel::err(-EINVAL);
+	vrp.m_tx_state[cookie] = TxState::Free;
+	vrp.m_tx_free[vrp.m_tx_nfree++] = u16(cookie);
+	vrp.m_link.tx_wake();
+	return keel::ok();
+}
+
+/* Linux rpmsg_upref_sleepers()/rpmsg_downref_sleepers(). */
+void VirtioRpmsg::tx_wait(RpmsgLink &link, bool waiting)
+{
+	VirtioRpmsg &vrp = of(link);
+	Guard g{ vrp.m_tx_lock };
+	if (waiting) {
+		/* The first sleeper enables tx-complete interrupts. */
+		if (vrp.m_sleepers++ == 0)
+			(void)vrp.m_svq->enable_cb();
+	} else if (--vrp.m_sleepers == 0) {
+		vrp.m_svq->disable_cb();
+	}
+}
+
+bool VirtioRpmsg::tx_poll(RpmsgLink &link)
+{
+	VirtioRpmsg &vrp = of(link);
+	Guard g{ vrp.m_tx_lock };
+	if (vrp.m_tx_nfree || vrp.m_last_sbuf < vrp.m_tx_num)
+		return true;
+	/* Arm an interrupt for the next returned buffer; false from enable_cb: one is there. */
+	return !vrp.m_svq->enable_cb();
+}
+
+/* Linux rpmsg_xmit_done(): a tx buffer came back; wake senders waiting for one. */
+void VirtioRpmsg::xmit_done(VirtQueue &vq)
+{
+	tsan_after_driver_ok();
+	VirtioRpmsg *vrp = vq.priv<VirtioRpmsg>();
+	if (!vrp || !vrp->m_ready.load(keel::MemoryOrder::Acquire))
+		return;
+	{
+		/* Armed by poll() with nobody waiting: one interrupt was enough. */
+		Guard g{ vrp->m_tx_lock };
+		if (vrp->m_sleepers == 0)
+			vrp->m_svq->disable_cb();
+	}
+	vrp->m_link.tx_wake();
+}
+
+/* --- registration --- */
+
+constinit virtio::VirtioDriver s_virtio_rpmsg_driver{ virtio::driver_for<VirtioRpmsg>,
+						      "virtio_rpmsg_bus" };
+constinit keel::Atomic<u32> s_vr_init_count;
+} // namespace
+
+Result<void> virtio_rpmsg_init()
+{
+	if (s_vr_init_count.fetch_add(1) != 0)
+		return keel::ok();
+	Result<void> r = rpmsg_init();
+	if (r.is_ok()) {
+		r = virtio::register_virtio_driver(s_virtio_rpmsg_driver);
+		if (r.is_error()) {
+			pr_err("rpmsg: failed to register the virtio driver: %d",
+			       r.error().to_errno());
+			rpmsg_exit();
+		}
+	}
+	if (r.is_error())
+		s_vr_init_count.fetch_sub(1);
+	return r;
+}
+
+void virtio_rpmsg_exit()
+{
+	if (s_vr_init_count.sub_return(1) != 0)
+		return;
+	virtio::unregister_virtio_driver(s_virtio_rpmsg_driver);
+	rpmsg_exit();
+}
+
+void virtio_rpmsg_set_config(const VirtioRpmsgHostConfig &cfg)
+{
+	s_config = cfg;
+}
+
+RpmsgLink *virtio_rpmsg_link(VirtioDevice &vdev)
+{
+	VirtioRpmsg *vrp = vdev.drvdata<VirtioRpmsg>();
+	return vrp ? &vrp->m_link : nullptr;
+}
+
+} // namespace rpmsg
