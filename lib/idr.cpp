@@ -111,7 +111,8 @@ bool Idr::free_in(const Node *n, u32 level, u64 base, u64 start, u64 *out)
 bool Idr::find_free(u32 start, u32 *id) const
 {
 	u64 found = start;
-	if (m_root && start < capacity(m_height) && !free_in(m_root, m_height - 1, 0, start, &found))
+	if (m_root && start < capacity(m_height) &&
+	    !free_in(m_root, m_height - 1, 0, start, &found))
 		found = capacity(m_height);
 	if (found > ID_MAX)
 		return false;
@@ -363,7 +364,8 @@ void Idr::free_subtree(Node *n, u32 level)
 {
 	if (level > 0) {
 		for (u64 present = n->present; present; present &= present - 1)
-			free_subtree(static_cast<Node *>(n->slots[__builtin_ctzll(present)]), level - 1);
+			free_subtree(static_cast<Node *>(n->slots[__builtin_ctzll(present)]),
+				     level - 1);
 	}
 	kfree(n);
 }

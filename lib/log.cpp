@@ -43,8 +43,8 @@ void record(int level, const char *line)
 	 * and counted) rather than two writers sharing the slot.
 	 */
 	u32 seq = __atomic_load_n(&s.seq, __ATOMIC_RELAXED);
-	if (!(seq & 1) && __atomic_compare_exchange_n(&s.seq, &seq, seq + 1, false, __ATOMIC_ACQUIRE,
-						      __ATOMIC_RELAXED)) {
+	if (!(seq & 1) && __atomic_compare_exchange_n(&s.seq, &seq, seq + 1, false,
+						      __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
 		s.level = level;
 		s.id = id;
 		strscpy_untrusted(s.line, sizeof(s.line), line, LINE_MAX);

@@ -92,8 +92,8 @@ void Test::cleanup()
 	}
 }
 
-Status run_case(const TestSuite &suite, const TestCase &tc, const void *param, void *os, char *skip_reason,
-		size_t skip_len)
+Status run_case(const TestSuite &suite, const TestCase &tc, const void *param, void *os,
+		char *skip_reason, size_t skip_len)
 {
 	Test t(tc.name, param, os);
 	if (suite.init && suite.init(t) != 0) {
@@ -157,11 +157,11 @@ const char *op_str(Op op)
 	return "?";
 }
 
-void report_binary(Test &t, const char *file, int line, const char *op, const char *ea, const char *eb,
-		   const char *va, const char *vb)
+void report_binary(Test &t, const char *file, int line, const char *op, const char *ea,
+		   const char *eb, const char *va, const char *vb)
 {
-	t.fail(file, line, "Expected %s %s %s, but\n        %s == %s\n        %s == %s", ea, op, eb, ea, va,
-	       eb, vb);
+	t.fail(file, line, "Expected %s %s %s, but\n        %s == %s\n        %s == %s", ea, op, eb,
+	       ea, va, eb, vb);
 }
 
 bool expect_true(Test &t, bool v, bool want, const char *expr, const char *file, int line)
@@ -173,8 +173,8 @@ bool expect_true(Test &t, bool v, bool want, const char *expr, const char *file,
 	return false;
 }
 
-bool expect_streq(Test &t, const char *a, const char *b, bool want_eq, const char *ea, const char *eb,
-		  const char *file, int line)
+bool expect_streq(Test &t, const char *a, const char *b, bool want_eq, const char *ea,
+		  const char *eb, const char *file, int line)
 {
 	bool eq = a && b ? strcmp(a, b) == 0 : a == b;
 	if (eq == want_eq) [[likely]]
@@ -193,8 +193,8 @@ bool expect_memeq(Test &t, const void *a, const void *b, size_t n, const char *e
 	size_t i = 0;
 	while (pa[i] == pb[i])
 		i++;
-	t.fail(file, line, "Expected %s == %s (%zu bytes), but byte %zu differs: 0x%02x != 0x%02x", ea, eb,
-	       n, i, pa[i], pb[i]);
+	t.fail(file, line, "Expected %s == %s (%zu bytes), but byte %zu differs: 0x%02x != 0x%02x",
+	       ea, eb, n, i, pa[i], pb[i]);
 	return false;
 }
 

@@ -54,8 +54,14 @@ struct DeviceCore {
 	static void klist_bus_put(KListNode &n);
 	static void klist_child_get(KListNode &n);
 	static void klist_child_put(KListNode &n);
-	static Device &from_knode_bus(KListNode &n) { return *container_of(&n, &Device::m_knode_bus); }
-	static Device &from_knode_parent(KListNode &n) { return *container_of(&n, &Device::m_knode_parent); }
+	static Device &from_knode_bus(KListNode &n)
+	{
+		return *container_of(&n, &Device::m_knode_bus);
+	}
+	static Device &from_knode_parent(KListNode &n)
+	{
+		return *container_of(&n, &Device::m_knode_parent);
+	}
 	static Driver &from_knode_drv(KListNode &n)
 	{
 		return *container_of(&n, &DriverPrivate::knode_bus)->driver;
@@ -64,9 +70,18 @@ struct DeviceCore {
 	static void remove_children(Device &dev);
 
 	/* bus.cpp */
-	static BusPrivate *bus_p(const Bus &bus) { return __atomic_load_n(&bus.m_p, __ATOMIC_ACQUIRE); }
-	static DriverPrivate *drv_p(const Driver &drv) { return __atomic_load_n(&drv.m_p, __ATOMIC_ACQUIRE); }
-	static void set_drv_p(Driver &drv, DriverPrivate *dp) { __atomic_store_n(&drv.m_p, dp, __ATOMIC_RELEASE); }
+	static BusPrivate *bus_p(const Bus &bus)
+	{
+		return __atomic_load_n(&bus.m_p, __ATOMIC_ACQUIRE);
+	}
+	static DriverPrivate *drv_p(const Driver &drv)
+	{
+		return __atomic_load_n(&drv.m_p, __ATOMIC_ACQUIRE);
+	}
+	static void set_drv_p(Driver &drv, DriverPrivate *dp)
+	{
+		__atomic_store_n(&drv.m_p, dp, __ATOMIC_RELEASE);
+	}
 	static KListNode *knode_bus(Device &dev) { return &dev.m_knode_bus; }
 	static Result<void> bus_add_device(Device &dev);
 	static void bus_remove_device(Device &dev);
@@ -84,7 +99,10 @@ struct DeviceCore {
 	static Result<void> deferred_probe_init();
 	static void lock_device(Device &dev) ACQUIRE(dev.m_mutex);
 	static void unlock_device(Device &dev) RELEASE(dev.m_mutex);
-	static void set_driver(Device &dev, const Driver *drv) { dev.m_driver.store(drv, MemoryOrder::Release); }
+	static void set_driver(Device &dev, const Driver *drv)
+	{
+		dev.m_driver.store(drv, MemoryOrder::Release);
+	}
 	static void *&driver_data(Device &dev) { return dev.m_driver_data; }
 	static ListNode &deferred_node(Device &dev) { return dev.m_deferred_node; }
 	using DeferredList = List<Device, &Device::m_deferred_node>;

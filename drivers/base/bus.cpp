@@ -42,7 +42,10 @@ void bus_unregister(Bus &bus)
 	delete p;
 }
 
-bool bus_is_registered(const Bus &bus) { return DeviceCore::bus_p(bus) != nullptr; }
+bool bus_is_registered(const Bus &bus)
+{
+	return DeviceCore::bus_p(bus) != nullptr;
+}
 
 Result<void> bus_register_notifier(Bus &bus, NotifierBlock &nb)
 {
@@ -175,7 +178,8 @@ Result<void> driver_register(Driver &drv)
 		}
 		it.exit();
 		if (dup) {
-			pr_err("driver %s is already registered on bus %s", drv.name(), drv.bus().name());
+			pr_err("driver %s is already registered on bus %s", drv.name(),
+			       drv.bus().name());
 			delete dp;
 			return err(-EBUSY);
 		}
@@ -216,14 +220,18 @@ void driver_unregister(Driver &drv)
 	 */
 	for (;;) {
 		driver_detach(drv);
-		if (p->driver_wq.wait_event_timeout([dp] { return dp->users.load() == 0; }, ms_to_ns(10)))
+		if (p->driver_wq.wait_event_timeout([dp] { return dp->users.load() == 0; },
+						    ms_to_ns(10)))
 			break;
 	}
 	DeviceCore::set_drv_p(drv, nullptr);
 	delete dp;
 }
 
-bool driver_is_registered(const Driver &drv) { return DeviceCore::drv_p(drv) != nullptr; }
+bool driver_is_registered(const Driver &drv)
+{
+	return DeviceCore::drv_p(drv) != nullptr;
+}
 
 u32 driver_bound_count(const Driver &drv)
 {

@@ -26,7 +26,8 @@
 namespace keel {
 
 Device::Device()
-	: m_children(&DeviceCore::klist_child_get, &DeviceCore::klist_child_put), m_power(rpm_work_fn, rpm_timer_fn)
+    : m_children(&DeviceCore::klist_child_get, &DeviceCore::klist_child_put),
+      m_power(rpm_work_fn, rpm_timer_fn)
 {
 }
 
@@ -146,10 +147,22 @@ DeviceState Device::state()
 }
 
 /* A device is pinned while linked into its bus's list or its parent's children. */
-void DeviceCore::klist_bus_get(KListNode &n) { from_knode_bus(n).get(); }
-void DeviceCore::klist_bus_put(KListNode &n) { from_knode_bus(n).put(); }
-void DeviceCore::klist_child_get(KListNode &n) { from_knode_parent(n).get(); }
-void DeviceCore::klist_child_put(KListNode &n) { from_knode_parent(n).put(); }
+void DeviceCore::klist_bus_get(KListNode &n)
+{
+	from_knode_bus(n).get();
+}
+void DeviceCore::klist_bus_put(KListNode &n)
+{
+	from_knode_bus(n).put();
+}
+void DeviceCore::klist_child_get(KListNode &n)
+{
+	from_knode_parent(n).get();
+}
+void DeviceCore::klist_child_put(KListNode &n)
+{
+	from_knode_parent(n).put();
+}
 
 void DeviceCore::set_state(Device &dev, DeviceState s)
 {
@@ -221,7 +234,10 @@ Result<void> device_add(Device &dev)
 	return ok();
 }
 
-Result<void> device_register(Device &dev) { return device_add(dev); }
+Result<void> device_register(Device &dev)
+{
+	return device_add(dev);
+}
 
 /* Removes every child (and, through device_del(), their subtrees). */
 void DeviceCore::remove_children(Device &dev)
@@ -290,7 +306,10 @@ int __device_for_each_child(Device &parent, int (*fn)(Device &dev, void *arg), v
 	return 0;
 }
 
-const char *dev_name(const Device *dev) { return dev ? dev->name() : "(null)"; }
+const char *dev_name(const Device *dev)
+{
+	return dev ? dev->name() : "(null)";
+}
 
 const char *dev_driver_string(const Device *dev)
 {

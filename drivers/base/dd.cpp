@@ -29,7 +29,10 @@ struct DeferredProbe : NonMovable {
 /* Allocated by the first bus_register() (no constructor may run at load). */
 constinit Atomic<DeferredProbe *> s_deferred;
 
-DeferredProbe *deferred() { return s_deferred.load(MemoryOrder::Acquire); }
+DeferredProbe *deferred()
+{
+	return s_deferred.load(MemoryOrder::Acquire);
+}
 
 void deferred_probe_work_fn(Work &)
 {

@@ -21,8 +21,14 @@ void KList::add(KListNode &n, bool tail)
 		m_list.push_front(n);
 }
 
-void KList::add_tail(KListNode &n) { add(n, true); }
-void KList::add_head(KListNode &n) { add(n, false); }
+void KList::add_tail(KListNode &n)
+{
+	add(n, true);
+}
+void KList::add_head(KListNode &n)
+{
+	add(n, false);
+}
 
 bool KList::dec_and_unlink(KListNode &n)
 {

@@ -31,9 +31,9 @@ enum class Cb { Suspend, Resume, Idle };
 Result<void> rpm_callback(Device &dev, Cb which)
 {
 	if (const DevPmOps *ops = dev.bus() ? dev.bus()->type().pm : nullptr) {
-		Result<void> (*fn)(Device &) = which == Cb::Suspend ? ops->runtime_suspend
-					     : which == Cb::Resume  ? ops->runtime_resume
-								    : ops->runtime_idle;
+		Result<void> (*fn)(Device &) = which == Cb::Suspend  ? ops->runtime_suspend
+					       : which == Cb::Resume ? ops->runtime_resume
+								     : ops->runtime_idle;
 		if (fn)
 			return fn(dev);
 	}
@@ -41,9 +41,9 @@ Result<void> rpm_callback(Device &dev, Cb which)
 	if (!drv)
 		return ok();
 	const DriverOps &dops = drv->ops();
-	Result<void> (*fn)(Device &, void *) = which == Cb::Suspend ? dops.runtime_suspend
-					       : which == Cb::Resume  ? dops.runtime_resume
-								      : dops.runtime_idle;
+	Result<void> (*fn)(Device &, void *) = which == Cb::Suspend  ? dops.runtime_suspend
+					       : which == Cb::Resume ? dops.runtime_resume
+								     : dops.runtime_idle;
 	if (!fn)
 		return ok();
 	void *data = dev.raw_drvdata();
@@ -61,7 +61,10 @@ int rpm_errno(const Result<void> &r)
 	return e == -EACCES ? -EAGAIN : e;
 }
 
-void wake(Device &dev) { DeviceCore::wq(dev).wake_up(); }
+void wake(Device &dev)
+{
+	DeviceCore::wq(dev).wake_up();
+}
 
 int check_suspend_allowed(DevPmInfo &pm) REQUIRES(pm.lock)
 {
@@ -144,7 +147,8 @@ int rpm_suspend(Device &dev, DevPmInfo &pm, int flags, unsigned long &irqf) REQU
 		wait_for_transition(dev, pm, irqf);
 	}
 	if (flags & RPM_ASYNC) {
-		queue_request(pm, (flags & RPM_AUTO) ? RpmRequest::AutoSuspend : RpmRequest::Suspend);
+		queue_request(pm,
+			      (flags & RPM_AUTO) ? RpmRequest::AutoSuspend : RpmRequest::Suspend);
 		return 0;
 	}
 
@@ -400,7 +404,9 @@ Result<void> set_status(Device &dev, RpmStatus status)
 		DevPmInfo &pp = parent->power();
 		Guard g{ pp.lock };
 		if (!pp.disable_depth && !pp.ignore_children && pp.status != RpmStatus::Active) {
-			dev_err(&dev, "runtime PM trying to activate child device %s but parent (%s) is not active",
+			dev_err(&dev,
+				"runtime PM trying to activate child device %s but parent (%s) is "
+				"not active",
 				dev.name(), parent->name());
 			return err(-EBUSY);
 		}
@@ -456,19 +462,43 @@ void Device::rpm_timer_fn(DelayedWork &w)
 	pm->lock.unlock_irqrestore(irqf);
 }
 
-Result<void> pm_runtime_resume(Device &dev) { return to_res(__pm_runtime_resume(dev, 0)); }
-Result<void> pm_runtime_suspend(Device &dev) { return to_res(__pm_runtime_suspend(dev, 0)); }
-Result<void> pm_runtime_autosuspend(Device &dev) { return to_res(__pm_runtime_suspend(dev, RPM_AUTO)); }
-Result<void> pm_runtime_idle(Device &dev) { return to_res(__pm_runtime_idle(dev, 0)); }
-Result<void> pm_request_resume(Device &dev) { return to_res(__pm_runtime_resume(dev, RPM_ASYNC)); }
-Result<void> pm_request_idle(Device &dev) { return to_res(__pm_runtime_idle(dev, RPM_ASYNC)); }
+Result<void> pm_runtime_resume(Device &dev)
+{
+	return to_res(__pm_runtime_resume(dev, 0));
+}
+Result<void> pm_runtime_suspend(Device &dev)
+{
+	return to_res(__pm_runtime_suspend(dev, 0));
+}
+Result<void> pm_runtime_autosuspend(Device &dev)
+{
+	return to_res(__pm_runtime_suspend(dev, RPM_AUTO));
+}
+Result<void> pm_runtime_idle(Device &dev)
+{
+	return to_res(__pm_runtime_idle(dev, 0));
+}
+Result<void> pm_request_resume(Device &dev)
+{
+	return to_res(__pm_runtime_resume(dev, RPM_ASYNC));
+}
+Result<void> pm_request_idle(Device &dev)
+{
+	return to_res(__pm_runtime_idle(dev, RPM_ASYNC));
+}
 Result<void> pm_request_autosuspend(Device &dev)
 {
 	return to_res(__pm_runtime_suspend(dev, RPM_ASYNC | RPM_AUTO));
 }
 
-Result<void> pm_runtime_get(Device &dev) { return to_res(__pm_runtime_resume(dev, RPM_GET_PUT | RPM_ASYNC)); }
-Result<void> pm_runtime_get_sync(Device &dev) { return to_res(__pm_runtime_resume(dev, RPM_GET_PUT)); }
+Result<void> pm_runtime_get(Device &dev)
+{
+	return to_res(__pm_runtime_resume(dev, RPM_GET_PUT | RPM_ASYNC));
+}
+Result<void> pm_runtime_get_sync(Device &dev)
+{
+	return to_res(__pm_runtime_resume(dev, RPM_GET_PUT));
+}
 Result<void> pm_runtime_resume_and_get(Device &dev)
 {
 	Result<void> r = pm_runtime_get_sync(dev);
@@ -476,16 +506,31 @@ Result<void> pm_runtime_resume_and_get(Device &dev)
 		pm_runtime_put_noidle(dev);
 	return r;
 }
-void pm_runtime_get_noresume(Device &dev) { dev.power().usage_count.fetch_add(1); }
+void pm_runtime_get_noresume(Device &dev)
+{
+	dev.power().usage_count.fetch_add(1);
+}
 
-void pm_runtime_put(Device &dev) { (void)__pm_runtime_idle(dev, RPM_GET_PUT | RPM_ASYNC); }
-void pm_runtime_put_sync(Device &dev) { (void)__pm_runtime_idle(dev, RPM_GET_PUT); }
+void pm_runtime_put(Device &dev)
+{
+	(void)__pm_runtime_idle(dev, RPM_GET_PUT | RPM_ASYNC);
+}
+void pm_runtime_put_sync(Device &dev)
+{
+	(void)__pm_runtime_idle(dev, RPM_GET_PUT);
+}
 void pm_runtime_put_autosuspend(Device &dev)
 {
 	(void)__pm_runtime_suspend(dev, RPM_GET_PUT | RPM_ASYNC | RPM_AUTO);
 }
-void pm_runtime_put_sync_autosuspend(Device &dev) { (void)__pm_runtime_suspend(dev, RPM_GET_PUT | RPM_AUTO); }
-void pm_runtime_put_noidle(Device &dev) { (void)drop_usage(dev); }
+void pm_runtime_put_sync_autosuspend(Device &dev)
+{
+	(void)__pm_runtime_suspend(dev, RPM_GET_PUT | RPM_AUTO);
+}
+void pm_runtime_put_noidle(Device &dev)
+{
+	(void)drop_usage(dev);
+}
 
 void pm_runtime_enable(Device &dev)
 {
@@ -524,8 +569,14 @@ bool pm_runtime_enabled(Device &dev)
 	return dev.power().disable_depth == 0;
 }
 
-Result<void> pm_runtime_set_active(Device &dev) { return set_status(dev, RpmStatus::Active); }
-Result<void> pm_runtime_set_suspended(Device &dev) { return set_status(dev, RpmStatus::Suspended); }
+Result<void> pm_runtime_set_active(Device &dev)
+{
+	return set_status(dev, RpmStatus::Active);
+}
+Result<void> pm_runtime_set_suspended(Device &dev)
+{
+	return set_status(dev, RpmStatus::Suspended);
+}
 
 void pm_runtime_barrier(Device &dev)
 {
@@ -542,7 +593,10 @@ void pm_runtime_barrier(Device &dev)
 	pm_runtime_put_noidle(dev);
 }
 
-void pm_runtime_mark_last_busy(Device &dev) { dev.power().last_busy.store(ktime_get_ns()); }
+void pm_runtime_mark_last_busy(Device &dev)
+{
+	dev.power().last_busy.store(ktime_get_ns());
+}
 
 void pm_runtime_use_autosuspend(Device &dev)
 {

@@ -30,7 +30,10 @@ template <typename T> T load(Span<const u8> t, size_t off)
 	return v;
 }
 
-u32 le(le32 v) { return keel::le32_to_cpu(v); }
+u32 le(le32 v)
+{
+	return keel::le32_to_cpu(v);
+}
 
 void copy_name(char *dst, const u8 *src)
 {
@@ -64,7 +67,8 @@ Result<void> Parser::vring(RscVring *v, size_t off, u32 vdev_idx, u32 i)
 	}
 	if (v->da != FW_RSC_ADDR_ANY && region) {
 		if (v->da % v->align) {
-			dev_err(dev, "rsc: vdev%u vring%u: da 0x%x not aligned to %u", vdev_idx, i, v->da, v->align);
+			dev_err(dev, "rsc: vdev%u vring%u: da 0x%x not aligned to %u", vdev_idx, i,
+				v->da, v->align);
 			return err(-EINVAL);
 		}
 		if (region->da_to_offset(v->da, layout.value().size).is_error()) {
@@ -91,7 +95,8 @@ Result<void> Parser::vdev(size_t off, size_t avail)
 		return err(-EINVAL);
 	}
 	if (w.num_of_vrings == 0 || w.num_of_vrings > RVDEV_NUM_VRINGS) {
-		dev_err(dev, "rsc: vdev%u has %u vrings (1..%u)", idx, w.num_of_vrings, RVDEV_NUM_VRINGS);
+		dev_err(dev, "rsc: vdev%u has %u vrings (1..%u)", idx, w.num_of_vrings,
+			RVDEV_NUM_VRINGS);
 		return err(-EINVAL);
 	}
 	size_t rings = sizeof(FwRscVdev) + size_t(w.num_of_vrings) * sizeof(FwRscVdevVring);
@@ -101,7 +106,8 @@ Result<void> Parser::vdev(size_t off, size_t avail)
 	}
 	u32 config_len = le(w.config_len);
 	if (config_len > RSC_MAX_CONFIG_LEN || config_len > avail - rings) {
-		dev_err(dev, "rsc: vdev%u config_len %u past the end of the table", idx, config_len);
+		dev_err(dev, "rsc: vdev%u config_len %u past the end of the table", idx,
+			config_len);
 		return err(-EINVAL);
 	}
 	if (idx >= RSC_MAX_VDEVS) {
@@ -120,7 +126,8 @@ Result<void> Parser::vdev(size_t off, size_t avail)
 	v->offset = u32(off);
 	v->config_offset = u32(off + rings);
 	for (u32 i = 0; i < w.num_of_vrings; i++)
-		TRY(vring(&v->vring[i], off + sizeof(FwRscVdev) + i * sizeof(FwRscVdevVring), idx, i));
+		TRY(vring(&v->vring[i], off + sizeof(FwRscVdev) + i * sizeof(FwRscVdevVring), idx,
+			  i));
 	out->num_vdevs++;
 	return ok();
 }
@@ -140,7 +147,8 @@ Result<void> Parser::carveout(size_t off, size_t avail)
 	*c = { le(w.da), le(w.pa), le(w.len), le(w.flags), u32(off), {} };
 	copy_name(c->name, w.name);
 	if (c->da != FW_RSC_ADDR_ANY && region && region->da_to_offset(c->da, c->len).is_error()) {
-		dev_err(dev, "rsc: carveout '%s' da 0x%x len 0x%x outside the shared region", c->name, c->da, c->len);
+		dev_err(dev, "rsc: carveout '%s' da 0x%x len 0x%x outside the shared region",
+			c->name, c->da, c->len);
 		return err(-EINVAL);
 	}
 	out->num_carveouts++;
@@ -175,7 +183,8 @@ Result<void> Parser::entry(u32 i)
 
 	/* Linux checks offset >= sizeof(*table); an entry inside the offset array is no better. */
 	if (off < hdr_end || !keel::range_fits(size, off, sizeof(FwRscHdr))) {
-		dev_err(dev, "rsc: entry %u offset 0x%x outside the table (0x%zx..0x%zx)", i, off, hdr_end, size);
+		dev_err(dev, "rsc: entry %u offset 0x%x outside the table (0x%zx..0x%zx)", i, off,
+			hdr_end, size);
 		return err(-EINVAL);
 	}
 	if (off % 4) {
@@ -234,7 +243,8 @@ Result<void> rsc_table_parse(Span<const u8> table, const keel::ShmRegion *region
 	}
 	if (num > RSC_MAX_ENTRIES ||
 	    !keel::range_fits(size, sizeof(ResourceTable), size_t(num) * sizeof(u32))) {
-		dev_err(dev, "rsc: %u entries do not fit a table of %zu bytes (max %u)", num, size, RSC_MAX_ENTRIES);
+		dev_err(dev, "rsc: %u entries do not fit a table of %zu bytes (max %u)", num, size,
+			RSC_MAX_ENTRIES);
 		return err(-EINVAL);
 	}
 	/* Reserved words are ignored, as Linux does: old firmware leaves garbage there. */
@@ -279,7 +289,8 @@ Result<size_t> rsc_table_check_vring(const keel::ShmRegion &region, u32 da, u32 
 
 RscTableBuilder::RscTableBuilder(Span<u8> buf, u32 max_entries) : m_buf(buf), m_max(max_entries)
 {
-	m_pos = keel::align_up<size_t>(sizeof(ResourceTable) + size_t(max_entries) * sizeof(u32), 8);
+	m_pos = keel::align_up<size_t>(sizeof(ResourceTable) + size_t(max_entries) * sizeof(u32),
+				       8);
 	if (max_entries > RSC_MAX_ENTRIES || m_pos > buf.size())
 		m_broken = true;
 	else
@@ -329,7 +340,8 @@ Result<size_t> RscTableBuilder::add_trace(u32 da, u32 len, const char *name)
 
 Result<size_t> RscTableBuilder::add_vdev(const VdevSpec &s)
 {
-	if (s.num_of_vrings == 0 || s.num_of_vrings > RVDEV_NUM_VRINGS || s.config_len > RSC_MAX_CONFIG_LEN)
+	if (s.num_of_vrings == 0 || s.num_of_vrings > RVDEV_NUM_VRINGS ||
+	    s.config_len > RSC_MAX_CONFIG_LEN)
 		return err(-EINVAL);
 	size_t len = sizeof(FwRscVdev) + s.num_of_vrings * sizeof(FwRscVdevVring) + s.config_len;
 	size_t off = TRY(begin_entry(RSC_VDEV, len));
@@ -342,8 +354,8 @@ Result<size_t> RscTableBuilder::add_vdev(const VdevSpec &s)
 	memcpy(m_buf.data() + off, &v, sizeof(v));
 	for (u32 i = 0; i < s.num_of_vrings; i++) {
 		const RscVring &r = s.vring[i];
-		FwRscVdevVring w = { keel::cpu_to_le32(r.da), keel::cpu_to_le32(r.align), keel::cpu_to_le32(r.num),
-				     keel::cpu_to_le32(r.notifyid),
+		FwRscVdevVring w = { keel::cpu_to_le32(r.da), keel::cpu_to_le32(r.align),
+				     keel::cpu_to_le32(r.num), keel::cpu_to_le32(r.notifyid),
 				     keel::cpu_to_le32(r.pa ? r.pa : FW_RSC_ADDR_ANY) };
 		memcpy(m_buf.data() + vdev_vring_off(off, i), &w, sizeof(w));
 	}

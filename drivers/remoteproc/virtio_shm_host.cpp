@@ -14,8 +14,7 @@
 
 #include "virtio_shm_internal.h"
 
-namespace virtio
-{
+namespace virtio {
 
 using keel::err;
 using keel::Guard;

@@ -10,8 +10,7 @@
 #include <virtio/virtio_ring.h>
 #include <virtio/virtio_shm.h>
 
-namespace virtio::detail
-{
+namespace virtio::detail {
 
 /* Hosted and kernel ports use 4 KiB pages; vrings and carveouts are page aligned as in Linux. */
 inline constexpr size_t SHM_PAGE = 4096;

@@ -71,7 +71,8 @@ u64 VirtioDriver::feature_mask() const
 bool VirtioDriver::matches(VirtioDeviceId id) const
 {
 	for (const VirtioDeviceId &e : m_ids)
-		if (e.device == id.device && (e.vendor == VIRTIO_DEV_ANY_ID || e.vendor == id.vendor))
+		if (e.device == id.device &&
+		    (e.vendor == VIRTIO_DEV_ANY_ID || e.vendor == id.vendor))
 			return true;
 	return false;
 }
@@ -88,11 +89,14 @@ void unregister_virtio_driver(VirtioDriver &drv)
 
 /* --- devices --- */
 
-Result<keel::RefPtr<VirtioDevice>> VirtioDevice::create(VirtioDeviceId id, const VirtioConfigOps *ops,
-							 void *transport_priv, keel::Device *parent, keel::Gfp gfp)
+Result<keel::RefPtr<VirtioDevice>> VirtioDevice::create(VirtioDeviceId id,
+							const VirtioConfigOps *ops,
+							void *transport_priv, keel::Device *parent,
+							keel::Gfp gfp)
 {
 	if (!ops || !ops->get_status || !ops->set_status || !ops->reset || !ops->get_features ||
-	    !ops->finalize_features || !ops->get_config || !ops->set_config || !ops->find_vqs || !ops->del_vqs)
+	    !ops->finalize_features || !ops->get_config || !ops->set_config || !ops->find_vqs ||
+	    !ops->del_vqs)
 		return err(-EINVAL);
 	VirtioDevice *vdev = new (gfp) VirtioDevice(id, ops, transport_priv);
 	if (!vdev)
@@ -184,15 +188,18 @@ Result<u8> VirtioDevice::cread8(u32 offset)
 }
 Result<u16> VirtioDevice::cread16(u32 offset)
 {
-	return keel::virtio16_to_cpu(is_little_endian(), TRY(cread_wire<keel::virtio16>(*this, offset)));
+	return keel::virtio16_to_cpu(is_little_endian(),
+				     TRY(cread_wire<keel::virtio16>(*this, offset)));
 }
 Result<u32> VirtioDevice::cread32(u32 offset)
 {
-	return keel::virtio32_to_cpu(is_little_endian(), TRY(cread_wire<keel::virtio32>(*this, offset)));
+	return keel::virtio32_to_cpu(is_little_endian(),
+				     TRY(cread_wire<keel::virtio32>(*this, offset)));
 }
 Result<u64> VirtioDevice::cread64(u32 offset)
 {
-	return keel::virtio64_to_cpu(is_little_endian(), TRY(cread_wire<keel::virtio64>(*this, offset)));
+	return keel::virtio64_to_cpu(is_little_endian(),
+				     TRY(cread_wire<keel::virtio64>(*this, offset)));
 }
 Result<void> VirtioDevice::cwrite8(u32 offset, u8 v)
 {
@@ -294,7 +301,8 @@ Result<void> VirtioCore::negotiate(VirtioDevice &vdev, const VirtioDriver &drv)
 	vdev.add_status(VIRTIO_CONFIG_S_FEATURES_OK);
 	/* Re-read: the device clears FEATURES_OK when it cannot live with the subset. */
 	if (!(vdev.get_status() & VIRTIO_CONFIG_S_FEATURES_OK)) {
-		dev_err(&vdev, "device refuses features 0x%llx", (unsigned long long)vdev.m_features);
+		dev_err(&vdev, "device refuses features 0x%llx",
+			(unsigned long long)vdev.m_features);
 		return err(-ENODEV);
 	}
 	return ok();

@@ -16,14 +16,14 @@
 
 namespace virtio {
 
-using keel::err;
-using keel::ok;
-using keel::Span;
-using keel::UniquePtr;
-using keel::UniqueArray;
 using keel::cpu_to_virtio16;
 using keel::cpu_to_virtio32;
 using keel::cpu_to_virtio64;
+using keel::err;
+using keel::ok;
+using keel::Span;
+using keel::UniqueArray;
+using keel::UniquePtr;
 using keel::virtio16_to_cpu;
 using keel::virtio32_to_cpu;
 
@@ -73,10 +73,10 @@ void detail::RingBroken::bad_ring(const keel::Device *dev, const char *name, con
 }
 
 VirtQueue::VirtQueue(const VqConfig &cfg, const VringLayout &layout, const ShmRegion &ring)
-	: m_layout(layout), m_ring(ring), m_name(cfg.name ? cfg.name : "vq"), m_index(cfg.index),
-	  m_le(cfg.little_endian), m_event(cfg.event_idx), m_vdev(cfg.vdev),
-	  m_dev(detail::vdev_log_device(cfg.vdev)), m_notify(cfg.notify), m_callback(cfg.callback),
-	  m_transport_priv(cfg.transport_priv)
+    : m_layout(layout), m_ring(ring), m_name(cfg.name ? cfg.name : "vq"), m_index(cfg.index),
+      m_le(cfg.little_endian), m_event(cfg.event_idx), m_vdev(cfg.vdev),
+      m_dev(detail::vdev_log_device(cfg.vdev)), m_notify(cfg.notify), m_callback(cfg.callback),
+      m_transport_priv(cfg.transport_priv)
 {
 }
 

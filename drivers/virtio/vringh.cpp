@@ -15,12 +15,12 @@
 
 namespace virtio {
 
-using keel::err;
-using keel::ok;
-using keel::UniquePtr;
-using keel::UniqueArray;
 using keel::cpu_to_virtio16;
 using keel::cpu_to_virtio32;
+using keel::err;
+using keel::ok;
+using keel::UniqueArray;
+using keel::UniquePtr;
 using keel::virtio16_to_cpu;
 using keel::virtio32_to_cpu;
 using keel::virtio64_to_cpu;
@@ -79,8 +79,8 @@ size_t VringhChain::push(const void *src, size_t len)
 /* --- Vringh --- */
 
 Vringh::Vringh(const VringhConfig &cfg, const VringLayout &layout)
-	: m_layout(layout), m_ring(cfg.ring), m_mem(cfg.mem), m_name(cfg.name ? cfg.name : "vringh"),
-	  m_dev(cfg.dev), m_le(cfg.little_endian), m_event(cfg.event_idx)
+    : m_layout(layout), m_ring(cfg.ring), m_mem(cfg.mem), m_name(cfg.name ? cfg.name : "vringh"),
+      m_dev(cfg.dev), m_le(cfg.little_endian), m_event(cfg.event_idx)
 {
 }
 
@@ -88,8 +88,8 @@ Result<UniquePtr<Vringh>> Vringh::create(const VringhConfig &cfg, keel::Gfp gfp)
 {
 	auto lr = VringLayout::compute(cfg.num, cfg.align);
 	if (lr.is_error()) {
-		dev_err(cfg.dev, "%s: bad ring size: num %u align %u", cfg.name ? cfg.name : "vringh", cfg.num,
-			cfg.align);
+		dev_err(cfg.dev, "%s: bad ring size: num %u align %u",
+			cfg.name ? cfg.name : "vringh", cfg.num, cfg.align);
 		return lr.error();
 	}
 	VringLayout layout = lr.value();
@@ -257,7 +257,8 @@ Result<void> Vringh::add_used(VringhChain &chain, u32 len)
 {
 	if (is_broken())
 		return err(-EIO);
-	if (!chain.m_valid || chain.m_head >= m_layout.num || !test_bit(m_outstanding, chain.m_head))
+	if (!chain.m_valid || chain.m_head >= m_layout.num ||
+	    !test_bit(m_outstanding, chain.m_head))
 		return err(-EINVAL);
 	if (len > chain.m_wr_len)
 		return err(-EINVAL);
@@ -304,7 +305,8 @@ bool Vringh::need_notify()
 		notify = true;
 	} else {
 		auto ev = get16(m_layout.used_event);
-		notify = ev.is_error() || vring_need_event16(ev.value(), m_last_used_idx, m_signalled_used);
+		notify = ev.is_error() ||
+			 vring_need_event16(ev.value(), m_last_used_idx, m_signalled_used);
 	}
 	m_signalled_used = m_last_used_idx;
 	m_completed = 0;

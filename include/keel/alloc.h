@@ -18,8 +18,14 @@ namespace keel {
  * nothing (read it before and after). One relaxed atomic add each.
  */
 extern u64 g_alloc_calls;
-inline void note_alloc() { __atomic_fetch_add(&g_alloc_calls, 1, __ATOMIC_RELAXED); }
-inline u64 alloc_calls() { return __atomic_load_n(&g_alloc_calls, __ATOMIC_RELAXED); }
+inline void note_alloc()
+{
+	__atomic_fetch_add(&g_alloc_calls, 1, __ATOMIC_RELAXED);
+}
+inline u64 alloc_calls()
+{
+	return __atomic_load_n(&g_alloc_calls, __ATOMIC_RELAXED);
+}
 
 /* kmalloc(): nullptr on failure. Prefer make_unique()/adopt_ref(). */
 inline void *kmalloc(size_t size, Gfp gfp)
@@ -39,7 +45,10 @@ inline void *kcalloc(size_t n, size_t size, Gfp gfp)
 		return nullptr;
 	return kzalloc(bytes, gfp);
 }
-inline void kfree(const void *p) { keel_port_kfree(p); }
+inline void kfree(const void *p)
+{
+	keel_port_kfree(p);
+}
 
 template <typename T> class UniquePtr {
 public:
@@ -96,7 +105,10 @@ template <typename T> class UniqueArray {
 
 public:
 	UniqueArray() = default;
-	UniqueArray(UniqueArray &&o) : m_ptr(exchange(o.m_ptr, nullptr)), m_count(exchange(o.m_count, 0)) {}
+	UniqueArray(UniqueArray &&o)
+	    : m_ptr(exchange(o.m_ptr, nullptr)), m_count(exchange(o.m_count, 0))
+	{
+	}
 	UniqueArray &operator=(UniqueArray &&o)
 	{
 		kfree(m_ptr);

@@ -21,7 +21,8 @@ enum class MemoryOrder : int {
 };
 
 template <typename T> class Atomic : NonMovable {
-	static_assert(is_integral_v<T> || is_pointer_v<T> || is_enum_v<T>, "Atomic<T>: scalar only");
+	static_assert(is_integral_v<T> || is_pointer_v<T> || is_enum_v<T>,
+		      "Atomic<T>: scalar only");
 
 public:
 	constexpr Atomic() : m_v() {}
@@ -29,16 +30,32 @@ public:
 
 	T load(MemoryOrder o = MemoryOrder::SeqCst) const { return __atomic_load_n(&m_v, int(o)); }
 	void store(T v, MemoryOrder o = MemoryOrder::SeqCst) { __atomic_store_n(&m_v, v, int(o)); }
-	T exchange(T v, MemoryOrder o = MemoryOrder::SeqCst) { return __atomic_exchange_n(&m_v, v, int(o)); }
+	T exchange(T v, MemoryOrder o = MemoryOrder::SeqCst)
+	{
+		return __atomic_exchange_n(&m_v, v, int(o));
+	}
 	/* On failure @expected is updated with the current value. */
 	bool compare_exchange(T &expected, T desired, MemoryOrder o = MemoryOrder::SeqCst)
 	{
-		return __atomic_compare_exchange_n(&m_v, &expected, desired, false, int(o), failure_order(o));
+		return __atomic_compare_exchange_n(&m_v, &expected, desired, false, int(o),
+						   failure_order(o));
 	}
-	T fetch_add(T d, MemoryOrder o = MemoryOrder::SeqCst) { return __atomic_fetch_add(&m_v, d, int(o)); }
-	T fetch_sub(T d, MemoryOrder o = MemoryOrder::SeqCst) { return __atomic_fetch_sub(&m_v, d, int(o)); }
-	T fetch_or(T d, MemoryOrder o = MemoryOrder::SeqCst) { return __atomic_fetch_or(&m_v, d, int(o)); }
-	T fetch_and(T d, MemoryOrder o = MemoryOrder::SeqCst) { return __atomic_fetch_and(&m_v, d, int(o)); }
+	T fetch_add(T d, MemoryOrder o = MemoryOrder::SeqCst)
+	{
+		return __atomic_fetch_add(&m_v, d, int(o));
+	}
+	T fetch_sub(T d, MemoryOrder o = MemoryOrder::SeqCst)
+	{
+		return __atomic_fetch_sub(&m_v, d, int(o));
+	}
+	T fetch_or(T d, MemoryOrder o = MemoryOrder::SeqCst)
+	{
+		return __atomic_fetch_or(&m_v, d, int(o));
+	}
+	T fetch_and(T d, MemoryOrder o = MemoryOrder::SeqCst)
+	{
+		return __atomic_fetch_and(&m_v, d, int(o));
+	}
 	T add_return(T d) { return __atomic_add_fetch(&m_v, d, __ATOMIC_SEQ_CST); }
 	T sub_return(T d) { return __atomic_sub_fetch(&m_v, d, __ATOMIC_SEQ_CST); }
 

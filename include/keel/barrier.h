@@ -19,42 +19,138 @@ namespace keel {
 
 #if defined(__x86_64__) || defined(__i386__)
 /* x86 is TSO: loads are not reordered with loads, stores not with stores. */
-__always_inline void mb() { __asm__ __volatile__("mfence" ::: "memory"); }
-__always_inline void rmb() { __asm__ __volatile__("lfence" ::: "memory"); }
-__always_inline void wmb() { __asm__ __volatile__("sfence" ::: "memory"); }
-__always_inline void dma_rmb() { barrier(); }
-__always_inline void dma_wmb() { barrier(); }
+__always_inline void mb()
+{
+	__asm__ __volatile__("mfence" ::: "memory");
+}
+__always_inline void rmb()
+{
+	__asm__ __volatile__("lfence" ::: "memory");
+}
+__always_inline void wmb()
+{
+	__asm__ __volatile__("sfence" ::: "memory");
+}
+__always_inline void dma_rmb()
+{
+	barrier();
+}
+__always_inline void dma_wmb()
+{
+	barrier();
+}
 /* Linux uses a locked add on the stack for smp_mb(): cheaper than mfence. */
-__always_inline void virt_mb() { __asm__ __volatile__("lock; addl $0,-4(%%rsp)" ::: "memory", "cc"); }
-__always_inline void virt_rmb() { barrier(); }
-__always_inline void virt_wmb() { barrier(); }
+__always_inline void virt_mb()
+{
+	__asm__ __volatile__("lock; addl $0,-4(%%rsp)" ::: "memory", "cc");
+}
+__always_inline void virt_rmb()
+{
+	barrier();
+}
+__always_inline void virt_wmb()
+{
+	barrier();
+}
 #elif defined(__aarch64__)
-__always_inline void mb() { __asm__ __volatile__("dsb sy" ::: "memory"); }
-__always_inline void rmb() { __asm__ __volatile__("dsb ld" ::: "memory"); }
-__always_inline void wmb() { __asm__ __volatile__("dsb st" ::: "memory"); }
-__always_inline void dma_rmb() { __asm__ __volatile__("dmb oshld" ::: "memory"); }
-__always_inline void dma_wmb() { __asm__ __volatile__("dmb oshst" ::: "memory"); }
-__always_inline void virt_mb() { __asm__ __volatile__("dmb osh" ::: "memory"); }
-__always_inline void virt_rmb() { __asm__ __volatile__("dmb oshld" ::: "memory"); }
-__always_inline void virt_wmb() { __asm__ __volatile__("dmb oshst" ::: "memory"); }
+__always_inline void mb()
+{
+	__asm__ __volatile__("dsb sy" ::: "memory");
+}
+__always_inline void rmb()
+{
+	__asm__ __volatile__("dsb ld" ::: "memory");
+}
+__always_inline void wmb()
+{
+	__asm__ __volatile__("dsb st" ::: "memory");
+}
+__always_inline void dma_rmb()
+{
+	__asm__ __volatile__("dmb oshld" ::: "memory");
+}
+__always_inline void dma_wmb()
+{
+	__asm__ __volatile__("dmb oshst" ::: "memory");
+}
+__always_inline void virt_mb()
+{
+	__asm__ __volatile__("dmb osh" ::: "memory");
+}
+__always_inline void virt_rmb()
+{
+	__asm__ __volatile__("dmb oshld" ::: "memory");
+}
+__always_inline void virt_wmb()
+{
+	__asm__ __volatile__("dmb oshst" ::: "memory");
+}
 #elif defined(__arm__)
-__always_inline void mb() { __asm__ __volatile__("dsb" ::: "memory"); }
-__always_inline void rmb() { __asm__ __volatile__("dsb" ::: "memory"); }
-__always_inline void wmb() { __asm__ __volatile__("dsb st" ::: "memory"); }
-__always_inline void dma_rmb() { __asm__ __volatile__("dmb osh" ::: "memory"); }
-__always_inline void dma_wmb() { __asm__ __volatile__("dmb oshst" ::: "memory"); }
-__always_inline void virt_mb() { __asm__ __volatile__("dmb osh" ::: "memory"); }
-__always_inline void virt_rmb() { __asm__ __volatile__("dmb osh" ::: "memory"); }
-__always_inline void virt_wmb() { __asm__ __volatile__("dmb oshst" ::: "memory"); }
+__always_inline void mb()
+{
+	__asm__ __volatile__("dsb" ::: "memory");
+}
+__always_inline void rmb()
+{
+	__asm__ __volatile__("dsb" ::: "memory");
+}
+__always_inline void wmb()
+{
+	__asm__ __volatile__("dsb st" ::: "memory");
+}
+__always_inline void dma_rmb()
+{
+	__asm__ __volatile__("dmb osh" ::: "memory");
+}
+__always_inline void dma_wmb()
+{
+	__asm__ __volatile__("dmb oshst" ::: "memory");
+}
+__always_inline void virt_mb()
+{
+	__asm__ __volatile__("dmb osh" ::: "memory");
+}
+__always_inline void virt_rmb()
+{
+	__asm__ __volatile__("dmb osh" ::: "memory");
+}
+__always_inline void virt_wmb()
+{
+	__asm__ __volatile__("dmb oshst" ::: "memory");
+}
 #else
-__always_inline void mb() { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
-__always_inline void rmb() { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
-__always_inline void wmb() { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
-__always_inline void dma_rmb() { __atomic_thread_fence(__ATOMIC_ACQUIRE); }
-__always_inline void dma_wmb() { __atomic_thread_fence(__ATOMIC_RELEASE); }
-__always_inline void virt_mb() { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
-__always_inline void virt_rmb() { __atomic_thread_fence(__ATOMIC_ACQUIRE); }
-__always_inline void virt_wmb() { __atomic_thread_fence(__ATOMIC_RELEASE); }
+__always_inline void mb()
+{
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+__always_inline void rmb()
+{
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+__always_inline void wmb()
+{
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+__always_inline void dma_rmb()
+{
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+}
+__always_inline void dma_wmb()
+{
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+}
+__always_inline void virt_mb()
+{
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+__always_inline void virt_rmb()
+{
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+}
+__always_inline void virt_wmb()
+{
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+}
 #endif
 
 /*
@@ -84,7 +180,9 @@ __always_inline void tsan_fence(int order)
 } // namespace detail
 #define KEEL_TSAN_FENCE(o) ::keel::detail::tsan_fence(o)
 #else
-#define KEEL_TSAN_FENCE(o) do { } while (0)
+#define KEEL_TSAN_FENCE(o)                                                                         \
+	do {                                                                                       \
+	} while (0)
 #endif
 
 } // namespace keel

@@ -214,7 +214,7 @@ struct DriverOps {
 class Driver : NonMovable {
 public:
 	constexpr Driver(const char *name, Bus &bus, const DriverOps &ops)
-		: m_name(name), m_bus(&bus), m_ops(&ops)
+	    : m_name(name), m_bus(&bus), m_ops(&ops)
 	{
 	}
 
@@ -330,7 +330,8 @@ private:
 	friend Result<void> device_initialize(Device &dev, ReleaseFn release);
 	friend Result<void> device_add(Device &dev);
 	friend void device_del(Device &dev);
-	friend int __device_for_each_child(Device &parent, int (*fn)(Device &dev, void *arg), void *arg);
+	friend int __device_for_each_child(Device &parent, int (*fn)(Device &dev, void *arg),
+					   void *arg);
 	void release();
 	static void rpm_work_fn(Work &w);
 	static void rpm_timer_fn(DelayedWork &w);
@@ -375,12 +376,15 @@ Result<void> device_initialize(Device &dev, Device::ReleaseFn release);
 template <typename T> void device_release_container(Device &dev)
 {
 	T *obj = static_cast<T *>(&dev);
-	if constexpr (requires(T &t) { t.release(); })
+	if constexpr (requires(T & t) { t.release(); })
 		obj->release();
 	else
 		delete obj;
 }
-template <typename T> constexpr Device::ReleaseFn device_release_fn() { return &device_release_container<T>; }
+template <typename T> constexpr Device::ReleaseFn device_release_fn()
+{
+	return &device_release_container<T>;
+}
 
 /*
  * device_add(): links @dev under its parent and on its bus, announces it
@@ -531,26 +535,26 @@ template <typename T, typename DevT = Device> struct DriverAdapter {
 	static void remove(Device &dev, void *data)
 	{
 		UniquePtr<T> owned(&to_data(data));
-		if constexpr (requires(T &t, DevT &d) { t.remove(d); })
+		if constexpr (requires(T & t, DevT & d) { t.remove(d); })
 			owned->remove(to_dev(dev));
 	}
 	static Result<void> runtime_suspend(Device &dev, void *data)
 	{
-		if constexpr (requires(T &t, DevT &d) { t.runtime_suspend(d); })
+		if constexpr (requires(T & t, DevT & d) { t.runtime_suspend(d); })
 			return to_data(data).runtime_suspend(to_dev(dev));
 		else
 			return ok();
 	}
 	static Result<void> runtime_resume(Device &dev, void *data)
 	{
-		if constexpr (requires(T &t, DevT &d) { t.runtime_resume(d); })
+		if constexpr (requires(T & t, DevT & d) { t.runtime_resume(d); })
 			return to_data(data).runtime_resume(to_dev(dev));
 		else
 			return ok();
 	}
 	static Result<void> runtime_idle(Device &dev, void *data)
 	{
-		if constexpr (requires(T &t, DevT &d) { t.runtime_idle(d); })
+		if constexpr (requires(T & t, DevT & d) { t.runtime_idle(d); })
 			return to_data(data).runtime_idle(to_dev(dev));
 		else
 			return ok();
@@ -584,22 +588,34 @@ template <typename T> T *Device::drvdata() const
 template <typename F> int bus_for_each_dev(Bus &bus, Device *start, F &&fn)
 {
 	return __bus_for_each_dev(
-		bus, start, [](Device &d, void *p) -> int { return (*static_cast<remove_reference_t<F> *>(p))(d); },
+		bus, start,
+		[](Device &d, void *p) -> int {
+			return (*static_cast<remove_reference_t<F> *>(p))(d);
+		},
 		&fn);
 }
 template <typename F> int bus_for_each_drv(Bus &bus, F &&fn)
 {
 	return __bus_for_each_drv(
-		bus, [](const Driver &d, void *p) -> int { return (*static_cast<remove_reference_t<F> *>(p))(d); },
+		bus,
+		[](const Driver &d, void *p) -> int {
+			return (*static_cast<remove_reference_t<F> *>(p))(d);
+		},
 		&fn);
 }
 template <typename F> int device_for_each_child(Device &parent, F &&fn)
 {
 	return __device_for_each_child(
-		parent, [](Device &d, void *p) -> int { return (*static_cast<remove_reference_t<F> *>(p))(d); },
+		parent,
+		[](Device &d, void *p) -> int {
+			return (*static_cast<remove_reference_t<F> *>(p))(d);
+		},
 		&fn);
 }
-template <typename F> int Device::for_each_child(F &&fn) { return device_for_each_child(*this, fn); }
+template <typename F> int Device::for_each_child(F &&fn)
+{
+	return device_for_each_child(*this, fn);
+}
 
 } // namespace keel
 

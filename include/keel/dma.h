@@ -15,7 +15,8 @@ class DmaBuffer {
 public:
 	DmaBuffer() = default;
 	DmaBuffer(DmaBuffer &&o)
-		: m_os_dev(o.m_os_dev), m_cpu(exchange(o.m_cpu, nullptr)), m_dma(o.m_dma), m_size(exchange(o.m_size, 0))
+	    : m_os_dev(o.m_os_dev), m_cpu(exchange(o.m_cpu, nullptr)), m_dma(o.m_dma),
+	      m_size(exchange(o.m_size, 0))
 	{
 	}
 	DmaBuffer &operator=(DmaBuffer &&o)
@@ -62,8 +63,14 @@ private:
 };
 
 /* Ownership transfers of non-coherent shared memory (no-ops when coherent). */
-inline void cache_clean(const void *p, size_t n) { keel_port_cache_clean(p, n); }
-inline void cache_invalidate(const void *p, size_t n) { keel_port_cache_invalidate(p, n); }
+inline void cache_clean(const void *p, size_t n)
+{
+	keel_port_cache_clean(p, n);
+}
+inline void cache_invalidate(const void *p, size_t n)
+{
+	keel_port_cache_invalidate(p, n);
+}
 
 } // namespace keel
 

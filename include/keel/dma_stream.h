@@ -57,7 +57,7 @@ public:
 		return s;
 	}
 	DmaStream(void *os_dev, void *cpu, size_t size)
-		: m_os_dev(os_dev), m_cpu(static_cast<u8 *>(cpu)), m_size(size)
+	    : m_os_dev(os_dev), m_cpu(static_cast<u8 *>(cpu)), m_size(size)
 	{
 	}
 	~DmaStream()

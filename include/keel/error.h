@@ -12,7 +12,8 @@
 #include <keel/new.h>
 #include <keel/utility.h>
 
-extern "C" void keel_port_bug(const char *file, int line, const char *what) __attribute__((noreturn));
+extern "C" void keel_port_bug(const char *file, int line, const char *what)
+	__attribute__((noreturn));
 
 namespace keel {
 
@@ -34,15 +35,18 @@ private:
 };
 
 /* Shorthand used everywhere: return err(-ENOMEM); */
-constexpr Error err(int e) { return Error::from_errno(e); }
+constexpr Error err(int e)
+{
+	return Error::from_errno(e);
+}
 
 template <typename T> class [[nodiscard]] Result {
 public:
 	Result(const T &v) : m_ok(true) { new (&m_value) T(v); }
 	Result(T &&v) : m_ok(true) { new (&m_value) T(move(v)); }
 	template <typename U, typename = enable_if_t<!is_same_v<remove_cvref_t<U>, T> &&
-						  !is_same_v<remove_cvref_t<U>, Error> &&
-						  !is_same_v<remove_cvref_t<U>, Result>>>
+						     !is_same_v<remove_cvref_t<U>, Error> &&
+						     !is_same_v<remove_cvref_t<U>, Result>>>
 	Result(U &&v) : m_ok(true)
 	{
 		new (&m_value) T(forward<U>(v));
@@ -122,7 +126,10 @@ private:
 };
 
 /* Success for Result<void>. */
-inline constexpr Result<void> ok() { return Result<void>(); }
+inline constexpr Result<void> ok()
+{
+	return Result<void>();
+}
 
 /* C boundary: 0 or a negative errno in, Result out; and back. */
 inline Result<void> to_result(int ret)
@@ -131,7 +138,10 @@ inline Result<void> to_result(int ret)
 		return Error::from_errno(ret);
 	return ok();
 }
-inline int from_result(const Result<void> &r) { return r.is_ok() ? 0 : r.error().to_errno(); }
+inline int from_result(const Result<void> &r)
+{
+	return r.is_ok() ? 0 : r.error().to_errno();
+}
 /* The errno of a result, 0 on success (for tests and logs). */
 template <typename T> inline int result_errno(const Result<T> &r)
 {
@@ -145,12 +155,12 @@ template <typename T> inline int result_errno(const Result<T> &r)
  * function, else yield the value (SerenityOS AK/Try.h; a GNU statement
  * expression, accepted by GCC and Clang).
  */
-#define TRY(expr)                                                                  \
-	({                                                                         \
-		auto &&_keel_try = (expr);                                         \
-		if (_keel_try.is_error()) [[unlikely]]                             \
-			return _keel_try.error();                                  \
-		_keel_try.release_value();                                         \
+#define TRY(expr)                                                                                  \
+	({                                                                                         \
+		auto &&_keel_try = (expr);                                                         \
+		if (_keel_try.is_error()) [[unlikely]]                                             \
+			return _keel_try.error();                                                  \
+		_keel_try.release_value();                                                         \
 	})
 
 #endif

@@ -80,9 +80,9 @@ private:
 	Result<u32> alloc_range(void *ptr, u32 start, u32 end, Gfp gfp);
 
 	Node *m_root = nullptr;
-	u32 m_height = 0;  /* levels below and including the root; 0: empty */
+	u32 m_height = 0; /* levels below and including the root; 0: empty */
 	u32 m_count = 0;
-	u32 m_next = 0;    /* cyclic cursor */
+	u32 m_next = 0; /* cyclic cursor */
 	u32 m_nr_spare = 0;
 	Node *m_spare = nullptr; /* preloaded nodes, chained through slot 0 */
 };

@@ -35,8 +35,9 @@ private:
 	static void trampoline(void *storage)
 	{
 		/* SAFETY: the port passes back the storage registered in the constructor. */
-		IrqWork *w = container_of(reinterpret_cast<unsigned char(*)[KEEL_IRQ_WORK_SIZE]>(storage),
-					  &IrqWork::m_storage);
+		IrqWork *w = container_of(
+			reinterpret_cast<unsigned char(*)[KEEL_IRQ_WORK_SIZE]>(storage),
+			&IrqWork::m_storage);
 		w->m_fn(*w);
 	}
 	alignas(KEEL_IRQ_WORK_ALIGN) unsigned char m_storage[KEEL_IRQ_WORK_SIZE];

@@ -64,7 +64,10 @@ public:
 	void push_back(T &obj) { node(obj).insert_between(m_head.m_prev, &m_head); }
 	void push_front(T &obj) { node(obj).insert_between(&m_head, m_head.m_next); }
 	/* Insert @obj before @pos. */
-	void insert_before(T &pos, T &obj) { node(obj).insert_between(node(pos).m_prev, &node(pos)); }
+	void insert_before(T &pos, T &obj)
+	{
+		node(obj).insert_between(node(pos).m_prev, &node(pos));
+	}
 	void remove(T &obj) { node(obj).unlink(); }
 	static bool contains_node(const T &obj) { return (obj.*Member).is_linked(); }
 
@@ -98,7 +101,10 @@ public:
 	/* Iteration; removing the current element is allowed (list_for_each_entry_safe). */
 	class Iterator {
 	public:
-		Iterator(ListNode *n, const ListNode *head) : m_n(n), m_next(n->m_next), m_head(head) {}
+		Iterator(ListNode *n, const ListNode *head)
+		    : m_n(n), m_next(n->m_next), m_head(head)
+		{
+		}
 		T &operator*() const { return *owner(m_n); }
 		T *operator->() const { return owner(m_n); }
 		Iterator &operator++()
@@ -119,7 +125,10 @@ public:
 
 private:
 	static ListNode &node(T &obj) { return obj.*Member; }
-	static T *owner(const ListNode *n) { return container_of(const_cast<ListNode *>(n), Member); }
+	static T *owner(const ListNode *n)
+	{
+		return container_of(const_cast<ListNode *>(n), Member);
+	}
 	ListNode m_head;
 };
 

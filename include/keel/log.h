@@ -71,11 +71,12 @@ void log_set_echo(bool echo);
 		if (_rs.allow())                                                                   \
 			::keel::log(level, (dev), fmt, ##__VA_ARGS__);                             \
 	} while (0)
-#define dev_err_ratelimited(dev, fmt, ...)                                                          \
+#define dev_err_ratelimited(dev, fmt, ...)                                                         \
 	__keel_log_ratelimited(KEEL_LOGLEVEL_ERR, dev, fmt, ##__VA_ARGS__)
-#define dev_warn_ratelimited(dev, fmt, ...)                                                         \
+#define dev_warn_ratelimited(dev, fmt, ...)                                                        \
 	__keel_log_ratelimited(KEEL_LOGLEVEL_WARNING, dev, fmt, ##__VA_ARGS__)
-#define pr_err_ratelimited(fmt, ...) __keel_log_ratelimited(KEEL_LOGLEVEL_ERR, nullptr, fmt, ##__VA_ARGS__)
+#define pr_err_ratelimited(fmt, ...)                                                               \
+	__keel_log_ratelimited(KEEL_LOGLEVEL_ERR, nullptr, fmt, ##__VA_ARGS__)
 #define pr_warn_ratelimited(fmt, ...)                                                              \
 	__keel_log_ratelimited(KEEL_LOGLEVEL_WARNING, nullptr, fmt, ##__VA_ARGS__)
 
@@ -93,21 +94,22 @@ void log_set_echo(bool echo);
 	({                                                                                         \
 		bool _keel_c = !!(cond);                                                           \
 		if (unlikely(_keel_c))                                                             \
-			keel_port_warn(__FILE__, __LINE__, #cond);                                  \
+			keel_port_warn(__FILE__, __LINE__, #cond);                                 \
 		unlikely(_keel_c);                                                                 \
 	})
 #define WARN_ON_ONCE(cond)                                                                         \
 	({                                                                                         \
 		static constinit bool _keel_warned;                                                \
 		bool _keel_c = !!(cond);                                                           \
-		if (unlikely(_keel_c) && !__atomic_exchange_n(&_keel_warned, true, __ATOMIC_RELAXED)) \
-			keel_port_warn(__FILE__, __LINE__, #cond);                                  \
+		if (unlikely(_keel_c) &&                                                           \
+		    !__atomic_exchange_n(&_keel_warned, true, __ATOMIC_RELAXED))                   \
+			keel_port_warn(__FILE__, __LINE__, #cond);                                 \
 		unlikely(_keel_c);                                                                 \
 	})
 #define BUG_ON(cond)                                                                               \
 	do {                                                                                       \
 		if (unlikely(cond))                                                                \
-			keel_port_bug(__FILE__, __LINE__, #cond);                                   \
+			keel_port_bug(__FILE__, __LINE__, #cond);                                  \
 	} while (0)
 #define might_sleep() keel_port_might_sleep(__FILE__, __LINE__)
 

@@ -29,8 +29,7 @@
 #include <keel/doorbell.h>
 #include <keel/irq_work.h>
 
-namespace keel
-{
+namespace keel {
 
 /**
  * class LoopbackLink - two connected in-process doorbells
@@ -42,13 +41,11 @@ namespace keel
  * waits for deliveries in flight); ring() on an end is callable from any
  * context.
  */
-class LoopbackLink : NonMovable
-{
+class LoopbackLink : NonMovable {
 public:
 	enum class Mode { Direct, Deferred };
 
-	class End final : public Doorbell
-	{
+	class End final : public Doorbell {
 	public:
 		End &peer() const { return this == &m_link->m_a ? m_link->m_b : m_link->m_a; }
 

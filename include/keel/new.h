@@ -33,8 +33,14 @@ inline constexpr keel::Gfp __GFP_NOWARN{ KEEL_GFP_NOWARN };
  */
 #if !defined(_NEW) && !defined(__NEW__) && !defined(KEEL_HAVE_PLACEMENT_NEW)
 #define KEEL_HAVE_PLACEMENT_NEW
-inline void *operator new(__SIZE_TYPE__, void *p) noexcept { return p; }
-inline void *operator new[](__SIZE_TYPE__, void *p) noexcept { return p; }
+inline void *operator new(__SIZE_TYPE__, void *p) noexcept
+{
+	return p;
+}
+inline void *operator new[](__SIZE_TYPE__, void *p) noexcept
+{
+	return p;
+}
 inline void operator delete(void *, void *) noexcept {}
 #endif
 

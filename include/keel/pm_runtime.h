@@ -82,10 +82,22 @@ void pm_runtime_set_autosuspend_delay(Device &dev, int delay_ms)
 void pm_suspend_ignore_children(Device &dev, bool enable);
 
 RpmStatus pm_runtime_status(Device &dev);
-inline bool pm_runtime_active(Device &dev) { return pm_runtime_status(dev) == RpmStatus::Active; }
-inline bool pm_runtime_suspended(Device &dev) { return pm_runtime_status(dev) == RpmStatus::Suspended; }
-inline int pm_runtime_usage_count(Device &dev) { return dev.power().usage_count.load(); }
-inline int pm_runtime_child_count(Device &dev) { return dev.power().child_count.load(); }
+inline bool pm_runtime_active(Device &dev)
+{
+	return pm_runtime_status(dev) == RpmStatus::Active;
+}
+inline bool pm_runtime_suspended(Device &dev)
+{
+	return pm_runtime_status(dev) == RpmStatus::Suspended;
+}
+inline int pm_runtime_usage_count(Device &dev)
+{
+	return dev.power().usage_count.load();
+}
+inline int pm_runtime_child_count(Device &dev)
+{
+	return dev.power().child_count.load();
+}
 
 } // namespace keel
 

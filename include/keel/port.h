@@ -16,8 +16,8 @@
 #ifndef KEEL_PORT_H
 #define KEEL_PORT_H
 
-#include <keel/types.h>
 #include <keel/port_types.h>
+#include <keel/types.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -54,7 +54,8 @@ static inline const char *keel_lock_class_name(struct keel_lock_key *key, const 
 {
 	const char *first = 0;
 
-	if (__atomic_compare_exchange_n(&key->name, &first, name, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+	if (__atomic_compare_exchange_n(&key->name, &first, name, 0, __ATOMIC_ACQ_REL,
+					__ATOMIC_ACQUIRE))
 		return name;
 	return first;
 }
@@ -205,8 +206,7 @@ int keel_port_dma_map(void *os_dev, void *cpu, __SIZE_TYPE__ size, u64 *dma_hand
 void keel_port_dma_unmap(void *os_dev, u64 dma_handle, __SIZE_TYPE__ size);
 void keel_port_dma_sync_for_device(void *os_dev, u64 dma_handle, __SIZE_TYPE__ off,
 				   __SIZE_TYPE__ len);
-void keel_port_dma_sync_for_cpu(void *os_dev, u64 dma_handle, __SIZE_TYPE__ off,
-				__SIZE_TYPE__ len);
+void keel_port_dma_sync_for_cpu(void *os_dev, u64 dma_handle, __SIZE_TYPE__ off, __SIZE_TYPE__ len);
 int keel_port_dma_coherent(void *os_dev);
 
 /*

@@ -63,7 +63,8 @@ public:
 		}
 #endif
 		if (old == 0 || old >= SATURATED) [[unlikely]]
-			saturate(old == 0 ? "underflow; use-after-free" : "saturated; leaking memory");
+			saturate(old == 0 ? "underflow; use-after-free"
+					  : "saturated; leaking memory");
 		return false;
 	}
 
@@ -93,7 +94,8 @@ protected:
 	~RefCounted() = default;
 
 private:
-	template <typename U> static auto call_release(U *obj, int) -> decltype(obj->release(), void())
+	template <typename U>
+	static auto call_release(U *obj, int) -> decltype(obj->release(), void())
 	{
 		obj->release();
 	}
@@ -166,7 +168,10 @@ private:
 };
 
 /* Takes ownership of the initial reference of a fresh object (only in create()). */
-template <typename T> RefPtr<T> adopt_ref(T *p) { return RefPtr<T>::adopt(p); }
+template <typename T> RefPtr<T> adopt_ref(T *p)
+{
+	return RefPtr<T>::adopt(p);
+}
 
 /* adopt_ref(new (gfp) T(args...)), or -ENOMEM. */
 template <typename T, typename... Args> Result<RefPtr<T>> make_ref_counted(Gfp gfp, Args &&...args)

@@ -86,7 +86,10 @@ struct ShmCacheOps {
 class ShmRegion {
 public:
 	constexpr ShmRegion() = default;
-	ShmRegion(void *base, size_t size, u64 da) : m_base(static_cast<u8 *>(base)), m_size(size), m_da(da) {}
+	ShmRegion(void *base, size_t size, u64 da)
+	    : m_base(static_cast<u8 *>(base)), m_size(size), m_da(da)
+	{
+	}
 	/* Constant-initialisable (constinit) form. */
 	constexpr ShmRegion(u8 *base, size_t size, u64 da) : m_base(base), m_size(size), m_da(da) {}
 
@@ -356,10 +359,18 @@ private:
 	const ShmCacheOps *m_cache = nullptr;
 };
 
-template <> struct ShmRegion::RawOf<1> { using type = u8; };
-template <> struct ShmRegion::RawOf<2> { using type = u16; };
-template <> struct ShmRegion::RawOf<4> { using type = u32; };
-template <> struct ShmRegion::RawOf<8> { using type = u64; };
+template <> struct ShmRegion::RawOf<1> {
+	using type = u8;
+};
+template <> struct ShmRegion::RawOf<2> {
+	using type = u16;
+};
+template <> struct ShmRegion::RawOf<4> {
+	using type = u32;
+};
+template <> struct ShmRegion::RawOf<8> {
+	using type = u64;
+};
 
 } // namespace keel
 

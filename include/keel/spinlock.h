@@ -27,7 +27,8 @@ namespace keel {
 /* One static lockdep class key per instantiation (per KEEL_LOCK_KEY() site). */
 template <typename Site> inline constinit keel_lock_key lock_key_for{};
 
-template <typename Tag, typename Site> struct LockSubSite {};
+template <typename Tag, typename Site> struct LockSubSite {
+};
 
 /*
  * LockSite<Site>: a lock declaration site, made by KEEL_LOCK_KEY(). It
@@ -78,7 +79,10 @@ public:
 	void lock() ACQUIRE() { keel_port_spin_lock(m_storage); }
 	void unlock() RELEASE() { keel_port_spin_unlock(m_storage); }
 	bool try_lock() TRY_ACQUIRE(true) { return keel_port_spin_trylock(m_storage) != 0; }
-	[[nodiscard]] unsigned long lock_irqsave() ACQUIRE() { return keel_port_spin_lock_irqsave(m_storage); }
+	[[nodiscard]] unsigned long lock_irqsave() ACQUIRE()
+	{
+		return keel_port_spin_lock_irqsave(m_storage);
+	}
 	void unlock_irqrestore(unsigned long flags) RELEASE()
 	{
 		keel_port_spin_unlock_irqrestore(m_storage, flags);
@@ -149,9 +153,9 @@ private:
 	Mutex &m_lock;
 };
 
-Guard(SpinLock &) -> Guard<SpinLock>;
-Guard(Mutex &) -> Guard<Mutex>;
-Guard(Mutex &, unsigned int) -> Guard<Mutex>;
+Guard(SpinLock &)->Guard<SpinLock>;
+Guard(Mutex &)->Guard<Mutex>;
+Guard(Mutex &, unsigned int)->Guard<Mutex>;
 
 /* A spinlock guard that leaves interrupts alone (caller knows IRQs are off). */
 class SCOPED_CAPABILITY SpinGuardNoIrq : NonMovable {

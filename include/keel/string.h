@@ -35,7 +35,10 @@ Result<size_t> strscpy(char *dst, const char *src, size_t size);
 /* Copy at most @n bytes of an untrusted, possibly unterminated buffer; always NUL-terminates. */
 size_t strscpy_untrusted(char *dst, size_t size, const char *src, size_t n);
 __printf(3, 4) int snprintf(char *buf, size_t size, const char *fmt, ...);
-inline bool streq(const char *a, const char *b) { return strcmp(a, b) == 0; }
+inline bool streq(const char *a, const char *b)
+{
+	return strcmp(a, b) == 0;
+}
 
 } // namespace keel
 

@@ -57,7 +57,9 @@ enum class Status { Success, Failure, Skipped };
 class Test : NonMovable {
 public:
 	/* @os: the runner's context (struct kunit * in the kernel). */
-	Test(const char *name, const void *param, void *os) : m_name(name), m_param(param), m_os(os) {}
+	Test(const char *name, const void *param, void *os) : m_name(name), m_param(param), m_os(os)
+	{
+	}
 	~Test();
 
 	const char *name() const { return m_name; }
@@ -167,7 +169,10 @@ template <typename A, typename B> constexpr bool compare(Op op, const A &a, cons
 	if (op == Op::Ne)
 		return !cmp_equal(a, b);
 	/* Ordering only for types that have it (Error, wire types: equality only). */
-	if constexpr (requires { a < b; b < a; }) {
+	if constexpr (requires {
+			      a < b;
+			      b < a;
+		      }) {
 		switch (op) {
 		case Op::Lt:
 			return cmp_less(a, b);
@@ -184,12 +189,12 @@ template <typename A, typename B> constexpr bool compare(Op op, const A &a, cons
 	return false;
 }
 const char *op_str(Op op);
-void report_binary(Test &t, const char *file, int line, const char *op, const char *ea, const char *eb,
-		   const char *va, const char *vb);
+void report_binary(Test &t, const char *file, int line, const char *op, const char *ea,
+		   const char *eb, const char *va, const char *vb);
 
 template <typename A, typename B>
-bool expect_binary(Test &t, const A &a, const B &b, Op op, const char *ea, const char *eb, const char *file,
-		   int line)
+bool expect_binary(Test &t, const A &a, const B &b, Op op, const char *ea, const char *eb,
+		   const char *file, int line)
 {
 	if (compare(op, a, b)) [[likely]]
 		return true;
@@ -200,15 +205,17 @@ bool expect_binary(Test &t, const A &a, const B &b, Op op, const char *ea, const
 	return false;
 }
 bool expect_true(Test &t, bool v, bool want, const char *expr, const char *file, int line);
-bool expect_streq(Test &t, const char *a, const char *b, bool want_eq, const char *ea, const char *eb,
-		  const char *file, int line);
+bool expect_streq(Test &t, const char *a, const char *b, bool want_eq, const char *ea,
+		  const char *eb, const char *file, int line);
 bool expect_memeq(Test &t, const void *a, const void *b, size_t n, const char *ea, const char *eb,
 		  const char *file, int line);
-template <typename T> bool expect_ok(Test &t, const Result<T> &r, const char *expr, const char *file, int line)
+template <typename T>
+bool expect_ok(Test &t, const Result<T> &r, const char *expr, const char *file, int line)
 {
 	if (r.is_ok()) [[likely]]
 		return true;
-	t.fail(file, line, "Expected %s to succeed, but it failed with %d", expr, r.error().to_errno());
+	t.fail(file, line, "Expected %s to succeed, but it failed with %d", expr,
+	       r.error().to_errno());
 	return false;
 }
 template <typename T>
@@ -226,7 +233,8 @@ bool expect_err(Test &t, const Result<T> &r, int want, const char *expr, const c
 
 } // namespace keel::test
 
-#define __KEEL_BIN(t, a, b, op) ::keel::test::expect_binary((t), (a), (b), op, #a, #b, __FILE__, __LINE__)
+#define __KEEL_BIN(t, a, b, op)                                                                    \
+	::keel::test::expect_binary((t), (a), (b), op, #a, #b, __FILE__, __LINE__)
 #define EXPECT_EQ(t, a, b) __KEEL_BIN(t, a, b, ::keel::test::Op::Eq)
 #define EXPECT_NE(t, a, b) __KEEL_BIN(t, a, b, ::keel::test::Op::Ne)
 #define EXPECT_LT(t, a, b) __KEEL_BIN(t, a, b, ::keel::test::Op::Lt)
@@ -235,11 +243,16 @@ bool expect_err(Test &t, const Result<T> &r, int want, const char *expr, const c
 #define EXPECT_GE(t, a, b) __KEEL_BIN(t, a, b, ::keel::test::Op::Ge)
 #define EXPECT_TRUE(t, v) ::keel::test::expect_true((t), !!(v), true, #v, __FILE__, __LINE__)
 #define EXPECT_FALSE(t, v) ::keel::test::expect_true((t), !!(v), false, #v, __FILE__, __LINE__)
-#define EXPECT_NULL(t, p) __KEEL_BIN(t, (const void *)(p), (const void *)nullptr, ::keel::test::Op::Eq)
-#define EXPECT_NOT_NULL(t, p) __KEEL_BIN(t, (const void *)(p), (const void *)nullptr, ::keel::test::Op::Ne)
-#define EXPECT_STREQ(t, a, b) ::keel::test::expect_streq((t), (a), (b), true, #a, #b, __FILE__, __LINE__)
-#define EXPECT_STRNE(t, a, b) ::keel::test::expect_streq((t), (a), (b), false, #a, #b, __FILE__, __LINE__)
-#define EXPECT_MEMEQ(t, a, b, n) ::keel::test::expect_memeq((t), (a), (b), (n), #a, #b, __FILE__, __LINE__)
+#define EXPECT_NULL(t, p)                                                                          \
+	__KEEL_BIN(t, (const void *)(p), (const void *)nullptr, ::keel::test::Op::Eq)
+#define EXPECT_NOT_NULL(t, p)                                                                      \
+	__KEEL_BIN(t, (const void *)(p), (const void *)nullptr, ::keel::test::Op::Ne)
+#define EXPECT_STREQ(t, a, b)                                                                      \
+	::keel::test::expect_streq((t), (a), (b), true, #a, #b, __FILE__, __LINE__)
+#define EXPECT_STRNE(t, a, b)                                                                      \
+	::keel::test::expect_streq((t), (a), (b), false, #a, #b, __FILE__, __LINE__)
+#define EXPECT_MEMEQ(t, a, b, n)                                                                   \
+	::keel::test::expect_memeq((t), (a), (b), (n), #a, #b, __FILE__, __LINE__)
 #define EXPECT_OK(t, r) ::keel::test::expect_ok((t), (r), #r, __FILE__, __LINE__)
 #define EXPECT_ERR(t, r, e) ::keel::test::expect_err((t), (r), (e), #r, __FILE__, __LINE__)
 #define EXPECT_FAIL(t, fmt, ...) (t).fail(__FILE__, __LINE__, fmt, ##__VA_ARGS__)
@@ -264,8 +277,16 @@ bool expect_err(Test &t, const Result<T> &r, int want, const char *expr, const c
 #define ASSERT_OK(t, r) __KEEL_ASSERT(EXPECT_OK(t, r))
 #define ASSERT_ERR(t, r, e) __KEEL_ASSERT(EXPECT_ERR(t, r, e))
 
-#define KEEL_CASE(fn) ::keel::test::TestCase{ #fn, fn, nullptr }
-#define KEEL_PARAM_CASE(fn, gen) ::keel::test::TestCase{ #fn, fn, gen }
+#define KEEL_CASE(fn)                                                                              \
+	::keel::test::TestCase                                                                     \
+	{                                                                                          \
+#fn, fn, nullptr                                                                   \
+	}
+#define KEEL_PARAM_CASE(fn, gen)                                                                   \
+	::keel::test::TestCase                                                                     \
+	{                                                                                          \
+#fn, fn, gen                                                                       \
+	}
 
 /*
  * KEEL_TEST_SUITE(suite): registers @suite with the runner. Hosted: a pointer
@@ -275,8 +296,9 @@ bool expect_err(Test &t, const Result<T> &r, int want, const char *expr, const c
  */
 #ifndef KEEL_TEST_SUITE
 #define KEEL_TEST_SUITE(suite)                                                                     \
-	__attribute__((used, section("keel_test_suites"), aligned(sizeof(void *))))                \
-	static const ::keel::test::TestSuite *const KEEL_CONCAT(__keel_suite_, suite) = &(suite)
+	__attribute__((used, section("keel_test_suites"),                                          \
+		       aligned(sizeof(void *)))) static const ::keel::test::TestSuite *const       \
+	KEEL_CONCAT(__keel_suite_, suite) = &(suite)
 #endif
 
 /*

@@ -47,23 +47,47 @@ constexpr s64 ns_to_ticks(s64 ns)
 constexpr s64 ticks_to_ns(s64 ticks, u32 tick_ns)
 {
 	return u64(ticks) > div_u64(u64(TIMEOUT_INFINITE), tick_ns) ? TIMEOUT_INFINITE
-								   : ticks * tick_ns;
+								    : ticks * tick_ns;
 }
 constexpr s64 ticks_to_ns(s64 ticks)
 {
 	return ticks_to_ns(ticks, KEEL_TICK_NS);
 }
 
-constexpr s64 ms_to_ns(s64 ms) { return ms * NSEC_PER_MSEC; }
-constexpr s64 us_to_ns(s64 us) { return us * NSEC_PER_USEC; }
-constexpr s64 ns_to_ms(s64 ns) { return div_s64(ns, NSEC_PER_MSEC); }
+constexpr s64 ms_to_ns(s64 ms)
+{
+	return ms * NSEC_PER_MSEC;
+}
+constexpr s64 us_to_ns(s64 us)
+{
+	return us * NSEC_PER_USEC;
+}
+constexpr s64 ns_to_ms(s64 ns)
+{
+	return div_s64(ns, NSEC_PER_MSEC);
+}
 
 /* Monotonic time in ns (ktime_get_ns()). */
-inline ktime_t ktime_get_ns() { return keel_port_ktime_get_ns(); }
-inline void msleep(unsigned int ms) { keel_port_msleep(ms); }
-inline void udelay(unsigned int us) { keel_port_udelay(us); }
-inline void cond_resched() { keel_port_cond_resched(); }
-inline void cpu_relax() { keel_port_cpu_relax(); }
+inline ktime_t ktime_get_ns()
+{
+	return keel_port_ktime_get_ns();
+}
+inline void msleep(unsigned int ms)
+{
+	keel_port_msleep(ms);
+}
+inline void udelay(unsigned int us)
+{
+	keel_port_udelay(us);
+}
+inline void cond_resched()
+{
+	keel_port_cond_resched();
+}
+inline void cpu_relax()
+{
+	keel_port_cpu_relax();
+}
 
 } // namespace keel
 

@@ -36,7 +36,10 @@ public:
 	void wake_up() { keel_port_wake_up(m_storage); }
 
 	/* Context: may sleep. */
-	template <typename Cond> void wait_event(Cond cond) { (void)wait(cond, TIMEOUT_INFINITE, false); }
+	template <typename Cond> void wait_event(Cond cond)
+	{
+		(void)wait(cond, TIMEOUT_INFINITE, false);
+	}
 	template <typename Cond> [[nodiscard]] s64 wait_event_timeout(Cond cond, s64 timeout_ns)
 	{
 		return wait(cond, timeout_ns, false);
@@ -46,7 +49,8 @@ public:
 		s64 r = wait(cond, TIMEOUT_INFINITE, true);
 		return r < 0 ? int(r) : 0;
 	}
-	template <typename Cond> [[nodiscard]] s64 wait_event_interruptible_timeout(Cond cond, s64 timeout_ns)
+	template <typename Cond>
+	[[nodiscard]] s64 wait_event_interruptible_timeout(Cond cond, s64 timeout_ns)
 	{
 		return wait(cond, timeout_ns, true);
 	}
@@ -141,7 +145,10 @@ public:
 	}
 
 	/* Context: may sleep. */
-	void wait() { m_wq.wait_event([this] { return try_consume(); }); }
+	void wait()
+	{
+		m_wq.wait_event([this] { return try_consume(); });
+	}
 	/* 0 on timeout, else remaining time (>= 1). */
 	[[nodiscard]] s64 wait_timeout(s64 timeout_ns)
 	{
@@ -154,7 +161,8 @@ public:
 	}
 	[[nodiscard]] s64 wait_interruptible_timeout(s64 timeout_ns)
 	{
-		return m_wq.wait_event_interruptible_timeout([this] { return try_consume(); }, timeout_ns);
+		return m_wq.wait_event_interruptible_timeout([this] { return try_consume(); },
+							     timeout_ns);
 	}
 	/* try_wait_for_completion(). */
 	bool try_wait() { return try_consume(); }

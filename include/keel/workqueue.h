@@ -118,7 +118,10 @@ private:
 	void *m_wq;
 };
 
-inline bool Work::queue_on(WorkQueue &wq) { return keel_port_queue_work(wq.port_handle(), m_storage) != 0; }
+inline bool Work::queue_on(WorkQueue &wq)
+{
+	return keel_port_queue_work(wq.port_handle(), m_storage) != 0;
+}
 inline bool DelayedWork::queue_on(WorkQueue &wq, s64 delay_ns)
 {
 	return keel_port_queue_delayed_work(wq.port_handle(), m_storage, ns_to_ticks(delay_ns)) !=

@@ -125,7 +125,8 @@ static_assert(sizeof(FwRscTrace) == 44 && __builtin_offsetof(FwRscTrace, name) =
 static_assert(sizeof(FwRscVdevVring) == 20 && __builtin_offsetof(FwRscVdevVring, notifyid) == 12 &&
 	      __builtin_offsetof(FwRscVdevVring, pa) == 16);
 static_assert(sizeof(FwRscVdev) == 24 && __builtin_offsetof(FwRscVdev, gfeatures) == 12 &&
-	      __builtin_offsetof(FwRscVdev, config_len) == 16 && __builtin_offsetof(FwRscVdev, status) == 20 &&
+	      __builtin_offsetof(FwRscVdev, config_len) == 16 &&
+	      __builtin_offsetof(FwRscVdev, status) == 20 &&
 	      __builtin_offsetof(FwRscVdev, num_of_vrings) == 21);
 
 /*
@@ -133,10 +134,22 @@ static_assert(sizeof(FwRscVdev) == 24 && __builtin_offsetof(FwRscVdev, gfeatures
  * entry the host writes back (@vdev_off is the offset of the FwRscVdev, i.e.
  * of the entry plus sizeof(FwRscHdr)).
  */
-constexpr size_t vdev_field_gfeatures(size_t vdev_off) { return vdev_off + __builtin_offsetof(FwRscVdev, gfeatures); }
-constexpr size_t vdev_field_status(size_t vdev_off) { return vdev_off + __builtin_offsetof(FwRscVdev, status); }
-constexpr size_t vdev_vring_off(size_t vdev_off, u32 i) { return vdev_off + sizeof(FwRscVdev) + i * sizeof(FwRscVdevVring); }
-constexpr size_t vdev_vring_field_da(size_t vdev_off, u32 i) { return vdev_vring_off(vdev_off, i); }
+constexpr size_t vdev_field_gfeatures(size_t vdev_off)
+{
+	return vdev_off + __builtin_offsetof(FwRscVdev, gfeatures);
+}
+constexpr size_t vdev_field_status(size_t vdev_off)
+{
+	return vdev_off + __builtin_offsetof(FwRscVdev, status);
+}
+constexpr size_t vdev_vring_off(size_t vdev_off, u32 i)
+{
+	return vdev_off + sizeof(FwRscVdev) + i * sizeof(FwRscVdevVring);
+}
+constexpr size_t vdev_vring_field_da(size_t vdev_off, u32 i)
+{
+	return vdev_vring_off(vdev_off, i);
+}
 constexpr size_t vdev_vring_field_notifyid(size_t vdev_off, u32 i)
 {
 	return vdev_vring_off(vdev_off, i) + __builtin_offsetof(FwRscVdevVring, notifyid);
@@ -238,11 +251,11 @@ Result<size_t> rsc_table_check_vring(const keel::ShmRegion &region, u32 da, u32 
 
 /* What the remote declares for one vdev. */
 struct VdevSpec {
-	u32 id = 0;			  /* virtio device id (VIRTIO_ID_RPMSG = 7) */
-	u32 notifyid = FW_RSC_ADDR_ANY;	  /* for config changes; FW_RSC_ADDR_ANY when none */
-	u32 dfeatures = 0;		  /* device features (low 32 bits: the table has no room for more) */
+	u32 id = 0;			/* virtio device id (VIRTIO_ID_RPMSG = 7) */
+	u32 notifyid = FW_RSC_ADDR_ANY; /* for config changes; FW_RSC_ADDR_ANY when none */
+	u32 dfeatures = 0; /* device features (low 32 bits: the table has no room for more) */
 	u32 config_len = 0;
-	const void *config = nullptr;	  /* initial config space, or null for zeroes */
+	const void *config = nullptr; /* initial config space, or null for zeroes */
 	u8 num_of_vrings = 0;
 	RscVring vring[RVDEV_NUM_VRINGS] = {}; /* pa is written as FW_RSC_ADDR_ANY when 0 */
 };

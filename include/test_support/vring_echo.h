@@ -14,8 +14,7 @@
 
 #include <virtio/virtio_shm.h>
 
-namespace virtio::test
-{
+namespace virtio::test {
 
 /**
  * remote_echo() - echo what the host sent, one pass

@@ -82,13 +82,15 @@ struct VirtioConfigOps {
 	Result<void> (*finalize_features)(VirtioDevice &vdev);
 	Result<void> (*get_config)(VirtioDevice &vdev, u32 offset, void *buf, u32 len);
 	Result<void> (*set_config)(VirtioDevice &vdev, u32 offset, const void *buf, u32 len);
-	Result<void> (*find_vqs)(VirtioDevice &vdev, keel::Span<const VqInfo> infos, keel::Span<VirtQueue *> vqs);
+	Result<void> (*find_vqs)(VirtioDevice &vdev, keel::Span<const VqInfo> infos,
+				 keel::Span<VirtQueue *> vqs);
 	void (*del_vqs)(VirtioDevice &vdev);
 	VqNotify notify;
 };
 
 /* Feature bits the core and its split ring implement on the transport's behalf. */
-inline constexpr u64 VIRTIO_CORE_TRANSPORT_FEATURES = (u64(1) << VIRTIO_F_VERSION_1) | (u64(1) << VIRTIO_RING_F_EVENT_IDX);
+inline constexpr u64 VIRTIO_CORE_TRANSPORT_FEATURES =
+	(u64(1) << VIRTIO_F_VERSION_1) | (u64(1) << VIRTIO_RING_F_EVENT_IDX);
 
 class VirtioDriver;
 
@@ -122,19 +124,25 @@ public:
 	 * under @parent (may be nullptr; gives the DMA-capable os_dev).
 	 * Context: may sleep with GFP_KERNEL.
 	 */
-	static Result<keel::RefPtr<VirtioDevice>> create(VirtioDeviceId id, const VirtioConfigOps *ops,
-							  void *transport_priv, keel::Device *parent, keel::Gfp gfp)
-		KEEL_EXPORT_AS(keel_virtio_device_create);
+	static Result<keel::RefPtr<VirtioDevice>>
+	create(VirtioDeviceId id, const VirtioConfigOps *ops, void *transport_priv,
+	       keel::Device *parent, keel::Gfp gfp) KEEL_EXPORT_AS(keel_virtio_device_create);
 
 	VirtioDeviceId id() const { return m_id; }
 	const VirtioConfigOps &config() const { return *m_ops; }
-	template <typename T> T *transport_priv() const { return static_cast<T *>(m_transport_priv); }
+	template <typename T> T *transport_priv() const
+	{
+		return static_cast<T *>(m_transport_priv);
+	}
 	/* The virtio index in the name ("virtio3"), set by register_virtio_device(). */
 	u32 index() const { return m_index; }
 
 	/* --- features (valid from the driver's probe on) --- */
 	u64 features() const { return m_features; }
-	bool has_feature(unsigned int bit) const { return bit < 64 && (m_features & (u64(1) << bit)); }
+	bool has_feature(unsigned int bit) const
+	{
+		return bit < 64 && (m_features & (u64(1) << bit));
+	}
 	/* For finalize_features() only: drop a bit the transport cannot honour. */
 	void clear_feature(unsigned int bit)
 	{
@@ -142,7 +150,10 @@ public:
 			m_features &= ~(u64(1) << bit);
 	}
 	/* Byte order of rings and config: little endian with VERSION_1, else the host's (legacy). */
-	bool is_little_endian() const { return has_feature(VIRTIO_F_VERSION_1) || keel::CPU_IS_LITTLE_ENDIAN; }
+	bool is_little_endian() const
+	{
+		return has_feature(VIRTIO_F_VERSION_1) || keel::CPU_IS_LITTLE_ENDIAN;
+	}
 
 	/* --- status --- */
 	u8 get_status() { return m_ops->get_status(*this); }
@@ -164,7 +175,10 @@ public:
 	Result<void> cwrite16(u32 offset, u16 v);
 	Result<void> cwrite32(u32 offset, u32 v);
 	Result<void> cwrite64(u32 offset, u64 v);
-	Result<void> cread_bytes(u32 offset, void *buf, u32 len) { return m_ops->get_config(*this, offset, buf, len); }
+	Result<void> cread_bytes(u32 offset, void *buf, u32 len)
+	{
+		return m_ops->get_config(*this, offset, buf, len);
+	}
 
 	/* --- queues --- */
 	/*
@@ -217,7 +231,7 @@ public:
 private:
 	friend struct VirtioCore;
 	VirtioDevice(VirtioDeviceId id, const VirtioConfigOps *ops, void *transport_priv)
-		: m_id(id), m_ops(ops), m_transport_priv(transport_priv)
+	    : m_id(id), m_ops(ops), m_transport_priv(transport_priv)
 	{
 	}
 	friend void keel::device_release_container<VirtioDevice>(keel::Device &dev);
@@ -237,19 +251,20 @@ private:
 };
 
 namespace detail {
-template <typename T> struct DriverTag {};
+template <typename T> struct DriverTag {
+};
 template <typename T> struct ConfigChanged {
 	static void call(VirtioDevice &vdev, void *data)
 	{
-		if constexpr (requires(T &t) { t.config_changed(vdev); })
+		if constexpr (requires(T & t) { t.config_changed(vdev); })
 			static_cast<T *>(data)->config_changed(vdev);
 	}
 };
 template <typename T> constexpr keel::Span<const unsigned int> feature_table_of()
 {
 	if constexpr (requires { T::feature_table; })
-		return keel::Span<const unsigned int>(T::feature_table,
-						      sizeof(T::feature_table) / sizeof(T::feature_table[0]));
+		return keel::Span<const unsigned int>(
+			T::feature_table, sizeof(T::feature_table) / sizeof(T::feature_table[0]));
 	else
 		return {};
 }
@@ -282,10 +297,11 @@ class VirtioDriver : public keel::Driver {
 public:
 	template <typename T>
 	constexpr VirtioDriver(detail::DriverTag<T>, const char *name)
-		: keel::Driver(name, virtio_bus, keel::DriverAdapter<T, VirtioDevice>::ops),
-		  /* The id table's terminating zero entry is not part of the span. */
-		  m_ids(T::id_table, sizeof(T::id_table) / sizeof(T::id_table[0]) - 1),
-		  m_features(detail::feature_table_of<T>()), m_config_changed(&detail::ConfigChanged<T>::call)
+	    : keel::Driver(name, virtio_bus, keel::DriverAdapter<T, VirtioDevice>::ops),
+	      /* The id table's terminating zero entry is not part of the span. */
+	      m_ids(T::id_table, sizeof(T::id_table) / sizeof(T::id_table[0]) - 1),
+	      m_features(detail::feature_table_of<T>()),
+	      m_config_changed(&detail::ConfigChanged<T>::call)
 	{
 	}
 
@@ -295,7 +311,10 @@ public:
 	u64 feature_mask() const;
 	/* True when @id matches an entry of the id table. */
 	bool matches(VirtioDeviceId id) const;
-	void call_config_changed(VirtioDevice &vdev, void *data) const { m_config_changed(vdev, data); }
+	void call_config_changed(VirtioDevice &vdev, void *data) const
+	{
+		m_config_changed(vdev, data);
+	}
 
 private:
 	keel::Span<const VirtioDeviceId> m_ids;

@@ -30,8 +30,8 @@
 #ifndef VIRTIO_VIRTIO_RING_H
 #define VIRTIO_VIRTIO_RING_H
 
-#include <keel/atomic.h>
 #include <keel/alloc.h>
+#include <keel/atomic.h>
 #include <keel/endian.h>
 #include <keel/error.h>
 #include <keel/list.h>
@@ -87,7 +87,8 @@ static_assert(sizeof(VringDesc) == sizeof(struct vring_desc) && sizeof(VringDesc
 static_assert(__builtin_offsetof(VringDesc, len) == __builtin_offsetof(struct vring_desc, len));
 static_assert(__builtin_offsetof(VringDesc, flags) == __builtin_offsetof(struct vring_desc, flags));
 static_assert(__builtin_offsetof(VringDesc, next) == __builtin_offsetof(struct vring_desc, next));
-static_assert(sizeof(VringUsedElem) == sizeof(struct vring_used_elem) && sizeof(VringUsedElem) == 8);
+static_assert(sizeof(VringUsedElem) == sizeof(struct vring_used_elem) &&
+	      sizeof(VringUsedElem) == 8);
 
 /*
  * vring_need_event() of the UAPI header, usable in constant expressions:
@@ -165,8 +166,7 @@ struct Sg {
 	}
 };
 
-namespace detail
-{
+namespace detail {
 /**
  * class RingBroken - the broken state both sides of a ring share
  *
@@ -176,8 +176,7 @@ namespace detail
  *
  * Context: any.
  */
-class RingBroken
-{
+class RingBroken {
 public:
 	/* Marks the ring broken (device gone or reset: Linux virtio_break_device). */
 	void set_broken() { m_broken.store(true, keel::MemoryOrder::Relaxed); }
@@ -237,8 +236,7 @@ struct UsedBuf {
  * m_avail_idx_shadow is the last avail->idx published; m_last_used_idx the
  * next used slot to read. Once broken it stays broken.
  */
-class VirtQueue : keel::NonMovable, public detail::RingBroken
-{
+class VirtQueue : keel::NonMovable, public detail::RingBroken {
 public:
 	/*
 	 * create() - validate @cfg, zero the ring and build the private shadows.
@@ -259,8 +257,8 @@ public:
 	 * Context: any (never sleeps or allocates; @gfp is accepted for Linux's
 	 * signature).
 	 */
-	Result<void> add_sgs(keel::Span<const Sg> out, keel::Span<const Sg> in, void *token, keel::Gfp gfp)
-		KEEL_EXPORT_AS(keel_virtqueue_add_sgs);
+	Result<void> add_sgs(keel::Span<const Sg> out, keel::Span<const Sg> in, void *token,
+			     keel::Gfp gfp) KEEL_EXPORT_AS(keel_virtqueue_add_sgs);
 	Result<void> add_outbuf(keel::Span<const Sg> sg, void *token, keel::Gfp gfp)
 	{
 		return add_sgs(sg, {}, token, gfp);
@@ -325,7 +323,10 @@ public:
 	bool event_idx() const { return m_event; }
 	bool little_endian() const { return m_le; }
 	VirtioDevice *vdev() const { return m_vdev; }
-	template <typename T> T *transport_priv() const { return static_cast<T *>(m_transport_priv); }
+	template <typename T> T *transport_priv() const
+	{
+		return static_cast<T *>(m_transport_priv);
+	}
 	/* Driver's per-queue data for its callback (Linux vq->priv). */
 	void set_priv(void *p) { m_priv = p; }
 	template <typename T> T *priv() const { return static_cast<T *>(m_priv); }
@@ -387,7 +388,10 @@ private:
  */
 class VringhChain {
 public:
-	VringhChain(keel::Span<ShmRegion> rd, keel::Span<ShmRegion> wr) : m_rd_store(rd), m_wr_store(wr) {}
+	VringhChain(keel::Span<ShmRegion> rd, keel::Span<ShmRegion> wr)
+	    : m_rd_store(rd), m_wr_store(wr)
+	{
+	}
 
 	u16 head() const { return m_head; }
 	bool valid() const { return m_valid; }
@@ -419,7 +423,9 @@ private:
 
 template <size_t R, size_t W> class VringhChainStorage : public VringhChain {
 public:
-	VringhChainStorage() : VringhChain(keel::Span<ShmRegion>(m_r), keel::Span<ShmRegion>(m_w)) {}
+	VringhChainStorage() : VringhChain(keel::Span<ShmRegion>(m_r), keel::Span<ShmRegion>(m_w))
+	{
+	}
 
 private:
 	ShmRegion m_r[R];
@@ -452,8 +458,7 @@ struct VringhConfig {
  * last used->idx published; a head is handed out iff its bit is set in
  * m_outstanding. Once broken it stays broken.
  */
-class Vringh : keel::NonMovable, public detail::RingBroken
-{
+class Vringh : keel::NonMovable, public detail::RingBroken {
 public:
 	/* create() - -EINVAL for a bad size/alignment/window, -ENOMEM. Does not touch the ring. */
 	static Result<keel::UniquePtr<Vringh>> create(const VringhConfig &cfg, keel::Gfp gfp)
@@ -501,7 +506,10 @@ private:
 	Result<void> put16(size_t off, u16 v);
 	Result<void> walk_chain(u16 head, VringhChain &chain);
 	Result<void> add_segment(u16 i, const VringDesc &d, VringhChain &chain, u64 *rd, u64 *wr);
-	bool test_bit(keel::UniqueArray<u64> &map, u32 i) const { return map[i / 64] & (u64(1) << (i % 64)); }
+	bool test_bit(keel::UniqueArray<u64> &map, u32 i) const
+	{
+		return map[i / 64] & (u64(1) << (i % 64));
+	}
 	void set_bit(keel::UniqueArray<u64> &map, u32 i) { map[i / 64] |= u64(1) << (i % 64); }
 	void clear_bit(keel::UniqueArray<u64> &map, u32 i) { map[i / 64] &= ~(u64(1) << (i % 64)); }
 

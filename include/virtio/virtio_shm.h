@@ -207,7 +207,7 @@ private:
 		u32 vdev = 0;
 		u32 index = 0;
 		u32 notifyid = 0;
-		size_t offset = 0; /* of the ring in the region */
+		size_t offset = 0;	 /* of the ring in the region */
 		VirtQueue *vq = nullptr; /* GUARDED_BY(m_lock) for the interrupt path */
 	};
 	struct Vdev {

@@ -2,9 +2,9 @@
 /* Atomic<T>: operation results, compare_exchange, and no lost updates across threads. */
 #include <keel/atomic.h>
 #include <keel/barrier.h>
-#include <keel/time.h>
 #include <keel/test.h>
 #include <keel/thread.h>
+#include <keel/time.h>
 
 using namespace keel;
 using namespace keel::test;

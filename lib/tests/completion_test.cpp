@@ -64,8 +64,8 @@ struct Waiters {
 	Completion started{ "completion_started", KEEL_LOCK_KEY() };
 	Completion returned{ "completion_returned",
 			     KEEL_LOCK_KEY() }; /* once per waiter whose wait returned */
-	int woken = 0;	     /* atomic */
-	int interrupted = 0; /* atomic */
+	int woken = 0;				/* atomic */
+	int interrupted = 0;			/* atomic */
 	bool allow_signal = false;
 
 	int n_woken() const { return __atomic_load_n(&woken, __ATOMIC_RELAXED); }

@@ -108,12 +108,9 @@ void result_void_reports_success_and_errors(Test &t)
 }
 
 const TestCase error_cases[] = {
-	KEEL_CASE(result_destroys_its_value_exactly_once),
-	KEEL_CASE(result_holds_move_only_values),
-	KEEL_CASE(value_or_picks_the_fallback_on_error),
-	KEEL_CASE(try_stops_at_the_first_error),
-	KEEL_CASE(result_void_reports_success_and_errors),
-	{},
+	KEEL_CASE(result_destroys_its_value_exactly_once), KEEL_CASE(result_holds_move_only_values),
+	KEEL_CASE(value_or_picks_the_fallback_on_error),   KEEL_CASE(try_stops_at_the_first_error),
+	KEEL_CASE(result_void_reports_success_and_errors), {},
 };
 
 const TestSuite error_suite = { .name = "keel_error", .cases = error_cases };

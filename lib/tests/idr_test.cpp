@@ -176,7 +176,8 @@ void ids_reach_int_max_and_no_further(Test &t)
 	Idr idr;
 	EXPECT_EQ(t, idr.alloc(obj(1), Idr::ID_MAX, 0, GFP_KERNEL).value_or(0), Idr::ID_MAX);
 	EXPECT_ERR(t, idr.alloc(obj(2), Idr::ID_MAX, 0, GFP_KERNEL), -ENOSPC);
-	EXPECT_EQ(t, idr.alloc(obj(3), Idr::ID_MAX - 1, 0, GFP_KERNEL).value_or(0), Idr::ID_MAX - 1);
+	EXPECT_EQ(t, idr.alloc(obj(3), Idr::ID_MAX - 1, 0, GFP_KERNEL).value_or(0),
+		  Idr::ID_MAX - 1);
 }
 
 void many_ids_fill_and_refill_lowest_first(Test &t)
@@ -263,12 +264,14 @@ void random_operations_match_a_reference(Test &t)
 			auto r = idr.alloc(obj(start), start, RANGE, GFP_KERNEL);
 			if (want == RANGE) {
 				if (r.is_ok() || r.error().to_errno() != -ENOSPC) {
-					EXPECT_FAIL(t, "op %d: alloc from %u should be -ENOSPC", op, start);
+					EXPECT_FAIL(t, "op %d: alloc from %u should be -ENOSPC", op,
+						    start);
 					return;
 				}
 			} else if (r.is_error() || r.value() != want) {
 				EXPECT_FAIL(t, "op %d: alloc from %u gave %d, want %u", op, start,
-					    r.is_ok() ? int(r.value()) : r.error().to_errno(), want);
+					    r.is_ok() ? int(r.value()) : r.error().to_errno(),
+					    want);
 				return;
 			} else {
 				used[want] = 1;
@@ -279,7 +282,8 @@ void random_operations_match_a_reference(Test &t)
 		case 2: {
 			void *p = idr.remove(a);
 			if ((p != nullptr) != (used[a] != 0)) {
-				EXPECT_FAIL(t, "op %d: remove(%u) disagrees with the reference", op, a);
+				EXPECT_FAIL(t, "op %d: remove(%u) disagrees with the reference", op,
+					    a);
 				return;
 			}
 			count -= used[a];
@@ -288,7 +292,8 @@ void random_operations_match_a_reference(Test &t)
 		}
 		default:
 			if ((idr.find(a) != nullptr) != (used[a] != 0)) {
-				EXPECT_FAIL(t, "op %d: find(%u) disagrees with the reference", op, a);
+				EXPECT_FAIL(t, "op %d: find(%u) disagrees with the reference", op,
+					    a);
 				return;
 			}
 		}

@@ -24,7 +24,7 @@ constexpr int ITERATIONS = 2000;
 template <typename L> struct Shared {
 	L lock{ "locking_test_shared", KEEL_LOCK_KEY() };
 	u64 counter GUARDED_BY(lock) = 0;
-	u32 inside = 0;    /* threads inside the critical section (atomic) */
+	u32 inside = 0;	    /* threads inside the critical section (atomic) */
 	u32 violations = 0; /* atomic */
 };
 

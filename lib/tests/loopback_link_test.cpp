@@ -12,8 +12,7 @@
 using namespace keel;
 using namespace keel::test;
 
-namespace
-{
+namespace {
 
 struct Sink {
 	Atomic<u32> count{ 0 };

@@ -26,8 +26,10 @@ template <typename T> T opaque(T v)
 
 void div_u64_rem_matches_operators(Test &t)
 {
-	const u64 dividends[] = { 0, 1, 999, 1000000007, u64(1) << 32, (u64(1) << 32) + 5,
-				  0x123456789abcdefULL, ~u64(0) };
+	const u64 dividends[] = {
+		0,	1, 999, 1000000007, u64(1) << 32, (u64(1) << 32) + 5, 0x123456789abcdefULL,
+		~u64(0)
+	};
 	const u32 divisors[] = { 1, 2, 7, 1000, 4000000, 0xffffffffu };
 	for (u64 n : dividends) {
 		for (u32 d : divisors) {

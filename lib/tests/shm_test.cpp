@@ -11,8 +11,7 @@
 using namespace keel;
 using namespace keel::test;
 
-namespace
-{
+namespace {
 
 constexpr u64 U64_MAX = ~u64(0);
 

@@ -103,7 +103,8 @@ void many_threads_start_and_stop(Test &t)
 	static int values[N];
 	for (int i = 0; i < N; i++) {
 		values[i] = i;
-		auto r = Thread::run([](void *p) { return *static_cast<int *>(p) * 2; }, &values[i], "many");
+		auto r = Thread::run([](void *p) { return *static_cast<int *>(p) * 2; }, &values[i],
+				     "many");
 		EXPECT_OK(t, r);
 		if (r.is_ok())
 			th[i] = r.value();

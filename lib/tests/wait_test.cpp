@@ -24,7 +24,7 @@ struct Waiter {
 	WaitQueue wq{ "wait_wq", KEEL_LOCK_KEY() };
 	Completion started{ "wait_started", KEEL_LOCK_KEY() };
 	Completion finished{ "wait_finished", KEEL_LOCK_KEY() }; /* @ret and @elapsed_ns are set */
-	int flag = 0; /* atomic */
+	int flag = 0;						 /* atomic */
 	bool allow_signal = false;
 	s64 timeout_ns = TIMEOUT_INFINITE;
 	s64 ret = 12345;
@@ -56,7 +56,8 @@ int wait_interruptible(void *p)
 		Thread::allow_signal();
 	w->started.complete();
 	s64 start = ktime_get_ns();
-	w->ret = w->wq.wait_event_interruptible_timeout([w] { return w->flag_set(); }, w->timeout_ns);
+	w->ret = w->wq.wait_event_interruptible_timeout([w] { return w->flag_set(); },
+							w->timeout_ns);
 	w->elapsed_ns = ktime_get_ns() - start;
 	w->finished.complete();
 	return 0;
@@ -101,8 +102,8 @@ void wake_up_wakes_a_sleeping_waiter(Test &t)
 
 struct Shared {
 	WaitQueue wq{ "wait_wq", KEEL_LOCK_KEY() };
-	int flag = 0;	/* atomic */
-	int woken = 0;	/* atomic */
+	int flag = 0;  /* atomic */
+	int woken = 0; /* atomic */
 	Completion started{ "wait_started", KEEL_LOCK_KEY() };
 	Completion woke{ "wait_woke", KEEL_LOCK_KEY() };
 };
@@ -268,8 +269,8 @@ int signal_steps_thread(void *p)
 		Thread::allow_signal();
 	s->started.complete();
 	/* Not interruptible: a signal does not end it, the condition does. */
-	s->uninterruptible = s->wq.wait_event_timeout([s] { return __atomic_load_n(&s->go, __ATOMIC_ACQUIRE) != 0; },
-						       ms_to_ns(10000));
+	s->uninterruptible = s->wq.wait_event_timeout(
+		[s] { return __atomic_load_n(&s->go, __ATOMIC_ACQUIRE) != 0; }, ms_to_ns(10000));
 	s->first = s->wq.wait_event_interruptible([] { return false; });
 	s->pending_before_flush = Thread::signal_pending();
 	Thread::flush_signals();
@@ -348,7 +349,9 @@ template <u32 Parity> int ping_pong(void *p)
 	auto *pp = static_cast<PingPong *>(p);
 	for (u32 i = 0; i < PingPong::ROUNDS; i++) {
 		s64 r = pp->wq.wait_event_timeout(
-			[pp] { return (__atomic_load_n(&pp->turn, __ATOMIC_ACQUIRE) & 1) == Parity; },
+			[pp] {
+				return (__atomic_load_n(&pp->turn, __ATOMIC_ACQUIRE) & 1) == Parity;
+			},
 			ms_to_ns(2000));
 		if (r == 0) {
 			__atomic_add_fetch(&pp->stalls, 1, __ATOMIC_RELAXED);

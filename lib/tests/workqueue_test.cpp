@@ -45,11 +45,11 @@ template <typename T, u32 N> struct Array {
 struct Item {
 	Work work{ [](Work &w) { container_of(&w, &Item::work)->run(); }, "workqueue_item",
 		   KEEL_LOCK_KEY() };
-	u32 runs = 0;	 /* atomic */
-	u32 inside = 0;	 /* atomic: concurrent runs */
+	u32 runs = 0;	  /* atomic */
+	u32 inside = 0;	  /* atomic: concurrent runs */
 	u32 overlaps = 0; /* atomic */
-	u32 requeue = 0; /* re-queue itself while runs < requeue */
-	s64 hold_ns = 0; /* time spent in each run */
+	u32 requeue = 0;  /* re-queue itself while runs < requeue */
+	s64 hold_ns = 0;  /* time spent in each run */
 	Completion started{ "workqueue_started", KEEL_LOCK_KEY() };
 	Completion *release = nullptr; /* waited for in each run */
 	Completion ran{ "workqueue_ran", KEEL_LOCK_KEY() };

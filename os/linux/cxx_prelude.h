@@ -27,17 +27,18 @@
 #define __iomem
 #define __kernel
 
-#include <keel/port.h>
 #include <keel/error.h>
+#include <keel/port.h>
 
 /* Defined by lib/cxx_runtime.cpp; declared for 6.12's -Wmissing-declarations. */
 extern "C" void __cxa_pure_virtual();
 
-extern "C" void keel_linux_bug_call(const char *file, int line, const char *what)
-	__asm__("keel_port_bug");
+extern "C" void keel_linux_bug_call(const char *file, int line,
+				    const char *what) __asm__("keel_port_bug");
 
 namespace keel::os_linux {
-[[noreturn]] inline __attribute__((always_inline)) void bug(const char *file, int line, const char *what)
+[[noreturn]] inline __attribute__((always_inline)) void bug(const char *file, int line,
+							    const char *what)
 {
 	keel_linux_bug_call(file, line, what);
 	__builtin_trap();

@@ -105,10 +105,6 @@ int keel_port_dma_coherent(void *os_dev)
 	return dev_is_dma_coherent(os_dev ?: keel_dma_default_dev());
 }
 
-void keel_port_cache_clean(const void *addr, size_t size)
-{
-}
+void keel_port_cache_clean(const void *addr, size_t size) {}
 
-void keel_port_cache_invalidate(const void *addr, size_t size)
-{
-}
+void keel_port_cache_invalidate(const void *addr, size_t size) {}

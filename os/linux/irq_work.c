@@ -6,8 +6,8 @@
  */
 #include <linux/irq_work.h>
 
-#include "shim.h"
 #include "irq_work_types.h"
+#include "shim.h"
 
 static_assert(sizeof(struct keel_linux_irq_work) == KEEL_IRQ_WORK_SIZE);
 static_assert(__alignof__(struct keel_linux_irq_work) == KEEL_IRQ_WORK_ALIGN);

@@ -25,8 +25,8 @@
 #define KEEL_TEST_SUITE(suite)                                                                     \
 	extern "C" {                                                                               \
 	extern const ::keel::test::TestSuite *const __keel_suite_sym(KEEL_OBJ_ID, suite);          \
-	constinit const ::keel::test::TestSuite *const __keel_suite_sym(KEEL_OBJ_ID, suite) =      \
-		&(suite);                                                                          \
+	constinit const ::keel::test::TestSuite *const __keel_suite_sym(KEEL_OBJ_ID,               \
+									suite) = &(suite);         \
 	}                                                                                          \
 	static_assert(true)
 

@@ -53,7 +53,7 @@ void keel_port_might_sleep(const char *file, int line)
 
 /* printk takes the level from its format string: one format per level. */
 static const char *const keel_log_fmt[] = {
-	KERN_EMERG "%s\n", KERN_ALERT "%s\n",  KERN_CRIT "%s\n", KERN_ERR "%s\n",
+	KERN_EMERG "%s\n",   KERN_ALERT "%s\n",	 KERN_CRIT "%s\n", KERN_ERR "%s\n",
 	KERN_WARNING "%s\n", KERN_NOTICE "%s\n", KERN_INFO "%s\n", KERN_DEBUG "%s\n",
 };
 

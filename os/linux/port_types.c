@@ -15,8 +15,8 @@
 #include <linux/wait.h>
 #include <linux/workqueue.h>
 
-#include "shim_types.h"
 #include "irq_work_types.h"
+#include "shim_types.h"
 
 #define KEEL_SIZE(sym, type)                                                                       \
 	DEFINE(KEEL_##sym##_SIZE, sizeof(type));                                                   \

@@ -13,8 +13,8 @@
 #ifndef KEEL_OS_LINUX_SHIM_H
 #define KEEL_OS_LINUX_SHIM_H
 
-#include <linux/types.h>
 #include <linux/build_bug.h>
+#include <linux/types.h>
 
 #define u8 keel_u8
 #define u16 keel_u16

@@ -26,9 +26,7 @@ void keel_port_waitq_init(void *wq, const char *name, struct keel_lock_key *key)
 	__init_waitqueue_head(wq, name, (struct lock_class_key *)key);
 }
 
-void keel_port_waitq_destroy(void *wq)
-{
-}
+void keel_port_waitq_destroy(void *wq) {}
 
 void keel_port_wake_up(void *wq)
 {

@@ -131,4 +131,3 @@ void keel_port_workqueue_flush(void *wq)
 {
 	flush_workqueue((struct workqueue_struct *)wq);
 }
-

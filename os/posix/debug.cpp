@@ -120,7 +120,8 @@ extern "C" void keel_port_might_sleep(const char *file, int line)
 	if (atomic_depth() == 0) [[likely]]
 		return;
 	if (first_at_site(file, line))
-		warn_fmt(file, line, "sleeping function called from invalid context (atomic depth %d)",
+		warn_fmt(file, line,
+			 "sleeping function called from invalid context (atomic depth %d)",
 			 atomic_depth());
 }
 
@@ -131,12 +132,13 @@ extern "C" unsigned long keel_posix_warn_count(void)
 
 extern "C" void keel_port_log(int level, const char *msg)
 {
-	static const char *const prefix[] = { "emerg", "alert", "crit", "err",
+	static const char *const prefix[] = { "emerg", "alert",	 "crit", "err",
 					      "warn",  "notice", "info", "debug" };
 	s64 now = now_ns();
 	char line[1024];
-	int n = snprintf(line, sizeof(line), "[%5lld.%06lld] %s: %s\n", (long long)(now / 1000000000),
-			 (long long)(now % 1000000000 / 1000), prefix[level & 7], msg);
+	int n = snprintf(line, sizeof(line), "[%5lld.%06lld] %s: %s\n",
+			 (long long)(now / 1000000000), (long long)(now % 1000000000 / 1000),
+			 prefix[level & 7], msg);
 	if (n < 0)
 		return;
 	if (size_t(n) >= sizeof(line)) {
@@ -147,7 +149,8 @@ extern "C" void keel_port_log(int level, const char *msg)
 	write_all(line, size_t(n));
 }
 
-extern "C" int keel_port_vsnprintf(char *buf, __SIZE_TYPE__ size, const char *fmt, __builtin_va_list ap)
+extern "C" int keel_port_vsnprintf(char *buf, __SIZE_TYPE__ size, const char *fmt,
+				   __builtin_va_list ap)
 {
 	return vsnprintf(buf, size, fmt, ap);
 }

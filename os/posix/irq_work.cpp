@@ -51,7 +51,8 @@ void *irq_thread(void *)
 		keel_posix_irq_exit();
 		/* Idle unless re-queued meanwhile (then it is PENDING | BUSY). */
 		unsigned busy = BUSY;
-		__atomic_compare_exchange_n(&w->flags, &busy, 0u, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+		__atomic_compare_exchange_n(&w->flags, &busy, 0u, false, __ATOMIC_ACQ_REL,
+					    __ATOMIC_ACQUIRE);
 
 		pthread_mutex_lock(&s_lock);
 		pthread_cond_broadcast(&s_done);
@@ -86,8 +87,8 @@ extern "C" int keel_port_irq_work_queue(void *work)
 	do {
 		if (old & PENDING)
 			return 0;
-	} while (!__atomic_compare_exchange_n(&w->flags, &old, old | PENDING | BUSY, false, __ATOMIC_ACQ_REL,
-					      __ATOMIC_ACQUIRE));
+	} while (!__atomic_compare_exchange_n(&w->flags, &old, old | PENDING | BUSY, false,
+					      __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE));
 	pthread_once(&s_once, start_thread);
 	pthread_mutex_lock(&s_lock);
 	if (s_tail)

@@ -91,7 +91,8 @@ extern "C" void *keel_port_dma_alloc_coherent(void *os_dev, __SIZE_TYPE__ size, 
 	return p;
 }
 
-extern "C" void keel_port_dma_free_coherent(void *os_dev, __SIZE_TYPE__ size, void *cpu, u64 dma_handle)
+extern "C" void keel_port_dma_free_coherent(void *os_dev, __SIZE_TYPE__ size, void *cpu,
+					    u64 dma_handle)
 {
 	(void)os_dev;
 	(void)size;

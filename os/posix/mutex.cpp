@@ -79,7 +79,8 @@ extern "C" void keel_port_mutex_init(void *m, const char *name, struct keel_lock
 	pthread_mutexattr_t attr;
 	check_pthread(pthread_mutexattr_init(&attr), "mutexattr_init");
 #ifndef NDEBUG
-	check_pthread(pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ERRORCHECK), "mutexattr_settype");
+	check_pthread(pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ERRORCHECK),
+		      "mutexattr_settype");
 #endif
 	check_pthread(pthread_mutex_init(&pm->m, &attr), "mutex_init");
 	pthread_mutexattr_destroy(&attr);
@@ -164,7 +165,8 @@ extern "C" void keel_port_mutex_unlock(void *m)
 {
 	PMutex *pm = to_mutex(m);
 	if (__atomic_load_n(&pm->owner, __ATOMIC_RELAXED) != &t_owner_id) [[unlikely]]
-		keel_port_bug(__FILE__, __LINE__, "mutex_unlock of a mutex this thread does not hold");
+		keel_port_bug(__FILE__, __LINE__,
+			      "mutex_unlock of a mutex this thread does not hold");
 	__atomic_store_n(&pm->owner, nullptr, __ATOMIC_RELAXED);
 	check_pthread(pthread_mutex_unlock(&pm->m), "mutex_unlock");
 	/*

@@ -77,7 +77,8 @@ bool deadline_after(s64 timeout_ns, s64 *deadline);
 void cond_init_monotonic(pthread_cond_t *c);
 
 /* Prints a warning with a backtrace and counts it (keel_port_warn without a site). */
-void warn_fmt(const char *file, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void warn_fmt(const char *file, int line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 /* Aborts on a pthread error that can only be a bug. */
 void check_pthread(int rc, const char *what);

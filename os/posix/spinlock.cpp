@@ -130,8 +130,8 @@ extern "C" void keel_port_spin_unlock_irqrestore(void *lock, unsigned long flags
 	spin_release(to_spin(lock));
 	atomic_exit();
 	if ((unsigned long)atomic_depth() != flags) [[unlikely]]
-		warn_fmt(__FILE__, __LINE__, "spin_unlock_irqrestore: flags %lu, depth now %d", flags,
-			 atomic_depth());
+		warn_fmt(__FILE__, __LINE__, "spin_unlock_irqrestore: flags %lu, depth now %d",
+			 flags, atomic_depth());
 }
 
 extern "C" int keel_port_spin_trylock(void *lock)

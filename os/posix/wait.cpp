@@ -32,7 +32,8 @@ struct WaitEntry {
 	unsigned int kicks;
 	int interruptible;
 };
-static_assert(sizeof(WaitEntry) <= KEEL_WAIT_ENTRY_SIZE && alignof(WaitEntry) <= KEEL_WAIT_ENTRY_ALIGN);
+static_assert(sizeof(WaitEntry) <= KEEL_WAIT_ENTRY_SIZE &&
+	      alignof(WaitEntry) <= KEEL_WAIT_ENTRY_ALIGN);
 
 WaitQ *to_waitq(void *wq)
 {

@@ -45,8 +45,8 @@ struct PQueue;
 struct PWorker;
 
 enum : u32 {
-	WORK_PENDING = 1u << 0,  /* queued on a list or on the timer */
-	WORK_ON_LIST = 1u << 1,  /* on wq's pending list */
+	WORK_PENDING = 1u << 0,	 /* queued on a list or on the timer */
+	WORK_ON_LIST = 1u << 1,	 /* on wq's pending list */
 	WORK_ON_TIMER = 1u << 2, /* delayed, timer armed */
 };
 constexpr u32 WORK_MAGIC = 0x574f524bu; /* "WORK" */
@@ -69,7 +69,8 @@ struct PDelayed {
 	PDelayed *tnext, *tprev;
 	s64 expires;
 };
-static_assert(sizeof(PDelayed) <= KEEL_DELAYED_WORK_SIZE && alignof(PDelayed) <= KEEL_DELAYED_WORK_ALIGN);
+static_assert(sizeof(PDelayed) <= KEEL_DELAYED_WORK_SIZE &&
+	      alignof(PDelayed) <= KEEL_DELAYED_WORK_ALIGN);
 
 struct PWorker {
 	PQueue *wq;
@@ -393,7 +394,8 @@ void steal(PWork *w)
 bool accepts(PQueue *q)
 {
 	if (q->dying || (q->draining && (!t_worker || t_worker->wq != q))) [[unlikely]] {
-		warn_fmt(__FILE__, __LINE__, "queueing work on workqueue %s while it is destroyed", q->name);
+		warn_fmt(__FILE__, __LINE__, "queueing work on workqueue %s while it is destroyed",
+			 q->name);
 		return false;
 	}
 	return true;

@@ -34,8 +34,14 @@ class CountingDoorbell final : public keel::Doorbell {
 public:
 	explicit CountingDoorbell(shmlink::Client *c) : Doorbell(s_ops), m_c(c)
 	{
-		c->set_handler([](void *ctx, u32 id) { static_cast<CountingDoorbell *>(ctx)->deliver(id); }, this);
-		c->set_peer_down([](void *ctx) { static_cast<CountingDoorbell *>(ctx)->deliver_peer_down(); }, this);
+		c->set_handler([](void *ctx,
+				  u32 id) { static_cast<CountingDoorbell *>(ctx)->deliver(id); },
+			       this);
+		c->set_peer_down(
+			[](void *ctx) {
+				static_cast<CountingDoorbell *>(ctx)->deliver_peer_down();
+			},
+			this);
 		c->enable();
 	}
 	~CountingDoorbell() { m_c->disable(); }
@@ -140,9 +146,10 @@ double run_doorbell(u32 iters)
 }
 
 struct VqResult {
-	double rtt_ns = -1;     /* per buffer, one buffer per kick */
-	double burst_ns = -1;   /* per buffer, bursts of 8 per kick */
-	double notif_per_buf = -1; /* host-sent + host-received notifications, per buffer (bursts) */
+	double rtt_ns = -1;   /* per buffer, one buffer per kick */
+	double burst_ns = -1; /* per buffer, bursts of 8 per kick */
+	double notif_per_buf =
+		-1; /* host-sent + host-received notifications, per buffer (bursts) */
 };
 
 VqResult run_vq(u32 iters, bool event_idx)
@@ -178,7 +185,8 @@ VqResult run_vq(u32 iters, bool event_idx)
 		if (ok) {
 			res.rtt_ns = double(t1 - t0) / iters;
 			res.burst_ns = double(t2 - t1) / (8.0 * bursts);
-			res.notif_per_buf = double(db.rings() - rings0 + db.delivered() - irqs0) / (8.0 * bursts);
+			res.notif_per_buf = double(db.rings() - rings0 + db.delivered() - irqs0) /
+					    (8.0 * bursts);
 		}
 	}
 out:
@@ -203,7 +211,8 @@ int remote_spin(const char *sock)
 			__atomic_store_n(line, v + 1, __ATOMIC_RELEASE);
 		else
 			keel::cpu_relax();
-		if ((spins & 0xffff) == 0 && (keel::ktime_get_ns() > deadline || !c.value()->peer_alive()))
+		if ((spins & 0xffff) == 0 &&
+		    (keel::ktime_get_ns() > deadline || !c.value()->peer_alive()))
 			break;
 	}
 	delete c.value();
@@ -219,7 +228,8 @@ int remote_doorbell(const char *sock)
 	if (cl->wait_peer(keel::ms_to_ns(5000)).is_error())
 		return 11;
 	static keel::Completion gone{ "shm_bench_gone", KEEL_LOCK_KEY() };
-	cl->set_handler([](void *ctx, u32) { (void)static_cast<shmlink::Client *>(ctx)->ring(0); }, cl);
+	cl->set_handler([](void *ctx, u32) { (void)static_cast<shmlink::Client *>(ctx)->ring(0); },
+			cl);
 	cl->set_peer_down([](void *) { gone.complete_all(); }, nullptr);
 	cl->enable();
 	(void)gone.wait_timeout(keel::ms_to_ns(60000));
@@ -259,12 +269,14 @@ FILE *s_json;
 void emit(const char *name, double value, const char *unit)
 {
 	if (s_json)
-		fprintf(s_json, "{\"name\":\"%s\",\"value\":%.3f,\"unit\":\"%s\"}\n", name, value, unit);
+		fprintf(s_json, "{\"name\":\"%s\",\"value\":%.3f,\"unit\":\"%s\"}\n", name, value,
+			unit);
 }
 
 void report(const char *name, const char *what, Stat s, const char *unit, double scale = 1)
 {
-	printf("  %-38s %12.2f %-6s (spread %.2f..%.2f)\n", what, s.med * scale, unit, s.min * scale, s.max * scale);
+	printf("  %-38s %12.2f %-6s (spread %.2f..%.2f)\n", what, s.med * scale, unit,
+	       s.min * scale, s.max * scale);
 	emit(name, s.med * scale, unit);
 }
 
@@ -302,9 +314,12 @@ int bench_main(u32 trials, u32 iters)
 			r_bell[e][t] = rtt[e][t] > 0 && bell[t] > 0 ? rtt[e][t] / bell[t] : -1;
 			r_spin[e][t] = rtt[e][t] > 0 && spin[t] > 0 ? rtt[e][t] / spin[t] : -1;
 		}
-	printf("shm_bench: %u interleaved trials, %u round trips each (medians, spread min..max)\n", trials, iters);
-	report("shm_spin_pingpong_rtt_ns", "baseline: shared cache-line ping-pong", stat(spin, trials), "ns");
-	report("eventfd_pingpong_rtt_ns", "baseline: eventfd doorbell ping-pong", stat(bell, trials), "ns");
+	printf("shm_bench: %u interleaved trials, %u round trips each (medians, spread min..max)\n",
+	       trials, iters);
+	report("shm_spin_pingpong_rtt_ns", "baseline: shared cache-line ping-pong",
+	       stat(spin, trials), "ns");
+	report("eventfd_pingpong_rtt_ns", "baseline: eventfd doorbell ping-pong",
+	       stat(bell, trials), "ns");
 	const char *sfx[2] = { "noevidx", "evidx" };
 	for (int e = 0; e < 2; e++) {
 		char name[64], what[64];
@@ -340,7 +355,8 @@ int main(int argc, char **argv)
 	alarm(600);
 	s_self = argv[0];
 	if (argc >= 3 && !strcmp(argv[1], "--remote-echo"))
-		return run_remote(argv[2], argc > 3 && !strcmp(argv[3], "1"), keel::ms_to_ns(120000));
+		return run_remote(argv[2], argc > 3 && !strcmp(argv[3], "1"),
+				  keel::ms_to_ns(120000));
 	if (argc >= 3 && !strcmp(argv[1], "--remote-spin"))
 		return remote_spin(argv[2]);
 	if (argc >= 3 && !strcmp(argv[1], "--remote-doorbell"))

@@ -248,8 +248,9 @@ void concurrent_register_unregister(Test &t)
 		Thread::Fn fn;
 		void *arg;
 	} specs[] = {
-		{ device_thread, &shared }, { device_thread, &shared },	 { tree_thread, &shared },
-		{ driver_thread_a, nullptr }, { driver_thread_b, nullptr },
+		{ device_thread, &shared },   { device_thread, &shared },
+		{ tree_thread, &shared },     { driver_thread_a, nullptr },
+		{ driver_thread_b, nullptr },
 	};
 	Thread *threads[ARRAY_SIZE(specs)] = {};
 	/* Deferral and rejection lines by the thousand: counted, not printed. */

@@ -263,8 +263,9 @@ void driver_override_forces_binding(Test &t)
 	driver_unregister(s_gamma_drv);
 	driver_unregister(s_alpha_drv);
 	char ev[256];
-	EXPECT_STREQ(t, s_ev.join(ev, sizeof(ev)), "probe:o0,remove:o0,gprobe:o0,gremove:o0,gprobe:o0,gremove:o0,"
-						    "probe:o0,remove:o0");
+	EXPECT_STREQ(t, s_ev.join(ev, sizeof(ev)),
+		     "probe:o0,remove:o0,gprobe:o0,gremove:o0,gprobe:o0,gremove:o0,"
+		     "probe:o0,remove:o0");
 }
 
 void deferred_probe_retried_when_dependency_appears(Test &t)
@@ -335,7 +336,8 @@ void parent_removal_removes_children_first(Test &t)
 
 	device_del(*devs[0]);
 	char buf[256];
-	EXPECT_STREQ(t, s_ev.join(buf, sizeof(buf)), "remove:g1,remove:c1,remove:g2,remove:c2,remove:p");
+	EXPECT_STREQ(t, s_ev.join(buf, sizeof(buf)),
+		     "remove:g1,remove:c1,remove:g2,remove:c2,remove:p");
 	for (TDevice *d : devs) {
 		EXPECT_EQ(t, d->state(), DeviceState::Removed);
 		EXPECT_FALSE(t, d->is_bound());

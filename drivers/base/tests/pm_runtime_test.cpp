@@ -26,7 +26,10 @@ constinit Atomic<int> s_record;
 class PmDriver : NonMovable {
 public:
 	static constexpr NameDeviceId id_table[] = { { "pm" }, {} };
-	static Result<UniquePtr<PmDriver>> probe(TDevice &) { return make_unique<PmDriver>(GFP_KERNEL); }
+	static Result<UniquePtr<PmDriver>> probe(TDevice &)
+	{
+		return make_unique<PmDriver>(GFP_KERNEL);
+	}
 	Result<void> runtime_suspend(TDevice &dev) { return callback(dev, "suspend", s_suspends); }
 	Result<void> runtime_resume(TDevice &dev) { return callback(dev, "resume", s_resumes); }
 
@@ -184,7 +187,8 @@ void parent_stays_active_while_child_active(Test &t)
 	EXPECT_TRUE(t, wait_until([&] { return pm_runtime_suspended(*p); }, 2000));
 
 	char buf[256];
-	EXPECT_STREQ(t, s_ev.join(buf, sizeof(buf)), "suspend:C,suspend:P,resume:P,resume:C,suspend:C,suspend:P");
+	EXPECT_STREQ(t, s_ev.join(buf, sizeof(buf)),
+		     "suspend:C,suspend:P,resume:P,resume:C,suspend:C,suspend:P");
 
 	/* Ignoring children, the parent may suspend under an active child. */
 	EXPECT_OK(t, pm_runtime_get_sync(*c));
@@ -276,7 +280,10 @@ void concurrent_get_put(Test &t)
 			th->stop();
 	EXPECT_EQ(t, done.load(), PM_THREADS);
 	EXPECT_EQ(t, pm_runtime_usage_count(*dev), 0);
-	EXPECT_TRUE(t, wait_until([&] { return pm_runtime_suspended(*dev) && pm_runtime_suspended(*p); }, 3000));
+	EXPECT_TRUE(
+		t,
+		wait_until([&] { return pm_runtime_suspended(*dev) && pm_runtime_suspended(*p); },
+			   3000));
 	EXPECT_EQ(t, s_overlaps.load(), 0);
 	/* Started active: every resume was followed by a suspend. */
 	EXPECT_EQ(t, s_suspends.load() - s_resumes.load(), 2);
@@ -305,12 +312,9 @@ void pm_case_exit(Test &t)
 }
 
 const test::TestCase pm_runtime_cases[] = {
-	KEEL_CASE(usage_count_blocks_suspend),
-	KEEL_CASE(disabled_device_refuses),
-	KEEL_CASE(autosuspend_after_delay),
-	KEEL_CASE(parent_stays_active_while_child_active),
-	KEEL_CASE(concurrent_get_put),
-	{},
+	KEEL_CASE(usage_count_blocks_suspend), KEEL_CASE(disabled_device_refuses),
+	KEEL_CASE(autosuspend_after_delay),    KEEL_CASE(parent_stays_active_while_child_active),
+	KEEL_CASE(concurrent_get_put),	       {},
 };
 
 const test::TestSuite pm_runtime_suite = {

@@ -46,7 +46,7 @@ private:
 class TDriver : public Driver {
 public:
 	constexpr TDriver(const char *name, Bus &bus, const NameDeviceId *ids, const DriverOps &ops)
-		: Driver(name, bus, ops), m_ids(ids)
+	    : Driver(name, bus, ops), m_ids(ids)
 	{
 	}
 	const NameDeviceId *id_table() const { return m_ids; }

@@ -15,7 +15,9 @@ using namespace rproc;
 
 namespace {
 
-#define W(x) u8(u32(x) & 0xff), u8((u32(x) >> 8) & 0xff), u8((u32(x) >> 16) & 0xff), u8((u32(x) >> 24) & 0xff)
+#define W(x)                                                                                       \
+	u8(u32(x) & 0xff), u8((u32(x) >> 8) & 0xff), u8((u32(x) >> 16) & 0xff),                    \
+		u8((u32(x) >> 24) & 0xff)
 
 /*
  * A table as a firmware would declare it: one rpmsg vdev with two vrings
@@ -27,23 +29,79 @@ constexpr size_t GOLDEN_VDEV = 28;  /* the FwRscVdev (entry 0 at 24, past its ty
 constexpr size_t GOLDEN_TRACE = 96; /* entry 1 */
 const u8 golden[GOLDEN_SIZE] = {
 	/* resource_table: ver, num, reserved[2], offset[2] */
-	W(1), W(2), W(0), W(0), W(24), W(GOLDEN_TRACE),
+	W(1),
+	W(2),
+	W(0),
+	W(0),
+	W(24),
+	W(GOLDEN_TRACE),
 	/* @24 fw_rsc_hdr: RSC_VDEV */
 	W(3),
 	/* fw_rsc_vdev: id 7 (rpmsg), notifyid 2, dfeatures NS, gfeatures, config_len */
-	W(7), W(2), W(1), W(0), W(0),
+	W(7),
+	W(2),
+	W(1),
+	W(0),
+	W(0),
 	/* status, num_of_vrings, reserved[2] */
-	0, 2, 0, 0,
+	0,
+	2,
+	0,
+	0,
 	/* vring0: da ANY, align 4096, num 256, notifyid 0, pa ANY */
-	W(0xFFFFFFFF), W(4096), W(256), W(0), W(0xFFFFFFFF),
+	W(0xFFFFFFFF),
+	W(4096),
+	W(256),
+	W(0),
+	W(0xFFFFFFFF),
 	/* vring1: da 0x10000, align 4096, num 256, notifyid 1, pa ANY */
-	W(0x10000), W(4096), W(256), W(1), W(0xFFFFFFFF),
+	W(0x10000),
+	W(4096),
+	W(256),
+	W(1),
+	W(0xFFFFFFFF),
 	/* @92: padding to 8 */
-	0, 0, 0, 0,
+	0,
+	0,
+	0,
+	0,
 	/* @96 fw_rsc_hdr: RSC_TRACE; da, len, reserved, name[32] */
-	W(2), W(0x20000), W(0x1000), W(0),
-	't', 'r', 'a', 'c', 'e', '0', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	W(2),
+	W(0x20000),
+	W(0x1000),
+	W(0),
+	't',
+	'r',
+	'a',
+	'c',
+	'e',
+	'0',
+	0,
+	0,
+	0,
+	0,
+	0,
+	0,
+	0,
+	0,
+	0,
+	0,
+	0,
+	0,
+	0,
+	0,
+	0,
+	0,
+	0,
+	0,
+	0,
+	0,
+	0,
+	0,
+	0,
+	0,
+	0,
+	0,
 };
 static_assert(sizeof(golden) == GOLDEN_SIZE);
 
@@ -70,7 +128,10 @@ int suite_init()
 	log_set_echo(false);
 	return 0;
 }
-void suite_exit() { log_set_echo(true); }
+void suite_exit()
+{
+	log_set_echo(true);
+}
 
 void golden_image_decodes_field_by_field(Test &t)
 {
@@ -171,7 +232,8 @@ void builder_round_trips_config_and_carveout(Test &t)
 	s.config = cfg;
 	s.num_of_vrings = 1;
 	s.vring[0] = { FW_RSC_ADDR_ANY, 16, 8, 5, 0 };
-	ASSERT_OK(t, b.add_carveout(0x30000, FW_RSC_ADDR_ANY, 0x8000, 0, "a-very-long-carveout-name-that-fills-32"));
+	ASSERT_OK(t, b.add_carveout(0x30000, FW_RSC_ADDR_ANY, 0x8000, 0,
+				    "a-very-long-carveout-name-that-fills-32"));
 	auto voff = b.add_vdev(s);
 	ASSERT_OK(t, voff);
 	ASSERT_OK(t, b.add_raw(RSC_VENDOR_START + 1, cfg, 4));
@@ -246,15 +308,20 @@ const Hostile hostile[] = {
 	{ "smaller_than_header", [](u8 *, size_t *n) { *n = 12; }, "smaller than its header" },
 	{ "version_2", [](u8 *b, size_t *) { put32(b, 0, 2); }, "unsupported table version 2" },
 	{ "version_0", [](u8 *b, size_t *) { put32(b, 0, 0); }, "unsupported table version 0" },
-	{ "num_above_limit", [](u8 *b, size_t *) { put32(b, 4, RSC_MAX_ENTRIES + 1); }, "entries do not fit" },
-	{ "num_huge_wraps", [](u8 *b, size_t *) { put32(b, 4, 0x40000001); }, "entries do not fit" },
+	{ "num_above_limit", [](u8 *b, size_t *) { put32(b, 4, RSC_MAX_ENTRIES + 1); },
+	  "entries do not fit" },
+	{ "num_huge_wraps", [](u8 *b, size_t *) { put32(b, 4, 0x40000001); },
+	  "entries do not fit" },
 	{ "offsets_past_end", [](u8 *, size_t *n) { *n = 20; }, "entries do not fit" },
 	{ "offset_past_end", [](u8 *b, size_t *n) { put32(b, 20, u32(*n)); }, "outside the table" },
 	{ "offset_huge", [](u8 *b, size_t *) { put32(b, 20, 0xFFFFFFFC); }, "outside the table" },
 	{ "offset_overlaps_header", [](u8 *b, size_t *) { put32(b, 16, 8); }, "outside the table" },
-	{ "offset_overlaps_offsets", [](u8 *b, size_t *) { put32(b, 16, 20); }, "outside the table" },
-	{ "entry_header_past_end", [](u8 *b, size_t *n) { put32(b, 20, u32(*n - 2)); }, "outside the table" },
-	{ "offset_unaligned", [](u8 *b, size_t *) { put32(b, 20, GOLDEN_TRACE + 2); }, "not 4-byte aligned" },
+	{ "offset_overlaps_offsets", [](u8 *b, size_t *) { put32(b, 16, 20); },
+	  "outside the table" },
+	{ "entry_header_past_end", [](u8 *b, size_t *n) { put32(b, 20, u32(*n - 2)); },
+	  "outside the table" },
+	{ "offset_unaligned", [](u8 *b, size_t *) { put32(b, 20, GOLDEN_TRACE + 2); },
+	  "not 4-byte aligned" },
 	{ "vdev_truncated",
 	  [](u8 *b, size_t *n) {
 		  put32(b, 4, 1);
@@ -268,28 +335,39 @@ const Hostile hostile[] = {
 		  *n = GOLDEN_VDEV + sizeof(FwRscVdev) + sizeof(FwRscVdevVring) + 4;
 	  },
 	  "vrings past the end" },
-	{ "vdev_config_len_past_end", [](u8 *b, size_t *) { put32(b, GOLDEN_VDEV + 16, 53); }, "config_len 53 past" },
-	{ "vdev_config_len_huge", [](u8 *b, size_t *) { put32(b, GOLDEN_VDEV + 16, 0xFFFFFFF0); }, "past the end" },
+	{ "vdev_config_len_past_end", [](u8 *b, size_t *) { put32(b, GOLDEN_VDEV + 16, 53); },
+	  "config_len 53 past" },
+	{ "vdev_config_len_huge", [](u8 *b, size_t *) { put32(b, GOLDEN_VDEV + 16, 0xFFFFFFF0); },
+	  "past the end" },
 	{ "vdev_zero_vrings", [](u8 *b, size_t *) { b[GOLDEN_VDEV + 21] = 0; }, "has 0 vrings" },
 	{ "vdev_three_vrings", [](u8 *b, size_t *) { b[GOLDEN_VDEV + 21] = 3; }, "has 3 vrings" },
-	{ "vdev_reserved_nonzero", [](u8 *b, size_t *) { b[GOLDEN_VDEV + 23] = 1; }, "non-zero reserved" },
-	{ "vring_num_zero", [](u8 *b, size_t *) { put32(b, GOLDEN_VDEV + 24 + 8, 0); }, "vring0: num 0" },
-	{ "vring_num_not_pow2", [](u8 *b, size_t *) { put32(b, GOLDEN_VDEV + 44 + 8, 255); }, "vring1: num 255" },
-	{ "vring_num_too_big", [](u8 *b, size_t *) { put32(b, GOLDEN_VDEV + 24 + 8, 65536); }, "num 65536" },
-	{ "vring_align_zero", [](u8 *b, size_t *) { put32(b, GOLDEN_VDEV + 24 + 4, 0); }, "align 0" },
-	{ "vring_align_not_pow2", [](u8 *b, size_t *) { put32(b, GOLDEN_VDEV + 24 + 4, 4095); }, "align 4095" },
-	{ "vring_da_outside_region", [](u8 *b, size_t *) { put32(b, GOLDEN_VDEV + 44, 0x80000); }, "outside the shared" },
+	{ "vdev_reserved_nonzero", [](u8 *b, size_t *) { b[GOLDEN_VDEV + 23] = 1; },
+	  "non-zero reserved" },
+	{ "vring_num_zero", [](u8 *b, size_t *) { put32(b, GOLDEN_VDEV + 24 + 8, 0); },
+	  "vring0: num 0" },
+	{ "vring_num_not_pow2", [](u8 *b, size_t *) { put32(b, GOLDEN_VDEV + 44 + 8, 255); },
+	  "vring1: num 255" },
+	{ "vring_num_too_big", [](u8 *b, size_t *) { put32(b, GOLDEN_VDEV + 24 + 8, 65536); },
+	  "num 65536" },
+	{ "vring_align_zero", [](u8 *b, size_t *) { put32(b, GOLDEN_VDEV + 24 + 4, 0); },
+	  "align 0" },
+	{ "vring_align_not_pow2", [](u8 *b, size_t *) { put32(b, GOLDEN_VDEV + 24 + 4, 4095); },
+	  "align 4095" },
+	{ "vring_da_outside_region", [](u8 *b, size_t *) { put32(b, GOLDEN_VDEV + 44, 0x80000); },
+	  "outside the shared" },
 	{ "vring_da_straddles_end",
 	  [](u8 *b, size_t *) { put32(b, GOLDEN_VDEV + 44, REGION_SIZE - 4096); },
 	  "outside the shared" },
-	{ "vring_da_unaligned", [](u8 *b, size_t *) { put32(b, GOLDEN_VDEV + 44, 0x10010); }, "not aligned" },
-	{ "trace_truncated", [](u8 *, size_t *n) { *n = GOLDEN_TRACE + 20; }, "trace entry truncated" },
+	{ "vring_da_unaligned", [](u8 *b, size_t *) { put32(b, GOLDEN_VDEV + 44, 0x10010); },
+	  "not aligned" },
+	{ "trace_truncated", [](u8 *, size_t *n) { *n = GOLDEN_TRACE + 20; },
+	  "trace entry truncated" },
 	{ "carveout_outside_region",
 	  [](u8 *b, size_t *n) {
 		  *n = GOLDEN_TRACE + 4 + sizeof(FwRscCarveout);
 		  put32(b, GOLDEN_TRACE, RSC_CARVEOUT);
 		  put32(b, GOLDEN_TRACE + 4, REGION_SIZE - 16); /* da */
-		  put32(b, GOLDEN_TRACE + 12, 32);	      /* len */
+		  put32(b, GOLDEN_TRACE + 12, 32);		/* len */
 	  },
 	  "outside the shared region" },
 	{ "too_many_vdevs",
@@ -303,7 +381,10 @@ const Hostile hostile[] = {
 	  "more than 4 vdevs" },
 };
 
-void describe_hostile(const Hostile &h, char *desc) { snprintf(desc, KEEL_TEST_DESC_LEN, "%s", h.name); }
+void describe_hostile(const Hostile &h, char *desc)
+{
+	snprintf(desc, KEEL_TEST_DESC_LEN, "%s", h.name);
+}
 KEEL_PARAMS(hostile_gen, hostile, describe_hostile)
 
 void hostile_table_is_refused_with_a_log_line(Test &t)

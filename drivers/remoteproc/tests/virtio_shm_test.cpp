@@ -21,8 +21,7 @@ using namespace keel;
 using namespace keel::test;
 using namespace virtio;
 
-namespace
-{
+namespace {
 
 /* A device id nobody else drives, so that no real driver binds in the test binary. */
 constexpr u32 TEST_DEVICE_ID = 0x7e57;
@@ -391,8 +390,9 @@ void dma_streams_sync_each_ownership_transfer(Test &t)
 {
 	Fixture *f = fixture(t, true, LoopbackLink::Mode::Direct, nullptr, true);
 	ASSERT_NOT_NULL(t, f);
-	t.info("DMA device: %s", f->host_dma->coherent() ? "coherent (syncs do nothing)"
-							 : "non-coherent (syncs clean and invalidate)");
+	t.info("DMA device: %s", f->host_dma->coherent()
+					 ? "coherent (syncs do nothing)"
+					 : "non-coherent (syncs clean and invalidate)");
 	ASSERT_OK(t, f->remote->publish());
 	ASSERT_OK(t, f->host->attach(TIMEOUT));
 	ASSERT_OK(t, f->remote->wait_driver_ok(0, TIMEOUT));

@@ -15,8 +15,8 @@
 #define RPMSG_TESTS_RPMSG_FIXTURE_H
 
 #include <keel/doorbell.h>
-#include <keel/loopback_link.h>
 #include <keel/log.h>
+#include <keel/loopback_link.h>
 #include <keel/test.h>
 #include <rpmsg/rpmsg_link.h>
 #include <virtio/virtio_shm.h>

@@ -37,15 +37,16 @@ struct Params {
 	u64 seed;
 };
 const Params params[] = {
-	{ 8, true, false, 0x1234 }, { 8, true, true, 0x2345 },	 { 8, false, false, 0x3456 },
-	{ 8, false, true, 0x4567 }, { 64, true, true, 0x5678 },	 { 64, false, false, 0x6789 },
-	{ 1, true, true, 0x789a },  { 2, false, true, 0x89ab },	 { 16, true, false, 0x9abc },
+	{ 8, true, false, 0x1234 },  { 8, true, true, 0x2345 },	 { 8, false, false, 0x3456 },
+	{ 8, false, true, 0x4567 },  { 64, true, true, 0x5678 }, { 64, false, false, 0x6789 },
+	{ 1, true, true, 0x789a },   { 2, false, true, 0x89ab }, { 16, true, false, 0x9abc },
 	{ 16, false, true, 0xabcd },
 };
 void describe(const Params &p, char *desc)
 {
-	keel::snprintf(desc, KEEL_TEST_DESC_LEN, "num %u %s %s seed 0x%llx", p.num, p.le ? "le" : "legacy-be",
-		       p.event ? "event_idx" : "flags", (unsigned long long)p.seed);
+	keel::snprintf(desc, KEEL_TEST_DESC_LEN, "num %u %s %s seed 0x%llx", p.num,
+		       p.le ? "le" : "legacy-be", p.event ? "event_idx" : "flags",
+		       (unsigned long long)p.seed);
 }
 KEEL_PARAMS(model_gen, params, describe)
 
@@ -58,8 +59,14 @@ struct Rec {
 	u32 in_total;
 };
 
-u8 out_byte(u32 serial, u32 seg, u32 j) { return u8(serial * 31 + seg * 7 + j); }
-u8 in_byte(u32 serial, u32 j) { return u8((serial * 17 + j) ^ 0x5a); }
+u8 out_byte(u32 serial, u32 seg, u32 j)
+{
+	return u8(serial * 31 + seg * 7 + j);
+}
+u8 in_byte(u32 serial, u32 j)
+{
+	return u8((serial * 17 + j) ^ 0x5a);
+}
 
 struct Model {
 	/* Indices as the spec defines them, kept by the model itself. */
@@ -102,7 +109,10 @@ struct Ctx {
 	bool event;
 };
 
-bool need_event(u16 ev, u16 new_idx, u16 old) { return u16(new_idx - ev - 1) < u16(new_idx - old); }
+bool need_event(u16 ev, u16 new_idx, u16 old)
+{
+	return u16(new_idx - ev - 1) < u16(new_idx - old);
+}
 
 bool op_add(Ctx &c)
 {
@@ -168,7 +178,8 @@ bool op_kick(Ctx &c)
 
 bool check_chain(Ctx &c, const VringhChain &ch, const Rec &rec)
 {
-	if (!EXPECT_EQ(c.t, ch.readable().size(), rec.nout) || !EXPECT_EQ(c.t, ch.writable().size(), rec.nin))
+	if (!EXPECT_EQ(c.t, ch.readable().size(), rec.nout) ||
+	    !EXPECT_EQ(c.t, ch.writable().size(), rec.nin))
 		return false;
 	u32 in_total = 0;
 	for (u32 k = 0; k < rec.nout; k++) {
@@ -353,9 +364,11 @@ bool step(Ctx &c)
 {
 	u32 op = c.rng.below(100);
 #ifdef MODEL_TRACE
-	c.t.info("op %u avail %u last_avail %u used %u last_used %u kick_old %u ae %u ue %u sig %u compl %u ka %d ia %d",
-		 op, c.m.avail_idx, c.m.last_avail, c.m.used_idx, c.m.last_used, c.m.kick_old, c.m.avail_event,
-		 c.m.used_event, c.m.signalled, c.m.completed, c.m.kick_armed, c.m.irq_armed);
+	c.t.info("op %u avail %u last_avail %u used %u last_used %u kick_old %u ae %u ue %u sig %u "
+		 "compl %u ka %d ia %d",
+		 op, c.m.avail_idx, c.m.last_avail, c.m.used_idx, c.m.last_used, c.m.kick_old,
+		 c.m.avail_event, c.m.used_event, c.m.signalled, c.m.completed, c.m.kick_armed,
+		 c.m.irq_armed);
 #endif
 	if (op < 25)
 		return op_add(c);
@@ -389,10 +402,11 @@ bool drain(Ctx &c)
 void ring_matches_reference_model(Test &t)
 {
 	const Params &prm = t.param<Params>();
-	t.info("seed 0x%llx num %u %s %s", (unsigned long long)prm.seed, prm.num, prm.le ? "le" : "legacy-be",
-	       prm.event ? "event_idx" : "flags");
+	t.info("seed 0x%llx num %u %s %s", (unsigned long long)prm.seed, prm.num,
+	       prm.le ? "le" : "legacy-be", prm.event ? "event_idx" : "flags");
 	RingPair p;
-	ASSERT_OK(t, pair_init(t, p, prm.num, 64, prm.le, prm.event, size_t(prm.num) * 2 * MAX_SEG * SEG_BYTES));
+	ASSERT_OK(t, pair_init(t, p, prm.num, 64, prm.le, prm.event,
+			       size_t(prm.num) * 2 * MAX_SEG * SEG_BYTES));
 	auto mr = keel::make_unique<Model>(GFP_KERNEL);
 	ASSERT_OK(t, mr);
 	Model &m = *mr.value();

@@ -21,7 +21,10 @@ int suite_init()
 	keel::log_set_echo(false);
 	return 0;
 }
-void suite_exit() { keel::log_set_echo(true); }
+void suite_exit()
+{
+	keel::log_set_echo(true);
+}
 
 /*
  * Produced by the C helpers of the UAPI <linux/virtio_ring.h> (they do not
@@ -263,7 +266,10 @@ void add_sgs_rejects_bad_arguments_without_breaking(Test &t)
 	Sg ok1[] = { { p.buf_da(0), 8 } };
 	Sg zero[] = { { p.buf_da(0), 0 } };
 	Sg wrap[] = { { ~u64(0) - 3, 8 } };
-	Sg five[] = { { p.buf_da(0), 8 }, { p.buf_da(8), 8 }, { p.buf_da(16), 8 }, { p.buf_da(24), 8 },
+	Sg five[] = { { p.buf_da(0), 8 },
+		      { p.buf_da(8), 8 },
+		      { p.buf_da(16), 8 },
+		      { p.buf_da(24), 8 },
 		      { p.buf_da(32), 8 } };
 	Sg huge[] = { { p.buf_da(0), 0x80000000u }, { p.buf_da(0), 0x80000000u } };
 	EXPECT_ERR(t, p.vq->add_outbuf(ok1, nullptr, GFP_KERNEL), -EINVAL);
@@ -388,7 +394,8 @@ void device_refuses_avail_head_out_of_range(Test &t)
 	p.raw_post(8);
 	u64 since = keel::log_seq();
 	VringhChainStorage<2, 2> c;
-	expect_broken(t, p.vrh->getdesc(c), *p.vrh, since, "test-vringh: avail slot 0: head 8 out of range");
+	expect_broken(t, p.vrh->getdesc(c), *p.vrh, since,
+		      "test-vringh: avail slot 0: head 8 out of range");
 	/* Broken stays broken, logged once. */
 	since = keel::log_seq();
 	EXPECT_ERR(t, p.vrh->getdesc(c), -EIO);
@@ -588,7 +595,8 @@ void driver_refuses_used_len_larger_than_buffer(Test &t)
 	/* 32 writable bytes: 33 is a lie (the readable 100 do not count). */
 	p.raw_used(0, 33);
 	u64 since = keel::log_seq();
-	expect_broken(t, p.vq->get_buf(), *p.vq, since, "used id 0 len 33 larger than its writable 32");
+	expect_broken(t, p.vq->get_buf(), *p.vq, since,
+		      "used id 0 len 33 larger than its writable 32");
 }
 
 void driver_refuses_used_idx_jump(Test &t)

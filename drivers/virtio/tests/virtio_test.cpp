@@ -12,8 +12,8 @@
 namespace {
 
 using namespace virtio;
-using keel::Result;
 using keel::RefPtr;
+using keel::Result;
 using keel::ShmRegion;
 using keel::Span;
 using keel::UniquePtr;
@@ -23,7 +23,10 @@ using keel::test::TestSuite;
 
 constexpr u32 TEST_ID = 0x7e57;
 constexpr u32 TEST_VENDOR = 0x1234;
-constexpr u64 bit(unsigned int b) { return u64(1) << b; }
+constexpr u64 bit(unsigned int b)
+{
+	return u64(1) << b;
+}
 
 /* What the fake transport and the test driver did, in order. */
 struct Events {
@@ -60,9 +63,15 @@ struct Fake {
 	VirtQueue *vqs[2];
 };
 
-Fake &fk(VirtioDevice &vdev) { return *vdev.transport_priv<Fake>(); }
+Fake &fk(VirtioDevice &vdev)
+{
+	return *vdev.transport_priv<Fake>();
+}
 
-u8 f_get_status(VirtioDevice &vdev) { return fk(vdev).status; }
+u8 f_get_status(VirtioDevice &vdev)
+{
+	return fk(vdev).status;
+}
 void f_set_status(VirtioDevice &vdev, u8 s)
 {
 	/* A device that cannot live with the features clears FEATURES_OK. */
@@ -76,7 +85,10 @@ void f_reset(VirtioDevice &vdev)
 	fk(vdev).status = 0;
 	s_ev.add("reset");
 }
-u64 f_get_features(VirtioDevice &vdev) { return fk(vdev).device_features; }
+u64 f_get_features(VirtioDevice &vdev)
+{
+	return fk(vdev).device_features;
+}
 Result<void> f_finalize(VirtioDevice &vdev)
 {
 	fk(vdev).finalized = vdev.features();
@@ -126,7 +138,10 @@ Result<void> f_find_vqs(VirtioDevice &vdev, Span<const VqInfo> infos, Span<VirtQ
 	}
 	return keel::ok();
 }
-Result<void> f_notify(VirtQueue &) { return keel::ok(); }
+Result<void> f_notify(VirtQueue &)
+{
+	return keel::ok();
+}
 
 constinit const VirtioConfigOps s_fake_ops = {
 	.get_status = f_get_status,
@@ -217,7 +232,8 @@ Result<void> make_device(Test &t, Setup &s, u64 features, u32 vendor = 0)
 	if (!s.fake.ring_mem)
 		return keel::err(-ENOMEM);
 	s.fake.region = ShmRegion(s.fake.ring_mem, 1024, 0x1000);
-	s.vdev = TRY(VirtioDevice::create({ TEST_ID, vendor }, &s_fake_ops, &s.fake, nullptr, GFP_KERNEL));
+	s.vdev = TRY(VirtioDevice::create({ TEST_ID, vendor }, &s_fake_ops, &s.fake, nullptr,
+					  GFP_KERNEL));
 	return keel::ok();
 }
 
@@ -263,8 +279,9 @@ void probe_negotiates_feature_intersection(Test &t)
 {
 	Setup s;
 	DeviceGuard dg{ s };
-	u64 offered = bit(0) | bit(1) | bit(3) | bit(VIRTIO_F_VERSION_1) | bit(VIRTIO_RING_F_EVENT_IDX) |
-		      bit(VIRTIO_RING_F_INDIRECT_DESC) | bit(VIRTIO_F_RING_PACKED);
+	u64 offered = bit(0) | bit(1) | bit(3) | bit(VIRTIO_F_VERSION_1) |
+		      bit(VIRTIO_RING_F_EVENT_IDX) | bit(VIRTIO_RING_F_INDIRECT_DESC) |
+		      bit(VIRTIO_F_RING_PACKED);
 	ASSERT_OK(t, make_device(t, s, offered));
 	ASSERT_OK(t, register_virtio_driver(s_test_driver));
 	DriverGuard drg{ s_test_driver, true };
@@ -277,10 +294,12 @@ void probe_negotiates_feature_intersection(Test &t)
 	EXPECT_TRUE(t, s.vdev->virtio_driver() == &s_test_driver);
 	EXPECT_NOT_NULL(t, s.vdev->drvdata<TestDriver>());
 	EXPECT_TRUE(t, s.vdev->is_little_endian());
-	EXPECT_EQ(t, s.fake.status, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
-					    VIRTIO_CONFIG_S_FEATURES_OK | VIRTIO_CONFIG_S_DRIVER_OK);
-	const char *seq[] = { "reset", "status 0x1", "status 0x3", "finalize", "status 0xb",
-			      "probe features 0x12000000a", "find_vqs", "status 0xf" };
+	EXPECT_EQ(t, s.fake.status,
+		  VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
+			  VIRTIO_CONFIG_S_FEATURES_OK | VIRTIO_CONFIG_S_DRIVER_OK);
+	const char *seq[] = { "reset",	  "status 0x1", "status 0x3",
+			      "finalize", "status 0xb", "probe features 0x12000000a",
+			      "find_vqs", "status 0xf" };
 	events_in_order(t, seq, ARRAY_SIZE(seq));
 }
 
@@ -412,7 +431,8 @@ void config_access_uses_device_byte_order(Test &t)
 		EXPECT_EQ(t, s.vdev->cread8(1).value_or(0), 0x22u);
 		EXPECT_EQ(t, s.vdev->cread16(0).value_or(0), le ? 0x2211u : 0x1122u);
 		EXPECT_EQ(t, s.vdev->cread32(4).value_or(0), le ? 0x88776655u : 0x55667788u);
-		EXPECT_EQ(t, s.vdev->cread64(0).value_or(0), le ? 0x8877665544332211ull : 0x1122334455667788ull);
+		EXPECT_EQ(t, s.vdev->cread64(0).value_or(0),
+			  le ? 0x8877665544332211ull : 0x1122334455667788ull);
 		ASSERT_OK(t, s.vdev->cwrite32(8, 0xa1b2c3d4));
 		EXPECT_EQ(t, s.fake.config[8], le ? 0xd4u : 0xa1u);
 		ASSERT_OK(t, s.vdev->cwrite16(12, 0x0102));
@@ -448,8 +468,10 @@ void create_rejects_incomplete_ops(Test &t)
 {
 	VirtioConfigOps ops = s_fake_ops;
 	ops.find_vqs = nullptr;
-	EXPECT_ERR(t, VirtioDevice::create({ TEST_ID, 0 }, &ops, nullptr, nullptr, GFP_KERNEL), -EINVAL);
-	EXPECT_ERR(t, VirtioDevice::create({ TEST_ID, 0 }, nullptr, nullptr, nullptr, GFP_KERNEL), -EINVAL);
+	EXPECT_ERR(t, VirtioDevice::create({ TEST_ID, 0 }, &ops, nullptr, nullptr, GFP_KERNEL),
+		   -EINVAL);
+	EXPECT_ERR(t, VirtioDevice::create({ TEST_ID, 0 }, nullptr, nullptr, nullptr, GFP_KERNEL),
+		   -EINVAL);
 }
 
 const TestCase virtio_cases[] = {

@@ -43,7 +43,8 @@ struct RingPair {
 	void raw16(size_t off, u16 v) const { (void)ring.write(off, keel::cpu_to_virtio16(le, v)); }
 	u16 raw_read16(size_t off) const
 	{
-		return keel::virtio16_to_cpu(le, ring.read<keel::virtio16>(off).value_or(keel::virtio16()));
+		return keel::virtio16_to_cpu(
+			le, ring.read<keel::virtio16>(off).value_or(keel::virtio16()));
 	}
 	void raw_desc(u16 i, u64 addr, u32 len, u16 flags, u16 next) const
 	{
@@ -92,8 +93,8 @@ inline void test_callback(VirtQueue &vq)
  * pair_init() - a window of ring + @buf_size bytes, both sides on it.
  * @callback: give the driver side a callback (else it asks for no interrupts).
  */
-inline Result<void> pair_init(keel::test::Test &t, RingPair &p, u32 num, u32 align, bool le, bool event,
-			      size_t buf_size, bool callback = true)
+inline Result<void> pair_init(keel::test::Test &t, RingPair &p, u32 num, u32 align, bool le,
+			      bool event, size_t buf_size, bool callback = true)
 {
 	size_t bytes = TRY(VringLayout::compute(num, align)).size;
 	size_t ring_bytes = keel::align_up(bytes, size_t(64));

@@ -15,7 +15,10 @@
 
 static shmlink::Server *s_server;
 
-static void on_signal(int) { s_server->stop(); }
+static void on_signal(int)
+{
+	s_server->stop();
+}
 
 static size_t parse_size(const char *s)
 {

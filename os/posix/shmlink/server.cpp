@@ -31,10 +31,11 @@ using keel::ok;
 
 Result<Server *> Server::create(const char *path, size_t shm_size, u32 vectors)
 {
-	if (!path || strlen(path) >= sizeof(sockaddr_un::sun_path) || !keel::is_power_of_2(shm_size) ||
-	    vectors == 0 || vectors > SHMLINK_MAX_VECTORS) {
-		pr_err("shmlink: server: bad arguments (size %zu must be a power of two, 1..%u vectors)", shm_size,
-		       SHMLINK_MAX_VECTORS);
+	if (!path || strlen(path) >= sizeof(sockaddr_un::sun_path) ||
+	    !keel::is_power_of_2(shm_size) || vectors == 0 || vectors > SHMLINK_MAX_VECTORS) {
+		pr_err("shmlink: server: bad arguments (size %zu must be a power of two, 1..%u "
+		       "vectors)",
+		       shm_size, SHMLINK_MAX_VECTORS);
 		return err(-EINVAL);
 	}
 	Server *s = new (GFP_KERNEL) Server();
@@ -60,7 +61,8 @@ Result<Server *> Server::create(const char *path, size_t shm_size, u32 vectors)
 	addr.sun_family = AF_UNIX;
 	memcpy(addr.sun_path, path, strlen(path) + 1);
 	unlink(path);
-	if (bind(s->m_listen, reinterpret_cast<sockaddr *>(&addr), sizeof(addr)) < 0 || listen(s->m_listen, 8) < 0) {
+	if (bind(s->m_listen, reinterpret_cast<sockaddr *>(&addr), sizeof(addr)) < 0 ||
+	    listen(s->m_listen, 8) < 0) {
 		int e = errno;
 		pr_err("shmlink: server: listen on %s: %s", path, strerror(e));
 		return err(-e);

@@ -188,7 +188,7 @@ private:
 	mutable pthread_mutex_t m_lock = PTHREAD_MUTEX_INITIALIZER;
 	pthread_cond_t m_cond = PTHREAD_COND_INITIALIZER;
 	PeerFds m_peers[SHMLINK_MAX_PEERS];
-	s64 m_peer = -1;	  /* the adopted peer's id, -1 when none */
+	s64 m_peer = -1; /* the adopted peer's id, -1 when none */
 	u32 m_peer_gen = 0;
 	bool m_server_gone = false;
 	static constexpr u32 MAX_INFLIGHT = 8;

@@ -13,10 +13,10 @@
 #include <keel/port.h>
 #include <keel/test.h>
 
+#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fnmatch.h>
 
 using keel::test::Status;
 using keel::test::TestCase;
@@ -63,7 +63,8 @@ bool selected(const TestSuite &s, const TestCase *tc)
 	return !tc || !dot || fnmatch(dot + 1, tc->name, 0) == 0;
 }
 
-Status run_one(const TestSuite &s, const TestCase &tc, const void *param, char *skip, size_t skip_len)
+Status run_one(const TestSuite &s, const TestCase &tc, const void *param, char *skip,
+	       size_t skip_len)
 {
 	unsigned long warns = warn_count();
 	Status st = keel::test::run_case(s, tc, param, nullptr, skip, skip_len);
@@ -180,7 +181,8 @@ unsigned case_count(const TestSuite &s)
 			n++;
 			continue;
 		}
-		for (const void *p = tc->generate_params(nullptr, desc); p; p = tc->generate_params(p, desc))
+		for (const void *p = tc->generate_params(nullptr, desc); p;
+		     p = tc->generate_params(p, desc))
 			n++;
 	}
 	return n;
@@ -213,7 +215,8 @@ int main(int argc, char **argv)
 		else if (!strncmp(argv[i], "--filter=", 9))
 			s_filter = argv[i] + 9;
 		else {
-			fprintf(stderr, "usage: %s [--list] [--count] [--filter=SUITE[.CASE]]\n", argv[0]);
+			fprintf(stderr, "usage: %s [--list] [--count] [--filter=SUITE[.CASE]]\n",
+				argv[0]);
 			return 2;
 		}
 	}

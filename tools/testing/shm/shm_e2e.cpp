@@ -23,7 +23,7 @@ const s64 TIMEOUT = keel::ms_to_ns(5000);
 #define CHECK(cond)                                                                                \
 	do {                                                                                       \
 		if (!(cond)) {                                                                     \
-			fprintf(stderr, "shm_e2e: FAILED at line %d: %s\n", __LINE__, #cond);     \
+			fprintf(stderr, "shm_e2e: FAILED at line %d: %s\n", __LINE__, #cond);      \
 			return 1;                                                                  \
 		}                                                                                  \
 	} while (0)
@@ -34,7 +34,8 @@ u16 used_idx(ShmHost &h, u32 vring)
 {
 	const rproc::RscVring &rv = h.table().vdevs[0].vring[vring];
 	auto l = VringLayout::compute(rv.num, rv.align);
-	return l.is_ok() ? h.region().read<u16>(rv.da + l.value().used_idx()).value_or(0xffff) : 0xffff;
+	return l.is_ok() ? h.region().read<u16>(rv.da + l.value().used_idx()).value_or(0xffff)
+			 : 0xffff;
 }
 
 int exchange(u32 bursts, u32 burst, u32 seed)

@@ -5,8 +5,7 @@
  */
 #include <test_support/shm_peer.h>
 
-namespace shmpeer
-{
+namespace shmpeer {
 
 constinit HostDriver *s_host_drv = nullptr;
 

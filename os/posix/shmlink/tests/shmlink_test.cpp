@@ -33,8 +33,7 @@
 using namespace keel;
 using namespace keel::test;
 
-namespace
-{
+namespace {
 
 constexpr u32 VECTORS = 2;
 constexpr size_t SHM_SIZE = 64 * 1024;

@@ -27,8 +27,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-namespace shmpeer
-{
+namespace shmpeer {
 
 using keel::Guard;
 using keel::Result;
