@@ -12,10 +12,13 @@
  *
  *	class SampleClient : keel::NonMovable {
  *	public:
- *		static constexpr rpmsg::RpmsgDeviceId id_table[] = { { "rpmsg-client-sample" }, {}
- *}; static Result<UniquePtr<SampleClient>> probe(rpmsg::RpmsgDevice &rpdev); void
- *remove(rpmsg::RpmsgDevice &rpdev); Result<void> on_message(rpmsg::RpmsgDevice &rpdev, Span<const
- *u8> data, u32 src);
+ *		static constexpr rpmsg::RpmsgDeviceId id_table[] = {
+ *			{ "rpmsg-client-sample" }, {}
+ *		};
+ *		static Result<UniquePtr<SampleClient>> probe(rpmsg::RpmsgDevice &rpdev);
+ *		void remove(rpmsg::RpmsgDevice &rpdev);
+ *		Result<void> on_message(rpmsg::RpmsgDevice &rpdev, Span<const u8> data,
+ *					u32 src);
  *	};
  *	module_rpmsg_driver(SampleClient, "rpmsg_client_sample");
  *
