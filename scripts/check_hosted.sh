@@ -7,7 +7,8 @@
 #   asan     gcc, AddressSanitizer + UBSan + LeakSanitizer
 #   tsan     clang, ThreadSanitizer, -Wthread-safety -Werror
 # Unit-test cases are counted by case (the runner's totals); every other
-# ctest test (multi-process tests) counts as one.
+# ctest test (multi-process tests) counts as one. The style checks
+# (scripts/check_style.sh) run first and count one case each.
 set -u
 cd "$(dirname "$0")/.."
 configs=${KEEL_HOSTED_CONFIGS:-"plain asan tsan"}
@@ -16,6 +17,8 @@ totals=$PWD/build/hosted-totals.txt
 mkdir -p build
 : >"$totals"
 rc=0
+echo "=== style"
+scripts/check_style.sh "$totals" || rc=1
 for cfg in $configs; do
 	dir=build/$cfg
 	case $cfg in
