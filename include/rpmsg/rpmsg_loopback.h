@@ -105,7 +105,8 @@ Result<size_t> rpmsg_loopback_region_size(const RpmsgLoopbackConfig &cfg)
  * service driver may be unregistered before or after the loopback is
  * destroyed (their remove() runs when their channel goes).
  *
- * Context: everything may sleep; not from an rpmsg callback.
+ * Context: everything may sleep; not from an rpmsg callback. The caller
+ * serialises the calls on one loopback (as a remoteproc's start and stop).
  */
 class RpmsgLoopback : keel::NonMovable {
 public:
