@@ -45,6 +45,8 @@ struct PairConfig {
 	Service services[4] = {};
 	/* Drivers to register for the test (both sides share the bus). */
 	RpmsgDriver *drivers[4] = {};
+	/* How the host maintains the region (nullptr: the port's hooks). */
+	const keel::ShmCacheOps *host_cache = nullptr;
 };
 
 class RpmsgPair : keel::NonMovable {
@@ -112,7 +114,7 @@ public:
 
 		virtio::ShmHostConfig hcfg;
 		hcfg.name = "rpmsg-test-host";
-		hcfg.region = region;
+		hcfg.region = region.with_cache_ops(c.host_cache);
 		hcfg.doorbell = &link->a();
 		hcfg.crashed = [](void *ctx) {
 			static_cast<RpmsgPair *>(ctx)->crashes.fetch_add(1);

@@ -278,6 +278,66 @@ void configured_buffer_sizes_are_negotiated(Test &t)
 	log_set_echo(true);
 }
 
+/* Records the lengths of the ranges a side cleans and invalidates. */
+struct SyncLog {
+	static constexpr u32 MAX = 4096;
+	/* Here, not on the case's stack: the pair (and its host) outlive the case body. */
+	const ShmCacheOps ops{ &SyncLog::clean, &SyncLog::invalidate, this };
+	Atomic<u32> n_clean{ 0 }, n_inval{ 0 };
+	u32 clean_len[MAX];
+	u32 inval_len[MAX];
+	static void clean(void *ctx, const void *, size_t len)
+	{
+		SyncLog *l = static_cast<SyncLog *>(ctx);
+		u32 i = l->n_clean.fetch_add(1);
+		if (i < MAX)
+			l->clean_len[i] = u32(len);
+	}
+	static void invalidate(void *ctx, const void *, size_t len)
+	{
+		SyncLog *l = static_cast<SyncLog *>(ctx);
+		u32 i = l->n_inval.fetch_add(1);
+		if (i < MAX)
+			l->inval_len[i] = u32(len);
+	}
+	static u32 count(const u32 *lens, u32 n, u32 len)
+	{
+		u32 c = 0;
+		for (u32 i = 0; i < n && i < MAX; i++)
+			c += lens[i] == len;
+		return c;
+	}
+};
+
+/*
+ * On a region that needs maintenance, the host hands each message over as
+ * the DMA API would: its tx buffer (header and payload) is cleaned before
+ * the remote may read it, and each received buffer is invalidated before
+ * its header is read. A payload of 77 bytes makes 93-byte buffer ranges,
+ * a length no ring structure has.
+ */
+void host_buffers_are_synced_at_each_transfer(Test &t)
+{
+	SyncLog *log = static_cast<SyncLog *>(t.alloc(sizeof(SyncLog)));
+	ASSERT_NOT_NULL(t, log);
+	new (log) SyncLog;
+	PairConfig cfg = echo_config();
+	cfg.host_cache = &log->ops;
+	Session s = bring_up(t, cfg);
+	ASSERT_NOT_NULL(t, s.client);
+	constexpr u32 N = 32, LEN = 77;
+	for (u32 seq = 0; seq < N; seq++) {
+		ASSERT_OK(t, host_send(s, seq, LEN));
+		ASSERT_TRUE(t, s.client->wait_received(seq + 1));
+	}
+	EXPECT_EQ(t, s.client->bad.load(), 0u);
+	u32 nc = log->n_clean.load(), ni = log->n_inval.load();
+	ASSERT_LT(t, nc, SyncLog::MAX);
+	ASSERT_LT(t, ni, SyncLog::MAX);
+	EXPECT_EQ(t, SyncLog::count(log->clean_len, nc, RPMSG_HDR_SIZE + LEN), N);
+	EXPECT_EQ(t, SyncLog::count(log->inval_len, ni, RPMSG_HDR_SIZE + LEN), N);
+}
+
 void no_allocation_across_100000_messages(Test &t)
 {
 	Session s = bring_up(t, echo_config());
@@ -461,6 +521,7 @@ const TestCase rpmsg_virtio_cases[] = {
 	KEEL_CASE(echo_every_payload_size_in_order),
 	KEEL_CASE(zero_copy_both_ways),
 	KEEL_CASE(configured_buffer_sizes_are_negotiated),
+	KEEL_CASE(host_buffers_are_synced_at_each_transfer),
 	KEEL_CASE(no_allocation_across_100000_messages),
 	KEEL_CASE(remote_burst_longer_than_an_rx_pass_is_all_received),
 	KEEL_CASE(remote_holding_every_buffer_resumes_after_release),
