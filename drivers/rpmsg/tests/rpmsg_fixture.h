@@ -45,8 +45,9 @@ struct PairConfig {
 	Service services[4] = {};
 	/* Drivers to register for the test (both sides share the bus). */
 	RpmsgDriver *drivers[4] = {};
-	/* How the host maintains the region (nullptr: the port's hooks). */
+	/* How each side maintains the region (nullptr: the port's hooks). */
 	const keel::ShmCacheOps *host_cache = nullptr;
+	const keel::ShmCacheOps *remote_cache = nullptr;
 };
 
 class RpmsgPair : keel::NonMovable {
@@ -124,7 +125,7 @@ public:
 
 		RpmsgRemoteConfig rc;
 		rc.name = "rpmsg-test-remote";
-		rc.region = region;
+		rc.region = region.with_cache_ops(c.remote_cache);
 		rc.doorbell = &link->b();
 		rc.vring_num = c.vring_num;
 		rc.h2r_buf_size = c.h2r_buf_size;

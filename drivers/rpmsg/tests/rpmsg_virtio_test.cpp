@@ -310,19 +310,22 @@ struct SyncLog {
 };
 
 /*
- * On a region that needs maintenance, the host hands each message over as
- * the DMA API would: its tx buffer (header and payload) is cleaned before
- * the remote may read it, and each received buffer is invalidated before
- * its header is read. A payload of 77 bytes makes 93-byte buffer ranges,
- * a length no ring structure has.
+ * On a region that needs maintenance, each side hands each message over as
+ * the DMA API would: the buffer (header and payload) is cleaned before the
+ * other side may read it, and a received buffer is invalidated before its
+ * header is read. A payload of 77 bytes makes 93-byte buffer ranges, a
+ * length no ring structure has.
  */
-void host_buffers_are_synced_at_each_transfer(Test &t)
+void buffers_are_synced_at_each_transfer(Test &t)
 {
-	SyncLog *log = static_cast<SyncLog *>(t.alloc(sizeof(SyncLog)));
+	SyncLog *log = static_cast<SyncLog *>(t.alloc(2 * sizeof(SyncLog)));
 	ASSERT_NOT_NULL(t, log);
+	SyncLog *rlog = log + 1;
 	new (log) SyncLog;
+	new (rlog) SyncLog;
 	PairConfig cfg = echo_config();
 	cfg.host_cache = &log->ops;
+	cfg.remote_cache = &rlog->ops;
 	Session s = bring_up(t, cfg);
 	ASSERT_NOT_NULL(t, s.client);
 	constexpr u32 N = 32, LEN = 77;
@@ -336,6 +339,12 @@ void host_buffers_are_synced_at_each_transfer(Test &t)
 	ASSERT_LT(t, ni, SyncLog::MAX);
 	EXPECT_EQ(t, SyncLog::count(log->clean_len, nc, RPMSG_HDR_SIZE + LEN), N);
 	EXPECT_EQ(t, SyncLog::count(log->inval_len, ni, RPMSG_HDR_SIZE + LEN), N);
+	/* The remote: each request taken back, each echo handed over. */
+	u32 rc = rlog->n_clean.load(), ri = rlog->n_inval.load();
+	ASSERT_LT(t, rc, SyncLog::MAX);
+	ASSERT_LT(t, ri, SyncLog::MAX);
+	EXPECT_EQ(t, SyncLog::count(rlog->inval_len, ri, RPMSG_HDR_SIZE + LEN), N);
+	EXPECT_EQ(t, SyncLog::count(rlog->clean_len, rc, RPMSG_HDR_SIZE + LEN), N);
 }
 
 void no_allocation_across_100000_messages(Test &t)
@@ -521,7 +530,7 @@ const TestCase rpmsg_virtio_cases[] = {
 	KEEL_CASE(echo_every_payload_size_in_order),
 	KEEL_CASE(zero_copy_both_ways),
 	KEEL_CASE(configured_buffer_sizes_are_negotiated),
-	KEEL_CASE(host_buffers_are_synced_at_each_transfer),
+	KEEL_CASE(buffers_are_synced_at_each_transfer),
 	KEEL_CASE(no_allocation_across_100000_messages),
 	KEEL_CASE(remote_burst_longer_than_an_rx_pass_is_all_received),
 	KEEL_CASE(remote_holding_every_buffer_resumes_after_release),
