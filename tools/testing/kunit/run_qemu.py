@@ -508,11 +508,13 @@ mark begin
 """
 
 INIT_TAIL = r"""grep -q -E "^($MODULES) " /proc/modules && mark "FAIL: module left loaded"
-if [ -w /sys/kernel/debug/kmemleak ]; then
-	# kmemleak reports objects older than 5 s only.
+if [ -e /sys/kernel/debug/kmemleak ]; then
+	# Everything is unloaded: what is still allocated and unreferenced
+	# leaked. kmemleak reports objects older than 5 s only, and an object
+	# is reported once it stays unreferenced for two scans.
 	sleep 6
-	echo scan > /sys/kernel/debug/kmemleak
-	echo scan > /sys/kernel/debug/kmemleak
+	echo scan > /sys/kernel/debug/kmemleak || mark "FAIL: kmemleak scan refused"
+	echo scan > /sys/kernel/debug/kmemleak || mark "FAIL: kmemleak scan refused"
 	cat /sys/kernel/debug/kmemleak > /kmemleak.txt
 	if [ -s /kmemleak.txt ]; then
 		mark "kmemleak report:"
@@ -537,17 +539,19 @@ def cycle_orders(n, i):
     return load, unload
 
 
-def init_script(clients, loops, test_args=None):
+def init_script(clients, loops, test_args=None, module_args=None):
     """/init: keel.ko, then (if given) the test module with @test_args, then
     each client with markers around it, a wait for the clients' settle
     lines, unload all in reverse order; then @loops load/unload cycles of
-    keel.ko and the clients, in varying orders."""
+    keel.ko and the clients, in varying orders. @module_args maps a client's
+    name to the parameters of each of its loads."""
     names = [c.name for c in clients]
+    margs = {n: f" {module_args[n]}" if module_args and module_args.get(n) else "" for n in names}
     out = [INIT_HEAD, "must insmod /keel.ko\n"]
     if test_args is not None:
         out.append(f"mark ktap-begin\nmust insmod /{TEST_MODULE} {test_args}\nmark ktap-end\n")
     for n in names:
-        out.append(f'mark "load {n}"\nmust insmod /{n}.ko\n')
+        out.append(f'mark "load {n}"\nmust insmod /{n}.ko{margs[n]}\n')
     for c in clients:
         if c.settle:
             out.append(f"settle {shlex.quote(c.settle)} {SETTLE_TIMEOUT}\n")
@@ -559,7 +563,7 @@ def init_script(clients, loops, test_args=None):
     for i in range(loops):
         load, unload = cycle_orders(len(names), i)
         out.append("must insmod /keel.ko\n")
-        out += [f"must insmod /{names[k]}.ko\n" for k in load]
+        out += [f"must insmod /{names[k]}.ko{margs[names[k]]}\n" for k in load]
         out += [f"must rmmod {names[k]}\n" for k in unload]
         out.append("must rmmod keel\n")
     out.append(f'mark "load/unload loops: {loops}"\n')
@@ -608,6 +612,33 @@ def check_taint(lines, allowed=ALLOWED_TAINT):
             bad = int(m.group(1)) & ~allowed
             return [f"kernel tainted {int(m.group(1)):#x}: flags {bad:#x} not expected"] if bad else []
     return ["no taint report in the log"]
+
+
+def check_kmemleak(lines):
+    """Problems: no kmemleak scan after the last unload. (What a scan
+    reports is a splat: scan_splats().)"""
+    body = [strip(ln) for ln in lines]
+    loops = [i for i, b in enumerate(body) if "keel-run: load/unload loops" in b]
+    scans = [i for i, b in enumerate(body) if "keel-run: kmemleak scan done" in b]
+    if not scans or (loops and scans[-1] < loops[-1]):
+        return ["no kmemleak scan after the modules were unloaded"]
+    return []
+
+
+def judge_log(lines, clients, allowed_taint=ALLOWED_TAINT, kmemleak=False):
+    """Every problem the log of a QEMU run shows: the init script did not
+    finish, a splat, a client's missing or forbidden line, an unexpected
+    taint, and with @kmemleak (the test kernels) a missing leak scan. An
+    empty list is the only pass."""
+    problems = []
+    if not any("keel-run: done" in strip(ln) for ln in lines):
+        problems.append("the init script did not finish (see the log)")
+    problems += scan_splats(lines)
+    problems += check_client_lines(lines, clients)
+    problems += check_taint(lines, allowed_taint)
+    if kmemleak:
+        problems += check_kmemleak(lines)
+    return problems
 
 
 def make_initramfs(mod_dir, path, script, modules, busybox="/bin/busybox"):
@@ -695,12 +726,13 @@ SPLATS = [
                 r"sleeping function called from invalid context|scheduling while atomic"),
      "lockdep/might_sleep"),
     (re.compile(r"soft lockup|hung_task|blocked for more than|rcu_.*detected stall"), "hang"),
-    (re.compile(r"unreferenced object 0x|kmemleak report"), "kmemleak"),
+    (re.compile(r"unreferenced object 0x|kmemleak report|new suspected memory leak|"
+                r"kmemleak: .*disabled|kmemleak: .*pool empty"), "kmemleak"),
     (re.compile(r"keel-run: FAIL"), "init script"),
     (re.compile(r"Unknown symbol|disagrees about version|too long symbol"), "module load"),
 ]
 # Lines that match a pattern above but are not reports.
-BENIGN = re.compile(r"Kernel command line|kmemleak: Kernel memory leak detector|"
+BENIGN = re.compile(r"Kernel command line|kmemleak: Kernel memory leak detector initialized|"
                     r"Kernel panic - not syncing: Attempted to kill init! exitcode=0x00000000")
 
 
@@ -836,7 +868,8 @@ def run(args):
     with Phase("initramfs"):
         make_initramfs(out, initrd,
                        init_script(CLIENT_MODULES, args.loops,
-                                   f"filter='{args.filter}'" if args.filter else ""),
+                                   f"filter='{args.filter}'" if args.filter else "",
+                                   args.module_args),
                        ["keel.ko", TEST_MODULE] + [c.path for c in CLIENT_MODULES],
                        guest_busybox(line))
     log_path = os.path.join(out, "qemu.log")
@@ -848,12 +881,8 @@ def run(args):
     if shutil.which("c++filt"):
         with open(log_path, "rb") as f, open(log_path + ".demangled", "wb") as g:
             subprocess.run(["c++filt"], stdin=f, stdout=g)
-    if not any("keel-run: done" in ln for ln in lines):
-        problems.append("the init script did not finish (see the log)")
-    problems += scan_splats(lines)
-    problems += check_client_lines(lines, CLIENT_MODULES)
     # KUnit taints the kernel (N) when tests run.
-    problems += check_taint(lines, ALLOWED_TAINT | TAINT_TEST)
+    problems += judge_log(lines, CLIENT_MODULES, ALLOWED_TAINT | TAINT_TEST, kmemleak=True)
 
     ktap = extract_ktap(lines)
     with open(os.path.join(out, "keel_test.ktap"), "w") as f:
@@ -945,7 +974,9 @@ def distro(args):
         sys.exit(f"modules not built in {out}: {', '.join(missing)} (make modules-distro)")
     initrd = os.path.join(out, "initramfs-stock.cpio.gz")
     with Phase("initramfs"):
-        make_initramfs(out, initrd, init_script(CLIENT_MODULES, args.loops), modules)
+        make_initramfs(out, initrd,
+                       init_script(CLIENT_MODULES, args.loops, module_args=args.module_args),
+                       modules)
     log_path = os.path.join(out, "qemu-stock.log")
     problems = []
     err = boot(image, initrd, log_path, args.timeout, extra_args="")
@@ -953,11 +984,7 @@ def distro(args):
         problems.append(err)
     with open(log_path, errors="replace") as f:
         lines = f.read().splitlines()
-    if not any("keel-run: done" in ln for ln in lines):
-        problems.append("the init script did not finish (see the log)")
-    problems += scan_splats(lines)
-    problems += check_client_lines(lines, CLIENT_MODULES)
-    problems += check_taint(lines)
+    problems += judge_log(lines, CLIENT_MODULES)
     # What was checked: the run, keel.ko, each client's load, lines and
     # unload, the splat scan, the taint.
     checks = 3 + 1 + sum(c.checks() for c in CLIENT_MODULES)
@@ -977,6 +1004,19 @@ def distro(args):
         with open(args.summary, "a") as f:
             f.write(f"stock {passed} {len(problems)} 0 0\n")
     sys.exit(1 if problems else 0)
+
+
+def parse_module_args(specs):
+    """{module: parameters} from "module=parameters" arguments."""
+    known = {c.name for c in CLIENT_MODULES}
+    out = {}
+    for spec in specs:
+        name, sep, params = spec.partition("=")
+        if not sep or name not in known:
+            sys.exit(f"--module-args {spec!r}: want MODULE=PARAMS, MODULE one of "
+                     f"{', '.join(sorted(known))}")
+        out[name] = params
+    return out
 
 
 def main():
@@ -1006,10 +1046,16 @@ def main():
     d.add_argument("--loops", type=int, default=2, help="load/unload cycles")
     d.add_argument("--timeout", type=int, default=300, help="QEMU timeout, s")
     d.add_argument("--summary", help="append 'stock passed failed skipped problems' here")
+    for p in (r, d):
+        p.add_argument("--module-args", action="append", default=[], metavar="MODULE=PARAMS",
+                       help="parameters of a client module's loads, e.g. "
+                       "rpmsg_loopback='vring_num=16'; repeatable")
     sub.add_parser("lines", help="list the kernel lines")
     dk = sub.add_parser("distro-kdir", help="print Debian's stock headers dir for an architecture")
     dk.add_argument("--arch", default="x86_64", choices=sorted(DISTRO_HEADERS))
     args = ap.parse_args()
+    if args.cmd in ("run", "distro"):
+        args.module_args = parse_module_args(args.module_args)
     if args.cmd == "distro":
         distro(args)
         return
