@@ -8,7 +8,9 @@
 #   tsan     clang, ThreadSanitizer, -Wthread-safety -Werror
 # Unit-test cases are counted by case (the runner's totals); every other
 # ctest test (multi-process tests) counts as one. The style checks
-# (scripts/check_style.sh) run first and count one case each.
+# (scripts/check_style.sh) run first and count one case each, then the
+# self-test of the QEMU runs' log judge (tools/testing/kunit/run_qemu_test.py),
+# one case per test.
 set -u
 cd "$(dirname "$0")/.."
 configs=${KEEL_HOSTED_CONFIGS:-"plain asan tsan"}
@@ -19,6 +21,16 @@ mkdir -p build
 rc=0
 echo "=== style"
 scripts/check_style.sh "$totals" || rc=1
+echo "=== judge (run_qemu.py's log judge)"
+judge=$(python3 tools/testing/kunit/run_qemu_test.py 2>&1)
+judge_rc=$?
+echo "$judge" | grep -E "^(FAIL|ERROR)|^judge: "
+if [ $judge_rc -ne 0 ]; then
+	echo "$judge" | tail -n 40; rc=1
+fi
+echo "$judge" | sed -n 's/^judge: \([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped$/judge \1 \2 \3/p' \
+	>>"$totals"
+grep -q "^judge " "$totals" || { echo "judge 0 1 0" >>"$totals"; rc=1; }
 for cfg in $configs; do
 	dir=build/$cfg
 	case $cfg in
