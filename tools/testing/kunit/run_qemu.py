@@ -924,6 +924,9 @@ def run(args):
             problems.append(f"case count differs: KUnit {ncases}, hosted {nh}")
     else:
         print(f"  case count: KUnit {ncases} (no hosted runner to compare with)")
+    if any("keel-run: kmemleak scan done" in ln for ln in lines):
+        leaks = sum(1 for ln in lines if "unreferenced object 0x" in ln)
+        print(f"  kmemleak scan after the last unload: {leaks} unreferenced objects")
     for p in problems:
         print(f"  PROBLEM: {p}")
     print(f"  log: {log_path} (and .demangled)")
