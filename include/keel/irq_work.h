@@ -14,15 +14,14 @@
 
 #include <keel/compiler.h>
 #include <keel/port.h>
-#include <keel/utility.h>
+#include <keel/port_work.h>
 
 namespace keel {
 
-class IrqWork : NonMovable {
+class IrqWork : public PortWork<IrqWork, KEEL_IRQ_WORK_SIZE, KEEL_IRQ_WORK_ALIGN> {
 public:
-	/* Context: hard IRQ (must not sleep). */
-	using Fn = void (*)(IrqWork &);
-	explicit IrqWork(Fn fn) : m_fn(fn) { keel_port_irq_work_init(m_storage, &trampoline); }
+	/* Fn: runs in hard IRQ context (must not sleep). */
+	explicit IrqWork(Fn fn) : PortWork(fn) { keel_port_irq_work_init(m_storage, &trampoline); }
 	/* The item must be idle when destroyed (sync() first). */
 	~IrqWork() = default;
 
@@ -30,18 +29,6 @@ public:
 	bool queue() { return keel_port_irq_work_queue(m_storage) != 0; }
 	/* Context: may sleep; not from the item itself. */
 	void sync() { keel_port_irq_work_sync(m_storage); }
-
-private:
-	static void trampoline(void *storage)
-	{
-		/* SAFETY: the port passes back the storage registered in the constructor. */
-		IrqWork *w = container_of(
-			reinterpret_cast<unsigned char(*)[KEEL_IRQ_WORK_SIZE]>(storage),
-			&IrqWork::m_storage);
-		w->m_fn(*w);
-	}
-	alignas(KEEL_IRQ_WORK_ALIGN) unsigned char m_storage[KEEL_IRQ_WORK_SIZE];
-	Fn m_fn;
 };
 
 } // namespace keel

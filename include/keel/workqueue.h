@@ -22,6 +22,7 @@
 #include <keel/compiler.h>
 #include <keel/error.h>
 #include <keel/port.h>
+#include <keel/port_work.h>
 #include <keel/spinlock.h>
 #include <keel/time.h>
 
@@ -29,11 +30,10 @@ namespace keel {
 
 class WorkQueue;
 
-class Work : NonMovable {
+class Work : public PortWork<Work, KEEL_WORK_SIZE, KEEL_WORK_ALIGN> {
 public:
-	using Fn = void (*)(Work &);
 	/* @key: static, unique to the declaration site (KEEL_LOCK_KEY()). */
-	Work(Fn fn, const char *name, keel_lock_key *key) : m_fn(fn)
+	Work(Fn fn, const char *name, keel_lock_key *key) : PortWork(fn)
 	{
 		keel_port_work_init(m_storage, &trampoline, keel_lock_class_name(key, name), key);
 	}
@@ -48,23 +48,11 @@ public:
 	/* Context: may sleep. True if it waited. */
 	bool flush() { return keel_port_flush_work(m_storage) != 0; }
 	bool pending() { return keel_port_work_pending(m_storage) != 0; }
-
-private:
-	static void trampoline(void *storage)
-	{
-		/* SAFETY: the port passes back the storage registered in the constructor. */
-		Work *w = container_of(reinterpret_cast<unsigned char(*)[KEEL_WORK_SIZE]>(storage),
-				       &Work::m_storage);
-		w->m_fn(*w);
-	}
-	alignas(KEEL_WORK_ALIGN) unsigned char m_storage[KEEL_WORK_SIZE];
-	Fn m_fn;
 };
 
-class DelayedWork : NonMovable {
+class DelayedWork : public PortWork<DelayedWork, KEEL_DELAYED_WORK_SIZE, KEEL_DELAYED_WORK_ALIGN> {
 public:
-	using Fn = void (*)(DelayedWork &);
-	DelayedWork(Fn fn, const char *name, keel_lock_key *key) : m_fn(fn)
+	DelayedWork(Fn fn, const char *name, keel_lock_key *key) : PortWork(fn)
 	{
 		keel_port_delayed_work_init(m_storage, &trampoline, keel_lock_class_name(key, name),
 					    key);
@@ -89,18 +77,6 @@ public:
 	/* Runs a pending item now and waits for it. Context: may sleep. */
 	bool flush() { return keel_port_flush_delayed_work(m_storage) != 0; }
 	bool pending() { return keel_port_delayed_work_pending(m_storage) != 0; }
-
-private:
-	static void trampoline(void *storage)
-	{
-		/* SAFETY: the port passes back the storage registered in the constructor. */
-		DelayedWork *w = container_of(
-			reinterpret_cast<unsigned char(*)[KEEL_DELAYED_WORK_SIZE]>(storage),
-			&DelayedWork::m_storage);
-		w->m_fn(*w);
-	}
-	alignas(KEEL_DELAYED_WORK_ALIGN) unsigned char m_storage[KEEL_DELAYED_WORK_SIZE];
-	Fn m_fn;
 };
 
 /* A work queue of one's own (alloc_workqueue / alloc_ordered_workqueue). */
