@@ -128,13 +128,7 @@ Result<u16> Vringh::avail_pending()
 	if (is_broken())
 		return err(-EIO);
 	u16 idx = TRY(get16(m_layout.avail_idx()));
-	u16 pending = u16(idx - m_last_avail_idx);
-	if (pending > m_layout.num) {
-		bad_ring(m_dev, m_name, "avail idx %u is %u ahead of %u (num %u)", idx, pending,
-			 m_last_avail_idx, m_layout.num);
-		return err(-EIO);
-	}
-	return pending;
+	return idx_ahead(m_dev, m_name, "avail", idx, m_last_avail_idx, m_layout.num);
 }
 
 /* One checked descriptor into @chain; readable ones must all come first (virtio 2.7.4.2). */

@@ -186,6 +186,13 @@ protected:
 	/* Marks the ring broken; logs "<name>: <message>" against @dev only the first time. */
 	void bad_ring(const keel::Device *dev, const char *name, const char *fmt, ...)
 		__printf(4, 5);
+	/*
+	 * How far the peer's @which ("used", "avail") index @idx is ahead of our
+	 * @last. More than @num is impossible for an honest peer: the ring
+	 * breaks (-EIO).
+	 */
+	Result<u16> idx_ahead(const keel::Device *dev, const char *name, const char *which, u16 idx,
+			      u16 last, u16 num);
 
 private:
 	keel::Atomic<bool> m_broken{ false };
