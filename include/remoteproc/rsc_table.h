@@ -77,15 +77,11 @@ struct FwRscCarveout {
 	u8 name[32];
 };
 
-/* struct fw_rsc_devmem */
-struct FwRscDevmem {
-	le32 da;
-	le32 pa;
-	le32 len;
-	le32 flags;
-	le32 reserved;
-	u8 name[32];
-};
+/*
+ * struct fw_rsc_devmem: a request to map device memory through an IOMMU,
+ * with exactly a carveout's fields (Linux declares the two alike).
+ */
+using FwRscDevmem = FwRscCarveout;
 
 /* struct fw_rsc_trace */
 struct FwRscTrace {
@@ -120,7 +116,6 @@ struct FwRscVdev {
 static_assert(sizeof(ResourceTable) == 16);
 static_assert(sizeof(FwRscHdr) == 4);
 static_assert(sizeof(FwRscCarveout) == 52 && __builtin_offsetof(FwRscCarveout, name) == 20);
-static_assert(sizeof(FwRscDevmem) == 52 && __builtin_offsetof(FwRscDevmem, name) == 20);
 static_assert(sizeof(FwRscTrace) == 44 && __builtin_offsetof(FwRscTrace, name) == 12);
 static_assert(sizeof(FwRscVdevVring) == 20 && __builtin_offsetof(FwRscVdevVring, notifyid) == 12 &&
 	      __builtin_offsetof(FwRscVdevVring, pa) == 16);
