@@ -15,6 +15,9 @@ namespace keel {
 
 /**
  * class PortWork - an item whose port object calls back into C++
+ * @Fn: the item's function, called with the item itself, in the context
+ *	of the item type (process context for Work and DelayedWork, hard
+ *	interrupt for IrqWork)
  *
  * The base of a work item type @T (CRTP) whose port object takes @Size
  * bytes aligned to @Align (the sizes of <keel/port_types.h>). @T's
@@ -27,12 +30,6 @@ namespace keel {
  */
 template <typename T, size_t Size, size_t Align> class PortWork : NonMovable {
 public:
-	/**
-	 * typedef Fn - the item's function
-	 *
-	 * Called with the item itself; the context is the item type's (process
-	 * context for Work and DelayedWork, hard interrupt for IrqWork).
-	 */
 	using Fn = void (*)(T &);
 
 protected:
