@@ -1011,16 +1011,32 @@ def parse_file(path, rel):
 
 
 def find_kernel_doc():
+    """The kernel's scripts/kernel-doc: from the shared source tree that the
+    kernel runs extract (tools/testing/kunit/run_qemu.py), else, where that
+    cache cannot be written (a user without rights to it, a hosted-only
+    machine), the one file taken from the tarball into build/."""
     sys.path.insert(0, os.path.join(REPO, "tools", "testing", "kunit"))
     import run_qemu
-    if not os.path.exists(f"/usr/src/linux-source-{KERNEL_DOC_LINE}.tar.xz"):
-        src = None
-    else:
-        src, _ = run_qemu.source_tree(run_qemu.get_line(KERNEL_DOC_LINE))
-    if src is None or not os.path.exists(os.path.join(src, "scripts", "kernel-doc")):
+    tarball = f"/usr/src/linux-source-{KERNEL_DOC_LINE}.tar.xz"
+    if not os.path.exists(tarball):
         raise SystemExit(f"kernel-doc: linux-source-{KERNEL_DOC_LINE} missing "
                          "(scripts/install-deps.sh hosted installs it)")
-    return os.path.join(src, "scripts", "kernel-doc")
+    try:
+        src, ver = run_qemu.source_tree(run_qemu.get_line(KERNEL_DOC_LINE))
+        path = os.path.join(src, "scripts", "kernel-doc")
+        if os.path.exists(path):
+            return path
+    except OSError:
+        ver = run_qemu.pkg_version(f"linux-source-{KERNEL_DOC_LINE}")
+    path = os.path.join(REPO, "build", "kernel-doc", ver, "kernel-doc")
+    if not os.path.exists(path):
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path + ".tmp", "wb") as f:
+            subprocess.run(["tar", "-xOf", tarball,
+                            f"linux-source-{KERNEL_DOC_LINE}/scripts/kernel-doc"],
+                           stdout=f, check=True)
+        os.rename(path + ".tmp", path)
+    return path
 
 
 def documented_in(files):
