@@ -52,9 +52,13 @@ namespace rpmsg {
  * @dma_dev: the port's device to allocate from (Linux: a struct device
  *	with a DMA mask); null: the port's default DMA device.
  * @vring_num: entries of each vring (a power of two, at most 4096).
- * @h2r_buf_size, @r2h_buf_size, @h2r_num, @r2h_num: the remote's buffer
- *	numbers (RpmsgRemoteConfig); other than Linux's defaults, the remote
- *	offers VIRTIO_RPMSG_F_BUFSZ and the host adopts them.
+ * @h2r_buf_size: bytes per host-to-remote buffer, header included (the
+ *	remote's buffer numbers are RpmsgRemoteConfig's; other than Linux's
+ *	defaults, the remote offers VIRTIO_RPMSG_F_BUFSZ and the host adopts
+ *	them).
+ * @r2h_buf_size: bytes per remote-to-host buffer, header included.
+ * @h2r_num: host-to-remote buffers.
+ * @r2h_num: remote-to-host buffers.
  * @remote_link: the remote role's link tunables (the host role's are
  *	virtio_rpmsg_set_config()'s, shared by every host link).
  * @parent: parent of the virtio device and of the remote's link device
@@ -192,13 +196,54 @@ public:
 	 */
 	void cut();
 
+	/**
+	 * started() - is the remote running?
+	 *
+	 * Context: any; the caller serialises it with start() and stop().
+	 * Return: true between a successful start() and stop().
+	 */
 	bool started() const { return m_started; }
-	/* The host role's link: null unless started and the device is bound. */
+	/**
+	 * host_link() - the host role's rpmsg link
+	 *
+	 * Context: any; the caller serialises it with start() and stop().
+	 * Return: the link, or nullptr unless started and the virtio rpmsg device is bound.
+	 */
 	RpmsgLink *host_link() const;
+	/**
+	 * remote() - the remote role
+	 *
+	 * Context: any.
+	 * Return: the remote, for the loopback's lifetime.
+	 */
 	RpmsgRemote &remote() const { return *m_remote; }
+	/**
+	 * host() - the host role's shared-memory transport
+	 *
+	 * Context: any.
+	 * Return: the transport, for the loopback's lifetime.
+	 */
 	virtio::ShmHost &host() const { return *m_host; }
+	/**
+	 * doorbells() - the two doorbells between the roles
+	 *
+	 * Context: any.
+	 * Return: the doorbell pair, for the loopback's lifetime.
+	 */
 	keel::LoopbackLink &doorbells() const { return *m_doorbells; }
+	/**
+	 * region() - the shared memory
+	 *
+	 * Context: any.
+	 * Return: the region (allocated or the configuration's).
+	 */
 	const keel::ShmRegion &region() const { return m_region; }
+	/**
+	 * name() - the configuration's name
+	 *
+	 * Context: any.
+	 * Return: the name, as given to create().
+	 */
 	const char *name() const { return m_name; }
 
 private:
