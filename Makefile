@@ -65,7 +65,8 @@ bench: deps-hosted
 	cmake --build $(BUILD)/bench -j $(JOBS)
 	@rm -f $(BUILD)/bench.jsonl
 	tools/bench/run.sh $(BUILD)/bench.jsonl \
-		$(BUILD)/bench/tools/bench/shm_bench --trials 7 --iters 2000
+		$(BUILD)/bench/tools/bench/shm_bench --trials 7 --iters 2000 -- \
+		$(BUILD)/bench/tools/bench/rpmsg_bench --trials 7 --iters 2000
 	@echo "bench: figures in $(BUILD)/bench.jsonl"
 
 demo: deps-hosted
