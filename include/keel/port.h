@@ -80,8 +80,17 @@ void keel_port_spin_unlock(void *lock);
 unsigned long keel_port_spin_lock_irqsave(void *lock);
 void keel_port_spin_unlock_irqrestore(void *lock, unsigned long flags);
 int keel_port_spin_trylock(void *lock);
+/* spin_trylock_irqsave(): 1 with *@flags set (restore with unlock_irqrestore), or 0. */
+int keel_port_spin_trylock_irqsave(void *lock, unsigned long *flags);
 /* Nonzero while the calling context may not sleep (spinlock, IRQ). */
 int keel_port_in_atomic(void);
+/*
+ * True in an interrupt handler that runs on a thread dedicated to its one
+ * interrupt source (hosted: a link's doorbell notification thread), where
+ * a brief busy-wait before sleeping delays nothing else. False everywhere
+ * else, hard-IRQ context in particular: there nothing may busy-wait.
+ */
+int keel_port_irq_may_spin(void);
 
 /* --- mutexes --- */
 void keel_port_mutex_init(void *m, const char *name, struct keel_lock_key *key);

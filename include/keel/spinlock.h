@@ -79,6 +79,11 @@ public:
 	void lock() ACQUIRE() { keel_port_spin_lock(m_storage); }
 	void unlock() RELEASE() { keel_port_spin_unlock(m_storage); }
 	bool try_lock() TRY_ACQUIRE(true) { return keel_port_spin_trylock(m_storage) != 0; }
+	/* spin_trylock_irqsave(): true with @flags set for unlock_irqrestore(). */
+	bool try_lock_irqsave(unsigned long &flags) TRY_ACQUIRE(true)
+	{
+		return keel_port_spin_trylock_irqsave(m_storage, &flags) != 0;
+	}
 	[[nodiscard]] unsigned long lock_irqsave() ACQUIRE()
 	{
 		return keel_port_spin_lock_irqsave(m_storage);
