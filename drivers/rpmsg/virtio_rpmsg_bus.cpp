@@ -11,7 +11,9 @@
  * probe, before DRIVER_OK. Tx buffers come from the never-used part of
  * the tx half first (and from those lent and given back unsent), then
  * from the tx queue's used ring. Tx-complete interrupts stay disabled
- * unless a sender waits for a buffer (or poll() armed one).
+ * unless a sender waits for a buffer (or poll() armed one). Rx interrupts
+ * are the core's to turn on and off (rpmsg_poll.cpp): this file only polls
+ * the rx queue.
  *
  * Locking: m_tx_lock guards the tx queue and the tx buffer states;
  * m_rvq_lock the rx queue. Rx processing holds the link's m_rx_lock
@@ -54,6 +56,7 @@ public:
 
 	static Result<keel::UniquePtr<VirtioRpmsg>> probe(VirtioDevice &vdev);
 	void remove(VirtioDevice &vdev);
+	void teardown(VirtioDevice &vdev);
 
 	VirtioRpmsg() = default;
 	~VirtioRpmsg() { free_buffers(); }
@@ -81,11 +84,13 @@ private:
 	Result<u32> rx_index(void *token) const;
 	Result<u32> tx_index(const void *buf) const;
 	Result<void> post_rx(u32 i) REQUIRES(m_rvq_lock);
-	u32 process_rx(u32 budget);
+	u32 poll_rvq(u32 budget) REQUIRES(m_link.m_rx_lock);
 
 	static void rx_done(VirtQueue &vq);
-	static void rx_irq_fn(keel::IrqWork &w);
-	void rx_pass();
+	static u32 rx_poll(RpmsgLink &link, u32 budget);
+	static void rx_disable(RpmsgLink &link);
+	static bool rx_enable(RpmsgLink &link);
+	static bool rx_pending(RpmsgLink &link);
 	static void xmit_done(VirtQueue &vq);
 	static Result<RpmsgTxSlot> get_tx(RpmsgLink &link);
 	static Result<void> submit_tx(RpmsgLink &link, u32 cookie, u8 *buf, const RpmsgHdr &hdr,
@@ -112,8 +117,6 @@ private:
 	u8 *m_sbufs = nullptr;
 	u64 m_bufs_da = 0;
 
-	/* Continues an rx pass that ran out of budget. */
-	keel::IrqWork m_rx_irq{ &VirtioRpmsg::rx_irq_fn };
 	keel::SpinLock m_rvq_lock{ "virtio_rpmsg_rvq", KEEL_LOCK_KEY() };
 	keel::SpinLock m_tx_lock{ "virtio_rpmsg_tx", KEEL_LOCK_KEY() };
 	u32 m_last_sbuf GUARDED_BY(m_tx_lock) = 0;
@@ -131,6 +134,10 @@ const RpmsgLinkOps VirtioRpmsg::s_ops = {
 	.tx_wait = &VirtioRpmsg::tx_wait,
 	.tx_poll = &VirtioRpmsg::tx_poll,
 	.recycle_rx = &VirtioRpmsg::recycle_rx,
+	.rx_poll = &VirtioRpmsg::rx_poll,
+	.rx_disable = &VirtioRpmsg::rx_disable,
+	.rx_enable = &VirtioRpmsg::rx_enable,
+	.rx_pending = &VirtioRpmsg::rx_pending,
 };
 
 /* --- probe and remove --- */
@@ -252,6 +259,13 @@ Result<keel::UniquePtr<VirtioRpmsg>> VirtioRpmsg::probe(VirtioDevice &vdev)
 		return r.error();
 	}
 	vrp->m_ready.store(true, keel::MemoryOrder::Release);
+	/* Polling mode: the link's polling thread, once the queue can be polled. */
+	r = vrp->m_link.start_poller();
+	if (r.is_error()) {
+		dev_err(&vdev, "rpmsg probe failed: no polling thread: %d", r.error().to_errno());
+		vrp->teardown(vdev);
+		return r.error();
+	}
 	bool notify;
 	{
 		Guard q{ vrp->m_rvq_lock };
@@ -273,14 +287,19 @@ Result<keel::UniquePtr<VirtioRpmsg>> VirtioRpmsg::probe(VirtioDevice &vdev)
 
 void VirtioRpmsg::remove(VirtioDevice &vdev)
 {
+	teardown(vdev);
+}
+
+void VirtioRpmsg::teardown(VirtioDevice &vdev)
+{
 	/* Linux's order: the remote stops using the rings, then the channels go, then the rings. */
 	vdev.reset();
 	m_link.shutdown();
 	m_ready.store(false, keel::MemoryOrder::Release);
-	m_rx_irq.sync();
+	m_link.rx_sync();
 	/* Waits for a running interrupt (the transport's lock), which may queue the work again. */
 	vdev.del_vqs();
-	m_rx_irq.sync();
+	m_link.rx_sync();
 	m_rvq = m_svq = nullptr;
 	free_buffers();
 }
@@ -303,11 +322,24 @@ Result<void> VirtioRpmsg::post_rx(u32 i)
 	return m_rvq->add_inbuf(Span<const Sg>(&sg, 1), rx_buf(i), GFP_ATOMIC);
 }
 
-/* Linux rpmsg_recv_done(): every used rx buffer is dispatched and given back, then one kick. */
-u32 VirtioRpmsg::process_rx(u32 budget)
+/*
+ * Linux rpmsg_recv_done(): up to @budget used rx buffers are dispatched
+ * and given back, then one kick. Called by the core with the link's rx
+ * lock held (a doorbell pass, a poller).
+ */
+u32 VirtioRpmsg::rx_poll(RpmsgLink &link, u32 budget) NO_THREAD_SAFETY_ANALYSIS
+{
+	/* SAFETY: the core calls the receive ops with link.m_rx_lock held (rpmsg_internal.h). */
+	link.m_rx_lock.assert_held();
+	VirtioRpmsg &vrp = of(link);
+	if (!vrp.m_ready.load(keel::MemoryOrder::Acquire))
+		return 0;
+	return vrp.poll_rvq(budget);
+}
+
+u32 VirtioRpmsg::poll_rvq(u32 budget)
 {
 	u32 n = 0, reposted = 0;
-	Guard rx{ m_link.m_rx_lock };
 	while (n < budget) {
 		virtio::UsedBuf ub;
 		{
@@ -342,6 +374,34 @@ u32 VirtioRpmsg::process_rx(u32 budget)
 	return n;
 }
 
+void VirtioRpmsg::rx_disable(RpmsgLink &link)
+{
+	VirtioRpmsg &vrp = of(link);
+	if (!vrp.m_ready.load(keel::MemoryOrder::Acquire))
+		return;
+	Guard q{ vrp.m_rvq_lock };
+	vrp.m_rvq->disable_cb();
+}
+
+bool VirtioRpmsg::rx_enable(RpmsgLink &link)
+{
+	VirtioRpmsg &vrp = of(link);
+	if (!vrp.m_ready.load(keel::MemoryOrder::Acquire))
+		return true;
+	Guard q{ vrp.m_rvq_lock };
+	/* True when nothing is pending, or the queue is broken (nothing will come). */
+	return vrp.m_rvq->enable_cb();
+}
+
+bool VirtioRpmsg::rx_pending(RpmsgLink &link)
+{
+	VirtioRpmsg &vrp = of(link);
+	if (!vrp.m_ready.load(keel::MemoryOrder::Acquire))
+		return false;
+	Guard q{ vrp.m_rvq_lock };
+	return vrp.m_rvq->more_used();
+}
+
 /*
  * An interrupt comes from a device that saw DRIVER_OK, written after the
  * queues' set-up (probe): tell ThreadSanitizer, which cannot follow that
@@ -352,32 +412,14 @@ static void tsan_after_driver_ok()
 	KEEL_TSAN_FENCE(__ATOMIC_ACQUIRE);
 }
 
+/* The rx queue's interrupt: the core runs a pass (or wakes its polling thread). */
 void VirtioRpmsg::rx_done(VirtQueue &vq)
 {
 	tsan_after_driver_ok();
 	VirtioRpmsg *vrp = vq.priv<VirtioRpmsg>();
 	if (!vrp || !vrp->m_ready.load(keel::MemoryOrder::Acquire))
 		return;
-	vrp->rx_pass();
-}
-
-/*
- * One bounded pass (a ring's worth: a remote that keeps refilling cannot
- * hold the interrupt). Buffers that arrive after the last get_buf raise
- * an interrupt (get_buf wrote used_event); those left by an exhausted
- * budget would not, so the pass continues from interrupt work.
- */
-void VirtioRpmsg::rx_pass()
-{
-	if (process_rx(m_rx_num) == m_rx_num)
-		(void)m_rx_irq.queue();
-}
-
-void VirtioRpmsg::rx_irq_fn(keel::IrqWork &w)
-{
-	VirtioRpmsg *vrp = keel::container_of(&w, &VirtioRpmsg::m_rx_irq);
-	if (vrp->m_ready.load(keel::MemoryOrder::Acquire))
-		vrp->rx_pass();
+	vrp->m_link.rx_interrupt();
 }
 
 void VirtioRpmsg::recycle_rx(RpmsgLink &link, u32 cookie)
