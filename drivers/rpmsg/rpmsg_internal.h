@@ -192,7 +192,9 @@ struct RpmsgLinkStats {
 
 /*
  * spin_until() - busy-wait until @cond() holds or @budget_ns have passed
- * since @start (ktime ns). Return: the latency (ns since @start) when it
+ * since @start (ktime ns), or the scheduler wants the CPU
+ * (keel::spin_yield(): a spin must not delay the very task it waits for
+ * when they share a CPU). Return: the latency (ns since @start) when it
  * held, else -1. Context: any (it never sleeps; keep @budget_ns small).
  */
 template <typename Cond> s64 spin_until(Cond cond, s64 start, s64 budget_ns)
@@ -201,8 +203,10 @@ template <typename Cond> s64 spin_until(Cond cond, s64 start, s64 budget_ns)
 		if (cond())
 			return keel::ktime_get_ns() - start;
 		keel::cpu_relax();
-		/* A clock read costs tens of ns: every few relaxes only. */
+		/* A clock read costs tens of ns: every few relaxes only; a yield every few us. */
 		if ((i & 7) == 7 && keel::ktime_get_ns() - start >= budget_ns)
+			return -1;
+		if ((i & 63) == 63 && keel::spin_yield())
 			return -1;
 	}
 }

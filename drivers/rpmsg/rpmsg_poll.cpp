@@ -76,8 +76,9 @@ bool RpmsgLink::rx_spin_between(s64 start)
 	s64 budget = m_rx_spin.budget(m_cfg.spin_max_ns);
 	if (!budget || !keel_port_irq_may_spin())
 		return false;
-	s64 lat = spin_until([this]() NO_THREAD_SAFETY_ANALYSIS { return m_ops->rx_pending(*this); },
-			     start, budget);
+	s64 lat =
+		spin_until([this]() NO_THREAD_SAFETY_ANALYSIS { return m_ops->rx_pending(*this); },
+			   start, budget);
 	if (lat < 0) {
 		m_stats.rx_spin_misses.fetch_add(1, keel::MemoryOrder::Relaxed);
 		return false;

@@ -185,6 +185,15 @@ void keel_port_udelay(unsigned int us);
 void keel_port_cond_resched(void);
 void keel_port_cpu_relax(void);
 /*
+ * For busy-wait loops that may last microseconds (a few calls per spin):
+ * gives the CPU to another runnable task where that costs the spinner
+ * nothing it needs (hosted: sched_yield(), which returns at once when
+ * nobody else is runnable), and returns true when the spin should end
+ * because the scheduler wants the CPU (kernel: need_resched(), as the
+ * kernel's own busy-poll loops check). Context: any.
+ */
+int keel_port_spin_yield(void);
+/*
  * @dividend / @divisor, the remainder in *@rem: a 64-bit '/' compiles to a
  * libgcc call on 32-bit targets, which the kernel does not link (Linux:
  * div_u64_rem()). Used through keel::div_u64_rem() only where a long is 32

@@ -88,6 +88,11 @@ inline void cpu_relax()
 {
 	keel_port_cpu_relax();
 }
+/* In a long busy-wait, every few microseconds: true when it should end (keel_port_spin_yield()). */
+inline bool spin_yield()
+{
+	return keel_port_spin_yield() != 0;
+}
 
 } // namespace keel
 

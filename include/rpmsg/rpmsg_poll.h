@@ -111,6 +111,9 @@ s64 wait_event_spin(RpmsgEndpoint &ept, keel::WaitQueue &wq, Cond cond, s64 time
 				keel::cpu_relax();
 			if ((i & 7) == 7 && keel::ktime_get_ns() - start >= spin)
 				break;
+			/* The scheduler wants the CPU (the event's sender may be waiting for it). */
+			if ((i & 63) == 63 && keel::spin_yield())
+				break;
 		}
 		busy_poll_end(ept);
 		/* The section's end may have delivered it. */

@@ -152,9 +152,9 @@ Result<void> remote_sends(Session &s, u32 first, u32 n)
 
 bool wait_received(Session &s, u64 n)
 {
-	return wait_event_spin(*s.ch->ept(), s.client->wq,
-			       [&] { return s.client->received.load() >= n; },
-			       ms_to_ns(5000)) > 0;
+	return wait_event_spin(
+		       *s.ch->ept(), s.client->wq, [&] { return s.client->received.load() >= n; },
+		       ms_to_ns(5000)) > 0;
 }
 
 /* --- polling mode --- */
