@@ -785,6 +785,15 @@ Result<void> RpmsgLink::send(RpmsgEndpoint &ept, u32 src, u32 dst, Span<const u8
 		return keel::err(-EMSGSIZE);
 	}
 	TRY(can_send(ept));
+	RpmsgHdr hdr = rpmsg_hdr_encode(m_le, src, dst, u16(data.size()));
+	if (m_ops->xmit) {
+		/* The common case: a buffer is free; take, fill and queue it under one lock. */
+		Result<void> r = m_ops->xmit(*this, hdr, data);
+		if (r.is_ok())
+			m_stats.tx_sent.fetch_add(1, keel::MemoryOrder::Relaxed);
+		if (r.is_ok() || r.error().to_errno() != -ENOMEM)
+			return r;
+	}
 	RpmsgTxSlot slot = TRY(wait_tx(ept, timeout_ns));
 	u32 total = RPMSG_HDR_SIZE + u32(data.size());
 	if (total > slot.size) {
@@ -794,8 +803,7 @@ Result<void> RpmsgLink::send(RpmsgEndpoint &ept, u32 src, u32 dst, Span<const u8
 	}
 	if (data.size())
 		memcpy(slot.buf + RPMSG_HDR_SIZE, data.data(), data.size());
-	TRY(m_ops->submit_tx(*this, slot.cookie, slot.buf,
-			     rpmsg_hdr_encode(m_le, src, dst, u16(data.size())), total));
+	TRY(m_ops->submit_tx(*this, slot.cookie, slot.buf, hdr, total));
 	m_stats.tx_sent.fetch_add(1, keel::MemoryOrder::Relaxed);
 	return keel::ok();
 }

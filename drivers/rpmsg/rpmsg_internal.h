@@ -74,6 +74,12 @@ struct RpmsgTxSlot {
  *	not yet submitted or put) and that @len bytes (header included) fit
  *	it, else -EINVAL; write @hdr at its start, queue it to the remote and
  *	notify the remote as the ring asks.
+ * @xmit: optional, a send's common case under one lock: take a free tx
+ *	buffer, write @hdr and @data into it, queue and notify as
+ *	@submit_tx; -ENOMEM when none is free (the core then waits with
+ *	@get_tx), -EMSGSIZE when the free one is too small (the remote
+ *	role: the host posted less than the configured size), else as
+ *	@get_tx and @submit_tx.
  * @put_tx: give back a buffer from @get_tx unsent; -EINVAL as above.
  * @tx_wait: @waiting: one more sender waits for a tx buffer, or one less.
  *	The transport counts them under its tx lock and enables the remote's
@@ -99,6 +105,7 @@ struct RpmsgLinkOps {
 	Result<RpmsgTxSlot> (*get_tx)(RpmsgLink &link);
 	Result<void> (*submit_tx)(RpmsgLink &link, u32 cookie, u8 *buf, const RpmsgHdr &hdr,
 				  u32 len);
+	Result<void> (*xmit)(RpmsgLink &link, const RpmsgHdr &hdr, Span<const u8> data);
 	Result<void> (*put_tx)(RpmsgLink &link, u32 cookie, const u8 *buf);
 	void (*tx_wait)(RpmsgLink &link, bool waiting);
 	bool (*tx_poll)(RpmsgLink &link);

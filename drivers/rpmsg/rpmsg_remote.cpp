@@ -93,6 +93,7 @@ struct RemoteOps {
 	static Result<RpmsgTxSlot> get_tx(RpmsgLink &link);
 	static Result<void> submit_tx(RpmsgLink &link, u32 cookie, u8 *buf, const RpmsgHdr &hdr,
 				      u32 len);
+	static Result<void> xmit(RpmsgLink &link, const RpmsgHdr &hdr, Span<const u8> data);
 	static Result<void> put_tx(RpmsgLink &link, u32 cookie, const u8 *buf);
 	static void tx_wait(RpmsgLink &link, bool waiting);
 	static bool tx_poll(RpmsgLink &link);
@@ -113,6 +114,9 @@ struct RpmsgRemote::Impl : keel::NonMovable {
 	Result<void> init();
 	Result<void> init_pools();
 	u32 poll_rx(u32 budget) REQUIRES(link.m_rx_lock);
+	bool return_rx(u32 idx) REQUIRES(m_rxq_lock);
+	Result<u16> take_tx() REQUIRES(m_tx_lock);
+	Result<void> finish_tx(u16 idx, u32 len) REQUIRES(m_tx_lock);
 	void tx_kicked();
 	void start_session();
 	void end_session();
@@ -149,6 +153,7 @@ struct RpmsgRemote::Impl : keel::NonMovable {
 const RpmsgLinkOps RemoteOps::s_ops = {
 	.get_tx = &RemoteOps::get_tx,
 	.submit_tx = &RemoteOps::submit_tx,
+	.xmit = &RemoteOps::xmit,
 	.put_tx = &RemoteOps::put_tx,
 	.tx_wait = &RemoteOps::tx_wait,
 	.tx_poll = &RemoteOps::tx_poll,
@@ -243,7 +248,8 @@ Result<void> RpmsgRemote::Impl::init_pools() NO_THREAD_SAFETY_ANALYSIS
  */
 u32 RpmsgRemote::Impl::poll_rx(u32 budget)
 {
-	u32 n = 0;
+	constexpr u32 NONE = ~0u;
+	u32 n = 0, done = NONE;
 	bool used = false;
 	while (n < budget) {
 		u16 idx;
@@ -251,7 +257,10 @@ u32 RpmsgRemote::Impl::poll_rx(u32 budget)
 		u32 len;
 		bool shape_ok;
 		{
+			/* One lock for two steps: return the last chain, take the next. */
 			Guard q{ m_rxq_lock };
+			if (done != NONE)
+				used |= return_rx(keel::exchange(done, NONE));
 			Vringh *vr = up.load() ? shm->vringh(0, 1) : nullptr;
 			if (!vr)
 				break;
@@ -287,23 +296,29 @@ u32 RpmsgRemote::Impl::poll_rx(u32 budget)
 			dev_warn_ratelimited(dev, "bad message: the host's buffer is not "
 						  "one readable segment");
 		}
-		if (v == RpmsgLink::RxVerdict::Keep)
-			continue;
-		Guard q{ m_rxq_lock };
-		if (up.load() && rxp.state[idx] == ChainState::Busy) {
-			(void)shm->vringh(0, 1)->add_used(rxp.chains[idx], 0);
-			rxp.state[idx] = ChainState::Free;
-			rxp.free[rxp.nfree++] = idx;
-			used = true;
-		}
+		if (v == RpmsgLink::RxVerdict::Recycle)
+			done = idx;
 	}
-	if (used) {
+	if (done != NONE || used) {
 		Guard q{ m_rxq_lock };
+		if (done != NONE)
+			used |= return_rx(done);
 		Vringh *vr = up.load() ? shm->vringh(0, 1) : nullptr;
-		if (vr && vr->need_notify())
+		if (used && vr && vr->need_notify())
 			(void)shm->notify(0, 1);
 	}
 	return n;
+}
+
+/* Returns chain @idx to the host (used, length 0). True when it was returned. */
+bool RpmsgRemote::Impl::return_rx(u32 idx)
+{
+	if (!up.load() || rxp.state[idx] != ChainState::Busy)
+		return false;
+	(void)shm->vringh(0, 1)->add_used(rxp.chains[idx], 0);
+	rxp.state[idx] = ChainState::Free;
+	rxp.free[rxp.nfree++] = u16(idx);
+	return true;
 }
 
 u32 RemoteOps::rx_poll(RpmsgLink &l, u32 budget) NO_THREAD_SAFETY_ANALYSIS
@@ -370,16 +385,15 @@ void RemoteOps::recycle_rx(RpmsgLink &l, u32 cookie)
 
 /* --- tx: vring 0 --- */
 
-Result<RpmsgTxSlot> RemoteOps::get_tx(RpmsgLink &l)
+/* A chain of vring 0 to send in (marked Busy): a spare one, else the next the host posted. */
+Result<u16> RpmsgRemote::Impl::take_tx()
 {
-	RpmsgRemote::Impl &im = RpmsgRemote::Impl::of(l);
-	Guard t{ im.m_tx_lock };
-	if (!im.up.load())
+	if (!up.load())
 		return keel::err(-ENOTCONN);
-	Vringh *vr = im.shm->vringh(0, 0);
+	Vringh *vr = shm->vringh(0, 0);
 	if (!vr || vr->is_broken())
 		return keel::err(-EPIPE);
-	ChainPool &p = im.txp;
+	ChainPool &p = txp;
 	u16 idx;
 	if (p.nspare) {
 		idx = p.spare[--p.nspare];
@@ -391,7 +405,7 @@ Result<RpmsgTxSlot> RemoteOps::get_tx(RpmsgLink &l)
 			idx = p.free[--p.nfree];
 			Chain &c = p.chains[idx];
 			Result<bool> got = vr->getdesc(c);
-			if (got.is_ok() && !got.value() && im.sleepers && !vr->notify_enable())
+			if (got.is_ok() && !got.value() && sleepers && !vr->notify_enable())
 				/* Senders wait: re-arm the kick at each miss (event idx). */
 				got = vr->getdesc(c);
 			if (got.is_error() || !got.value()) {
@@ -402,16 +416,59 @@ Result<RpmsgTxSlot> RemoteOps::get_tx(RpmsgLink &l)
 			    c.write_len() > RPMSG_HDR_SIZE)
 				break;
 			dev_warn_ratelimited(
-				im.dev,
+				dev,
 				"the host posted an rx buffer that is not one writable segment");
 			(void)vr->add_used(c, 0);
 			p.free[p.nfree++] = idx;
 		}
 	}
 	p.state[idx] = ChainState::Busy;
-	Chain &c = p.chains[idx];
+	return idx;
+}
+
+/* Returns Busy chain @idx to the host with @len bytes written, and notifies as it asks. */
+Result<void> RpmsgRemote::Impl::finish_tx(u16 idx, u32 len)
+{
+	ChainPool &p = txp;
+	Vringh *vr = shm->vringh(0, 0);
+	Result<void> r = vr->add_used(p.chains[idx], len);
+	p.state[idx] = ChainState::Free;
+	p.free[p.nfree++] = idx;
+	if (r.is_error())
+		return keel::err(-EPIPE);
+	if (vr->need_notify() && shm->notify(0, 0).is_error())
+		return keel::err(-EPIPE);
+	return keel::ok();
+}
+
+Result<RpmsgTxSlot> RemoteOps::get_tx(RpmsgLink &l)
+{
+	RpmsgRemote::Impl &im = RpmsgRemote::Impl::of(l);
+	Guard t{ im.m_tx_lock };
+	u16 idx = TRY(im.take_tx());
+	Chain &c = im.txp.chains[idx];
 	u32 size = keel::min(c.write_len(), im.cfg.r2h_buf_size);
 	return RpmsgTxSlot{ c.writable()[0].base(), size, idx };
+}
+
+Result<void> RemoteOps::xmit(RpmsgLink &l, const RpmsgHdr &hdr, Span<const u8> data)
+{
+	RpmsgRemote::Impl &im = RpmsgRemote::Impl::of(l);
+	Guard t{ im.m_tx_lock };
+	u16 idx = TRY(im.take_tx());
+	Chain &c = im.txp.chains[idx];
+	u32 len = RPMSG_HDR_SIZE + u32(data.size());
+	if (len > keel::min(c.write_len(), im.cfg.r2h_buf_size)) {
+		/* The host posted a buffer smaller than the configured size: the next send's. */
+		im.txp.state[idx] = ChainState::Spare;
+		im.txp.spare[im.txp.nspare++] = idx;
+		return keel::err(-EMSGSIZE);
+	}
+	u8 *buf = c.writable()[0].base();
+	memcpy(buf, &hdr, sizeof(hdr));
+	if (data.size())
+		memcpy(buf + RPMSG_HDR_SIZE, data.data(), data.size());
+	return im.finish_tx(idx, len);
 }
 
 Result<void> RemoteOps::submit_tx(RpmsgLink &l, u32 cookie, u8 *buf, const RpmsgHdr &hdr, u32 len)
@@ -431,15 +488,7 @@ Result<void> RemoteOps::submit_tx(RpmsgLink &l, u32 cookie, u8 *buf, const Rpmsg
 		return keel::err(-ENOTCONN);
 	}
 	memcpy(buf, &hdr, sizeof(hdr));
-	Vringh *vr = im.shm->vringh(0, 0);
-	Result<void> r = vr->add_used(c, len);
-	p.state[cookie] = ChainState::Free;
-	p.free[p.nfree++] = u16(cookie);
-	if (r.is_error())
-		return keel::err(-EPIPE);
-	if (vr->need_notify() && im.shm->notify(0, 0).is_error())
-		return keel::err(-EPIPE);
-	return keel::ok();
+	return im.finish_tx(u16(cookie), len);
 }
 
 Result<void> RemoteOps::put_tx(RpmsgLink &l, u32 cookie, const u8 *buf)

@@ -85,6 +85,7 @@ private:
 	Result<u32> tx_index(const void *buf) const;
 	Result<void> post_rx(u32 i) REQUIRES(m_rvq_lock);
 	u32 poll_rvq(u32 budget) REQUIRES(m_link.m_rx_lock);
+	void repost_rx(u32 i, u32 *reposted) REQUIRES(m_rvq_lock);
 
 	static void rx_done(VirtQueue &vq);
 	static u32 rx_poll(RpmsgLink &link, u32 budget);
@@ -95,6 +96,9 @@ private:
 	static Result<RpmsgTxSlot> get_tx(RpmsgLink &link);
 	static Result<void> submit_tx(RpmsgLink &link, u32 cookie, u8 *buf, const RpmsgHdr &hdr,
 				      u32 len);
+	static Result<void> xmit(RpmsgLink &link, const RpmsgHdr &hdr, Span<const u8> data);
+	Result<u32> take_tx() REQUIRES(m_tx_lock);
+	Result<void> queue_tx(u32 i, u32 len) REQUIRES(m_tx_lock);
 	static Result<void> put_tx(RpmsgLink &link, u32 cookie, const u8 *buf);
 	static void tx_wait(RpmsgLink &link, bool waiting);
 	static bool tx_poll(RpmsgLink &link);
@@ -130,6 +134,7 @@ private:
 const RpmsgLinkOps VirtioRpmsg::s_ops = {
 	.get_tx = &VirtioRpmsg::get_tx,
 	.submit_tx = &VirtioRpmsg::submit_tx,
+	.xmit = &VirtioRpmsg::xmit,
 	.put_tx = &VirtioRpmsg::put_tx,
 	.tx_wait = &VirtioRpmsg::tx_wait,
 	.tx_poll = &VirtioRpmsg::tx_poll,
@@ -337,13 +342,26 @@ u32 VirtioRpmsg::rx_poll(RpmsgLink &link, u32 budget) NO_THREAD_SAFETY_ANALYSIS
 	return vrp.poll_rvq(budget);
 }
 
+/* Gives rx buffer @i back to the remote (re-posts it). */
+void VirtioRpmsg::repost_rx(u32 i, u32 *reposted)
+{
+	if (post_rx(i).is_error())
+		dev_err_ratelimited(m_vdev, "failed to re-post rx buffer %u", i);
+	else
+		(*reposted)++;
+}
+
 u32 VirtioRpmsg::poll_rvq(u32 budget)
 {
-	u32 n = 0, reposted = 0;
+	constexpr u32 NONE = ~0u;
+	u32 n = 0, reposted = 0, done = NONE;
 	while (n < budget) {
 		virtio::UsedBuf ub;
 		{
+			/* One lock for two steps: re-post the last buffer, take the next. */
 			Guard q{ m_rvq_lock };
+			if (done != NONE)
+				repost_rx(keel::exchange(done, NONE), &reposted);
 			Result<virtio::UsedBuf> r = m_rvq->get_buf();
 			if (r.is_error())
 				break; /* broken: the ring logged it; recovery is the transport's */
@@ -358,18 +376,16 @@ u32 VirtioRpmsg::poll_rvq(u32 budget)
 		}
 		n++;
 		if (m_link.receive(i.value(), rx_buf(i.value()), ub.len) ==
-		    RpmsgLink::RxVerdict::Keep)
-			continue;
-		Guard q{ m_rvq_lock };
-		if (post_rx(i.value()).is_error())
-			dev_err_ratelimited(m_vdev, "failed to re-post rx buffer %u", i.value());
-		else
-			reposted++;
+		    RpmsgLink::RxVerdict::Recycle)
+			done = i.value();
 	}
-	if (reposted) {
-		/* Tell the remote it has more rx buffers (when it asked to be told). */
+	if (done != NONE || reposted) {
 		Guard q{ m_rvq_lock };
-		(void)m_rvq->kick();
+		if (done != NONE)
+			repost_rx(done, &reposted);
+		/* Tell the remote it has more rx buffers (when it asked to be told). */
+		if (reposted)
+			(void)m_rvq->kick();
 	}
 	return n;
 }
@@ -443,35 +459,59 @@ Result<u32> VirtioRpmsg::tx_index(const void *buf) const
 	return u32(off / m_tx_size);
 }
 
-/* Linux get_a_tx_buf(). */
+/* Linux get_a_tx_buf(): a free tx buffer, marked Taken. */
+Result<u32> VirtioRpmsg::take_tx()
+{
+	if (m_svq->is_broken())
+		return keel::err(-EPIPE);
+	u32 i;
+	if (m_tx_nfree) {
+		i = m_tx_free[--m_tx_nfree];
+	} else if (m_last_sbuf < m_tx_num) {
+		i = m_last_sbuf++;
+	} else {
+		Result<virtio::UsedBuf> r = m_svq->get_buf();
+		if (r.is_error())
+			return keel::err(-EPIPE);
+		if (!r.value())
+			return keel::err(-ENOMEM);
+		Result<u32> idx = tx_index(r.value().token);
+		if (idx.is_error() || m_tx_state[idx.value()] != TxState::Ring) {
+			dev_err_once(m_vdev, "tx token %p is not a queued tx buffer",
+				     r.value().token);
+			return keel::err(-EIO);
+		}
+		i = idx.value();
+	}
+	m_tx_state[i] = TxState::Taken;
+	return i;
+}
+
+/* Queues Taken buffer @i, @len bytes (its header written), and kicks as the remote asks. */
+Result<void> VirtioRpmsg::queue_tx(u32 i, u32 len)
+{
+	Sg sg = tx_sg(i, len);
+	Result<void> r = m_svq->add_outbuf(Span<const Sg>(&sg, 1), tx_buf(i), GFP_ATOMIC);
+	if (r.is_error()) {
+		/* Linux loses the buffer here; we keep it for the next sender. */
+		m_tx_state[i] = TxState::Free;
+		m_tx_free[m_tx_nfree++] = u16(i);
+		return keel::err(m_svq->is_broken() ? -EPIPE : r.error().to_errno());
+	}
+	m_tx_state[i] = TxState::Ring;
+	/* Tell the remote it has a message to read (a failing doorbell breaks the queue). */
+	if (m_svq->kick().is_error())
+		return keel::err(-EPIPE);
+	return keel::ok();
+}
+
 Result<RpmsgTxSlot> VirtioRpmsg::get_tx(RpmsgLink &link)
 {
 	VirtioRpmsg &vrp = of(link);
 	if (!vrp.m_ready.load(keel::MemoryOrder::Acquire))
 		return keel::err(-ENODEV);
 	Guard g{ vrp.m_tx_lock };
-	if (vrp.m_svq->is_broken())
-		return keel::err(-EPIPE);
-	u32 i;
-	if (vrp.m_tx_nfree) {
-		i = vrp.m_tx_free[--vrp.m_tx_nfree];
-	} else if (vrp.m_last_sbuf < vrp.m_tx_num) {
-		i = vrp.m_last_sbuf++;
-	} else {
-		Result<virtio::UsedBuf> r = vrp.m_svq->get_buf();
-		if (r.is_error())
-			return keel::err(-EPIPE);
-		if (!r.value())
-			return keel::err(-ENOMEM);
-		Result<u32> idx = vrp.tx_index(r.value().token);
-		if (idx.is_error() || vrp.m_tx_state[idx.value()] != TxState::Ring) {
-			dev_err_once(vrp.m_vdev, "tx token %p is not a queued tx buffer",
-				     r.value().token);
-			return keel::err(-EIO);
-		}
-		i = idx.value();
-	}
-	vrp.m_tx_state[i] = TxState::Taken;
+	u32 i = TRY(vrp.take_tx());
 	return RpmsgTxSlot{ vrp.tx_buf(i), vrp.m_tx_size, i };
 }
 
@@ -484,19 +524,25 @@ Result<void> VirtioRpmsg::submit_tx(RpmsgLink &link, u32 cookie, u8 *buf, const 
 	    vrp.m_tx_state[cookie] != TxState::Taken || len < RPMSG_HDR_SIZE || len > vrp.m_tx_size)
 		return keel::err(-EINVAL);
 	memcpy(buf, &hdr, sizeof(hdr));
-	Sg sg = vrp.tx_sg(cookie, len);
-	Result<void> r = vrp.m_svq->add_outbuf(Span<const Sg>(&sg, 1), buf, GFP_ATOMIC);
-	if (r.is_error()) {
-		/* Linux loses the buffer here; we keep it for the next sender. */
-		vrp.m_tx_state[cookie] = TxState::Free;
-		vrp.m_tx_free[vrp.m_tx_nfree++] = u16(cookie);
-		return keel::err(vrp.m_svq->is_broken() ? -EPIPE : r.error().to_errno());
-	}
-	vrp.m_tx_state[cookie] = TxState::Ring;
-	/* Tell the remote it has a message to read (a failing doorbell breaks the queue). */
-	if (vrp.m_svq->kick().is_error())
-		return keel::err(-EPIPE);
-	return keel::ok();
+	return vrp.queue_tx(cookie, len);
+}
+
+/* get_tx(), the copy and submit_tx() under one lock: a send's common case. */
+Result<void> VirtioRpmsg::xmit(RpmsgLink &link, const RpmsgHdr &hdr, Span<const u8> data)
+{
+	VirtioRpmsg &vrp = of(link);
+	if (!vrp.m_ready.load(keel::MemoryOrder::Acquire))
+		return keel::err(-ENODEV);
+	u32 len = RPMSG_HDR_SIZE + u32(data.size());
+	if (len > vrp.m_tx_size)
+		return keel::err(-EMSGSIZE);
+	Guard g{ vrp.m_tx_lock };
+	u32 i = TRY(vrp.take_tx());
+	u8 *buf = vrp.tx_buf(i);
+	memcpy(buf, &hdr, sizeof(hdr));
+	if (data.size())
+		memcpy(buf + RPMSG_HDR_SIZE, data.data(), data.size());
+	return vrp.queue_tx(i, len);
 }
 
 Result<void> VirtioRpmsg::put_tx(RpmsgLink &link, u32 cookie, const u8 *buf)
