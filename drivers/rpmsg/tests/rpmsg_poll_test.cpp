@@ -353,9 +353,12 @@ KEEL_PARAMS(alloc_gen, alloc_params, describe_alloc)
 /*
  * 10^5 messages each way: the host's send and receive paths, the remote's
  * receive and send paths (its echo), the delivery machinery of the mode
- * (passes, spins, polling threads, sections): not one allocation.
+ * (passes, spins, polling threads, sections): not one allocation. Bounded
+ * by a work budget, as rpmsg_virtio's case (emulated kernels with KASAN
+ * on a loaded machine get through fewer in KUnit's time): 10^5 messages,
+ * or as many as fit in 30 s, checked once per 1024; the count is printed.
  */
-void no_allocation_across_100000_messages_in_every_mode(Test &t)
+void no_allocation_on_the_message_path_in_every_mode(Test &t)
 {
 	const AllocParams &m = t.param<AllocParams>();
 	PairConfig cfg = poll_config(m.host, m.remote);
@@ -382,30 +385,36 @@ void no_allocation_across_100000_messages_in_every_mode(Test &t)
 		}
 		return true;
 	};
-	auto run = [&](u32 from, u32 to) {
-		for (u32 seq = from; seq < to; seq++) {
+	/* Sends [from, to) unless the budget ends first (checked once per 1024): the end. */
+	auto run = [&](u32 from, u32 to, s64 budget_end) -> u32 {
+		u32 seq = from;
+		for (; seq < to; seq++) {
+			if ((seq - from) % 1024 == 1023 && ktime_get_ns() > budget_end)
+				break;
 			if (send_seq(ept, seq).is_error())
-				return false;
+				return 0;
 			if (seq % WINDOW == WINDOW - 1 && !wait(seq + 1))
-				return false;
+				return 0;
 		}
-		return wait(to);
+		return wait(seq) ? seq : 0;
 	};
 	if (m.busy_poll)
 		busy_poll_begin(ept);
 	/* Warm-up: every buffer, slot and thread used once. */
-	bool ok = run(0, 512);
+	bool ok = run(0, 512, KEEL_S64_MAX) == 512;
 	constexpr u32 N = 100000;
 	u64 allocs = alloc_calls();
-	ok = ok && run(512, 512 + N);
+	u32 end = ok ? run(512, 512 + N, ktime_get_ns() + ms_to_ns(30000)) : 0;
 	u64 used = alloc_calls() - allocs;
 	if (m.busy_poll)
 		busy_poll_end(ept);
 	ASSERT_TRUE(t, ok);
+	ASSERT_GE(t, end, 512u + 1023u);
 	EXPECT_EQ(t, used, 0u);
 	EXPECT_EQ(t, s.client->bad.load(), 0u);
 	EXPECT_EQ(t, s_echo_dropped.load(), 0u);
-	t.info("%s: %u messages each way, %llu allocations", m.name, N, (unsigned long long)used);
+	t.info("%s: %u messages each way, %llu allocations", m.name, end - 512,
+	       (unsigned long long)used);
 }
 
 const TestCase rpmsg_poll_cases[] = {
@@ -416,7 +425,7 @@ const TestCase rpmsg_poll_cases[] = {
 	KEEL_CASE(sections_nest_and_the_last_one_rearms),
 	KEEL_CASE(poll_from_a_callback_of_the_same_link_returns_zero),
 	KEEL_CASE(adaptive_spin_follows_the_latency_within_its_cap),
-	KEEL_PARAM_CASE(no_allocation_across_100000_messages_in_every_mode, alloc_gen),
+	KEEL_PARAM_CASE(no_allocation_on_the_message_path_in_every_mode, alloc_gen),
 	{},
 };
 
