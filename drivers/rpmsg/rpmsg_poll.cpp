@@ -216,6 +216,7 @@ int RpmsgLink::poller_main(void *arg)
 	const s64 idle_ns = l->m_cfg.busy_poll_idle_ns;
 	const u32 budget = l->m_cfg.poll_budget ? l->m_cfg.poll_budget : RPMSG_POLL_BUDGET;
 	bool open = false;
+	u32 idle_spins = 0;
 	s64 idle_since = 0, resched_at = keel::ktime_get_ns() + POLL_RESCHED_NS;
 	while (!keel::Thread::should_stop()) {
 		if (l->is_up() && !open) {
@@ -236,6 +237,9 @@ int RpmsgLink::poller_main(void *arg)
 			idle_since = now;
 		if (open && l->is_up() && (idle_ns < 0 || now - idle_since < idle_ns)) {
 			keel::cpu_relax();
+			/* Every few us: the sender may need this very CPU (spin_until()'s rule). */
+			if ((++idle_spins & 63) == 0 && keel::spin_yield())
+				keel::cond_resched();
 			continue;
 		}
 		/* Idle (or the link is down): re-arm and sleep until kicked. */
