@@ -7,7 +7,10 @@
  * section (the remote's notifications off while it is open, the budget
  * of poll_rx() honoured, what raced in delivered when it closes, no
  * deadlock when a callback polls its own link); the adaptive spin's
- * policy; and no allocation across 10^5 messages each way in every mode.
+ * policy, and a spin that misses falling back to sleep; no message lost,
+ * duplicated or reordered while a client switches between polling,
+ * spinning and sleeping under a stream; and no allocation across 10^5
+ * messages each way in every mode.
  */
 #include <keel/log.h>
 #include <keel/test.h>
@@ -332,6 +335,155 @@ void adaptive_spin_follows_the_latency_within_its_cap(Test &t)
 	EXPECT_EQ(t, sp.budget(0), 0);
 }
 
+/* --- spin-then-sleep --- */
+
+struct LateSend {
+	Session *s;
+	Atomic<bool> go{ false };
+	Atomic<int> err{ 0 };
+};
+
+/*
+ * A client's wait spins for the adaptive budget, then sleeps: a message
+ * that comes long after the budget still wakes it (the doorbell was
+ * re-armed when the spin's section closed), and the wait counts as a miss
+ * that shrinks the budget. The budget is seeded (no timing needed to grow
+ * it) and the message is sent 100 ms after the wait starts, far beyond
+ * the 1 ms cap.
+ */
+void spin_then_sleep_falls_back_to_sleep(Test &t)
+{
+	const s64 cap = NSEC_PER_MSEC;
+	PairConfig cfg = poll_config(RpmsgDelivery::Doorbell, RpmsgDelivery::Doorbell);
+	cfg.host_link.spin_max_ns = cap;
+	Session s = bring_up(t, cfg);
+	ASSERT_NOT_NULL(t, s.client);
+	s.hl->wait_spin().update(cap / 2, false, cap);
+	s64 budget = s.hl->wait_spin().budget(cap);
+	ASSERT_GT(t, budget, 0);
+	LateSend ls{ &s };
+	Runner r;
+	ASSERT_OK(t, r.start(
+			     [](void *p) {
+				     LateSend *l = static_cast<LateSend *>(p);
+				     while (!l->go.load() && !Thread::should_stop())
+					     msleep(1);
+				     msleep(100);
+				     l->err.store(remote_sends(*l->s, 0, 1).is_error() ? -EIO : 0);
+			     },
+			     &ls));
+	u64 hits = s.hl->stats().wait_spin_hits.load();
+	u64 misses = s.hl->stats().wait_spin_misses.load();
+	u64 irq = s.hl->stats().rx_irq_passes.load();
+	ls.go.store(true);
+	EXPECT_TRUE(t, wait_received(s, 1));
+	EXPECT_TRUE(t, r.wait(ms_to_ns(5000)));
+	EXPECT_EQ(t, ls.err.load(), 0);
+	EXPECT_EQ(t, s.client->received.load(), 1u);
+	/* It spun, missed, slept; the doorbell's pass delivered and woke it. */
+	EXPECT_EQ(t, s.hl->stats().wait_spin_hits.load(), hits);
+	EXPECT_EQ(t, s.hl->stats().wait_spin_misses.load(), misses + 1);
+	EXPECT_GT(t, s.hl->stats().rx_irq_passes.load(), irq);
+	/* Later than the cap: spinning could not have paid, the budget shrinks. */
+	EXPECT_LT(t, s.hl->wait_spin().budget(cap), budget);
+	EXPECT_EQ(t, s.client->bad.load(), 0u);
+}
+
+/* --- switching between modes under a stream --- */
+
+struct Stream {
+	Session *s;
+	u32 n;
+	Atomic<u32> sent{ 0 };
+	Atomic<int> err{ 0 };
+};
+
+struct SwitchParams {
+	RpmsgDelivery host;
+	const char *name;
+};
+const SwitchParams switch_params[] = {
+	{ RpmsgDelivery::Doorbell, "doorbell link" },
+	{ RpmsgDelivery::Polling, "polling link" },
+};
+void describe_switch(const SwitchParams &p, char *desc)
+{
+	keel::snprintf(desc, KEEL_TEST_DESC_LEN, "%s", p.name);
+}
+KEEL_PARAMS(switch_gen, switch_params, describe_switch)
+
+/*
+ * The remote streams messages (blocking sends, so it runs into full rings)
+ * while the host's client switches, every few dozen messages, between the
+ * ways a message can reach it: its own busy-poll section with small poll
+ * budgets, a spin-then-sleep wait, and a plain sleep on the doorbell (or,
+ * on a polling link, its polling thread, which then shares the ring with
+ * the client's sections). Every message arrives once, in order (the
+ * client checks each sequence number).
+ */
+void switching_modes_loses_and_reorders_nothing(Test &t)
+{
+	const SwitchParams &m = t.param<SwitchParams>();
+	PairConfig cfg = poll_config(m.host, RpmsgDelivery::Doorbell);
+	cfg.host_link.busy_poll_idle_ns = 20 * NSEC_PER_USEC;
+	Session s = bring_up(t, cfg);
+	ASSERT_NOT_NULL(t, s.client);
+	RpmsgEndpoint &ept = *s.ch->ept();
+	constexpr u32 N = 6000, STEP = 37;
+	Stream st{ &s, N };
+	Runner r;
+	ASSERT_OK(t, r.start(
+			     [](void *p) {
+				     Stream *x = static_cast<Stream *>(p);
+				     for (u32 i = 0; i < x->n && !Thread::should_stop(); i++) {
+					     if (remote_sends(*x->s, i, 1).is_error()) {
+						     x->err.store(-EIO);
+						     return;
+					     }
+					     x->sent.store(i + 1);
+				     }
+			     },
+			     &st));
+	bool ok = true;
+	for (u32 round = 0; ok && s.client->received.load() < N; round++) {
+		u64 want = keel::min(u64(s.client->received.load()) + STEP, u64(N));
+		auto got = [&] { return s.client->received.load() >= want; };
+		switch (round % 3) {
+		case 0: { /* the client's own section, a few messages per poll */
+			busy_poll_begin(ept);
+			s64 deadline = ktime_get_ns() + ms_to_ns(5000);
+			for (u32 i = 0; !got(); i++) {
+				if (!poll_rx(ept, 1 + round % 5))
+					cpu_relax();
+				if ((i & 255) == 0 && ktime_get_ns() > deadline)
+					break;
+			}
+			busy_poll_end(ept);
+			ok = got();
+			break;
+		}
+		case 1: /* spin, then sleep */
+			ok = wait_event_spin(ept, s.client->wq, got, ms_to_ns(5000)) > 0;
+			break;
+		default: /* sleep: the doorbell's pass (or the polling thread) delivers */
+			ok = s.client->wq.wait_event_timeout(got, ms_to_ns(5000)) > 0;
+			break;
+		}
+		if (st.err.load())
+			break;
+	}
+	EXPECT_TRUE(t, r.wait(ms_to_ns(5000)));
+	EXPECT_EQ(t, st.err.load(), 0);
+	EXPECT_EQ(t, st.sent.load(), N);
+	EXPECT_TRUE(t, ok);
+	/* Nothing more arrives later (no duplicate), nothing was dropped or refused. */
+	EXPECT_TRUE(t, wait_for([&] { return s.client->received.load() >= N; }));
+	EXPECT_EQ(t, s.client->received.load(), u64(N));
+	EXPECT_EQ(t, s.client->bad.load(), 0u);
+	EXPECT_EQ(t, s.hl->stats().rx_cb_errors.load(), 0u);
+	EXPECT_EQ(t, s.hl->stats().rx_hold_dropped.load(), 0u);
+}
+
 /* --- no allocation on the data path, in every mode --- */
 
 struct AllocParams {
@@ -425,6 +577,8 @@ const TestCase rpmsg_poll_cases[] = {
 	KEEL_CASE(sections_nest_and_the_last_one_rearms),
 	KEEL_CASE(poll_from_a_callback_of_the_same_link_returns_zero),
 	KEEL_CASE(adaptive_spin_follows_the_latency_within_its_cap),
+	KEEL_CASE(spin_then_sleep_falls_back_to_sleep),
+	KEEL_PARAM_CASE(switching_modes_loses_and_reorders_nothing, switch_gen),
 	KEEL_PARAM_CASE(no_allocation_on_the_message_path_in_every_mode, alloc_gen),
 	{},
 };
