@@ -274,8 +274,15 @@ Result<bool> VirtQueue::has_used()
 
 bool VirtQueue::more_used()
 {
-	auto r = has_used();
-	return r.is_ok() && r.value();
+	/*
+	 * Not has_used(): that reads m_last_used_idx, which a get_buf() on
+	 * another thread may be moving past the used->idx we read here, and
+	 * a used->idx "behind" us would then break a healthy ring.
+	 */
+	if (is_broken())
+		return false;
+	auto idx = get16(m_layout.used_idx());
+	return idx.is_ok() && idx.value() != m_last_used_seen.load(keel::MemoryOrder::Relaxed);
 }
 
 void *VirtQueue::detach_buf(u16 head)
@@ -325,6 +332,7 @@ Result<UsedBuf> VirtQueue::get_buf()
 	}
 	void *token = detach_buf(u16(id));
 	m_last_used_idx++;
+	m_last_used_seen.store(m_last_used_idx, keel::MemoryOrder::Relaxed);
 	/*
 	 * Tell the device which used entry we want an interrupt for, and have
 	 * that visible before the next get_buf() reads used->idx.

@@ -470,11 +470,17 @@ public:
 	 */
 	Result<UsedBuf> get_buf();
 	/**
-	 * more_used() - is a used buffer pending?
+	 * more_used() - may a used buffer be pending? (Linux more_used())
 	 *
-	 * Context: any.
-	 * Return: true when get_buf() has one; false when not, or when broken
-	 * or bad.
+	 * A hint, as in Linux: it may run concurrently with get_buf() (the
+	 * doorbell handler does not take the caller's lock), so it only
+	 * compares used->idx with what get_buf() last published and never
+	 * judges the ring; get_buf() checks the device's index.
+	 *
+	 * Context: any, also unserialised against the other calls.
+	 * Return: true when used->idx differs from the driver's position (a
+	 * get_buf() that raced us may have taken the buffer already); false
+	 * when not, or when broken.
 	 */
 	bool more_used();
 
@@ -541,9 +547,9 @@ public:
 	 * interrupt() - the transport's handler for this queue's doorbell
 	 * (Linux vring_interrupt())
 	 *
-	 * Runs the callback when work is pending.
+	 * Runs the callback when work may be pending (see more_used()).
 	 *
-	 * Context: atomic.
+	 * Context: atomic; unserialised against the queue's other calls.
 	 * Return: false when there was nothing to do (IRQ_NONE), true otherwise
 	 * (also when broken: the callback does not run then).
 	 */
@@ -680,6 +686,8 @@ private:
 	u16 m_avail_idx_shadow = 0;
 	u16 m_avail_flags_shadow = 0;
 	u16 m_last_used_idx = 0;
+	/* m_last_used_idx for more_used(), which the caller does not serialise. */
+	keel::Atomic<u16> m_last_used_seen;
 	u16 m_num_added = 0;
 	keel::UniqueArray<DescExtra> m_extra;
 	keel::UniqueArray<HeadState> m_state;
