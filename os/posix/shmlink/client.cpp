@@ -42,7 +42,7 @@ namespace {
 
 /* How long a message that has begun may take to arrive whole. */
 constexpr s64 MSG_TIMEOUT_NS = 1000 * 1000 * 1000;
-/* The watchdog's tick: the longest a peer can hold a ring() it races. */
+/* The watchdog's tick: a peer can hold a ring() it races for one to two ticks. */
 constexpr int WATCHDOG_TICK_MS = 10;
 
 int connect_retry(const char *path, s64 deadline)
@@ -88,6 +88,27 @@ int drain_eventfd(int fd)
 			return 1;
 	}
 	return 0;
+}
+
+/*
+ * Is a write of 1 to the peer's eventfd @fd blocked, or about to be? Only
+ * when the counter has no room for it (at 0xfffffffffffffffe: poll() says
+ * not writable), and only a peer that filled its own counter, with
+ * O_NONBLOCK cleared on the description, makes it so: honest peers add 1
+ * per ring to a counter their owner keeps taking.
+ *
+ * How long the write has been in flight says nothing by itself: a ring()
+ * preempted (or slowed by a sanitizer) past a tick is merely slow, and
+ * the count it has added, or is about to add, is the peer's wake-up.
+ * Taking that count would lose the wake-up for good (the peer's thread
+ * polled readable, then finds nothing to deliver), so the watchdog must
+ * take a counter only when this says full.
+ */
+bool peer_holds(int fd)
+{
+	struct pollfd p = { fd, POLLOUT, 0 };
+	int r = poll(&p, 1, 0);
+	return r == 0 || (r == 1 && !(p.revents & POLLOUT));
 }
 
 } // namespace
@@ -464,9 +485,13 @@ void Client::watchdog_loop()
 				seen[i] = 0;
 				continue;
 			}
-			/* The same write as a tick ago: stuck. Take the counter so that it
-			 * completes. */
-			if (w.stamp == seen[i]) {
+			/*
+			 * The same write as a tick ago, and the peer's counter full: held.
+			 * Take the counter so that the write completes (its 1 is then the
+			 * peer's ring). In flight as long with room in the counter: slow,
+			 * not held, and its count is left to the peer.
+			 */
+			if (w.stamp == seen[i] && peer_holds(w.fd)) {
 				pr_warn_ratelimited(
 					"shmlink: client %lld: a peer held a ring: released",
 					(long long)m_id);

@@ -103,7 +103,10 @@ private:
  * write cannot block (a peer that lets its counter saturate has a ring
  * pending already, so none is needed); should the peer saturate it again
  * in the instant between, a watchdog thread of ours takes the counter
- * (we hold the eventfd too) and the write completes within a tick. Our
+ * (we hold the eventfd too) and the write completes within two ticks.
+ * The watchdog judges a ring held only when it has been in flight for a
+ * tick and the counter is full: a merely slow ring (our thread preempted)
+ * keeps its count, which is the peer's wake-up. Our
  * own eventfds are drained with RWF_NOWAIT, never a read() that
  * O_NONBLOCK would have to keep from blocking. What the server sends is checked: ids in 0..65535,
  * the fds where the protocol puts them, a shared memory sealed against resizing and of a

@@ -22,6 +22,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/eventfd.h>
@@ -502,6 +503,99 @@ void ring_returns_on_a_saturated_peer_that_cleared_nonblock(Test &t)
 	EXPECT_EQ(t, poll(&pf, 1, 5000), 1);
 }
 
+/*
+ * A ring() of ours that is slow (preempted, or slowed by a sanitizer) for
+ * longer than the watchdog's tick is not one the peer holds: an honest
+ * peer's counter always has room, so the write cannot be blocked, and the
+ * count it adds (or has added) is the peer's wake-up. The watchdog must
+ * leave it alone. The ringing thread is stopped inside ring() again and
+ * again (a signal whose handler sleeps three ticks) while the peer does
+ * not read: every ring that returned must be in its counter at the end.
+ * Before the watchdog looked at the counter, it took the counter of every
+ * ring it saw in flight for a tick, and the peer lost those wake-ups.
+ */
+struct SlowRinger {
+	shmlink::Client *c;
+	Atomic<bool> stop{ false };
+	Atomic<bool> started{ false };
+	u64 rung = 0;
+	int failed = 0;
+};
+
+void slow_ring_handler(int)
+{
+	int saved = errno;
+	struct timespec ts = { 0, 30 * 1000 * 1000 };
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {
+	}
+	errno = saved;
+}
+
+void slow_ring_fn(void *p)
+{
+	auto *r = static_cast<SlowRinger *>(p);
+	r->started.store(true);
+	while (!r->stop.load()) {
+		if (r->c->ring(0).is_ok())
+			r->rung++;
+		else
+			r->failed++;
+	}
+}
+
+struct sigaction saved_sigusr1;
+
+void restore_sigusr1(void *)
+{
+	sigaction(SIGUSR1, &saved_sigusr1, nullptr);
+}
+
+void slow_ring_keeps_its_count_at_an_honest_peer(Test &t)
+{
+	const char *path = temp_sock(t);
+	ASSERT_NOT_NULL(t, path);
+	ASSERT_NOT_NULL(t, start_server(t, path));
+	shmlink::Client *c = nullptr;
+	ASSERT_EQ(t, connect_client(t, path, &c), 0);
+	RawPeer *h = raw_peer(t, path, false);
+	ASSERT_NOT_NULL(t, h);
+	auto p = c->wait_peer(TIMEOUT);
+	ASSERT_OK(t, p);
+	ASSERT_EQ(t, p.value(), h->id);
+
+	struct sigaction sa = {};
+	sa.sa_handler = &slow_ring_handler;
+	sigemptyset(&sa.sa_mask);
+	ASSERT_EQ(t, sigaction(SIGUSR1, &sa, &saved_sigusr1), 0);
+	if (t.add_cleanup(&restore_sigusr1, nullptr).is_error()) {
+		restore_sigusr1(nullptr);
+		ASSERT_TRUE(t, false);
+	}
+
+	SlowRinger r{ c };
+	Bounded b = { &slow_ring_fn, &r };
+	ASSERT_TRUE(t, start_bounded(b));
+	s64 until = ktime_get_ns() + TIMEOUT;
+	while (!r.started.load() && ktime_get_ns() < until)
+		msleep(1);
+	/* One at a time: a signal sent while the handler runs would merge with the pending one. */
+	for (int i = 0; i < 12; i++) {
+		msleep(45);
+		pthread_kill(b.thread, SIGUSR1);
+	}
+	msleep(50);
+	r.stop.store(true);
+	bool returned = wait_bounded(b, TIMEOUT);
+	if (returned)
+		pthread_join(b.thread, nullptr);
+	ASSERT_TRUE(t, returned);
+	EXPECT_EQ(t, r.failed, 0);
+	EXPECT_GT(t, r.rung, u64(0));
+	u64 count = 0;
+	EXPECT_EQ(t, read(h->own[0], &count, sizeof(count)), ssize_t(sizeof(count)));
+	EXPECT_EQ(t, count, r.rung);
+}
+
 void delete_fn(void *p)
 {
 	delete static_cast<shmlink::Client *>(p);
@@ -810,6 +904,7 @@ const TestCase shmlink_cases[] = {
 	KEEL_CASE(server_memory_is_sealed_against_resizing),
 	KEEL_CASE(client_refuses_unsealed_or_odd_sized_memory),
 	KEEL_CASE(ring_returns_on_a_saturated_peer_that_cleared_nonblock),
+	KEEL_CASE(slow_ring_keeps_its_count_at_an_honest_peer),
 	KEEL_CASE(notification_thread_survives_a_peer_draining_our_eventfd),
 	KEEL_CASE(notification_thread_is_interrupt_context),
 	KEEL_CASE(server_keeps_serving_past_a_client_that_never_reads),
