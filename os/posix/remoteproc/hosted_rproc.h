@@ -121,12 +121,12 @@ struct HostedRprocConfig {
 
 /* Counters of the platform (the core's are Rproc::stats()). */
 struct HostedStats {
-	u64 starts;	    /* firmware processes started */
-	u64 exits;	    /* ... seen gone (pidfd or hang-up) */
-	u64 heartbeats;	    /* beats received */
-	u64 watchdog_fired; /* missed beats reported */
-	u64 fatal_reports;  /* FW_FATAL received */
-	u64 bad_ctrl;	    /* malformed control messages dropped */
+	u64 starts;	      /* firmware processes started */
+	u64 exits;	      /* ... seen gone (pidfd or hang-up) */
+	u64 heartbeats;	      /* beats received */
+	u64 watchdog_fired;   /* missed beats reported */
+	u64 fatal_reports;    /* FW_FATAL received */
+	u64 bad_ctrl;	      /* malformed control messages dropped */
 	int last_exit_status; /* waitpid() status of the last process reaped */
 };
 
