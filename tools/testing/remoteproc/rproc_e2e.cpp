@@ -114,7 +114,8 @@ struct Sender {
 			}
 			s64 t0 = keel::ktime_get_ns();
 			Result<void> r =
-				send(*s->ept, Span<const u8>(reinterpret_cast<const u8 *>(&m), sizeof(m)));
+				send(*s->ept,
+				     Span<const u8>(reinterpret_cast<const u8 *>(&m), sizeof(m)));
 			if (r.is_ok()) {
 				s_sh->sent.fetch_add(1, keel::MemoryOrder::Relaxed);
 				if (++m.n % 64 == 0)
@@ -231,7 +232,8 @@ void print_slowest()
 {
 	if (!s_slowest.n)
 		return;
-	printf("rproc_e2e: slowest recovery (%lld ms):", (long long)keel::ns_to_ms(s_slowest.duration));
+	printf("rproc_e2e: slowest recovery (%lld ms):",
+	       (long long)keel::ns_to_ms(s_slowest.duration));
 	for (u32 i = 0; i < s_slowest.n; i++)
 		printf(" %s +%lld ms%s", event_name(s_slowest.type[i]),
 		       (long long)keel::ns_to_ms(s_slowest.at[i] - s_slowest.at[0]),
@@ -306,7 +308,7 @@ int crash_cycles(HostedRproc &h, u32 cycles)
 		CHECK(ping(*ch, 1000 + i));
 		/* Every twentieth a hang (the watchdog takes its time), else the quick ones in turn. */
 		Fault f = i % 20 == 19 ? Fault::Hang : Fault(i % 5);
-		CrashReason why = f == Fault::Fatal ? CrashReason::FatalError
+		CrashReason why = f == Fault::Fatal  ? CrashReason::FatalError
 				  : f == Fault::Hang ? CrashReason::Watchdog
 						     : CrashReason::PeerGone;
 		by_reason[u32(why)]++;
@@ -342,8 +344,8 @@ int crash_cycles(HostedRproc &h, u32 cycles)
 			},
 			TIMEOUT);
 		if (done && h.rproc().stats().crashes != base_crashes + i + 1) {
-			fprintf(stderr, "rproc_e2e: cycle %u (%s): %llu crashes, the last ones:\n", i,
-				fault_name(f), (unsigned long long)h.rproc().stats().crashes);
+			fprintf(stderr, "rproc_e2e: cycle %u (%s): %llu crashes, the last ones:\n",
+				i, fault_name(f), (unsigned long long)h.rproc().stats().crashes);
 			for (u32 k = 0; k < 4; k++)
 				fprintf(stderr, "  %s\n", s_last_crash[(s_nr_crash + k) % 4]);
 			return 1;
@@ -370,9 +372,8 @@ int crash_cycles(HostedRproc &h, u32 cycles)
 	       "(%llu messages sent under load); worst blocked-sender unblock %lld us after "
 	       "detection (%llu measured); recovery: last %lld us, longest %lld us\n",
 	       cycles, (long long)keel::ns_to_ms(took), (unsigned long long)s_sh->sent.load(),
-	       (long long)(s_sh->worst_ns.load() / 1000),
-	       (unsigned long long)s_sh->measured.load(), (long long)(st.last_recovery_ns / 1000),
-	       (long long)(st.max_recovery_ns / 1000));
+	       (long long)(s_sh->worst_ns.load() / 1000), (unsigned long long)s_sh->measured.load(),
+	       (long long)(st.last_recovery_ns / 1000), (long long)(st.max_recovery_ns / 1000));
 	printf("rproc_e2e: crashes %llu (peer gone %llu, watchdog %llu, fatal %llu), ignored "
 	       "duplicate reports %llu; firmware starts %llu, exits seen %llu, heartbeats %llu\n",
 	       (unsigned long long)st.crashes,
