@@ -452,6 +452,17 @@ Result<void> HostedRproc::Impl::stop()
 	 */
 	for (int i = 0; i < 5000 && client->peer_alive(); i++)
 		keel::msleep(1);
+	/*
+	 * Its peer-down may still be on its way to the core (the client's
+	 * thread marks the peer gone, then calls out): one that arrived while
+	 * the next process boots would be taken for that one's crash. Flush
+	 * it: a delivery not yet begun sees the doorbell disabled and is
+	 * dropped, one under way is waited for.
+	 */
+	bool enabled = client->enabled();
+	client->disable();
+	if (enabled)
+		client->enable();
 	return ok();
 }
 
