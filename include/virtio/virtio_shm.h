@@ -433,6 +433,10 @@ private:
  *	header
  * @num_vdevs: devices in the table (1..RSC_MAX_VDEVS)
  * @vdevs: each device's entry (id, features, vrings, config space)
+ * @num_traces: trace buffers (RSC_TRACE entries, published before the
+ *	vdevs)
+ * @traces: each one: text logs the remote writes at @da (inside the
+ *	region, outside the table), @len bytes, named @name
  * @kick: called (doorbell context: must not sleep) when the host rings,
  *	with the vdev and vring of the queue, or DOORBELL_ANY for both when
  *	the ring did not say which
@@ -445,21 +449,19 @@ struct ShmRemoteConfig {
 	u32 rsc_offset = SHM_DEFAULT_RSC_OFFSET;
 	u32 num_vdevs = 0;
 	rproc::VdevSpec vdevs[rproc::RSC_MAX_VDEVS];
-	/*
-	 * Trace buffers (RSC_TRACE entries, before the vdevs): text logs the
-	 * remote writes at @da (inside the region, outside the table).
-	 */
 	u32 num_traces = 0;
+	/**
+	 * struct Trace - one trace buffer of ShmRemoteConfig
+	 * @da: its address in the region
+	 * @len: its size in bytes
+	 * @name: its name in the table
+	 */
 	struct Trace {
 		u32 da;
 		u32 len;
 		const char *name;
-	} traces[rproc::RSC_MAX_TRACES] = {};
-	/*
-	 * Called (doorbell context: must not sleep) when the host rings: @vdev
-	 * and @vring of the queue, or DOORBELL_ANY for both when the ring did
-	 * not say which.
-	 */
+	};
+	Trace traces[rproc::RSC_MAX_TRACES] = {};
 	void (*kick)(void *ctx, u32 vdev, u32 vring) = nullptr;
 	void *kick_ctx = nullptr;
 };
