@@ -669,6 +669,13 @@ Result<void> Rproc::Core::recover_locked(bool manual)
 		recovering = false;
 	});
 	for (;;) {
+		/*
+		 * A crash reported from interrupt context broke the transport
+		 * from the interrupt work: let it finish, so that blocked senders
+		 * have their -EPIPE before the devices go (else they would see
+		 * the unbinding first).
+		 */
+		break_irq.sync();
 		report_crash_event();
 		set_state(RprocState::Recovering);
 		pm_stop();

@@ -451,6 +451,9 @@ int crash_cycles(HostedRproc &h, u32 cycles)
 	      by_reason[u32(CrashReason::Watchdog)]);
 	CHECK(s_sh->probes.load() - probes0 == cycles);
 	CHECK(s_sh->removes.load() - removes0 == cycles);
+	if (s_sh->other_errors.load())
+		fprintf(stderr, "rproc_e2e: %llu senders failed otherwise than -EPIPE (last %d)\n",
+			(unsigned long long)s_sh->other_errors.load(), s_sh->last_other.load());
 	CHECK(s_sh->other_errors.load() == 0);
 	CHECK(s_sh->measured.load() > 0);
 	CHECK(s_sh->worst_ns.load() < keel::ms_to_ns(1000));
