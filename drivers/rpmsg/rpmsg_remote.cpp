@@ -47,6 +47,8 @@ enum class ChainState : u8 { Free, Busy, Spare };
 
 /* How often the session thread looks at the host's status without a doorbell. */
 constexpr s64 SESSION_POLL_NS = 20 * keel::NSEC_PER_MSEC;
+/* How long one wait for DRIVER_OK lasts: stop() waits for it to end. */
+constexpr s64 DRIVER_OK_POLL_NS = 2 * keel::NSEC_PER_MSEC;
 
 class RemoteDevice : public keel::Device {
 public:
@@ -121,7 +123,9 @@ struct RpmsgRemote::Impl : keel::NonMovable {
 	void start_session();
 	void end_session();
 	static int session_main(void *arg);
+	bool wait_new_host();
 	static void kick(void *ctx, u32 vdev, u32 vring);
+	static void peer_down(void *ctx);
 	bool rx_shape_ok(const virtio::VringhChain &c) const
 	{
 		return c.readable().size() == 1 && c.writable().size() == 0 &&
@@ -145,6 +149,15 @@ struct RpmsgRemote::Impl : keel::NonMovable {
 	keel::Atomic<bool> up{ false };
 	/* A pass stopped with every rx chain held: a release restarts it. */
 	keel::Atomic<bool> rx_starved{ false };
+	/* Asleep (suspend()): kicks are not served; written with the ring locks held. */
+	keel::Atomic<bool> asleep{ false };
+	/* A session is being set up (until its services are announced): no sleep. */
+	keel::Atomic<bool> starting{ false };
+	/* The doorbell reported the host gone: the session ends, the next needs a new host. */
+	keel::Atomic<bool> host_down{ false };
+	/* The host_gen of the last session (a new session must bring another one). */
+	u32 last_host_gen = 0;
+	bool had_session = false;
 	keel::Atomic<u32> nr_sessions{ 0 };
 	keel::Thread *thread = nullptr;
 	keel::WaitQueue wq{ "rpmsg_remote_wq", KEEL_LOCK_KEY() };
@@ -223,6 +236,8 @@ Result<void> RpmsgRemote::Impl::init()
 	rc.vdevs[0].vring[1] = { rproc::FW_RSC_ADDR_ANY, c.vring_align, c.vring_num, 1, 0 };
 	rc.kick = &Impl::kick;
 	rc.kick_ctx = this;
+	/* Before the transport enables the doorbell: set while it is disabled. */
+	c.doorbell->set_peer_down(&Impl::peer_down, this);
 	shm = TRY(ShmRemote::create(rc, GFP_KERNEL));
 	return keel::ok();
 }
@@ -251,6 +266,9 @@ u32 RpmsgRemote::Impl::poll_rx(u32 budget)
 	constexpr u32 NONE = ~0u;
 	u32 n = 0, done = NONE;
 	bool used = false;
+	/* Asleep: served at resume(), which polls the ring again. */
+	if (asleep.load())
+		return 0;
 	while (n < budget) {
 		u16 idx;
 		const u8 *buf;
@@ -393,6 +411,9 @@ Result<u16> RpmsgRemote::Impl::take_tx()
 	Vringh *vr = shm->vringh(0, 0);
 	if (!vr || vr->is_broken())
 		return keel::err(-EPIPE);
+	/* A sleeping processor sends nothing: no buffer until resume() wakes the senders. */
+	if (asleep.load())
+		return keel::err(-ENOMEM);
 	ChainPool &p = txp;
 	u16 idx;
 	if (p.nspare) {
@@ -410,7 +431,11 @@ Result<u16> RpmsgRemote::Impl::take_tx()
 				got = vr->getdesc(c);
 			if (got.is_error() || !got.value()) {
 				p.free[p.nfree++] = idx;
-				return keel::err(got.is_error() ? -EPIPE : -ENOMEM);
+				if (!got.is_error())
+					return keel::err(-ENOMEM);
+				/* Broken (logged by the ring): every sender must know, not only us. */
+				link.set_peer_gone(true);
+				return keel::err(-EPIPE);
 			}
 			if (c.writable().size() == 1 && c.readable().size() == 0 &&
 			    c.write_len() > RPMSG_HDR_SIZE)
@@ -561,12 +586,26 @@ void RpmsgRemote::Impl::kick(void *ctx, u32 vdev, u32 vring)
 	}
 }
 
+/* Doorbell context: the host is gone (its process died, the link was cut). */
+void RpmsgRemote::Impl::peer_down(void *ctx)
+{
+	Impl *im = static_cast<Impl *>(ctx);
+	im->host_down.store(true);
+	/* Its rings are dead: fail every sender now; the session thread ends the session. */
+	im->link.set_peer_gone(true);
+	im->wq.wake_up();
+	dev_warn_ratelimited(im->dev, "host gone");
+	if (im->cfg.host_gone)
+		im->cfg.host_gone(im->cfg.host_gone_ctx);
+}
+
 /* --- sessions --- */
 
 void RpmsgRemote::Impl::start_session()
 {
 	/* What the host wrote before DRIVER_OK (ordered by the transport's barriers; for TSan). */
 	KEEL_TSAN_FENCE(__ATOMIC_ACQUIRE);
+	starting.store(true);
 	u32 gf = shm->gfeatures(0);
 	/* New rings: the host's kicks are on until a pass turns them off. */
 	link.rx_reset();
@@ -586,6 +625,10 @@ void RpmsgRemote::Impl::start_session()
 			tx->notify_disable();
 		up.store(true);
 	}
+	last_host_gen = shm->session_host_gen(0);
+	had_session = true;
+	host_down.store(false);
+	link.set_peer_gone(false);
 	link.set_peer_ns(gf & (1u << VIRTIO_RPMSG_F_NS));
 	link.set_up(true);
 	nr_sessions.fetch_add(1);
@@ -594,6 +637,7 @@ void RpmsgRemote::Impl::start_session()
 	/* Messages the host sent before our first look. */
 	link.rx_interrupt();
 	link.announce_all();
+	starting.store(false);
 }
 
 void RpmsgRemote::Impl::end_session()
@@ -614,11 +658,28 @@ void RpmsgRemote::Impl::end_session()
 	dev_info(dev, "host session %u down", nr_sessions.load());
 }
 
+/*
+ * After a host went away without resetting the device, its DRIVER_OK is
+ * still in the table: a session may only start for another host session
+ * (a new host_gen), never on the dead host's rings.
+ */
+bool RpmsgRemote::Impl::wait_new_host()
+{
+	if (!had_session)
+		return true;
+	Result<u32> gen = shm->read_host_gen();
+	return gen.is_ok() && gen.value() != last_host_gen;
+}
+
 int RpmsgRemote::Impl::session_main(void *arg)
 {
 	Impl *im = static_cast<Impl *>(arg);
 	while (!keel::Thread::should_stop()) {
-		Result<void> r = im->shm->wait_driver_ok(0, SESSION_POLL_NS);
+		Result<void> r = im->shm->wait_driver_ok(0, DRIVER_OK_POLL_NS);
+		if (r.is_ok() && !im->wait_new_host()) {
+			im->shm->drop_queues(0);
+			r = keel::err(-EAGAIN);
+		}
 		if (r.is_error()) {
 			if (r.error().to_errno() != -ETIMEDOUT)
 				(void)im->wq.wait_event_interruptible_timeout(
@@ -627,9 +688,13 @@ int RpmsgRemote::Impl::session_main(void *arg)
 			continue;
 		}
 		im->start_session();
-		while (!keel::Thread::should_stop() && !im->shm->host_reset(0))
+		while (!keel::Thread::should_stop() && !im->shm->host_reset(0) &&
+		       !im->host_down.load())
 			(void)im->wq.wait_event_interruptible_timeout(
-				[] { return keel::Thread::should_stop(); }, SESSION_POLL_NS);
+				[im] {
+					return keel::Thread::should_stop() || im->host_down.load();
+				},
+				SESSION_POLL_NS);
 		im->end_session();
 	}
 	return 0;
@@ -657,8 +722,9 @@ RpmsgRemote::~RpmsgRemote()
 {
 	Impl *im = m_impl;
 	stop();
-	/* No doorbell handler runs once the ShmRemote is gone. */
+	/* No doorbell handler runs once the ShmRemote is gone (it disabled the doorbell). */
 	im->shm.reset();
+	im->cfg.doorbell->set_peer_down(nullptr, nullptr);
 	im->link.shutdown();
 	/* Releases during the shutdown may have asked for another pass; it finds the link down. */
 	im->link.rx_sync();
@@ -727,6 +793,56 @@ bool RpmsgRemote::wait_link_up(s64 timeout_ns)
 u32 RpmsgRemote::sessions() const
 {
 	return m_impl->nr_sessions.load();
+}
+
+Result<void> RpmsgRemote::suspend()
+{
+	Impl *im = m_impl;
+	{
+		Guard rx{ im->link.m_rx_lock };
+		Guard q{ im->m_rxq_lock };
+		Guard t{ im->m_tx_lock };
+		/*
+		 * A host session we have not joined yet (or not left yet): the
+		 * session thread has work, and a session must start awake.
+		 */
+		bool host_waits = (im->shm->status(0) & VIRTIO_CONFIG_S_DRIVER_OK) &&
+				  (!im->up.load() || im->shm->host_reset(0));
+		if (host_waits || im->starting.load())
+			return keel::err(-EBUSY);
+		if (im->up.load()) {
+			Vringh *vr = im->shm->vringh(0, 1);
+			Result<u16> pending = vr ? vr->avail_pending() : Result<u16>(u16(0));
+			/* Work left: messages not taken, buffers held, a send under way. */
+			if ((pending.is_ok() && pending.value() > 0) ||
+			    im->rxp.nfree != im->rxp.num ||
+			    im->txp.nfree + im->txp.nspare != im->txp.num || im->sleepers)
+				return keel::err(-EBUSY);
+		}
+		im->asleep.store(true);
+	}
+	dev_dbg(im->dev, "asleep");
+	return keel::ok();
+}
+
+void RpmsgRemote::resume()
+{
+	Impl *im = m_impl;
+	{
+		Guard rx{ im->link.m_rx_lock };
+		Guard q{ im->m_rxq_lock };
+		Guard t{ im->m_tx_lock };
+		im->asleep.store(false);
+	}
+	/* What the host queued while we slept, in order; then senders waiting for buffers. */
+	im->link.rx_schedule();
+	im->tx_kicked();
+	dev_dbg(im->dev, "awake");
+}
+
+bool RpmsgRemote::asleep() const
+{
+	return m_impl->asleep.load();
 }
 
 keel::Device &RpmsgRemote::device()

@@ -254,6 +254,12 @@ Result<void> VirtioRpmsg::setup(VirtioDevice &vdev)
 	p.rx_buf_size = m_rx_size;
 	p.tx_buf_size = m_tx_size;
 	p.nr_rx_slots = m_rx_num;
+	/*
+	 * A transport registers a virtio device under the device of the
+	 * processor behind it (a remoteproc): that one's runtime PM is the
+	 * remote's, held by senders (a parent without runtime PM: a no-op).
+	 */
+	p.pm_dev = vdev.parent();
 	p.config = s_config.link;
 	TRY(m_link.init(p, GFP_KERNEL));
 	{
@@ -385,8 +391,11 @@ u32 VirtioRpmsg::poll_rvq(u32 budget)
 			if (done != NONE)
 				repost_rx(keel::exchange(done, NONE), &reposted);
 			Result<virtio::UsedBuf> r = m_rvq->get_buf();
-			if (r.is_error())
-				break; /* broken: the ring logged it; recovery is the transport's */
+			if (r.is_error()) {
+				/* Broken: the ring logged it; recovery is the transport's. */
+				m_link.set_peer_gone(true);
+				break;
+			}
 			ub = r.value();
 		}
 		if (!ub)
@@ -457,7 +466,14 @@ void VirtioRpmsg::rx_done(VirtQueue &vq)
 {
 	tsan_after_driver_ok();
 	VirtioRpmsg *vrp = vq.priv<VirtioRpmsg>();
-	if (!vrp || !vrp->m_ready.load(keel::MemoryOrder::Acquire))
+	if (!vrp)
+		return;
+	/* The transport broke the queue (the remote crashed): senders must know now. */
+	if (vq.is_broken()) {
+		vrp->m_link.set_peer_gone(true);
+		return;
+	}
+	if (!vrp->m_ready.load(keel::MemoryOrder::Acquire))
 		return;
 	vrp->m_link.rx_interrupt();
 }
@@ -486,8 +502,11 @@ Result<u32> VirtioRpmsg::tx_index(const void *buf) const
 /* Linux get_a_tx_buf(): a free tx buffer, marked Taken. */
 Result<u32> VirtioRpmsg::take_tx()
 {
-	if (m_svq->is_broken())
+	/* A broken queue is a dead peer: the link fails every sender from now on. */
+	if (m_svq->is_broken()) {
+		m_link.set_peer_gone(true);
 		return keel::err(-EPIPE);
+	}
 	u32 i;
 	if (m_tx_nfree) {
 		i = m_tx_free[--m_tx_nfree];
@@ -495,8 +514,10 @@ Result<u32> VirtioRpmsg::take_tx()
 		i = m_last_sbuf++;
 	} else {
 		Result<virtio::UsedBuf> r = m_svq->get_buf();
-		if (r.is_error())
+		if (r.is_error()) {
+			m_link.set_peer_gone(true);
 			return keel::err(-EPIPE);
+		}
 		if (!r.value())
 			return keel::err(-ENOMEM);
 		Result<u32> idx = tx_index(r.value().token);
@@ -521,12 +542,17 @@ Result<void> VirtioRpmsg::queue_tx(u32 i, u32 len)
 		/* Linux loses the buffer here; we keep it for the next sender. */
 		m_tx_state[i] = TxState::Free;
 		m_tx_free[m_tx_nfree++] = u16(i);
-		return keel::err(m_svq->is_broken() ? -EPIPE : r.error().to_errno());
+		if (!m_svq->is_broken())
+			return r.error();
+		m_link.set_peer_gone(true);
+		return keel::err(-EPIPE);
 	}
 	m_tx_state[i] = TxState::Ring;
 	/* Tell the remote it has a message to read (a failing doorbell breaks the queue). */
-	if (m_svq->kick().is_error())
+	if (m_svq->kick().is_error()) {
+		m_link.set_peer_gone(true);
 		return keel::err(-EPIPE);
+	}
 	return keel::ok();
 }
 
@@ -612,7 +638,13 @@ void VirtioRpmsg::xmit_done(VirtQueue &vq)
 {
 	tsan_after_driver_ok();
 	VirtioRpmsg *vrp = vq.priv<VirtioRpmsg>();
-	if (!vrp || !vrp->m_ready.load(keel::MemoryOrder::Acquire))
+	if (!vrp)
+		return;
+	if (vq.is_broken()) {
+		vrp->m_link.set_peer_gone(true);
+		return;
+	}
+	if (!vrp->m_ready.load(keel::MemoryOrder::Acquire))
 		return;
 	{
 		/* Armed by poll() with nobody waiting: one interrupt was enough. */

@@ -120,6 +120,13 @@ public:
 		m_b.deliver_peer_down();
 	}
 	/**
+	 * reconnect() - a peer is attached again after cut() (the remote
+	 * rebooted): rings are delivered again
+	 *
+	 * Context: any.
+	 */
+	void reconnect() { m_alive.store(true); }
+	/**
 	 * flush() - wait until every queued delivery has run
 	 *
 	 * Context: may sleep; never from a handler of the link.

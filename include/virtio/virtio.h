@@ -272,9 +272,12 @@ public:
 	/**
 	 * break_device() - mark every queue broken (Linux virtio_break_device())
 	 *
-	 * The device is gone: every queue operation fails with -EIO from now on.
+	 * The device is gone: every queue operation fails with -EIO from now
+	 * on, and each queue's callback runs once (VirtQueue::break_ring()) so
+	 * that its waiters see it.
 	 *
-	 * Context: any.
+	 * Context: any (atomic allowed); not from a queue callback of this
+	 * device.
 	 */
 	void break_device() EXCLUDES(m_vqs_lock);
 

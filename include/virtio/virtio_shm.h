@@ -274,6 +274,28 @@ public:
 	 */
 	bool crashed() const { return m_crashed.load(); }
 	/**
+	 * mark_crashed() - the remote is gone: break every queue now
+	 *
+	 * Every queue is broken and its driver's callback runs once
+	 * (VirtQueue::break_ring()), so that its senders fail at once. The
+	 * peer-down callback does this before calling the crashed callback; a
+	 * remoteproc core calls it for every crash it is told of.
+	 *
+	 * Context: any.
+	 */
+	void mark_crashed();
+	/**
+	 * remote_restarted() - has the remote published again since attach()?
+	 *
+	 * A new remote session that the host did not start: the old rings are
+	 * stale. Only while attached (the caller orders it after attach() and
+	 * before detach()).
+	 *
+	 * Context: any.
+	 * Return: true when the remote's session number moved.
+	 */
+	bool remote_restarted() const;
+	/**
 	 * clear_crashed() - forget the crash (after reset_region(), before the
 	 * next attach)
 	 *
@@ -363,6 +385,7 @@ private:
 	Result<size_t> copy_table(bool *changing);
 	Result<void> check_vrings();
 	Result<void> place_resources();
+	bool in_carveout(u32 da, u32 len) const;
 	Result<void> place_vrings();
 	Result<void> create_vdevs();
 	Result<void> reserve(size_t start, size_t len, bool fixed);
@@ -385,6 +408,9 @@ private:
 	bool m_attached = false;
 	keel::Atomic<bool> m_crashed{ false };
 	u32 m_host_gen = 0;
+	/* The publish we attached to: remote_gen and the (even) sequence. */
+	u32 m_remote_gen = 0;
+	u32 m_remote_seq = 0;
 	size_t m_rsc_off = 0;
 	u8 m_table[SHM_MAX_TABLE];
 	rproc::RscTableInfo m_info;
@@ -407,6 +433,10 @@ private:
  *	header
  * @num_vdevs: devices in the table (1..RSC_MAX_VDEVS)
  * @vdevs: each device's entry (id, features, vrings, config space)
+ * @num_traces: trace buffers (RSC_TRACE entries, published before the
+ *	vdevs)
+ * @traces: each one: text logs the remote writes at @da (inside the
+ *	region, outside the table), @len bytes, named @name
  * @kick: called (doorbell context: must not sleep) when the host rings,
  *	with the vdev and vring of the queue, or DOORBELL_ANY for both when
  *	the ring did not say which
@@ -419,11 +449,19 @@ struct ShmRemoteConfig {
 	u32 rsc_offset = SHM_DEFAULT_RSC_OFFSET;
 	u32 num_vdevs = 0;
 	rproc::VdevSpec vdevs[rproc::RSC_MAX_VDEVS];
-	/*
-	 * Called (doorbell context: must not sleep) when the host rings: @vdev
-	 * and @vring of the queue, or DOORBELL_ANY for both when the ring did
-	 * not say which.
+	u32 num_traces = 0;
+	/**
+	 * struct Trace - one trace buffer of ShmRemoteConfig
+	 * @da: its address in the region
+	 * @len: its size in bytes
+	 * @name: its name in the table
 	 */
+	struct Trace {
+		u32 da;
+		u32 len;
+		const char *name;
+	};
+	Trace traces[rproc::RSC_MAX_TRACES] = {};
 	void (*kick)(void *ctx, u32 vdev, u32 vring) = nullptr;
 	void *kick_ctx = nullptr;
 };
@@ -543,6 +581,21 @@ public:
 	 */
 	void drop_queues(u32 vdev);
 	/**
+	 * session_host_gen() - the host session @vdev's queues were built in
+	 * @vdev: the vdev's index
+	 *
+	 * Context: any.
+	 * Return: the host_gen, 0 when none were built.
+	 */
+	u32 session_host_gen(u32 vdev) const;
+	/**
+	 * read_host_gen() - the host_gen in the header now
+	 *
+	 * Context: any.
+	 * Return: the generation; an error when the header cannot be read.
+	 */
+	Result<u32> read_host_gen() const;
+	/**
 	 * remote_gen() - this remote's session number, bumped at every publish()
 	 *
 	 * Context: any.
@@ -577,6 +630,8 @@ private:
 	keel::Doorbell *m_doorbell;
 	u32 m_rsc_off;
 	u32 m_num_vdevs;
+	u32 m_num_traces;
+	ShmRemoteConfig::Trace m_traces[rproc::RSC_MAX_TRACES];
 	void (*m_kick)(void *, u32, u32);
 	void *m_kick_ctx;
 	u32 m_remote_gen = 0;
