@@ -117,82 +117,6 @@ int Engine::on_bus(keel::NotifierBlock &nb, unsigned long action, void *data)
 	return keel::NOTIFY_OK;
 }
 
-/* Event @ev into the record of the fault being recovered from. */
-void Engine::track(const SimEvent &ev)
-{
-	if (ev.type == EvType::Rproc && ev.rp.type == RprocEventType::CrashReported &&
-	    (!m_cur || m_cur->kind == FaultKind::HostRestart)) {
-		/* A crash the script did not cause: recorded, and a failed check later. */
-		m_unplanned++;
-		if (m_report.nr_records == MAX_FAULTS)
-			return;
-		m_cur = &m_report.records[m_report.nr_records++];
-		memset(m_cur, 0, sizeof(*m_cur));
-		m_cur->index = m_report.nr_records;
-		m_cur->kind = FaultKind::Kill;
-		m_cur->t_inject = ev.t_ns;
-	}
-	RecoveryRecord *r = m_cur;
-	if (!r)
-		return;
-	auto first = [](s64 &field, s64 t) {
-		if (!field)
-			field = t;
-	};
-	switch (ev.type) {
-	case EvType::Rproc:
-		switch (ev.rp.type) {
-		case RprocEventType::CrashReported:
-			if (r->t_detected) {
-				r->extra_crashes++;
-			} else {
-				r->t_detected = ev.t_ns;
-				r->reason = ev.rp.reason;
-			}
-			break;
-		case RprocEventType::DevicesRemoved:
-			first(r->t_removed, ev.t_ns);
-			break;
-		case RprocEventType::RemoteStopped:
-			first(r->t_stopped, ev.t_ns);
-			break;
-		case RprocEventType::RegionReset:
-			first(r->t_reset, ev.t_ns);
-			break;
-		case RprocEventType::RemoteStarted:
-			r->t_started = ev.t_ns;
-			break;
-		case RprocEventType::DevicesAdded:
-			r->t_added = ev.t_ns;
-			break;
-		case RprocEventType::RecoveryDone:
-			r->t_done = ev.t_ns;
-			r->core_ns = ev.rp.duration_ns;
-			break;
-		case RprocEventType::RecoveryFailed:
-			r->failed_attempts++;
-			break;
-		default:
-			break;
-		}
-		break;
-	case EvType::ChannelAdded:
-		if (ev.channel != NO_CHANNEL && ev.t_ns > r->t_inject) {
-			r->announced++;
-			r->t_announced = ev.t_ns;
-		}
-		break;
-	case EvType::DriverProbed:
-		if (ev.t_ns > r->t_inject) {
-			r->probed++;
-			r->t_probed = ev.t_ns;
-		}
-		break;
-	default:
-		break;
-	}
-}
-
 void Engine::pump()
 {
 	SimEvent ev;
@@ -202,7 +126,7 @@ void Engine::pump()
 			snapshot(&m_snap);
 			any = true;
 		}
-		track(ev);
+		m_tracker.track(ev);
 		for (u32 i = 0; i < m_nviews; i++)
 			m_views[i]->event(ev, m_snap);
 	}
@@ -309,6 +233,7 @@ Result<void> Engine::setup()
 	TRY(rpmsg::rpmsg_init());
 	m_rpmsg_up = true;
 	TRY(rpmsg::virtio_rpmsg_init());
+	m_vrpmsg_up = true;
 	TRY(keel::bus_register_notifier(rpmsg::rpmsg_bus, m_bus_nb));
 	m_bus_nb_up = true;
 	g_client_env.store(&m_env);
@@ -331,15 +256,13 @@ Result<void> Engine::setup()
 
 void Engine::inject(FaultKind kind)
 {
-	if (m_report.nr_records == MAX_FAULTS)
+	RecoveryRecord *rec = m_tracker.begin(kind, keel::ktime_get_ns());
+	if (!rec)
 		return;
-	RecoveryRecord &r = m_report.records[m_report.nr_records++];
-	memset(&r, 0, sizeof(r));
-	r.index = m_report.nr_records;
-	r.kind = kind;
-	r.t_inject = keel::ktime_get_ns();
-	r.blocked_senders = u32(m_env.stats(0).blocked.load());
-	m_cur = &r;
+	RecoveryRecord &r = *rec;
+	u64 blocked = 0;
+	for (u8 i = 0; i < NR_SERVICES; i++)
+		blocked += m_env.stats(i).blocked.load();
 	set_phase("fault %u/%u: %s", r.index, m_nplan, fault_text(kind));
 	emit(EvType::Inject, fault_text(kind), kind);
 	Result<void> res = keel::ok();
@@ -363,17 +286,20 @@ void Engine::inject(FaultKind kind)
 		check("inject", false, "fault %u (%s): %d", r.index, fault_name(kind),
 		      res.error().to_errno());
 	if (kind != FaultKind::HostRestart) {
-		bool ok = wait_until(m_cfg.settle_timeout_ns,
-				     [](Engine &e) { return e.m_cur && e.settled(*e.m_cur); });
+		bool ok = wait_until(m_cfg.settle_timeout_ns, [](Engine &e) {
+			return e.m_tracker.current() && e.settled(*e.m_tracker.current());
+		});
 		r.ok = ok && res.is_ok();
 	}
-	r.blocked_senders = u32(m_env.stats(0).blocked.load()) - r.blocked_senders;
-	for (u8 i = 0; i < NR_SERVICES; i++)
+	for (u8 i = 0; i < NR_SERVICES; i++) {
+		blocked -= m_env.stats(i).blocked.load();
 		if (m_env.stats(i).worst_unblock_ns.load() > r.worst_unblock_ns)
 			r.worst_unblock_ns = m_env.stats(i).worst_unblock_ns.load();
+	}
+	r.blocked_senders = u32(-blocked);
 	set_phase(r.ok ? "recovered from fault %u (%s)" : "fault %u (%s): NOT RECOVERED", r.index,
 		  fault_name(kind));
-	m_cur = nullptr;
+	m_tracker.end();
 }
 
 /*
@@ -400,11 +326,13 @@ bool Engine::host_restart(RecoveryRecord &r)
 	unregister_clients();
 	m_clients_up = false;
 	rpmsg::virtio_rpmsg_exit();
+	m_vrpmsg_up = false;
 	r.t_host_down = keel::ktime_get_ns();
 	emit(EvType::Phase, "host down: rpmsg stack unloaded, the remote runs on");
 	(void)run_for(HOST_DOWN_NS);
 	Result<void> up = rpmsg::virtio_rpmsg_init();
 	if (up.is_ok()) {
+		m_vrpmsg_up = true;
 		up = register_clients();
 		if (up.is_ok())
 			m_clients_up = true;
@@ -418,12 +346,15 @@ bool Engine::host_restart(RecoveryRecord &r)
 		check("host restart", false, "reload/adopt: %d", up.error().to_errno());
 		return false;
 	}
-	bool ok = wait_until(m_cfg.settle_timeout_ns,
-			     [](Engine &e) { return e.m_cur && e.settled(*e.m_cur); });
+	bool ok = wait_until(m_cfg.settle_timeout_ns, [](Engine &e) {
+		return e.m_tracker.current() && e.settled(*e.m_tracker.current());
+	});
 	r.t_done = r.t_probed;
 	/* The remote's own word (its console's uptime): same process, a new session. */
-	(void)wait_until(2 * keel::NSEC_PER_SEC,
-			 [](Engine &e) { return e.m_env.uptime_ns() > e.m_cur->t_host_up; });
+	(void)wait_until(2 * keel::NSEC_PER_SEC, [](Engine &e) {
+		RecoveryRecord *c = e.m_tracker.current();
+		return !c || e.m_env.uptime_ns() > c->t_host_up;
+	});
 	r.pid_after = m_env.remote_pid();
 	r.session_after = m_env.remote_session();
 	return ok && r.pid_after == r.pid_before && r.pid_before != 0 &&
@@ -529,10 +460,10 @@ void Engine::teardown()
 	g_client_env.store(nullptr);
 	if (m_bus_nb_up)
 		(void)keel::bus_unregister_notifier(rpmsg::rpmsg_bus, m_bus_nb);
-	if (m_rpmsg_up) {
+	if (m_vrpmsg_up)
 		rpmsg::virtio_rpmsg_exit();
+	if (m_rpmsg_up)
 		rpmsg::rpmsg_exit();
-	}
 	if (m_virtio_up)
 		virtio::virtio_exit();
 	pump();
@@ -595,14 +526,14 @@ void Engine::finish()
 	long live = keel_posix_live_allocs();
 	R.live_allocs = live < 0 || m_live_at_start < 0 ? -1 : live - m_live_at_start;
 
-	check("run", !stopping() && R.nr_records == m_nplan + m_unplanned,
-	      stopping() ? "interrupted" : "%u of %u faults played", R.nr_records - m_unplanned,
-	      m_nplan);
+	check("run", !stopping() && R.nr_records == m_nplan + m_tracker.unplanned(),
+	      stopping() ? "interrupted" : "%u of %u faults played",
+	      R.nr_records - m_tracker.unplanned(), m_nplan);
 	check("recoveries", recovered == crashes, "%u of %u crashes recovered", recovered, crashes);
 	check("host restarts", R.reattached == R.host_restarts,
 	      "%u of %u: the remote lived and re-attached", R.reattached, R.host_restarts);
-	check("no unplanned crash", m_unplanned == 0, "%u crashes the run did not cause",
-	      m_unplanned);
+	check("no unplanned crash", m_tracker.unplanned() == 0, "%u crashes the run did not cause",
+	      m_tracker.unplanned());
 	check("traffic after each fault", flowed == R.nr_records,
 	      "%u of %u faults followed by traffic on every channel", flowed, R.nr_records);
 	check("messages intact", R.bad == 0, "%llu out of order, corrupt or lost without a crash",

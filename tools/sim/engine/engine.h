@@ -21,6 +21,7 @@
 #include "../sim_model.h"
 #include "clients.h"
 #include "event_queue.h"
+#include "recovery.h"
 
 namespace rproc::hosted {
 class HostedRproc;
@@ -74,7 +75,6 @@ private:
 	bool run_for(s64 ns);
 	bool wait_until(s64 timeout_ns, bool (*cond)(Engine &e));
 	void pump();
-	void track(const SimEvent &ev);
 	bool settled(const RecoveryRecord &r);
 	bool drain(s64 timeout_ns);
 	void set_phase(const char *fmt, ...) __printf(2, 3);
@@ -94,6 +94,7 @@ private:
 	keel::NotifierBlock m_rproc_nb{ .notifier_call = &Engine::on_rproc };
 	keel::NotifierBlock m_bus_nb{ .notifier_call = &Engine::on_bus };
 	bool m_rpmsg_up = false;
+	bool m_vrpmsg_up = false;
 	bool m_virtio_up = false;
 	bool m_clients_up = false;
 	bool m_bus_nb_up = false;
@@ -103,12 +104,10 @@ private:
 	s64 m_last_tick = 0;
 	FaultKind m_plan[MAX_FAULTS];
 	u32 m_nplan = 0;
-	/* The record of the fault being recovered from, null between faults. */
-	RecoveryRecord *m_cur = nullptr;
-	u32 m_unplanned = 0;
 	u32 m_pm_suspended = 0;
 	Snapshot m_snap;
 	Report m_report;
+	RecoveryTracker m_tracker{ m_report };
 };
 
 } // namespace sim
