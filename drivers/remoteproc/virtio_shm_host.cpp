@@ -281,6 +281,8 @@ Result<size_t> ShmHost::copy_table(bool *changing)
 		return err(-EINVAL);
 	}
 	m_rsc_off = off;
+	m_remote_gen = keel::le32_to_cpu(h.remote_gen);
+	m_remote_seq = seq;
 	return size_t(size);
 }
 
@@ -422,6 +424,18 @@ Result<void> ShmHost::table_write32(size_t table_off, u32 v)
 	return shm_write32(m_region, m_rsc_off + table_off, v);
 }
 
+/* [@da, @da + @len) lies in a carveout the table placed itself. */
+bool ShmHost::in_carveout(u32 da, u32 len) const
+{
+	for (u32 c = 0; c < m_info.num_carveouts; c++) {
+		const rproc::RscCarveout &co = m_info.carveouts[c];
+		if (co.da != FW_RSC_ADDR_ANY && da >= co.da && len <= co.len &&
+		    da - co.da <= co.len - len)
+			return true;
+	}
+	return false;
+}
+
 Result<void> ShmHost::place_resources()
 {
 	m_num_blocks = 0;
@@ -443,6 +457,22 @@ Result<void> ShmHost::place_resources()
 				return err(-EINVAL);
 			}
 			m_vdevs[v].vring[i].offset = off;
+		}
+	}
+	/*
+	 * Trace buffers the remote writes inside the region are its own:
+	 * the pool must not place anything there (a trace in a carveout of
+	 * the table, as Linux wants it, is covered by the carveout instead).
+	 */
+	for (u32 t = 0; t < m_info.num_traces; t++) {
+		const rproc::RscTrace &tr = m_info.traces[t];
+		Result<size_t> off = m_region.da_to_offset(tr.da, tr.len);
+		if (off.is_error() || tr.len == 0 || in_carveout(tr.da, tr.len))
+			continue;
+		if (reserve(off.value(), tr.len, true).is_error()) {
+			pr_err_ratelimited("%s: trace '%s' overlaps another resource", m_name,
+					   tr.name);
+			return err(-EINVAL);
 		}
 	}
 	for (u32 c = 0; c < m_info.num_carveouts; c++) {
@@ -597,18 +627,37 @@ void ShmHost::doorbell_handler(void *ctx, u32 notifyid)
 	}
 }
 
+void ShmHost::mark_crashed()
+{
+	m_crashed.store(true);
+	/*
+	 * Fail fast: every queue errors at once instead of waiting on a dead
+	 * peer, and its driver is told (the callback runs once more), so that
+	 * senders blocked on the queue return now.
+	 */
+	Guard g{ m_lock };
+	for (auto &d : m_vdevs)
+		for (auto &r : d.vring)
+			if (r.vq)
+				r.vq->break_ring();
+}
+
+bool ShmHost::remote_restarted() const
+{
+	/* The remote's line only. */
+	if (m_region.invalidate(SHM_HDR_REMOTE_LINE, SHM_CACHE_LINE).is_error())
+		return false;
+	Result<u32> seq = shm_read32(m_region, SHM_HDR_SEQ);
+	Result<u32> gen = shm_read32(m_region, SHM_HDR_REMOTE_GEN);
+	if (seq.is_error() || gen.is_error())
+		return false;
+	return seq.value() != m_remote_seq || gen.value() != m_remote_gen;
+}
+
 void ShmHost::peer_down(void *ctx)
 {
 	ShmHost *h = static_cast<ShmHost *>(ctx);
-	h->m_crashed.store(true);
-	{
-		/* Fail fast: every queue errors at once instead of waiting on a dead peer. */
-		Guard g{ h->m_lock };
-		for (auto &d : h->m_vdevs)
-			for (auto &r : d.vring)
-				if (r.vq)
-					r.vq->set_broken();
-	}
+	h->mark_crashed();
 	/* A peer (or the hosted server) can announce this at will: rate-limited. */
 	pr_err_ratelimited("%s: remote gone", h->m_name);
 	if (h->m_crashed_fn)

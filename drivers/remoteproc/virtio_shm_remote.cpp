@@ -23,17 +23,21 @@ using namespace detail;
 
 ShmRemote::ShmRemote(const ShmRemoteConfig &cfg)
     : m_name(cfg.name), m_region(cfg.region), m_doorbell(cfg.doorbell), m_rsc_off(cfg.rsc_offset),
-      m_num_vdevs(cfg.num_vdevs), m_kick(cfg.kick), m_kick_ctx(cfg.kick_ctx)
+      m_num_vdevs(cfg.num_vdevs), m_num_traces(cfg.num_traces), m_kick(cfg.kick),
+      m_kick_ctx(cfg.kick_ctx)
 {
 	for (u32 i = 0; i < m_num_vdevs; i++)
 		m_vdevs[i].spec = cfg.vdevs[i];
+	for (u32 i = 0; i < m_num_traces; i++)
+		m_traces[i] = cfg.traces[i];
 }
 
 Result<keel::UniquePtr<ShmRemote>> ShmRemote::create(const ShmRemoteConfig &cfg, keel::Gfp gfp)
 {
 	if (!cfg.region.valid() || !cfg.doorbell || cfg.num_vdevs == 0 ||
-	    cfg.num_vdevs > rproc::RSC_MAX_VDEVS || cfg.rsc_offset < sizeof(ShmHeader) ||
-	    cfg.rsc_offset % SHM_CACHE_LINE || !cfg.region.contains(cfg.rsc_offset, 64)) {
+	    cfg.num_vdevs > rproc::RSC_MAX_VDEVS || cfg.num_traces > rproc::RSC_MAX_TRACES ||
+	    cfg.rsc_offset < sizeof(ShmHeader) || cfg.rsc_offset % SHM_CACHE_LINE ||
+	    !cfg.region.contains(cfg.rsc_offset, 64)) {
 		pr_err("%s: bad shm remote configuration", cfg.name);
 		return err(-EINVAL);
 	}
@@ -88,7 +92,10 @@ Result<void> ShmRemote::publish()
 
 	size_t room = m_region.size() - m_rsc_off;
 	rproc::RscTableBuilder b(
-		keel::Span<u8>(m_table, room < SHM_MAX_TABLE ? room : SHM_MAX_TABLE), m_num_vdevs);
+		keel::Span<u8>(m_table, room < SHM_MAX_TABLE ? room : SHM_MAX_TABLE),
+		m_num_traces + m_num_vdevs);
+	for (u32 t = 0; t < m_num_traces; t++)
+		TRY(b.add_trace(m_traces[t].da, m_traces[t].len, m_traces[t].name));
 	for (u32 v = 0; v < m_num_vdevs; v++)
 		m_vdevs[v].offset = TRY(b.add_vdev(m_vdevs[v].spec));
 	size_t size = TRY(b.finish());
@@ -238,6 +245,17 @@ Vringh *ShmRemote::vringh(u32 vdev, u32 vring) const
 u32 ShmRemote::gfeatures(u32 vdev) const
 {
 	return vdev < m_num_vdevs ? m_vdevs[vdev].gfeatures : 0;
+}
+
+u32 ShmRemote::session_host_gen(u32 vdev) const
+{
+	return vdev < m_num_vdevs ? m_vdevs[vdev].host_gen : 0;
+}
+
+Result<u32> ShmRemote::read_host_gen() const
+{
+	TRY(m_region.invalidate(SHM_HDR_HOST_LINE, SHM_CACHE_LINE));
+	return shm_read32(m_region, SHM_HDR_HOST_GEN);
 }
 
 bool ShmRemote::host_reset(u32 vdev) const

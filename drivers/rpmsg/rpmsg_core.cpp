@@ -9,6 +9,7 @@
  * rpmsg_internal.h has the lock order; Documentation/rpmsg.rst the rules.
  */
 #include <keel/log.h>
+#include <keel/pm_runtime.h>
 #include <keel/string.h>
 #include <keel/time.h>
 
@@ -36,9 +37,6 @@ const RpmsgDriver &to_rpdrv(const keel::Driver &drv)
 	/* SAFETY: only RpmsgDriver's constructor names rpmsg_bus for a driver. */
 	return static_cast<const RpmsgDriver &>(drv);
 }
-
-/* A wait for the peer or a sender, sliced so that a broken ring is noticed without a wake-up. */
-constexpr s64 WAIT_SLICE_NS = 10 * keel::NSEC_PER_MSEC;
 
 } // namespace
 
@@ -204,6 +202,7 @@ Result<void> RpmsgLink::init(const Params &p, keel::Gfp gfp)
 	m_le = p.little_endian;
 	set_buf_sizes(p.rx_buf_size, p.tx_buf_size);
 	m_cfg = p.config;
+	m_pm_dev = p.pm_dev;
 	if (m_cfg.hold_max == RPMSG_HOLD_NONE)
 		m_hold_max = 0;
 	else if (m_cfg.hold_max == 0)
@@ -236,6 +235,46 @@ void RpmsgLink::set_up(bool up)
 {
 	m_up.store(up, keel::MemoryOrder::Release);
 	m_sendq.wake_up();
+}
+
+void RpmsgLink::set_peer_gone(bool gone)
+{
+	if (m_peer_gone.exchange(gone, keel::MemoryOrder::AcqRel) == gone)
+		return;
+	/* Waiters re-check their condition after this store: none is left behind. */
+	m_sendq.wake_up();
+}
+
+/*
+ * The remote's runtime PM (its remoteproc's device), as Linux remoteproc
+ * platform drivers do around a kick (omap_rproc_kick()): get_sync before,
+ * mark_last_busy and put_autosuspend after. A disabled device answers
+ * -EACCES unless active: runtime PM is off then, not an error.
+ */
+Result<void> RpmsgLink::pm_get()
+{
+	if (!m_pm_dev)
+		return keel::ok();
+	if (!keel_port_in_atomic()) {
+		Result<void> r = keel::pm_runtime_get_sync(*m_pm_dev);
+		if (r.is_error() && r.error().to_errno() != -EACCES)
+			return r;
+		return keel::ok();
+	}
+	/* A callback cannot wait for a resume: go ahead only when the remote is awake. */
+	keel::pm_runtime_get_noresume(*m_pm_dev);
+	if (keel::pm_runtime_active(*m_pm_dev) || !keel::pm_runtime_enabled(*m_pm_dev))
+		return keel::ok();
+	(void)keel::pm_request_resume(*m_pm_dev);
+	return keel::err(-EAGAIN);
+}
+
+void RpmsgLink::pm_put()
+{
+	if (!m_pm_dev)
+		return;
+	keel::pm_runtime_mark_last_busy(*m_pm_dev);
+	keel::pm_runtime_put_autosuspend(*m_pm_dev);
 }
 
 Result<RefPtr<RpmsgEndpoint>> RpmsgLink::create_ept(RpmsgDevice *rpdev, RpmsgRxCb cb, void *priv,
@@ -321,6 +360,9 @@ RpmsgLink::RxVerdict RpmsgLink::receive(u32 slot, const u8 *buf, u32 len)
 		WARN_ON_ONCE(true);
 		return RxVerdict::Recycle;
 	}
+	/* Traffic from the remote keeps it awake as traffic to it does. */
+	if (m_pm_dev)
+		keel::pm_runtime_mark_last_busy(*m_pm_dev);
 	if (len < RPMSG_HDR_SIZE) {
 		m_stats.rx_bad.fetch_add(1, keel::MemoryOrder::Relaxed);
 		m_stats.rx_last_error.store(-EINVAL, keel::MemoryOrder::Relaxed);
@@ -686,9 +728,12 @@ Result<RpmsgTxSlot> RpmsgLink::wait_tx(RpmsgEndpoint &ept, s64 timeout_ns)
 	if (timeout_ns <= 0 || keel_port_in_atomic())
 		return got;
 	RpmsgDevice *rpdev = ept.m_rpdev;
+	/* Every reason to stop waiting wakes m_sendq when it becomes true. */
 	auto stop = [&]() -> int {
 		if (m_dying.load())
 			return -ENODEV;
+		if (m_peer_gone.load(keel::MemoryOrder::Acquire))
+			return -EPIPE;
 		if (ept.is_destroyed() || (rpdev && rpdev->m_unbinding.load()))
 			return -ESHUTDOWN;
 		return 0;
@@ -710,7 +755,7 @@ Result<RpmsgTxSlot> RpmsgLink::wait_tx(RpmsgEndpoint &ept, s64 timeout_ns)
 				return got.is_ok() || got.error().to_errno() != -ENOMEM ||
 				       stop() != 0;
 			},
-			left < WAIT_SLICE_NS ? left : WAIT_SLICE_NS);
+			left);
 		if (w < 0) {
 			e = -ERESTARTSYS;
 			break;
@@ -721,9 +766,14 @@ Result<RpmsgTxSlot> RpmsgLink::wait_tx(RpmsgEndpoint &ept, s64 timeout_ns)
 			break;
 	}
 	m_ops->tx_wait(*this, false);
-	if (got.is_ok() && e != 0) {
+	if (got.is_ok() && e != 0 && e != -EPIPE) {
 		/* A buffer arrived together with the stop: use it, the caller is still entitled. */
 		e = 0;
+	}
+	if (got.is_ok() && e == -EPIPE) {
+		/* The peer is gone: nobody will read it. */
+		(void)m_ops->put_tx(*this, got.value().cookie, got.value().buf);
+		return keel::err(e);
 	}
 	if (e) {
 		if (e == -ETIMEDOUT)
@@ -739,6 +789,8 @@ Result<void> RpmsgLink::can_send(RpmsgEndpoint &ept)
 		return keel::err(-ENODEV);
 	if (ept.is_destroyed())
 		return keel::err(-ESHUTDOWN);
+	if (m_peer_gone.load(keel::MemoryOrder::Acquire))
+		return keel::err(-EPIPE);
 	return keel::ok();
 }
 
@@ -759,6 +811,9 @@ Result<void> RpmsgLink::send(RpmsgEndpoint &ept, u32 src, u32 dst, Span<const u8
 		return keel::err(-EMSGSIZE);
 	}
 	TRY(can_send(ept));
+	Result<void> pm = pm_get();
+	keel::ScopeGuard pm_done([&] { pm_put(); });
+	TRY(pm);
 	RpmsgTxSlot slot = TRY(wait_tx(ept, timeout_ns));
 	u32 total = RPMSG_HDR_SIZE + u32(data.size());
 	if (total > slot.size) {
@@ -780,6 +835,10 @@ Result<RpmsgTxBuf> RpmsgLink::get_tx_buffer(RpmsgEndpoint &ept, s64 timeout_ns)
 		return keel::err(-ESHUTDOWN);
 	keel::ScopeGuard leave([&] { ept.exit(); });
 	TRY(can_send(ept));
+	/* The remote is awake when the buffer is lent (send_nocopy() checks again). */
+	Result<void> pm = pm_get();
+	keel::ScopeGuard pm_done([&] { pm_put(); });
+	TRY(pm);
 	RpmsgTxSlot slot = TRY(wait_tx(ept, timeout_ns));
 	u32 size = keel::min(slot.size, m_tx_buf_size.load(keel::MemoryOrder::Relaxed));
 	return RpmsgTxBuf{ Span<u8>(slot.buf + RPMSG_HDR_SIZE, size - RPMSG_HDR_SIZE),
@@ -803,6 +862,10 @@ Result<void> RpmsgLink::send_nocopy(RpmsgEndpoint &ept, u32 src, u32 dst, RpmsgT
 				    src, dst, len);
 		r = keel::err(-EINVAL);
 	}
+	Result<void> pm = pm_get();
+	keel::ScopeGuard pm_done([&] { pm_put(); });
+	if (r.is_ok() && pm.is_error())
+		r = pm;
 	if (r.is_error()) {
 		(void)m_ops->put_tx(*this, b.cookie, start);
 		return r;
@@ -826,7 +889,7 @@ Result<void> RpmsgLink::put_tx_buffer(RpmsgEndpoint &ept, RpmsgTxBuf &buf)
 
 u32 RpmsgLink::poll(RpmsgEndpoint &ept)
 {
-	if (ept.is_destroyed() || m_dying.load() || !m_up.load())
+	if (ept.is_destroyed() || m_dying.load() || !m_up.load() || m_peer_gone.load())
 		return RPMSG_POLLHUP | RPMSG_POLLERR;
 	return m_ops->tx_poll(*this) ? RPMSG_POLLOUT : 0;
 }
@@ -1153,6 +1216,21 @@ Result<RpmsgRxToken> hold_rx_buffer(RpmsgEndpoint &ept)
 Result<void> release_rx_buffer(RpmsgEndpoint &ept, RpmsgRxToken token)
 {
 	return link_or_null(ept)->release_rx(ept, token);
+}
+
+Result<void> pm_get(RpmsgEndpoint &ept)
+{
+	might_sleep();
+	RpmsgLink *l = link_or_null(ept);
+	Result<void> r = l->pm_get();
+	if (r.is_error())
+		l->pm_put();
+	return r;
+}
+
+void pm_put(RpmsgEndpoint &ept)
+{
+	link_or_null(ept)->pm_put();
 }
 
 Result<void> announce_create(RpmsgDevice &rpdev)

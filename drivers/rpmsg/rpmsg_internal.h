@@ -146,6 +146,12 @@ public:
 		u32 tx_buf_size = RPMSG_BUF_SIZE;
 		/* Rx slot cookies the transport uses: 0 .. nr_rx_slots - 1 (at most 65535). */
 		u32 nr_rx_slots = 0;
+		/*
+		 * The runtime-PM device of the remote (its remoteproc), or null:
+		 * senders hold it active (resuming it first), traffic marks it
+		 * busy (see pm_get()).
+		 */
+		keel::Device *pm_dev = nullptr;
 		RpmsgLinkConfig config;
 	};
 
@@ -178,6 +184,27 @@ public:
 	/* Link state for senders: down links fail sends with -ENOTCONN. */
 	void set_up(bool up);
 	bool is_up() const { return m_up.load(keel::MemoryOrder::Acquire); }
+	/*
+	 * set_peer_gone() - the remote is gone (its transport broke: a crash,
+	 * a broken ring), or back (@gone false, a new session). While gone,
+	 * every blocked sender returns -EPIPE at once, later sends fail with
+	 * -EPIPE, poll() reports POLLHUP | POLLERR; senders and poll waiters
+	 * are woken. Transports call it where they see the break, so that no
+	 * sender waits out its timeout on a dead peer.
+	 * Context: any.
+	 */
+	void set_peer_gone(bool gone);
+	bool peer_gone() const { return m_peer_gone.load(keel::MemoryOrder::Acquire); }
+	/*
+	 * pm_get() - hold the remote active for a send: resume it first if it
+	 * sleeps (process context), or, in atomic context, only when it is
+	 * active already (else a resume is requested and -EAGAIN returned).
+	 * Every call, failed or not, is paired with pm_put(). Runtime PM off
+	 * (disabled, or no PM device) is not an error.
+	 */
+	Result<void> pm_get();
+	/* pm_put() - traffic happened: mark the remote busy, drop the hold (autosuspend). */
+	void pm_put();
 	/* The remote has a name service (VIRTIO_RPMSG_F_NS negotiated). */
 	void set_peer_ns(bool ns) { m_peer_ns.store(ns); }
 	bool peer_ns() const { return m_peer_ns.load(); }
@@ -306,7 +333,9 @@ private:
 	u32 m_hold_max = 0;
 	u32 m_client_hold_max = 0;
 	keel::Atomic<bool> m_up{ false };
+	keel::Atomic<bool> m_peer_gone{ false };
 	keel::Atomic<bool> m_dying{ false };
+	keel::Device *m_pm_dev = nullptr;
 	keel::Atomic<bool> m_peer_ns{ false };
 	RpmsgLinkStats m_stats;
 

@@ -45,6 +45,8 @@ enum class ChainState : u8 { Free, Busy, Spare };
 
 /* How often the session thread looks at the host's status without a doorbell. */
 constexpr s64 SESSION_POLL_NS = 20 * keel::NSEC_PER_MSEC;
+/* How long one wait for DRIVER_OK lasts: stop() waits for it to end. */
+constexpr s64 DRIVER_OK_POLL_NS = 2 * keel::NSEC_PER_MSEC;
 
 class RemoteDevice : public keel::Device {
 public:
@@ -111,7 +113,9 @@ struct RpmsgRemote::Impl : keel::NonMovable {
 	void start_session();
 	void end_session();
 	static int session_main(void *arg);
+	bool wait_new_host();
 	static void kick(void *ctx, u32 vdev, u32 vring);
+	static void peer_down(void *ctx);
 	static void rx_irq_fn(keel::IrqWork &w)
 	{
 		keel::container_of(&w, &Impl::rx_irq)->process_rx();
@@ -139,6 +143,13 @@ struct RpmsgRemote::Impl : keel::NonMovable {
 	keel::Atomic<bool> up{ false };
 	/* process_rx() stopped with every rx chain held. */
 	keel::Atomic<bool> rx_starved{ false };
+	/* Asleep (suspend()): kicks are not served; written with the ring locks held. */
+	keel::Atomic<bool> asleep{ false };
+	/* The doorbell reported the host gone: the session ends, the next needs a new host. */
+	keel::Atomic<bool> host_down{ false };
+	/* The host_gen of the last session (a new session must bring another one). */
+	u32 last_host_gen = 0;
+	bool had_session = false;
 	keel::Atomic<u32> nr_sessions{ 0 };
 	keel::Thread *thread = nullptr;
 	keel::WaitQueue wq{ "rpmsg_remote_wq", KEEL_LOCK_KEY() };
@@ -213,6 +224,8 @@ Result<void> RpmsgRemote::Impl::init()
 	rc.vdevs[0].vring[1] = { rproc::FW_RSC_ADDR_ANY, c.vring_align, c.vring_num, 1, 0 };
 	rc.kick = &Impl::kick;
 	rc.kick_ctx = this;
+	/* Before the transport enables the doorbell: set while it is disabled. */
+	c.doorbell->set_peer_down(&Impl::peer_down, this);
 	shm = TRY(ShmRemote::create(rc, GFP_KERNEL));
 	return keel::ok();
 }
@@ -237,6 +250,9 @@ void RpmsgRemote::Impl::process_rx()
 	u32 n = 0;
 	bool used = false;
 	Guard rx{ link.m_rx_lock };
+	/* Asleep: served at resume(), which looks at the ring again. */
+	if (asleep.load())
+		return;
 	for (u32 pass = 0;; pass++) {
 		for (;;) {
 			if (n >= budget) {
@@ -345,6 +361,9 @@ Result<RpmsgTxSlot> RemoteOps::get_tx(RpmsgLink &l)
 	Vringh *vr = im.shm->vringh(0, 0);
 	if (!vr || vr->is_broken())
 		return keel::err(-EPIPE);
+	/* A sleeping processor sends nothing: no buffer until resume() wakes the senders. */
+	if (im.asleep.load())
+		return keel::err(-ENOMEM);
 	ChainPool &p = im.txp;
 	u16 idx;
 	if (p.nspare) {
@@ -362,7 +381,11 @@ Result<RpmsgTxSlot> RemoteOps::get_tx(RpmsgLink &l)
 				got = vr->getdesc(c);
 			if (got.is_error() || !got.value()) {
 				p.free[p.nfree++] = idx;
-				return keel::err(got.is_error() ? -EPIPE : -ENOMEM);
+				if (!got.is_error())
+					return keel::err(-ENOMEM);
+				/* Broken (logged by the ring): every sender must know, not only us. */
+				im.link.set_peer_gone(true);
+				return keel::err(-EPIPE);
 			}
 			if (c.writable().size() == 1 && c.readable().size() == 0 &&
 			    c.write_len() > RPMSG_HDR_SIZE)
@@ -478,6 +501,19 @@ void RpmsgRemote::Impl::kick(void *ctx, u32 vdev, u32 vring)
 	}
 }
 
+/* Doorbell context: the host is gone (its process died, the link was cut). */
+void RpmsgRemote::Impl::peer_down(void *ctx)
+{
+	Impl *im = static_cast<Impl *>(ctx);
+	im->host_down.store(true);
+	/* Its rings are dead: fail every sender now; the session thread ends the session. */
+	im->link.set_peer_gone(true);
+	im->wq.wake_up();
+	dev_warn_ratelimited(im->dev, "host gone");
+	if (im->cfg.host_gone)
+		im->cfg.host_gone(im->cfg.host_gone_ctx);
+}
+
 /* --- sessions --- */
 
 void RpmsgRemote::Impl::start_session()
@@ -501,6 +537,10 @@ void RpmsgRemote::Impl::start_session()
 			tx->notify_disable();
 		up.store(true);
 	}
+	last_host_gen = shm->session_host_gen(0);
+	had_session = true;
+	host_down.store(false);
+	link.set_peer_gone(false);
 	link.set_peer_ns(gf & (1u << VIRTIO_RPMSG_F_NS));
 	link.set_up(true);
 	nr_sessions.fetch_add(1);
@@ -529,11 +569,28 @@ void RpmsgRemote::Impl::end_session()
 	dev_info(dev, "host session %u down", nr_sessions.load());
 }
 
+/*
+ * After a host went away without resetting the device, its DRIVER_OK is
+ * still in the table: a session may only start for another host session
+ * (a new host_gen), never on the dead host's rings.
+ */
+bool RpmsgRemote::Impl::wait_new_host()
+{
+	if (!had_session)
+		return true;
+	Result<u32> gen = shm->read_host_gen();
+	return gen.is_ok() && gen.value() != last_host_gen;
+}
+
 int RpmsgRemote::Impl::session_main(void *arg)
 {
 	Impl *im = static_cast<Impl *>(arg);
 	while (!keel::Thread::should_stop()) {
-		Result<void> r = im->shm->wait_driver_ok(0, SESSION_POLL_NS);
+		Result<void> r = im->shm->wait_driver_ok(0, DRIVER_OK_POLL_NS);
+		if (r.is_ok() && !im->wait_new_host()) {
+			im->shm->drop_queues(0);
+			r = keel::err(-EAGAIN);
+		}
 		if (r.is_error()) {
 			if (r.error().to_errno() != -ETIMEDOUT)
 				(void)im->wq.wait_event_interruptible_timeout(
@@ -542,9 +599,13 @@ int RpmsgRemote::Impl::session_main(void *arg)
 			continue;
 		}
 		im->start_session();
-		while (!keel::Thread::should_stop() && !im->shm->host_reset(0))
+		while (!keel::Thread::should_stop() && !im->shm->host_reset(0) &&
+		       !im->host_down.load())
 			(void)im->wq.wait_event_interruptible_timeout(
-				[] { return keel::Thread::should_stop(); }, SESSION_POLL_NS);
+				[im] {
+					return keel::Thread::should_stop() || im->host_down.load();
+				},
+				SESSION_POLL_NS);
 		im->end_session();
 	}
 	return 0;
@@ -572,8 +633,9 @@ RpmsgRemote::~RpmsgRemote()
 {
 	Impl *im = m_impl;
 	stop();
-	/* No doorbell handler runs once the ShmRemote is gone. */
+	/* No doorbell handler runs once the ShmRemote is gone (it disabled the doorbell). */
 	im->shm.reset();
+	im->cfg.doorbell->set_peer_down(nullptr, nullptr);
 	im->link.shutdown();
 	/* Releases during the shutdown may have asked for another pass; it finds the link down. */
 	im->rx_irq.sync();
@@ -634,6 +696,48 @@ bool RpmsgRemote::wait_link_up(s64 timeout_ns)
 u32 RpmsgRemote::sessions() const
 {
 	return m_impl->nr_sessions.load();
+}
+
+Result<void> RpmsgRemote::suspend()
+{
+	Impl *im = m_impl;
+	{
+		Guard rx{ im->link.m_rx_lock };
+		Guard q{ im->m_rxq_lock };
+		Guard t{ im->m_tx_lock };
+		if (im->up.load()) {
+			Vringh *vr = im->shm->vringh(0, 1);
+			Result<u16> pending = vr ? vr->avail_pending() : Result<u16>(u16(0));
+			/* Work left: messages not taken, buffers held, a send under way. */
+			if ((pending.is_ok() && pending.value() > 0) ||
+			    im->rxp.nfree != im->rxp.num ||
+			    im->txp.nfree + im->txp.nspare != im->txp.num || im->sleepers)
+				return keel::err(-EBUSY);
+		}
+		im->asleep.store(true);
+	}
+	dev_dbg(im->dev, "asleep");
+	return keel::ok();
+}
+
+void RpmsgRemote::resume()
+{
+	Impl *im = m_impl;
+	{
+		Guard rx{ im->link.m_rx_lock };
+		Guard q{ im->m_rxq_lock };
+		Guard t{ im->m_tx_lock };
+		im->asleep.store(false);
+	}
+	/* What the host queued while we slept, in order; then senders waiting for buffers. */
+	im->process_rx();
+	im->tx_kicked();
+	dev_dbg(im->dev, "awake");
+}
+
+bool RpmsgRemote::asleep() const
+{
+	return m_impl->asleep.load();
 }
 
 keel::Device &RpmsgRemote::device()

@@ -242,6 +242,12 @@ Result<void> VirtioRpmsg::setup(VirtioDevice &vdev)
 	p.rx_buf_size = m_rx_size;
 	p.tx_buf_size = m_tx_size;
 	p.nr_rx_slots = m_rx_num;
+	/*
+	 * A transport registers a virtio device under the device of the
+	 * processor behind it (a remoteproc): that one's runtime PM is the
+	 * remote's, held by senders (a parent without runtime PM: a no-op).
+	 */
+	p.pm_dev = vdev.parent();
 	p.config = s_config.link;
 	TRY(m_link.init(p, GFP_KERNEL));
 	{
@@ -335,8 +341,11 @@ u32 VirtioRpmsg::process_rx(u32 budget)
 		{
 			Guard q{ m_rvq_lock };
 			Result<virtio::UsedBuf> r = m_rvq->get_buf();
-			if (r.is_error())
-				break; /* broken: the ring logged it; recovery is the transport's */
+			if (r.is_error()) {
+				/* Broken: the ring logged it; recovery is the transport's. */
+				m_link.set_peer_gone(true);
+				break;
+			}
 			ub = r.value();
 		}
 		if (!ub)
@@ -380,7 +389,14 @@ void VirtioRpmsg::rx_done(VirtQueue &vq)
 {
 	tsan_after_driver_ok();
 	VirtioRpmsg *vrp = vq.priv<VirtioRpmsg>();
-	if (!vrp || !vrp->m_ready.load(keel::MemoryOrder::Acquire))
+	if (!vrp)
+		return;
+	/* The transport broke the queue (the remote crashed): senders must know now. */
+	if (vq.is_broken()) {
+		vrp->m_link.set_peer_gone(true);
+		return;
+	}
+	if (!vrp->m_ready.load(keel::MemoryOrder::Acquire))
 		return;
 	vrp->rx_pass();
 }
@@ -432,8 +448,10 @@ Result<RpmsgTxSlot> VirtioRpmsg::get_tx(RpmsgLink &link)
 	if (!vrp.m_ready.load(keel::MemoryOrder::Acquire))
 		return keel::err(-ENODEV);
 	Guard g{ vrp.m_tx_lock };
-	if (vrp.m_svq->is_broken())
+	if (vrp.m_svq->is_broken()) {
+		vrp.m_link.set_peer_gone(true);
 		return keel::err(-EPIPE);
+	}
 	u32 i;
 	if (vrp.m_tx_nfree) {
 		i = vrp.m_tx_free[--vrp.m_tx_nfree];
@@ -441,8 +459,10 @@ Result<RpmsgTxSlot> VirtioRpmsg::get_tx(RpmsgLink &link)
 		i = vrp.m_last_sbuf++;
 	} else {
 		Result<virtio::UsedBuf> r = vrp.m_svq->get_buf();
-		if (r.is_error())
+		if (r.is_error()) {
+			vrp.m_link.set_peer_gone(true);
 			return keel::err(-EPIPE);
+		}
 		if (!r.value())
 			return keel::err(-ENOMEM);
 		Result<u32> idx = vrp.tx_index(r.value().token);
@@ -473,12 +493,17 @@ Result<void> VirtioRpmsg::submit_tx(RpmsgLink &link, u32 cookie, u8 *buf, const 
 		/* Linux loses the buffer here; we keep it for the next sender. */
 		vrp.m_tx_state[cookie] = TxState::Free;
 		vrp.m_tx_free[vrp.m_tx_nfree++] = u16(cookie);
-		return keel::err(vrp.m_svq->is_broken() ? -EPIPE : r.error().to_errno());
+		if (!vrp.m_svq->is_broken())
+			return r.error();
+		vrp.m_link.set_peer_gone(true);
+		return keel::err(-EPIPE);
 	}
 	vrp.m_tx_state[cookie] = TxState::Ring;
 	/* Tell the remote it has a message to read (a failing doorbell breaks the queue). */
-	if (vrp.m_svq->kick().is_error())
+	if (vrp.m_svq->kick().is_error()) {
+		vrp.m_link.set_peer_gone(true);
 		return keel::err(-EPIPE);
+	}
 	return keel::ok();
 }
 
@@ -524,7 +549,13 @@ void VirtioRpmsg::xmit_done(VirtQueue &vq)
 {
 	tsan_after_driver_ok();
 	VirtioRpmsg *vrp = vq.priv<VirtioRpmsg>();
-	if (!vrp || !vrp->m_ready.load(keel::MemoryOrder::Acquire))
+	if (!vrp)
+		return;
+	if (vq.is_broken()) {
+		vrp->m_link.set_peer_gone(true);
+		return;
+	}
+	if (!vrp->m_ready.load(keel::MemoryOrder::Acquire))
 		return;
 	{
 		/* Armed by poll() with nobody waiting: one interrupt was enough. */

@@ -140,7 +140,7 @@ void VirtioDevice::break_device()
 {
 	keel::Guard g{ m_vqs_lock };
 	for (VirtQueue &vq : m_vqs)
-		vq.set_broken();
+		vq.break_ring();
 }
 
 bool VirtioDevice::has_vqs()

@@ -413,4 +413,11 @@ bool VirtQueue::interrupt()
 	return true;
 }
 
+void VirtQueue::break_ring()
+{
+	set_broken();
+	if (m_callback)
+		m_callback(*this);
+}
+
 } // namespace virtio

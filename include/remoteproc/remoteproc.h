@@ -146,8 +146,10 @@ const char *crash_reason_name(CrashReason reason);
  *	resource table in the region (the core waits for it, boot_timeout_ns).
  *	Required unless the remote is only ever attached.
  * @stop: halt the remote; when it returns the remote no longer touches the
- *	region (the core resets it next). Called after a crash too, where the
- *	remote may be dead already: it then only reaps.
+ *	region (the core resets it next) and no detector of the platform will
+ *	report anything about it any more (a report during the next boot is
+ *	about the new remote). Called after a crash and after a failed
+ *	@start too, where the remote may be dead already: it then only reaps.
  * @attach: optional; adopt a remote that runs already (Detached). The
  *	remote's table is in the region already.
  * @detach: optional; let the remote run on without the host.

@@ -455,7 +455,10 @@ void destroy_ept(RpmsgEndpoint &ept);
  * above the MTU; -ENOMEM without a free buffer in atomic context;
  * -ETIMEDOUT; -ERESTARTSYS on a signal; -ESHUTDOWN when @ept is destroyed
  * or its channel is being removed; -ENODEV when the link is going away;
- * -ENOTCONN when the link is down; -EPIPE when the peer is gone.
+ * -ENOTCONN when the link is down; -EPIPE when the peer is gone (a
+ * crashed remote: also for a sender that was waiting, at once); -EAGAIN in
+ * atomic context while the remote sleeps (a resume is requested); the
+ * error of waking the remote.
  */
 Result<void> send(RpmsgEndpoint &ept, Span<const u8> data);
 /**
@@ -567,6 +570,33 @@ keel::WaitQueue &poll_waitqueue(RpmsgEndpoint &ept);
  * @ept is destroyed.
  */
 Result<u32> get_mtu(RpmsgEndpoint &ept);
+
+/* --- power --- */
+
+/**
+ * pm_get() - keep the remote processor of @ept awake (a channel held open)
+ * @ept: an endpoint of the link
+ *
+ * The remote processor is a runtime-PM device (Documentation/remoteproc.rst,
+ * "Runtime PM"): each send holds it active for its duration and traffic
+ * either way marks it busy; idle past its autosuspend delay it sleeps, and
+ * the next send wakes it first. A user that must not let it sleep while
+ * it is open (a character device that is open, a driver streaming from
+ * the remote) holds it with pm_get() and lets go with pm_put(); a driver
+ * drops its holds in remove at the latest.
+ * Context: may sleep (resumes the remote).
+ * Return: 0 (also when runtime PM is off); the resume's error, the hold
+ * is not taken then.
+ */
+Result<void> pm_get(RpmsgEndpoint &ept);
+/**
+ * pm_put() - undo one successful pm_get()
+ * @ept: the endpoint pm_get() was called with (its link must still exist:
+ *	before the channel's remove returns)
+ *
+ * Context: any.
+ */
+void pm_put(RpmsgEndpoint &ept);
 
 /* --- name service --- */
 

@@ -113,6 +113,12 @@ void virtio_rpmsg_set_config(const VirtioRpmsgHostConfig &cfg)
  * @name_service: offer VIRTIO_RPMSG_F_NS (announce services).
  * @link: the link's tunables.
  * @parent: parent of the link's device (may be null).
+ * @host_gone: called when the doorbell reports the host gone (its process
+ *	died, the link was cut), after the session was failed (senders get
+ *	-EPIPE) and the session thread woken; may be null. The remote role
+ *	owns the doorbell's peer-down callback: this is how others hear of it.
+ *	Context: the doorbell's (atomic).
+ * @host_gone_ctx: its argument.
  */
 struct RpmsgRemoteConfig {
 	const char *name = "rpmsg-remote";
@@ -127,6 +133,8 @@ struct RpmsgRemoteConfig {
 	bool name_service = true;
 	RpmsgLinkConfig link;
 	keel::Device *parent = nullptr;
+	void (*host_gone)(void *ctx) = nullptr;
+	void *host_gone_ctx = nullptr;
 };
 
 /*
@@ -138,6 +146,15 @@ struct RpmsgRemoteConfig {
  * the host's DRIVER_OK and ends when the host resets the device (or
  * re-attaches); channels the host announced, messages in flight and held
  * buffers end with it. Sends while no session runs fail with -ENOTCONN.
+ * A host that goes away (the doorbell's peer-down) ends the session at
+ * once, and the next one needs a new host session (a new host_gen): the
+ * old host's rings are never used again.
+ *
+ * Sleep (runtime PM, asked by the host's platform): suspend() stops
+ * serving, or refuses while there is work (messages from the host not
+ * taken, buffers held, a send in progress); kicks that arrive meanwhile
+ * are served at resume(), in order. Senders of the remote find no buffer
+ * while it sleeps (they wait, or trysend fails with -ENOMEM).
  *
  * Context: everything may sleep.
  */
@@ -202,6 +219,19 @@ public:
 	bool wait_link_up(s64 timeout_ns);
 	/* Sessions started so far. Context: any. */
 	u32 sessions() const;
+	/**
+	 * suspend() - go to sleep: stop serving the host
+	 *
+	 * Context: process (takes the link's rx lock).
+	 * Return: 0 (also without a session: nothing to serve); -EBUSY when
+	 * the host's messages wait untaken, buffers are held or a send is in
+	 * progress (try again later).
+	 */
+	Result<void> suspend();
+	/* resume() - serve again: what arrived while asleep first. Context: process. */
+	void resume();
+	/* Asleep (suspend() succeeded, resume() not yet called). Context: any. */
+	bool asleep() const;
 	/* The link's device (parent of the services). */
 	keel::Device &device();
 	/* The link (for tests and the bench). */

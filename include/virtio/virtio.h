@@ -163,7 +163,11 @@ public:
 	void device_ready();
 	/* reset() - the transport's reset; queues stay allocated (del_vqs deletes them). */
 	void reset() { m_ops->reset(*this); }
-	/* Marks every queue broken (device gone: Linux virtio_break_device). */
+	/*
+	 * Marks every queue broken (device gone: Linux virtio_break_device)
+	 * and runs each queue's callback once (VirtQueue::break_ring()).
+	 * Context: atomic allowed; not from a queue callback of this device.
+	 */
 	void break_device() EXCLUDES(m_vqs_lock);
 
 	/* --- config space, in the device's byte order (Linux virtio_cread16 & co.) --- */

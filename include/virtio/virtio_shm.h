@@ -190,6 +190,21 @@ public:
 
 	bool attached() const { return m_attached; }
 	bool crashed() const { return m_crashed.load(); }
+	/*
+	 * mark_crashed() - the remote is gone: every queue is broken and its
+	 * driver's callback runs once (VirtQueue::break_ring()), so that its
+	 * senders fail now. What the peer-down callback does before calling
+	 * the crashed callback; a remoteproc core calls it for every crash
+	 * it is told of. Context: any.
+	 */
+	void mark_crashed();
+	/*
+	 * remote_restarted() - the remote published again since the table
+	 * we attached to (a new remote session we did not start: the old
+	 * rings are stale). Only while attached (the caller orders it after
+	 * attach() and before detach()). Context: any.
+	 */
+	bool remote_restarted() const;
 	/* Clears the crash mark (after reset_region(), before the next attach). */
 	void clear_crashed() { m_crashed.store(false); }
 	u32 num_vdevs() const { return m_num_vdevs; }
@@ -229,6 +244,7 @@ private:
 	Result<size_t> copy_table(bool *changing);
 	Result<void> check_vrings();
 	Result<void> place_resources();
+	bool in_carveout(u32 da, u32 len) const;
 	Result<void> place_vrings();
 	Result<void> create_vdevs();
 	Result<void> reserve(size_t start, size_t len, bool fixed);
@@ -251,6 +267,9 @@ private:
 	bool m_attached = false;
 	keel::Atomic<bool> m_crashed{ false };
 	u32 m_host_gen = 0;
+	/* The publish we attached to: remote_gen and the (even) sequence. */
+	u32 m_remote_gen = 0;
+	u32 m_remote_seq = 0;
 	size_t m_rsc_off = 0;
 	u8 m_table[SHM_MAX_TABLE];
 	rproc::RscTableInfo m_info;
@@ -270,6 +289,16 @@ struct ShmRemoteConfig {
 	u32 rsc_offset = SHM_DEFAULT_RSC_OFFSET;
 	u32 num_vdevs = 0;
 	rproc::VdevSpec vdevs[rproc::RSC_MAX_VDEVS];
+	/*
+	 * Trace buffers (RSC_TRACE entries, before the vdevs): text logs the
+	 * remote writes at @da (inside the region, outside the table).
+	 */
+	u32 num_traces = 0;
+	struct Trace {
+		u32 da;
+		u32 len;
+		const char *name;
+	} traces[rproc::RSC_MAX_TRACES] = {};
 	/*
 	 * Called (doorbell context: must not sleep) when the host rings: @vdev
 	 * and @vring of the queue, or DOORBELL_ANY for both when the ring did
@@ -321,6 +350,10 @@ public:
 	 */
 	bool host_reset(u32 vdev) const;
 	void drop_queues(u32 vdev);
+	/* The host_gen the queues of @vdev were built in (0: none built). */
+	u32 session_host_gen(u32 vdev) const;
+	/* The host_gen in the header now. Context: any. */
+	Result<u32> read_host_gen() const;
 	u32 remote_gen() const { return m_remote_gen; }
 	const keel::ShmRegion &region() const { return m_region; }
 
@@ -344,6 +377,8 @@ private:
 	keel::Doorbell *m_doorbell;
 	u32 m_rsc_off;
 	u32 m_num_vdevs;
+	u32 m_num_traces;
+	ShmRemoteConfig::Trace m_traces[rproc::RSC_MAX_TRACES];
 	void (*m_kick)(void *, u32, u32);
 	void *m_kick_ctx;
 	u32 m_remote_gen = 0;

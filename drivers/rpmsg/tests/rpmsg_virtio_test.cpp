@@ -523,6 +523,12 @@ void crash_fails_senders_at_once(Test &t)
 	/* The transport breaks the queues first, then reports the crash. */
 	EXPECT_TRUE(t, wait_for([&] { return s.pair->crashes.load() == 1; }));
 	EXPECT_ERR(t, trysend(*s.ch->ept(), bytes_of("x")), -EPIPE);
+	/* The link was told (not only the ring): poll() says hang-up, senders fail first thing. */
+	RpmsgLink *hl = s.pair->host_link();
+	ASSERT_NOT_NULL(t, hl);
+	EXPECT_TRUE(t, hl->peer_gone());
+	EXPECT_EQ(t, poll(*s.ch->ept()), RPMSG_POLLHUP | RPMSG_POLLERR);
+	EXPECT_ERR(t, get_tx_payload_buffer(*s.ch->ept(), 0), -EPIPE);
 }
 
 const TestCase rpmsg_virtio_cases[] = {

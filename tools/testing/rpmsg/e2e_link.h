@@ -74,14 +74,15 @@ struct Remote {
 	Result<void> start(const char *sock, s64 timeout_ns)
 	{
 		client = TRY(shmlink::Client::connect(sock, VECTORS, timeout_ns));
-		client->set_peer_down(
-			[](void *ctx) { static_cast<Remote *>(ctx)->host_gone.store(true); }, this);
 		TRY(client->wait_peer(timeout_ns));
 		rpmsg::RpmsgRemoteConfig rc;
 		rc.name = "e2e-remote";
 		rc.region = keel::ShmRegion(client->mem(), client->mem_size(), 0);
 		rc.doorbell = client;
 		rc.vring_num = VRING_NUM;
+		/* The remote role owns the doorbell's peer-down: it tells us. */
+		rc.host_gone = [](void *ctx) { static_cast<Remote *>(ctx)->host_gone.store(true); };
+		rc.host_gone_ctx = this;
 		rp = TRY(rpmsg::RpmsgRemote::create(rc, GFP_KERNEL));
 		return keel::ok();
 	}

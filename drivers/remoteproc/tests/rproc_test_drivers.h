@@ -1,0 +1,186 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The rpmsg drivers the remoteproc suites run: an echo service on the
+ * remote, and a host client that counts its probes and removes, checks
+ * what comes back (pings with a number, echoes in order) and can be told
+ * to misbehave in probe (block until released, report a crash). One
+ * instance of the drivers per suite file (the macro names them), since
+ * drivers are constinit objects with a name of their own on the bus.
+ *
+ * Framework headers only: compiled hosted and into the KUnit module.
+ */
+#ifndef REMOTEPROC_TESTS_RPROC_TEST_DRIVERS_H
+#define REMOTEPROC_TESTS_RPROC_TEST_DRIVERS_H
+
+#include <keel/string.h>
+#include <keel/wait.h>
+#include <rpmsg/rpmsg.h>
+
+#include "rproc_loopback.h"
+
+namespace rproc::test {
+
+using keel::Span;
+using keel::UniquePtr;
+using rpmsg::RpmsgEndpoint;
+
+/*
+ * What a suite's client driver records: allocated by each case (it holds
+ * wait queues, which need a constructor) and published through the
+ * suite's constinit pointer, which the driver templates below take.
+ */
+struct ClientState {
+	Atomic<u32> probes{ 0 };
+	Atomic<u32> removes{ 0 };
+	Atomic<u32> probe_errors{ 0 };
+	Atomic<u64> received{ 0 };
+	Atomic<u32> last_ping{ 0 };
+	/* Echoes of numbered messages: the next expected number, and those out of order. */
+	Atomic<u32> next_seq{ 0 };
+	Atomic<u32> out_of_order{ 0 };
+	/* Probe misbehaviour. */
+	Atomic<bool> block_probe{ false };
+	Atomic<bool> in_probe{ false };
+	Atomic<int> probe_send_err{ 0 };
+	Atomic<LoopbackRemote *> crash_in_probe{ nullptr };
+	keel::Completion probe_release{ "rproc_test_probe", KEEL_LOCK_KEY() };
+	keel::WaitQueue wq{ "rproc_test_client", KEEL_LOCK_KEY() };
+	Atomic<RpmsgDevice *> dev{ nullptr };
+
+	void reset()
+	{
+		probes.store(0);
+		removes.store(0);
+		probe_errors.store(0);
+		received.store(0);
+		last_ping.store(0);
+		next_seq.store(0);
+		out_of_order.store(0);
+		block_probe.store(false);
+		in_probe.store(false);
+		probe_send_err.store(0);
+		crash_in_probe.store(nullptr);
+		probe_release.reinit();
+		dev.store(nullptr);
+	}
+};
+
+/* Message kinds: a ping carries its number; a numbered message its sequence. */
+inline constexpr u32 MSG_PING = 0x676e6970; /* "ping" */
+inline constexpr u32 MSG_SEQ = 0x71657373;  /* "sseq" */
+
+struct TestMsg {
+	u32 kind;
+	u32 n;
+	u8 pad[24];
+};
+
+inline Span<const u8> msg_bytes(const TestMsg &m)
+{
+	return Span<const u8>(reinterpret_cast<const u8 *>(&m), sizeof(m));
+}
+
+/*
+ * The host client's behaviour, shared by the suites' driver classes
+ * (each suite declares its own class deriving from it, bound to its own
+ * ClientState and channel name).
+ */
+using ClientPtr = Atomic<ClientState *>;
+
+template <ClientPtr *P> struct ClientBase : keel::NonMovable {
+	static Result<void> common_probe(RpmsgDevice &rpdev)
+	{
+		ClientState *S = P->load();
+		if (!S)
+			return keel::err(-ENODEV);
+		S->in_probe.store(true);
+		if (S->block_probe.load()) {
+			/* A probe that takes its time (talks to the remote, say). */
+			(void)S->probe_release.wait_timeout(keel::ms_to_ns(10000));
+			TestMsg m = { MSG_PING, 0, {} };
+			S->probe_send_err.store(keel::result_errno(rpmsg::send(*rpdev.ept(), msg_bytes(m))));
+		}
+		if (LoopbackRemote *lr = S->crash_in_probe.exchange(nullptr)) {
+			/* The remote dies while its announcement is being handled. */
+			lr->fatal("crashed during the announcement");
+		}
+		S->in_probe.store(false);
+		S->probes.fetch_add(1);
+		S->dev.store(&rpdev);
+		S->wq.wake_up();
+		return keel::ok();
+	}
+	void common_remove(RpmsgDevice &)
+	{
+		ClientState *S = P->load();
+		if (!S)
+			return;
+		S->dev.store(nullptr);
+		S->removes.fetch_add(1);
+		S->wq.wake_up();
+	}
+	Result<void> common_message(Span<const u8> data)
+	{
+		ClientState *S = P->load();
+		if (!S)
+			return keel::ok();
+		TestMsg m = {};
+		if (data.size() == sizeof(m)) {
+			memcpy(&m, data.data(), sizeof(m));
+			if (m.kind == MSG_PING) {
+				S->last_ping.store(m.n);
+			} else if (m.kind == MSG_SEQ) {
+				if (m.n != S->next_seq.load())
+					S->out_of_order.fetch_add(1);
+				S->next_seq.store(m.n + 1);
+			}
+		}
+		S->received.fetch_add(1);
+		S->wq.wake_up();
+		return keel::ok();
+	}
+};
+
+/* The remote's echo: answers from the callback, never waiting (counted when it cannot). */
+struct EchoCounters {
+	Atomic<u64> echoed;
+	Atomic<u64> dropped;
+};
+
+template <EchoCounters *E> struct EchoBase : keel::NonMovable {
+	Result<void> on_message(RpmsgDevice &rpdev, Span<const u8> data, u32 src)
+	{
+		Result<void> r = rpmsg::trysendto(*rpdev.ept(), data, src);
+		if (r.is_ok())
+			E->echoed.fetch_add(1, keel::MemoryOrder::Relaxed);
+		else
+			E->dropped.fetch_add(1, keel::MemoryOrder::Relaxed);
+		return r;
+	}
+};
+
+/* Waits until @S's client is probed (and not being removed): the channel, or null. */
+inline RpmsgDevice *wait_client(ClientState *S, s64 timeout_ns = keel::ms_to_ns(5000))
+{
+	RpmsgDevice *d = nullptr;
+	(void)S->wq.wait_event_timeout(
+		[&] {
+			d = S->dev.load();
+			return d != nullptr;
+		},
+		timeout_ns);
+	return d;
+}
+
+/* Sends ping @n on @ch and waits for its echo: the link works. */
+inline bool ping(ClientState *S, RpmsgDevice &ch, u32 n, s64 timeout_ns = keel::ms_to_ns(5000))
+{
+	TestMsg m = { MSG_PING, n, {} };
+	if (rpmsg::send(*ch.ept(), msg_bytes(m)).is_error())
+		return false;
+	return S->wq.wait_event_timeout([&] { return S->last_ping.load() == n; }, timeout_ns) > 0;
+}
+
+} // namespace rproc::test
+
+#endif
