@@ -30,7 +30,7 @@ constinit keel::Atomic<u32> s_next_index;
 const char *state_name(RprocState state)
 {
 	static constexpr const char *names[RPROC_NR_STATES] = {
-		"offline", "booting", "running",  "suspended", "crashed",
+		"offline",    "booting",  "running",  "suspended", "crashed",
 		"recovering", "attached", "detached", "deleted",
 	};
 	u32 i = u32(state);
@@ -52,8 +52,9 @@ const char *crash_reason_name(CrashReason reason)
 const char *event_name(RprocEventType type)
 {
 	static constexpr const char *names[] = {
-		"state",	 "crash detected", "devices removed", "remote stopped", "region reset",
-		"remote started", "devices added",  "recovered",	    "recovery failed",
+		"state",	  "crash detected", "devices removed",
+		"remote stopped", "region reset",   "remote started",
+		"devices added",  "recovered",	    "recovery failed",
 	};
 	u32 i = u32(type);
 	return i < sizeof(names) / sizeof(names[0]) ? names[i] : "invalid";
@@ -292,8 +293,8 @@ void Rproc::Core::set_state(RprocState s)
 
 bool Rproc::wait_for_state(RprocState want, s64 timeout_ns)
 {
-	return m_core->state_wq.wait_event_timeout(
-		       [&] { return m_core->state_snapshot() == want; }, timeout_ns) > 0;
+	return m_core->state_wq.wait_event_timeout([&] { return m_core->state_snapshot() == want; },
+						   timeout_ns) > 0;
 }
 
 RprocStats Rproc::stats() const
@@ -754,7 +755,8 @@ Result<void> Rproc::trigger_recovery()
 			c->state = RprocState::Crashed;
 			c->crash_ns = keel::ktime_get_ns();
 			c->crash_notified = true;
-			(void)keel::strscpy(c->crash_msg, "recovery triggered", sizeof(c->crash_msg));
+			(void)keel::strscpy(c->crash_msg, "recovery triggered",
+					    sizeof(c->crash_msg));
 			break;
 		default:
 			return keel::err(-EINVAL);

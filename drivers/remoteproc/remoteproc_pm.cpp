@@ -90,7 +90,7 @@ Result<void> Rproc::Core::runtime_suspend(keel::Device &dev)
 			c->stats.suspend_vetoes++;
 		}
 		keel::pm_runtime_mark_last_busy(rp);
-		(void)c->pm_retry.schedule(1);
+		(void)c->pm_retry.schedule(keel::ms_to_ns(1));
 		return keel::err(-EBUSY);
 	}
 	bool changed = false;
@@ -147,6 +147,14 @@ Result<void> Rproc::Core::runtime_resume(keel::Device &dev)
 void Rproc::Core::pm_retry_fn(keel::DelayedWork &w)
 {
 	Core *c = container_of(&w, &Core::pm_retry);
+	/*
+	 * The refusing callback may not have returned yet: a request now
+	 * would find the transition under way and be dropped. Look again.
+	 */
+	if (keel::pm_runtime_status(*c->rp) == keel::RpmStatus::Suspending) {
+		(void)c->pm_retry.schedule(keel::ms_to_ns(1));
+		return;
+	}
 	/* The autosuspend timer waits for the delay after the last busy mark. */
 	(void)keel::pm_request_autosuspend(*c->rp);
 }

@@ -145,6 +145,8 @@ struct RpmsgRemote::Impl : keel::NonMovable {
 	keel::Atomic<bool> rx_starved{ false };
 	/* Asleep (suspend()): kicks are not served; written with the ring locks held. */
 	keel::Atomic<bool> asleep{ false };
+	/* A session is being set up (until its services are announced): no sleep. */
+	keel::Atomic<bool> starting{ false };
 	/* The doorbell reported the host gone: the session ends, the next needs a new host. */
 	keel::Atomic<bool> host_down{ false };
 	/* The host_gen of the last session (a new session must bring another one). */
@@ -520,6 +522,7 @@ void RpmsgRemote::Impl::start_session()
 {
 	/* What the host wrote before DRIVER_OK (ordered by the transport's barriers; for TSan). */
 	KEEL_TSAN_FENCE(__ATOMIC_ACQUIRE);
+	starting.store(true);
 	u32 gf = shm->gfeatures(0);
 	/* Linux ignores VIRTIO_RPMSG_F_BUFSZ: then both ends use the defaults. */
 	bool sizes = bufsz && (gf & (1u << VIRTIO_RPMSG_F_BUFSZ));
@@ -549,6 +552,7 @@ void RpmsgRemote::Impl::start_session()
 	/* Messages the host sent before our first look. */
 	process_rx();
 	link.announce_all();
+	starting.store(false);
 }
 
 void RpmsgRemote::Impl::end_session()
@@ -705,6 +709,14 @@ Result<void> RpmsgRemote::suspend()
 		Guard rx{ im->link.m_rx_lock };
 		Guard q{ im->m_rxq_lock };
 		Guard t{ im->m_tx_lock };
+		/*
+		 * A host session we have not joined yet (or not left yet): the
+		 * session thread has work, and a session must start awake.
+		 */
+		bool host_waits = (im->shm->status(0) & VIRTIO_CONFIG_S_DRIVER_OK) &&
+				  (!im->up.load() || im->shm->host_reset(0));
+		if (host_waits || im->starting.load())
+			return keel::err(-EBUSY);
 		if (im->up.load()) {
 			Vringh *vr = im->shm->vringh(0, 1);
 			Result<u16> pending = vr ? vr->avail_pending() : Result<u16>(u16(0));

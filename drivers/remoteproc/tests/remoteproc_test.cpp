@@ -46,7 +46,10 @@ struct Client : ClientBase<&s_client> {
 constinit RpmsgDriver s_client_drv{ rpmsg::driver_for<Client>, "rproc_test_client" };
 
 struct Echo : EchoBase<&s_echo> {
-	static Result<UniquePtr<Echo>> probe(RpmsgDevice &) { return make_unique<Echo>(GFP_KERNEL); }
+	static Result<UniquePtr<Echo>> probe(RpmsgDevice &)
+	{
+		return make_unique<Echo>(GFP_KERNEL);
+	}
 };
 constinit RpmsgDriver s_echo_drv{ rpmsg::driver_for<Echo>, "rproc_test_echo" };
 
@@ -55,11 +58,11 @@ ClientState *client_state(Test &t)
 {
 	ClientState *cs = new (GFP_KERNEL) ClientState;
 	if (!cs || t.add_cleanup(
-			   [](void *p) {
-				   s_client.store(nullptr);
-				   delete static_cast<ClientState *>(p);
-			   },
-			   cs)
+			    [](void *p) {
+				    s_client.store(nullptr);
+				    delete static_cast<ClientState *>(p);
+			    },
+			    cs)
 			   .is_error()) {
 		delete cs;
 		EXPECT_FAIL(t, "no memory for the client state");
@@ -96,7 +99,7 @@ Case bring_up(Test &t, const LoopbackConfig &cfg, bool detached = false)
 	c.lr = make_loopback(t, cfg, detached);
 	if (!c.lr || !cfg.boot)
 		return c;
-	c.ch = wait_client(c.cs);
+	c.ch = wait_client(c.cs, c.lr);
 	if (!c.ch)
 		EXPECT_FAIL(t, "the client never bound to %s", SERVICE);
 	return c;
@@ -113,11 +116,10 @@ RpmsgDevice *recovered(Case &c, u64 crashes, s64 timeout_ns = TIMEOUT)
 	if (wait_for(
 		    [&] {
 			    return c.lr->rproc->stats().crashes >= crashes &&
-				   c.lr->rproc->state() == RprocState::Running &&
-				   c.cs->dev.load() != nullptr;
+				   c.lr->rproc->state() == RprocState::Running;
 		    },
 		    timeout_ns))
-		ch = c.cs->dev.load();
+		ch = wait_client(c.cs, c.lr, timeout_ns);
 	if (!ch) {
 		RprocStats st = c.lr->rproc->stats();
 		log_set_echo(true);
@@ -149,9 +151,11 @@ bool ping_ok(Case &c, RpmsgDevice &ch, u32 n)
 	       hl ? (unsigned long long)hl->stats().rx_held.load() : 0ull,
 	       c.lr->remote ? (unsigned long long)c.lr->remote->link().stats().rx_delivered.load()
 			    : 0ull,
-	       c.lr->remote ? (unsigned long long)c.lr->remote->link().stats().rx_no_recipient.load()
+	       c.lr->remote
+		       ? (unsigned long long)c.lr->remote->link().stats().rx_no_recipient.load()
+		       : 0ull,
+	       c.lr->remote ? (unsigned long long)c.lr->remote->link().stats().rx_held.load()
 			    : 0ull,
-	       c.lr->remote ? (unsigned long long)c.lr->remote->link().stats().rx_held.load() : 0ull,
 	       c.lr->remote ? int(c.lr->remote->link().peer_gone()) : -1);
 	return false;
 }
@@ -184,7 +188,7 @@ void shutdown_removes_devices_and_stops(Test &t)
 	EXPECT_NULL(t, c.lr->rproc->vdev(0));
 	/* And up again. */
 	ASSERT_OK(t, c.lr->rproc->boot());
-	RpmsgDevice *ch = wait_client(c.cs);
+	RpmsgDevice *ch = wait_client(c.cs, c.lr);
 	ASSERT_NOT_NULL(t, ch);
 	EXPECT_TRUE(t, ping_ok(c, *ch, 2));
 	EXPECT_EQ(t, c.cs->probes.load(), 2u);
@@ -359,8 +363,9 @@ void recovery_removes_then_reprobes_in_order(Test &t)
 	/* The documented sequence, each step after the one before. */
 	u32 crash = tr->find(RprocEventType::CrashReported);
 	u32 recovering = crash;
-	while (recovering < tr->n.load() && !(tr->type[recovering] == RprocEventType::StateChanged &&
-					       tr->state[recovering] == RprocState::Recovering))
+	while (recovering < tr->n.load() &&
+	       !(tr->type[recovering] == RprocEventType::StateChanged &&
+		 tr->state[recovering] == RprocState::Recovering))
 		recovering++;
 	u32 removed = tr->find(RprocEventType::DevicesRemoved);
 	u32 stopped = tr->find(RprocEventType::RemoteStopped);
@@ -413,7 +418,7 @@ void disabled_recovery_waits_for_a_trigger(Test &t)
 	/* By hand. */
 	EXPECT_OK(t, c.lr->rproc->trigger_recovery());
 	log_set_echo(true);
-	RpmsgDevice *ch = wait_client(c.cs);
+	RpmsgDevice *ch = wait_client(c.cs, c.lr);
 	ASSERT_NOT_NULL(t, ch);
 	EXPECT_TRUE(t, ping_ok(c, *ch, 3));
 	RprocStats st = c.lr->rproc->stats();
@@ -435,7 +440,7 @@ void manual_trigger_restarts_a_running_remote(Test &t)
 	Case c = bring_up(t, echo_config());
 	ASSERT_NOT_NULL(t, c.ch);
 	EXPECT_OK(t, c.lr->rproc->trigger_recovery());
-	RpmsgDevice *ch = wait_client(c.cs);
+	RpmsgDevice *ch = wait_client(c.cs, c.lr);
 	ASSERT_NOT_NULL(t, ch);
 	EXPECT_TRUE(t, ping_ok(c, *ch, 5));
 	RprocStats st = c.lr->rproc->stats();
@@ -537,7 +542,7 @@ void failed_restarts_give_up_then_boot_works(Test &t)
 	/* Firmware fixed: boot by hand. */
 	c.lr->fail_starts.store(0);
 	ASSERT_OK(t, c.lr->rproc->boot());
-	RpmsgDevice *ch = wait_client(c.cs);
+	RpmsgDevice *ch = wait_client(c.cs, c.lr);
 	ASSERT_NOT_NULL(t, ch);
 	EXPECT_TRUE(t, ping_ok(c, *ch, 10));
 }
@@ -607,7 +612,7 @@ void crash_with_zero_copy_buffers_held(Test &t)
 	ASSERT_OK(t, t.add_cleanup([](void *) { s_zc_state.store(nullptr); }, nullptr));
 	LoopbackRemote *lr = make_loopback(t, cfg);
 	ASSERT_NOT_NULL(t, lr);
-	RpmsgDevice *ch = wait_client(cs);
+	RpmsgDevice *ch = wait_client(cs, lr);
 	ASSERT_NOT_NULL(t, ch);
 	ZcClient *z = s_zc.load();
 	ASSERT_NOT_NULL(t, z);
@@ -624,15 +629,17 @@ void crash_with_zero_copy_buffers_held(Test &t)
 	z->have_tx = true;
 	log_set_echo(false);
 	lr->cut();
-	ASSERT_TRUE(t, wait_for([&] { return lr->rproc->state() == RprocState::Crashed ||
-					     lr->rproc->stats().recoveries > 0; }));
+	ASSERT_TRUE(t, wait_for([&] {
+			    return lr->rproc->state() == RprocState::Crashed ||
+				   lr->rproc->stats().recoveries > 0;
+		    }));
 	/* The borrowed buffer cannot go out any more (if the client still tries). */
 	EXPECT_TRUE(t, wait_for([&] { return lr->rproc->stats().recoveries == 1; }));
 	log_set_echo(true);
 	/* Its remove gave both back while the link still ran. */
 	EXPECT_EQ(t, ZcClient::s_zc_results[0], 0);
 	EXPECT_EQ(t, ZcClient::s_zc_results[1], 0);
-	ch = wait_client(cs);
+	ch = wait_client(cs, lr);
 	ASSERT_NOT_NULL(t, ch);
 	hl = lr->host_link();
 	ASSERT_NOT_NULL(t, hl);
@@ -668,7 +675,7 @@ void sending_a_held_buffer_after_the_crash_fails(Test &t)
 	/* The buffer went back to the link (the send consumed it either way). */
 	EXPECT_NULL(t, buf.payload.data());
 	EXPECT_OK(t, c.lr->rproc->trigger_recovery());
-	RpmsgDevice *ch = wait_client(c.cs);
+	RpmsgDevice *ch = wait_client(c.cs, c.lr);
 	ASSERT_NOT_NULL(t, ch);
 	EXPECT_TRUE(t, ping_ok(c, *ch, 2));
 }
@@ -688,7 +695,7 @@ void host_detach_and_attach_with_the_remote_alive(Test &t)
 	EXPECT_TRUE(t, wait_for([&] { return !c.lr->remote->link_up(); }));
 	ASSERT_OK(t, c.lr->rproc->boot());
 	EXPECT_EQ(t, c.lr->rproc->state(), RprocState::Attached);
-	RpmsgDevice *ch = wait_client(c.cs);
+	RpmsgDevice *ch = wait_client(c.cs, c.lr);
 	ASSERT_NOT_NULL(t, ch);
 	EXPECT_TRUE(t, ping_ok(c, *ch, 2));
 	/* The same remote, never restarted: a new session of it. */
@@ -716,7 +723,7 @@ void host_reload_adopts_the_running_remote(Test &t)
 	ASSERT_OK(t, c.lr->create_rproc(true));
 	EXPECT_EQ(t, c.lr->rproc->state(), RprocState::Detached);
 	ASSERT_OK(t, c.lr->rproc->boot());
-	RpmsgDevice *ch = wait_client(c.cs);
+	RpmsgDevice *ch = wait_client(c.cs, c.lr);
 	ASSERT_NOT_NULL(t, ch);
 	EXPECT_TRUE(t, ping_ok(c, *ch, 1));
 	EXPECT_EQ(t, c.lr->starts.load(), 1u);
@@ -773,8 +780,9 @@ constexpr u32 TEST_VIRTIO_ID = 0x7e57;
 constinit Atomic<u32> s_vd_probes{ 0 };
 constinit Atomic<u32> s_vd_removes{ 0 };
 struct VdevCounter : NonMovable {
-	static constexpr virtio::VirtioDeviceId id_table[] = { { TEST_VIRTIO_ID, virtio::VIRTIO_DEV_ANY_ID },
-							       {} };
+	static constexpr virtio::VirtioDeviceId id_table[] = {
+		{ TEST_VIRTIO_ID, virtio::VIRTIO_DEV_ANY_ID }, {}
+	};
 	static Result<UniquePtr<VdevCounter>> probe(virtio::VirtioDevice &)
 	{
 		s_vd_probes.fetch_add(1);

@@ -289,8 +289,8 @@ inline LoopbackRemote *make_loopback(keel::test::Test &t, const LoopbackConfig &
 				     bool detached = false)
 {
 	LoopbackRemote *lr = new (GFP_KERNEL) LoopbackRemote;
-	if (!lr ||
-	    t.add_cleanup([](void *x) { delete static_cast<LoopbackRemote *>(x); }, lr).is_error()) {
+	if (!lr || t.add_cleanup([](void *x) { delete static_cast<LoopbackRemote *>(x); }, lr)
+			   .is_error()) {
 		delete lr;
 		EXPECT_FAIL(t, "no memory for the loopback remote");
 		return nullptr;

@@ -98,7 +98,8 @@ template <ClientPtr *P> struct ClientBase : keel::NonMovable {
 			/* A probe that takes its time (talks to the remote, say). */
 			(void)S->probe_release.wait_timeout(keel::ms_to_ns(10000));
 			TestMsg m = { MSG_PING, 0, {} };
-			S->probe_send_err.store(keel::result_errno(rpmsg::send(*rpdev.ept(), msg_bytes(m))));
+			S->probe_send_err.store(
+				keel::result_errno(rpmsg::send(*rpdev.ept(), msg_bytes(m))));
 		}
 		if (LoopbackRemote *lr = S->crash_in_probe.exchange(nullptr)) {
 			/* The remote dies while its announcement is being handled. */
@@ -159,17 +160,24 @@ template <EchoCounters *E> struct EchoBase : keel::NonMovable {
 	}
 };
 
-/* Waits until @S's client is probed (and not being removed): the channel, or null. */
-inline RpmsgDevice *wait_client(ClientState *S, s64 timeout_ns = keel::ms_to_ns(5000))
+/*
+ * Waits until @S's client is probed and its probe has returned (the
+ * channel receives: messages sent before would be held, and beyond the
+ * hold limit dropped): the channel, or null. @lr's remote must not crash
+ * meanwhile (the channel is looked at).
+ */
+inline RpmsgDevice *wait_client(ClientState *S, LoopbackRemote *lr,
+				s64 timeout_ns = keel::ms_to_ns(5000))
 {
 	RpmsgDevice *d = nullptr;
-	(void)S->wq.wait_event_timeout(
+	bool ok = rpmsg::test::wait_for(
 		[&] {
 			d = S->dev.load();
-			return d != nullptr;
+			RpmsgLink *l = d ? lr->host_link() : nullptr;
+			return l && l->channel_active(*d);
 		},
 		timeout_ns);
-	return d;
+	return ok ? d : nullptr;
 }
 
 /* Sends ping @n on @ch and waits for its echo: the link works. */
