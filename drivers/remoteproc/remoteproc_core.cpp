@@ -368,6 +368,11 @@ void Rproc::report_crash(CrashReason reason, const char *msg)
 	bool queue = false;
 	{
 		Guard g{ c->state_lock };
+		if (c->stopping) {
+			/* Being shut down: the platform's detectors see it go. */
+			c->stats.crash_reports_ignored++;
+			return;
+		}
 		switch (c->state) {
 		case RprocState::Running:
 		case RprocState::Attached:
@@ -594,11 +599,19 @@ Result<void> Rproc::boot()
 
 void Rproc::Core::shutdown_locked()
 {
+	{
+		Guard g{ state_lock };
+		stopping = true;
+	}
 	pm_stop();
 	remove_devices();
 	RprocState s = state_snapshot();
 	if (s != RprocState::Offline && s != RprocState::Detached)
 		stop_remote();
+	{
+		Guard g{ state_lock };
+		stopping = false;
+	}
 	set_state(RprocState::Offline);
 }
 

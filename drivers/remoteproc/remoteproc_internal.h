@@ -57,6 +57,8 @@ struct Rproc::Core : keel::NonMovable {
 	bool recovering GUARDED_BY(state_lock) = false;
 	/* del() began: crash reports queue no work. */
 	bool deleting GUARDED_BY(state_lock) = false;
+	/* shutdown() is stopping the remote: its going away is no crash. */
+	bool stopping GUARDED_BY(state_lock) = false;
 	bool added GUARDED_BY(state_lock) = false;
 	/* Running (not Attached): shutdown stops it. */
 	bool started_by_us GUARDED_BY(state_lock) = false;

@@ -42,7 +42,10 @@ struct Client : ClientBase<&s_client> {
 constinit RpmsgDriver s_client_drv{ rpmsg::driver_for<Client>, "rproc_pm_client" };
 
 struct Echo : EchoBase<&s_echo> {
-	static Result<UniquePtr<Echo>> probe(RpmsgDevice &) { return make_unique<Echo>(GFP_KERNEL); }
+	static Result<UniquePtr<Echo>> probe(RpmsgDevice &)
+	{
+		return make_unique<Echo>(GFP_KERNEL);
+	}
 };
 constinit RpmsgDriver s_echo_drv{ rpmsg::driver_for<Echo>, "rproc_pm_echo" };
 
@@ -57,11 +60,11 @@ Case bring_up(Test &t, int delay_ms)
 	Case c;
 	c.cs = new (GFP_KERNEL) ClientState;
 	if (!c.cs || t.add_cleanup(
-			     [](void *p) {
-				     s_client.store(nullptr);
-				     delete static_cast<ClientState *>(p);
-			     },
-			     c.cs)
+			      [](void *p) {
+				      s_client.store(nullptr);
+				      delete static_cast<ClientState *>(p);
+			      },
+			      c.cs)
 			     .is_error()) {
 		delete c.cs;
 		c.cs = nullptr;
@@ -101,18 +104,20 @@ void suspends_when_idle_and_a_send_resumes_it(Test &t)
 	ASSERT_TRUE(t, asleep(c));
 	EXPECT_TRUE(t, c.lr->remote->asleep());
 	EXPECT_TRUE(t, pm_runtime_suspended(*c.lr->rproc));
-	EXPECT_EQ(t, c.lr->suspends.load(), 1u);
+	/* (A slow machine may have slept once before the first ping already.) */
 	RprocStats st = c.lr->rproc->stats();
-	EXPECT_EQ(t, st.suspends, 1u);
-	EXPECT_EQ(t, st.resumes, 0u);
+	EXPECT_GE(t, st.suspends, 1u);
+	EXPECT_EQ(t, st.suspends, st.resumes + 1);
+	EXPECT_EQ(t, u64(c.lr->suspends.load()), st.suspends);
+	u64 suspends = st.suspends, resumes = st.resumes;
 	/* A send wakes it before it goes out; the answer comes back. */
 	EXPECT_TRUE(t, ping(c.cs, *c.ch, 2));
 	st = c.lr->rproc->stats();
-	EXPECT_EQ(t, st.resumes, 1u);
-	EXPECT_EQ(t, c.lr->resumes.load(), 1u);
+	EXPECT_EQ(t, st.resumes, resumes + 1);
+	EXPECT_EQ(t, u64(c.lr->resumes.load()), st.resumes);
 	/* And to sleep again. */
 	ASSERT_TRUE(t, asleep(c));
-	EXPECT_EQ(t, c.lr->rproc->stats().suspends, 2u);
+	EXPECT_EQ(t, c.lr->rproc->stats().suspends, suspends + 1);
 }
 
 void ten_thousand_messages_in_order_across_sleeps(Test &t)
@@ -133,17 +138,22 @@ void ten_thousand_messages_in_order_across_sleeps(Test &t)
 		ASSERT_OK(t, rpmsg::send(*c.ch->ept(), msg_bytes(m)));
 		if (n % WINDOW == WINDOW - 1 || n == N - 1) {
 			u32 want = n + 1;
-			bool got = c.cs->wq.wait_event_timeout(
-					   [&] { return c.cs->next_seq.load() >= want; }, TIMEOUT) > 0;
+			bool got =
+				c.cs->wq.wait_event_timeout(
+					[&] { return c.cs->next_seq.load() >= want; }, TIMEOUT) > 0;
 			if (!got) {
 				RpmsgLink *hl = c.lr->host_link();
-				t.info("stuck at %u: state %s pm %d asleep %d echoed %llu dropped %llu "
+				t.info("stuck at %u: state %s pm %d asleep %d echoed %llu dropped "
+				       "%llu "
 				       "next %u remote rx %llu host tx %llu rx %llu",
 				       n, state_name(c.lr->rproc->state()),
 				       int(pm_runtime_status(*c.lr->rproc)), c.lr->remote->asleep(),
 				       (unsigned long long)s_echo.echoed.load(),
-				       (unsigned long long)s_echo.dropped.load(), c.cs->next_seq.load(),
-				       (unsigned long long)c.lr->remote->link().stats().rx_delivered.load(),
+				       (unsigned long long)s_echo.dropped.load(),
+				       c.cs->next_seq.load(),
+				       (unsigned long long)c.lr->remote->link()
+					       .stats()
+					       .rx_delivered.load(),
 				       (unsigned long long)hl->stats().tx_sent.load(),
 				       (unsigned long long)hl->stats().rx_delivered.load());
 			}

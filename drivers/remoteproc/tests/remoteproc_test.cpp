@@ -263,7 +263,7 @@ void crash_fails_blocked_senders_at_once(Test &t)
 	Case c = bring_up(t, cfg);
 	ASSERT_NOT_NULL(t, c.ch);
 	/* The remote stops taking messages: the host's tx buffers run out, senders block. */
-	ASSERT_OK(t, c.lr->remote->suspend());
+	ASSERT_TRUE(t, wait_for([&] { return c.lr->remote->suspend().is_ok(); }));
 	Blocked b{ c.ch->ept() };
 	Runner r;
 	ASSERT_OK(t, r.start(&send_until_error, &b));
@@ -735,7 +735,7 @@ void host_reset_without_goodbye_is_not_replayed(Test &t)
 	Case c = bring_up(t, echo_config());
 	ASSERT_NOT_NULL(t, c.ch);
 	/* The host "dies" (the link drops: the remote sees it gone) with messages in flight. */
-	ASSERT_OK(t, c.lr->remote->suspend());
+	ASSERT_TRUE(t, wait_for([&] { return c.lr->remote->suspend().is_ok(); }));
 	for (u32 i = 0; i < 8; i++) {
 		TestMsg m = { MSG_SEQ, 100 + i, {} };
 		ASSERT_OK(t, rpmsg::trysend(*c.ch->ept(), msg_bytes(m)));
