@@ -176,8 +176,14 @@ void describe(const SimEvent &ev, char *buf, size_t size)
 			keel::snprintf(buf, size, "%s: client driver removed", ch);
 		return;
 	case EvType::SendFailed:
-		keel::snprintf(buf, size, "%s: send failed fast with %s after %.3f ms", ch,
-			       errno_name(ev.err), double(ev.value) / 1e6);
+		if (ev.value >= 0)
+			keel::snprintf(buf, size,
+				       "%s: a send failed fast with %s, %.3f ms after the crash's "
+				       "detection (%s)",
+				       ch, errno_name(ev.err), double(ev.value) / 1e6, ev.text);
+		else
+			keel::snprintf(buf, size, "%s: a send failed with %s (%s)", ch,
+				       errno_name(ev.err), ev.text);
 		return;
 	case EvType::ConsoleLog:
 		keel::snprintf(buf, size, "remote console: %s", ev.text);

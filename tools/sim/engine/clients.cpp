@@ -38,24 +38,27 @@ ClientEnv &env()
 }
 
 /*
- * A send's outcome, accounted: ok, or a failure that is either the remote
- * being gone (counted fast, with how long it took after the crash's
- * detection) or a failure of the run.
+ * A failed send, accounted: either the remote being gone (counted fast,
+ * with how long the send took after the crash's detection) or a failure
+ * of the run. Return: that time in ns, or -1 when it was not the remote.
  */
-void account_failure(ChannelStats &st, int e, s64 t_call, s64 t_ret)
+s64 account_failure(ChannelStats &st, int e, s64 t_call, s64 t_ret)
 {
 	if (!remote_gone_error(e)) {
 		st.failed_other.fetch_add(1);
-		return;
+		return -1;
 	}
 	st.failed_fast.fetch_add(1);
 	s64 crash = env().last_crash_ns();
 	if (crash <= 0)
-		return;
+		return -1;
 	if (t_call < crash)
 		st.blocked.fetch_add(1);
 	s64 unblock = t_ret - (t_call > crash ? t_call : crash);
-	st.note_max(st.worst_unblock_ns, unblock > 0 ? unblock : 0);
+	if (unblock < 0)
+		unblock = 0;
+	st.note_max(st.worst_unblock_ns, unblock);
+	return unblock;
 }
 
 /* Every probe that succeeded is matched by one remove: counted here, and told. */
@@ -299,10 +302,14 @@ void EchoClient::run(Sender &s)
 		if (r.is_error()) {
 			st.inflight.fetch_sub(1);
 			int err = r.error().to_errno();
-			account_failure(st, err, t_call, t_ret);
+			s64 unblock = account_failure(st, err, t_call, t_ret);
 			failed = true;
-			if (!m_reported.exchange(true))
-				e.emit(EvType::SendFailed, ECHO, err, t_ret - t_call);
+			if (!m_reported.exchange(true)) {
+				char text[48];
+				keel::snprintf(text, sizeof(text), "in send() %.3f ms",
+					       double(t_ret - t_call) / 1e6);
+				e.emit(EvType::SendFailed, ECHO, err, unblock, text);
+			}
 			continue;
 		}
 		s.sent.store(seq + 1);
@@ -424,7 +431,7 @@ bool SensorClient::command(u32 op, u32 arg)
 	Result<void> r = rpmsg::send(
 		*m_rpdev.ept(), keel::Span<const u8>(reinterpret_cast<const u8 *>(&c), sizeof(c)));
 	if (r.is_error()) {
-		account_failure(st, r.error().to_errno(), t_call, keel::ktime_get_ns());
+		(void)account_failure(st, r.error().to_errno(), t_call, keel::ktime_get_ns());
 		return false;
 	}
 	st.sent.fetch_add(1);
@@ -506,6 +513,8 @@ private:
 	u64 m_crashes_at_probe = 0;
 	keel::Thread *m_thread = nullptr;
 	keel::Atomic<u32> m_answered{ 0 };
+	/* Commands of the thread sent and not answered (at most one). */
+	keel::Atomic<u32> m_waiting{ 0 };
 	keel::WaitQueue m_wq{ "sim_console_client", KEEL_LOCK_KEY() };
 };
 
@@ -531,7 +540,7 @@ Result<void> ConsoleClient::send_line(u32 id, const char *line)
 	s64 t_call = keel::ktime_get_ns();
 	Result<void> r = rpmsg::send(*m_rpdev.ept(), keel::Span<const u8>(buf, len));
 	if (r.is_error()) {
-		account_failure(st, r.error().to_errno(), t_call, keel::ktime_get_ns());
+		(void)account_failure(st, r.error().to_errno(), t_call, keel::ktime_get_ns());
 		return r;
 	}
 	st.sent.fetch_add(1);
@@ -603,9 +612,12 @@ void ConsoleClient::run()
 			failed = true;
 			continue;
 		}
+		m_waiting.store(1);
 		s64 w = m_wq.wait_event_timeout(
 			[&] { return m_answered.load() >= id || keel::Thread::should_stop(); },
 			keel::NSEC_PER_SEC);
+		if (m_answered.load() >= id)
+			m_waiting.store(0);
 		if (w == 0 && e.crashes() == m_crashes_at_probe && !keel::Thread::should_stop()) {
 			/* Unanswered on a live remote: a failure (not a late answer). */
 			st.bad.fetch_add(1);
@@ -623,7 +635,11 @@ void ConsoleClient::remove(RpmsgDevice &)
 		e.m_console = nullptr;
 	}
 	(void)m_thread->stop();
-	note_remove(CONSOLE);
+	/* A command the remote took down with it. */
+	u32 lost = m_waiting.load();
+	if (lost && e.crashes() != m_crashes_at_probe)
+		e.stats(CONSOLE).lost_in_crash.fetch_add(lost);
+	note_remove(CONSOLE, lost);
 }
 
 module_rpmsg_driver(ConsoleClient, "sim_console_client");

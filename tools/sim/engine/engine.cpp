@@ -144,6 +144,7 @@ void Engine::snapshot(Snapshot *s)
 	s->t0_ns = m_report.t0_ns;
 	s->now_ns = keel::ktime_get_ns();
 	s->traffic = m_env.traffic();
+	memcpy(s->phase, m_phase, sizeof(s->phase));
 	s->faults_total = m_nplan;
 	u32 done = 0;
 	for (u32 i = 0; i < m_report.nr_records; i++)
@@ -172,13 +173,15 @@ void Engine::emit(EvType type, const char *text, FaultKind fault)
 	m_events.push(ev);
 }
 
-void Engine::set_phase(const char *fmt, ...)
+/* What the script does now; told as an event unless @quiet (another event says it). */
+void Engine::set_phase(bool quiet, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(m_snap.phase, sizeof(m_snap.phase), fmt, ap);
+	vsnprintf(m_phase, sizeof(m_phase), fmt, ap);
 	va_end(ap);
-	emit(EvType::Phase, m_snap.phase);
+	if (!quiet)
+		emit(EvType::Phase, m_phase);
 	pump();
 }
 
@@ -263,7 +266,7 @@ void Engine::inject(FaultKind kind)
 	u64 blocked = 0;
 	for (u8 i = 0; i < NR_SERVICES; i++)
 		blocked += m_env.stats(i).blocked.load();
-	set_phase("fault %u/%u: %s", r.index, m_nplan, fault_text(kind));
+	set_phase(true, "fault %u/%u: %s", r.index, m_nplan, fault_text(kind));
 	emit(EvType::Inject, fault_text(kind), kind);
 	Result<void> res = keel::ok();
 	switch (kind) {
@@ -297,8 +300,8 @@ void Engine::inject(FaultKind kind)
 			r.worst_unblock_ns = m_env.stats(i).worst_unblock_ns.load();
 	}
 	r.blocked_senders = u32(-blocked);
-	set_phase(r.ok ? "recovered from fault %u (%s)" : "fault %u (%s): NOT RECOVERED", r.index,
-		  fault_name(kind));
+	set_phase(false, r.ok ? "recovered from fault %u (%s)" : "fault %u (%s): NOT RECOVERED",
+		  r.index, fault_name(kind));
 	m_tracker.end();
 }
 
@@ -367,13 +370,13 @@ void Engine::idle_phase()
 	rproc::Rproc &rp = m_hosted->rproc();
 	u64 suspends = rp.stats().suspends;
 	u64 resumes = rp.stats().resumes;
-	set_phase("idle: traffic paused%s",
+	set_phase(false, "idle: traffic paused%s",
 		  m_cfg.autosuspend_ms >= 0 ? ", the remote may sleep" : "");
 	m_env.set_traffic(false);
 	(void)drain(DRAIN_NS);
 	(void)run_for(keel::ms_to_ns(m_cfg.idle_ms));
 	bool slept = rp.stats().suspends > suspends;
-	set_phase("traffic again%s", slept ? ": the first send wakes the remote" : "");
+	set_phase(false, "traffic again%s", slept ? ": the first send wakes the remote" : "");
 	m_env.set_traffic(true);
 	if (m_cfg.autosuspend_ms < 0)
 		return;
@@ -398,9 +401,11 @@ void Engine::play()
 		m_plan[m_nplan++] = restart ? FaultKind::HostRestart : s_crash_kinds[c++ % 3];
 	}
 	u32 steps = m_nplan + 1 + (m_cfg.idle_ms ? 1 : 0);
-	s64 gap = m_cfg.duration_ns / s64(steps);
+	s64 gap = (m_cfg.duration_ns - keel::ms_to_ns(m_cfg.idle_ms)) / s64(steps);
+	if (gap < 200 * keel::NSEC_PER_MSEC)
+		gap = 200 * keel::NSEC_PER_MSEC;
 
-	set_phase("booting the remote (%s)", m_cfg.firmware);
+	set_phase(false, "booting the remote (%s)", m_cfg.firmware);
 	Result<void> b = m_hosted->rproc().boot();
 	if (b.is_error()) {
 		check("boot", false, "the remote did not boot: %d", b.error().to_errno());
@@ -416,7 +421,7 @@ void Engine::play()
 		check("boot", false, "services not announced and bound in time");
 		return;
 	}
-	set_phase("traffic");
+	set_phase(false, "traffic");
 	m_env.set_traffic(true);
 	if (!run_for(gap))
 		return;
@@ -442,10 +447,10 @@ void Engine::play()
 void Engine::teardown()
 {
 	m_env.set_traffic(false);
-	set_phase("stopping: draining the echoes in flight");
+	set_phase(false, "stopping: draining the echoes in flight");
 	(void)drain(DRAIN_NS);
 	snapshot(&m_report.last);
-	set_phase("shutting the remote down");
+	set_phase(false, "shutting the remote down");
 	if (m_hosted) {
 		m_hosted->rproc().shutdown();
 		pump();
@@ -466,6 +471,8 @@ void Engine::teardown()
 		rpmsg::rpmsg_exit();
 	if (m_virtio_up)
 		virtio::virtio_exit();
+	/* The driver core's own state (a module's exit does the same). */
+	keel::driver_core_exit();
 	pump();
 }
 

@@ -77,7 +77,7 @@ private:
 	void pump();
 	bool settled(const RecoveryRecord &r);
 	bool drain(s64 timeout_ns);
-	void set_phase(const char *fmt, ...) __printf(2, 3);
+	void set_phase(bool quiet, const char *fmt, ...) __printf(3, 4);
 	void emit(EvType type, const char *text, FaultKind fault = FaultKind::Kill);
 	void snapshot(Snapshot *s);
 	void check(const char *name, bool ok, const char *fmt, ...) __printf(4, 5);
@@ -105,6 +105,7 @@ private:
 	FaultKind m_plan[MAX_FAULTS];
 	u32 m_nplan = 0;
 	u32 m_pm_suspended = 0;
+	char m_phase[sizeof(Snapshot::phase)] = {};
 	Snapshot m_snap;
 	Report m_report;
 	RecoveryTracker m_tracker{ m_report };

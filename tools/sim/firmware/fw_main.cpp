@@ -7,6 +7,7 @@
  * Exit status: 0 when the host stopped it (or went away), 1 on an error,
  * 3 when its own teardown left framework allocations behind.
  */
+#include <keel/device.h>
 #include <keel/log.h>
 #include <keel/posix.h>
 #include <keel/time.h>
@@ -110,6 +111,7 @@ int main()
 	while (registered)
 		rpmsg::unregister_rpmsg_driver(*s_drivers[--registered]);
 	rpmsg::rpmsg_exit();
+	keel::driver_core_exit();
 	long left = keel_posix_live_allocs();
 	if (live >= 0 && left != live) {
 		fprintf(stderr, "sim-fw: %ld framework allocations left after teardown\n",

@@ -84,7 +84,7 @@ void JsonView::event(const SimEvent &ev, const Snapshot &)
 	}
 	if (ev.err)
 		fprintf(m_out, ",\"err\":%d", ev.err);
-	if (ev.type == EvType::SendFailed)
+	if (ev.type == EvType::SendFailed && ev.value >= 0)
 		fprintf(m_out, ",\"unblock_ms\":%.3f", double(ev.value) / 1e6);
 	if (ev.type == EvType::DriverRemoved)
 		fprintf(m_out, ",\"lost\":%lld", (long long)ev.value);

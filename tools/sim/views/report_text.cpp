@@ -115,11 +115,13 @@ void print_report(FILE *f, const Report &r, bool color)
 		double(r.t_end_ns - r.t0_ns) / 1e9, r.crashes, r.host_restarts);
 	fprintf(f, "  recoveries   %u/%u crashes recovered, %u/%u host restarts re-attached\n",
 		r.recoveries, r.crashes, r.reattached, r.host_restarts);
-	fprintf(f, "  messages     sent %s, received %s, failed fast %s, bad %llu\n",
-		fmt_count(a, r.sent), fmt_count(b, r.received), fmt_count(d, r.failed_fast),
+	fprintf(f, "  messages     sent %s (host to remote), received %s (remote to host)\n",
+		fmt_count(a, r.sent), fmt_count(b, r.received));
+	fprintf(f,
+		"               failed fast %s, lost in flight with a crashed remote %s, bad "
+		"%llu\n",
+		fmt_count(d, r.failed_fast), fmt_count(e, r.lost_in_crash),
 		(unsigned long long)r.bad);
-	fprintf(f, "               lost in flight with a crashed remote %s\n",
-		fmt_count(e, r.lost_in_crash));
 	fprintf(f, "  senders      worst unblock after a crash %.3f ms",
 		double(r.worst_unblock_ns) / 1e6);
 	u64 blocked = 0;
@@ -140,10 +142,15 @@ void print_report(FILE *f, const Report &r, bool color)
 		(unsigned long long)L.rstats.suspends, (unsigned long long)L.rstats.resumes,
 		(unsigned long long)L.rstats.suspend_vetoes);
 	if (r.live_allocs == 0)
-		fprintf(f, "  leaks        none (framework allocations back to their count at the "
-			   "start)\n");
+		fprintf(f,
+			"  leaks        none: framework allocations back to their count at the "
+			"start; %llu probes, %llu removes\n",
+			(unsigned long long)r.probes, (unsigned long long)r.removes);
 	else if (r.live_allocs < 0)
-		fprintf(f, "  leaks        not counted in this build (objects checked)\n");
+		fprintf(f,
+			"  leaks        allocations not counted in this build; %llu probes, %llu "
+			"removes\n",
+			(unsigned long long)r.probes, (unsigned long long)r.removes);
 	else
 		fprintf(f, "  leaks        %s%ld framework allocations left%s\n", c.red,
 			r.live_allocs, c.off);
