@@ -29,6 +29,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 namespace sim {
 
@@ -405,7 +406,9 @@ void Engine::play()
 	if (gap < 200 * keel::NSEC_PER_MSEC)
 		gap = 200 * keel::NSEC_PER_MSEC;
 
-	set_phase(false, "booting the remote (%s)", m_cfg.firmware);
+	/* The firmware's name, not its path: the phase is one short line. */
+	const char *fw = strrchr(m_cfg.firmware, '/');
+	set_phase(false, "booting the remote (%s)", fw ? fw + 1 : m_cfg.firmware);
 	Result<void> b = m_hosted->rproc().boot();
 	if (b.is_error()) {
 		check("boot", false, "the remote did not boot: %d", b.error().to_errno());
