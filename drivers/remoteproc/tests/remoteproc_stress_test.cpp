@@ -49,12 +49,15 @@ struct Load {
 	Atomic<s64> worst_ns{ 0 };
 	Atomic<u64> measured{ 0 };
 	Atomic<u64> late{ 0 };
+	/* The senders stop sending (before a clean shutdown: echoes still under way would be dropped). */
+	Atomic<bool> pause{ false };
 };
 constinit Atomic<Load *> s_load{ nullptr };
 constinit ClientPtr s_client;
 constinit EchoCounters s_echo;
 
 struct Sender {
+	RpmsgDevice *rpdev = nullptr;
 	RpmsgEndpoint *ept = nullptr;
 	Thread *thread = nullptr;
 	/* When the send in progress began (0: none). */
@@ -68,7 +71,18 @@ struct Sender {
 		Sender *s = static_cast<Sender *>(arg);
 		Load *load = s_load.load();
 		TestMsg m = { MSG_SEQ, 0, {} };
+		/*
+		 * From when the channel receives: echoes of messages sent while
+		 * the probe runs would be held, and beyond the hold limit dropped.
+		 */
+		RpmsgLink *link = rpmsg::RpmsgCore::link_of(*s->rpdev);
+		while (!Thread::should_stop() && !link->channel_active(*s->rpdev))
+			msleep(1);
 		while (!Thread::should_stop()) {
+			if (load->pause.load()) {
+				msleep(1);
+				continue;
+			}
 			s64 t0 = ktime_get_ns();
 			s->since.store(t0);
 			Result<void> r = rpmsg::send(*s->ept, msg_bytes(m));
@@ -107,6 +121,7 @@ struct LoadClient : ClientBase<&s_client> {
 	{
 		auto c = TRY(make_unique<LoadClient>(GFP_KERNEL));
 		for (Sender &s : c->senders) {
+			s.rpdev = &rpdev;
 			s.ept = rpdev.ept();
 			s.thread = TRY(Thread::run(&Sender::main, &s, "rproc-load"));
 		}
@@ -304,7 +319,9 @@ void thousand_crash_recover_cycles_under_load(Test &t)
 	if (load->late.load())
 		t.info("%llu senders returned later than 100 ms",
 		       (unsigned long long)load->late.load());
-	/* And at the end, the last client's remove too. */
+	/* And at the end, the last client's remove too (once the last echoes are in). */
+	load->pause.store(true);
+	msleep(50);
 	lr->rproc->shutdown();
 	EXPECT_EQ(t, cs->probes.load(), cs->removes.load());
 }

@@ -81,8 +81,8 @@ Result<keel::UniquePtr<Firmware>> Firmware::create(const FirmwareConfig &cfg)
 	if (const char *n = getenv(FW_ENV_NAME))
 		(void)keel::strscpy(im->name, n, sizeof(im->name));
 	u32 vectors = u32(strtoul(vec, nullptr, 10));
-	im->client = TRY(shmlink::Client::connect(sock, vectors,
-						  keel::ms_to_ns(cfg.connect_timeout_ms)));
+	im->client = TRY(
+		shmlink::Client::connect(sock, vectors, keel::ms_to_ns(cfg.connect_timeout_ms)));
 	TRY(im->client->wait_peer(keel::ms_to_ns(cfg.connect_timeout_ms)));
 	rpmsg::RpmsgRemoteConfig rc = cfg.remote;
 	rc.region = keel::ShmRegion(im->client->mem(), im->client->mem_size(), 0);

@@ -141,7 +141,9 @@ void HostedRproc::Impl::watch_loop()
 			s64 due = beat + keel::ms_to_ns(cfg.watchdog_ms) - now_ns();
 			timeout = due <= 0 ? 0 : int(keel::ns_to_ms(due)) + 1;
 		}
-		struct pollfd fds[3] = { { wake_efd, POLLIN, 0 }, { pfd, POLLIN, 0 }, { cfd, POLLIN, 0 } };
+		struct pollfd fds[3] = { { wake_efd, POLLIN, 0 },
+					 { pfd, POLLIN, 0 },
+					 { cfd, POLLIN, 0 } };
 		int n = ::poll(fds, 3, timeout);
 		if (n < 0 && errno != EINTR) {
 			pr_err("%s: watcher: poll failed: %d", cfg.name, errno);
@@ -522,8 +524,8 @@ Result<void> HostedRproc::Impl::init()
 	(void)keel::snprintf(sock, sizeof(sock), "%s/ivshmem.sock", dir);
 	server = TRY(shmlink::Server::create(sock, cfg.region_size, cfg.vectors));
 	TRY(server->start());
-	client = TRY(shmlink::Client::connect(sock, cfg.vectors, keel::ms_to_ns(5000),
-					      cfg.region_size));
+	client = TRY(
+		shmlink::Client::connect(sock, cfg.vectors, keel::ms_to_ns(5000), cfg.region_size));
 	wake_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (wake_efd < 0)
 		return err(-errno);

@@ -10,10 +10,13 @@
  *  2. crash/recover cycles under load (--cycles=N, default 200): the firmware
  *     is killed (SIGKILL, also while stopped with senders blocked), exits,
  *     aborts, reports a fatal error or hangs (missed heartbeats: the
- *     watchdog); each is detected, the senders fail with -EPIPE, the
+ *     watchdog); each is detected once, for what it was (a death as the
+ *     peer gone, a hang as the watchdog, the firmware's own report as a
+ *     fatal error with its message), the senders fail with -EPIPE, the
  *     client is removed, the firmware restarted, the client re-probed and
  *     traffic works; counters exact, every probe has its remove; the worst
- *     time from detection to a blocked sender's error is printed;
+ *     time from detection to a blocked sender's error is printed, and per
+ *     fault the worst time from the fault to its detection;
  *  3. the host detaches and attaches again while the firmware lives (the
  *     same process serves a new session);
  *  4. runtime PM: the firmware is put to sleep when idle and woken by the
@@ -90,6 +93,8 @@ struct Shared {
 	Atomic<u64> other_errors{ 0 };
 	Atomic<int> last_other{ 0 };
 	Atomic<s64> crash_ns{ 0 };
+	Atomic<u32> crash_reason{ 0 };
+	Atomic<u32> crashes_seen{ 0 };
 	Atomic<s64> worst_ns{ 0 };
 	Atomic<u64> measured{ 0 };
 	Atomic<bool> load{ false };
@@ -114,7 +119,8 @@ struct Sender {
 			}
 			s64 t0 = keel::ktime_get_ns();
 			Result<void> r =
-				send(*s->ept, Span<const u8>(reinterpret_cast<const u8 *>(&m), sizeof(m)));
+				send(*s->ept,
+				     Span<const u8>(reinterpret_cast<const u8 *>(&m), sizeof(m)));
 			if (r.is_ok()) {
 				s_sh->sent.fetch_add(1, keel::MemoryOrder::Relaxed);
 				if (++m.n % 64 == 0)
@@ -207,11 +213,19 @@ Timeline s_cur, s_slowest;
 char s_last_crash[4][96];
 u32 s_nr_crash;
 
+/* The last crash's "reason: message", as the observer saw it. */
+const char *last_crash()
+{
+	return s_last_crash[(s_nr_crash + 3) % 4];
+}
+
 int on_event(keel::NotifierBlock &, unsigned long action, void *data)
 {
 	const RprocEvent *ev = static_cast<const RprocEvent *>(data);
 	if (action == u32(RprocEventType::CrashReported)) {
 		s_sh->crash_ns.store(ev->time_ns);
+		s_sh->crash_reason.store(u32(ev->reason));
+		s_sh->crashes_seen.fetch_add(1);
 		s_cur.n = 0;
 		(void)keel::snprintf(s_last_crash[s_nr_crash++ % 4], 96, "%s: %s",
 				     crash_reason_name(ev->reason), ev->message);
@@ -231,7 +245,8 @@ void print_slowest()
 {
 	if (!s_slowest.n)
 		return;
-	printf("rproc_e2e: slowest recovery (%lld ms):", (long long)keel::ns_to_ms(s_slowest.duration));
+	printf("rproc_e2e: slowest recovery (%lld ms):",
+	       (long long)keel::ns_to_ms(s_slowest.duration));
 	for (u32 i = 0; i < s_slowest.n; i++)
 		printf(" %s +%lld ms%s", event_name(s_slowest.type[i]),
 		       (long long)keel::ns_to_ms(s_slowest.at[i] - s_slowest.at[0]),
@@ -286,6 +301,7 @@ HostedRprocConfig config(const char *fw, const char *name, int autosuspend_ms)
 /* --- 2. crash/recover cycles --- */
 
 enum class Fault { Kill, StoppedKill, Exit, Abort, Fatal, Hang };
+constexpr u32 NR_FAULTS = 6;
 const char *fault_name(Fault f)
 {
 	static const char *n[] = { "SIGKILL", "SIGSTOP+SIGKILL", "exit", "abort", "fatal", "hang" };
@@ -298,6 +314,9 @@ int crash_cycles(HostedRproc &h, u32 cycles)
 	u64 base_crashes = h.rproc().stats().crashes;
 	u64 base_recoveries = h.rproc().stats().recoveries;
 	u32 probes0 = s_sh->probes.load(), removes0 = s_sh->removes.load();
+	/* Per fault: how long from the fault to its detection (worst, and how many). */
+	s64 detect_worst[NR_FAULTS] = {};
+	u32 detect_n[NR_FAULTS] = {};
 	s64 start = keel::ktime_get_ns();
 	s_sh->load.store(true);
 	for (u32 i = 0; i < cycles; i++) {
@@ -306,11 +325,13 @@ int crash_cycles(HostedRproc &h, u32 cycles)
 		CHECK(ping(*ch, 1000 + i));
 		/* Every twentieth a hang (the watchdog takes its time), else the quick ones in turn. */
 		Fault f = i % 20 == 19 ? Fault::Hang : Fault(i % 5);
-		CrashReason why = f == Fault::Fatal ? CrashReason::FatalError
+		CrashReason why = f == Fault::Fatal  ? CrashReason::FatalError
 				  : f == Fault::Hang ? CrashReason::Watchdog
 						     : CrashReason::PeerGone;
 		by_reason[u32(why)]++;
 		keel::msleep(2);
+		u32 seen = s_sh->crashes_seen.load();
+		s64 fault_at = keel::ktime_get_ns();
 		switch (f) {
 		case Fault::Kill:
 			CHECK(h.kill_remote(SIGKILL).is_ok());
@@ -319,6 +340,7 @@ int crash_cycles(HostedRproc &h, u32 cycles)
 			/* Frozen: nothing is taken any more, the senders block; then killed. */
 			CHECK(h.kill_remote(SIGSTOP).is_ok());
 			keel::msleep(20);
+			fault_at = keel::ktime_get_ns();
 			CHECK(h.kill_remote(SIGKILL).is_ok());
 			break;
 		case Fault::Exit:
@@ -342,11 +364,26 @@ int crash_cycles(HostedRproc &h, u32 cycles)
 			},
 			TIMEOUT);
 		if (done && h.rproc().stats().crashes != base_crashes + i + 1) {
-			fprintf(stderr, "rproc_e2e: cycle %u (%s): %llu crashes, the last ones:\n", i,
-				fault_name(f), (unsigned long long)h.rproc().stats().crashes);
+			fprintf(stderr, "rproc_e2e: cycle %u (%s): %llu crashes, the last ones:\n",
+				i, fault_name(f), (unsigned long long)h.rproc().stats().crashes);
 			for (u32 k = 0; k < 4; k++)
 				fprintf(stderr, "  %s\n", s_last_crash[(s_nr_crash + k) % 4]);
 			return 1;
+		}
+		if (done) {
+			/* Seen once, for what it was: a death at once, a hang by the watchdog. */
+			CHECK(s_sh->crashes_seen.load() == seen + 1);
+			if (s_sh->crash_reason.load() != u32(why)) {
+				fprintf(stderr, "rproc_e2e: cycle %u (%s): reported as %s\n", i,
+					fault_name(f), last_crash());
+				return 1;
+			}
+			if (f == Fault::Fatal)
+				CHECK(strstr(last_crash(), "injected fatal error"));
+			s64 d = s_sh->crash_ns.load() - fault_at;
+			detect_n[u32(f)]++;
+			if (d > detect_worst[u32(f)])
+				detect_worst[u32(f)] = d;
 		}
 		if (!done) {
 			RprocStats st = h.rproc().stats();
@@ -370,9 +407,8 @@ int crash_cycles(HostedRproc &h, u32 cycles)
 	       "(%llu messages sent under load); worst blocked-sender unblock %lld us after "
 	       "detection (%llu measured); recovery: last %lld us, longest %lld us\n",
 	       cycles, (long long)keel::ns_to_ms(took), (unsigned long long)s_sh->sent.load(),
-	       (long long)(s_sh->worst_ns.load() / 1000),
-	       (unsigned long long)s_sh->measured.load(), (long long)(st.last_recovery_ns / 1000),
-	       (long long)(st.max_recovery_ns / 1000));
+	       (long long)(s_sh->worst_ns.load() / 1000), (unsigned long long)s_sh->measured.load(),
+	       (long long)(st.last_recovery_ns / 1000), (long long)(st.max_recovery_ns / 1000));
 	printf("rproc_e2e: crashes %llu (peer gone %llu, watchdog %llu, fatal %llu), ignored "
 	       "duplicate reports %llu; firmware starts %llu, exits seen %llu, heartbeats %llu\n",
 	       (unsigned long long)st.crashes,
@@ -381,6 +417,11 @@ int crash_cycles(HostedRproc &h, u32 cycles)
 	       (unsigned long long)st.crashes_by_reason[u32(CrashReason::FatalError)],
 	       (unsigned long long)st.crash_reports_ignored, (unsigned long long)hs.starts,
 	       (unsigned long long)hs.exits, (unsigned long long)hs.heartbeats);
+	printf("rproc_e2e: detection, worst time from the fault to the crash report:");
+	for (u32 k = 0; k < NR_FAULTS; k++)
+		printf(" %s %lld us (%u)%s", fault_name(Fault(k)),
+		       (long long)(detect_worst[k] / 1000), detect_n[k],
+		       k + 1 < NR_FAULTS ? "," : "\n");
 	print_slowest();
 	CHECK(st.crashes == base_crashes + cycles);
 	CHECK(st.recoveries == base_recoveries + cycles);
