@@ -261,8 +261,8 @@ void TtyView::draw(const Snapshot &s)
 	f.eol();
 	rule(f, width);
 
-	f.add(" %s%-11s %-5s %10s %10s %7s %9s %6s %4s %7s%s", BOLD, "channel", "", "sent",
-	      "received", "recv/s", "fast-fail", "lost", "bad", "probes", OFF);
+	f.add(" %s%-11s %-5s %10s %10s %7s %9s %6s %4s %8s%s", BOLD, "channel", "", "sent",
+	      "received", "recv/s", "fast-fail", "lost", "bad", "probe/rm", OFF);
 	f.eol();
 	u32 n = keel::min(m_hist_n, RATE_SAMPLES);
 	u32 newest = (m_hist_n + RATE_SAMPLES - 1) % RATE_SAMPLES;
