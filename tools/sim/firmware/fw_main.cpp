@@ -79,10 +79,17 @@ int serve()
 	}
 	ctx.echo = chans[0].get();
 	int rc = fw.value()->run();
-	/* The remote role goes first: it removes the services (their drivers' remove runs). */
+	/*
+	 * The services go first: their drivers' remove runs and stops their
+	 * threads, which ask fw_asleep() until then; only then the firmware
+	 * and its remote role.
+	 */
 	ctx.echo = nullptr;
-	for (auto &ch : chans)
-		ch = nullptr;
+	for (u32 i = 0; i < NR_SERVICES; i++) {
+		chans[i] = nullptr;
+		if (ctx.remote->remove_service(s_services[i].name).is_error())
+			pr_warn("sim-fw: service %s already gone", s_services[i].name);
+	}
 	fw.value().reset();
 	g_ctx = nullptr;
 	return rc;
