@@ -179,9 +179,12 @@ void a_busy_remote_refuses_then_sleeps(Test &t)
 	c.lr->refuse_suspend.store(true);
 	/* Awake now (it may have slept already), then busy at each try. */
 	ASSERT_TRUE(t, ping(c.cs, *c.ch, 7));
+	u64 suspends = c.lr->rproc->stats().suspends;
 	ASSERT_TRUE(t, wait_for([&] { return c.lr->rproc->stats().suspend_vetoes >= 3; }));
 	EXPECT_EQ(t, c.lr->rproc->state(), RprocState::Running);
-	EXPECT_TRUE(t, pm_runtime_active(*c.lr->rproc));
+	/* Not asleep (a try may be under way: Suspending, then Active again). */
+	EXPECT_FALSE(t, pm_runtime_suspended(*c.lr->rproc));
+	EXPECT_EQ(t, c.lr->rproc->stats().suspends, suspends);
 	/* The work is done: the next try succeeds. */
 	c.lr->refuse_suspend.store(false);
 	EXPECT_TRUE(t, asleep(c));

@@ -417,6 +417,7 @@ Result<void> HostedRproc::Impl::stop()
 	pthread_mutex_unlock(&lock);
 	if (!p)
 		return ok();
+	s64 began = now_ns();
 	/* A crashed remote is killed; a healthy one is asked to stop first. */
 	RprocState s = rproc().state();
 	bool polite = !dead && (s == RprocState::Running || s == RprocState::Attached ||
@@ -425,6 +426,7 @@ Result<void> HostedRproc::Impl::stop()
 		struct pollfd pf = { pidfd, POLLIN, 0 };
 		(void)::poll(&pf, 1, 500);
 	}
+	s64 asked = now_ns();
 	/* The watcher lets go of the descriptors before we close them. */
 	pthread_mutex_lock(&lock);
 	int pfd = pidfd, cfd = ctrl;
@@ -439,6 +441,7 @@ Result<void> HostedRproc::Impl::stop()
 	while (seen_gen != g && !quit)
 		pthread_cond_wait(&cond, &lock);
 	pthread_mutex_unlock(&lock);
+	s64 synced = now_ns();
 	kill(p, SIGKILL);
 	int status = 0;
 	(void)waitpid(p, &status, 0);
@@ -450,8 +453,35 @@ Result<void> HostedRproc::Impl::stop()
 	 * Its shmlink disconnect comes through the broker: wait for it, so
 	 * that no report about this process arrives once the next one runs.
 	 */
-	for (int i = 0; i < 5000 && client->peer_alive(); i++)
+	s64 reaped = now_ns();
+	while (client->peer_alive()) {
+		if (now_ns() - reaped > keel::ms_to_ns(5000)) {
+			pr_warn("%s: the link still shows firmware %d 5 s after it died", cfg.name,
+				int(p));
+			break;
+		}
 		keel::msleep(1);
+	}
+	s64 took = now_ns() - began;
+	if (took > keel::ms_to_ns(1000))
+		pr_warn("%s: stopping firmware %d took %lld ms (asked %lld, watcher %lld, "
+			"reaped %lld, link %lld)",
+			cfg.name, int(p), (long long)keel::ns_to_ms(took),
+			(long long)keel::ns_to_ms(asked - began),
+			(long long)keel::ns_to_ms(synced - asked),
+			(long long)keel::ns_to_ms(reaped - synced),
+			(long long)keel::ns_to_ms(now_ns() - reaped));
+	/*
+	 * Its peer-down may still be on its way to the core (the client's
+	 * thread marks the peer gone, then calls out): one that arrived while
+	 * the next process boots would be taken for that one's crash. Flush
+	 * it: a delivery not yet begun sees the doorbell disabled and is
+	 * dropped, one under way is waited for.
+	 */
+	bool enabled = client->enabled();
+	client->disable();
+	if (enabled)
+		client->enable();
 	return ok();
 }
 

@@ -44,6 +44,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 using keel::Atomic;
@@ -368,6 +369,10 @@ int crash_cycles(HostedRproc &h, u32 cycles)
 				i, fault_name(f), (unsigned long long)h.rproc().stats().crashes);
 			for (u32 k = 0; k < 4; k++)
 				fprintf(stderr, "  %s\n", s_last_crash[(s_nr_crash + k) % 4]);
+			int ws = h.stats().last_exit_status;
+			fprintf(stderr, "rproc_e2e: the last firmware reaped: %s %d\n",
+				WIFSIGNALED(ws) ? "signal" : "exit status",
+				WIFSIGNALED(ws) ? WTERMSIG(ws) : WEXITSTATUS(ws));
 			return 1;
 		}
 		if (done) {
