@@ -233,6 +233,8 @@ void detach_wakes_the_remote_first(Test &t)
 	ASSERT_OK(t, c.lr->rproc->detach());
 	/* Awake without us: it serves the next host. */
 	EXPECT_FALSE(t, c.lr->remote->asleep());
+	/* Once it has ended the old session (else we would set up rings it still reads). */
+	EXPECT_TRUE(t, wait_for([&] { return !c.lr->remote->link_up(); }));
 	ASSERT_OK(t, c.lr->rproc->boot());
 	RpmsgDevice *ch = wait_client(c.cs, c.lr);
 	ASSERT_NOT_NULL(t, ch);

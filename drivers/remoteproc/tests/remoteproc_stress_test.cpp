@@ -237,7 +237,8 @@ void thousand_crash_recover_cycles_under_load(Test &t)
 	log_set_echo(false);
 	for (u32 i = 0; i < CYCLES && ktime_get_ns() < end; i++) {
 		RpmsgDevice *ch = wait_client(cs, lr, TIMEOUT);
-		if (!ch || lr->rproc->state() != RprocState::Running) {
+		/* Recoveries are counted just before the state says Running. */
+		if (!ch || !lr->rproc->wait_for_state(RprocState::Running, TIMEOUT)) {
 			log_set_echo(true);
 			EXPECT_FAIL(t, "cycle %u: not recovered (state %s)", i,
 				    state_name(lr->rproc->state()));

@@ -450,38 +450,23 @@ Result<void> HostedRproc::Impl::stop()
 	close(cfd);
 	owner->m_pid.store(0);
 	/*
-	 * Its shmlink disconnect comes through the broker: wait for it, so
-	 * that no report about this process arrives once the next one runs.
+	 * Its shmlink disconnect comes through the broker, and the link's
+	 * thread marks the peer gone before it calls the core's peer-down:
+	 * wait for both, so that no report about this process arrives once
+	 * the next one boots (it would be taken for that one's crash).
 	 */
 	s64 reaped = now_ns();
-	while (client->peer_alive()) {
-		if (now_ns() - reaped > keel::ms_to_ns(5000)) {
-			pr_warn("%s: the link still shows firmware %d 5 s after it died", cfg.name,
-				int(p));
-			break;
-		}
-		keel::msleep(1);
-	}
-	s64 took = now_ns() - began;
-	if (took > keel::ms_to_ns(1000))
+	if (client->wait_peer_gone(keel::ms_to_ns(5000)).is_error())
+		pr_warn("%s: the link still shows firmware %d 5 s after it died", cfg.name, int(p));
+	s64 took = now_ns() - reaped;
+	if (now_ns() - began > keel::ms_to_ns(1000))
 		pr_warn("%s: stopping firmware %d took %lld ms (asked %lld, watcher %lld, "
 			"reaped %lld, link %lld)",
-			cfg.name, int(p), (long long)keel::ns_to_ms(took),
+			cfg.name, int(p), (long long)keel::ns_to_ms(now_ns() - began),
 			(long long)keel::ns_to_ms(asked - began),
 			(long long)keel::ns_to_ms(synced - asked),
 			(long long)keel::ns_to_ms(reaped - synced),
-			(long long)keel::ns_to_ms(now_ns() - reaped));
-	/*
-	 * Its peer-down may still be on its way to the core (the client's
-	 * thread marks the peer gone, then calls out): one that arrived while
-	 * the next process boots would be taken for that one's crash. Flush
-	 * it: a delivery not yet begun sees the doorbell disabled and is
-	 * dropped, one under way is waited for.
-	 */
-	bool enabled = client->enabled();
-	client->disable();
-	if (enabled)
-		client->enable();
+			(long long)keel::ns_to_ms(took));
 	return ok();
 }
 

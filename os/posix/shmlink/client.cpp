@@ -266,12 +266,15 @@ Result<void> Client::handle_msg(s64 id, int fd)
 			release_slot_locked(m_peers[slot]);
 		if (was_ours) {
 			m_peer = -1;
+			m_downs_pending++;
 			adopt_peer_locked();
 		}
 		pthread_cond_broadcast(&m_cond);
 		pthread_mutex_unlock(&m_lock);
-		if (was_ours)
+		if (was_ours) {
 			deliver_peer_down();
+			peer_down_done();
+		}
 		return ok();
 	}
 	if (slot == SHMLINK_MAX_PEERS) {
@@ -360,6 +363,36 @@ Result<s64> Client::wait_peer(s64 timeout_ns)
 	if (peer >= 0)
 		return peer;
 	return err(gone ? -EPIPE : -ETIMEDOUT);
+}
+
+void Client::peer_down_done()
+{
+	pthread_mutex_lock(&m_lock);
+	m_downs_pending--;
+	pthread_cond_broadcast(&m_cond);
+	pthread_mutex_unlock(&m_lock);
+}
+
+Result<void> Client::wait_peer_gone(s64 timeout_ns)
+{
+	struct timespec ts;
+	s64 deadline = keel::ktime_get_ns() + timeout_ns;
+	pthread_mutex_lock(&m_lock);
+	while (m_peer >= 0 || m_downs_pending) {
+		s64 left = deadline - keel::ktime_get_ns();
+		if (left <= 0)
+			break;
+		/* As wait_peer(): short slices of the CLOCK_REALTIME condvar. */
+		clock_gettime(CLOCK_REALTIME, &ts);
+		s64 slice = left < 10000000 ? left : 10000000;
+		ts.tv_nsec += long(slice);
+		ts.tv_sec += ts.tv_nsec / 1000000000;
+		ts.tv_nsec %= 1000000000;
+		pthread_cond_timedwait(&m_cond, &m_lock, &ts);
+	}
+	bool gone = m_peer < 0 && !m_downs_pending;
+	pthread_mutex_unlock(&m_lock);
+	return gone ? ok() : err(-ETIMEDOUT);
 }
 
 u32 Client::peer_generation() const
@@ -518,10 +551,14 @@ void Client::thread_loop()
 		m_server_gone = true;
 		bool had_peer = m_peer >= 0;
 		m_peer = -1;
+		if (had_peer)
+			m_downs_pending++;
 		pthread_cond_broadcast(&m_cond);
 		pthread_mutex_unlock(&m_lock);
-		if (had_peer)
+		if (had_peer) {
 			deliver_peer_down();
+			peer_down_done();
+		}
 	}
 }
 

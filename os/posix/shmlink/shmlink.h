@@ -135,6 +135,16 @@ public:
 	 * Return: its id; -ETIMEDOUT; -EPIPE when the server went away.
 	 */
 	Result<s64> wait_peer(s64 timeout_ns);
+	/*
+	 * wait_peer_gone() - wait until no peer is attached and the peer-down
+	 * of the last one has been delivered (the callback returned). After
+	 * it, no peer-down about a peer that went before can arrive: what
+	 * comes next is about a peer attached later.
+	 * Context: may sleep; not from the peer-down callback.
+	 * Return: 0; -ETIMEDOUT when a peer is still attached or its
+	 * peer-down still under way at @timeout_ns.
+	 */
+	Result<void> wait_peer_gone(s64 timeout_ns);
 	/* Bumped each time a new peer is adopted. */
 	u32 peer_generation() const;
 
@@ -168,6 +178,7 @@ private:
 	Result<void> check_memory(int shm);
 	Result<void> handle_msg(s64 v, int fd);
 	void adopt_peer_locked();
+	void peer_down_done();
 	void release_slot_locked(PeerFds &p);
 	static void *thread_fn(void *arg);
 	void thread_loop();
@@ -189,6 +200,8 @@ private:
 	pthread_cond_t m_cond = PTHREAD_COND_INITIALIZER;
 	PeerFds m_peers[SHMLINK_MAX_PEERS];
 	s64 m_peer = -1; /* the adopted peer's id, -1 when none */
+	/* Peer-downs marked (m_peer set to -1) whose callback has not returned yet. */
+	u32 m_downs_pending = 0;
 	u32 m_peer_gen = 0;
 	bool m_server_gone = false;
 	static constexpr u32 MAX_INFLIGHT = 8;

@@ -322,7 +322,19 @@ int crash_cycles(HostedRproc &h, u32 cycles)
 	s_sh->load.store(true);
 	for (u32 i = 0; i < cycles; i++) {
 		RpmsgDevice *ch = wait_client(h);
-		CHECK(ch);
+		if (!ch) {
+			RprocStats st = h.rproc().stats();
+			virtio::VirtioDevice *v = h.rproc().vdev(0);
+			fprintf(stderr,
+				"rproc_e2e: cycle %u: no client: state %s, crashes %llu, "
+				"recoveries %llu, failures %llu, probes %u, removes %u, vdev %s, "
+				"firmware %d\n",
+				i, state_name(h.rproc().state()), (unsigned long long)st.crashes,
+				(unsigned long long)st.recoveries,
+				(unsigned long long)st.recovery_failures, s_sh->probes.load(),
+				s_sh->removes.load(), v ? "yes" : "no", int(h.pid()));
+			return 1;
+		}
 		CHECK(ping(*ch, 1000 + i));
 		/* Every twentieth a hang (the watchdog takes its time), else the quick ones in turn. */
 		Fault f = i % 20 == 19 ? Fault::Hang : Fault(i % 5);

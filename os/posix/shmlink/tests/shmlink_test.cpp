@@ -750,6 +750,53 @@ void unexpected_descriptors_are_refused_and_closed(Test &t)
 	EXPECT_LE(t, now - before, 3 + 6 + 5);
 }
 
+/* A peer-down callback that takes its time, as one that lost the CPU would. */
+struct SlowDown {
+	Atomic<u32> calls{ 0 };
+	Atomic<bool> returned{ false };
+	static void fn(void *ctx)
+	{
+		SlowDown *d = static_cast<SlowDown *>(ctx);
+		d->calls.fetch_add(1);
+		msleep(100);
+		d->returned.store(true);
+	}
+};
+
+/*
+ * The client marks its peer gone, then calls the peer-down callback: a
+ * platform that waits for peer_alive() to turn false and starts the next
+ * peer can get the old one's peer-down in the middle of the new one's
+ * boot. wait_peer_gone() returns only once that callback has returned.
+ */
+void wait_peer_gone_waits_for_the_peer_down_callback(Test &t)
+{
+	const char *path = temp_sock(t);
+	ASSERT_NOT_NULL(t, path);
+	ASSERT_NOT_NULL(t, start_server(t, path));
+	shmlink::Client *a = nullptr;
+	ASSERT_EQ(t, connect_client(t, path, &a), 0);
+	static SlowDown down;
+	down.calls.store(0);
+	down.returned.store(false);
+	a->set_peer_down(&SlowDown::fn, &down);
+	a->enable();
+	/* No peer yet: nothing to wait for. */
+	EXPECT_OK(t, a->wait_peer_gone(0));
+	auto b = shmlink::Client::connect(path, VECTORS, TIMEOUT);
+	ASSERT_OK(t, b);
+	ASSERT_OK(t, a->wait_peer(TIMEOUT));
+	EXPECT_ERR(t, a->wait_peer_gone(ms_to_ns(20)), -ETIMEDOUT);
+	delete b.value();
+	ASSERT_OK(t, a->wait_peer_gone(TIMEOUT));
+	/* Gone, and its peer-down delivered once and finished. */
+	EXPECT_FALSE(t, a->peer_alive());
+	EXPECT_EQ(t, down.calls.load(), 1u);
+	EXPECT_TRUE(t, down.returned.load());
+	a->disable();
+	a->set_peer_down(nullptr, nullptr);
+}
+
 const TestCase shmlink_cases[] = {
 	KEEL_CASE(server_memory_is_sealed_against_resizing),
 	KEEL_CASE(client_refuses_unsealed_or_odd_sized_memory),
@@ -759,6 +806,7 @@ const TestCase shmlink_cases[] = {
 	KEEL_CASE(client_refuses_negative_and_out_of_range_ids),
 	KEEL_CASE(split_message_is_reassembled_and_truncated_one_refused),
 	KEEL_CASE(unexpected_descriptors_are_refused_and_closed),
+	KEEL_CASE(wait_peer_gone_waits_for_the_peer_down_callback),
 	{},
 };
 
