@@ -135,8 +135,21 @@ enum class CrashReason : u8 {
 };
 inline constexpr u32 RPROC_NR_CRASH_REASONS = 4;
 
-/* Names for logs and live views ("running", "watchdog"). Context: any. */
+/**
+ * state_name() - a state's name, for logs and live views ("running")
+ * @state: the state
+ *
+ * Context: any.
+ * Return: a static string.
+ */
 const char *state_name(RprocState state);
+/**
+ * crash_reason_name() - a crash reason's name ("watchdog")
+ * @reason: the reason
+ *
+ * Context: any.
+ * Return: a static string.
+ */
 const char *crash_reason_name(CrashReason reason);
 
 /**
@@ -277,6 +290,13 @@ enum class RprocEventType : u8 {
 	RecoveryDone,
 	RecoveryFailed,
 };
+/**
+ * event_name() - an observer event's name, for logs and live views
+ * @type: the event
+ *
+ * Context: any.
+ * Return: a static string.
+ */
 const char *event_name(RprocEventType type);
 
 /**
@@ -302,10 +322,12 @@ struct RprocEvent {
 	const char *message;
 };
 
-/*
- * Rproc - one remote processor (Linux struct rproc), a keel::Device named
- * "remoteproc<N>": the parent of its virtio devices and the runtime-PM
- * device of the remote (<keel/pm_runtime.h> works on it).
+/**
+ * class Rproc - one remote processor (Linux struct rproc)
+ *
+ * A keel::Device named "remoteproc<N>": the parent of its virtio devices
+ * and the runtime-PM device of the remote (<keel/pm_runtime.h> works on
+ * it).
  *
  * Lifetime: create() returns the creator's reference; add() registers the
  * device, del() shuts the remote down (or detaches it) and unregisters it;
@@ -418,13 +440,35 @@ public:
 	 * Detached; the error of the failed restart.
 	 */
 	Result<void> trigger_recovery();
-	/* Enable or disable automatic recovery (Linux debugfs "recovery"). Context: any. */
+	/**
+	 * Rproc::set_recovery() - enable or disable automatic recovery (Linux
+	 * debugfs "recovery")
+	 * @enabled: recover after a crash
+	 *
+	 * Context: any.
+	 */
 	void set_recovery(bool enabled);
+	/**
+	 * Rproc::recovery_enabled() - is automatic recovery on?
+	 *
+	 * Context: any.
+	 * Return: true when a crash is recovered by itself.
+	 */
 	bool recovery_enabled() const { return m_recovery.load(); }
 
-	/* The current state. Context: any. */
+	/**
+	 * Rproc::state() - the current state
+	 *
+	 * Context: any.
+	 * Return: the state.
+	 */
 	RprocState state() const;
-	/* A snapshot of the counters. Context: any. */
+	/**
+	 * Rproc::stats() - a snapshot of the counters
+	 *
+	 * Context: any.
+	 * Return: the counters.
+	 */
 	RprocStats stats() const;
 	/**
 	 * Rproc::wait_for_state() - wait until the remote is in @want
@@ -455,13 +499,24 @@ public:
 	 */
 	Result<void> register_observer(keel::NotifierBlock &nb)
 		KEEL_EXPORT_AS(keel_rproc_register_observer);
-	/* Context: may sleep. Return: 0, -ENOENT. */
+	/**
+	 * Rproc::unregister_observer() - stop being told of events
+	 * @nb: a block register_observer() took
+	 *
+	 * Context: may sleep.
+	 * Return: 0, -ENOENT when @nb is not on the chain.
+	 */
 	Result<void> unregister_observer(keel::NotifierBlock &nb)
 		KEEL_EXPORT_AS(keel_rproc_unregister_observer);
 
 	/* --- trace buffers (RSC_TRACE entries of the resource table) --- */
 
-	/* Trace buffers of the current table (0 when none or not attached). Context: any. */
+	/**
+	 * Rproc::num_traces() - trace buffers of the current table
+	 *
+	 * Context: any.
+	 * Return: the count; 0 when none or not attached.
+	 */
 	u32 num_traces() const { return m_nr_traces.load(); }
 	/**
 	 * Rproc::read_trace() - copy trace buffer @i as text
@@ -479,14 +534,55 @@ public:
 
 	/* --- for platform drivers and tests --- */
 
+	/**
+	 * Rproc::rproc_name() - the remote's name from its configuration
+	 *
+	 * Context: any.
+	 * Return: the name.
+	 */
 	const char *rproc_name() const { return m_cfg.name; }
+	/**
+	 * Rproc::firmware() - the firmware's name from the configuration
+	 *
+	 * Context: any.
+	 * Return: the name (the platform's to interpret).
+	 */
 	const char *firmware() const { return m_cfg.firmware; }
+	/**
+	 * Rproc::region() - the shared region
+	 *
+	 * Context: any.
+	 * Return: the region.
+	 */
 	const keel::ShmRegion &region() const { return m_cfg.region; }
+	/**
+	 * Rproc::priv() - the platform driver's data from the configuration
+	 *
+	 * Context: any.
+	 * Return: the pointer, as a @T.
+	 */
 	template <typename T> T *priv() const { return static_cast<T *>(m_cfg.priv); }
-	/* The transport (null before create() finished). */
+	/**
+	 * Rproc::transport() - the virtio transport over the region
+	 *
+	 * Context: any.
+	 * Return: the transport; null before create() finished.
+	 */
 	virtio::ShmHost *transport() const { return m_shm; }
-	/* Virtio devices of the current session; valid while it runs. */
+	/**
+	 * Rproc::num_vdevs() - virtio devices of the current session
+	 *
+	 * Context: any.
+	 * Return: the count.
+	 */
 	u32 num_vdevs() const;
+	/**
+	 * Rproc::vdev() - virtio device @i of the current session
+	 * @i: its index in the table
+	 *
+	 * Context: any; valid while the session runs.
+	 * Return: the device, or nullptr.
+	 */
 	virtio::VirtioDevice *vdev(u32 i) const;
 
 	/* The core's state, defined in remoteproc_core.cpp only. */

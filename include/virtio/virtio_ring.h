@@ -548,12 +548,14 @@ public:
 	 * (also when broken: the callback does not run then).
 	 */
 	bool interrupt();
-	/*
+	/**
 	 * break_ring() - the device is gone (a crash, a reset): mark the queue
-	 * broken and run its callback once, so that a driver waiting on the
-	 * queue (a sender waiting for a buffer) finds out now rather than at
-	 * its timeout. Linux's virtio_break_device() leaves waiters to their
-	 * timeouts. The callback sees is_broken().
+	 * broken and run its callback once
+	 *
+	 * A driver waiting on the queue (a sender waiting for a buffer) finds
+	 * out now rather than at its timeout; Linux's virtio_break_device()
+	 * leaves waiters to their timeouts. The callback sees is_broken().
+	 *
 	 * Context: atomic (the callback's context), with the transport's
 	 * interrupt path excluded from freeing the queue.
 	 */

@@ -434,6 +434,8 @@ private:
  *	header
  * @num_vdevs: devices in the table (1..RSC_MAX_VDEVS)
  * @vdevs: each device's entry (id, features, vrings, config space)
+ * @num_traces: trace buffers (RSC_TRACE entries, before the vdevs), each
+ *	a text log the remote writes (struct Trace)
  * @kick: called (doorbell context: must not sleep) when the host rings,
  *	with the vdev and vring of the queue, or DOORBELL_ANY for both when
  *	the ring did not say which
@@ -446,11 +448,13 @@ struct ShmRemoteConfig {
 	u32 rsc_offset = SHM_DEFAULT_RSC_OFFSET;
 	u32 num_vdevs = 0;
 	rproc::VdevSpec vdevs[rproc::RSC_MAX_VDEVS];
-	/*
-	 * Trace buffers (RSC_TRACE entries, before the vdevs): text logs the
-	 * remote writes at @da (inside the region, outside the table).
-	 */
 	u32 num_traces = 0;
+	/**
+	 * struct Trace - one trace buffer of the table
+	 * @da: its device address, inside the region and outside the table
+	 * @len: its size in bytes
+	 * @name: its name in the table
+	 */
 	struct Trace {
 		u32 da;
 		u32 len;
