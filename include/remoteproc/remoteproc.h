@@ -136,19 +136,19 @@ enum class CrashReason : u8 {
 inline constexpr u32 RPROC_NR_CRASH_REASONS = 4;
 
 /**
- * state_name() - a state's name, for logs and live views ("running")
+ * state_name() - a state's name for logs and live views ("running")
  * @state: the state
  *
  * Context: any.
- * Return: a static string.
+ * Return: a static string ("?" for a value out of range).
  */
 const char *state_name(RprocState state);
 /**
- * crash_reason_name() - a crash reason's name ("watchdog")
+ * crash_reason_name() - a crash reason's name for logs ("watchdog")
  * @reason: the reason
  *
  * Context: any.
- * Return: a static string.
+ * Return: a static string ("?" for a value out of range).
  */
 const char *crash_reason_name(CrashReason reason);
 
@@ -291,11 +291,11 @@ enum class RprocEventType : u8 {
 	RecoveryFailed,
 };
 /**
- * event_name() - an observer event's name, for logs and live views
+ * event_name() - an event's name for logs and timelines ("crash detected")
  * @type: the event
  *
  * Context: any.
- * Return: a static string.
+ * Return: a static string ("?" for a value out of range).
  */
 const char *event_name(RprocEventType type);
 
@@ -323,11 +323,9 @@ struct RprocEvent {
 };
 
 /**
- * class Rproc - one remote processor (Linux struct rproc)
- *
- * A keel::Device named "remoteproc<N>": the parent of its virtio devices
- * and the runtime-PM device of the remote (<keel/pm_runtime.h> works on
- * it).
+ * class Rproc - one remote processor (Linux struct rproc), a keel::Device named
+ * "remoteproc<N>": the parent of its virtio devices and the runtime-PM
+ * device of the remote (<keel/pm_runtime.h> works on it).
  *
  * Lifetime: create() returns the creator's reference; add() registers the
  * device, del() shuts the remote down (or detaches it) and unregisters it;
@@ -441,18 +439,17 @@ public:
 	 */
 	Result<void> trigger_recovery();
 	/**
-	 * Rproc::set_recovery() - enable or disable automatic recovery (Linux
-	 * debugfs "recovery")
-	 * @enabled: recover after a crash
+	 * Rproc::set_recovery() - enable or disable automatic recovery
+	 * @enabled: recover by itself after a crash (Linux debugfs "recovery")
 	 *
 	 * Context: any.
 	 */
 	void set_recovery(bool enabled);
 	/**
-	 * Rproc::recovery_enabled() - is automatic recovery on?
+	 * Rproc::recovery_enabled() - does a crash recover by itself?
 	 *
 	 * Context: any.
-	 * Return: true when a crash is recovered by itself.
+	 * Return: true when automatic recovery is on (the default).
 	 */
 	bool recovery_enabled() const { return m_recovery.load(); }
 
@@ -467,7 +464,7 @@ public:
 	 * Rproc::stats() - a snapshot of the counters
 	 *
 	 * Context: any.
-	 * Return: the counters.
+	 * Return: the counters, taken together under the state lock.
 	 */
 	RprocStats stats() const;
 	/**
@@ -500,8 +497,8 @@ public:
 	Result<void> register_observer(keel::NotifierBlock &nb)
 		KEEL_EXPORT_AS(keel_rproc_register_observer);
 	/**
-	 * Rproc::unregister_observer() - stop being told of events
-	 * @nb: a block register_observer() took
+	 * Rproc::unregister_observer() - stop telling @nb
+	 * @nb: a block given to register_observer()
 	 *
 	 * Context: may sleep.
 	 * Return: 0, -ENOENT when @nb is not on the chain.
@@ -515,7 +512,7 @@ public:
 	 * Rproc::num_traces() - trace buffers of the current table
 	 *
 	 * Context: any.
-	 * Return: the count; 0 when none or not attached.
+	 * Return: the count (0 when none or not attached).
 	 */
 	u32 num_traces() const { return m_nr_traces.load(); }
 	/**
@@ -535,53 +532,53 @@ public:
 	/* --- for platform drivers and tests --- */
 
 	/**
-	 * Rproc::rproc_name() - the remote's name from its configuration
+	 * Rproc::rproc_name() - the name the platform gave (RprocConfig.name)
 	 *
 	 * Context: any.
 	 * Return: the name.
 	 */
 	const char *rproc_name() const { return m_cfg.name; }
 	/**
-	 * Rproc::firmware() - the firmware's name from the configuration
+	 * Rproc::firmware() - the firmware the platform loads (RprocConfig.firmware)
 	 *
 	 * Context: any.
-	 * Return: the name (the platform's to interpret).
+	 * Return: the name or path, or nullptr.
 	 */
 	const char *firmware() const { return m_cfg.firmware; }
 	/**
-	 * Rproc::region() - the shared region
+	 * Rproc::region() - the shared region (RprocConfig.region)
 	 *
 	 * Context: any.
 	 * Return: the region.
 	 */
 	const keel::ShmRegion &region() const { return m_cfg.region; }
 	/**
-	 * Rproc::priv() - the platform driver's data from the configuration
+	 * Rproc::priv() - the platform's data (RprocConfig.priv)
 	 *
 	 * Context: any.
-	 * Return: the pointer, as a @T.
+	 * Return: the pointer, as a T.
 	 */
 	template <typename T> T *priv() const { return static_cast<T *>(m_cfg.priv); }
 	/**
-	 * Rproc::transport() - the virtio transport over the region
+	 * Rproc::transport() - the transport the core attaches
 	 *
 	 * Context: any.
-	 * Return: the transport; null before create() finished.
+	 * Return: the transport (nullptr before create() finished).
 	 */
 	virtio::ShmHost *transport() const { return m_shm; }
 	/**
 	 * Rproc::num_vdevs() - virtio devices of the current session
 	 *
 	 * Context: any.
-	 * Return: the count.
+	 * Return: the count (0 when not attached).
 	 */
 	u32 num_vdevs() const;
 	/**
 	 * Rproc::vdev() - virtio device @i of the current session
-	 * @i: its index in the table
+	 * @i: its index (table order)
 	 *
 	 * Context: any; valid while the session runs.
-	 * Return: the device, or nullptr.
+	 * Return: the device, or nullptr out of range or when not attached.
 	 */
 	virtio::VirtioDevice *vdev(u32 i) const;
 

@@ -273,10 +273,11 @@ public:
 	 * break_device() - mark every queue broken (Linux virtio_break_device())
 	 *
 	 * The device is gone: every queue operation fails with -EIO from now
-	 * on, and each queue's callback runs once (VirtQueue::break_ring()), so
+	 * on, and each queue's callback runs once (VirtQueue::break_ring()) so
 	 * that its waiters see it.
 	 *
-	 * Context: atomic allowed; not from a queue callback of this device.
+	 * Context: any (atomic allowed); not from a queue callback of this
+	 * device.
 	 */
 	void break_device() EXCLUDES(m_vqs_lock);
 

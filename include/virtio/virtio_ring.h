@@ -549,12 +549,12 @@ public:
 	 */
 	bool interrupt();
 	/**
-	 * break_ring() - the device is gone (a crash, a reset): mark the queue
-	 * broken and run its callback once
+	 * break_ring() - the device is gone (a crash, a reset): break the queue
 	 *
-	 * A driver waiting on the queue (a sender waiting for a buffer) finds
-	 * out now rather than at its timeout; Linux's virtio_break_device()
-	 * leaves waiters to their timeouts. The callback sees is_broken().
+	 * Marks the queue broken and runs its callback once, so that a driver
+	 * waiting on the queue (a sender waiting for a buffer) finds out now
+	 * rather than at its timeout; Linux's virtio_break_device() leaves
+	 * waiters to their timeouts. The callback sees is_broken().
 	 *
 	 * Context: atomic (the callback's context), with the transport's
 	 * interrupt path excluded from freeing the queue.

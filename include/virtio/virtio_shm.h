@@ -274,26 +274,25 @@ public:
 	 */
 	bool crashed() const { return m_crashed.load(); }
 	/**
-	 * mark_crashed() - the remote is gone: break every queue
+	 * mark_crashed() - the remote is gone: break every queue now
 	 *
 	 * Every queue is broken and its driver's callback runs once
-	 * (VirtQueue::break_ring()), so that its senders fail now. What the
-	 * peer-down callback does before calling the crashed callback; a
+	 * (VirtQueue::break_ring()), so that its senders fail at once. The
+	 * peer-down callback does this before calling the crashed callback; a
 	 * remoteproc core calls it for every crash it is told of.
 	 *
 	 * Context: any.
 	 */
 	void mark_crashed();
 	/**
-	 * remote_restarted() - has the remote published again since the table
-	 * we attached to?
+	 * remote_restarted() - has the remote published again since attach()?
 	 *
-	 * A new remote session we did not start: the old rings are stale.
-	 * Only while attached (the caller orders it after attach() and before
-	 * detach()).
+	 * A new remote session that the host did not start: the old rings are
+	 * stale. Only while attached (the caller orders it after attach() and
+	 * before detach()).
 	 *
 	 * Context: any.
-	 * Return: true when the remote's session changed.
+	 * Return: true when the remote's session number moved.
 	 */
 	bool remote_restarted() const;
 	/**
@@ -434,8 +433,10 @@ private:
  *	header
  * @num_vdevs: devices in the table (1..RSC_MAX_VDEVS)
  * @vdevs: each device's entry (id, features, vrings, config space)
- * @num_traces: trace buffers (RSC_TRACE entries, before the vdevs), each
- *	a text log the remote writes (struct Trace)
+ * @num_traces: trace buffers (RSC_TRACE entries, published before the
+ *	vdevs)
+ * @traces: each one: text logs the remote writes at @da (inside the
+ *	region, outside the table), @len bytes, named @name
  * @kick: called (doorbell context: must not sleep) when the host rings,
  *	with the vdev and vring of the queue, or DOORBELL_ANY for both when
  *	the ring did not say which
@@ -450,8 +451,8 @@ struct ShmRemoteConfig {
 	rproc::VdevSpec vdevs[rproc::RSC_MAX_VDEVS];
 	u32 num_traces = 0;
 	/**
-	 * struct Trace - one trace buffer of the table
-	 * @da: its device address, inside the region and outside the table
+	 * struct Trace - one trace buffer of ShmRemoteConfig
+	 * @da: its address in the region
 	 * @len: its size in bytes
 	 * @name: its name in the table
 	 */
@@ -459,12 +460,8 @@ struct ShmRemoteConfig {
 		u32 da;
 		u32 len;
 		const char *name;
-	} traces[rproc::RSC_MAX_TRACES] = {};
-	/*
-	 * Called (doorbell context: must not sleep) when the host rings: @vdev
-	 * and @vring of the queue, or DOORBELL_ANY for both when the ring did
-	 * not say which.
-	 */
+	};
+	Trace traces[rproc::RSC_MAX_TRACES] = {};
 	void (*kick)(void *ctx, u32 vdev, u32 vring) = nullptr;
 	void *kick_ctx = nullptr;
 };
@@ -584,7 +581,7 @@ public:
 	 */
 	void drop_queues(u32 vdev);
 	/**
-	 * session_host_gen() - the host session the queues of @vdev were built in
+	 * session_host_gen() - the host session @vdev's queues were built in
 	 * @vdev: the vdev's index
 	 *
 	 * Context: any.
@@ -592,10 +589,10 @@ public:
 	 */
 	u32 session_host_gen(u32 vdev) const;
 	/**
-	 * read_host_gen() - the host session number in the header now
+	 * read_host_gen() - the host_gen in the header now
 	 *
 	 * Context: any.
-	 * Return: the generation; the errors of reading the peer's header.
+	 * Return: the generation; an error when the header cannot be read.
 	 */
 	Result<u32> read_host_gen() const;
 	/**
