@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include <keel/compiler.h>
 #include <keel/new.h>
 #include <keel/posix.h>
 
@@ -25,6 +26,8 @@ namespace {
 constexpr size_t DMA_ALIGN = 4096;
 
 constinit unsigned long s_fail_nth;
+/* Blocks handed out and not yet freed (kmalloc family and DMA-coherent). */
+constinit long s_live_allocs;
 constinit unsigned long s_cache_clean;
 constinit unsigned long s_cache_invalidate;
 constinit u64 s_random_seed;
@@ -67,12 +70,25 @@ extern "C" void *keel_port_kmalloc(__SIZE_TYPE__ size, unsigned int gfp)
 	/* Linux returns a non-NULL ZERO_SIZE_PTR for 0 bytes: hand out a real, unique block. */
 	if (size == 0)
 		size = 1;
-	return (gfp & KEEL_GFP_ZERO) ? calloc(1, size) : malloc(size);
+	void *p = (gfp & KEEL_GFP_ZERO) ? calloc(1, size) : malloc(size);
+	if (p)
+		__atomic_fetch_add(&s_live_allocs, 1, __ATOMIC_RELAXED);
+	return p;
 }
 
 extern "C" void keel_port_kfree(const void *p)
 {
+	if (p)
+		__atomic_fetch_sub(&s_live_allocs, 1, __ATOMIC_RELAXED);
 	free(const_cast<void *>(p));
+}
+
+extern "C" long keel_posix_live_allocs(void)
+{
+	/* ThreadSanitizer's own global deletes free without keel_port_kfree(). */
+	if (KEEL_TSAN)
+		return -1;
+	return __atomic_load_n(&s_live_allocs, __ATOMIC_RELAXED);
 }
 
 extern "C" void *keel_port_dma_alloc_coherent(void *os_dev, __SIZE_TYPE__ size, u64 *dma_handle,
@@ -87,6 +103,7 @@ extern "C" void *keel_port_dma_alloc_coherent(void *os_dev, __SIZE_TYPE__ size, 
 	if (!p)
 		return nullptr;
 	memset(p, 0, bytes);
+	__atomic_fetch_add(&s_live_allocs, 1, __ATOMIC_RELAXED);
 	*dma_handle = (u64)(keel::uintptr_t)p;
 	return p;
 }
@@ -99,6 +116,8 @@ extern "C" void keel_port_dma_free_coherent(void *os_dev, __SIZE_TYPE__ size, vo
 	if (cpu && dma_handle != (u64)(keel::uintptr_t)cpu) [[unlikely]]
 		warn_fmt(__FILE__, __LINE__, "dma_free_coherent: handle 0x%llx does not match %p",
 			 (unsigned long long)dma_handle, cpu);
+	if (cpu)
+		__atomic_fetch_sub(&s_live_allocs, 1, __ATOMIC_RELAXED);
 	free(cpu);
 }
 

@@ -49,6 +49,15 @@ void keel_posix_threaded_irq_exit(void);
  */
 void keel_posix_fail_nth_alloc(unsigned long nth);
 
+/*
+ * Framework allocations live now (kmalloc family, new (gfp) and
+ * DMA-coherent blocks not yet freed), for leak checks of whole programs
+ * (the simulator compares it before set-up and after teardown); -1 where
+ * it cannot be counted (ThreadSanitizer builds, whose runtime supplies the
+ * global deletes).
+ */
+long keel_posix_live_allocs(void);
+
 /* Seeds keel_port_get_random_u32() for reproducible runs (else from getrandom()). */
 void keel_posix_random_seed(u64 seed);
 

@@ -1,0 +1,176 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The firmware's sim-sensor service (see fw.h).
+ */
+#include <keel/log.h>
+#include <keel/time.h>
+
+#include "fw.h"
+
+namespace sim::fw {
+
+using keel::Guard;
+using rpmsg::RpmsgDevice;
+
+namespace {
+/* How long one send may wait for a buffer before the sample waits for the next tick. */
+constexpr s64 SEND_TIMEOUT_NS = 100 * keel::NSEC_PER_MSEC;
+/* How long the thread sleeps with nothing to do (it is woken by commands). */
+constexpr s64 IDLE_NS = 50 * keel::NSEC_PER_MSEC;
+/* Falling further behind than this drops the backlog of ticks instead of bursting. */
+constexpr s64 MAX_LAG_NS = 100 * keel::NSEC_PER_MSEC;
+} // namespace
+
+Result<keel::UniquePtr<SensorService>> SensorService::probe(RpmsgDevice &rpdev)
+{
+	auto s = TRY(keel::make_unique<SensorService>(GFP_KERNEL, rpdev));
+	s->m_thread = TRY(keel::Thread::run(&SensorService::thread_fn, s.get(), "sim-sensor"));
+	dev_info(&rpdev, "sensor service at 0x%x", rpdev.src());
+	return s;
+}
+
+void SensorService::remove(RpmsgDevice &rpdev)
+{
+	/* No callback runs any more; the thread may be in a send, which fails or times out. */
+	m_thread->stop();
+	dev_info(&rpdev, "sensor service removed");
+}
+
+/* Atomic context: queue the command for the thread. */
+Result<void> SensorService::on_message(RpmsgDevice &rpdev, keel::Span<const u8> data, u32 src)
+{
+	Cmd c;
+	c.src = src;
+	if (sensor_cmd_parse(data, &c.op, &c.arg) < 0) {
+		g_ctx->bad_msgs.fetch_add(1);
+		dev_warn_ratelimited(&rpdev, "bad sensor command (%zu bytes) from 0x%x",
+				     data.size(), src);
+		return keel::err(-EINVAL);
+	}
+	{
+		Guard g{ m_lock };
+		if (m_count == CMD_QUEUE) {
+			dev_warn_ratelimited(&rpdev, "sensor command queue full");
+			return keel::err(-ENOBUFS);
+		}
+		m_cmds[(m_head + m_count) % CMD_QUEUE] = c;
+		m_count++;
+	}
+	m_wq.wake_up();
+	return keel::ok();
+}
+
+bool SensorService::take_cmd(Cmd *c)
+{
+	Guard g{ m_lock };
+	if (m_count == 0)
+		return false;
+	*c = m_cmds[m_head];
+	m_head = (m_head + 1) % CMD_QUEUE;
+	m_count--;
+	return true;
+}
+
+bool SensorService::has_cmd()
+{
+	Guard g{ m_lock };
+	return m_count != 0;
+}
+
+int SensorService::thread_fn(void *arg)
+{
+	static_cast<SensorService *>(arg)->run();
+	return 0;
+}
+
+/* Process context: answer, then change the stream. */
+void SensorService::apply(const Cmd &c)
+{
+	rpmsg::RpmsgEndpoint &ept = *m_rpdev.ept();
+	u32 stream = m_stream;
+	u32 rate = m_rate;
+	if (c.op == SENSOR_START) {
+		stream = m_stream + 1;
+		rate = c.arg;
+	} else if (c.op == SENSOR_RATE) {
+		rate = c.arg;
+	}
+	SensorMsg ack = sensor_msg(SENSOR_ACK, stream, c.op, rate, u64(keel::ktime_get_ns()), 0);
+	Result<void> r = rpmsg::sendto_timeout(
+		ept, keel::Span<const u8>(reinterpret_cast<const u8 *>(&ack), sizeof(ack)), c.src,
+		SEND_TIMEOUT_NS);
+	if (r.is_error()) {
+		/* The host did not hear the answer: it will ask again in its next session. */
+		dev_warn_ratelimited(&m_rpdev, "sensor: ack to 0x%x failed: %d", c.src,
+				     r.error().to_errno());
+		m_streaming = false;
+		return;
+	}
+	switch (c.op) {
+	case SENSOR_START:
+		m_stream = stream;
+		m_seq = 0;
+		m_dst = c.src;
+		m_session = fw_sessions();
+		m_next_ns = keel::ktime_get_ns();
+		m_streaming = true;
+		g_ctx->sensor_streams.fetch_add(1);
+		break;
+	case SENSOR_STOP:
+		m_streaming = false;
+		break;
+	}
+	m_rate = rate;
+}
+
+void SensorService::stream_one(s64 now)
+{
+	SensorMsg m =
+		sensor_msg(SENSOR_SAMPLE, m_stream, m_seq, m_rate, u64(now), sensor_value(m_seq));
+	Result<void> r = rpmsg::sendto_timeout(
+		*m_rpdev.ept(), keel::Span<const u8>(reinterpret_cast<const u8 *>(&m), sizeof(m)),
+		m_dst, SEND_TIMEOUT_NS);
+	if (r.is_error()) {
+		int e = r.error().to_errno();
+		/* No buffer in time: the same sample goes at the next tick. */
+		if (e == -ETIMEDOUT || e == -ENOMEM)
+			return;
+		/* The session ended (-ENOTCONN, -EPIPE) or the service goes: stop. */
+		m_streaming = false;
+		return;
+	}
+	g_ctx->sensor_samples.fetch_add(1, keel::MemoryOrder::Relaxed);
+	m_seq++;
+	s64 period = keel::NSEC_PER_SEC / s64(m_rate);
+	m_next_ns += period;
+	if (now - m_next_ns > MAX_LAG_NS)
+		m_next_ns = now + period;
+}
+
+void SensorService::run()
+{
+	while (!keel::Thread::should_stop()) {
+		Cmd c;
+		while (take_cmd(&c))
+			apply(c);
+		/* A new host session: the stream of the old one ends with it. */
+		if (m_streaming && fw_sessions() != m_session)
+			m_streaming = false;
+		s64 now = keel::ktime_get_ns();
+		s64 wait = IDLE_NS;
+		if (m_streaming && !fw_asleep()) {
+			if (now >= m_next_ns) {
+				stream_one(now);
+				continue;
+			}
+			wait = m_next_ns - now;
+		}
+		(void)m_wq.wait_event_timeout(
+			[this] { return has_cmd() || keel::Thread::should_stop(); }, wait);
+	}
+}
+
+} // namespace sim::fw
+
+using sim::fw::SensorService;
+module_rpmsg_driver(SensorService, "sim_sensor");

@@ -1,0 +1,329 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * keel-sim: the simulator. A host (this process: the remoteproc core, the
+ * virtio and rpmsg host stack, three client drivers) and a remote firmware
+ * (keel-sim-fw, a process the hosted remoteproc platform starts) over
+ * shared memory; traffic on every service; the remote crashed several
+ * ways and the host restarted once under it; every recovery watched, timed
+ * and checked. Documentation/simulator.rst says what it shows.
+ *
+ * Exit status: 0 when every check passed (every recovery worked), 1 when
+ * one failed, 2 for a usage error or a failed set-up.
+ */
+#include <keel/alloc.h>
+#include <keel/log.h>
+#include <keel/time.h>
+
+#include "../../drivers/rpmsg/tests/rpmsg_test_util.h"
+#include "engine/engine.h"
+#include "views/views.h"
+
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+namespace {
+
+using sim::SimConfig;
+
+constinit int s_tty_fd = -1;
+constinit volatile sig_atomic_t s_signals = 0;
+
+void on_signal(int)
+{
+	/* The first asks the run to end (report and all); the second ends it now. */
+	s_signals = s_signals + 1;
+	if (s_signals == 1) {
+		sim::Engine::request_stop();
+		return;
+	}
+	if (s_tty_fd >= 0)
+		sim::TtyView::restore_terminal(s_tty_fd);
+	_exit(130);
+}
+
+void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: keel-sim [options]\n"
+		"  -c, --crashes N         remote crashes to cause, kinds in turn: kill, panic,\n"
+		"                          hang (default 3)\n"
+		"  -r, --host-restarts N   host restarts with the remote alive (default 1)\n"
+		"  -d, --duration SECONDS  length of the run; faults are spread over it (default "
+		"12)\n"
+		"  -l, --load LOAD         echo messages per second: a number, 0 for as fast as\n"
+		"                          the link goes, or light (1000), normal (4000),\n"
+		"                          heavy (20000), max (0) (default normal)\n"
+		"      --senders N         echo senders, each a thread and an endpoint (default "
+		"4)\n"
+		"      --size BYTES        largest echo payload (default 256; at most the MTU)\n"
+		"      --sensor-hz N       sensor sample rate (default 1000)\n"
+		"      --watchdog-ms N     a heartbeat missed this long is a crash (default 500)\n"
+		"      --autosuspend-ms N  runtime PM delay; -1 turns runtime PM off (default "
+		"250)\n"
+		"      --idle-ms N         idle phase length, 0 for none (default 1200)\n"
+		"  -j, --json FILE         also write every event and sample as JSON lines\n"
+		"      --log FILE          where log lines of both processes go, - for stderr\n"
+		"                          (default: keel-sim.log next to keel-sim with the\n"
+		"                          live view, else stderr)\n"
+		"      --plain             plain lines even on a terminal\n"
+		"      --live              the live view even when not on a terminal\n"
+		"      --firmware PATH     the firmware (default: keel-sim-fw next to keel-sim)\n"
+		"  -h, --help              this text\n");
+}
+
+bool parse_u32(const char *s, u32 *out)
+{
+	char *end;
+	unsigned long v = strtoul(s, &end, 10);
+	if (!*s || *end || v > 0xffffffffUL)
+		return false;
+	*out = u32(v);
+	return true;
+}
+
+bool parse_load(const char *s, u32 *out)
+{
+	static const struct {
+		const char *name;
+		u32 rate;
+	} presets[] = { { "light", 1000 }, { "normal", 4000 }, { "heavy", 20000 }, { "max", 0 } };
+	for (const auto &p : presets)
+		if (!strcmp(s, p.name)) {
+			*out = p.rate;
+			return true;
+		}
+	return parse_u32(s, out);
+}
+
+/* @name in the directory of this executable (the firmware, the default log). */
+bool next_to_me(char *buf, size_t size, const char *name)
+{
+	ssize_t n = readlink("/proc/self/exe", buf, size - 1);
+	if (n <= 0)
+		return false;
+	buf[n] = 0;
+	char *slash = strrchr(buf, '/');
+	if (!slash || size_t(slash + 1 - buf) + strlen(name) + 1 > size)
+		return false;
+	strcpy(slash + 1, name);
+	return true;
+}
+
+enum Opt {
+	OPT_SENDERS = 256,
+	OPT_SIZE,
+	OPT_SENSOR_HZ,
+	OPT_WATCHDOG,
+	OPT_AUTOSUSPEND,
+	OPT_IDLE,
+	OPT_LOG,
+	OPT_PLAIN,
+	OPT_LIVE,
+	OPT_FIRMWARE,
+};
+
+const struct option s_options[] = {
+	{ "crashes", required_argument, nullptr, 'c' },
+	{ "host-restarts", required_argument, nullptr, 'r' },
+	{ "duration", required_argument, nullptr, 'd' },
+	{ "load", required_argument, nullptr, 'l' },
+	{ "json", required_argument, nullptr, 'j' },
+	{ "help", no_argument, nullptr, 'h' },
+	{ "senders", required_argument, nullptr, OPT_SENDERS },
+	{ "size", required_argument, nullptr, OPT_SIZE },
+	{ "sensor-hz", required_argument, nullptr, OPT_SENSOR_HZ },
+	{ "watchdog-ms", required_argument, nullptr, OPT_WATCHDOG },
+	{ "autosuspend-ms", required_argument, nullptr, OPT_AUTOSUSPEND },
+	{ "idle-ms", required_argument, nullptr, OPT_IDLE },
+	{ "log", required_argument, nullptr, OPT_LOG },
+	{ "plain", no_argument, nullptr, OPT_PLAIN },
+	{ "live", no_argument, nullptr, OPT_LIVE },
+	{ "firmware", required_argument, nullptr, OPT_FIRMWARE },
+	{ nullptr, 0, nullptr, 0 },
+};
+
+struct Args {
+	SimConfig cfg;
+	const char *json = nullptr;
+	const char *log = nullptr;
+	int live = -1; /* -1: if stdout is a terminal */
+	char firmware[PATH_MAX] = {};
+};
+
+/* Return: 0, or 2 after a usage message. */
+int parse_args(int argc, char **argv, Args *a)
+{
+	int c;
+	bool ok = true;
+	while (ok && (c = getopt_long(argc, argv, "c:r:d:l:j:h", s_options, nullptr)) != -1) {
+		switch (c) {
+		case 'c':
+			ok = parse_u32(optarg, &a->cfg.crashes);
+			break;
+		case 'r':
+			ok = parse_u32(optarg, &a->cfg.host_restarts);
+			break;
+		case 'd': {
+			char *end;
+			double s = strtod(optarg, &end);
+			ok = *optarg && !*end && s > 0 && s < 3600;
+			a->cfg.duration_ns = s64(s * 1e9);
+			break;
+		}
+		case 'l':
+			ok = parse_load(optarg, &a->cfg.echo_rate);
+			break;
+		case 'j':
+			a->json = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		case OPT_SENDERS:
+			ok = parse_u32(optarg, &a->cfg.senders) && a->cfg.senders >= 1 &&
+			     a->cfg.senders <= 16;
+			break;
+		case OPT_SIZE:
+			ok = parse_u32(optarg, &a->cfg.echo_size);
+			break;
+		case OPT_SENSOR_HZ:
+			ok = parse_u32(optarg, &a->cfg.sensor_hz) &&
+			     a->cfg.sensor_hz >= sim::SENSOR_MIN_HZ &&
+			     a->cfg.sensor_hz <= sim::SENSOR_MAX_HZ;
+			break;
+		case OPT_WATCHDOG:
+			ok = parse_u32(optarg, &a->cfg.watchdog_ms) && a->cfg.watchdog_ms >= 50;
+			break;
+		case OPT_AUTOSUSPEND: {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+			ok = *optarg && !*end && v >= -1 && v < 60000;
+			a->cfg.autosuspend_ms = int(v);
+			break;
+		}
+		case OPT_IDLE:
+			ok = parse_u32(optarg, &a->cfg.idle_ms);
+			break;
+		case OPT_LOG:
+			a->log = optarg;
+			break;
+		case OPT_PLAIN:
+			a->live = 0;
+			break;
+		case OPT_LIVE:
+			a->live = 1;
+			break;
+		case OPT_FIRMWARE:
+			ok = strlen(optarg) < sizeof(a->firmware);
+			if (ok)
+				strcpy(a->firmware, optarg);
+			break;
+		default:
+			ok = false;
+		}
+	}
+	if (!ok || optind != argc || a->cfg.crashes + a->cfg.host_restarts > sim::MAX_FAULTS) {
+		if (ok)
+			fprintf(stderr, "keel-sim: at most %u faults\n", sim::MAX_FAULTS);
+		usage(stderr);
+		return 2;
+	}
+	if (!a->firmware[0] && !next_to_me(a->firmware, sizeof(a->firmware), "keel-sim-fw")) {
+		fprintf(stderr, "keel-sim: cannot find the firmware; use --firmware\n");
+		return 2;
+	}
+	if (access(a->firmware, X_OK) != 0) {
+		fprintf(stderr, "keel-sim: %s: not an executable firmware\n", a->firmware);
+		return 2;
+	}
+	a->cfg.firmware = a->firmware;
+	if (a->live < 0) {
+		const char *term = getenv("TERM");
+		a->live = isatty(STDOUT_FILENO) && term && strcmp(term, "dumb") != 0;
+	}
+	return 0;
+}
+
+/* Log lines (ours and the firmware's, which inherits stderr) to @path. */
+bool redirect_log(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		perror(path);
+		return false;
+	}
+	dup2(fd, STDERR_FILENO);
+	close(fd);
+	return true;
+}
+
+} // namespace
+
+/* The host role's interrupts run on another thread than its senders (see there). */
+RPMSG_TEST_TSAN_SUPPRESSIONS()
+
+int main(int argc, char **argv)
+{
+	static Args a;
+	int rc = parse_args(argc, argv, &a);
+	if (rc)
+		return rc;
+
+	static char default_log[PATH_MAX];
+	const char *log = a.log;
+	if (!log && a.live && next_to_me(default_log, sizeof(default_log), "keel-sim.log"))
+		log = default_log;
+	/* Keep the terminal for the view before stderr goes to the log. */
+	int view_fd = dup(STDOUT_FILENO);
+	if (log && strcmp(log, "-") != 0 && !redirect_log(log))
+		return 2;
+	FILE *json = nullptr;
+	if (a.json && !(json = fopen(a.json, "w"))) {
+		perror(a.json);
+		return 2;
+	}
+
+	sim::TtyView tty(view_fd);
+	sim::PlainView plain(stdout);
+	sim::JsonView jv(json);
+	sim::View *views[2];
+	u32 nviews = 0;
+	if (a.live) {
+		views[nviews++] = &tty;
+		s_tty_fd = view_fd;
+	} else {
+		views[nviews++] = &plain;
+	}
+	if (json)
+		views[nviews++] = &jv;
+
+	struct sigaction sa = {};
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, nullptr);
+	sigaction(SIGTERM, &sa, nullptr);
+	/* A firmware gone while we write to its socket is a crash report, not our death. */
+	signal(SIGPIPE, SIG_IGN);
+
+	auto engine = sim::Engine::create(a.cfg, views, nviews);
+	if (engine.is_error()) {
+		fprintf(stderr, "keel-sim: %d\n", engine.error().to_errno());
+		return 2;
+	}
+	rc = engine.value()->run();
+	engine.value().reset();
+	if (json)
+		fclose(json);
+	if (log && strcmp(log, "-") != 0)
+		printf("log lines of both processes: %s\n", log);
+	if (a.json)
+		printf("events as JSON lines: %s\n", a.json);
+	close(view_fd);
+	return rc;
+}
