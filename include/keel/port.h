@@ -115,6 +115,16 @@ void keel_port_wait_prepare(void *wq, void *entry, int interruptible);
 s64 keel_port_wait_sleep(void *wq, void *entry, s64 timeout_ticks, int interruptible);
 void keel_port_wait_finish(void *wq, void *entry);
 int keel_port_signal_pending(void);
+/*
+ * Callback entries (Linux init_waitqueue_func_entry() + add_wait_queue()):
+ * @entry (KEEL_WAIT_FUNC_SIZE storage) joins @wq; every wake_up() of @wq
+ * then calls @fn(@ctx) in the waker's context, with @wq's lock held (@fn
+ * must not sleep, nor touch @wq). Once remove() returns, @fn is not
+ * running and will not run again for @entry.
+ */
+typedef void (*keel_port_wait_fn)(void *ctx);
+void keel_port_waitq_add_func(void *wq, void *entry, keel_port_wait_fn fn, void *ctx);
+void keel_port_waitq_remove_func(void *wq, void *entry);
 
 /*
  * --- deferred work ---

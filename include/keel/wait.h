@@ -35,6 +35,12 @@ public:
 	/* Wakes every waiter. Callable from any context. */
 	void wake_up() { keel_port_wake_up(m_storage); }
 
+	/*
+	 * The port's queue object (Linux: the wait_queue_head_t), for a port's
+	 * glue that hands it to the OS (poll_wait()).
+	 */
+	void *port_queue() { return m_storage; }
+
 	/* Context: may sleep. */
 	template <typename Cond> void wait_event(Cond cond)
 	{
@@ -98,6 +104,57 @@ private:
 	}
 
 	alignas(KEEL_WAITQ_ALIGN) unsigned char m_storage[KEEL_WAITQ_SIZE];
+};
+
+/*
+ * WaitCallback: an entry of a WaitQueue whose wake-ups call a function
+ * instead of waking a task (Linux init_waitqueue_func_entry() and
+ * add_wait_queue()). It relays one queue's wake-ups to another, so that a
+ * waiter on that other queue (a poll of several objects, a file whose
+ * queue must not outlive it) hears both.
+ *
+ *	WaitCallback m_relay{ [](WaitCallback &cb) { ... wake_up() ... } };
+ *	m_relay.add(link_queue);  ...  m_relay.remove();
+ *
+ * The function runs in the waker's context (any, atomic included) with the
+ * queue's lock held: it must not sleep, nor add or remove entries of that
+ * queue. Invariants: on at most one queue at a time; off it (remove(), or
+ * the destructor) before that queue is destroyed.
+ */
+class WaitCallback : NonMovable {
+public:
+	using Fn = void (*)(WaitCallback &cb);
+	explicit WaitCallback(Fn fn) : m_fn(fn) {}
+	~WaitCallback() { remove(); }
+
+	/* Hear @wq's wake-ups from now on (no-op if added already). Context: any. */
+	void add(WaitQueue &wq)
+	{
+		if (m_wq)
+			return;
+		m_wq = &wq;
+		keel_port_waitq_add_func(wq.port_queue(), m_entry, &WaitCallback::call, this);
+	}
+	/* Stop; once it returns, the function is not running. Context: any. */
+	void remove()
+	{
+		if (!m_wq)
+			return;
+		keel_port_waitq_remove_func(m_wq->port_queue(), m_entry);
+		m_wq = nullptr;
+	}
+	bool added() const { return m_wq != nullptr; }
+
+private:
+	static void call(void *ctx)
+	{
+		/* SAFETY: add() registered this object as the context. */
+		WaitCallback *cb = static_cast<WaitCallback *>(ctx);
+		cb->m_fn(*cb);
+	}
+	alignas(KEEL_WAIT_FUNC_ALIGN) unsigned char m_entry[KEEL_WAIT_FUNC_SIZE];
+	Fn m_fn;
+	WaitQueue *m_wq = nullptr;
 };
 
 /*
