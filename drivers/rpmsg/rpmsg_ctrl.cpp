@@ -141,6 +141,16 @@ RefPtr<RpmsgCtrldev> RpmsgCharCore::ctrl_of(RpmsgLink &link)
 	return nullptr;
 }
 
+Result<void> RpmsgCharCore::copy_out(void *ubuf, const void *from, size_t n)
+{
+	return s_core.load(keel::MemoryOrder::Acquire)->fe->copy_out(ubuf, from, n);
+}
+
+Result<void> RpmsgCharCore::copy_in(void *to, const void *ubuf, size_t n)
+{
+	return s_core.load(keel::MemoryOrder::Acquire)->fe->copy_in(to, ubuf, n);
+}
+
 Result<void> RpmsgCharCore::copy_to_user(void *to, const void *from, size_t n)
 {
 	return s_core.load(keel::MemoryOrder::Acquire)->fe->copy_to_user(to, from, n);
@@ -581,7 +591,8 @@ void teardown(RpmsgCharCore &core)
 Result<void> rpmsg_char_register(const RpmsgCharFrontend &fe)
 {
 	might_sleep();
-	if (!fe.publish || !fe.unpublish || !fe.copy_to_user || !fe.copy_from_user || !fe.poll_wait)
+	if (!fe.publish || !fe.unpublish || !fe.copy_out || !fe.copy_in || !fe.copy_to_user ||
+	    !fe.copy_from_user || !fe.poll_wait)
 		return keel::err(-EINVAL);
 	RpmsgCharCore *core = new (GFP_KERNEL) RpmsgCharCore;
 	if (!core)

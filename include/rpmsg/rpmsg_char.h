@@ -62,8 +62,12 @@ struct RpmsgCharCore;
  *	process context, may sleep; an error leaves the node unpublished.
  * @unpublish: make it unreachable: no new open after it returns; files
  *	open on it stay valid. Process context, may sleep.
- * @copy_to_user/@copy_from_user: move @n bytes between the caller of a
- *	file operation and the core; -EFAULT on a bad address.
+ * @copy_out/@copy_in: move @n bytes of a read() or write() between the
+ *	caller's buffer (the cookie the frontend passed as @ubuf: a user
+ *	pointer, an iov_iter, ...) and the core, from where the last copy of
+ *	that call stopped; -EFAULT on a bad address.
+ * @copy_to_user/@copy_from_user: the same for an ioctl's argument (a user
+ *	pointer).
  * @poll_wait: register the caller of poll() (@ctx, what the frontend
  *	passed to RpmsgCharNode::poll()) on @wq (Linux poll_wait()). The
  *	queue lives as long as the node.
@@ -74,6 +78,8 @@ struct RpmsgCharFrontend {
 	const char *name;
 	Result<void> (*publish)(RpmsgCharNode &node);
 	void (*unpublish)(RpmsgCharNode &node);
+	Result<void> (*copy_out)(void *ubuf, const void *from, size_t n);
+	Result<void> (*copy_in)(void *to, const void *ubuf, size_t n);
 	Result<void> (*copy_to_user)(void *to, const void *from, size_t n);
 	Result<void> (*copy_from_user)(void *to, const void *from, size_t n);
 	void (*poll_wait)(keel::WaitQueue &wq, void *ctx);
@@ -165,7 +171,7 @@ public:
 	void close() KEEL_EXPORT_AS(keel_rpmsg_char_close);
 	/**
 	 * read() - one message, truncated to @count bytes (the rest is lost).
-	 * @ubuf: the caller's buffer (copy_to_user)
+	 * @ubuf: the caller's buffer (the frontend's copy_out() cookie)
 	 * @count: its size
 	 * @nonblock: O_NONBLOCK
 	 *
@@ -178,8 +184,8 @@ public:
 		KEEL_EXPORT_AS(keel_rpmsg_char_read);
 	/**
 	 * write() - @count bytes as one message to the node's destination.
-	 * @ubuf: the caller's bytes (copy_from_user), at most the MTU
-	 * @count: their number; 0 sends an empty message
+	 * @ubuf: the caller's bytes (the frontend's copy_in() cookie)
+	 * @count: their number, at most the MTU; 0 sends an empty message
 	 * @nonblock: O_NONBLOCK: no waiting for a tx buffer
 	 *
 	 * Context: may sleep.

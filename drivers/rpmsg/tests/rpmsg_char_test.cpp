@@ -95,6 +95,8 @@ constinit const RpmsgCharFrontend s_fe = {
 	.name = "rpmsg_char_test",
 	.publish = fe_publish,
 	.unpublish = fe_unpublish,
+	.copy_out = fe_copy_to_user,
+	.copy_in = fe_copy_from_user,
 	.copy_to_user = fe_copy_to_user,
 	.copy_from_user = fe_copy_from_user,
 	.poll_wait = fe_poll_wait,
@@ -764,9 +766,12 @@ void echo_through_the_remote(Test &t)
 		    }));
 	RefPtr<RpmsgCharNode> ctrl = ctrl_of(*p->host_link());
 	ASSERT_TRUE(t, ctrl);
-	/* The host's channel node names the echo service's address. */
-	RefPtr<RpmsgCharNode> chn = rpmsg_char_find(ch->name());
-	ASSERT_TRUE(t, chn);
+	/* The host's channel node (published once the channel is registered) has its address. */
+	RefPtr<RpmsgCharNode> chn;
+	ASSERT_TRUE(t, wait_for([&] {
+			    chn = rpmsg_char_find(ch->name());
+			    return bool(chn);
+		    }));
 	char dst[16];
 	(void)snprintf(dst, sizeof(dst), "%d", int(ch->dst()));
 	EXPECT_STREQ(t, Attr(*chn, "dst").str(), dst);
