@@ -217,6 +217,14 @@ Result<keel::UniquePtr<ShmHost>> ShmHost::create(const ShmHostConfig &cfg, keel:
 		       cfg.name);
 		return err(-EINVAL);
 	}
+	/* The table carries 32-bit device addresses: every byte of the region must have one. */
+	u64 last = cfg.region.da() + (cfg.region.size() - 1);
+	if (last > KEEL_U32_MAX || last < cfg.region.da()) {
+		pr_err("%s: shared region at device address 0x%llx, %zu bytes: beyond the 32 bits "
+		       "of the resource table",
+		       cfg.name, (unsigned long long)cfg.region.da(), cfg.region.size());
+		return err(-EINVAL);
+	}
 	ShmHost *h = new (gfp) ShmHost(cfg);
 	if (!h)
 		return err(-ENOMEM);

@@ -256,10 +256,11 @@ Result<bool> VirtQueue::has_used()
 	if (is_broken())
 		return err(-EIO);
 	u16 idx = TRY(get16(m_layout.used_idx()));
-	u16 ahead = u16(idx - m_last_used_idx);
+	u16 last = last_used();
+	u16 ahead = u16(idx - last);
 	if (ahead > m_layout.num) {
-		bad_ring(m_dev, m_name, "used idx %u is %u ahead of %u (num %u)", idx, ahead,
-			 m_last_used_idx, m_layout.num);
+		bad_ring(m_dev, m_name, "used idx %u is %u ahead of %u (num %u)", idx, ahead, last,
+			 m_layout.num);
 		return err(-EIO);
 	}
 	return ahead != 0;
@@ -295,7 +296,8 @@ Result<UsedBuf> VirtQueue::get_buf()
 	keel::virt_rmb();
 	KEEL_TSAN_FENCE(__ATOMIC_ACQUIRE);
 
-	u16 slot = m_last_used_idx & u16(m_layout.num - 1);
+	u16 last = last_used();
+	u16 slot = last & u16(m_layout.num - 1);
 	VringUsedElem e = TRY(detail::used_load(m_ring, m_layout.used_ring(slot)));
 	u32 id = virtio32_to_cpu(m_le, e.id), len = virtio32_to_cpu(m_le, e.len);
 	if (id >= m_layout.num) {
@@ -317,13 +319,14 @@ Result<UsedBuf> VirtQueue::get_buf()
 		return err(-EIO);
 	}
 	void *token = detach_buf(u16(id));
-	m_last_used_idx++;
+	last++;
+	m_last_used_idx.store(last, keel::MemoryOrder::Relaxed);
 	/*
 	 * Tell the device which used entry we want an interrupt for, and have
 	 * that visible before the next get_buf() reads used->idx.
 	 */
 	if (!(m_avail_flags_shadow & VRING_AVAIL_F_NO_INTERRUPT))
-		TRY(put16_mb(m_layout.used_event, m_last_used_idx));
+		TRY(put16_mb(m_layout.used_event, last));
 	return UsedBuf{ token, len };
 }
 
@@ -339,7 +342,7 @@ void VirtQueue::disable_cb()
 	 * device interrupts again only after 65535 more). Either is a hint.
 	 */
 	if (m_event)
-		(void)put16(m_layout.used_event, u16(m_last_used_idx - 1));
+		(void)put16(m_layout.used_event, u16(last_used() - 1));
 	else
 		(void)put16(m_layout.avail_flags(), m_avail_flags_shadow);
 }
@@ -351,8 +354,9 @@ u16 VirtQueue::enable_cb_prepare()
 		if (!m_event)
 			(void)put16(m_layout.avail_flags(), m_avail_flags_shadow);
 	}
-	(void)put16(m_layout.used_event, m_last_used_idx);
-	return m_last_used_idx;
+	u16 last = last_used();
+	(void)put16(m_layout.used_event, last);
+	return last;
 }
 
 bool VirtQueue::poll(u16 last_used_idx)
@@ -380,10 +384,11 @@ bool VirtQueue::enable_cb_delayed()
 			(void)put16(m_layout.avail_flags(), m_avail_flags_shadow);
 	}
 	/* Interrupt after ~3/4 of the outstanding buffers are used (Linux). */
-	u16 bufs = u16(u16(m_avail_idx_shadow - m_last_used_idx) * 3 / 4);
-	(void)put16_mb(m_layout.used_event, u16(m_last_used_idx + bufs));
+	u16 last = last_used();
+	u16 bufs = u16(u16(m_avail_idx_shadow - last) * 3 / 4);
+	(void)put16_mb(m_layout.used_event, u16(last + bufs));
 	auto idx = get16(m_layout.used_idx());
-	if (idx.is_error() || u16(idx.value() - m_last_used_idx) > bufs)
+	if (idx.is_error() || u16(idx.value() - last) > bufs)
 		return false;
 	return true;
 }
@@ -402,9 +407,20 @@ void *VirtQueue::detach_unused_buf()
 	return nullptr;
 }
 
+/*
+ * Runs without the driver's lock, concurrently with get_buf() on another
+ * CPU (as Linux's vring_interrupt()), so it only compares: used->idx with
+ * last_used_idx, either of which may be stale (an index read before the
+ * other side's update). Such a pair can look like any distance, so it
+ * judges nothing: checking the distance is get_buf()'s job, under the
+ * driver's lock, where both are current. A stale pair costs at most a
+ * spurious callback (its get_buf() finds nothing); no interrupt is lost,
+ * since the device publishes used->idx before it rings.
+ */
 bool VirtQueue::interrupt()
 {
-	if (!more_used())
+	auto idx = get16(m_layout.used_idx());
+	if (idx.is_error() || idx.value() == last_used())
 		return false;
 	if (is_broken())
 		return true;

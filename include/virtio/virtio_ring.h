@@ -23,7 +23,9 @@
  *
  * Locking: as in Linux, a queue has no lock of its own. The caller
  * serialises all calls on one queue (one side's calls; the two sides of a
- * ring are independent objects and may run concurrently on two processors).
+ * ring are independent objects and may run concurrently on two processors),
+ * except VirtQueue::interrupt(), which the transport's interrupt handler
+ * calls without the driver's lock.
  *
  * Documentation/virtio.rst describes the rules in full.
  */
@@ -308,9 +310,11 @@ public:
 
 	/*
 	 * interrupt() - the transport's handler for this queue's doorbell (Linux
-	 * vring_interrupt). Runs the callback when work is pending.
+	 * vring_interrupt). Runs the callback when work may be pending.
 	 * Return: false when there was nothing to do (IRQ_NONE).
-	 * Context: atomic.
+	 * Context: atomic; needs no lock: may run concurrently with the
+	 * driver's serialised calls (it only compares indices, and never
+	 * marks the queue broken).
 	 */
 	bool interrupt();
 
@@ -354,6 +358,7 @@ private:
 	Result<u16> get16(size_t off);
 	void *detach_buf(u16 head);
 	Result<bool> has_used();
+	u16 last_used() const { return m_last_used_idx.load(keel::MemoryOrder::Relaxed); }
 	Result<void> check_sgs(keel::Span<const Sg> sgs, u64 *total);
 
 	VringLayout m_layout;
@@ -373,7 +378,11 @@ private:
 	u32 m_num_free = 0;
 	u16 m_avail_idx_shadow = 0;
 	u16 m_avail_flags_shadow = 0;
-	u16 m_last_used_idx = 0;
+	/*
+	 * Written only by the serialised calls; atomic because interrupt()
+	 * reads it without the driver's lock (relaxed: it only compares).
+	 */
+	keel::Atomic<u16> m_last_used_idx{ 0 };
 	u16 m_num_added = 0;
 	keel::UniqueArray<DescExtra> m_extra;
 	keel::UniqueArray<HeadState> m_state;

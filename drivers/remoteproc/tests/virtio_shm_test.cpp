@@ -493,6 +493,38 @@ void peer_down_breaks_queues_at_once(Test &t)
 	f->host->detach();
 }
 
+/*
+ * The resource table's device addresses are 32 bits: a region that has
+ * addresses beyond them is refused when the host is created (vring and
+ * carveout addresses were silently truncated, and the remote refused
+ * them forever).
+ */
+void host_refuses_a_region_beyond_32_bit_device_addresses(Test &t)
+{
+	void *mem = t.alloc(2 * 4096);
+	ASSERT_NOT_NULL(t, mem);
+	auto link = make_unique<LoopbackLink>(GFP_KERNEL);
+	ASSERT_OK(t, link);
+	ShmHostConfig hc;
+	hc.name = "test-host";
+	hc.doorbell = &link.value()->a();
+	const struct {
+		u64 da;
+		bool ok;
+	} cases[] = { { 0xffffe000, true }, { 0xfffff000, false }, { 0x100000000, false } };
+	for (const auto &c : cases) {
+		hc.region = ShmRegion(mem, 2 * 4096, c.da);
+		u64 since = log_seq();
+		auto h = ShmHost::create(hc, GFP_KERNEL);
+		EXPECT_EQ(t, h.is_ok(), c.ok);
+		if (!c.ok) {
+			EXPECT_ERR(t, h, -EINVAL);
+			EXPECT_TRUE(t, log_contains_since(since, "beyond the 32 bits",
+							  KEEL_LOGLEVEL_ERR));
+		}
+	}
+}
+
 void attach_times_out_without_a_table(Test &t)
 {
 	Fixture *f = fixture(t, false);
@@ -1058,6 +1090,7 @@ const TestCase virtio_shm_cases[] = {
 	KEEL_CASE(host_restart_starts_from_fresh_indices),
 	KEEL_CASE(remote_restart_after_region_reset),
 	KEEL_CASE(peer_down_breaks_queues_at_once),
+	KEEL_CASE(host_refuses_a_region_beyond_32_bit_device_addresses),
 	KEEL_CASE(attach_times_out_without_a_table),
 	KEEL_CASE(host_refuses_bad_header),
 	KEEL_CASE(host_refuses_vring_outside_region),

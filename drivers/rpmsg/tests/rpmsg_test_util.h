@@ -77,27 +77,4 @@ template <typename Cond> bool wait_for(Cond cond, s64 timeout_ns = keel::ms_to_n
 
 } // namespace rpmsg::test
 
-/*
- * ThreadSanitizer suppressions of a test binary that runs the host role
- * with its interrupts on another thread than its senders (one use per
- * binary). FIXME(issue 8, ring): VirtQueue::interrupt(), called by the
- * shared-memory transport's doorbell handler without the driver's lock,
- * reads last_used_idx (more_used() -> has_used()) while a sender thread's
- * get_buf() updates it, as Linux's vring_interrupt() does. In Linux that
- * read only decides whether to run the callback; here has_used() also
- * breaks the ring when the index looks more than num ahead, which a stale
- * read on a weakly ordered CPU could produce. Until the ring makes that
- * path lock-free (compare only, atomic index), the report is suppressed.
- */
-#if KEEL_TSAN
-#define RPMSG_TEST_TSAN_SUPPRESSIONS()                                                             \
-	extern "C" const char *__tsan_default_suppressions();                                      \
-	extern "C" const char *__tsan_default_suppressions()                                       \
-	{                                                                                          \
-		return "race:virtio::VirtQueue::has_used\n";                                       \
-	}
-#else
-#define RPMSG_TEST_TSAN_SUPPRESSIONS()
-#endif
-
 #endif

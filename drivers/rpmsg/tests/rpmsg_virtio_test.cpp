@@ -474,5 +474,3 @@ const TestSuite rpmsg_virtio_suite = { .name = "rpmsg_virtio", .cases = rpmsg_vi
 } // namespace
 
 KEEL_TEST_SUITE(rpmsg_virtio_suite);
-
-RPMSG_TEST_TSAN_SUPPRESSIONS()

@@ -326,8 +326,6 @@ int remote_main(const char *sock)
 
 } // namespace
 
-RPMSG_TEST_TSAN_SUPPRESSIONS()
-
 int main(int argc, char **argv)
 {
 	/* Bounded: a hung peer fails the test instead of hanging ctest. */
