@@ -463,9 +463,72 @@ CLIENT_MODULES = [
             r"rpmsg sample client driver is removed"],
            settle="goodbye!",
            forbid=[r"incoming msg 101 ", r"rpmsg_send failed"]),
+    # The character devices of every link (here the loopback's two).
+    Client("os/linux/rpmsg_char/keel_rpmsg_char.ko",
+           [r"keel_rpmsg_char: /dev/\S*rpmsg_ctrlN and /dev/\S*rpmsgN, class and bus \w+"]),
 ]
 TEST_MODULE = "keel_test.ko"
 SETTLE_TIMEOUT = 60
+
+
+class GuestTest:
+    """A userspace program run in the guest, in a pass of its own after the
+    clients' first pass: keel.ko and @modules (path, insmod arguments) are
+    loaded in order, devtmpfs is mounted on /dev, the program runs with
+    @args, the modules are unloaded in reverse order. The program is C
+    (@source), built static for the guest's architecture.
+
+    @lines: regular expressions that must each match a line between the
+        pass's begin and end markers (the program prints to the console).
+    """
+
+    def __init__(self, name, source, modules, args, lines):
+        self.name, self.source, self.modules = name, source, modules
+        self.args, self.lines = args, lines
+
+    def checks(self):
+        return 1 + len(self.lines)
+
+
+# The rpmsg character devices as a Linux program uses them: a remote in the
+# same kernel offering an echo service of its own (so that the clients'
+# exact counts above stay theirs), the character devices, and a program
+# that includes only <linux/rpmsg.h> and libc.
+GUEST_TESTS = [
+    GuestTest("rpmsg_char_uapi_test", "tools/testing/rpmsg/rpmsg_char_uapi_test.c",
+              [("samples/rpmsg/rpmsg_loopback.ko", "services=rpmsg-uapi-echo"),
+               ("samples/rpmsg/rpmsg_echo.ko", ""),
+               ("os/linux/rpmsg_char/keel_rpmsg_char.ko", "")],
+              "rpmsg-uapi-echo",
+              [r"rpmsg_char_uapi_test: PASS \(\d+ checks\)",
+               r"echo service removed: \d+ echoed, \d+ deferred, 0 dropped"]),
+]
+
+
+# The static C library each architecture's guest programs link (Debian's package).
+STATIC_LIBC = {
+    "x86_64": ("/usr/lib/x86_64-linux-gnu/libc.a", "libc6-dev"),
+    "arm64": ("/usr/aarch64-linux-gnu/lib/libc.a", "libc6-dev-arm64-cross"),
+}
+
+
+def build_guest_tests(out, arch, tests):
+    """Builds each test's program static for @arch into @out; their names."""
+    cc = f"{arch.cross}gcc"
+    libc, pkg = STATIC_LIBC[arch.name]
+    if tests and not os.path.exists(libc):
+        apt_install([pkg])
+    names = []
+    with Phase(f"build guest programs ({cc} -static)"):
+        for t in tests:
+            r = subprocess.run([cc, "-static", "-O2", "-Wall", "-Wextra", "-Werror", "-pthread",
+                                "-o", os.path.join(out, t.name), os.path.join(REPO, t.source),
+                                "-lm"], capture_output=True, text=True)
+            if r.returncode:
+                print(r.stdout + r.stderr)
+                sys.exit(f"guest program {t.name} failed to build with {cc}")
+            names.append(t.name)
+    return names
 
 
 def mod_name(path):
@@ -537,11 +600,12 @@ def cycle_orders(n, i):
     return load, unload
 
 
-def init_script(clients, loops, test_args=None):
+def init_script(clients, loops, test_args=None, guest_tests=()):
     """/init: keel.ko, then (if given) the test module with @test_args, then
     each client with markers around it, a wait for the clients' settle
-    lines, unload all in reverse order; then @loops load/unload cycles of
-    keel.ko and the clients, in varying orders."""
+    lines, unload all in reverse order; then each guest test's pass; then
+    @loops load/unload cycles of keel.ko and the clients, in varying
+    orders."""
     names = [c.name for c in clients]
     out = [INIT_HEAD, "must insmod /keel.ko\n"]
     if test_args is not None:
@@ -556,6 +620,13 @@ def init_script(clients, loops, test_args=None):
     if test_args is not None:
         out.append(f"must rmmod {mod_name(TEST_MODULE)}\n")
     out.append("must rmmod keel\n")
+    for t in guest_tests:
+        out.append(f'mark "guest {t.name} begin"\nmust insmod /keel.ko\n')
+        out += [f"must insmod /{mod_name(m)}.ko {a}\n" for m, a in t.modules]
+        out.append("grep -q ' /dev devtmpfs' /proc/mounts || mount -t devtmpfs devtmpfs /dev\n")
+        out.append(f"must /{t.name} {t.args}\n")
+        out += [f"must rmmod {mod_name(m)}\n" for m, _ in reversed(t.modules)]
+        out.append(f'must rmmod keel\nmark "guest {t.name} end"\n')
     for i in range(loops):
         load, unload = cycle_orders(len(names), i)
         out.append("must insmod /keel.ko\n")
@@ -591,6 +662,23 @@ def check_client_lines(lines, clients):
             hits = [b for b in window if re.search(bad, b)]
             if hits:
                 problems.append(f"{c.name}: unexpected log line /{bad}/: {hits[0].strip()}")
+    return problems
+
+
+def check_guest_lines(lines, tests):
+    """Problems: a guest test's pass missing, or an expected line missing in it."""
+    problems = []
+    body = [strip(ln) for ln in lines]
+    for t in tests:
+        try:
+            first = next(i for i, b in enumerate(body) if b.endswith(f"keel-run: guest {t.name} begin"))
+            last = next(i for i, b in enumerate(body) if b.endswith(f"keel-run: guest {t.name} end"))
+        except StopIteration:
+            problems.append(f"guest test {t.name}: its pass did not run to the end")
+            continue
+        for want in t.lines:
+            if not any(re.search(want, b) for b in body[first:last]):
+                problems.append(f"guest test {t.name}: expected line /{want}/ missing")
     return problems
 
 
@@ -833,11 +921,13 @@ def run(args):
     if deps != "keel":
         problems.append(f"{TEST_MODULE} depends on '{deps}', not on keel")
     initrd = os.path.join(out, "initramfs.cpio.gz")
+    programs = build_guest_tests(out, line.arch, GUEST_TESTS)
     with Phase("initramfs"):
         make_initramfs(out, initrd,
                        init_script(CLIENT_MODULES, args.loops,
-                                   f"filter='{args.filter}'" if args.filter else ""),
-                       ["keel.ko", TEST_MODULE] + [c.path for c in CLIENT_MODULES],
+                                   f"filter='{args.filter}'" if args.filter else "",
+                                   GUEST_TESTS),
+                       ["keel.ko", TEST_MODULE] + [c.path for c in CLIENT_MODULES] + programs,
                        guest_busybox(line))
     log_path = os.path.join(out, "qemu.log")
     err = boot(line.image(kdir), initrd, log_path, args.timeout, line=line)
@@ -852,6 +942,7 @@ def run(args):
         problems.append("the init script did not finish (see the log)")
     problems += scan_splats(lines)
     problems += check_client_lines(lines, CLIENT_MODULES)
+    problems += check_guest_lines(lines, GUEST_TESTS)
     # KUnit taints the kernel (N) when tests run.
     problems += check_taint(lines, ALLOWED_TAINT | TAINT_TEST)
 
@@ -944,8 +1035,11 @@ def distro(args):
     if missing:
         sys.exit(f"modules not built in {out}: {', '.join(missing)} (make modules-distro)")
     initrd = os.path.join(out, "initramfs-stock.cpio.gz")
+    # Debian's x86_64 kernel has no rpmsg of its own: the guest tests see Linux's names.
+    programs = build_guest_tests(out, X86_64, GUEST_TESTS)
     with Phase("initramfs"):
-        make_initramfs(out, initrd, init_script(CLIENT_MODULES, args.loops), modules)
+        make_initramfs(out, initrd, init_script(CLIENT_MODULES, args.loops, None, GUEST_TESTS),
+                       modules + programs)
     log_path = os.path.join(out, "qemu-stock.log")
     problems = []
     err = boot(image, initrd, log_path, args.timeout, extra_args="")
@@ -957,13 +1051,16 @@ def distro(args):
         problems.append("the init script did not finish (see the log)")
     problems += scan_splats(lines)
     problems += check_client_lines(lines, CLIENT_MODULES)
+    problems += check_guest_lines(lines, GUEST_TESTS)
     problems += check_taint(lines)
     # What was checked: the run, keel.ko, each client's load, lines and
-    # unload, the splat scan, the taint.
-    checks = 3 + 1 + sum(c.checks() for c in CLIENT_MODULES)
+    # unload, each guest test's pass and lines, the splat scan, the taint.
+    checks = 3 + 1 + sum(c.checks() for c in CLIENT_MODULES) + \
+        sum(t.checks() for t in GUEST_TESTS)
     for ln in lines:
         body = strip(ln)
-        if re.search(r"keel-run: (load|unload|tainted|load/unload|FAIL)|keel_sample:|"
+        if re.search(r"keel-run: (load|unload|tainted|load/unload|FAIL|guest)|keel_sample:|"
+                     r"rpmsg_char_uapi_test: (PASS|FAIL)|keel_rpmsg_char:|"
                      r"rpmsg_loopback|rpmsg-loopback: session|echo service|incoming msg 100 |"
                      r"goodbye!|taints kernel", body):
             print(f"  | {body}")
