@@ -502,6 +502,15 @@ GUEST_TESTS = [
               "rpmsg-uapi-echo",
               [r"rpmsg_char_uapi_test: PASS \(\d+ checks\)",
                r"echo service removed: \d+ echoed, \d+ deferred, 0 dropped"]),
+    # The command-line tool on the same set-up: a listing and a ping.
+    GuestTest("rpmsg", "tools/rpmsg/rpmsg.c",
+              [("samples/rpmsg/rpmsg_loopback.ko", "services=rpmsg-uapi-echo"),
+               ("samples/rpmsg/rpmsg_echo.ko", ""),
+               ("os/linux/rpmsg_char/keel_rpmsg_char.ko", "")],
+              "-q -c 200 -s 128 ping rpmsg-uapi-echo -- list",
+              [r"200 sent, 200 received, 0% lost, 0 bad",
+               r"rtt min/avg/max/mdev = ",
+               r"virtio\d+\.rpmsg-uapi-echo\.-1\.\d+ +rpmsg-uapi-echo"]),
 ]
 
 
