@@ -254,8 +254,8 @@ static void find_service(const char *service, char *ctrl, size_t size, int *dst)
 				continue; /* the remote's own side of the service */
 			if (read_attr(bus_dir, e->d_name, "ctrl", ctrl, size))
 				fail("channel %s has no ctrl attribute", e->d_name);
-			closedir(d);
 			ok("channel %s: %s at %d, link %s", e->d_name, service, *dst, ctrl);
+			closedir(d);
 			return;
 		}
 		closedir(d);
