@@ -277,7 +277,7 @@ Result<size_t> RpmsgEptdev::read(void *ubuf, size_t count, bool nonblock)
 	}
 	/* One message per read, truncated to the caller's buffer (Linux). */
 	size_t n = keel::min(count, size_t(msg->len));
-	Result<void> c = n ? RpmsgCharCore::copy_out(ubuf, msg->data, n) : keel::ok();
+	Result<void> c = n ? RpmsgCharCore::copy_out(*this, ubuf, msg->data, n) : keel::ok();
 	free_msg(msg);
 	if (c.is_error())
 		return c.error();
@@ -312,7 +312,7 @@ Result<size_t> RpmsgEptdev::write(const void *ubuf, size_t count, bool nonblock)
 		return keel::err(-EMSGSIZE);
 	}
 	if (count) {
-		Result<void> c = RpmsgCharCore::copy_in(buf.payload.data(), ubuf, count);
+		Result<void> c = RpmsgCharCore::copy_in(*this, buf.payload.data(), ubuf, count);
 		if (c.is_error()) {
 			(void)release_tx_buffer(*ept, buf);
 			return c.error();
@@ -353,7 +353,7 @@ Result<long> RpmsgEptdev::ioctl(unsigned int cmd, unsigned long arg)
 		/* No flow control on this transport: the remote never restricts us (6.12). */
 		int restricted = 0;
 		void *uarg = reinterpret_cast<void *>(arg);
-		TRY(RpmsgCharCore::copy_to_user(uarg, &restricted, sizeof(restricted)));
+		TRY(RpmsgCharCore::copy_to_user(*this, uarg, &restricted, sizeof(restricted)));
 		return 0L;
 	}
 	case RPMSG_SET_INCOMING_FLOWCONTROL:

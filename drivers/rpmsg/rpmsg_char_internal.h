@@ -200,10 +200,12 @@ struct RpmsgCharCore : public keel::RefCounted<RpmsgCharCore> {
 	static keel::RefPtr<RpmsgCharNode> find(const char *name);
 	static u32 for_each(bool (*fn)(RpmsgCharNode &node, void *arg), void *arg)
 		KEEL_EXPORT_AS(keel_rpmsg_char_core_for_each);
-	static Result<void> copy_out(void *ubuf, const void *from, size_t n);
-	static Result<void> copy_in(void *to, const void *ubuf, size_t n);
-	static Result<void> copy_to_user(void *to, const void *from, size_t n);
-	static Result<void> copy_from_user(void *to, const void *from, size_t n);
+	/* The frontend's copies, through the core @node was made under. */
+	static Result<void> copy_out(RpmsgCharNode &node, void *ubuf, const void *from, size_t n);
+	static Result<void> copy_in(RpmsgCharNode &node, void *to, const void *ubuf, size_t n);
+	static Result<void> copy_to_user(RpmsgCharNode &node, void *to, const void *from, size_t n);
+	static Result<void> copy_from_user(RpmsgCharNode &node, void *to, const void *from,
+					   size_t n);
 
 	void release();
 };

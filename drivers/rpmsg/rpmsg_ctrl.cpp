@@ -141,24 +141,25 @@ RefPtr<RpmsgCtrldev> RpmsgCharCore::ctrl_of(RpmsgLink &link)
 	return nullptr;
 }
 
-Result<void> RpmsgCharCore::copy_out(void *ubuf, const void *from, size_t n)
+Result<void> RpmsgCharCore::copy_out(RpmsgCharNode &node, void *ubuf, const void *from, size_t n)
 {
-	return s_core.load(keel::MemoryOrder::Acquire)->fe->copy_out(ubuf, from, n);
+	return of(node).fe->copy_out(ubuf, from, n);
 }
 
-Result<void> RpmsgCharCore::copy_in(void *to, const void *ubuf, size_t n)
+Result<void> RpmsgCharCore::copy_in(RpmsgCharNode &node, void *to, const void *ubuf, size_t n)
 {
-	return s_core.load(keel::MemoryOrder::Acquire)->fe->copy_in(to, ubuf, n);
+	return of(node).fe->copy_in(to, ubuf, n);
 }
 
-Result<void> RpmsgCharCore::copy_to_user(void *to, const void *from, size_t n)
+Result<void> RpmsgCharCore::copy_to_user(RpmsgCharNode &node, void *to, const void *from, size_t n)
 {
-	return s_core.load(keel::MemoryOrder::Acquire)->fe->copy_to_user(to, from, n);
+	return of(node).fe->copy_to_user(to, from, n);
 }
 
-Result<void> RpmsgCharCore::copy_from_user(void *to, const void *from, size_t n)
+Result<void> RpmsgCharCore::copy_from_user(RpmsgCharNode &node, void *to, const void *from,
+					   size_t n)
 {
-	return s_core.load(keel::MemoryOrder::Acquire)->fe->copy_from_user(to, from, n);
+	return of(node).fe->copy_from_user(to, from, n);
 }
 
 /* --- nodes: the kind's operation, or what Linux's file without it answers --- */
@@ -317,7 +318,7 @@ Result<long> RpmsgCtrldev::ioctl(unsigned int cmd, unsigned long arg)
 	might_sleep();
 	struct rpmsg_endpoint_info info;
 	/* Linux copies the argument first, for every request. */
-	TRY(RpmsgCharCore::copy_from_user(&info, reinterpret_cast<const void *>(arg),
+	TRY(RpmsgCharCore::copy_from_user(*this, &info, reinterpret_cast<const void *>(arg),
 					  sizeof(info)));
 	RpmsgChannelInfo ci;
 	memcpy(ci.name, info.name, RPMSG_NAME_SIZE);
