@@ -71,6 +71,17 @@ int rpmsgdev_closedir(DIR *dir);
  */
 int rpmsgdev_run(int (*main_fn)(int argc, char **argv), int argc, char **argv);
 
+/**
+ * rpmsgdev_system() - system(), and control of rpmsgdev_run()'s remote.
+ * @cmd: "rpmsgdev:stop" stops the remote (the host's link and its
+ *	channels go, as when a remote crashes and its virtio device is
+ *	removed), "rpmsgdev:start" starts it again (a new link, new nodes);
+ *	anything else is libc's system().
+ *
+ * Return: 0 on success, else what system() returns (or 1).
+ */
+int rpmsgdev_system(const char *cmd);
+
 #ifdef __cplusplus
 }
 #endif

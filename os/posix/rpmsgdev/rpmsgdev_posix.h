@@ -38,5 +38,6 @@ int main(int argc, char **argv)
 #define opendir(path) rpmsgdev_opendir(path)
 #define readdir(dir) rpmsgdev_readdir(dir)
 #define closedir(dir) rpmsgdev_closedir(dir)
+#define system(cmd) rpmsgdev_system(cmd)
 
 #endif

@@ -6,6 +6,7 @@
  * service of samples/rpmsg, and the hosted character devices.
  */
 #include <keel/log.h>
+#include <keel/string.h>
 #include <keel/time.h>
 #include <rpmsg/rpmsg_char.h>
 #include <rpmsg/rpmsg_loopback.h>
@@ -17,6 +18,10 @@
 #include <stdlib.h>
 
 namespace {
+
+/* The remote of the running program (rpmsgdev_system()). */
+constinit rpmsg::RpmsgLoopback *s_remote = nullptr;
+constinit u32 s_services = 0;
 
 /* Waits until the host has a node for each channel the remote announced. */
 bool wait_for_channels(rpmsg::RpmsgLoopback &lb, u32 n)
@@ -69,14 +74,33 @@ extern "C" int rpmsgdev_run(int (*main_fn)(int argc, char **argv), int argc, cha
 	} else if (rpmsgdev_init()) {
 		perror("rpmsgdev: rpmsgdev_init");
 	} else {
+		s_remote = lb.value().get();
+		s_services = n.value();
 		if (!wait_for_channels(*lb.value(), n.value()))
 			fprintf(stderr, "rpmsgdev: the remote's services were not announced\n");
 		else
 			rc = main_fn(argc, argv);
+		s_remote = nullptr;
 		rpmsgdev_exit();
 	}
 	if (lb.is_ok())
 		lb.value().reset();
 	rpmsg::module_driver_exit(RpmsgEcho_rpmsg_driver);
 	return rc;
+}
+
+extern "C" int rpmsgdev_system(const char *cmd)
+{
+	if (cmd && !strcmp(cmd, "rpmsgdev:stop")) {
+		if (!s_remote)
+			return 1;
+		s_remote->stop();
+		return 0;
+	}
+	if (cmd && !strcmp(cmd, "rpmsgdev:start")) {
+		if (!s_remote || s_remote->start().is_error())
+			return 1;
+		return wait_for_channels(*s_remote, s_services) ? 0 : 1;
+	}
+	return system(cmd);
 }

@@ -499,8 +499,10 @@ GUEST_TESTS = [
               [("samples/rpmsg/rpmsg_loopback.ko", "services=rpmsg-uapi-echo"),
                ("samples/rpmsg/rpmsg_echo.ko", ""),
                ("os/linux/rpmsg_char/keel_rpmsg_char.ko", "")],
-              "rpmsg-uapi-echo",
+              "rpmsg-uapi-echo --stop 'rmmod rpmsg_loopback' "
+              "--start 'insmod /rpmsg_loopback.ko services=rpmsg-uapi-echo'",
               [r"rpmsg_char_uapi_test: PASS \(\d+ checks\)",
+               r"rpmsg_char_uapi_test: ok \d+ new nodes rpmsg_ctrl\d+ and rpmsg\d+ echo",
                r"echo service removed: \d+ echoed, \d+ deferred, 0 dropped"]),
     # The command-line tool on the same set-up: a listing and a ping.
     GuestTest("rpmsg", "tools/rpmsg/rpmsg.c",

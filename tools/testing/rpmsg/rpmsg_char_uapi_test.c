@@ -16,12 +16,17 @@
  *    poll says POLLERR|POLLHUP, writes fail, the node goes;
  *  - creates an "rpmsg-raw" channel (RPMSG_CREATE_DEV_IOCTL), echoes
  *    through its node, releases the channel (RPMSG_RELEASE_DEV_IOCTL)
- *    under a blocked reader.
+ *    under a blocked reader;
+ *  - with --stop and --start (shell commands that take the remote away
+ *    and bring it back, as a crash and its recovery do to the link): the
+ *    remote goes under open files and a blocked reader (EPIPE, POLLHUP,
+ *    writes fail, the nodes go), then comes back with new nodes that echo.
  *
  * Linux's names (class and bus "rpmsg", /dev/rpmsg_ctrlN) or keel's beside
  * Linux's own rpmsg ("keel_rpmsg", /dev/keel_rpmsg/): whichever exists.
  *
- *	rpmsg_char_uapi_test [SERVICE]      (default: rpmsg-uapi-echo)
+ *	rpmsg_char_uapi_test [SERVICE [--stop CMD --start CMD]]
+ *	(SERVICE defaults to rpmsg-uapi-echo)
  *
  * Prints one line per check and "rpmsg_char_uapi_test: PASS (N checks)";
  * exits 1 on the first failure.
@@ -430,12 +435,83 @@ static void test_channel(int ctrl, int dst)
 	expect_errno(ioctl(ctrl, RPMSG_RELEASE_DEV_IOCTL, &info), EINVAL, "release it again");
 }
 
+/* The remote goes away under open files, then comes back. */
+static void test_remote_restart(const char *service, const char *stop_cmd, const char *start_cmd)
+{
+	struct rpmsg_endpoint_info info;
+	char ctrl_name[64], node[64];
+	unsigned char in[64];
+	struct reader r;
+	pthread_t th;
+	int ctrl, fd, dst;
+
+	find_service(service, ctrl_name, sizeof(ctrl_name), &dst);
+	ctrl = open_node(ctrl_name, O_RDWR);
+	ept_info(&info, "uapi-restart", RPMSG_ADDR_ANY, dst);
+	if (ctrl < 0 || ioctl(ctrl, RPMSG_CREATE_EPT_IOCTL, &info) ||
+	    !find_ept_node("uapi-restart", node, sizeof(node)))
+		fail("an endpoint before the restart: %s", strerror(errno));
+	fd = open_node(node, O_RDWR);
+	if (fd < 0)
+		fail("open %s: %s", node, strerror(errno));
+	echo_once(fd, (const unsigned char *)"before", in, 6, sizeof(in));
+	r.fd = fd;
+	if (pthread_create(&th, NULL, blocked_read, &r))
+		fail("pthread_create");
+	usleep(100000);
+	if (system(stop_cmd))
+		fail("'%s' failed", stop_cmd);
+	ok("remote stopped (%s) under open files", stop_cmd);
+	pthread_join(th, NULL);
+	if (r.ret != -1 || r.err != EPIPE)
+		fail("blocked reader: %zd (%s), wanted EPIPE", r.ret, strerror(r.err));
+	ok("blocked reader woke: EPIPE");
+	if ((poll_one(fd, POLLIN | POLLOUT, 0) & (POLLERR | POLLHUP)) != (POLLERR | POLLHUP))
+		fail("no POLLERR|POLLHUP once the remote is gone");
+	ok("poll: POLLERR|POLLHUP");
+	expect_errno(write(fd, "x", 1), EPIPE, "write once the remote is gone");
+	expect_errno(ioctl(ctrl, RPMSG_CREATE_EPT_IOCTL, &info), ENODEV,
+		     "CREATE_EPT on the control node of a link that is gone");
+	if (!node_gone(node) || !node_gone(ctrl_name))
+		fail("%s or %s still there", node, ctrl_name);
+	ok("%s and %s gone", node, ctrl_name);
+	close(fd);
+	close(ctrl);
+	if (system(start_cmd))
+		fail("'%s' failed", start_cmd);
+	ok("remote started again (%s)", start_cmd);
+	find_service(service, ctrl_name, sizeof(ctrl_name), &dst);
+	ctrl = open_node(ctrl_name, O_RDWR);
+	ept_info(&info, "uapi-restarted", RPMSG_ADDR_ANY, dst);
+	if (ctrl < 0 || ioctl(ctrl, RPMSG_CREATE_EPT_IOCTL, &info) ||
+	    !find_ept_node("uapi-restarted", node, sizeof(node)))
+		fail("an endpoint after the restart: %s", strerror(errno));
+	fd = open_node(node, O_RDWR);
+	if (fd < 0)
+		fail("open %s: %s", node, strerror(errno));
+	echo_once(fd, (const unsigned char *)"after", in, 5, sizeof(in));
+	ok("new nodes %s and %s echo", ctrl_name, node);
+	expect_errno(ioctl(fd, RPMSG_DESTROY_EPT_IOCTL), 0, "destroy it");
+	close(fd);
+	close(ctrl);
+}
+
 int main(int argc, char **argv)
 {
 	const char *service = argc > 1 ? argv[1] : "rpmsg-uapi-echo";
+	const char *stop_cmd = NULL, *start_cmd = NULL;
 	char ctrl_name[64];
 	struct stat st;
-	int ctrl, dst, mtu;
+	int ctrl, dst, mtu, i;
+
+	for (i = 2; i + 1 < argc; i += 2) {
+		if (!strcmp(argv[i], "--stop"))
+			stop_cmd = argv[i + 1];
+		else if (!strcmp(argv[i], "--start"))
+			start_cmd = argv[i + 1];
+		else
+			fail("usage: %s [SERVICE [--stop CMD --start CMD]]", argv[0]);
+	}
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (!stat("/sys/class/keel_rpmsg", &st)) {
@@ -459,6 +535,8 @@ int main(int argc, char **argv)
 	test_endpoint(ctrl, dst, mtu);
 	test_channel(ctrl, dst);
 	close(ctrl);
+	if (stop_cmd && start_cmd)
+		test_remote_restart(service, stop_cmd, start_cmd);
 	printf(PROG ": PASS (%d checks)\n", checks);
 	return 0;
 }
