@@ -13,6 +13,13 @@
  * from the tx queue's used ring. Tx-complete interrupts stay disabled
  * unless a sender waits for a buffer (or poll() armed one).
  *
+ * Cache maintenance: buffers in the transport's shared region are handed
+ * over as the DMA API would: a tx buffer is cleaned once the message is in
+ * it, an rx buffer invalidated before its header is read (no-ops unless the
+ * region is cacheable memory a non-coherent peer shares; see <keel/shm.h>
+ * and Documentation/kernel-port.rst, "Memory model"). Coherent DMA memory
+ * needs none.
+ *
  * Locking: m_tx_lock guards the tx queue and the tx buffer states;
  * m_rvq_lock the rx queue. Rx processing holds the link's m_rx_lock
  * around both get_buf and the callbacks (rpmsg_internal.h).
@@ -78,6 +85,17 @@ private:
 	{
 		return Sg{ m_bufs_da + m_rx_total + u64(i) * m_tx_size, len };
 	}
+	/* Hand @len bytes at @p to the remote / take them back (shared region only). */
+	void sync_for_device(const u8 *p, u32 len) const
+	{
+		if (m_region)
+			(void)m_region->clean(size_t(p - m_region->base()), len);
+	}
+	void sync_for_cpu(const u8 *p, u32 len) const
+	{
+		if (m_region)
+			(void)m_region->invalidate(size_t(p - m_region->base()), len);
+	}
 	Result<u32> rx_index(void *token) const;
 	Result<u32> tx_index(const void *buf) const;
 	Result<void> post_rx(u32 i) REQUIRES(m_rvq_lock);
@@ -106,6 +124,8 @@ private:
 	size_t m_rx_total = 0;
 	/* The block: shared memory of the transport, or coherent DMA memory. */
 	bool m_shm = false;
+	/* The transport's region holding the block (maintenance), or null. */
+	const keel::ShmRegion *m_region = nullptr;
 	virtio::ShmAlloc m_shm_alloc;
 	keel::DmaBuffer m_dma;
 	u8 *m_rbufs = nullptr;
@@ -168,6 +188,7 @@ Result<void> VirtioRpmsg::alloc_buffers(VirtioDevice &vdev)
 	if (virtio::shm_transport_region(vdev)) {
 		m_shm_alloc = TRY(virtio::shm_dma_alloc(vdev, total, 64));
 		m_shm = true;
+		m_region = virtio::shm_transport_region(vdev);
 		m_rbufs = static_cast<u8 *>(m_shm_alloc.cpu);
 		m_bufs_da = m_shm_alloc.da;
 	} else {
@@ -188,6 +209,7 @@ void VirtioRpmsg::free_buffers()
 		virtio::shm_dma_free(*m_vdev, m_shm_alloc);
 	m_shm_alloc = virtio::ShmAlloc();
 	m_dma.free();
+	m_region = nullptr;
 	m_rbufs = m_sbufs = nullptr;
 }
 
@@ -325,6 +347,8 @@ u32 VirtioRpmsg::process_rx(u32 budget)
 			break;
 		}
 		n++;
+		/* The used length is the remote's word: never past the buffer. */
+		sync_for_cpu(rx_buf(i.value()), ub.len < m_rx_size ? ub.len : m_rx_size);
 		if (m_link.receive(i.value(), rx_buf(i.value()), ub.len) ==
 		    RpmsgLink::RxVerdict::Keep)
 			continue;
@@ -442,6 +466,7 @@ Result<void> VirtioRpmsg::submit_tx(RpmsgLink &link, u32 cookie, u8 *buf, const 
 	    vrp.m_tx_state[cookie] != TxState::Taken || len < RPMSG_HDR_SIZE || len > vrp.m_tx_size)
 		return keel::err(-EINVAL);
 	memcpy(buf, &hdr, sizeof(hdr));
+	vrp.sync_for_device(buf, len);
 	Sg sg = vrp.tx_sg(cookie, len);
 	Result<void> r = vrp.m_svq->add_outbuf(Span<const Sg>(&sg, 1), buf, GFP_ATOMIC);
 	if (r.is_error()) {

@@ -45,6 +45,9 @@ struct PairConfig {
 	Service services[4] = {};
 	/* Drivers to register for the test (both sides share the bus). */
 	RpmsgDriver *drivers[4] = {};
+	/* How each side maintains the region (nullptr: the port's hooks). */
+	const keel::ShmCacheOps *host_cache = nullptr;
+	const keel::ShmCacheOps *remote_cache = nullptr;
 };
 
 class RpmsgPair : keel::NonMovable {
@@ -112,7 +115,7 @@ public:
 
 		virtio::ShmHostConfig hcfg;
 		hcfg.name = "rpmsg-test-host";
-		hcfg.region = region;
+		hcfg.region = region.with_cache_ops(c.host_cache);
 		hcfg.doorbell = &link->a();
 		hcfg.crashed = [](void *ctx) {
 			static_cast<RpmsgPair *>(ctx)->crashes.fetch_add(1);
@@ -122,7 +125,7 @@ public:
 
 		RpmsgRemoteConfig rc;
 		rc.name = "rpmsg-test-remote";
-		rc.region = region;
+		rc.region = region.with_cache_ops(c.remote_cache);
 		rc.doorbell = &link->b();
 		rc.vring_num = c.vring_num;
 		rc.h2r_buf_size = c.h2r_buf_size;

@@ -278,7 +278,82 @@ void configured_buffer_sizes_are_negotiated(Test &t)
 	log_set_echo(true);
 }
 
-void no_allocation_across_100000_messages(Test &t)
+/* Records the lengths of the ranges a side cleans and invalidates. */
+struct SyncLog {
+	static constexpr u32 MAX = 4096;
+	/* Here, not on the case's stack: the pair (and its host) outlive the case body. */
+	const ShmCacheOps ops{ &SyncLog::clean, &SyncLog::invalidate, this };
+	Atomic<u32> n_clean{ 0 }, n_inval{ 0 };
+	u32 clean_len[MAX];
+	u32 inval_len[MAX];
+	static void clean(void *ctx, const void *, size_t len)
+	{
+		SyncLog *l = static_cast<SyncLog *>(ctx);
+		u32 i = l->n_clean.fetch_add(1);
+		if (i < MAX)
+			l->clean_len[i] = u32(len);
+	}
+	static void invalidate(void *ctx, const void *, size_t len)
+	{
+		SyncLog *l = static_cast<SyncLog *>(ctx);
+		u32 i = l->n_inval.fetch_add(1);
+		if (i < MAX)
+			l->inval_len[i] = u32(len);
+	}
+	static u32 count(const u32 *lens, u32 n, u32 len)
+	{
+		u32 c = 0;
+		for (u32 i = 0; i < n && i < MAX; i++)
+			c += lens[i] == len;
+		return c;
+	}
+};
+
+/*
+ * On a region that needs maintenance, each side hands each message over as
+ * the DMA API would: the buffer (header and payload) is cleaned before the
+ * other side may read it, and a received buffer is invalidated before its
+ * header is read. A payload of 77 bytes makes 93-byte buffer ranges, a
+ * length no ring structure has.
+ */
+void buffers_are_synced_at_each_transfer(Test &t)
+{
+	SyncLog *log = static_cast<SyncLog *>(t.alloc(2 * sizeof(SyncLog)));
+	ASSERT_NOT_NULL(t, log);
+	SyncLog *rlog = log + 1;
+	new (log) SyncLog;
+	new (rlog) SyncLog;
+	PairConfig cfg = echo_config();
+	cfg.host_cache = &log->ops;
+	cfg.remote_cache = &rlog->ops;
+	Session s = bring_up(t, cfg);
+	ASSERT_NOT_NULL(t, s.client);
+	constexpr u32 N = 32, LEN = 77;
+	for (u32 seq = 0; seq < N; seq++) {
+		ASSERT_OK(t, host_send(s, seq, LEN));
+		ASSERT_TRUE(t, s.client->wait_received(seq + 1));
+	}
+	EXPECT_EQ(t, s.client->bad.load(), 0u);
+	u32 nc = log->n_clean.load(), ni = log->n_inval.load();
+	ASSERT_LT(t, nc, SyncLog::MAX);
+	ASSERT_LT(t, ni, SyncLog::MAX);
+	EXPECT_EQ(t, SyncLog::count(log->clean_len, nc, RPMSG_HDR_SIZE + LEN), N);
+	EXPECT_EQ(t, SyncLog::count(log->inval_len, ni, RPMSG_HDR_SIZE + LEN), N);
+	/* The remote: each request taken back, each echo handed over. */
+	u32 rc = rlog->n_clean.load(), ri = rlog->n_inval.load();
+	ASSERT_LT(t, rc, SyncLog::MAX);
+	ASSERT_LT(t, ri, SyncLog::MAX);
+	EXPECT_EQ(t, SyncLog::count(rlog->inval_len, ri, RPMSG_HDR_SIZE + LEN), N);
+	EXPECT_EQ(t, SyncLog::count(rlog->clean_len, rc, RPMSG_HDR_SIZE + LEN), N);
+}
+
+/*
+ * No allocation on the send and receive paths: 10^5 messages each way
+ * (hosted: a fraction of a second), or as many as fit in a 30 s budget on
+ * a slow kernel (arm64 emulated with KASAN runs ~100 messages a second): a
+ * bound on the work, not an assertion on time. The count is printed.
+ */
+void no_allocation_on_the_message_path(Test &t)
 {
 	Session s = bring_up(t, echo_config());
 	ASSERT_NOT_NULL(t, s.client);
@@ -294,8 +369,13 @@ void no_allocation_across_100000_messages(Test &t)
 	}
 	ASSERT_TRUE(t, s.client->wait_received(seq));
 	constexpr u32 N = 100000;
+	const s64 budget_end = ktime_get_ns() + ms_to_ns(30000);
 	u64 allocs = alloc_calls();
+	u32 first = seq;
 	for (u32 end = seq + N; seq < end; seq++) {
+		/* The budget is checked once per 1024 messages. */
+		if ((seq - first) % 1024 == 1023 && ktime_get_ns() > budget_end)
+			break;
 		ASSERT_OK(t, host_send(s, seq, size(seq)));
 		if (seq % WINDOW == WINDOW - 1)
 			ASSERT_TRUE(t, s.client->wait_received(seq + 1));
@@ -303,9 +383,10 @@ void no_allocation_across_100000_messages(Test &t)
 	ASSERT_TRUE(t, s.client->wait_received(seq));
 	u64 used = alloc_calls() - allocs;
 	EXPECT_EQ(t, used, 0u);
+	EXPECT_GE(t, seq - first, 1023u);
 	EXPECT_EQ(t, s.client->bad.load(), 0u);
 	EXPECT_EQ(t, s_echo_dropped.load(), 0u);
-	t.info("%u messages each way, %llu allocations", N, (unsigned long long)used);
+	t.info("%u messages each way, %llu allocations", seq - first, (unsigned long long)used);
 }
 
 void host_restart_starts_a_new_announced_session(Test &t)
@@ -461,7 +542,8 @@ const TestCase rpmsg_virtio_cases[] = {
 	KEEL_CASE(echo_every_payload_size_in_order),
 	KEEL_CASE(zero_copy_both_ways),
 	KEEL_CASE(configured_buffer_sizes_are_negotiated),
-	KEEL_CASE(no_allocation_across_100000_messages),
+	KEEL_CASE(buffers_are_synced_at_each_transfer),
+	KEEL_CASE(no_allocation_on_the_message_path),
 	KEEL_CASE(remote_burst_longer_than_an_rx_pass_is_all_received),
 	KEEL_CASE(remote_holding_every_buffer_resumes_after_release),
 	KEEL_CASE(host_restart_starts_a_new_announced_session),
