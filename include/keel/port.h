@@ -115,15 +115,30 @@ void keel_port_wait_prepare(void *wq, void *entry, int interruptible);
 s64 keel_port_wait_sleep(void *wq, void *entry, s64 timeout_ticks, int interruptible);
 void keel_port_wait_finish(void *wq, void *entry);
 int keel_port_signal_pending(void);
-/*
- * Callback entries (Linux init_waitqueue_func_entry() + add_wait_queue()):
- * @entry (KEEL_WAIT_FUNC_SIZE storage) joins @wq; every wake_up() of @wq
- * then calls @fn(@ctx) in the waker's context, with @wq's lock held (@fn
- * must not sleep, nor touch @wq). Once remove() returns, @fn is not
- * running and will not run again for @entry.
- */
+/* A callback entry's function (keel_port_waitq_add_func()). */
 typedef void (*keel_port_wait_fn)(void *ctx);
+/**
+ * keel_port_waitq_add_func() - hear @wq's wake-ups through a function
+ * @wq: the wait queue
+ * @entry: KEEL_WAIT_FUNC_SIZE bytes of storage, until removed
+ * @fn: called with @ctx on every wake_up() of @wq, in the waker's context
+ *	with @wq's lock held: it must not sleep, nor add or remove entries of
+ *	@wq (Linux init_waitqueue_func_entry() and add_wait_queue())
+ * @ctx: passed to @fn
+ *
+ * Context: any.
+ */
 void keel_port_waitq_add_func(void *wq, void *entry, keel_port_wait_fn fn, void *ctx);
+/**
+ * keel_port_waitq_remove_func() - take a callback entry off @wq
+ * @wq: the wait queue it was added to
+ * @entry: the entry
+ *
+ * Once it returns, the entry's function is not running and will not run
+ * again (remove_wait_queue() takes the queue's lock).
+ *
+ * Context: any.
+ */
 void keel_port_waitq_remove_func(void *wq, void *entry);
 
 /*

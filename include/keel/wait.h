@@ -35,9 +35,13 @@ public:
 	/* Wakes every waiter. Callable from any context. */
 	void wake_up() { keel_port_wake_up(m_storage); }
 
-	/*
-	 * The port's queue object (Linux: the wait_queue_head_t), for a port's
-	 * glue that hands it to the OS (poll_wait()).
+	/**
+	 * port_queue() - the port's queue object (Linux: the wait_queue_head_t)
+	 *
+	 * For a port's glue that hands the queue to the OS (poll_wait()).
+	 *
+	 * Context: any.
+	 * Return: the storage the port initialised.
 	 */
 	void *port_queue() { return m_storage; }
 
@@ -106,12 +110,13 @@ private:
 	alignas(KEEL_WAITQ_ALIGN) unsigned char m_storage[KEEL_WAITQ_SIZE];
 };
 
-/*
- * WaitCallback: an entry of a WaitQueue whose wake-ups call a function
- * instead of waking a task (Linux init_waitqueue_func_entry() and
- * add_wait_queue()). It relays one queue's wake-ups to another, so that a
- * waiter on that other queue (a poll of several objects, a file whose
- * queue must not outlive it) hears both.
+/**
+ * class WaitCallback - a wait queue entry that calls a function
+ *
+ * Its queue's wake-ups call a function instead of waking a task (Linux
+ * init_waitqueue_func_entry() and add_wait_queue()). It relays one
+ * queue's wake-ups to another, so that a waiter on the other (a poll of
+ * several objects; a file whose queue must not outlive it) hears both::
  *
  *	WaitCallback m_relay{ [](WaitCallback &cb) { ... wake_up() ... } };
  *	m_relay.add(link_queue);  ...  m_relay.remove();
@@ -123,11 +128,23 @@ private:
  */
 class WaitCallback : NonMovable {
 public:
+	/* The function: gets the entry (container_of() finds its owner). */
 	using Fn = void (*)(WaitCallback &cb);
+	/**
+	 * WaitCallback() - an entry on no queue yet
+	 * @fn: the function its queue's wake-ups call
+	 *
+	 * Context: any.
+	 */
 	explicit WaitCallback(Fn fn) : m_fn(fn) {}
 	~WaitCallback() { remove(); }
 
-	/* Hear @wq's wake-ups from now on (no-op if added already). Context: any. */
+	/**
+	 * add() - hear @wq's wake-ups from now on
+	 * @wq: the queue (a no-op when the entry is on a queue already)
+	 *
+	 * Context: any.
+	 */
 	void add(WaitQueue &wq)
 	{
 		if (m_wq)
@@ -135,7 +152,13 @@ public:
 		m_wq = &wq;
 		keel_port_waitq_add_func(wq.port_queue(), m_entry, &WaitCallback::call, this);
 	}
-	/* Stop; once it returns, the function is not running. Context: any. */
+	/**
+	 * remove() - take the entry off its queue (a no-op when on none)
+	 *
+	 * Once it returns, the function is not running and will not run again.
+	 *
+	 * Context: any.
+	 */
 	void remove()
 	{
 		if (!m_wq)
@@ -143,6 +166,12 @@ public:
 		keel_port_waitq_remove_func(m_wq->port_queue(), m_entry);
 		m_wq = nullptr;
 	}
+	/**
+	 * added() - is the entry on a queue?
+	 *
+	 * Context: any.
+	 * Return: true between add() and remove().
+	 */
 	bool added() const { return m_wq != nullptr; }
 
 private:

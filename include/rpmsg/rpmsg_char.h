@@ -50,24 +50,32 @@ inline constexpr u32 RPMSG_CHAR_QUEUE_MAX = 256;
 inline constexpr u32 RPMSG_POLLIN = 0x001;
 inline constexpr u32 RPMSG_POLLRDNORM = 0x040;
 
+/**
+ * enum RpmsgCharKind - what a node is
+ * @Ctrl: a control node, rpmsg_ctrlN (one per link)
+ * @Ept: an endpoint node, rpmsgN
+ * @Channel: a channel's node (attributes only)
+ */
 enum class RpmsgCharKind : u8 { Ctrl, Ept, Channel };
 
 class RpmsgCharNode;
 struct RpmsgCharCore;
 
-/*
- * RpmsgCharFrontend - what a port does for the character devices.
+/**
+ * struct RpmsgCharFrontend - what a port does for the character devices
  * @name: the frontend's name, for logs.
  * @publish: make @node reachable (Linux: the device and its cdev);
  *	process context, may sleep; an error leaves the node unpublished.
  * @unpublish: make it unreachable: no new open after it returns; files
  *	open on it stay valid. Process context, may sleep.
- * @copy_out/@copy_in: move @n bytes of a read() or write() between the
- *	caller's buffer (the cookie the frontend passed as @ubuf: a user
- *	pointer, an iov_iter, ...) and the core, from where the last copy of
- *	that call stopped; -EFAULT on a bad address.
- * @copy_to_user/@copy_from_user: the same for an ioctl's argument (a user
- *	pointer).
+ * @copy_out: move n bytes of a read() from the core to the caller's
+ *	buffer (the cookie the frontend passed to read(): a user pointer, an
+ *	iov_iter, ...), after what the call copied before; -EFAULT on a bad
+ *	address.
+ * @copy_in: move n bytes of a write() from the caller's buffer (the cookie
+ *	passed to write()) to the core; -EFAULT on a bad address.
+ * @copy_to_user: copy_out() for an ioctl's argument (a user pointer).
+ * @copy_from_user: copy_in() for an ioctl's argument.
  * @poll_wait: register the caller of poll() (@ctx, what the frontend
  *	passed to RpmsgCharNode::poll()) on @wq (Linux poll_wait()). The
  *	queue lives as long as the node.
@@ -129,25 +137,59 @@ keel::RefPtr<RpmsgCharNode> rpmsg_char_find(const char *name);
 u32 rpmsg_char_for_each(bool (*fn)(RpmsgCharNode &node, void *arg), void *arg)
 	KEEL_EXPORT_AS(keel_rpmsg_char_for_each);
 
-/*
- * RpmsgCharNode - a control, endpoint or channel node, with the file
- * operations a frontend maps its own onto. Each returns Linux's error
- * codes for the UAPI (listed in Documentation/rpmsg-char.rst); a node of
- * the wrong kind answers as Linux's file without that operation would
- * (-EINVAL).
+/**
+ * class RpmsgCharNode - a control, endpoint or channel node
+ *
+ * With the file operations a frontend maps its own onto. Each returns
+ * Linux's error codes for the UAPI (Documentation/rpmsg-char.rst); a node
+ * of the wrong kind answers as Linux's file without that operation would
+ * (-EINVAL). Refcounted (get(), put()): the frontend holds a reference
+ * while the node is published and one per open file.
  */
 class RpmsgCharNode : public keel::RefCounted<RpmsgCharNode> {
 public:
+	/**
+	 * kind() - what the node is
+	 *
+	 * Context: any.
+	 * Return: its kind.
+	 */
 	RpmsgCharKind kind() const { return m_kind; }
-	/* The node's name: "rpmsg_ctrlN", "rpmsgN", or the channel's device name. */
+	/**
+	 * name() - the node's name
+	 *
+	 * Context: any.
+	 * Return: "rpmsg_ctrlN", "rpmsgN", or the channel's device name.
+	 */
 	const char *name() const { return m_name; }
-	/* The N of its name (control and endpoint nodes), the frontend's minor. */
+	/**
+	 * id() - the N of a control or endpoint node's name (its minor)
+	 *
+	 * Context: any.
+	 * Return: the number (0 for a channel node).
+	 */
 	u32 id() const { return m_id; }
-	/* Still published (false once its endpoint, channel or link went away). */
+	/**
+	 * live() - is the node still published?
+	 *
+	 * Context: may sleep.
+	 * Return: false once its endpoint, channel or link went away.
+	 */
 	bool live() const;
 
-	/* The frontend's object for this node, set by publish(). */
+	/**
+	 * fe_data() - the frontend's object for this node
+	 *
+	 * Context: any.
+	 * Return: what set_fe_data() stored (null before).
+	 */
 	void *fe_data() const { return m_fe_data; }
+	/**
+	 * set_fe_data() - store the frontend's object for this node
+	 * @p: the object (the frontend's publish() sets it)
+	 *
+	 * Context: any.
+	 */
 	void set_fe_data(void *p) { m_fe_data = p; }
 
 	/**
@@ -223,7 +265,8 @@ public:
 	 * attrs() - the attribute names of a node kind, null-terminated.
 	 * @kind: the kind
 	 *
-	 * Context: any. Return: the names (static).
+	 * Context: any.
+	 * Return: the names (static).
 	 */
 	static const char *const *attrs(RpmsgCharKind kind) KEEL_EXPORT_AS(keel_rpmsg_char_attrs);
 	/**
