@@ -82,6 +82,13 @@ public:
 		m_a.deliver_peer_down();
 		m_b.deliver_peer_down();
 	}
+	/**
+	 * reconnect() - a peer is attached again after cut() (the remote
+	 * rebooted): rings are delivered again
+	 *
+	 * Context: any.
+	 */
+	void reconnect() { m_alive.store(true); }
 	/* Waits until every queued delivery has run. Context: may sleep. */
 	void flush()
 	{
