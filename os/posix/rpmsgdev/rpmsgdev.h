@@ -74,9 +74,11 @@ int rpmsgdev_run(int (*main_fn)(int argc, char **argv), int argc, char **argv);
 /**
  * rpmsgdev_system() - system(), and control of rpmsgdev_run()'s remote.
  * @cmd: "rpmsgdev:stop" stops the remote (the host's link and its
- *	channels go, as when a remote crashes and its virtio device is
- *	removed), "rpmsgdev:start" starts it again (a new link, new nodes);
- *	anything else is libc's system().
+ *	channels go, as when its virtio device is removed), "rpmsgdev:start"
+ *	starts it again (a new link, new nodes); "rpmsgdev:crash" crashes it
+ *	(the link is cut, then stopped, as remoteproc's crash handler does),
+ *	"rpmsgdev:recover" recovers it (as start); anything else is libc's
+ *	system().
  *
  * Return: 0 on success, else what system() returns (or 1).
  */

@@ -97,7 +97,15 @@ extern "C" int rpmsgdev_system(const char *cmd)
 		s_remote->stop();
 		return 0;
 	}
-	if (cmd && !strcmp(cmd, "rpmsgdev:start")) {
+	if (cmd && !strcmp(cmd, "rpmsgdev:crash")) {
+		/* The remote crashes: the link is cut, then its host side stopped. */
+		if (!s_remote || !s_remote->started())
+			return 1;
+		s_remote->cut();
+		s_remote->stop();
+		return 0;
+	}
+	if (cmd && (!strcmp(cmd, "rpmsgdev:start") || !strcmp(cmd, "rpmsgdev:recover"))) {
 		if (!s_remote || s_remote->start().is_error())
 			return 1;
 		return wait_for_channels(*s_remote, s_services) ? 0 : 1;

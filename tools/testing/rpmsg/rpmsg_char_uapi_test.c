@@ -18,14 +18,17 @@
  *    through its node, releases the channel (RPMSG_RELEASE_DEV_IOCTL)
  *    under a blocked reader;
  *  - with --stop and --start (shell commands that take the remote away
- *    and bring it back, as a crash and its recovery do to the link): the
- *    remote goes under open files and a blocked reader (EPIPE, POLLHUP,
- *    writes fail, the nodes go), then comes back with new nodes that echo.
+ *    and bring it back): the remote goes under open files and a blocked
+ *    reader (EPIPE, POLLHUP, writes fail, the nodes go), then comes back
+ *    with new nodes that echo;
+ *  - with --crash and --recover (shell commands that crash the remote and
+ *    recover it): the same checks across a crash and its recovery.
  *
  * Linux's names (class and bus "rpmsg", /dev/rpmsg_ctrlN) or keel's beside
  * Linux's own rpmsg ("keel_rpmsg", /dev/keel_rpmsg/): whichever exists.
  *
- *	rpmsg_char_uapi_test [SERVICE [--stop CMD --start CMD]]
+ *	rpmsg_char_uapi_test [SERVICE [--stop CMD --start CMD]
+ *			      [--crash CMD --recover CMD]]
  *	(SERVICE defaults to rpmsg-uapi-echo)
  *
  * Prints one line per check and "rpmsg_char_uapi_test: PASS (N checks)";
@@ -344,6 +347,12 @@ static void test_endpoint(int ctrl, int dst, int mtu)
 		     "RPMSG_SET_INCOMING_FLOWCONTROL 2");
 	expect_errno(ioctl(fd, RPMSG_SET_INCOMING_FLOWCONTROL, 1), EOPNOTSUPP,
 		     "RPMSG_SET_INCOMING_FLOWCONTROL 1");
+	expect_errno(ioctl(fd, RPMSG_SET_INCOMING_FLOWCONTROL, 0), EOPNOTSUPP,
+		     "RPMSG_SET_INCOMING_FLOWCONTROL 0");
+	expect_errno(ioctl(fd, RPMSG_GET_OUTGOING_FLOWCONTROL, NULL), EFAULT,
+		     "RPMSG_GET_OUTGOING_FLOWCONTROL into NULL");
+	expect_errno(ioctl(ctrl, RPMSG_GET_OUTGOING_FLOWCONTROL, &v), EINVAL,
+		     "flow-control ioctl on the control node");
 
 	/* A name of 32 bytes without its NUL: cut to 31 (Linux), not refused. */
 	memset(longname, 'n', 32);
@@ -394,7 +403,7 @@ static void test_channel(int ctrl, int dst)
 {
 	struct rpmsg_endpoint_info info;
 	struct reader r;
-	char node[64], in[16];
+	char node[64], in[16], longname[32];
 	pthread_t th;
 	int fd, i;
 
@@ -433,9 +442,24 @@ static void test_channel(int ctrl, int dst)
 	ok("%s gone", node);
 	close(fd);
 	expect_errno(ioctl(ctrl, RPMSG_RELEASE_DEV_IOCTL, &info), EINVAL, "release it again");
+
+	/* A channel name of 32 bytes without its NUL: cut to 31, no driver binds. */
+	memset(longname, 'c', 32);
+	ept_info(&info, longname, RPMSG_ADDR_ANY, dst);
+	expect_errno(ioctl(ctrl, RPMSG_CREATE_DEV_IOCTL, &info), 0,
+		     "CREATE_DEV, unterminated name");
+	expect_errno(ioctl(ctrl, RPMSG_RELEASE_DEV_IOCTL, &info), 0,
+		     "RELEASE_DEV, unterminated name");
+	expect_errno(ioctl(ctrl, RPMSG_RELEASE_DEV_IOCTL, &info), EINVAL,
+		     "RELEASE_DEV, unterminated name, again");
+	expect_errno(ioctl(ctrl, RPMSG_CREATE_DEV_IOCTL, (void *)16), EFAULT,
+		     "CREATE_DEV from a bad address");
 }
 
-/* The remote goes away under open files, then comes back. */
+/*
+ * The remote goes away under open files (@stop_cmd: stopped or crashed),
+ * then comes back (@start_cmd: started or recovered).
+ */
 static void test_remote_restart(const char *service, const char *stop_cmd, const char *start_cmd)
 {
 	struct rpmsg_endpoint_info info;
@@ -461,7 +485,7 @@ static void test_remote_restart(const char *service, const char *stop_cmd, const
 	usleep(100000);
 	if (system(stop_cmd))
 		fail("'%s' failed", stop_cmd);
-	ok("remote stopped (%s) under open files", stop_cmd);
+	ok("remote gone (%s) under open files", stop_cmd);
 	pthread_join(th, NULL);
 	if (r.ret != -1 || r.err != EPIPE)
 		fail("blocked reader: %zd (%s), wanted EPIPE", r.ret, strerror(r.err));
@@ -479,7 +503,7 @@ static void test_remote_restart(const char *service, const char *stop_cmd, const
 	close(ctrl);
 	if (system(start_cmd))
 		fail("'%s' failed", start_cmd);
-	ok("remote started again (%s)", start_cmd);
+	ok("remote back (%s)", start_cmd);
 	find_service(service, ctrl_name, sizeof(ctrl_name), &dst);
 	ctrl = open_node(ctrl_name, O_RDWR);
 	ept_info(&info, "uapi-restarted", RPMSG_ADDR_ANY, dst);
@@ -500,6 +524,7 @@ int main(int argc, char **argv)
 {
 	const char *service = argc > 1 ? argv[1] : "rpmsg-uapi-echo";
 	const char *stop_cmd = NULL, *start_cmd = NULL;
+	const char *crash_cmd = NULL, *recover_cmd = NULL;
 	char ctrl_name[64];
 	struct stat st;
 	int ctrl, dst, mtu, i;
@@ -509,8 +534,14 @@ int main(int argc, char **argv)
 			stop_cmd = argv[i + 1];
 		else if (!strcmp(argv[i], "--start"))
 			start_cmd = argv[i + 1];
+		else if (!strcmp(argv[i], "--crash"))
+			crash_cmd = argv[i + 1];
+		else if (!strcmp(argv[i], "--recover"))
+			recover_cmd = argv[i + 1];
 		else
-			fail("usage: %s [SERVICE [--stop CMD --start CMD]]", argv[0]);
+			fail("usage: %s [SERVICE [--stop CMD --start CMD] "
+			     "[--crash CMD --recover CMD]]",
+			     argv[0]);
 	}
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -537,6 +568,8 @@ int main(int argc, char **argv)
 	close(ctrl);
 	if (stop_cmd && start_cmd)
 		test_remote_restart(service, stop_cmd, start_cmd);
+	if (crash_cmd && recover_cmd)
+		test_remote_restart(service, crash_cmd, recover_cmd);
 	printf(PROG ": PASS (%d checks)\n", checks);
 	return 0;
 }
