@@ -480,30 +480,51 @@ class GuestTest:
 
     @lines: regular expressions that must each match a line between the
         pass's begin and end markers (the program prints to the console).
+    @forbid: regular expressions that must match no kernel log line (a line
+        with a timestamp) between those markers: what the kernel must not
+        say while the program runs, beyond the splats every run scans for.
     """
 
-    def __init__(self, name, source, modules, args, lines):
+    def __init__(self, name, source, modules, args, lines, forbid=()):
         self.name, self.source, self.modules = name, source, modules
-        self.args, self.lines = args, lines
+        self.args, self.lines, self.forbid = args, lines, list(forbid)
 
     def checks(self):
-        return 1 + len(self.lines)
+        return 1 + len(self.lines) + (1 if self.forbid else 0)
 
+
+# What the kernel must not log while a program feeds the character devices
+# bad input: each case is answered with an errno, not a complaint.
+QUIET_KERNEL = [r"(?i)\b(fail(s|ed|ure)?|refus(e|ed|ing)|leak(ed|s)?|corrupt(ed|ion)?|"
+                r"invalid|bad|overflow|underflow|unexpected|error)\b"]
+# The rpmsg loopback's crash injection (remoteproc's debugfs model): the
+# remote crashes with recovery disabled, so that the program sees the nodes
+# go, then is recovered.
+LOOPBACK_DEBUGFS = "/sys/kernel/debug/rpmsg_loopback"
+CRASH_ARGS = (f"--crash 'echo disabled > {LOOPBACK_DEBUGFS}/recovery && "
+              f"echo 1 > {LOOPBACK_DEBUGFS}/crash' "
+              f"--recover 'echo recover > {LOOPBACK_DEBUGFS}/recovery'")
 
 # The rpmsg character devices as a Linux program uses them: a remote in the
 # same kernel offering an echo service of its own (so that the clients'
 # exact counts above stay theirs), the character devices, and a program
-# that includes only <linux/rpmsg.h> and libc.
+# that includes only <linux/rpmsg.h> and libc. The remote is removed and
+# loaded again, then crashed and recovered, under the program's open files.
 GUEST_TESTS = [
     GuestTest("rpmsg_char_uapi_test", "tools/testing/rpmsg/rpmsg_char_uapi_test.c",
               [("samples/rpmsg/rpmsg_loopback.ko", "services=rpmsg-uapi-echo"),
                ("samples/rpmsg/rpmsg_echo.ko", ""),
                ("os/linux/rpmsg_char/keel_rpmsg_char.ko", "")],
               "rpmsg-uapi-echo --stop 'rmmod rpmsg_loopback' "
-              "--start 'insmod /rpmsg_loopback.ko services=rpmsg-uapi-echo'",
+              "--start 'insmod /rpmsg_loopback.ko services=rpmsg-uapi-echo' " + CRASH_ARGS,
               [r"rpmsg_char_uapi_test: PASS \(\d+ checks\)",
                r"rpmsg_char_uapi_test: ok \d+ new nodes rpmsg_ctrl\d+ and rpmsg\d+ echo",
-               r"echo service removed: \d+ echoed, \d+ deferred, 0 dropped"]),
+               r"rpmsg_char_uapi_test: ok \d+ remote gone \(echo disabled .*crash\) under open",
+               r"rpmsg_char_uapi_test: ok \d+ remote back \(echo recover ",
+               r"rpmsg_loopback: rpmsg-loopback: crash injected",
+               r"rpmsg_loopback: rpmsg-loopback: recovered",
+               r"echo service removed: \d+ echoed, \d+ deferred, 0 dropped"],
+              forbid=QUIET_KERNEL),
     # The command-line tool on the same set-up: a listing and a ping.
     GuestTest("rpmsg", "tools/rpmsg/rpmsg.c",
               [("samples/rpmsg/rpmsg_loopback.ko", "services=rpmsg-uapi-echo"),
@@ -512,7 +533,8 @@ GUEST_TESTS = [
               "-q -c 200 -s 128 ping rpmsg-uapi-echo -- list",
               [r"200 sent, 200 received, 0% lost, 0 bad",
                r"rtt min/avg/max/mdev = ",
-               r"virtio\d+\.rpmsg-uapi-echo\.-1\.\d+ +rpmsg-uapi-echo"]),
+               r"virtio\d+\.rpmsg-uapi-echo\.-1\.\d+ +rpmsg-uapi-echo"],
+              forbid=QUIET_KERNEL),
 ]
 
 
@@ -690,6 +712,11 @@ def check_guest_lines(lines, tests):
         for want in t.lines:
             if not any(re.search(want, b) for b in body[first:last]):
                 problems.append(f"guest test {t.name}: expected line /{want}/ missing")
+        kernel = [b for ln, b in zip(lines[first:last], body[first:last]) if TS.match(ln)]
+        for bad in t.forbid:
+            hits = [b for b in kernel if re.search(bad, b)]
+            if hits:
+                problems.append(f"guest test {t.name}: kernel said /{bad}/: {hits[0].strip()}")
     return problems
 
 
