@@ -284,27 +284,32 @@ struct SyncLog {
 	/* Here, not on the case's stack: the pair (and its host) outlive the case body. */
 	const ShmCacheOps ops{ &SyncLog::clean, &SyncLog::invalidate, this };
 	Atomic<u32> n_clean{ 0 }, n_inval{ 0 };
-	u32 clean_len[MAX];
-	u32 inval_len[MAX];
+	/*
+	 * Written from either side's context while the case reads them: the
+	 * entries the case counts were written before their message crossed
+	 * the ring (which orders them); others may be in flight.
+	 */
+	Atomic<u32> clean_len[MAX];
+	Atomic<u32> inval_len[MAX];
 	static void clean(void *ctx, const void *, size_t len)
 	{
 		SyncLog *l = static_cast<SyncLog *>(ctx);
 		u32 i = l->n_clean.fetch_add(1);
 		if (i < MAX)
-			l->clean_len[i] = u32(len);
+			l->clean_len[i].store(u32(len), MemoryOrder::Relaxed);
 	}
 	static void invalidate(void *ctx, const void *, size_t len)
 	{
 		SyncLog *l = static_cast<SyncLog *>(ctx);
 		u32 i = l->n_inval.fetch_add(1);
 		if (i < MAX)
-			l->inval_len[i] = u32(len);
+			l->inval_len[i].store(u32(len), MemoryOrder::Relaxed);
 	}
-	static u32 count(const u32 *lens, u32 n, u32 len)
+	static u32 count(const Atomic<u32> *lens, u32 n, u32 len)
 	{
 		u32 c = 0;
 		for (u32 i = 0; i < n && i < MAX; i++)
-			c += lens[i] == len;
+			c += lens[i].load(MemoryOrder::Relaxed) == len;
 		return c;
 	}
 };

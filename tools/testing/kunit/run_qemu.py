@@ -47,7 +47,7 @@ class Arch:
     """How to build and boot one architecture."""
 
     def __init__(self, name, srcarch, cross, image, qemu, machine, console, busybox,
-                 packages):
+                 packages, slowdown=1):
         self.name = name            # ARCH= for the kernel's make
         self.srcarch = srcarch      # arch/<srcarch>/ in the source tree
         self.cross = cross          # CROSS_COMPILE prefix ("" when native)
@@ -57,6 +57,7 @@ class Arch:
         self.console = console      # the serial console's name in the guest
         self.busybox = busybox      # Debian package of a static busybox for the guest
         self.packages = packages    # {tool: package} needed to build and boot
+        self.slowdown = slowdown    # emulation cost relative to x86_64 (scales the timeout)
 
     def make_args(self):
         args = [f"ARCH={self.name}"]
@@ -71,7 +72,7 @@ ARM64 = Arch("arm64", "arm64", "aarch64-linux-gnu-", "Image", "qemu-system-aarch
              ["-M", "virt,gic-version=3", "-cpu", "cortex-a57"], "ttyAMA0", "busybox-static:arm64",
              {"qemu-system-aarch64": "qemu-system-arm",
               "aarch64-linux-gnu-gcc": "gcc-aarch64-linux-gnu",
-              "aarch64-linux-gnu-g++": "g++-aarch64-linux-gnu"})
+              "aarch64-linux-gnu-g++": "g++-aarch64-linux-gnu"}, slowdown=2)
 
 
 class Line:
@@ -780,12 +781,26 @@ def kvm_usable():
 
 
 TEST_KERNEL_ARGS = "kasan_multi_shot kmemleak=on"
+# A guard against a guest that never finishes, not a performance bound
+# (hangs inside the guest are reported by its hung-task detector): a full
+# 6.1 run with the guest programs took 642 s of guest time on a 2-core
+# machine while three other QEMUs ran.
+QEMU_TIMEOUT = 1200
+# Under TCG the guest's clock is the host's wall clock while its CPUs run
+# at the host's leftover speed: on a loaded machine an emulated arm64 CPU
+# can spend tens of seconds in one kernel function, which the soft-lockup
+# detector (20 s by default) and RCU's stall detector (21 s) report as
+# lockups. They keep watching, with a longer fuse: a real lockup is still
+# reported (after 120 s, 300 s), well inside the run's timeout.
+TCG_KERNEL_ARGS = "watchdog_thresh=60 rcupdate.rcu_cpu_stall_timeout=300"
 
 
 def boot(image, initrd, log_path, timeout, extra_args=TEST_KERNEL_ARGS, line=None):
     arch = line.arch if line else X86_64
     native = arch is X86_64 and kvm_usable()
     accel = ["-enable-kvm", "-cpu", "host"] if native else ["-accel", "tcg"]
+    if not native:
+        extra_args = f"{extra_args} {TCG_KERNEL_ARGS}".strip()
     cmd = ["timeout", "--foreground", "-k", "5", str(timeout), arch.qemu,
            *(line.qemu_machine() if line else arch.machine),
            "-m", "1024", "-smp", "2", "-nographic", "-no-reboot", "-nodefaults",
@@ -968,7 +983,8 @@ def run(args):
                        ["keel.ko", TEST_MODULE] + [c.path for c in CLIENT_MODULES] + programs,
                        guest_busybox(line))
     log_path = os.path.join(out, "qemu.log")
-    err = boot(line.image(kdir), initrd, log_path, args.timeout, line=line)
+    timeout = args.timeout or QEMU_TIMEOUT * line.arch.slowdown
+    err = boot(line.image(kdir), initrd, log_path, timeout, line=line)
     if err:
         problems.append(err)
     with open(log_path, errors="replace") as f:
@@ -1127,11 +1143,9 @@ def main():
     r.add_argument("-j", "--jobs", type=int, default=os.cpu_count())
     r.add_argument("--out", help="run directory (default build/kernel/<line>)")
     r.add_argument("--loops", type=int, default=5, help="load/unload cycles")
-    # A guard against a guest that never finishes, not a performance bound
-    # (hangs inside the guest are reported by its hung-task detector): a
-    # full 6.1 run took 642 s of guest time on this 2-core machine while
-    # three other QEMUs ran, arm64 runs take longer.
-    r.add_argument("--timeout", type=int, default=1200, help="QEMU timeout, s")
+    r.add_argument("--timeout", type=int,
+                   help=f"QEMU timeout, s (default {QEMU_TIMEOUT}, times the emulation cost of "
+                        "the line's architecture)")
     r.add_argument("--kernel-dir", help="use this built kernel tree instead of the cache's")
     r.add_argument("--filter", help="run only the suites matching this glob")
     r.add_argument("--summary", help="append 'passed failed skipped problems' per line here")

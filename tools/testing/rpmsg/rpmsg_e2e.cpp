@@ -142,8 +142,9 @@ struct Sender {
 	keel::Thread *thread = nullptr;
 	keel::Atomic<u32> received{ 0 };
 	keel::Atomic<u32> bad{ 0 };
-	int send_err = 0;
-	u32 sent = 0;
+	/* Written by the sender thread, read by main() while it waits. */
+	keel::Atomic<int> send_err{ 0 };
+	keel::Atomic<u32> sent{ 0 };
 	keel::WaitQueue wq{ "rpmsg_e2e_sender", KEEL_LOCK_KEY() };
 
 	/* Atomic context (the host's rx): echoes arrive in order, each checked. */
@@ -173,11 +174,11 @@ struct Sender {
 			msg_fill(buf, s->id, seq, len);
 			Result<void> r = sendto(*s->ept, keel::Span<const u8>(buf, len), s->dst);
 			if (r.is_error()) {
-				s->send_err = r.error().to_errno();
+				s->send_err.store(r.error().to_errno());
 				s->wq.wake_up();
 				return 1;
 			}
-			s->sent = seq + 1;
+			s->sent.store(seq + 1, keel::MemoryOrder::Relaxed);
 		}
 		return 0;
 	}
@@ -210,14 +211,15 @@ int stress(RpmsgDevice &ch, u32 total)
 	int rc = 0;
 	for (Sender &s : senders) {
 		s64 w = s.wq.wait_event_timeout(
-			[&] { return s.received.load() >= s.count || s.send_err; },
+			[&] { return s.received.load() >= s.count || s.send_err.load(); },
 			keel::ms_to_ns(600000));
 		int thread_rc = s.thread->stop();
 		if (w == 0 || thread_rc || s.received.load() != s.count || s.bad.load()) {
 			fprintf(stderr,
 				"rpmsg_e2e: sender %u: sent %u, %u echoes of %u, %u bad, send "
 				"error %d\n",
-				s.id, s.sent, s.received.load(), s.count, s.bad.load(), s.send_err);
+				s.id, s.sent.load(), s.received.load(), s.count, s.bad.load(),
+				s.send_err.load());
 			rc = 1;
 		}
 	}
