@@ -140,21 +140,11 @@ void format_value(char *buf, size_t size, Error e)
 
 const char *op_str(Op op)
 {
-	switch (op) {
-	case Op::Eq:
-		return "==";
-	case Op::Ne:
-		return "!=";
-	case Op::Lt:
-		return "<";
-	case Op::Le:
-		return "<=";
-	case Op::Gt:
-		return ">";
-	case Op::Ge:
-		return ">=";
-	}
-	return "?";
+	/* In the order of enum class Op. */
+	static constexpr const char *names[] = { "==", "!=", "<", "<=", ">", ">=" };
+	static_assert(ARRAY_SIZE(names) == size_t(Op::Ge) + 1);
+	size_t i = size_t(op);
+	return i < ARRAY_SIZE(names) ? names[i] : "?";
 }
 
 void report_binary(Test &t, const char *file, int line, const char *op, const char *ea,

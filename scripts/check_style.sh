@@ -6,6 +6,10 @@
 #  - clang-format: every tracked C and C++ source is formatted as
 #    .clang-format says (Debian 12's clang-format 14; other versions format
 #    differently, so the check insists on 14). --fix reformats instead.
+#  - kernel-doc: every public declaration of include/ has a kernel-doc
+#    block, and the kernel's own scripts/kernel-doc (-none -Wall, run on C
+#    views of the C++ headers) warns about none (scripts/kdoc_cxx.py;
+#    Documentation/cxx-in-kernel.rst, "kernel-doc"). Nothing to --fix.
 set -u
 cd "$(dirname "$0")/.."
 totals=
@@ -40,6 +44,19 @@ else
 		echo "style: clang-format: $(echo "$files" | wc -l) files formatted"
 		pass=$((pass + 1))
 	fi
+fi
+
+headers=$(git ls-files 'include/*.h' | wc -l)
+out=$(python3 scripts/kdoc_cxx.py check 2>&1)
+rc=$?
+if [ $rc -eq 0 ]; then
+	echo "style: kernel-doc: $headers headers, no warnings"
+	pass=$((pass + 1))
+else
+	echo "$out" | head -n 40
+	n=$(echo "$out" | grep -c ": warning: ")
+	echo "style: kernel-doc: $n warnings (scripts/kdoc_cxx.py check lists them)"
+	fail=$((fail + 1))
 fi
 
 echo "style: $pass passed, $fail failed, 0 skipped"

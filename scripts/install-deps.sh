@@ -4,7 +4,10 @@
 # Installs the Debian 12 packages a target needs, only when one is missing.
 #   scripts/install-deps.sh hosted|kernel|all
 set -eu
-hosted="build-essential cmake g++ clang clang-format-14 libclang-rt-14-dev python3 valgrind binutils"
+# perl, linux-source-6.12 and xz-utils (to unpack it): the style check runs
+# the kernel's scripts/kernel-doc.
+hosted="build-essential cmake g++ clang clang-format-14 libclang-rt-14-dev python3 valgrind binutils
+	perl linux-source-6.12 xz-utils"
 kernel="linux-source-6.1 linux-source-6.12 linux-headers-amd64 linux-image-amd64 qemu-system-x86 busybox-static
 	gcc-aarch64-linux-gnu g++-aarch64-linux-gnu gcc-arm-linux-gnueabihf g++-arm-linux-gnueabihf
 	qemu-system-arm

@@ -17,11 +17,9 @@ Result<void> bus_register(Bus &bus)
 	TRY(DeviceCore::deferred_probe_init());
 	if (DeviceCore::bus_p(bus))
 		return err(-EBUSY);
-	BusPrivate *p = new (GFP_KERNEL) BusPrivate;
-	if (!p)
-		return err(-ENOMEM);
+	UniquePtr<BusPrivate> p = TRY(make_unique<BusPrivate>(GFP_KERNEL));
 	p->bus = &bus;
-	__atomic_store_n(&bus.m_p, p, __ATOMIC_RELEASE);
+	__atomic_store_n(&bus.m_p, p.leak(), __ATOMIC_RELEASE);
 	return ok();
 }
 
@@ -161,9 +159,7 @@ Result<void> driver_register(Driver &drv)
 	}
 	if (DeviceCore::drv_p(drv))
 		return err(-EBUSY);
-	DriverPrivate *dp = new (GFP_KERNEL) DriverPrivate;
-	if (!dp)
-		return err(-ENOMEM);
+	UniquePtr<DriverPrivate> dp = TRY(make_unique<DriverPrivate>(GFP_KERNEL));
 	dp->driver = &drv;
 	dp->bus = p;
 	{
@@ -180,11 +176,12 @@ Result<void> driver_register(Driver &drv)
 		if (dup) {
 			pr_err("driver %s is already registered on bus %s", drv.name(),
 			       drv.bus().name());
-			delete dp;
 			return err(-EBUSY);
 		}
-		DeviceCore::set_drv_p(drv, dp);
-		p->drivers.add_tail(dp->knode_bus);
+		/* Registered: the driver owns its private part from here on. */
+		DriverPrivate *owned = dp.leak();
+		DeviceCore::set_drv_p(drv, owned);
+		p->drivers.add_tail(owned->knode_bus);
 	}
 	(void)driver_attach(drv);
 	return ok();

@@ -114,6 +114,28 @@ void wait_for_transition(Device &dev, DevPmInfo &pm, unsigned long &irqf) REQUIR
 	irqf = pm.lock.lock_irqsave();
 }
 
+/*
+ * Runs the suspend or resume callback with the lock dropped, the device
+ * @during (Suspending, Resuming) meanwhile. A failure puts it back to
+ * @before and keeps a hard error (not -EAGAIN or -EBUSY, which mean "try
+ * later") in runtime_error, which stops further transitions until it is
+ * cleared (Linux rpm_callback() and its callers). The caller wakes waiters.
+ */
+int rpm_transition(Device &dev, DevPmInfo &pm, unsigned long &irqf, Cb cb, RpmStatus during,
+		   RpmStatus before) REQUIRES(pm.lock)
+{
+	pm.status = during;
+	pm.lock.unlock_irqrestore(irqf);
+	int e = rpm_errno(rpm_callback(dev, cb));
+	irqf = pm.lock.lock_irqsave();
+	if (e) {
+		pm.status = before;
+		if (e != -EAGAIN && e != -EBUSY)
+			pm.runtime_error = e;
+	}
+	return e;
+}
+
 int rpm_idle(Device &dev, DevPmInfo &pm, int flags, unsigned long &irqf) REQUIRES(pm.lock);
 
 int rpm_suspend(Device &dev, DevPmInfo &pm, int flags, unsigned long &irqf) REQUIRES(pm.lock)
@@ -153,14 +175,9 @@ int rpm_suspend(Device &dev, DevPmInfo &pm, int flags, unsigned long &irqf) REQU
 	}
 
 	cancel_pending(pm);
-	pm.status = RpmStatus::Suspending;
-	pm.lock.unlock_irqrestore(irqf);
-	int e = rpm_errno(rpm_callback(dev, Cb::Suspend));
-	irqf = pm.lock.lock_irqsave();
+	int e = rpm_transition(dev, pm, irqf, Cb::Suspend, RpmStatus::Suspending,
+			       RpmStatus::Active);
 	if (e) {
-		pm.status = RpmStatus::Active;
-		if (e != -EAGAIN && e != -EBUSY)
-			pm.runtime_error = e;
 		wake(dev);
 		return e;
 	}
@@ -262,14 +279,9 @@ int rpm_resume(Device &dev, DevPmInfo &pm, int flags, unsigned long &irqf) REQUI
 			continue;
 		}
 
-		pm.status = RpmStatus::Resuming;
-		pm.lock.unlock_irqrestore(irqf);
-		int e = rpm_errno(rpm_callback(dev, Cb::Resume));
-		irqf = pm.lock.lock_irqsave();
+		int e = rpm_transition(dev, pm, irqf, Cb::Resume, RpmStatus::Resuming,
+				       RpmStatus::Suspended);
 		if (e) {
-			pm.status = RpmStatus::Suspended;
-			if (e != -EAGAIN && e != -EBUSY)
-				pm.runtime_error = e;
 			pm.request = RpmRequest::None;
 			wake(dev);
 			ret = e;

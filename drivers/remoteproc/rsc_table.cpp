@@ -52,7 +52,18 @@ struct Parser {
 	Result<void> carveout(size_t off, size_t avail);
 	Result<void> trace(size_t off, size_t avail);
 	Result<void> entry(u32 i);
+	template <typename W> Result<W> load_entry(size_t off, size_t avail, const char *what);
 };
+
+/* The wire struct of a @what entry at @off: -EINVAL when the table ends first. */
+template <typename W> Result<W> Parser::load_entry(size_t off, size_t avail, const char *what)
+{
+	if (avail < sizeof(W)) {
+		dev_err(dev, "rsc: %s entry truncated", what);
+		return err(-EINVAL);
+	}
+	return load<W>(t, off);
+}
 
 Result<void> Parser::vring(RscVring *v, size_t off, u32 vdev_idx, u32 i)
 {
@@ -134,15 +145,11 @@ Result<void> Parser::vdev(size_t off, size_t avail)
 
 Result<void> Parser::carveout(size_t off, size_t avail)
 {
-	if (avail < sizeof(FwRscCarveout)) {
-		dev_err(dev, "rsc: carveout entry truncated");
-		return err(-EINVAL);
-	}
+	FwRscCarveout w = TRY(load_entry<FwRscCarveout>(off, avail, "carveout"));
 	if (out->num_carveouts >= RSC_MAX_CARVEOUTS) {
 		dev_err(dev, "rsc: more than %u carveouts", RSC_MAX_CARVEOUTS);
 		return err(-EINVAL);
 	}
-	FwRscCarveout w = load<FwRscCarveout>(t, off);
 	RscCarveout *c = &out->carveouts[out->num_carveouts];
 	*c = { le(w.da), le(w.pa), le(w.len), le(w.flags), u32(off), {} };
 	copy_name(c->name, w.name);
@@ -157,17 +164,13 @@ Result<void> Parser::carveout(size_t off, size_t avail)
 
 Result<void> Parser::trace(size_t off, size_t avail)
 {
-	if (avail < sizeof(FwRscTrace)) {
-		dev_err(dev, "rsc: trace entry truncated");
-		return err(-EINVAL);
-	}
+	FwRscTrace w = TRY(load_entry<FwRscTrace>(off, avail, "trace"));
 	if (out->num_traces >= RSC_MAX_TRACES) {
 		/* Linux registers any number; a bounded record is enough for us. */
 		dev_warn(dev, "rsc: more than %u trace entries, ignoring the rest", RSC_MAX_TRACES);
 		out->num_skipped++;
 		return ok();
 	}
-	FwRscTrace w = load<FwRscTrace>(t, off);
 	RscTrace *tr = &out->traces[out->num_traces];
 	*tr = { le(w.da), le(w.len), u32(off), {} };
 	copy_name(tr->name, w.name);

@@ -16,10 +16,6 @@
 
 namespace virtio {
 
-using keel::err;
-using keel::Guard;
-using keel::ok;
-using rproc::FW_RSC_ADDR_ANY;
 using namespace detail;
 
 /* --- host: the config ops of each VirtioDevice --- */

@@ -12,6 +12,12 @@
 
 namespace virtio::detail {
 
+/* The names both roles use unqualified (with "using namespace detail"). */
+using keel::err;
+using keel::Guard;
+using keel::ok;
+using rproc::FW_RSC_ADDR_ANY;
+
 /* Hosted and kernel ports use 4 KiB pages; vrings and carveouts are page aligned as in Linux. */
 inline constexpr size_t SHM_PAGE = 4096;
 

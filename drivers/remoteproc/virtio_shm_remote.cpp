@@ -15,10 +15,6 @@
 
 namespace virtio {
 
-using keel::err;
-using keel::Guard;
-using keel::ok;
-using rproc::FW_RSC_ADDR_ANY;
 using namespace detail;
 
 ShmRemote::ShmRemote(const ShmRemoteConfig &cfg)

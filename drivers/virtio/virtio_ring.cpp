@@ -72,6 +72,18 @@ void detail::RingBroken::bad_ring(const keel::Device *dev, const char *name, con
 	dev_err(dev, "%s: %s", name, msg);
 }
 
+Result<u16> detail::RingBroken::idx_ahead(const keel::Device *dev, const char *name,
+					  const char *which, u16 idx, u16 last, u16 num)
+{
+	u16 ahead = u16(idx - last);
+	if (ahead > num) {
+		bad_ring(dev, name, "%s idx %u is %u ahead of %u (num %u)", which, idx, ahead, last,
+			 num);
+		return err(-EIO);
+	}
+	return ahead;
+}
+
 VirtQueue::VirtQueue(const VqConfig &cfg, const VringLayout &layout, const ShmRegion &ring)
     : m_layout(layout), m_ring(ring), m_name(cfg.name ? cfg.name : "vq"), m_index(cfg.index),
       m_le(cfg.little_endian), m_event(cfg.event_idx), m_vdev(cfg.vdev),
@@ -256,13 +268,7 @@ Result<bool> VirtQueue::has_used()
 	if (is_broken())
 		return err(-EIO);
 	u16 idx = TRY(get16(m_layout.used_idx()));
-	u16 last = last_used();
-	u16 ahead = u16(idx - last);
-	if (ahead > m_layout.num) {
-		bad_ring(m_dev, m_name, "used idx %u is %u ahead of %u (num %u)", idx, ahead, last,
-			 m_layout.num);
-		return err(-EIO);
-	}
+	u16 ahead = TRY(idx_ahead(m_dev, m_name, "used", idx, last_used(), m_layout.num));
 	return ahead != 0;
 }
 

@@ -38,39 +38,48 @@ void VringhChain::reset()
 	m_wr_done = 0;
 }
 
-size_t VringhChain::pull(void *dst, size_t len)
+/*
+ * Moves up to @len bytes through the segments @segs[0..@nr) from the cursor
+ * (@seg, @off) on, and advances the cursor; @copy(segment, offset in it,
+ * offset in the caller's buffer, n) moves n bytes. Stops early if a copy
+ * fails (it cannot inside a chain getdesc() checked).
+ */
+template <typename Copy>
+static size_t walk_segments(keel::Span<ShmRegion> segs, u16 nr, u16 &seg, size_t &off, size_t len,
+			    Copy copy)
 {
 	size_t done = 0;
-	while (done < len && m_rd_seg < m_nr_rd) {
-		const ShmRegion &seg = m_rd_store[m_rd_seg];
-		size_t n = keel::min(len - done, seg.size() - m_rd_off);
-		if (seg.copy_from(static_cast<u8 *>(dst) + done, m_rd_off, n).is_error())
+	while (done < len && seg < nr) {
+		const ShmRegion &s = segs[seg];
+		size_t n = keel::min(len - done, s.size() - off);
+		if (copy(s, off, done, n).is_error())
 			break;
 		done += n;
-		m_rd_off += n;
-		if (m_rd_off == seg.size()) {
-			m_rd_seg++;
-			m_rd_off = 0;
+		off += n;
+		if (off == s.size()) {
+			seg++;
+			off = 0;
 		}
 	}
 	return done;
 }
 
+size_t VringhChain::pull(void *dst, size_t len)
+{
+	u8 *d = static_cast<u8 *>(dst);
+	return walk_segments(m_rd_store, m_nr_rd, m_rd_seg, m_rd_off, len,
+			     [d](const ShmRegion &s, size_t off, size_t at, size_t n) {
+				     return s.copy_from(d + at, off, n);
+			     });
+}
+
 size_t VringhChain::push(const void *src, size_t len)
 {
-	size_t done = 0;
-	while (done < len && m_wr_seg < m_nr_wr) {
-		const ShmRegion &seg = m_wr_store[m_wr_seg];
-		size_t n = keel::min(len - done, seg.size() - m_wr_off);
-		if (seg.copy_to(m_wr_off, static_cast<const u8 *>(src) + done, n).is_error())
-			break;
-		done += n;
-		m_wr_off += n;
-		if (m_wr_off == seg.size()) {
-			m_wr_seg++;
-			m_wr_off = 0;
-		}
-	}
+	const u8 *p = static_cast<const u8 *>(src);
+	size_t done = walk_segments(m_wr_store, m_nr_wr, m_wr_seg, m_wr_off, len,
+				    [p](const ShmRegion &s, size_t off, size_t at, size_t n) {
+					    return s.copy_to(off, p + at, n);
+				    });
 	/* Bounded by write_len(), which fits in u32. */
 	m_wr_done += u32(done);
 	return done;
@@ -128,13 +137,7 @@ Result<u16> Vringh::avail_pending()
 	if (is_broken())
 		return err(-EIO);
 	u16 idx = TRY(get16(m_layout.avail_idx()));
-	u16 pending = u16(idx - m_last_avail_idx);
-	if (pending > m_layout.num) {
-		bad_ring(m_dev, m_name, "avail idx %u is %u ahead of %u (num %u)", idx, pending,
-			 m_last_avail_idx, m_layout.num);
-		return err(-EIO);
-	}
-	return pending;
+	return idx_ahead(m_dev, m_name, "avail", idx, m_last_avail_idx, m_layout.num);
 }
 
 /* One checked descriptor into @chain; readable ones must all come first (virtio 2.7.4.2). */

@@ -72,9 +72,27 @@ void device_del(Device &dev);
 
 /* --- runtime PM state (the API is in <keel/pm_runtime.h>) --- */
 
+/**
+ * enum RpmStatus - a device's runtime PM status (Linux enum rpm_status)
+ * @Active: powered and usable
+ * @Resuming: its resume callback is running
+ * @Suspended: powered down
+ * @Suspending: its suspend callback is running
+ */
 enum class RpmStatus : u8 { Active, Resuming, Suspended, Suspending };
 
-/* Runtime PM callbacks of a bus (Linux dev_pm_ops, runtime part). */
+/**
+ * struct DevPmOps - runtime PM callbacks of a bus (Linux dev_pm_ops, runtime part)
+ * @runtime_suspend: power the device down; an error keeps it Active
+ *	(-EBUSY and -EAGAIN: try later; any other error is kept in
+ *	runtime_error and stops runtime PM until cleared)
+ * @runtime_resume: power it up; an error leaves it Suspended
+ * @runtime_idle: the device became idle; an error vetoes the suspend that
+ *	would follow
+ *
+ * Each is optional and runs in process context (it may sleep), without
+ * the device's PM lock.
+ */
 struct DevPmOps {
 	Result<void> (*runtime_suspend)(Device &dev);
 	Result<void> (*runtime_resume)(Device &dev);
@@ -82,14 +100,49 @@ struct DevPmOps {
 	Result<void> (*runtime_idle)(Device &dev);
 };
 
+/**
+ * enum RpmRequest - an asynchronous runtime PM request pending in the work
+ * item (Linux enum rpm_request)
+ * @None: nothing pending
+ * @Idle: run the idle check
+ * @Suspend: suspend
+ * @AutoSuspend: suspend once the autosuspend delay has passed
+ * @Resume: resume
+ */
 enum class RpmRequest : u8 { None, Idle, Suspend, AutoSuspend, Resume };
 
-/*
- * Per-device runtime PM state (Linux struct dev_pm_info, runtime part).
- * @lock guards every field but the atomics; it is IRQ-safe so that the
- * asynchronous calls (pm_runtime_get/put) work from atomic context.
+/**
+ * struct DevPmInfo - a device's runtime PM state (Linux dev_pm_info, runtime part)
+ * @lock: guards every field but the atomics; IRQ-safe, so that the
+ *	asynchronous calls (pm_runtime_get(), pm_runtime_put()) work from
+ *	atomic context
+ * @status: the current RpmStatus
+ * @disable_depth: pm_runtime_disable() nesting; runtime PM acts only at 0
+ *	(starts at 1: disabled)
+ * @runtime_error: the last hard error of a callback; non-zero stops
+ *	runtime PM until set_active()/set_suspended()
+ * @ignore_children: suspend even while children are active
+ * @use_autosuspend: puts suspend after autosuspend_delay_ms, not at once
+ * @autosuspend_delay_ms: the autosuspend delay (negative: never suspend)
+ * @request: the asynchronous request pending in @work
+ * @timer_expires: when @timer fires (ktime ns; 0: not armed)
+ * @usage_count: pm_runtime_get*() minus put*(): the device stays active
+ *	while positive
+ * @child_count: active children
+ * @last_busy: last pm_runtime_mark_last_busy() (ktime ns)
+ * @work: runs the asynchronous requests
+ * @timer: the autosuspend timer
+ *
+ * Used by <keel/pm_runtime.h> only; a driver never touches it.
  */
 struct DevPmInfo {
+	/**
+	 * DevPmInfo() - runtime PM state of a new device: Suspended, disabled
+	 * @work_fn: the driver core's request worker
+	 * @timer_fn: the driver core's autosuspend timer function
+	 *
+	 * Context: any.
+	 */
 	DevPmInfo(Work::Fn work_fn, DelayedWork::Fn timer_fn)
 	    : work(work_fn, "dev_pm_work", KEEL_LOCK_KEY()),
 	      timer(timer_fn, "dev_pm_timer", KEEL_LOCK_KEY())
@@ -115,9 +168,9 @@ struct DevPmInfo {
 
 /* --- buses --- */
 
-/*
- * struct bus_type: what a bus does. All fields but @name are optional.
- *
+/**
+ * struct BusType - what a bus does (Linux struct bus_type)
+ * @name: the bus's name (drivers' and devices' log lines use it)
  * @match: >0 if @drv can handle @dev (usually by its id table), 0 if not,
  *	<0 on error; -EPROBE_DEFER defers the device. A device's
  *	driver_override, when set, is checked by the core instead.
@@ -138,16 +191,36 @@ struct BusType {
 	bool need_parent_lock;
 };
 
-/*
- * A bus: constinit, registered once with bus_register(). Its mutable state
- * (device and driver lists, notifier chain) lives in BusPrivate, allocated by
- * bus_register() (Linux subsys_private).
+/**
+ * class Bus - a bus: constinit, registered once with bus_register()
+ *
+ * Its mutable state (device and driver lists, notifier chain) lives in
+ * BusPrivate, allocated by bus_register() (Linux subsys_private), so that
+ * the Bus itself can be a constant.
  */
 class Bus : NonMovable {
 public:
+	/**
+	 * Bus() - a bus of @type, not yet registered
+	 * @type: what the bus does
+	 *
+	 * Context: any (constexpr: for constinit buses).
+	 */
 	constexpr explicit Bus(const BusType &type) : m_type(type) {}
 
+	/**
+	 * name() - the bus's name
+	 *
+	 * Context: any.
+	 * Return: the type's name.
+	 */
 	const char *name() const { return m_type.name; }
+	/**
+	 * type() - what the bus does
+	 *
+	 * Context: any.
+	 * Return: the type given at construction.
+	 */
 	const BusType &type() const { return m_type; }
 
 private:
@@ -160,7 +233,12 @@ private:
 	BusPrivate *m_p = nullptr;
 };
 
-/* Bus notifier actions (BUS_NOTIFY_*); the data is the Device *. */
+/*
+ * Bus notifier actions (Linux BUS_NOTIFY_*); the data is the Device *.
+ * ADD_DEVICE, DEL_DEVICE and REMOVED_DEVICE are called with no lock held,
+ * the (UN)BIND/BOUND/UNBOUND/DRIVER_NOT_BOUND ones with the device's
+ * m_mutex held.
+ */
 enum : unsigned long {
 	BUS_NOTIFY_ADD_DEVICE = 1,
 	BUS_NOTIFY_DEL_DEVICE,
@@ -172,14 +250,66 @@ enum : unsigned long {
 	BUS_NOTIFY_DRIVER_NOT_BOUND,
 };
 
-/* Context: may sleep (for all of the bus functions). */
+/**
+ * bus_register() - register @bus (Linux bus_register())
+ * @bus: a constinit bus, not registered
+ *
+ * Allocates its private part; sets up the driver core's deferred-probe
+ * state on first use.
+ *
+ * Context: may sleep.
+ * Return: 0; -EBUSY when @bus is registered already, -ENOMEM.
+ */
 Result<void> bus_register(Bus &bus);
-/* The bus must have no devices and no drivers left (warns otherwise). */
+/**
+ * bus_unregister() - unregister @bus (Linux bus_unregister())
+ * @bus: a registered bus with no devices and no drivers left
+ *
+ * A bus with devices or drivers left is a bug: it warns and leaks the bus
+ * rather than freeing state still in use. A no-op on a bus not registered.
+ *
+ * Context: may sleep.
+ */
 void bus_unregister(Bus &bus);
+/**
+ * bus_is_registered() - is @bus registered?
+ * @bus: the bus
+ *
+ * Context: any.
+ * Return: true between bus_register() and bus_unregister().
+ */
 bool bus_is_registered(const Bus &bus);
+/**
+ * bus_register_notifier() - be told of the bus's device events
+ * @bus: a registered bus
+ * @nb: the block; its callback gets a BUS_NOTIFY_* action and the Device *
+ *
+ * Context: may sleep.
+ * Return: 0; -EINVAL when @bus is not registered, or the errors of
+ * BlockingNotifierHead::register_notifier().
+ */
 Result<void> bus_register_notifier(Bus &bus, NotifierBlock &nb);
+/**
+ * bus_unregister_notifier() - stop being told of the bus's device events
+ * @bus: a registered bus
+ * @nb: a block registered on it
+ *
+ * Waits for running callbacks: @nb may be freed afterwards.
+ *
+ * Context: may sleep.
+ * Return: 0; -EINVAL when @bus is not registered, -ENOENT when @nb is not
+ * on it.
+ */
 Result<void> bus_unregister_notifier(Bus &bus, NotifierBlock &nb);
-/* Tries to bind every unbound device of @bus (the first error is returned). */
+/**
+ * bus_rescan_devices() - try to bind every unbound device of @bus
+ * @bus: the bus
+ *
+ * Context: may sleep (probes run).
+ * Return: 0, or the first error of a device that could not be bound for
+ * a reason other than "no driver" (-ENODEV) or deferral (-EPROBE_DEFER);
+ * -EINVAL when @bus is not registered.
+ */
 Result<void> bus_rescan_devices(Bus &bus);
 
 /* Iteration (see the templates below); @fn returns nonzero to stop, and that is returned. */
@@ -192,10 +322,20 @@ int __device_for_each_child(Device &parent, int (*fn)(Device &dev, void *arg), v
 
 /* --- drivers --- */
 
-/*
- * The type-erased half of a driver, generated by DriverAdapter<T, DevT>:
- * @probe returns the driver's data (a T *), owned by the core; @remove runs
- * T::remove() on it and frees it.
+/**
+ * struct DriverOps - the type-erased half of a driver, generated by
+ * DriverAdapter<T, DevT>
+ * @probe: binds the driver: returns the driver's data (a T *), owned by the
+ *	core from then on, or an error (-EPROBE_DEFER: retry later, -ENODEV
+ *	or -ENXIO: not this device)
+ * @remove: runs T::remove() on the data and frees it
+ * @runtime_suspend: T::runtime_suspend() on the data, when T has it
+ * @runtime_resume: T::runtime_resume() on the data, when T has it
+ * @runtime_idle: T::runtime_idle() on the data, when T has it
+ * @data_type: names the data type for Device::drvdata<T>():
+ *	driver_data_type<T>()
+ *
+ * All run in process context with the device's m_mutex held.
  */
 struct DriverOps {
 	Result<void *> (*probe)(Device &dev);
@@ -207,27 +347,68 @@ struct DriverOps {
 	const char *data_type;
 };
 
-/*
- * struct device_driver. constinit, usually wrapped by a bus-specific class
- * (that adds an id table) that a bus macro declares for a driver class.
+/**
+ * class Driver - a driver (Linux struct device_driver)
+ *
+ * constinit, usually wrapped by a bus-specific class (that adds an id
+ * table) that a bus macro declares for a driver class. Its mutable state
+ * lives in DriverPrivate, allocated by driver_register().
  */
 class Driver : NonMovable {
 public:
+	/**
+	 * Driver() - a driver named @name for @bus
+	 * @name: its name (unique on the bus; matched by driver_override)
+	 * @bus: its bus
+	 * @ops: what it does (DriverAdapter<T, DevT>::ops)
+	 *
+	 * Context: any (constexpr: for constinit drivers).
+	 */
 	constexpr Driver(const char *name, Bus &bus, const DriverOps &ops)
 	    : m_name(name), m_bus(&bus), m_ops(&ops)
 	{
 	}
 
+	/**
+	 * name() - the driver's name
+	 *
+	 * Context: any.
+	 * Return: the name given at construction.
+	 */
 	const char *name() const { return m_name; }
+	/**
+	 * bus() - the driver's bus
+	 *
+	 * Context: any.
+	 * Return: the bus.
+	 */
 	Bus &bus() const { return *m_bus; }
+	/**
+	 * ops() - what the driver does
+	 *
+	 * Context: any.
+	 * Return: the ops.
+	 */
 	const DriverOps &ops() const { return *m_ops; }
 
-	/*
-	 * For a bus's probe/remove hooks only (with the device lock held): run
-	 * the driver's probe and keep its data in @dev; run its remove and free
-	 * the data.
+	/**
+	 * call_probe() - run the driver's probe and keep its data in @dev
+	 * @dev: the device being bound
+	 *
+	 * For a bus's probe hook only.
+	 *
+	 * Context: may sleep; @dev's m_mutex held.
+	 * Return: 0, or the probe's error (nothing kept).
 	 */
 	Result<void> call_probe(Device &dev) const;
+	/**
+	 * call_remove() - run the driver's remove and free its data
+	 * @dev: the device being unbound
+	 *
+	 * For a bus's remove hook only; a no-op when no data is kept.
+	 *
+	 * Context: may sleep; @dev's m_mutex held.
+	 */
 	void call_remove(Device &dev) const;
 
 private:
@@ -240,89 +421,316 @@ private:
 	DriverPrivate *m_p = nullptr;
 };
 
-/*
- * Registers @drv on its bus and binds it to every matching unbound device.
- * -EBUSY if a driver of that name is registered on the bus, -EINVAL if the
- * bus is not registered. Context: may sleep.
+/**
+ * driver_register() - register @drv and bind it to every matching device
+ * @drv: a constinit driver of a registered bus
+ *
+ * Context: may sleep (probes run).
+ * Return: 0 (whether or not any device bound); -EBUSY when @drv or a
+ * driver of its name is registered on the bus already, -EINVAL when the
+ * bus is not registered, -ENOMEM.
  */
 Result<void> driver_register(Driver &drv);
-/* Unbinds every device (each driver remove runs once) and waits for running probes. */
+/**
+ * driver_unregister() - unbind every device from @drv and unregister it
+ * @drv: a registered driver (unregistering one that is not warns)
+ *
+ * Each bound device's remove runs exactly once; running probes of @drv
+ * are waited for, and none starts afterwards.
+ *
+ * Context: may sleep.
+ */
 void driver_unregister(Driver &drv);
+/**
+ * driver_is_registered() - is @drv registered?
+ * @drv: the driver
+ *
+ * Context: any.
+ * Return: true between driver_register() and driver_unregister().
+ */
 bool driver_is_registered(const Driver &drv);
-/* Tries @drv on every unbound device of its bus. */
+/**
+ * driver_attach() - try @drv on every unbound device of its bus
+ * @drv: a registered driver
+ *
+ * Deferred and failed probes are the devices' state, not errors here.
+ *
+ * Context: may sleep (probes run).
+ * Return: 0, or -EINVAL when the bus is not registered.
+ */
 Result<void> driver_attach(const Driver &drv);
-/* Number of devices bound to @drv (for tests and diagnostics). */
+/**
+ * driver_bound_count() - how many devices are bound to @drv
+ * @drv: the driver
+ *
+ * For tests and diagnostics.
+ *
+ * Context: any.
+ * Return: the count, 0 for a driver not registered.
+ */
 u32 driver_bound_count(const Driver &drv);
 
 /* --- devices --- */
 
+/**
+ * enum DeviceState - where a device is in its registration
+ * @Initialized: not added (or its add failed): device_add() may run
+ * @Adding: device_add() is running
+ * @Added: registered: on its bus, maybe bound
+ * @Removing: device_del() is running
+ * @Removed: device_del() finished; only put() is left
+ */
 enum class DeviceState : u8 { Initialized, Adding, Added, Removing, Removed };
 
+/**
+ * class Device - a device on a bus (Linux struct device)
+ * @ReleaseFn: frees the device's container once the last reference is
+ *	dropped (device_release_fn<T>())
+ *
+ * A bus-specific device type derives from it. Reference counted: it
+ * starts with one reference, owned by whoever initialised it; the last
+ * put() runs the release function. Never delete a device, and after a
+ * failed device_add() put() it.
+ *
+ * Locking (the file comment has the order): m_mutex (device_lock())
+ * serialises probe, remove and the binding state (m_driver is written
+ * under it, read anywhere); m_lock, a spinlock, guards m_state and
+ * m_driver_override and is never held across a call out; m_wq is woken on
+ * state and runtime PM changes. m_children has its own lock (KList), and
+ * m_power its own (DevPmInfo::lock).
+ */
 class Device : NonMovable {
 public:
 	using ReleaseFn = void (*)(Device &dev);
 
+	/**
+	 * Device() - a device with one reference, no name, parent or bus yet
+	 *
+	 * Set the release function (device_initialize()), then the name,
+	 * parent and bus, then device_add().
+	 *
+	 * Context: any.
+	 */
 	Device();
 	/* Only a release function destroys a device (after the last put()). */
 	~Device();
 
 	/* --- reference counting --- */
+	/**
+	 * get() - take a reference (Linux get_device())
+	 *
+	 * The caller must hold one already.
+	 *
+	 * Context: any.
+	 */
 	void get() const { m_refcount.inc(); }
+	/**
+	 * get_unless_zero() - take a reference unless the device is being released
+	 *
+	 * Context: any.
+	 * Return: true when a reference was taken.
+	 */
 	bool get_unless_zero() const { return m_refcount.inc_not_zero(); }
+	/**
+	 * put() - drop a reference (Linux put_device())
+	 *
+	 * The last one runs the release function, then drops the reference on
+	 * the parent.
+	 *
+	 * Context: may sleep when it may be the last (the release function
+	 * frees; a bus's may do more); never with a lock held that release
+	 * takes.
+	 */
 	void put() const;
+	/**
+	 * ref_count() - the current count (diagnostics and tests)
+	 *
+	 * Context: any.
+	 * Return: the count.
+	 */
 	u32 ref_count() const { return m_refcount.read(); }
 
 	/* --- identity and topology (set before device_add()) --- */
-	/* printf-style name; -ENOMEM. Context: may sleep. */
+	/**
+	 * set_name() - name the device, printf-style (Linux dev_set_name())
+	 * @fmt: the format
+	 * @...: its arguments
+	 *
+	 * Before device_add(); the name is copied.
+	 *
+	 * Context: may sleep.
+	 * Return: 0; -ENOMEM, -EINVAL for a format the port cannot print.
+	 */
 	__printf(2, 3) Result<void> set_name(const char *fmt, ...);
+	/**
+	 * name() - the device's name
+	 *
+	 * Context: any.
+	 * Return: the name, or "(unnamed)".
+	 */
 	const char *name() const { return m_name ? m_name : "(unnamed)"; }
-	/* Takes a reference on @parent, dropped when this device is released. */
+	/**
+	 * set_parent() - place the device under @parent
+	 * @parent: the parent (a reference is taken, dropped when this device
+	 *	is released), or nullptr
+	 *
+	 * Before device_add().
+	 *
+	 * Context: any.
+	 */
 	void set_parent(Device *parent);
+	/**
+	 * parent() - the device's parent
+	 *
+	 * Context: any.
+	 * Return: the parent, or nullptr.
+	 */
 	Device *parent() const { return m_parent; }
+	/**
+	 * set_bus() - put the device on @bus
+	 * @bus: the bus, registered by device_add() time
+	 *
+	 * Before device_add(). A device without a bus is only a node in the
+	 * tree (no driver binds).
+	 *
+	 * Context: any.
+	 */
 	void set_bus(Bus &bus) { m_bus = &bus; }
+	/**
+	 * bus() - the device's bus
+	 *
+	 * Context: any.
+	 * Return: the bus, or nullptr.
+	 */
 	Bus *bus() const { return m_bus; }
 
-	/*
-	 * The port's DMA-capable OS device (Linux: a struct device * with a DMA
-	 * mask) for DmaBuffer::alloc_coherent(); inherited from the nearest
-	 * ancestor that has one.
+	/**
+	 * set_os_dev() - give the device the port's DMA-capable OS device
+	 * @os_dev: Linux: a struct device * with a DMA mask; nullptr hosted
+	 *
+	 * Context: any.
 	 */
 	void set_os_dev(void *os_dev) { m_os_dev = os_dev; }
+	/**
+	 * os_dev() - the port's OS device for DmaBuffer::alloc_coherent()
+	 *
+	 * Inherited from the nearest ancestor that has one.
+	 *
+	 * Context: any.
+	 * Return: the OS device, or nullptr.
+	 */
 	void *os_dev() const;
 
 	/* --- binding --- */
+	/**
+	 * driver() - the bound driver
+	 *
+	 * Context: any; stable only with m_mutex held or from the driver's
+	 * own callbacks.
+	 * Return: the driver, or nullptr when unbound.
+	 */
 	const Driver *driver() const { return m_driver.load(MemoryOrder::Acquire); }
+	/**
+	 * is_bound() - is a driver bound?
+	 *
+	 * Context: any.
+	 * Return: true when bound.
+	 */
 	bool is_bound() const { return driver() != nullptr; }
-	/*
-	 * The bound driver's data, if it is a @T (nullptr otherwise). Valid
-	 * while bound: use it from the driver's own callbacks, or with the
-	 * device lock held.
+	/**
+	 * drvdata() - the bound driver's data, if it is a T
+	 *
+	 * Valid while bound: use it from the driver's own callbacks, or with
+	 * m_mutex held. Checked: a driver of another type gives nullptr, not
+	 * a bad cast (driver_data_type<T>()).
+	 *
+	 * Context: any.
+	 * Return: the data, or nullptr (unbound, or not a T).
 	 */
 	template <typename T> T *drvdata() const;
-	/* Type-erased data, for bus code dispatching to its drivers. */
+	/**
+	 * raw_drvdata() - the bound driver's data, type-erased
+	 *
+	 * For bus code dispatching to its drivers (through the DriverOps).
+	 *
+	 * Context: any.
+	 * Return: the data, or nullptr.
+	 */
 	void *raw_drvdata() const { return m_driver_data; }
 
-	/*
-	 * Forces the next binding to the driver named @name only (nullptr or ""
-	 * clears). Takes effect on the next probe: device_reprobe(). -ENOMEM.
+	/**
+	 * set_driver_override() - bind only the driver named @name from now on
+	 * @name: the driver's name; nullptr or "" clears the override
+	 *
+	 * Takes effect on the next probe (device_reprobe()); the sysfs
+	 * driver_override attribute of Linux.
+	 *
+	 * Context: may sleep.
+	 * Return: 0, or -ENOMEM.
 	 */
 	Result<void> set_driver_override(const char *name);
-	/* Copies the override into @buf; false if none is set. */
+	/**
+	 * driver_override() - the current override
+	 * @buf: where to copy it (NUL-terminated, truncated to fit)
+	 * @size: bytes of @buf
+	 *
+	 * Context: any.
+	 * Return: true when an override is set, false (nothing copied) when not.
+	 */
 	bool driver_override(char *buf, size_t size);
-	/* True if an override is set (then @drv_name must equal it to match). */
+	/**
+	 * driver_override_matches() - may the driver @drv_name bind?
+	 * @drv_name: the driver's name
+	 * @is_set: out: whether an override is set at all
+	 *
+	 * Context: any.
+	 * Return: true when an override is set and equals @drv_name.
+	 */
 	bool driver_override_matches(const char *drv_name, bool *is_set);
 
+	/**
+	 * state() - where the device is in its registration
+	 *
+	 * Context: any.
+	 * Return: the state (stale as soon as read).
+	 */
 	DeviceState state();
-	/* Added to its bus and not yet being removed. */
+	/**
+	 * is_registered() - added to its bus and not being removed?
+	 *
+	 * Context: any.
+	 * Return: true in the Added state.
+	 */
 	bool is_registered() { return state() == DeviceState::Added; }
 
-	/* device_lock(): serialises against probe/remove. */
+	/**
+	 * mutex() - the device lock (Linux device_lock())
+	 *
+	 * Serialises against probe, remove and binding changes.
+	 *
+	 * Context: any (taking it may sleep).
+	 * Return: m_mutex.
+	 */
 	Mutex &mutex() RETURN_CAPABILITY(m_mutex) { return m_mutex; }
 
-	/* For Runtime PM (<keel/pm_runtime.h>). */
+	/**
+	 * power() - the device's runtime PM state, for <keel/pm_runtime.h>
+	 *
+	 * Context: any.
+	 * Return: the state.
+	 */
 	DevPmInfo &power() { return m_power; }
 
 	/* --- iteration --- */
+	/**
+	 * for_each_child() - call @fn(child) for every registered child
+	 * @fn: returns nonzero to stop
+	 *
+	 * Each child is pinned while @fn runs; children may come and go.
+	 *
+	 * Context: may sleep, if @fn does.
+	 * Return: the nonzero value that stopped the walk, or 0.
+	 */
 	template <typename F> int for_each_child(F &&fn);
 
 private:
@@ -365,14 +773,27 @@ private:
 	DevPmInfo m_power;
 };
 
-/*
- * device_initialize(): sets the release function. @release frees the
- * container; for a type T derived from Device use device_release_fn<T>()
- * (calls T::release() if T has one, else deletes the T). Always succeeds;
- * a Result for symmetry with the rest of the registration API.
+/**
+ * device_initialize() - set the device's release function
+ * @dev: a new device
+ * @release: frees the container once the last reference is dropped; for a
+ *	type T derived from Device use device_release_fn<T>() (calls
+ *	T::release() if T has one, else deletes the T)
+ *
+ * Context: any.
+ * Return: 0 always; a Result for symmetry with the rest of the
+ * registration API.
  */
 Result<void> device_initialize(Device &dev, Device::ReleaseFn release);
 
+/**
+ * device_release_container() - the release function of a T derived from Device
+ * @dev: the device, the base of a T
+ *
+ * Calls T::release() if T has one, else deletes the T.
+ *
+ * Context: the last put()'s.
+ */
 template <typename T> void device_release_container(Device &dev)
 {
 	T *obj = static_cast<T *>(&dev);
@@ -381,73 +802,184 @@ template <typename T> void device_release_container(Device &dev)
 	else
 		delete obj;
 }
+/**
+ * device_release_fn() - device_release_container<T>, for device_initialize()
+ *
+ * Context: any (constexpr).
+ * Return: the release function.
+ */
 template <typename T> constexpr Device::ReleaseFn device_release_fn()
 {
 	return &device_release_container<T>;
 }
 
-/*
- * device_add(): links @dev under its parent and on its bus, announces it
- * (BUS_NOTIFY_ADD_DEVICE) and binds a driver if one matches. -ENODEV if the
- * parent is being removed, -EINVAL without a name or if already added, or
- * the error of a failed bus add. On error, put() the device (don't free it).
- * A probe failure is not an error of device_add(). Context: may sleep.
+/**
+ * device_add() - register @dev (Linux device_add())
+ * @dev: an initialised device with a name (and its parent and bus set)
+ *
+ * Links @dev under its parent and on its bus, announces it
+ * (BUS_NOTIFY_ADD_DEVICE) and binds a driver if one matches. A probe
+ * failure is not an error of device_add(): it is the device's state.
+ *
+ * Context: may sleep (a probe runs).
+ * Return: 0; -ENODEV when the parent is not registered (or being
+ * removed), -EINVAL without a name, when already added, or when the bus
+ * is not registered. On error, put() the device, don't free it.
  */
 Result<void> device_add(Device &dev);
-/*
- * device_del(): removes @dev and, first, every device below it, deepest
- * first: each bound driver's remove runs exactly once. A no-op if @dev is not
- * added or already removed; if another thread is removing it, waits for that
- * to finish. Context: may sleep.
+/**
+ * device_del() - unregister @dev and every device below it (Linux device_del())
+ * @dev: the device
+ *
+ * Deepest first: each bound driver's remove runs exactly once. A no-op
+ * when @dev is not added or already removed; when another thread is
+ * removing it (or still adding it), waits for that to finish. The
+ * caller's reference stays: put() it afterwards.
+ *
+ * Context: may sleep; never from the device's own driver callbacks.
  */
 void device_del(Device &dev);
-/* device_initialize() is done by the caller; then device_add(). On error put(). */
+/**
+ * device_register() - device_add(), for a device already initialised
+ * @dev: the device
+ *
+ * Context: may sleep.
+ * Return: as device_add(); on error put() the device.
+ */
 Result<void> device_register(Device &dev);
-/* device_del() + put(). Safe on a device already removed (drops the ref). */
+/**
+ * device_unregister() - device_del() then put()
+ * @dev: the device; the caller's reference is dropped
+ *
+ * Safe on a device already removed (it only drops the reference).
+ *
+ * Context: may sleep.
+ */
 void device_unregister(Device &dev);
 
-/*
- * device_attach(): binds the first matching driver. true if bound (or already
- * bound), false if no driver took it; -EPROBE_DEFER if deferred, -ENODEV if
- * the device is not registered.
+/**
+ * device_attach() - bind the first matching driver (Linux device_attach())
+ * @dev: a registered device
+ *
+ * Context: may sleep (a probe runs).
+ * Return: true when bound (or bound already), false when no driver took
+ * it; -EPROBE_DEFER when a driver deferred (the device is retried later),
+ * -ENODEV when the device or its bus is not registered, or a bus match's
+ * error.
  */
 Result<bool> device_attach(Device &dev);
-/* Binds @drv to @dev if it matches and @dev is unbound (sysfs "bind"). */
+/**
+ * device_driver_attach() - bind @drv to @dev (Linux sysfs "bind")
+ * @drv: a registered driver
+ * @dev: an unbound device of its bus
+ *
+ * Context: may sleep.
+ * Return: 0 when bound (or bound to @drv already); -EINVAL for a device of
+ * another bus, -ENODEV when @drv does not match or its probe failed,
+ * -EPROBE_DEFER when deferred, -EBUSY when another driver is bound.
+ */
 Result<void> device_driver_attach(const Driver &drv, Device &dev)
 	KEEL_EXPORT_AS(keel_device_driver_attach);
-/* Unbinds @dev's driver (its remove runs) if bound. */
+/**
+ * device_release_driver() - unbind @dev's driver, if any (its remove runs)
+ * @dev: the device
+ *
+ * Context: may sleep; never from the device's own driver callbacks.
+ */
 void device_release_driver(Device &dev);
-/* Unbinds and binds again (through driver_override if set). */
+/**
+ * device_reprobe() - unbind and bind again (through driver_override if set)
+ * @dev: a registered device
+ *
+ * Context: may sleep.
+ * Return: 0 (also when no driver took it, or one deferred), or
+ * device_attach()'s other errors.
+ */
 Result<void> device_reprobe(Device &dev);
-/* Finds a registered device of @bus by name (a new reference), or null. */
+/**
+ * bus_find_device_by_name() - find a registered device of @bus by name
+ * @bus: the bus
+ * @name: the device's name
+ *
+ * Context: may sleep.
+ * Return: a new reference to the device, or an empty RefPtr.
+ */
 RefPtr<Device> bus_find_device_by_name(Bus &bus, const char *name);
 
 /* --- probe deferral --- */
-/* Retries every deferred device (from a work item). Context: any. */
+/**
+ * driver_deferred_probe_trigger() - retry every deferred device
+ *
+ * The retries run from a work item; call it whenever something a probe
+ * may have waited for appears (a driver bound, a resource registered).
+ *
+ * Context: any.
+ */
 void driver_deferred_probe_trigger();
-/* Waits until no deferred-probe retry is pending or running. Context: may sleep. */
+/**
+ * driver_deferred_probe_flush() - wait until no retry is pending or running
+ *
+ * Context: may sleep.
+ */
 void driver_deferred_probe_flush();
-/* On the deferred list (waiting for a retry). */
+/**
+ * device_is_deferred() - is @dev waiting for a deferred-probe retry?
+ * @dev: the device
+ *
+ * Context: any.
+ * Return: true when it is on the deferred list.
+ */
 bool device_is_deferred(Device &dev);
-/* Frees the driver core's global state (module unload; every bus unregistered). */
+/**
+ * driver_core_exit() - free the driver core's global state
+ *
+ * On module unload, once every bus is unregistered.
+ *
+ * Context: may sleep.
+ */
 void driver_core_exit();
 
-/* For the log prefix (lib/log.cpp). */
+/**
+ * dev_name() - a device's name for log lines (Linux dev_name())
+ * @dev: the device, or nullptr
+ *
+ * Context: any.
+ * Return: the name, "(unnamed)", or "(null)" for nullptr.
+ */
 const char *dev_name(const Device *dev);
-/* The bound driver's name, else the bus's, else "". */
+/**
+ * dev_driver_string() - the name of what handles @dev (Linux dev_driver_string())
+ * @dev: the device, or nullptr
+ *
+ * Context: any.
+ * Return: the bound driver's name, else the bus's, else "".
+ */
 const char *dev_driver_string(const Device *dev);
 
 /* --- id tables --- */
 
-/* The generic id of buses that match by name (rpmsg channel names, tests). */
+/**
+ * struct NameDeviceId - an id table entry of a bus that matches by name
+ * @name: the name to match; an entry with a null or empty name ends the table
+ * @driver_data: the driver's value for this entry
+ *
+ * The generic id of such buses (rpmsg channel names, tests).
+ */
 struct NameDeviceId {
 	const char *name;
 	unsigned long driver_data;
 };
 
-/*
- * The entry of a zero-terminated @table whose name equals @name, or nullptr.
- * Works with any Id type with a `name` (a char array or a pointer).
+/**
+ * match_name_id() - the entry of an id table whose name equals @name
+ * @table: a table ended by an entry with an empty (or null) name; may be
+ *	nullptr
+ * @name: the name to look up; may be nullptr
+ *
+ * Works with any Id type with a "name" member (a char array or a pointer).
+ *
+ * Context: any.
+ * Return: the entry, or nullptr.
  */
 template <typename Id> const Id *match_name_id(const Id *table, const char *name)
 {
@@ -464,13 +996,18 @@ template <typename Id> const Id *match_name_id(const Id *table, const char *name
 
 /* --- typed drivers --- */
 
-/*
- * driver_data_type<T>(): the identity of a driver data type, for
- * Device::drvdata<T>(). Not the address of a per-type object: an inline
- * variable or a function-local static of a template exists once per kernel
- * module, so keel.ko and a client module would each see their own and
- * never agree. The compiler's name of T is the same in every module; the
- * pointer is compared first, the text when the pointers differ.
+/**
+ * driver_data_type() - the identity of a driver data type T
+ *
+ * For Device::drvdata<T>(). Not the address of a per-type object: an
+ * inline variable or a function-local static of a template exists once
+ * per kernel module, so keel.ko and a client module would each see their
+ * own and never agree. The compiler's name of T is the same in every
+ * module; the pointer is compared first, the text when the pointers
+ * differ.
+ *
+ * Context: any (constexpr).
+ * Return: the compiler's text naming T (within a function signature).
  */
 template <typename T> constexpr const char *driver_data_type()
 {
@@ -498,30 +1035,56 @@ template <typename T>
 inline constexpr bool driver_data_type_is_local = contains(driver_data_type<T>(), "anonymous");
 } // namespace detail
 
-/*
- * DriverAdapter<T, DevT>: the DriverOps of a driver class T for devices of
- * type DevT (derived from Device). T provides
+/**
+ * struct DriverAdapter - the DriverOps of a driver class T for devices DevT
+ * @ops: the ops, a constant usable in a constinit driver
+ *
+ * DevT derives from Device. T provides::
  *
  *	static Result<UniquePtr<T>> probe(DevT &dev);
  *	void remove(DevT &dev);                        (optional)
  *	Result<void> runtime_suspend(DevT &dev);       (optional; also _resume, _idle)
  *
  * No virtual functions and no casts in the driver: the adapter turns the
- * typed calls into DriverOps, a constant usable in a constinit driver.
+ * typed calls into DriverOps. Its static functions are the ops' entries
+ * (each documented at its DriverOps field); they run with the device's
+ * m_mutex held.
  */
 template <typename T, typename DevT = Device> struct DriverAdapter {
 	static_assert(is_base_of_v<Device, DevT>, "DevT must derive from keel::Device");
 
+	/**
+	 * to_dev() - the bus's device type of @dev
+	 * @dev: a device of a bus whose devices are all DevT
+	 *
+	 * Context: any.
+	 * Return: @dev as a DevT.
+	 */
 	static DevT &to_dev(Device &dev)
 	{
 		/* SAFETY: the bus only hands its drivers devices of its own type DevT. */
 		return static_cast<DevT &>(dev);
 	}
+	/**
+	 * to_data() - the driver's data
+	 * @data: what probe() returned for this driver
+	 *
+	 * Context: any.
+	 * Return: @data as a T.
+	 */
 	static T &to_data(void *data)
 	{
 		/* SAFETY: @data is what probe() below returned for this driver. */
 		return *static_cast<T *>(data);
 	}
+	/**
+	 * probe() - DriverOps::probe: T::probe(), the data's ownership to the core
+	 * @dev: the device
+	 *
+	 * Context: may sleep; @dev's m_mutex held.
+	 * Return: the data; T::probe()'s error, or -EINVAL when it returned
+	 * no object.
+	 */
 	static Result<void *> probe(Device &dev)
 	{
 		Result<UniquePtr<T>> r = T::probe(to_dev(dev));
@@ -532,12 +1095,27 @@ template <typename T, typename DevT = Device> struct DriverAdapter {
 			return err(-EINVAL);
 		return static_cast<void *>(data);
 	}
+	/**
+	 * remove() - DriverOps::remove: T::remove() if T has it, then delete the data
+	 * @dev: the device
+	 * @data: the driver's data
+	 *
+	 * Context: may sleep; @dev's m_mutex held.
+	 */
 	static void remove(Device &dev, void *data)
 	{
 		UniquePtr<T> owned(&to_data(data));
 		if constexpr (requires(T & t, DevT & d) { t.remove(d); })
 			owned->remove(to_dev(dev));
 	}
+	/**
+	 * runtime_suspend() - DriverOps::runtime_suspend: T's, or success
+	 * @dev: the device
+	 * @data: the driver's data
+	 *
+	 * Context: may sleep.
+	 * Return: T::runtime_suspend()'s result, or 0 when T has none.
+	 */
 	static Result<void> runtime_suspend(Device &dev, void *data)
 	{
 		if constexpr (requires(T & t, DevT & d) { t.runtime_suspend(d); })
@@ -545,6 +1123,14 @@ template <typename T, typename DevT = Device> struct DriverAdapter {
 		else
 			return ok();
 	}
+	/**
+	 * runtime_resume() - DriverOps::runtime_resume: T's, or success
+	 * @dev: the device
+	 * @data: the driver's data
+	 *
+	 * Context: may sleep.
+	 * Return: T::runtime_resume()'s result, or 0 when T has none.
+	 */
 	static Result<void> runtime_resume(Device &dev, void *data)
 	{
 		if constexpr (requires(T & t, DevT & d) { t.runtime_resume(d); })
@@ -552,6 +1138,14 @@ template <typename T, typename DevT = Device> struct DriverAdapter {
 		else
 			return ok();
 	}
+	/**
+	 * runtime_idle() - DriverOps::runtime_idle: T's, or success
+	 * @dev: the device
+	 * @data: the driver's data
+	 *
+	 * Context: may sleep.
+	 * Return: T::runtime_idle()'s result, or 0 when T has none.
+	 */
 	static Result<void> runtime_idle(Device &dev, void *data)
 	{
 		if constexpr (requires(T & t, DevT & d) { t.runtime_idle(d); })
@@ -585,6 +1179,18 @@ template <typename T> T *Device::drvdata() const
 
 /* --- iteration helpers (lambdas) --- */
 
+/**
+ * bus_for_each_dev() - call @fn(dev) for every device of @bus (Linux)
+ * @bus: the bus
+ * @start: start after this device, or nullptr for the first
+ * @fn: returns nonzero to stop
+ *
+ * Each device is pinned while @fn runs; devices may come and go.
+ *
+ * Context: may sleep, if @fn does.
+ * Return: the nonzero value that stopped the walk, 0, or -EINVAL when
+ * @bus is not registered.
+ */
 template <typename F> int bus_for_each_dev(Bus &bus, Device *start, F &&fn)
 {
 	return __bus_for_each_dev(
@@ -594,6 +1200,15 @@ template <typename F> int bus_for_each_dev(Bus &bus, Device *start, F &&fn)
 		},
 		&fn);
 }
+/**
+ * bus_for_each_drv() - call @fn(drv) for every driver of @bus (Linux)
+ * @bus: the bus
+ * @fn: returns nonzero to stop
+ *
+ * Context: may sleep, if @fn does.
+ * Return: the nonzero value that stopped the walk, 0, or -EINVAL when
+ * @bus is not registered.
+ */
 template <typename F> int bus_for_each_drv(Bus &bus, F &&fn)
 {
 	return __bus_for_each_drv(
@@ -603,6 +1218,14 @@ template <typename F> int bus_for_each_drv(Bus &bus, F &&fn)
 		},
 		&fn);
 }
+/**
+ * device_for_each_child() - call @fn(child) for every child of @parent
+ * @parent: the device
+ * @fn: returns nonzero to stop
+ *
+ * Context: may sleep, if @fn does.
+ * Return: the nonzero value that stopped the walk, or 0.
+ */
 template <typename F> int device_for_each_child(Device &parent, F &&fn)
 {
 	return __device_for_each_child(

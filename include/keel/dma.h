@@ -11,6 +11,13 @@
 
 namespace keel {
 
+/**
+ * class DmaBuffer - owned DMA-coherent memory (Linux dma_alloc_coherent())
+ *
+ * A CPU address plus the address the device (the remote processor) uses
+ * for the same bytes; freed when destroyed or free()d. Movable, not
+ * copyable. An empty buffer holds nothing.
+ */
 class DmaBuffer {
 public:
 	DmaBuffer() = default;
@@ -30,7 +37,16 @@ public:
 	}
 	~DmaBuffer() { free(); }
 
-	/* dma_alloc_coherent(): zeroed memory. @os_dev: see keel_port_dma_alloc_coherent(). */
+	/**
+	 * alloc_coherent() - allocate zeroed coherent memory (dma_alloc_coherent())
+	 * @os_dev: the port's DMA-capable device, or nullptr where the port has
+	 *	none (hosted): see keel_port_dma_alloc_coherent()
+	 * @size: bytes wanted
+	 * @gfp: the allocation context
+	 *
+	 * Context: may sleep with GFP_KERNEL.
+	 * Return: the buffer, or -ENOMEM.
+	 */
 	static Result<DmaBuffer> alloc_coherent(void *os_dev, size_t size, Gfp gfp)
 	{
 		DmaBuffer b;
@@ -44,6 +60,13 @@ public:
 		b.m_size = size;
 		return b;
 	}
+	/**
+	 * free() - give the memory back now (dma_free_coherent()); empty afterwards
+	 *
+	 * The device must be done with it.
+	 *
+	 * Context: may sleep (Linux: not in interrupt context).
+	 */
 	void free()
 	{
 		if (m_cpu)
@@ -51,8 +74,26 @@ public:
 		m_cpu = nullptr;
 		m_size = 0;
 	}
+	/**
+	 * cpu_addr() - the CPU's address of the memory
+	 *
+	 * Context: any.
+	 * Return: the address, or nullptr when empty.
+	 */
 	void *cpu_addr() const { return m_cpu; }
+	/**
+	 * dma_addr() - the device's address of the same memory
+	 *
+	 * Context: any.
+	 * Return: the address.
+	 */
 	dma_addr_t dma_addr() const { return m_dma; }
+	/**
+	 * size() - bytes of the buffer
+	 *
+	 * Context: any.
+	 * Return: the size, 0 when empty.
+	 */
 	size_t size() const { return m_size; }
 
 private:
@@ -62,11 +103,30 @@ private:
 	size_t m_size = 0;
 };
 
-/* Ownership transfers of non-coherent shared memory (no-ops when coherent). */
+/**
+ * cache_clean() - write @n bytes at @p back to memory, for the peer to read
+ * @p: the range's start
+ * @n: its length
+ *
+ * Before handing a range of non-coherent shared memory over; nothing on a
+ * coherent port.
+ *
+ * Context: any.
+ */
 inline void cache_clean(const void *p, size_t n)
 {
 	keel_port_cache_clean(p, n);
 }
+/**
+ * cache_invalidate() - drop stale cached copies of @n bytes at @p
+ * @p: the range's start
+ * @n: its length
+ *
+ * Before reading what the peer wrote into non-coherent shared memory;
+ * nothing on a coherent port.
+ *
+ * Context: any.
+ */
 inline void cache_invalidate(const void *p, size_t n)
 {
 	keel_port_cache_invalidate(p, n);

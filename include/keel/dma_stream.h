@@ -56,6 +56,16 @@ public:
 		s->m_mapped = true;
 		return s;
 	}
+	/**
+	 * DmaStream() - the object map() makes, not yet mapped
+	 * @os_dev: the port's DMA device
+	 * @cpu: the memory
+	 * @size: its size
+	 *
+	 * Public for make_unique(); use map().
+	 *
+	 * Context: any.
+	 */
 	DmaStream(void *os_dev, void *cpu, size_t size)
 	    : m_os_dev(os_dev), m_cpu(static_cast<u8 *>(cpu)), m_size(size)
 	{
@@ -66,14 +76,40 @@ public:
 			keel_port_dma_unmap(m_os_dev, m_dma, m_size);
 	}
 
-	/* The device address of the first byte. */
+	/**
+	 * dma_addr() - the device address of the first byte
+	 *
+	 * Context: any.
+	 * Return: the address.
+	 */
 	dma_addr_t dma_addr() const { return m_dma; }
-	/* For ShmRegion::with_cache_ops(). */
+	/**
+	 * cache_ops() - the ops that sync this mapping, for ShmRegion::with_cache_ops()
+	 *
+	 * Context: any.
+	 * Return: the ops (their ctx is this object).
+	 */
 	const ShmCacheOps &cache_ops() const { return m_ops; }
-	/* True when the device snoops the caches: the syncs are no-ops then. */
+	/**
+	 * coherent() - does the device snoop the CPU's caches?
+	 *
+	 * Context: any.
+	 * Return: true when the syncs are no-ops.
+	 */
 	bool coherent() const { return keel_port_dma_coherent(m_os_dev) != 0; }
-	/* Ranges synced for the device (cleaned) and for the CPU (invalidated). */
+	/**
+	 * cleans() - ranges synced for the device (cleaned) so far
+	 *
+	 * Context: any.
+	 * Return: the count (for tests and statistics).
+	 */
 	u64 cleans() const { return m_cleans.load(MemoryOrder::Relaxed); }
+	/**
+	 * invalidates() - ranges synced for the CPU (invalidated) so far
+	 *
+	 * Context: any.
+	 * Return: the count.
+	 */
 	u64 invalidates() const { return m_invalidates.load(MemoryOrder::Relaxed); }
 
 private:

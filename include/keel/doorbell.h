@@ -64,6 +64,10 @@ struct DoorbellOps {
 
 /**
  * class Doorbell - one end of an interrupt line, as the stack sees it
+ * @Handler: the user's doorbell handler: called with its context and the
+ *	id rung (or DOORBELL_ANY); atomic context, must not sleep
+ * @PeerDown: the user's peer-down callback: called with its context when
+ *	the backend reports the peer gone; atomic context
  *
  * The backend fills in the ops at construction; the user (a transport)
  * sets the handlers and rings. m_running counts handlers in progress so
@@ -77,6 +81,12 @@ public:
 	using Handler = void (*)(void *ctx, u32 notifyid);
 	using PeerDown = void (*)(void *ctx);
 
+	/**
+	 * Doorbell() - a disabled doorbell on the backend's @ops
+	 * @ops: the backend's constant table; must outlive the doorbell
+	 *
+	 * Context: any.
+	 */
 	explicit Doorbell(const DoorbellOps &ops) : m_ops(&ops) {}
 	/* The backend must have disabled delivery (no handler runs) by now. */
 	~Doorbell() = default;
@@ -90,37 +100,83 @@ public:
 	 * backend cannot carry.
 	 */
 	Result<void> ring(u32 notifyid) { return m_ops->ring(*this, notifyid); }
-	/* True while a peer is attached and has not gone away. Context: any. */
+	/**
+	 * peer_alive() - is a peer attached that has not gone away?
+	 *
+	 * Context: any.
+	 * Return: true while it is.
+	 */
 	bool peer_alive() const { return m_ops->peer_alive(*this); }
 
-	/* Context: process, with the doorbell disabled. */
+	/**
+	 * set_handler() - set the function that receives the peer's rings
+	 * @fn: the handler (atomic context), or nullptr for none
+	 * @ctx: its first argument
+	 *
+	 * Context: process, with the doorbell disabled.
+	 */
 	void set_handler(Handler fn, void *ctx)
 	{
 		m_fn = fn;
 		m_ctx = ctx;
 	}
-	/* Context: process, with the doorbell disabled. */
+	/**
+	 * set_peer_down() - set the function told when the peer goes away
+	 * @fn: the callback (atomic context), or nullptr for none
+	 * @ctx: its argument
+	 *
+	 * Context: process, with the doorbell disabled.
+	 */
 	void set_peer_down(PeerDown fn, void *ctx)
 	{
 		m_down_fn = fn;
 		m_down_ctx = ctx;
 	}
-	/* Context: any. */
+	/**
+	 * enable() - start delivering to the handlers
+	 *
+	 * Context: any.
+	 */
 	void enable() { m_enabled.store(true); }
-	/* Stops delivery; returns once no handler runs. Context: may sleep; not from a handler. */
+	/**
+	 * disable() - stop delivering (Linux disable_irq(): synchronous)
+	 *
+	 * Returns once no handler runs; none starts afterwards until enable().
+	 *
+	 * Context: may sleep (it spins for a running handler); never from a
+	 * handler of this doorbell.
+	 */
 	void disable()
 	{
 		m_enabled.store(false);
 		while (m_running.load() != 0)
 			cpu_relax();
 	}
+	/**
+	 * enabled() - is delivery enabled?
+	 *
+	 * Context: any.
+	 * Return: true between enable() and disable().
+	 */
 	bool enabled() const { return m_enabled.load(); }
-	/* Notifications delivered to the handler (statistics). Context: any. */
+	/**
+	 * delivered() - rings passed to the handler so far (statistics)
+	 *
+	 * Context: any.
+	 * Return: the count.
+	 */
 	u64 delivered() const { return m_delivered.load(MemoryOrder::Relaxed); }
 
 	/* --- for backends --- */
 
-	/* Calls the handler unless disabled. Context: the backend's interrupt context. */
+	/**
+	 * deliver() - hand a ring from the peer to the handler (backends only)
+	 * @notifyid: the id rung, or DOORBELL_ANY
+	 *
+	 * Calls the handler unless the doorbell is disabled.
+	 *
+	 * Context: the backend's interrupt context.
+	 */
 	void deliver(u32 notifyid)
 	{
 		m_running.fetch_add(1);
@@ -131,7 +187,12 @@ public:
 		}
 		m_running.fetch_sub(1);
 	}
-	/* Calls the peer-down callback unless disabled. Context: the backend's interrupt context.
+	/**
+	 * deliver_peer_down() - report the peer gone to the user (backends only)
+	 *
+	 * Calls the peer-down callback unless the doorbell is disabled.
+	 *
+	 * Context: the backend's interrupt context.
 	 */
 	void deliver_peer_down()
 	{

@@ -21,29 +21,95 @@
 
 namespace keel {
 
+/**
+ * class Idr - an id allocator mapping ids to pointers (Linux struct idr)
+ * @ID_MAX: the largest id (ids are non-negative ints, as in Linux)
+ *
+ * Not locked: the owner's lock guards it (every method, even the const
+ * ones, needs that lock or another way to exclude writers). The destructor
+ * frees what is left (destroy()).
+ */
 class Idr : NonMovable {
 public:
+	/**
+	 * Idr() - an empty allocator; allocates nothing until the first id
+	 *
+	 * Context: any (constexpr).
+	 */
 	constexpr Idr() = default;
 	~Idr();
 
-	/*
-	 * Allocates the lowest free id in [@start, @end) (@end == 0: up to
-	 * INT_MAX) for @ptr (not nullptr). -ENOSPC when the range is full,
-	 * -ENOMEM, -EINVAL for a bad range.
+	/**
+	 * alloc() - allocate the lowest free id in a range (Linux idr_alloc())
+	 * @ptr: what the id maps to; not nullptr
+	 * @start: the lowest id wanted
+	 * @end: one past the highest id wanted; 0 for up to ID_MAX
+	 * @gfp: context of the node allocations (none when preload() ran)
+	 *
+	 * Context: may sleep with GFP_KERNEL; any with GFP_ATOMIC.
+	 * Return: the id; -ENOSPC when every id of the range is taken, -EINVAL
+	 * for a null @ptr or an empty or out-of-range range, -ENOMEM.
 	 */
 	Result<u32> alloc(void *ptr, u32 start, u32 end, Gfp gfp);
-	/* Allocates exactly @id; -EBUSY if taken. */
+	/**
+	 * alloc_exact() - allocate exactly @id
+	 * @ptr: what the id maps to; not nullptr
+	 * @id: the id (a fixed address such as the name service's 53)
+	 * @gfp: context of the node allocations
+	 *
+	 * Context: may sleep with GFP_KERNEL; any with GFP_ATOMIC.
+	 * Return: 0; -EBUSY when @id is taken, -EINVAL for a null @ptr or @id
+	 * above ID_MAX, -ENOMEM.
+	 */
 	Result<void> alloc_exact(void *ptr, u32 id, Gfp gfp);
-	/* Cyclic allocation: next id after the last allocated, wrapping in the range. */
+	/**
+	 * alloc_cyclic() - allocate the next free id after the last one given
+	 * @ptr: what the id maps to; not nullptr
+	 * @start: the lowest id of the range
+	 * @end: one past the highest; 0 for up to ID_MAX
+	 * @gfp: context of the node allocations
+	 *
+	 * Searches from the id after the last cyclic allocation and wraps to
+	 * @start (Linux idr_alloc_cyclic()): ids are not reused soon.
+	 *
+	 * Context: may sleep with GFP_KERNEL; any with GFP_ATOMIC.
+	 * Return: the id; -ENOSPC, -EINVAL, -ENOMEM as for alloc().
+	 */
 	Result<u32> alloc_cyclic(void *ptr, u32 start, u32 end, Gfp gfp);
-	/* Returns the pointer that was stored, nullptr if @id was free. */
+	/**
+	 * remove() - free @id (Linux idr_remove())
+	 * @id: the id
+	 *
+	 * Frees the nodes that become empty.
+	 *
+	 * Context: any.
+	 * Return: the pointer @id mapped to, or nullptr when it was free.
+	 */
 	void *remove(u32 id);
+	/**
+	 * find() - the pointer @id maps to (Linux idr_find())
+	 * @id: the id
+	 *
+	 * Context: any.
+	 * Return: the pointer, or nullptr when @id is free.
+	 */
 	void *find(u32 id) const;
-	/* Replaces the pointer at an allocated @id; -ENOENT if free. */
+	/**
+	 * replace() - map an allocated @id to another pointer (Linux idr_replace())
+	 * @ptr: the new pointer; not nullptr
+	 * @id: the id
+	 *
+	 * Context: any (never allocates).
+	 * Return: the old pointer; -ENOENT when @id is free, -EINVAL for a null
+	 * @ptr.
+	 */
 	Result<void *> replace(void *ptr, u32 id);
-	/*
-	 * Calls @fn(id, ptr) in id order; stop early by returning false. @fn
-	 * may remove the current id (and no other).
+	/**
+	 * for_each() - call @fn(id, ptr) for every id, in increasing order
+	 * @fn: returns false to stop early; it may remove the current id (no
+	 *	other)
+	 *
+	 * Context: any (@fn permitting).
 	 */
 	template <typename F> void for_each(F fn) const
 	{
@@ -55,12 +121,50 @@ public:
 			id++;
 		}
 	}
-	/* The lowest allocated id >= *@id and its pointer; false if none. */
+	/**
+	 * next_entry() - the lowest allocated id at or above *@id (Linux
+	 * idr_get_next())
+	 * @id: in: where to start; out: the id found
+	 * @ptr: out: its pointer
+	 *
+	 * Context: any.
+	 * Return: true when one was found, false when none is left.
+	 */
 	bool next_entry(u32 *id, void **ptr) const;
+	/**
+	 * is_empty() - is no id allocated?
+	 *
+	 * Context: any.
+	 * Return: true when empty.
+	 */
 	bool is_empty() const { return m_count == 0; }
+	/**
+	 * count() - the number of ids allocated
+	 *
+	 * Context: any.
+	 * Return: the count.
+	 */
 	u32 count() const { return m_count; }
-	/* Reserve room so that the next alloc of an id below @max_id needs no memory. */
+	/**
+	 * preload() - reserve memory for one later allocation (Linux idr_preload())
+	 * @max_id: the next alloc will be of an id below this (0: any id)
+	 * @gfp: the context of this reservation
+	 *
+	 * The next alloc*() of an id below @max_id then needs no memory: call
+	 * this with GFP_KERNEL before taking a spinlock, allocate under it.
+	 * The reservation is kept until used or destroy().
+	 *
+	 * Context: may sleep with GFP_KERNEL; any with GFP_ATOMIC.
+	 * Return: 0, or -ENOMEM.
+	 */
 	Result<void> preload(u32 max_id, Gfp gfp);
+	/**
+	 * destroy() - free every id and all memory (Linux idr_destroy())
+	 *
+	 * The pointers are not touched: free their objects first.
+	 *
+	 * Context: any.
+	 */
 	void destroy();
 
 	/* Ids are non-negative ints, as in Linux. */

@@ -14,34 +14,43 @@
 
 #include <keel/compiler.h>
 #include <keel/port.h>
-#include <keel/utility.h>
+#include <keel/port_work.h>
 
 namespace keel {
 
-class IrqWork : NonMovable {
+/**
+ * class IrqWork - a function run in hard-interrupt context (Linux irq_work)
+ *
+ * The item must be idle when destroyed (sync() first).
+ */
+class IrqWork : public PortWork<IrqWork, KEEL_IRQ_WORK_SIZE, KEEL_IRQ_WORK_ALIGN> {
 public:
-	/* Context: hard IRQ (must not sleep). */
-	using Fn = void (*)(IrqWork &);
-	explicit IrqWork(Fn fn) : m_fn(fn) { keel_port_irq_work_init(m_storage, &trampoline); }
+	/**
+	 * IrqWork() - an idle item running @fn (init_irq_work())
+	 * @fn: the function; runs in hard IRQ context and must not sleep
+	 *
+	 * Context: any.
+	 */
+	explicit IrqWork(Fn fn) : PortWork(fn) { keel_port_irq_work_init(m_storage, &trampoline); }
 	/* The item must be idle when destroyed (sync() first). */
 	~IrqWork() = default;
 
-	/* Context: any. */
+	/**
+	 * queue() - run the item soon, in interrupt context (irq_work_queue())
+	 *
+	 * An item queued while it runs runs again afterwards.
+	 *
+	 * Context: any.
+	 * Return: true when queued, false when it was already pending.
+	 */
 	bool queue() { return keel_port_irq_work_queue(m_storage) != 0; }
-	/* Context: may sleep; not from the item itself. */
+	/**
+	 * sync() - wait until the item is neither pending nor running
+	 * (irq_work_sync())
+	 *
+	 * Context: may sleep; never from the item itself.
+	 */
 	void sync() { keel_port_irq_work_sync(m_storage); }
-
-private:
-	static void trampoline(void *storage)
-	{
-		/* SAFETY: the port passes back the storage registered in the constructor. */
-		IrqWork *w = container_of(
-			reinterpret_cast<unsigned char(*)[KEEL_IRQ_WORK_SIZE]>(storage),
-			&IrqWork::m_storage);
-		w->m_fn(*w);
-	}
-	alignas(KEEL_IRQ_WORK_ALIGN) unsigned char m_storage[KEEL_IRQ_WORK_SIZE];
-	Fn m_fn;
 };
 
 } // namespace keel

@@ -43,10 +43,29 @@ namespace keel {
  */
 class LoopbackLink : NonMovable {
 public:
+	/**
+	 * enum Mode - how a ring reaches the other end (see the file comment)
+	 * @Direct: the peer's handler runs inside ring(), with the id as rung
+	 * @Deferred: an IrqWork delivers it in hard-interrupt context, rings
+	 *	coalescing meanwhile
+	 */
 	enum class Mode { Direct, Deferred };
 
+	/**
+	 * class End - one end of the link: a Doorbell ringing the other end
+	 *
+	 * Made by the link only. Invariants: m_pending holds the ids rung and
+	 * not yet delivered (bit i: id i, bit 63: any larger id); m_irq
+	 * delivers them.
+	 */
 	class End final : public Doorbell {
 	public:
+		/**
+		 * peer() - the other end
+		 *
+		 * Context: any.
+		 * Return: the end that this one's ring() delivers on.
+		 */
 		End &peer() const { return this == &m_link->m_a ? m_link->m_b : m_link->m_a; }
 
 	private:
@@ -62,11 +81,29 @@ public:
 		IrqWork m_irq{ &End::irq_fn };
 	};
 
+	/**
+	 * LoopbackLink() - a live link, both ends disabled
+	 * @mode: how rings are delivered
+	 *
+	 * Context: may sleep.
+	 */
 	explicit LoopbackLink(Mode mode = Mode::Deferred) : m_mode(mode) {}
 	/* Flushes pending deliveries: no work runs after this. Context: may sleep. */
 	~LoopbackLink() { shutdown(); }
 
+	/**
+	 * a() - one end (by convention the host's)
+	 *
+	 * Context: any.
+	 * Return: the end.
+	 */
 	End &a() { return m_a; }
+	/**
+	 * b() - the other end (by convention the remote's)
+	 *
+	 * Context: any.
+	 * Return: the end.
+	 */
 	End &b() { return m_b; }
 	/**
 	 * cut() - report the link dead to both ends and stop delivering
@@ -89,13 +126,24 @@ public:
 	 * Context: any.
 	 */
 	void reconnect() { m_alive.store(true); }
-	/* Waits until every queued delivery has run. Context: may sleep. */
+	/**
+	 * flush() - wait until every queued delivery has run
+	 *
+	 * Context: may sleep; never from a handler of the link.
+	 */
 	void flush()
 	{
 		m_a.m_irq.sync();
 		m_b.m_irq.sync();
 	}
-	/* Stops ringing and waits for deliveries in flight. Context: may sleep. */
+	/**
+	 * shutdown() - stop ringing (rings fail with -EPIPE) and wait for
+	 * deliveries in flight
+	 *
+	 * Unlike cut(), no peer-down callback runs.
+	 *
+	 * Context: may sleep; never from a handler of the link.
+	 */
 	void shutdown()
 	{
 		m_alive.store(false);

@@ -40,60 +40,314 @@
 
 namespace keel {
 
-/* Context: may sleep. */
+/**
+ * pm_runtime_resume() - resume @dev now, and its parent first
+ * @dev: the device
+ *
+ * Runs the resume callback in the caller's context.
+ *
+ * Context: may sleep.
+ * Return: 0 (also when already Active); -EACCES when runtime PM is
+ * disabled and the device is not Active, -EINVAL after a recorded
+ * callback error (runtime_error), -EBUSY when the parent could not be
+ * resumed, or the callback's error.
+ */
 Result<void> pm_runtime_resume(Device &dev);
+/**
+ * pm_runtime_suspend() - suspend @dev now
+ * @dev: the device
+ *
+ * Runs the suspend callback in the caller's context; on success the
+ * parent's idle check is queued.
+ *
+ * Context: may sleep.
+ * Return: 0 (also when already Suspended); -EAGAIN while the usage count
+ * is positive, -EBUSY while children are Active (and not ignored),
+ * -EACCES when runtime PM is disabled, -EINVAL after a recorded callback
+ * error, or the callback's error (the device stays Active).
+ */
 Result<void> pm_runtime_suspend(Device &dev);
+/**
+ * pm_runtime_autosuspend() - suspend @dev once its autosuspend delay has
+ * passed (Linux pm_runtime_autosuspend())
+ * @dev: the device
+ *
+ * Before the delay has passed, arms the timer and returns.
+ *
+ * Context: may sleep.
+ * Return: as pm_runtime_suspend(); -EAGAIN as well for a negative delay.
+ */
 Result<void> pm_runtime_autosuspend(Device &dev);
+/**
+ * pm_runtime_idle() - run @dev's idle check now: the idle callback, then an
+ * (auto)suspend unless it objects
+ * @dev: the device
+ *
+ * Context: may sleep.
+ * Return: 0; -EAGAIN or -EBUSY when the device may not suspend (in use,
+ * active children), -EACCES when disabled, or the idle callback's veto.
+ */
 Result<void> pm_runtime_idle(Device &dev);
-/* Asynchronous requests. Context: any. */
+/**
+ * pm_request_resume() - queue an asynchronous resume of @dev
+ * @dev: the device
+ *
+ * Context: any.
+ * Return: 0 (queued, or already Active); -EACCES when disabled, -EINVAL
+ * after a recorded callback error.
+ */
 Result<void> pm_request_resume(Device &dev);
+/**
+ * pm_request_idle() - queue an asynchronous idle check of @dev
+ * @dev: the device
+ *
+ * Context: any.
+ * Return: 0 when queued; -EAGAIN or -EBUSY when the device may not suspend
+ * now, -EACCES when disabled.
+ */
 Result<void> pm_request_idle(Device &dev);
+/**
+ * pm_request_autosuspend() - queue an asynchronous autosuspend of @dev
+ * @dev: the device
+ *
+ * Context: any.
+ * Return: 0 when queued (or the timer armed); the errors of
+ * pm_runtime_suspend() that are known without running the callback.
+ */
 Result<void> pm_request_autosuspend(Device &dev);
 
-/* Usage count +1 and resume (async / sync). get_sync keeps the count on error. */
+/**
+ * pm_runtime_get() - take a usage reference and queue a resume
+ * @dev: the device
+ *
+ * Context: any.
+ * Return: as pm_request_resume(); the usage count stays raised either
+ * way (drop it with a put).
+ */
 Result<void> pm_runtime_get(Device &dev);
+/**
+ * pm_runtime_get_sync() - take a usage reference and resume now
+ * @dev: the device
+ *
+ * The count stays raised on error too (Linux): prefer
+ * pm_runtime_resume_and_get().
+ *
+ * Context: may sleep.
+ * Return: as pm_runtime_resume().
+ */
 Result<void> pm_runtime_get_sync(Device &dev);
-/* Like get_sync, but drops the count again on error. */
+/**
+ * pm_runtime_resume_and_get() - pm_runtime_get_sync() that drops the usage
+ * reference again on error
+ * @dev: the device
+ *
+ * Context: may sleep.
+ * Return: 0 with a usage reference held, or pm_runtime_resume()'s error
+ * without one.
+ */
 Result<void> pm_runtime_resume_and_get(Device &dev);
+/**
+ * pm_runtime_get_noresume() - take a usage reference, nothing else
+ * @dev: the device
+ *
+ * Context: any.
+ */
 void pm_runtime_get_noresume(Device &dev);
 
-/* Usage count -1; at 0: idle (async / sync), or autosuspend. */
+/**
+ * pm_runtime_put() - drop a usage reference; at zero queue an idle check
+ * @dev: the device
+ *
+ * Context: any.
+ */
 void pm_runtime_put(Device &dev);
+/**
+ * pm_runtime_put_sync() - drop a usage reference; at zero run the idle
+ * check now
+ * @dev: the device
+ *
+ * Context: may sleep.
+ */
 void pm_runtime_put_sync(Device &dev);
+/**
+ * pm_runtime_put_autosuspend() - drop a usage reference; at zero queue an
+ * autosuspend
+ * @dev: the device
+ *
+ * Context: any.
+ */
 void pm_runtime_put_autosuspend(Device &dev);
+/**
+ * pm_runtime_put_sync_autosuspend() - drop a usage reference; at zero
+ * autosuspend now (or arm the timer)
+ * @dev: the device
+ *
+ * Context: may sleep.
+ */
 void pm_runtime_put_sync_autosuspend(Device &dev);
+/**
+ * pm_runtime_put_noidle() - drop a usage reference, nothing else
+ * @dev: the device
+ *
+ * Context: any.
+ */
 void pm_runtime_put_noidle(Device &dev);
 
+/**
+ * pm_runtime_enable() - undo one pm_runtime_disable()
+ * @dev: the device
+ *
+ * Runtime PM acts once every disable is undone (a new device starts
+ * disabled once). An unbalanced enable warns.
+ *
+ * Context: any.
+ */
 void pm_runtime_enable(Device &dev);
-/* Cancels pending requests and waits for a running callback. Context: may sleep. */
+/**
+ * pm_runtime_disable() - stop runtime PM for @dev (nests)
+ * @dev: the device
+ *
+ * A pending resume request is honoured first; then pending requests are
+ * cancelled and a running callback is waited for. The device keeps its
+ * status.
+ *
+ * Context: may sleep.
+ */
 void pm_runtime_disable(Device &dev);
+/**
+ * pm_runtime_enabled() - is runtime PM enabled for @dev?
+ * @dev: the device
+ *
+ * Context: any.
+ * Return: true when every disable is undone.
+ */
 bool pm_runtime_enabled(Device &dev);
-/* Only while disabled (-EAGAIN otherwise); set_active fails -EBUSY under a suspended, enabled parent. */
+/**
+ * pm_runtime_set_active() - declare @dev Active while runtime PM is disabled
+ * @dev: the device
+ *
+ * Clears a recorded callback error; counts the device as an active child
+ * of its parent. Typically in probe, before pm_runtime_enable().
+ *
+ * Context: any.
+ * Return: 0; -EAGAIN while runtime PM is enabled, -EBUSY when the parent
+ * is enabled, Suspended and does not ignore its children.
+ */
 Result<void> pm_runtime_set_active(Device &dev);
+/**
+ * pm_runtime_set_suspended() - declare @dev Suspended while runtime PM is
+ * disabled
+ * @dev: the device
+ *
+ * Clears a recorded callback error; the parent loses an active child and
+ * gets an idle check.
+ *
+ * Context: any.
+ * Return: 0, or -EAGAIN while runtime PM is enabled.
+ */
 Result<void> pm_runtime_set_suspended(Device &dev);
-/* Cancels pending requests, waits for running callbacks. Context: may sleep. */
+/**
+ * pm_runtime_barrier() - flush @dev's runtime PM activity
+ * @dev: the device
+ *
+ * Runs a pending resume, cancels the other pending requests and waits
+ * for a running callback.
+ *
+ * Context: may sleep.
+ */
 void pm_runtime_barrier(Device &dev);
 
+/**
+ * pm_runtime_mark_last_busy() - note that @dev was just used
+ * @dev: the device
+ *
+ * Pushes a pending autosuspend back by a full delay.
+ *
+ * Context: any.
+ */
 void pm_runtime_mark_last_busy(Device &dev);
+/**
+ * pm_runtime_use_autosuspend() - make @dev's suspends wait for the
+ * autosuspend delay
+ * @dev: the device
+ *
+ * Context: any.
+ */
 void pm_runtime_use_autosuspend(Device &dev);
+/**
+ * pm_runtime_dont_use_autosuspend() - make @dev's suspends immediate again
+ * @dev: the device
+ *
+ * Context: any.
+ */
 void pm_runtime_dont_use_autosuspend(Device &dev);
+/**
+ * pm_runtime_set_autosuspend_delay() - set @dev's autosuspend delay
+ * @dev: the device
+ * @delay_ms: the delay after the last busy mark; negative prevents
+ *	autosuspend altogether
+ *
+ * Context: any.
+ */
 void pm_runtime_set_autosuspend_delay(Device &dev, int delay_ms)
 	KEEL_EXPORT_AS(keel_pm_runtime_set_autosuspend_delay);
+/**
+ * pm_suspend_ignore_children() - let @dev suspend while children are Active
+ * @dev: the device
+ * @enable: true to ignore its children, false to count them again
+ *
+ * Context: any.
+ */
 void pm_suspend_ignore_children(Device &dev, bool enable);
 
+/**
+ * pm_runtime_status() - @dev's runtime PM status
+ * @dev: the device
+ *
+ * Context: any.
+ * Return: the status (stale as soon as read).
+ */
 RpmStatus pm_runtime_status(Device &dev);
+/**
+ * pm_runtime_active() - is @dev Active?
+ * @dev: the device
+ *
+ * Context: any.
+ * Return: true when Active.
+ */
 inline bool pm_runtime_active(Device &dev)
 {
 	return pm_runtime_status(dev) == RpmStatus::Active;
 }
+/**
+ * pm_runtime_suspended() - is @dev Suspended?
+ * @dev: the device
+ *
+ * Context: any.
+ * Return: true when Suspended.
+ */
 inline bool pm_runtime_suspended(Device &dev)
 {
 	return pm_runtime_status(dev) == RpmStatus::Suspended;
 }
+/**
+ * pm_runtime_usage_count() - @dev's usage count (tests and diagnostics)
+ * @dev: the device
+ *
+ * Context: any.
+ * Return: the count.
+ */
 inline int pm_runtime_usage_count(Device &dev)
 {
 	return dev.power().usage_count.load();
 }
+/**
+ * pm_runtime_child_count() - @dev's count of Active children
+ * @dev: the device
+ *
+ * Context: any.
+ * Return: the count.
+ */
 inline int pm_runtime_child_count(Device &dev)
 {
 	return dev.power().child_count.load();

@@ -85,58 +85,167 @@ struct ShmCacheOps {
  */
 class ShmRegion {
 public:
+	/**
+	 * ShmRegion() - an invalid (empty) region
+	 *
+	 * Context: any (constexpr).
+	 */
 	constexpr ShmRegion() = default;
+	/**
+	 * ShmRegion() - the window [@base, @base + @size)
+	 * @base: the CPU's address of its first byte
+	 * @size: its size
+	 * @da: the device address of its first byte (what the peer calls it)
+	 *
+	 * Context: any.
+	 */
 	ShmRegion(void *base, size_t size, u64 da)
 	    : m_base(static_cast<u8 *>(base)), m_size(size), m_da(da)
 	{
 	}
-	/* Constant-initialisable (constinit) form. */
+	/**
+	 * ShmRegion() - the window [@base, @base + @size), constant-initialisable
+	 * @base: the CPU's address of its first byte
+	 * @size: its size
+	 * @da: the device address of its first byte
+	 *
+	 * Context: any (constexpr: for constinit regions).
+	 */
 	constexpr ShmRegion(u8 *base, size_t size, u64 da) : m_base(base), m_size(size), m_da(da) {}
 
+	/**
+	 * base() - the CPU's address of the window
+	 *
+	 * Only for handing the memory to the port (mapping, freeing): every
+	 * access goes through the accessors.
+	 *
+	 * Context: any.
+	 * Return: the address, nullptr for an invalid region.
+	 */
 	u8 *base() const { return m_base; }
+	/**
+	 * size() - bytes of the window
+	 *
+	 * Context: any.
+	 * Return: the size.
+	 */
 	size_t size() const { return m_size; }
+	/**
+	 * da() - the device address of the window's first byte
+	 *
+	 * Context: any.
+	 * Return: the address.
+	 */
 	u64 da() const { return m_da; }
+	/**
+	 * valid() - is it a window at all?
+	 *
+	 * Context: any.
+	 * Return: false for a default-constructed region.
+	 */
 	bool valid() const { return m_base != nullptr; }
-	/* The same window, maintained through @ops instead of the port (nullptr: the port). */
+	/**
+	 * with_cache_ops() - the same window, maintained through @ops
+	 * @ops: the cache maintenance; nullptr for the port's own
+	 *
+	 * Context: any.
+	 * Return: the new region (this one is unchanged); @ops must outlive it.
+	 */
 	ShmRegion with_cache_ops(const ShmCacheOps *ops) const
 	{
 		ShmRegion r = *this;
 		r.m_cache = ops;
 		return r;
 	}
+	/**
+	 * cache_ops() - the window's own cache maintenance
+	 *
+	 * Context: any.
+	 * Return: the ops, or nullptr when the port's are used.
+	 */
 	const ShmCacheOps *cache_ops() const { return m_cache; }
 
-	/* True when [off, off+len) lies inside the region (no overflow). */
+	/**
+	 * contains() - does [@off, @off + @len) lie inside the window?
+	 * @off: offset of the range
+	 * @len: its length
+	 *
+	 * Never overflows (range_fits()).
+	 *
+	 * Context: any.
+	 * Return: true when inside.
+	 */
 	constexpr bool contains(size_t off, size_t len) const
 	{
 		return range_fits(m_size, off, len);
 	}
-	/* Device address of [da, da+len) -> offset; -EINVAL when outside. */
+	/**
+	 * da_to_offset() - translate a device address range the peer gave
+	 * @da: device address of the range
+	 * @len: its length
+	 *
+	 * Context: any.
+	 * Return: the offset of @da in the window, or -EINVAL when any byte of
+	 * the range lies outside.
+	 */
 	Result<size_t> da_to_offset(u64 da, u64 len) const
 	{
 		if (da < m_da || !range_fits(m_size, da - m_da, len))
 			return err(-EINVAL);
 		return size_t(da - m_da);
 	}
+	/**
+	 * offset_to_da() - the device address of a range of the window
+	 * @off: offset of the range
+	 * @len: its length
+	 *
+	 * Context: any.
+	 * Return: the device address, or -EINVAL when the range is outside.
+	 */
 	Result<u64> offset_to_da(size_t off, size_t len) const
 	{
 		if (!contains(off, len))
 			return err(-EINVAL);
 		return m_da + off;
 	}
-	/* CPU pointer to [off, off+len), checked. */
+	/**
+	 * ptr() - the CPU's pointer to a checked range of the window
+	 * @off: offset of the range
+	 * @len: its length
+	 *
+	 * For memory that is ours while we use it (a buffer the peer handed
+	 * over); fields the peer may write concurrently go through read().
+	 *
+	 * Context: any.
+	 * Return: the pointer, or -EINVAL when the range is outside.
+	 */
 	Result<void *> ptr(size_t off, size_t len) const
 	{
 		if (!contains(off, len))
 			return err(-EINVAL);
 		return static_cast<void *>(m_base + off);
 	}
+	/**
+	 * da_ptr() - the CPU's pointer to a range given by device address
+	 * @da: device address of the range
+	 * @len: its length
+	 *
+	 * Context: any.
+	 * Return: the pointer, or -EINVAL when the range is outside.
+	 */
 	Result<void *> da_ptr(u64 da, u64 len) const
 	{
 		size_t off = TRY(da_to_offset(da, len));
 		return static_cast<void *>(m_base + off);
 	}
-	/* Offset of a CPU pointer inside the region; -EINVAL if outside. */
+	/**
+	 * offset_of() - the offset of a CPU pointer inside the window
+	 * @p: the pointer
+	 * @len: bytes from @p that must be inside too
+	 *
+	 * Context: any.
+	 * Return: the offset, or -EINVAL when [@p, @p + @len) is outside.
+	 */
 	Result<size_t> offset_of(const void *p, size_t len) const
 	{
 		auto a = reinterpret_cast<uintptr_t>(p), b = reinterpret_cast<uintptr_t>(m_base);
@@ -145,14 +254,32 @@ public:
 		return size_t(a - b);
 	}
 
-	/* One untorn load of a T at @off (see the file comment). */
+	/**
+	 * read() - one untorn load of a T at @off (see the file comment)
+	 * @off: offset of the field
+	 *
+	 * No cache maintenance: for memory only we write, or after an
+	 * explicit invalidate().
+	 *
+	 * Context: any.
+	 * Return: the value, or -EINVAL when the field is outside the window.
+	 */
 	template <typename T> Result<T> read(size_t off) const
 	{
 		if (!contains(off, sizeof(T)))
 			return err(-EINVAL);
 		return load<T>(off);
 	}
-	/* One untorn store of @v at @off. */
+	/**
+	 * write() - one untorn store of @v at @off
+	 * @off: offset of the field
+	 * @v: the value
+	 *
+	 * No cache maintenance (see peer_write()).
+	 *
+	 * Context: any.
+	 * Return: 0, or -EINVAL when the field is outside the window.
+	 */
 	template <typename T> Result<void> write(size_t off, const T &v) const
 	{
 		if (!contains(off, sizeof(T)))
@@ -160,7 +287,15 @@ public:
 		store<T>(off, v);
 		return ok();
 	}
-	/* read() of a field the peer wrote: its cache lines are invalidated first. */
+	/**
+	 * peer_read() - read() of a field the peer wrote
+	 * @off: offset of the field
+	 *
+	 * Invalidates the field's cache lines first (a no-op when coherent).
+	 *
+	 * Context: any.
+	 * Return: the value, or -EINVAL when the field is outside the window.
+	 */
 	template <typename T> Result<T> peer_read(size_t off) const
 	{
 		if (!contains(off, sizeof(T)))
@@ -168,7 +303,16 @@ public:
 		do_invalidate(m_base + off, sizeof(T));
 		return load<T>(off);
 	}
-	/* write() of a field the peer reads: its cache lines are cleaned afterwards. */
+	/**
+	 * peer_write() - write() of a field the peer reads
+	 * @off: offset of the field
+	 * @v: the value
+	 *
+	 * Cleans the field's cache lines afterwards (a no-op when coherent).
+	 *
+	 * Context: any.
+	 * Return: 0, or -EINVAL when the field is outside the window.
+	 */
 	template <typename T> Result<void> peer_write(size_t off, const T &v) const
 	{
 		if (!contains(off, sizeof(T)))
@@ -177,13 +321,31 @@ public:
 		do_clean(m_base + off, sizeof(T));
 		return ok();
 	}
-	/* Compile-time checked offsets (for fixed layouts of a region known to be large enough). */
+	/**
+	 * read_fixed() - read() at an offset checked at compile time
+	 *
+	 * For fixed layouts of a region known to be at least MinSize bytes:
+	 * a T at Off past MinSize does not compile (Rust's Io<SIZE>).
+	 *
+	 * Context: any.
+	 * Return: the value.
+	 */
 	template <typename T, size_t Off, size_t MinSize> T read_fixed() const
 	{
 		static_assert(Off + sizeof(T) <= MinSize, "read_fixed: offset past the region");
 		return load<T>(Off);
 	}
-	/* Copies out of / into the region in untorn aligned pieces (memcpy_fromio/toio). */
+	/**
+	 * copy_from() - copy @len bytes at @off out of the window (memcpy_fromio())
+	 * @dst: where to
+	 * @off: offset in the window
+	 * @len: bytes
+	 *
+	 * In untorn, naturally aligned pieces; no cache maintenance.
+	 *
+	 * Context: any.
+	 * Return: 0, or -EINVAL when the range is outside (nothing copied).
+	 */
 	Result<void> copy_from(void *dst, size_t off, size_t len) const
 	{
 		if (!contains(off, len))
@@ -191,6 +353,17 @@ public:
 		copy_in(static_cast<u8 *>(dst), m_base + off, len);
 		return ok();
 	}
+	/**
+	 * copy_to() - copy @len bytes into the window at @off (memcpy_toio())
+	 * @off: offset in the window
+	 * @src: where from
+	 * @len: bytes
+	 *
+	 * In untorn, naturally aligned pieces; no cache maintenance.
+	 *
+	 * Context: any.
+	 * Return: 0, or -EINVAL when the range is outside (nothing copied).
+	 */
 	Result<void> copy_to(size_t off, const void *src, size_t len) const
 	{
 		if (!contains(off, len))
@@ -198,7 +371,16 @@ public:
 		copy_out(m_base + off, static_cast<const u8 *>(src), len);
 		return ok();
 	}
-	/* Cache maintenance of [off, off+len) (no-ops on coherent ports); -EINVAL outside. */
+	/**
+	 * clean() - write [@off, @off + @len) back for the peer to read
+	 * @off: offset of the range
+	 * @len: its length
+	 *
+	 * A no-op on a coherent port.
+	 *
+	 * Context: any.
+	 * Return: 0, or -EINVAL when the range is outside.
+	 */
 	Result<void> clean(size_t off, size_t len) const
 	{
 		if (!contains(off, len))
@@ -206,6 +388,16 @@ public:
 		do_clean(m_base + off, len);
 		return ok();
 	}
+	/**
+	 * invalidate() - drop stale copies of [@off, @off + @len) before reading it
+	 * @off: offset of the range
+	 * @len: its length
+	 *
+	 * A no-op on a coherent port.
+	 *
+	 * Context: any.
+	 * Return: 0, or -EINVAL when the range is outside.
+	 */
 	Result<void> invalidate(size_t off, size_t len) const
 	{
 		if (!contains(off, len))
@@ -213,7 +405,17 @@ public:
 		do_invalidate(m_base + off, len);
 		return ok();
 	}
-	/* A sub-window [off, off+len) with its own device address. */
+	/**
+	 * sub() - the sub-window [@off, @off + @len)
+	 * @off: its offset in this window
+	 * @len: its size
+	 *
+	 * With its own device address (this one's plus @off) and this one's
+	 * cache maintenance.
+	 *
+	 * Context: any.
+	 * Return: the sub-window, or -EINVAL when it does not fit inside.
+	 */
 	Result<ShmRegion> sub(size_t off, size_t len) const
 	{
 		if (!contains(off, len))

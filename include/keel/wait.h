@@ -23,16 +23,39 @@
 
 namespace keel {
 
+/**
+ * class WaitQueue - threads waiting for a condition (wait_queue_head_t)
+ *
+ * A waiter sleeps until its condition holds; whoever changes the state
+ * calls wake_up() afterwards. The condition is a callable evaluated in the
+ * waiter's context, after every wake-up, and must not sleep. The OS's wait
+ * queue is stored inside (m_storage); its internal lock gets the class
+ * given at construction.
+ */
 class WaitQueue : NonMovable {
 public:
-	/* The class of the queue's lock: @key is static, unique to the declaration site. */
+	/**
+	 * WaitQueue() - an empty wait queue
+	 * @name: the class name of the queue's lock
+	 * @key: its class key, static and unique to the declaration site
+	 *	(KEEL_LOCK_KEY())
+	 *
+	 * Context: any.
+	 */
 	WaitQueue(const char *name, keel_lock_key *key)
 	{
 		keel_port_waitq_init(m_storage, keel_lock_class_name(key, name), key);
 	}
 	~WaitQueue() { keel_port_waitq_destroy(m_storage); }
 
-	/* Wakes every waiter. Callable from any context. */
+	/**
+	 * wake_up() - wake every waiter, which then re-checks its condition
+	 *
+	 * Orders the caller's earlier stores before the waiters' checks: change
+	 * the state, then wake.
+	 *
+	 * Context: any.
+	 */
 	void wake_up() { keel_port_wake_up(m_storage); }
 
 	/**
@@ -45,20 +68,57 @@ public:
 	 */
 	void *port_queue() { return m_storage; }
 
-	/* Context: may sleep. */
+	/**
+	 * wait_event() - sleep until @cond() is true (Linux wait_event())
+	 * @cond: the condition; returns bool, must not sleep
+	 *
+	 * Uninterruptible and without a deadline: only for conditions that are
+	 * bound to come true (never a wait on a peer).
+	 *
+	 * Context: may sleep.
+	 */
 	template <typename Cond> void wait_event(Cond cond)
 	{
 		(void)wait(cond, TIMEOUT_INFINITE, false);
 	}
+	/**
+	 * wait_event_timeout() - sleep until @cond() or the timeout
+	 * @cond: the condition
+	 * @timeout_ns: the longest wait in ns (TIMEOUT_INFINITE: no limit)
+	 *
+	 * The condition decides, even at the deadline (Linux).
+	 *
+	 * Context: may sleep.
+	 * Return: 0 when @cond() is still false at the deadline, else the time
+	 * left in ns (at least 1).
+	 */
 	template <typename Cond> [[nodiscard]] s64 wait_event_timeout(Cond cond, s64 timeout_ns)
 	{
 		return wait(cond, timeout_ns, false);
 	}
+	/**
+	 * wait_event_interruptible() - sleep until @cond() or a signal
+	 * @cond: the condition
+	 *
+	 * Context: may sleep.
+	 * Return: 0 when @cond() became true, -ERESTARTSYS when a signal came
+	 * first.
+	 */
 	template <typename Cond> [[nodiscard]] int wait_event_interruptible(Cond cond)
 	{
 		s64 r = wait(cond, TIMEOUT_INFINITE, true);
 		return r < 0 ? int(r) : 0;
 	}
+	/**
+	 * wait_event_interruptible_timeout() - sleep until @cond(), a signal or
+	 * the timeout
+	 * @cond: the condition
+	 * @timeout_ns: the longest wait in ns
+	 *
+	 * Context: may sleep.
+	 * Return: 0 at the deadline with @cond() false, the time left (>= 1)
+	 * when it became true, or -ERESTARTSYS on a signal.
+	 */
 	template <typename Cond>
 	[[nodiscard]] s64 wait_event_interruptible_timeout(Cond cond, s64 timeout_ns)
 	{
@@ -112,6 +172,8 @@ private:
 
 /**
  * class WaitCallback - a wait queue entry that calls a function
+ * @Fn: the function's type: it gets the entry (container_of() finds the
+ *	entry's owner)
  *
  * Its queue's wake-ups call a function instead of waking a task (Linux
  * init_waitqueue_func_entry() and add_wait_queue()). It relays one
@@ -128,7 +190,6 @@ private:
  */
 class WaitCallback : NonMovable {
 public:
-	/* The function: gets the entry (container_of() finds its owner). */
 	using Fn = void (*)(WaitCallback &cb);
 	/**
 	 * WaitCallback() - an entry on no queue yet
@@ -186,25 +247,38 @@ private:
 	WaitQueue *m_wq = nullptr;
 };
 
-/*
- * Completion: a one-shot (or counted) event (Linux struct completion).
+/**
+ * class Completion - a one-shot (or counted) event (Linux struct completion)
  *
- * The count is changed and the waiters woken under one lock, which the
- * waiter also takes to consume it: once wait*() returns, complete() has
- * finished touching the object, so a completion may live on the waiter's
- * stack (the reason Linux's completion takes its wait-queue lock).
+ * Locking: m_lock guards the count (m_done); complete() changes it and
+ * wakes the waiters under m_lock, which the waiter also takes to consume
+ * it: once wait*() returns, complete() has finished touching the object,
+ * so a completion may live on the waiter's stack (the reason Linux's
+ * completion takes its wait-queue lock). Both locks get classes of the
+ * declaration site::
  *
- * Both locks get classes of the declaration site:
  *	Completion m_done{ "sample_done", KEEL_LOCK_KEY() };
  */
 class Completion : NonMovable {
 public:
+	/**
+	 * Completion() - a completion not yet completed
+	 * @name: the class name of its locks
+	 * @site: the declaration site (KEEL_LOCK_KEY()): one class for the
+	 *	count's lock, one for the wait queue
+	 *
+	 * Context: any.
+	 */
 	template <typename Site>
 	Completion(const char *name, LockSite<Site> site)
 	    : m_lock(name, site.template key<Completion>()), m_wq(name, site)
 	{
 	}
-	/* Callable from any context. */
+	/**
+	 * complete() - signal one event: one waiter (present or future) returns
+	 *
+	 * Context: any.
+	 */
 	void complete()
 	{
 		Guard g{ m_lock };
@@ -212,45 +286,93 @@ public:
 			m_done++;
 		m_wq.wake_up();
 	}
-	/* Completes every present and future waiter, until reinit(). */
+	/**
+	 * complete_all() - complete every present and future waiter, until
+	 * reinit()
+	 *
+	 * Context: any.
+	 */
 	void complete_all()
 	{
 		Guard g{ m_lock };
 		m_done = COMPLETE_ALL;
 		m_wq.wake_up();
 	}
+	/**
+	 * reinit() - forget past events (Linux reinit_completion())
+	 *
+	 * Only when no one waits.
+	 *
+	 * Context: any.
+	 */
 	void reinit()
 	{
 		Guard g{ m_lock };
 		m_done = 0;
 	}
+	/**
+	 * done() - is an event pending? (Linux completion_done())
+	 *
+	 * Context: any.
+	 * Return: true when a wait would return at once.
+	 */
 	bool done() const
 	{
 		Guard g{ m_lock };
 		return m_done != 0;
 	}
 
-	/* Context: may sleep. */
+	/**
+	 * wait() - wait for an event and consume it (wait_for_completion())
+	 *
+	 * Uninterruptible and without a deadline: not for events a peer owes.
+	 *
+	 * Context: may sleep.
+	 */
 	void wait()
 	{
 		m_wq.wait_event([this] { return try_consume(); });
 	}
-	/* 0 on timeout, else remaining time (>= 1). */
+	/**
+	 * wait_timeout() - wait for an event, at most @timeout_ns
+	 * @timeout_ns: the longest wait in ns
+	 *
+	 * Context: may sleep.
+	 * Return: 0 on timeout (nothing consumed), else the time left (>= 1).
+	 */
 	[[nodiscard]] s64 wait_timeout(s64 timeout_ns)
 	{
 		return m_wq.wait_event_timeout([this] { return try_consume(); }, timeout_ns);
 	}
-	/* 0 or -ERESTARTSYS. */
+	/**
+	 * wait_interruptible() - wait for an event unless a signal comes
+	 *
+	 * Context: may sleep.
+	 * Return: 0 with the event consumed, or -ERESTARTSYS.
+	 */
 	[[nodiscard]] int wait_interruptible()
 	{
 		return m_wq.wait_event_interruptible([this] { return try_consume(); });
 	}
+	/**
+	 * wait_interruptible_timeout() - wait for an event, a signal or the timeout
+	 * @timeout_ns: the longest wait in ns
+	 *
+	 * Context: may sleep.
+	 * Return: 0 on timeout, the time left (>= 1) with the event consumed, or
+	 * -ERESTARTSYS.
+	 */
 	[[nodiscard]] s64 wait_interruptible_timeout(s64 timeout_ns)
 	{
 		return m_wq.wait_event_interruptible_timeout([this] { return try_consume(); },
 							     timeout_ns);
 	}
-	/* try_wait_for_completion(). */
+	/**
+	 * try_wait() - consume an event if one is pending (try_wait_for_completion())
+	 *
+	 * Context: any.
+	 * Return: true when one was consumed.
+	 */
 	bool try_wait() { return try_consume(); }
 
 private:

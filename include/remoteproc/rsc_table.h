@@ -55,19 +55,36 @@ inline constexpr u32 RVDEV_NUM_VRINGS = 2;
 /* Only version 1 exists. */
 inline constexpr u32 RSC_TABLE_VERSION = 1;
 
-/* struct resource_table (header; u32 offset[num] follows). */
+/**
+ * struct ResourceTable - the table's header (struct resource_table)
+ * @ver: the version, RSC_TABLE_VERSION
+ * @num: the number of entries; u32 offset[num] follows the header
+ * @reserved: zero
+ */
 struct ResourceTable {
 	le32 ver;
 	le32 num;
 	le32 reserved[2];
 };
 
-/* struct fw_rsc_hdr */
+/**
+ * struct FwRscHdr - the start of every entry (struct fw_rsc_hdr)
+ * @type: the entry's type (RSC_*); its payload follows
+ */
 struct FwRscHdr {
 	le32 type;
 };
 
-/* struct fw_rsc_carveout (after the type word) */
+/**
+ * struct FwRscCarveout - a carveout entry, after the type word (struct
+ * fw_rsc_carveout)
+ * @da: the device address the remote wants, or FW_RSC_ADDR_ANY
+ * @pa: the physical address, or FW_RSC_ADDR_ANY (the host fills it in)
+ * @len: its length
+ * @flags: IOMMU protection flags
+ * @reserved: zero
+ * @name: a name, not necessarily NUL-terminated
+ */
 struct FwRscCarveout {
 	le32 da;
 	le32 pa;
@@ -77,17 +94,22 @@ struct FwRscCarveout {
 	u8 name[32];
 };
 
-/* struct fw_rsc_devmem */
-struct FwRscDevmem {
-	le32 da;
-	le32 pa;
-	le32 len;
-	le32 flags;
-	le32 reserved;
-	u8 name[32];
-};
+/**
+ * typedef FwRscDevmem - a devmem entry (struct fw_rsc_devmem)
+ *
+ * A request to map device memory through an IOMMU, with exactly a
+ * carveout's fields (Linux declares the two alike). Parsed entries of this
+ * type are skipped: a shared-memory link has no IOMMU to program.
+ */
+using FwRscDevmem = FwRscCarveout;
 
-/* struct fw_rsc_trace */
+/**
+ * struct FwRscTrace - a trace buffer entry (struct fw_rsc_trace)
+ * @da: the buffer's device address
+ * @len: its length
+ * @reserved: zero
+ * @name: a name, not necessarily NUL-terminated
+ */
 struct FwRscTrace {
 	le32 da;
 	le32 len;
@@ -95,7 +117,14 @@ struct FwRscTrace {
 	u8 name[32];
 };
 
-/* struct fw_rsc_vdev_vring */
+/**
+ * struct FwRscVdevVring - a vring of a vdev entry (struct fw_rsc_vdev_vring)
+ * @da: the vring's device address, or FW_RSC_ADDR_ANY for the host to place
+ * @align: the used ring's alignment
+ * @num: its entries
+ * @notifyid: the notify id (the host assigns it)
+ * @pa: the physical address (unused here)
+ */
 struct FwRscVdevVring {
 	le32 da;
 	le32 align;
@@ -104,7 +133,19 @@ struct FwRscVdevVring {
 	le32 pa;
 };
 
-/* struct fw_rsc_vdev (FwRscVdevVring vring[num_of_vrings] and config space follow) */
+/**
+ * struct FwRscVdev - a virtio device entry (struct fw_rsc_vdev)
+ * @id: the virtio device id (VIRTIO_ID_*)
+ * @notifyid: the notify id of config changes
+ * @dfeatures: the device's features (written by the remote)
+ * @gfeatures: the features the host's driver acknowledged (written by the host)
+ * @config_len: bytes of config space after the vrings
+ * @status: the virtio status byte (written by the host)
+ * @num_of_vrings: vrings that follow (1..RVDEV_NUM_VRINGS)
+ * @reserved: zero (Linux refuses anything else)
+ *
+ * FwRscVdevVring vring[num_of_vrings] and the config space follow.
+ */
 struct FwRscVdev {
 	le32 id;
 	le32 notifyid;
@@ -120,7 +161,6 @@ struct FwRscVdev {
 static_assert(sizeof(ResourceTable) == 16);
 static_assert(sizeof(FwRscHdr) == 4);
 static_assert(sizeof(FwRscCarveout) == 52 && __builtin_offsetof(FwRscCarveout, name) == 20);
-static_assert(sizeof(FwRscDevmem) == 52 && __builtin_offsetof(FwRscDevmem, name) == 20);
 static_assert(sizeof(FwRscTrace) == 44 && __builtin_offsetof(FwRscTrace, name) == 12);
 static_assert(sizeof(FwRscVdevVring) == 20 && __builtin_offsetof(FwRscVdevVring, notifyid) == 12 &&
 	      __builtin_offsetof(FwRscVdevVring, pa) == 16);
@@ -134,22 +174,60 @@ static_assert(sizeof(FwRscVdev) == 24 && __builtin_offsetof(FwRscVdev, gfeatures
  * entry the host writes back (@vdev_off is the offset of the FwRscVdev, i.e.
  * of the entry plus sizeof(FwRscHdr)).
  */
+/**
+ * vdev_field_gfeatures() - offset of a vdev entry's gfeatures
+ * @vdev_off: offset of the FwRscVdev in the table
+ *
+ * Context: any (constexpr).
+ * Return: the offset in the table.
+ */
 constexpr size_t vdev_field_gfeatures(size_t vdev_off)
 {
 	return vdev_off + __builtin_offsetof(FwRscVdev, gfeatures);
 }
+/**
+ * vdev_field_status() - offset of a vdev entry's status byte
+ * @vdev_off: offset of the FwRscVdev in the table
+ *
+ * Context: any (constexpr).
+ * Return: the offset in the table.
+ */
 constexpr size_t vdev_field_status(size_t vdev_off)
 {
 	return vdev_off + __builtin_offsetof(FwRscVdev, status);
 }
+/**
+ * vdev_vring_off() - offset of vring @i of a vdev entry
+ * @vdev_off: offset of the FwRscVdev in the table
+ * @i: the vring's index
+ *
+ * Context: any (constexpr).
+ * Return: the offset of its FwRscVdevVring in the table.
+ */
 constexpr size_t vdev_vring_off(size_t vdev_off, u32 i)
 {
 	return vdev_off + sizeof(FwRscVdev) + i * sizeof(FwRscVdevVring);
 }
+/**
+ * vdev_vring_field_da() - offset of vring @i's da
+ * @vdev_off: offset of the FwRscVdev in the table
+ * @i: the vring's index
+ *
+ * Context: any (constexpr).
+ * Return: the offset in the table.
+ */
 constexpr size_t vdev_vring_field_da(size_t vdev_off, u32 i)
 {
 	return vdev_vring_off(vdev_off, i);
 }
+/**
+ * vdev_vring_field_notifyid() - offset of vring @i's notifyid
+ * @vdev_off: offset of the FwRscVdev in the table
+ * @i: the vring's index
+ *
+ * Context: any (constexpr).
+ * Return: the offset in the table.
+ */
 constexpr size_t vdev_vring_field_notifyid(size_t vdev_off, u32 i)
 {
 	return vdev_vring_off(vdev_off, i) + __builtin_offsetof(FwRscVdevVring, notifyid);
@@ -163,7 +241,14 @@ inline constexpr u32 RSC_MAX_TRACES = 2;
 /* A vdev's config space larger than this is refused (virtio config spaces are small). */
 inline constexpr u32 RSC_MAX_CONFIG_LEN = 4096;
 
-/* A validated vring entry, in CPU order. */
+/**
+ * struct RscVring - a validated vring entry, in CPU order
+ * @da: device address, or FW_RSC_ADDR_ANY
+ * @align: used-ring alignment (passes the vring rule)
+ * @num: entries (passes the vring rule)
+ * @notifyid: notify id
+ * @pa: physical address
+ */
 struct RscVring {
 	u32 da;
 	u32 align;
@@ -172,7 +257,20 @@ struct RscVring {
 	u32 pa;
 };
 
-/* A validated vdev entry, in CPU order. */
+/**
+ * struct RscVdev - a validated vdev entry, in CPU order
+ * @id: virtio device id
+ * @notifyid: notify id of config changes
+ * @dfeatures: the device's features
+ * @gfeatures: the features acknowledged (as read)
+ * @config_len: bytes of config space
+ * @status: the status byte (as read)
+ * @num_of_vrings: vrings in @vring (1..RVDEV_NUM_VRINGS)
+ * @offset: offset in the table of the FwRscVdev (past the type word)
+ * @config_offset: offset in the table of the config space (config_len
+ *	bytes, all inside the table)
+ * @vring: the vrings
+ */
 struct RscVdev {
 	u32 id;
 	u32 notifyid;
@@ -188,19 +286,48 @@ struct RscVdev {
 	RscVring vring[RVDEV_NUM_VRINGS];
 };
 
+/**
+ * struct RscCarveout - a validated carveout entry, in CPU order
+ * @da: device address, or FW_RSC_ADDR_ANY; otherwise inside the region
+ * @pa: physical address
+ * @len: length
+ * @flags: flags
+ * @offset: offset in the table of the FwRscCarveout
+ * @name: its name, NUL-terminated
+ */
 struct RscCarveout {
 	u32 da, pa, len, flags;
 	u32 offset;
 	char name[33];
 };
 
+/**
+ * struct RscTrace - a validated trace entry, in CPU order
+ * @da: device address of the buffer
+ * @len: its length
+ * @offset: offset in the table of the FwRscTrace
+ * @name: its name, NUL-terminated
+ */
 struct RscTrace {
 	u32 da, len;
 	u32 offset;
 	char name[33];
 };
 
-/* The whole validated table. */
+/**
+ * struct RscTableInfo - the whole validated table, in CPU order
+ * @size: bytes of the table that were validated
+ * @num: entries in the table, skipped ones included
+ * @num_vdevs: entries in @vdevs
+ * @num_carveouts: entries in @carveouts
+ * @num_traces: entries in @traces
+ * @num_skipped: devmem, unknown and vendor entries, skipped with a log line
+ * @vdevs: the vdev entries, in table order
+ * @carveouts: the carveout entries
+ * @traces: the trace entries (those past RSC_MAX_TRACES are skipped)
+ *
+ * Fixed-size: parsing never allocates.
+ */
 struct RscTableInfo {
 	u32 size; /* bytes of the table that were validated */
 	u32 num;  /* entries in the table, including skipped ones */
@@ -213,14 +340,14 @@ struct RscTableInfo {
 	RscTrace traces[RSC_MAX_TRACES];
 };
 
-/*
- * rsc_table_parse() - validate a resource table snapshot.
- * @table: the table's bytes, a private copy (not shared memory).
+/**
+ * rsc_table_parse() - validate a resource table snapshot
+ * @table: the table's bytes, a private copy (not shared memory)
  * @region: when not null, the shared region the remote's device addresses
  *	refer to: every vring and carveout da other than FW_RSC_ADDR_ANY must
- *	lie inside it, with the whole vring.
- * @out: filled on success.
- * @dev: device for the log line (may be null).
+ *	lie inside it, with the whole vring
+ * @out: filled on success
+ * @dev: device for the log line (may be null)
  *
  * Context: any (does not sleep, does not allocate).
  * Return: 0 or -EINVAL with one log line naming the bad field.
@@ -249,7 +376,18 @@ Result<size_t> rsc_table_check_vring(const keel::ShmRegion &region, u32 da, u32 
 				     u32 line = 1, const keel::Device *dev = nullptr)
 	KEEL_EXPORT_AS(keel_rsc_table_check_vring);
 
-/* What the remote declares for one vdev. */
+/**
+ * struct VdevSpec - what the remote declares for one vdev
+ * @id: virtio device id (VIRTIO_ID_RPMSG = 7)
+ * @notifyid: for config changes; FW_RSC_ADDR_ANY when none
+ * @dfeatures: device features (the low 32 bits: the table has no room for
+ *	more)
+ * @config_len: bytes of config space
+ * @config: the initial config space, or nullptr for zeroes
+ * @num_of_vrings: vrings (1..RVDEV_NUM_VRINGS)
+ * @vring: each vring's da (or FW_RSC_ADDR_ANY), align, num and notifyid;
+ *	a pa of 0 is written as FW_RSC_ADDR_ANY
+ */
 struct VdevSpec {
 	u32 id = 0;			/* virtio device id (VIRTIO_ID_RPMSG = 7) */
 	u32 notifyid = FW_RSC_ADDR_ANY; /* for config changes; FW_RSC_ADDR_ANY when none */
@@ -260,9 +398,11 @@ struct VdevSpec {
 	RscVring vring[RVDEV_NUM_VRINGS] = {}; /* pa is written as FW_RSC_ADDR_ANY when 0 */
 };
 
-/*
- * RscTableBuilder: lays out a table in a caller-provided buffer, the way a
- * firmware's static table looks (header, offsets, entries in order).
+/**
+ * class RscTableBuilder - lays out a table in a caller-provided buffer
+ *
+ * The way a firmware's static table looks (header, offsets, entries in
+ * order)::
  *
  *	RscTableBuilder b(buf, 2);
  *	TRY(b.add_carveout(...));
@@ -275,15 +415,70 @@ struct VdevSpec {
  */
 class RscTableBuilder {
 public:
+	/**
+	 * RscTableBuilder() - start a table of at most @max_entries in @buf
+	 * @buf: the buffer (the header and offset array are zeroed now)
+	 * @max_entries: entries that will be added (at most RSC_MAX_ENTRIES)
+	 *
+	 * A buffer too small for the header, or too many entries, makes every
+	 * later call fail with -ENOSPC.
+	 *
+	 * Context: any.
+	 */
 	RscTableBuilder(Span<u8> buf, u32 max_entries);
 
-	/* Each returns the offset of the entry's payload (past the type word). */
+	/**
+	 * add_carveout() - add a carveout entry
+	 * @da: device address, or FW_RSC_ADDR_ANY
+	 * @pa: physical address, or FW_RSC_ADDR_ANY
+	 * @len: length
+	 * @flags: flags
+	 * @name: a name (at most 32 bytes are kept), or nullptr
+	 *
+	 * Context: any.
+	 * Return: the offset of the entry's payload (past the type word), or
+	 * -ENOSPC when the buffer or the entry count is exhausted.
+	 */
 	Result<size_t> add_carveout(u32 da, u32 pa, u32 len, u32 flags, const char *name);
+	/**
+	 * add_trace() - add a trace buffer entry
+	 * @da: the buffer's device address
+	 * @len: its length
+	 * @name: a name (at most 32 bytes are kept), or nullptr
+	 *
+	 * Context: any.
+	 * Return: the payload's offset, or -ENOSPC.
+	 */
 	Result<size_t> add_trace(u32 da, u32 len, const char *name);
+	/**
+	 * add_vdev() - add a vdev entry with its vrings and config space
+	 * @spec: the device
+	 *
+	 * Context: any.
+	 * Return: the payload's offset (of the FwRscVdev); -EINVAL for no or
+	 * too many vrings or a config space above RSC_MAX_CONFIG_LEN,
+	 * -ENOSPC.
+	 */
 	Result<size_t> add_vdev(const VdevSpec &spec);
-	/* An entry of any type with an opaque payload (for tests and vendor resources). */
+	/**
+	 * add_raw() - add an entry of any type with an opaque payload
+	 * @type: the entry's type
+	 * @payload: its bytes, or nullptr for zeroes
+	 * @len: their length
+	 *
+	 * For tests and vendor resources.
+	 *
+	 * Context: any.
+	 * Return: the payload's offset, or -ENOSPC.
+	 */
 	Result<size_t> add_raw(u32 type, const void *payload, size_t len);
-	/* Writes the header; returns the table's size in bytes. */
+	/**
+	 * finish() - write the header
+	 *
+	 * Context: any.
+	 * Return: the table's size in bytes, or -ENOSPC when the buffer was too
+	 * small for the header.
+	 */
 	Result<size_t> finish();
 
 private:

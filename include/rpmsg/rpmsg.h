@@ -74,13 +74,25 @@ inline constexpr u32 RPMSG_POLLOUT = 0x004;
 inline constexpr u32 RPMSG_POLLERR = 0x008;
 inline constexpr u32 RPMSG_POLLHUP = 0x010;
 
-/* struct rpmsg_device_id: a driver's id table entry (same layout as Linux's). */
+/**
+ * struct RpmsgDeviceId - a driver's id table entry (struct rpmsg_device_id)
+ * @name: the channel name it binds to; an empty name ends the table
+ * @driver_data: the driver's value for this entry
+ *
+ * The same layout as Linux's.
+ */
 struct RpmsgDeviceId {
 	char name[RPMSG_NAME_SIZE];
 	unsigned long driver_data;
 };
 
-/* struct rpmsg_channel_info: a channel's name and addresses. */
+/**
+ * struct RpmsgChannelInfo - a channel's name and addresses (struct
+ * rpmsg_channel_info)
+ * @name: the channel name, NUL-terminated within RPMSG_NAME_SIZE
+ * @src: the local address, or RPMSG_ADDR_ANY for a dynamic one
+ * @dst: the remote's address, or RPMSG_ADDR_ANY when unknown
+ */
 struct RpmsgChannelInfo {
 	char name[RPMSG_NAME_SIZE];
 	u32 src;
@@ -93,8 +105,8 @@ class RpmsgLink;
 struct RpmsgCore;
 struct RpmsgBusOps;
 
-/*
- * RpmsgRxCb - an endpoint's receive callback (Linux rpmsg_rx_cb_t).
+/**
+ * typedef RpmsgRxCb - an endpoint's receive callback (Linux rpmsg_rx_cb_t)
  * @ept: the endpoint the message was sent to
  * @data: the payload; valid until the callback returns, or until
  *	release_rx_buffer() after hold_rx_buffer()
@@ -108,9 +120,9 @@ struct RpmsgBusOps;
  */
 using RpmsgRxCb = Result<void> (*)(RpmsgEndpoint &ept, Span<const u8> data, u32 src, void *priv);
 
-/*
- * RpmsgEndpoint - an address on a link, with a receive callback (Linux
- * struct rpmsg_endpoint).
+/**
+ * class RpmsgEndpoint - an address on a link, with a receive callback
+ * (Linux struct rpmsg_endpoint)
  *
  * Lifetime: create_ept() returns a reference (the caller's) and the link
  * keeps one while the endpoint is live. destroy_ept() takes it off the
@@ -129,11 +141,27 @@ using RpmsgRxCb = Result<void> (*)(RpmsgEndpoint &ept, Span<const u8> data, u32 
  */
 class RpmsgEndpoint : public keel::RefCounted<RpmsgEndpoint> {
 public:
-	/* The endpoint's local address. */
+	/**
+	 * addr() - the endpoint's local address
+	 *
+	 * Context: any.
+	 * Return: the address; never changes once allocated.
+	 */
 	u32 addr() const { return m_addr; }
-	/* The channel it belongs to; nullptr for the link's own (name service). */
+	/**
+	 * rpdev() - the channel the endpoint belongs to
+	 *
+	 * Context: any.
+	 * Return: the channel, or nullptr for the link's own endpoints (the
+	 * name service).
+	 */
 	RpmsgDevice *rpdev() const { return m_rpdev; }
-	/* True once destroy_ept() started. */
+	/**
+	 * is_destroyed() - has destroy_ept() started?
+	 *
+	 * Context: any.
+	 * Return: true once it has (sends then fail with -ESHUTDOWN).
+	 */
 	bool is_destroyed() const { return m_users.load(keel::MemoryOrder::Acquire) & DEAD; }
 
 private:
@@ -171,9 +199,11 @@ private:
 	bool m_cur_held = false;
 };
 
-/*
- * RpmsgDevice - a channel (Linux struct rpmsg_device): a named service on
- * one link, with a local address (src) and the remote's (dst).
+/**
+ * class RpmsgDevice - a channel (Linux struct rpmsg_device)
+ *
+ * A named service on one link, with a local address (src) and the
+ * remote's (dst).
  *
  * Created by the link (a name service announcement, create_channel(), or a
  * remote's service) and removed with it; never create or delete one
@@ -183,22 +213,59 @@ private:
  */
 class RpmsgDevice : public keel::Device {
 public:
-	/* The channel's name (the id drivers match on). */
+	/**
+	 * channel_name() - the channel's name (what drivers match on)
+	 *
+	 * Context: any.
+	 * Return: the name, NUL-terminated.
+	 */
 	const char *channel_name() const { return m_id.name; }
+	/**
+	 * id() - the channel's id entry (its name)
+	 *
+	 * Context: any.
+	 * Return: the id.
+	 */
 	const RpmsgDeviceId &id() const { return m_id; }
-	/* Local address (reserved at creation). */
+	/**
+	 * src() - the local address (reserved at creation)
+	 *
+	 * Context: any.
+	 * Return: the address.
+	 */
 	u32 src() const { return m_src; }
-	/* The remote's address, or RPMSG_ADDR_ANY when unknown. */
+	/**
+	 * dst() - the remote's address
+	 *
+	 * Context: any.
+	 * Return: the address, or RPMSG_ADDR_ANY when unknown.
+	 */
 	u32 dst() const { return m_dst; }
-	/* The channel is announced to the remote when its driver binds. */
+	/**
+	 * announce() - is the channel announced to the remote when its driver
+	 * binds?
+	 *
+	 * Context: any.
+	 * Return: true for local channels the remote must learn of.
+	 */
 	bool announce() const { return m_announce; }
-	/*
-	 * The default endpoint (at src()): receives into the driver's
-	 * on_message(), sends with send() to dst(). Valid from the driver's
-	 * probe until its remove returns.
+	/**
+	 * ept() - the default endpoint (at src())
+	 *
+	 * Receives into the driver's on_message(), sends with send() to dst().
+	 *
+	 * Context: any; valid from the driver's probe until its remove returns.
+	 * Return: the endpoint.
 	 */
 	RpmsgEndpoint *ept() const { return m_ept; }
-	/* Byte order of the link: true when little endian (see virtio_rpmsg.h). */
+	/**
+	 * little_endian() - the byte order of the channel's link
+	 *
+	 * See virtio_rpmsg.h.
+	 *
+	 * Context: any.
+	 * Return: true when little endian.
+	 */
 	bool little_endian() const;
 
 private:
@@ -267,9 +334,10 @@ template <typename T> inline constexpr detail::RpmsgDriverTag<T> driver_for{};
 /* The rpmsg bus (registered by rpmsg_init()). */
 extern keel::Bus rpmsg_bus;
 
-/*
- * RpmsgDriver - a driver of the rpmsg bus (Linux struct rpmsg_driver): a
- * constinit object built from a driver class T declaring
+/**
+ * class RpmsgDriver - a driver of the rpmsg bus (Linux struct rpmsg_driver)
+ *
+ * A constinit object built from a driver class T declaring::
  *
  *	static constexpr RpmsgDeviceId id_table[] = { { "name" }, {} };   (optional)
  *	static Result<UniquePtr<T>> probe(RpmsgDevice &rpdev);
@@ -283,6 +351,12 @@ extern keel::Bus rpmsg_bus;
  */
 class RpmsgDriver : public keel::Driver {
 public:
+	/**
+	 * RpmsgDriver() - the driver of class T (driver_for<T>)
+	 * @name: the driver's name
+	 *
+	 * Context: any (constexpr: for constinit drivers).
+	 */
 	template <typename T>
 	constexpr RpmsgDriver(detail::RpmsgDriverTag<T>, const char *name)
 	    : keel::Driver(name, rpmsg_bus, keel::DriverAdapter<T, RpmsgDevice>::ops),
@@ -290,11 +364,26 @@ public:
 	{
 	}
 
+	/**
+	 * id_table() - the channel names the driver binds to
+	 *
+	 * Context: any.
+	 * Return: T::id_table without its empty entry (empty without one).
+	 */
 	Span<const RpmsgDeviceId> id_table() const { return m_ids; }
+	/**
+	 * callback() - the default endpoint's callback (T::on_message())
+	 *
+	 * Context: any.
+	 * Return: the callback, or nullptr when T has no on_message().
+	 */
 	RpmsgRxCb callback() const { return m_callback; }
-	/*
-	 * match() - the id table entry for channel @name, or nullptr.
-	 * Context: any. Return: the entry.
+	/**
+	 * match() - the id table entry for channel @name
+	 * @name: a channel name
+	 *
+	 * Context: any.
+	 * Return: the entry, or nullptr.
 	 */
 	const RpmsgDeviceId *match(const char *name) const;
 
@@ -303,19 +392,34 @@ private:
 	RpmsgRxCb m_callback;
 };
 
-/*
- * module_rpmsg_driver(T, name) - declare the constinit driver of class T
- * (an unqualified class name) as T##_rpmsg_driver. Built as its own kernel
- * module (KEEL_MODULE_GLUE defined), it also defines keel_module_init() and
+/**
+ * module_rpmsg_driver() - declare the constinit driver of class @T
+ * @T: the driver class, an unqualified name
+ * @drv_name: the driver's name
+ *
+ * Defines T##_rpmsg_driver. Built as its own kernel module
+ * (KEEL_MODULE_GLUE defined), it also defines keel_module_init() and
  * keel_module_exit(), which register and unregister the driver; the
  * module's tiny C file calls them from module_init/module_exit (see
  * samples/rpmsg/). Elsewhere, register it with register_rpmsg_driver().
+ *
+ * Context: namespace scope, once per driver.
  */
 #define module_rpmsg_driver(T, drv_name)                                                           \
 	constinit ::rpmsg::RpmsgDriver T##_rpmsg_driver{ ::rpmsg::driver_for<T>, drv_name };       \
 	KEEL_RPMSG_MODULE_GLUE(T##_rpmsg_driver)
 
 #ifdef KEEL_MODULE_GLUE
+/**
+ * KEEL_RPMSG_MODULE_GLUE() - a client module's init and exit around @drv
+ * @drv: the driver object
+ *
+ * Part of module_rpmsg_driver(): defines keel_module_init() (rpmsg_init()
+ * and register the driver, module_driver_init()) and keel_module_exit()
+ * in a module built with KEEL_MODULE_GLUE; nothing elsewhere.
+ *
+ * Context: namespace scope.
+ */
 #define KEEL_RPMSG_MODULE_GLUE(drv)                                                                \
 	extern "C" int keel_module_init(void);                                                     \
 	extern "C" void keel_module_exit(void);                                                    \
@@ -592,7 +696,14 @@ Result<void> announce_destroy(RpmsgDevice &rpdev);
 
 /* --- zero copy --- */
 
-/* A tx buffer lent to the caller: fill @payload, then send or release it. */
+/**
+ * struct RpmsgTxBuf - a tx buffer lent to the caller
+ * @payload: the payload area to fill (get_mtu() bytes)
+ * @cookie: the link's handle of the buffer
+ *
+ * From get_tx_payload_buffer(); fill @payload, then send it with a
+ * *_nocopy() call or give it back with release_tx_buffer().
+ */
 struct RpmsgTxBuf {
 	Span<u8> payload;
 	u32 cookie = 0;
@@ -657,7 +768,12 @@ Result<void> send_nocopy(RpmsgEndpoint &ept, RpmsgTxBuf &buf, u32 len)
 Result<void> release_tx_buffer(RpmsgEndpoint &ept, RpmsgTxBuf &buf)
 	KEEL_EXPORT_AS(keel_rpmsg_release_tx_buffer);
 
-/* A received buffer kept past its callback. */
+/**
+ * struct RpmsgRxToken - a received buffer kept past its callback
+ * @cookie: the link's handle of the buffer
+ *
+ * From hold_rx_buffer(); give it back with release_rx_buffer().
+ */
 struct RpmsgRxToken {
 	u32 cookie = 0;
 };

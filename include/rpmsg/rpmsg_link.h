@@ -32,8 +32,8 @@ namespace rpmsg {
 /* Held-message limit meaning "hold nothing" (RpmsgLinkConfig.hold_max). */
 inline constexpr u32 RPMSG_HOLD_NONE = 0xffffffffu;
 
-/*
- * RpmsgLinkConfig - tunables of a link, either role.
+/**
+ * struct RpmsgLinkConfig - tunables of a link, either role
  * @send_timeout_ns: how long blocking sends wait for a tx buffer.
  * @hold_max: messages held, link-wide, for channels whose driver is not
  *	bound (yet); 0: an eighth of the rx buffers (at least one);
@@ -55,13 +55,16 @@ struct RpmsgLinkConfig {
 
 /* --- host role --- */
 
-/*
- * VirtioRpmsgHostConfig - the host role's numbers.
- * @h2r_buf_size/@r2h_buf_size: bytes per buffer (header included), host
- *	to remote (the host's tx) and remote to host (its rx).
- * @h2r_num/@r2h_num: buffers each way at most; fewer when a vring is
- *	smaller (one buffer per vring entry, as Linux).
+/**
+ * struct VirtioRpmsgHostConfig - the host role's numbers
+ * @h2r_buf_size: bytes per buffer (header included), host to remote (the
+ *	host's tx)
+ * @r2h_buf_size: bytes per buffer, remote to host (the host's rx)
+ * @h2r_num: host-to-remote buffers at most; fewer when a vring is smaller
+ *	(one buffer per vring entry, as Linux)
+ * @r2h_num: remote-to-host buffers at most, likewise
  * @link: the link's tunables.
+ *
  * With VIRTIO_RPMSG_F_BUFSZ negotiated, the sizes and counts come from
  * the device's config space instead.
  */
@@ -98,18 +101,21 @@ void virtio_rpmsg_set_config(const VirtioRpmsgHostConfig &cfg)
 
 /* --- remote role --- */
 
-/*
- * RpmsgRemoteConfig - the remote role over a shared region.
+/**
+ * struct RpmsgRemoteConfig - the remote role over a shared region
  * @name: for logs and the link's device name.
  * @region: the shared region (the whole of it; the remote writes the
  *	header and the resource table at its start).
  * @doorbell: the doorbell to the host.
- * @vring_num/@vring_align: each of the two vrings (num a power of two;
- *	align at least the transport's cache line, SHM_CACHE_LINE; 4096 as
- *	in most firmware tables).
- * @h2r_buf_size, @r2h_buf_size, @h2r_num, @r2h_num: as the host's; when
- *	any differs from Linux's defaults, VIRTIO_RPMSG_F_BUFSZ is offered
- *	and the numbers published in config space.
+ * @vring_num: entries of each of the two vrings, a power of two
+ * @vring_align: their alignment: at least the transport's cache line,
+ *	SHM_CACHE_LINE; 4096 as in most firmware tables
+ * @h2r_buf_size: as the host's; when any of the four numbers differs from
+ *	Linux's defaults, VIRTIO_RPMSG_F_BUFSZ is offered and the numbers
+ *	published in config space
+ * @r2h_buf_size: as the host's
+ * @h2r_num: as the host's
+ * @r2h_num: as the host's
  * @name_service: offer VIRTIO_RPMSG_F_NS (announce services).
  * @link: the link's tunables.
  * @parent: parent of the link's device (may be null).
@@ -129,8 +135,8 @@ struct RpmsgRemoteConfig {
 	keel::Device *parent = nullptr;
 };
 
-/*
- * RpmsgRemote - the remote role: one virtio rpmsg device over one region.
+/**
+ * class RpmsgRemote - the remote role: one virtio rpmsg device over one region
  *
  * Services are local channels (rpmsg devices on the rpmsg bus, children of
  * the link's device) bound to a named driver; they live across host
@@ -190,7 +196,12 @@ public:
 	 * Return: 0, -ENOENT.
 	 */
 	Result<void> remove_service(const char *name);
-	/* A host session is running. Context: any. */
+	/**
+	 * link_up() - is a host session running?
+	 *
+	 * Context: any.
+	 * Return: true between the host's DRIVER_OK and its reset.
+	 */
 	bool link_up() const;
 	/**
 	 * wait_link_up() - wait for a session.
@@ -200,11 +211,26 @@ public:
 	 * Return: true when a session runs.
 	 */
 	bool wait_link_up(s64 timeout_ns);
-	/* Sessions started so far. Context: any. */
+	/**
+	 * sessions() - host sessions started so far
+	 *
+	 * Context: any.
+	 * Return: the count.
+	 */
 	u32 sessions() const;
-	/* The link's device (parent of the services). */
+	/**
+	 * device() - the link's device, parent of the services
+	 *
+	 * Context: any.
+	 * Return: the device.
+	 */
 	keel::Device &device();
-	/* The link (for tests and the bench). */
+	/**
+	 * link() - the link, for tests and the bench
+	 *
+	 * Context: any.
+	 * Return: the link.
+	 */
 	RpmsgLink &link();
 
 	/* The role's state, defined in rpmsg_remote.cpp only. */

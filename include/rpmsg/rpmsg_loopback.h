@@ -52,9 +52,12 @@ namespace rpmsg {
  * @dma_dev: the port's device to allocate from (Linux: a struct device
  *	with a DMA mask); null: the port's default DMA device.
  * @vring_num: entries of each vring (a power of two, at most 4096).
- * @h2r_buf_size, @r2h_buf_size, @h2r_num, @r2h_num: the remote's buffer
- *	numbers (RpmsgRemoteConfig); other than Linux's defaults, the remote
- *	offers VIRTIO_RPMSG_F_BUFSZ and the host adopts them.
+ * @h2r_buf_size: bytes of each host-to-remote buffer (RpmsgRemoteConfig);
+ *	other than Linux's defaults, the remote offers VIRTIO_RPMSG_F_BUFSZ
+ *	and the host adopts them (as for the three below)
+ * @r2h_buf_size: bytes of each remote-to-host buffer
+ * @h2r_num: host-to-remote buffers
+ * @r2h_num: remote-to-host buffers
  * @remote_link: the remote role's link tunables (the host role's are
  *	virtio_rpmsg_set_config()'s, shared by every host link).
  * @parent: parent of the virtio device and of the remote's link device
@@ -196,13 +199,54 @@ public:
 	 */
 	void cut();
 
+	/**
+	 * started() - is the remote running?
+	 *
+	 * Context: any (the caller serialises it with start() and stop()).
+	 * Return: true between a successful start() and stop().
+	 */
 	bool started() const { return m_started; }
-	/* The host role's link: null unless started and the device is bound. */
+	/**
+	 * host_link() - the host role's link
+	 *
+	 * Context: may sleep.
+	 * Return: the link; null unless started and the device is bound.
+	 */
 	RpmsgLink *host_link() const;
+	/**
+	 * remote() - the remote role
+	 *
+	 * Context: any.
+	 * Return: the remote role, for as long as the loopback lives.
+	 */
 	RpmsgRemote &remote() const { return *m_remote; }
+	/**
+	 * host() - the host's transport
+	 *
+	 * Context: any.
+	 * Return: the transport, for as long as the loopback lives.
+	 */
 	virtio::ShmHost &host() const { return *m_host; }
+	/**
+	 * doorbells() - the doorbells between the two roles
+	 *
+	 * Context: any.
+	 * Return: the link of the doorbells, for as long as the loopback lives.
+	 */
 	keel::LoopbackLink &doorbells() const { return *m_doorbells; }
+	/**
+	 * region() - the shared memory
+	 *
+	 * Context: any.
+	 * Return: the region both roles use.
+	 */
 	const keel::ShmRegion &region() const { return m_region; }
+	/**
+	 * name() - the loopback's name (the configuration's), for logs
+	 *
+	 * Context: any.
+	 * Return: the name.
+	 */
 	const char *name() const { return m_name; }
 
 private:

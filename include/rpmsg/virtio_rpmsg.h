@@ -37,10 +37,17 @@ inline constexpr unsigned int VIRTIO_RPMSG_F_BUFSZ = 2; /* keel: sizes in config
 inline constexpr u32 RPMSG_BUF_SIZE = 512;
 inline constexpr u32 MAX_RPMSG_NUM_BUFS = 512;
 
-/*
- * struct rpmsg_hdr: the header of every message; the payload follows.
- * Linux declares it __packed; every field is naturally aligned, so the
- * layout is the same without (asserted below), and we only memcpy it.
+/**
+ * struct RpmsgHdr - the header of every message (struct rpmsg_hdr)
+ * @src: the sender's address
+ * @dst: the receiver's address
+ * @reserved: zero
+ * @len: payload bytes that follow
+ * @flags: zero (Linux defines none it uses)
+ *
+ * The payload follows. Linux declares it __packed; every field is
+ * naturally aligned, so the layout is the same without (asserted below),
+ * and we only memcpy it.
  */
 struct RpmsgHdr {
 	keel::virtio32 src;
@@ -59,6 +66,15 @@ inline constexpr u32 RPMSG_HDR_SIZE = sizeof(RpmsgHdr);
 
 /* struct rpmsg_ns_msg: a name service announcement, sent to RPMSG_NS_ADDR. */
 inline constexpr unsigned int RPMSG_NS_NAME_SIZE = 32;
+/**
+ * struct RpmsgNsMsg - a name service announcement (struct rpmsg_ns_msg)
+ * @name: the service name, not necessarily NUL-terminated (clamped on
+ *	receipt)
+ * @addr: the announcing endpoint's address
+ * @flags: RPMSG_NS_CREATE or RPMSG_NS_DESTROY (only bit 0 is read)
+ *
+ * Sent to RPMSG_NS_ADDR.
+ */
 struct RpmsgNsMsg {
 	char name[RPMSG_NS_NAME_SIZE];
 	keel::virtio32 addr;
@@ -72,10 +88,16 @@ static_assert(__builtin_offsetof(RpmsgNsMsg, addr) == 32 &&
 inline constexpr u32 RPMSG_NS_CREATE = 0;
 inline constexpr u32 RPMSG_NS_DESTROY = 1;
 
-/*
- * VIRTIO_RPMSG_F_BUFSZ config space (keel): the remote's wishes, in the
- * device's byte order. h2r = host to remote (the host's tx buffers, the
- * remote's rx), r2h = remote to host. A size includes the 16-byte header.
+/**
+ * struct VirtioRpmsgConfig - the VIRTIO_RPMSG_F_BUFSZ config space (keel)
+ * @h2r_buf_size: bytes per host-to-remote buffer (the host's tx, the
+ *	remote's rx), the 16-byte header included
+ * @r2h_buf_size: bytes per remote-to-host buffer
+ * @h2r_num: host-to-remote buffers
+ * @r2h_num: remote-to-host buffers
+ *
+ * The remote's wishes, in the device's byte order; a keel host takes them
+ * within RPMSG_MIN_BUF_SIZE..RPMSG_MAX_BUF_SIZE.
  */
 struct VirtioRpmsgConfig {
 	keel::virtio32 h2r_buf_size;
@@ -90,18 +112,50 @@ inline constexpr u32 RPMSG_MIN_BUF_SIZE = RPMSG_HDR_SIZE + 16;
 inline constexpr u32 RPMSG_MAX_BUF_SIZE = RPMSG_HDR_SIZE + 0xffff;
 
 /* __rpmsg16/32 conversions: @le is the link's byte order (see above). */
+/**
+ * rpmsg16_to_cpu() - a 16-bit header field in CPU order (Linux rpmsg16_to_cpu())
+ * @le: the link is little endian
+ * @v: the wire field
+ *
+ * Context: any (constexpr).
+ * Return: the value.
+ */
 constexpr u16 rpmsg16_to_cpu(bool le, keel::virtio16 v)
 {
 	return keel::virtio16_to_cpu(le, v);
 }
+/**
+ * rpmsg32_to_cpu() - a 32-bit header field in CPU order (Linux rpmsg32_to_cpu())
+ * @le: the link is little endian
+ * @v: the wire field
+ *
+ * Context: any (constexpr).
+ * Return: the value.
+ */
 constexpr u32 rpmsg32_to_cpu(bool le, keel::virtio32 v)
 {
 	return keel::virtio32_to_cpu(le, v);
 }
+/**
+ * cpu_to_rpmsg16() - a value as a 16-bit header field (Linux cpu_to_rpmsg16())
+ * @le: the link is little endian
+ * @v: the value
+ *
+ * Context: any (constexpr).
+ * Return: the wire field.
+ */
 constexpr keel::virtio16 cpu_to_rpmsg16(bool le, u16 v)
 {
 	return keel::cpu_to_virtio16(le, v);
 }
+/**
+ * cpu_to_rpmsg32() - a value as a 32-bit header field (Linux cpu_to_rpmsg32())
+ * @le: the link is little endian
+ * @v: the value
+ *
+ * Context: any (constexpr).
+ * Return: the wire field.
+ */
 constexpr keel::virtio32 cpu_to_rpmsg32(bool le, u32 v)
 {
 	return keel::cpu_to_virtio32(le, v);

@@ -42,37 +42,50 @@ namespace virtio {
 /* Matches any vendor (Linux VIRTIO_DEV_ANY_ID). */
 inline constexpr u32 VIRTIO_DEV_ANY_ID = 0xffffffffu;
 
+/**
+ * struct VirtioDeviceId - a device's ids, and a driver's id table entry
+ * (Linux struct virtio_device_id)
+ * @device: the device type (VIRTIO_ID_*); 0 ends a table
+ * @vendor: the vendor, or VIRTIO_DEV_ANY_ID in a table to match any
+ */
 struct VirtioDeviceId {
 	u32 device; /* VIRTIO_ID_*; 0 ends a table */
 	u32 vendor; /* or VIRTIO_DEV_ANY_ID */
 };
 
-/* What a driver asks find_vqs() for, per queue. */
+/**
+ * struct VqInfo - what a driver asks find_vqs() for, per queue
+ * @name: the queue's name (log lines)
+ * @callback: the buffer-used interrupt (atomic context); nullptr: the
+ *	queue raises no interrupts
+ */
 struct VqInfo {
 	const char *name;
 	VqCallback callback; /* nullptr: the queue raises no interrupts */
 };
 
-/*
- * VirtioConfigOps - the transport (Linux struct virtio_config_ops). Every op
- * gets the device; the transport finds its own state with
- * vdev.transport_priv<T>(). Ops are called in process context (with the
- * device lock held during probe and remove), except notify (any context).
- *
- * @get_status/@set_status: the device status byte. set_status(0) is not
- *	used: the core calls @reset.
+/**
+ * struct VirtioConfigOps - the transport (Linux struct virtio_config_ops)
+ * @get_status: read the device status byte
+ * @set_status: write it. set_status(0) is not used: the core calls @reset.
  * @reset: reset the device; on return the device no longer touches the
  *	rings (status reads 0).
  * @get_features: the device's feature bits.
  * @finalize_features: write vdev.features() (already the intersection) to
  *	the device; may clear transport bits it cannot honour first
  *	(vdev.clear_feature()). Return an error to fail the probe.
- * @get_config/@set_config: @len bytes at @offset of the device config
- *	space. -EINVAL when out of range.
+ * @get_config: read @len bytes at @offset of the device config space;
+ *	-EINVAL when out of range.
+ * @set_config: write them; -EINVAL when out of range.
  * @find_vqs: create one queue per @infos entry (with vdev.new_vq()) into
  *	@vqs. On error, no queue is left behind.
  * @del_vqs: delete every queue of the device (vdev.del_vq()).
  * @notify: ring the device's doorbell for @vq; an error breaks the queue.
+ *
+ * Every op gets the device; the transport finds its own state with
+ * vdev.transport_priv<T>(). Ops are called in process context (with the
+ * device lock held during probe and remove), except notify (any context).
+ * All but @notify are required.
  */
 struct VirtioConfigOps {
 	u8 (*get_status)(VirtioDevice &vdev);
@@ -97,21 +110,34 @@ class VirtioDriver;
 /* The virtio bus (registered by virtio_init()). */
 extern keel::Bus virtio_bus;
 
-/*
- * virtio_init()/virtio_exit() - register and unregister the virtio bus
- * (module init/exit of the core). Counted: each init needs one exit, the
- * bus goes away with the last. Context: may sleep.
+/**
+ * virtio_init() - register the virtio bus (the core's module init)
+ *
+ * Counted: each init needs one virtio_exit(); the bus goes away with the
+ * last.
+ *
+ * Context: may sleep.
+ * Return: 0, or bus_register()'s error.
  */
 Result<void> virtio_init();
+/**
+ * virtio_exit() - drop one virtio_init(); the last unregisters the bus
+ *
+ * Context: may sleep.
+ */
 void virtio_exit();
 
-/*
- * VirtioDevice - one virtio device (Linux struct virtio_device), a
- * keel::Device on the virtio bus.
+/**
+ * class VirtioDevice - one virtio device (Linux struct virtio_device)
  *
- * Lifetime: create() returns the transport's reference. The transport calls
- * register_virtio_device(), later unregister_virtio_device() (the driver's
- * remove, reset, del_vqs), then drops its reference. Never delete it.
+ * A keel::Device on the virtio bus. Lifetime: create() returns the
+ * transport's reference. The transport calls register_virtio_device(),
+ * later unregister_virtio_device() (the driver's remove, reset, del_vqs),
+ * then drops its reference. Never delete it.
+ *
+ * Locking: m_vqs_lock (a spinlock) guards the queue list m_vqs against
+ * break_device() and the transport's doorbell handlers; the device lock
+ * (Device::mutex()) guards the config-change state.
  *
  * Invariants: m_features only changes in the bus's probe, before the
  * driver's probe runs; every queue in m_vqs was created by new_vq() for
@@ -119,71 +145,232 @@ void virtio_exit();
  */
 class VirtioDevice : public keel::Device {
 public:
-	/*
-	 * create() - a device for @ops with the transport's @transport_priv,
-	 * under @parent (may be nullptr; gives the DMA-capable os_dev).
+	/**
+	 * create() - a new device of a transport
+	 * @id: its device and vendor ids
+	 * @ops: the transport's ops; every op but notify is required
+	 * @transport_priv: the transport's state, for transport_priv<T>()
+	 * @parent: the parent device (gives the DMA-capable os_dev), or nullptr
+	 * @gfp: the allocation context
+	 *
 	 * Context: may sleep with GFP_KERNEL.
+	 * Return: the transport's reference; -EINVAL for a missing op, -ENOMEM.
 	 */
 	static Result<keel::RefPtr<VirtioDevice>>
 	create(VirtioDeviceId id, const VirtioConfigOps *ops, void *transport_priv,
 	       keel::Device *parent, keel::Gfp gfp) KEEL_EXPORT_AS(keel_virtio_device_create);
 
+	/**
+	 * id() - the device's ids
+	 *
+	 * Context: any.
+	 * Return: the ids given to create().
+	 */
 	VirtioDeviceId id() const { return m_id; }
+	/**
+	 * config() - the transport's ops
+	 *
+	 * Context: any.
+	 * Return: the ops.
+	 */
 	const VirtioConfigOps &config() const { return *m_ops; }
+	/**
+	 * transport_priv() - the transport's state, as its type T
+	 *
+	 * Context: any.
+	 * Return: what create() was given.
+	 */
 	template <typename T> T *transport_priv() const
 	{
 		return static_cast<T *>(m_transport_priv);
 	}
-	/* The virtio index in the name ("virtio3"), set by register_virtio_device(). */
+	/**
+	 * index() - the device's number in its name ("virtio3")
+	 *
+	 * Context: any.
+	 * Return: the index, set by register_virtio_device().
+	 */
 	u32 index() const { return m_index; }
 
 	/* --- features (valid from the driver's probe on) --- */
+	/**
+	 * features() - the negotiated feature bits
+	 *
+	 * Context: any; valid from the driver's probe on.
+	 * Return: the bits.
+	 */
 	u64 features() const { return m_features; }
+	/**
+	 * has_feature() - was feature @bit negotiated?
+	 * @bit: the feature bit (VIRTIO_F_*, a device type's)
+	 *
+	 * Context: any.
+	 * Return: true when negotiated (false for bits >= 64).
+	 */
 	bool has_feature(unsigned int bit) const
 	{
 		return bit < 64 && (m_features & (u64(1) << bit));
 	}
-	/* For finalize_features() only: drop a bit the transport cannot honour. */
+	/**
+	 * clear_feature() - drop a bit the transport cannot honour
+	 * @bit: the feature bit
+	 *
+	 * Only from the transport's finalize_features().
+	 *
+	 * Context: process.
+	 */
 	void clear_feature(unsigned int bit)
 	{
 		if (bit < 64)
 			m_features &= ~(u64(1) << bit);
 	}
-	/* Byte order of rings and config: little endian with VERSION_1, else the host's (legacy). */
+	/**
+	 * is_little_endian() - the byte order of the rings and the config space
+	 *
+	 * Little endian with VIRTIO_F_VERSION_1, else the host's (legacy).
+	 *
+	 * Context: any.
+	 * Return: true when little endian.
+	 */
 	bool is_little_endian() const
 	{
 		return has_feature(VIRTIO_F_VERSION_1) || keel::CPU_IS_LITTLE_ENDIAN;
 	}
 
 	/* --- status --- */
+	/**
+	 * get_status() - the device status byte
+	 *
+	 * Context: process.
+	 * Return: the VIRTIO_CONFIG_S_* bits.
+	 */
 	u8 get_status() { return m_ops->get_status(*this); }
-	/* OR @status into the device status (Linux virtio_add_status). */
+	/**
+	 * add_status() - OR @status into the device status (Linux virtio_add_status())
+	 * @status: VIRTIO_CONFIG_S_* bits
+	 *
+	 * Context: process.
+	 */
 	void add_status(u8 status);
-	/* Set DRIVER_OK now (Linux virtio_device_ready): a probe that kicks queues calls it first. */
+	/**
+	 * device_ready() - set DRIVER_OK now (Linux virtio_device_ready())
+	 *
+	 * A probe that kicks queues calls it first; otherwise the core sets it
+	 * after the probe.
+	 *
+	 * Context: process (the driver's probe).
+	 */
 	void device_ready();
-	/* reset() - the transport's reset; queues stay allocated (del_vqs deletes them). */
+	/**
+	 * reset() - the transport's reset
+	 *
+	 * The queues stay allocated (del_vqs() deletes them).
+	 *
+	 * Context: process.
+	 */
 	void reset() { m_ops->reset(*this); }
-	/* Marks every queue broken (device gone: Linux virtio_break_device). */
+	/**
+	 * break_device() - mark every queue broken (Linux virtio_break_device())
+	 *
+	 * The device is gone: every queue operation fails with -EIO from now on.
+	 *
+	 * Context: any.
+	 */
 	void break_device() EXCLUDES(m_vqs_lock);
 
 	/* --- config space, in the device's byte order (Linux virtio_cread16 & co.) --- */
+	/**
+	 * cread8() - read a byte of the config space
+	 * @offset: its offset
+	 *
+	 * Context: process.
+	 * Return: the byte, or -EINVAL when out of range.
+	 */
 	Result<u8> cread8(u32 offset);
+	/**
+	 * cread16() - read a 16-bit field of the config space, in CPU order
+	 * @offset: its offset
+	 *
+	 * Context: process.
+	 * Return: the value, or -EINVAL when out of range.
+	 */
 	Result<u16> cread16(u32 offset);
+	/**
+	 * cread32() - read a 32-bit field of the config space, in CPU order
+	 * @offset: its offset
+	 *
+	 * Context: process.
+	 * Return: the value, or -EINVAL when out of range.
+	 */
 	Result<u32> cread32(u32 offset);
+	/**
+	 * cread64() - read a 64-bit field of the config space, in CPU order
+	 * @offset: its offset
+	 *
+	 * Context: process.
+	 * Return: the value, or -EINVAL when out of range.
+	 */
 	Result<u64> cread64(u32 offset);
+	/**
+	 * cwrite8() - write a byte of the config space
+	 * @offset: its offset
+	 * @v: the value
+	 *
+	 * Context: process.
+	 * Return: 0, or -EINVAL when out of range.
+	 */
 	Result<void> cwrite8(u32 offset, u8 v);
+	/**
+	 * cwrite16() - write a 16-bit field of the config space
+	 * @offset: its offset
+	 * @v: the value, in CPU order
+	 *
+	 * Context: process.
+	 * Return: 0, or -EINVAL when out of range.
+	 */
 	Result<void> cwrite16(u32 offset, u16 v);
+	/**
+	 * cwrite32() - write a 32-bit field of the config space
+	 * @offset: its offset
+	 * @v: the value, in CPU order
+	 *
+	 * Context: process.
+	 * Return: 0, or -EINVAL when out of range.
+	 */
 	Result<void> cwrite32(u32 offset, u32 v);
+	/**
+	 * cwrite64() - write a 64-bit field of the config space
+	 * @offset: its offset
+	 * @v: the value, in CPU order
+	 *
+	 * Context: process.
+	 * Return: 0, or -EINVAL when out of range.
+	 */
 	Result<void> cwrite64(u32 offset, u64 v);
+	/**
+	 * cread_bytes() - copy @len bytes of the config space, unconverted
+	 * @offset: where they start
+	 * @buf: where to
+	 * @len: bytes
+	 *
+	 * Context: process.
+	 * Return: 0, or -EINVAL when out of range.
+	 */
 	Result<void> cread_bytes(u32 offset, void *buf, u32 len)
 	{
 		return m_ops->get_config(*this, offset, buf, len);
 	}
 
 	/* --- queues --- */
-	/*
-	 * find_vqs() - the transport creates one queue per @infos entry (Linux
-	 * virtio_find_vqs). Context: may sleep.
+	/**
+	 * find_vqs() - have the transport create one queue per @infos entry
+	 * (Linux virtio_find_vqs())
+	 * @infos: name and callback of each queue
+	 * @vqs: out: the queues, as many as @infos
+	 *
+	 * Context: may sleep.
+	 * Return: 0; -EINVAL when the spans differ in size, or the transport's
+	 * error (no queue is then left behind).
 	 */
 	Result<void> find_vqs(keel::Span<const VqInfo> infos, keel::Span<VirtQueue *> vqs)
 	{
@@ -191,22 +378,50 @@ public:
 			return keel::err(-EINVAL);
 		return m_ops->find_vqs(*this, infos, vqs);
 	}
-	/* del_vqs() - the transport deletes every queue. The device must be reset first. */
+	/**
+	 * del_vqs() - have the transport delete every queue
+	 *
+	 * The device must be reset first.
+	 *
+	 * Context: may sleep.
+	 */
 	void del_vqs() { m_ops->del_vqs(*this); }
-	/*
-	 * new_vq() - for transports' find_vqs(): create a queue of this device
-	 * with the negotiated byte order and EVENT_IDX, notify = ops->notify
-	 * unless @cfg sets one, and link it into the device's list.
+	/**
+	 * new_vq() - create a queue of this device (for transports' find_vqs())
+	 * @cfg: the queue (its ring, size, callback); the byte order and
+	 *	EVENT_IDX are the negotiated ones, and notify is ops->notify
+	 *	unless @cfg sets one
+	 * @gfp: the allocation context
+	 *
+	 * The queue is linked into the device's list.
+	 *
+	 * Context: may sleep with GFP_KERNEL.
+	 * Return: the queue; VirtQueue::create()'s errors.
 	 */
 	Result<VirtQueue *> new_vq(VqConfig cfg, keel::Gfp gfp)
 		KEEL_EXPORT_AS(keel_virtio_device_new_vq) EXCLUDES(m_vqs_lock);
-	/* del_vq() - for transports' del_vqs(): unlink and free. */
+	/**
+	 * del_vq() - unlink and free a queue (for transports' del_vqs())
+	 * @vq: a queue made by new_vq() for this device
+	 *
+	 * Context: process.
+	 */
 	void del_vq(VirtQueue *vq) EXCLUDES(m_vqs_lock);
+	/**
+	 * has_vqs() - does the device have queues?
+	 *
+	 * Context: any.
+	 * Return: true when at least one exists.
+	 */
 	bool has_vqs() EXCLUDES(m_vqs_lock);
-	/*
-	 * for_each_vq() - @fn(VirtQueue &) for each queue, with the queue list
-	 * locked (a spinlock): for transports' doorbell handlers (fn is atomic:
-	 * vq.interrupt() runs the driver's callback, which must not sleep).
+	/**
+	 * for_each_vq() - call @fn(VirtQueue &) for each queue, list locked
+	 * @fn: must not sleep (a spinlock is held)
+	 *
+	 * For transports' doorbell handlers: vq.interrupt() runs the driver's
+	 * callback, which must not sleep either.
+	 *
+	 * Context: any.
 	 */
 	template <typename F> void for_each_vq(F &&fn) EXCLUDES(m_vqs_lock)
 	{
@@ -215,17 +430,24 @@ public:
 			fn(vq);
 	}
 
-	/*
-	 * config_changed() - for transports: the device changed its config or
-	 * set NEEDS_RESET (then the device is broken first). Runs the bound
-	 * driver's config_changed under the device lock, or remembers it until
-	 * the driver's probe has finished.
+	/**
+	 * config_changed() - the device changed its config (for transports)
+	 *
+	 * Or it set NEEDS_RESET: the device is then broken first. Runs the
+	 * bound driver's config_changed under the device lock, or remembers it
+	 * until the driver's probe has finished.
+	 *
 	 * Context: process, never from the driver's probe or remove (a
 	 * transport defers it from its interrupt to a work item).
 	 */
 	void config_changed();
 
-	/* The bound virtio driver, or nullptr. */
+	/**
+	 * virtio_driver() - the bound virtio driver
+	 *
+	 * Context: any; stable under the device lock.
+	 * Return: the driver, or nullptr.
+	 */
 	const VirtioDriver *virtio_driver() const;
 
 private:
@@ -273,9 +495,11 @@ template <typename T> constexpr keel::Span<const unsigned int> feature_table_of(
 /* Names the driver class: constinit VirtioDriver s_drv{ virtio::driver_for<T>, "name" }; */
 template <typename T> inline constexpr detail::DriverTag<T> driver_for{};
 
-/*
- * VirtioDriver - a driver of the virtio bus (Linux struct virtio_driver); a
- * constinit object built with driver_for<T> from a driver class T declaring
+/**
+ * class VirtioDriver - a driver of the virtio bus (Linux struct virtio_driver)
+ *
+ * A constinit object built with driver_for<T> from a driver class T
+ * declaring::
  *
  *	static constexpr VirtioDeviceId id_table[] = { { VIRTIO_ID_RPMSG, VIRTIO_DEV_ANY_ID }, {} };
  *	static constexpr unsigned int feature_table[] = { VIRTIO_RPMSG_F_NS };   // optional
@@ -295,6 +519,12 @@ template <typename T> inline constexpr detail::DriverTag<T> driver_for{};
  */
 class VirtioDriver : public keel::Driver {
 public:
+	/**
+	 * VirtioDriver() - the driver of class T (driver_for<T>)
+	 * @name: the driver's name
+	 *
+	 * Context: any (constexpr: for constinit drivers).
+	 */
 	template <typename T>
 	constexpr VirtioDriver(detail::DriverTag<T>, const char *name)
 	    : keel::Driver(name, virtio_bus, keel::DriverAdapter<T, VirtioDevice>::ops),
@@ -305,12 +535,44 @@ public:
 	{
 	}
 
+	/**
+	 * id_table() - the ids the driver handles, without the zero entry
+	 *
+	 * Context: any.
+	 * Return: T::id_table as a span.
+	 */
 	keel::Span<const VirtioDeviceId> id_table() const { return m_ids; }
+	/**
+	 * feature_table() - the feature bits the driver understands
+	 *
+	 * Context: any.
+	 * Return: T::feature_table as a span (empty without one).
+	 */
 	keel::Span<const unsigned int> feature_table() const { return m_features; }
-	/* The driver's feature bits as a mask (bits >= 64 are ignored). */
+	/**
+	 * feature_mask() - the driver's feature bits as a mask
+	 *
+	 * Context: any.
+	 * Return: the mask (bits >= 64 are ignored).
+	 */
 	u64 feature_mask() const;
-	/* True when @id matches an entry of the id table. */
+	/**
+	 * matches() - does @id match an entry of the id table?
+	 * @id: a device's ids
+	 *
+	 * Context: any.
+	 * Return: true when it does.
+	 */
 	bool matches(VirtioDeviceId id) const;
+	/**
+	 * call_config_changed() - run T::config_changed(), if T has it
+	 * @vdev: the device
+	 * @data: the driver's data (the T)
+	 *
+	 * For the core, under the device lock.
+	 *
+	 * Context: may sleep.
+	 */
 	void call_config_changed(VirtioDevice &vdev, void *data) const
 	{
 		m_config_changed(vdev, data);
@@ -322,23 +584,45 @@ private:
 	void (*m_config_changed)(VirtioDevice &vdev, void *data);
 };
 
-/*
- * register_virtio_device() - name the device "virtio<N>", reset it,
- * ACKNOWLEDGE it and add it to the bus, which probes a matching driver. A
- * failed probe leaves the device registered, unbound and FAILED (as Linux).
- * On error the caller still owns its reference (put() it).
+/**
+ * register_virtio_device() - add a device to the virtio bus
+ * @vdev: a device from VirtioDevice::create()
+ *
+ * Names the device "virtio<N>", resets it, ACKNOWLEDGEs it and adds it to
+ * the bus, which probes a matching driver. A failed probe leaves the
+ * device registered, unbound and FAILED (as Linux).
+ *
  * Context: may sleep.
+ * Return: 0; -ENODEV without the bus (virtio_init()), -ENOMEM, or
+ * device_add()'s error. On error the caller still owns its reference
+ * (put() it).
  */
 Result<void> register_virtio_device(VirtioDevice &vdev);
-/*
- * unregister_virtio_device() - remove the driver (its remove, then reset
- * and del_vqs) and take the device off the bus. The caller then drops its
- * reference. Context: may sleep.
+/**
+ * unregister_virtio_device() - take a device off the bus
+ * @vdev: a registered device
+ *
+ * Removes the driver (its remove, then reset and del_vqs) and the device.
+ * The caller then drops its reference.
+ *
+ * Context: may sleep.
  */
 void unregister_virtio_device(VirtioDevice &vdev) KEEL_EXPORT_AS(keel_unregister_virtio_device);
-/* register_virtio_driver() - add @drv and probe every matching unbound device. */
+/**
+ * register_virtio_driver() - add @drv and probe every matching unbound device
+ * @drv: a constinit driver
+ *
+ * Context: may sleep.
+ * Return: 0, or driver_register()'s error (-EBUSY, -EINVAL without the
+ * bus).
+ */
 Result<void> register_virtio_driver(VirtioDriver &drv);
-/* unregister_virtio_driver() - remove @drv from every device it is bound to. */
+/**
+ * unregister_virtio_driver() - remove @drv from every device it is bound to
+ * @drv: a registered driver
+ *
+ * Context: may sleep.
+ */
 void unregister_virtio_driver(VirtioDriver &drv) KEEL_EXPORT_AS(keel_unregister_virtio_driver);
 
 } // namespace virtio

@@ -73,14 +73,24 @@ inline constexpr u32 VRING_MIN_ALIGN = 4;
 inline constexpr u32 VRING_MAX_ALIGN = 65536;
 static_assert(VRING_MIN_ALIGN == VRING_USED_ALIGN_SIZE);
 
-/* struct vring_desc, with the device's byte order made explicit. */
+/**
+ * struct VringDesc - a descriptor (struct vring_desc, in the device's byte order)
+ * @addr: the buffer's device address
+ * @len: its length
+ * @flags: VRING_DESC_F_NEXT, _WRITE (device-writable), _INDIRECT
+ * @next: the next descriptor of the chain, with VRING_DESC_F_NEXT
+ */
 struct VringDesc {
 	keel::virtio64 addr;
 	keel::virtio32 len;
 	keel::virtio16 flags;
 	keel::virtio16 next;
 };
-/* struct vring_used_elem. */
+/**
+ * struct VringUsedElem - a used ring entry (struct vring_used_elem)
+ * @id: the head of the chain used
+ * @len: bytes the device wrote into it
+ */
 struct VringUsedElem {
 	keel::virtio32 id;
 	keel::virtio32 len;
@@ -92,9 +102,14 @@ static_assert(__builtin_offsetof(VringDesc, next) == __builtin_offsetof(struct v
 static_assert(sizeof(VringUsedElem) == sizeof(struct vring_used_elem) &&
 	      sizeof(VringUsedElem) == 8);
 
-/*
- * vring_need_event() of the UAPI header, usable in constant expressions:
- * true when moving an index from @old to @new_idx crossed @event_idx.
+/**
+ * vring_need_event16() - vring_need_event() of the UAPI header, constexpr
+ * @event_idx: the index the peer asked to be told about
+ * @new_idx: the index now
+ * @old: the index at the last notification
+ *
+ * Context: any (constexpr).
+ * Return: true when moving from @old to @new_idx crossed @event_idx.
  */
 constexpr bool vring_need_event16(u16 event_idx, u16 new_idx, u16 old)
 {
@@ -103,6 +118,14 @@ constexpr bool vring_need_event16(u16 event_idx, u16 new_idx, u16 old)
 
 /**
  * struct VringLayout - where each part of a split ring lives
+ * @num: entries
+ * @align: the used ring's alignment
+ * @desc: offset of the descriptor table (struct vring_desc desc[num])
+ * @avail: offset of the avail ring (flags, idx, ring[num])
+ * @used_event: offset of avail->ring[num], written by the driver
+ * @used: offset of the used ring (flags, idx, ring[num])
+ * @avail_event: offset of used->ring[num] (a u16), written by the device
+ * @size: bytes of the whole ring
  *
  * Byte offsets from the ring's start (what vring_init() computes, as
  * offsets rather than pointers). The driver writes the descriptors and the
@@ -143,24 +166,81 @@ struct VringLayout {
 	 */
 	static Result<VringLayout> compute(u32 num, u32 align, u32 line = 1);
 
+	/**
+	 * desc_at() - offset of descriptor @i
+	 * @i: the index, below num
+	 *
+	 * Context: any.
+	 * Return: the offset.
+	 */
 	size_t desc_at(u32 i) const { return desc + 16 * size_t(i); }
+	/**
+	 * avail_flags() - offset of avail->flags
+	 *
+	 * Context: any.
+	 * Return: the offset.
+	 */
 	size_t avail_flags() const { return avail; }
+	/**
+	 * avail_idx() - offset of avail->idx
+	 *
+	 * Context: any.
+	 * Return: the offset.
+	 */
 	size_t avail_idx() const { return avail + 2; }
+	/**
+	 * avail_ring() - offset of avail->ring[@slot]
+	 * @slot: the slot, below num
+	 *
+	 * Context: any.
+	 * Return: the offset.
+	 */
 	size_t avail_ring(u32 slot) const { return avail + 4 + 2 * size_t(slot); }
+	/**
+	 * used_flags() - offset of used->flags
+	 *
+	 * Context: any.
+	 * Return: the offset.
+	 */
 	size_t used_flags() const { return used; }
+	/**
+	 * used_idx() - offset of used->idx
+	 *
+	 * Context: any.
+	 * Return: the offset.
+	 */
 	size_t used_idx() const { return used + 2; }
+	/**
+	 * used_ring() - offset of used->ring[@slot]
+	 * @slot: the slot, below num
+	 *
+	 * Context: any.
+	 * Return: the offset.
+	 */
 	size_t used_ring(u32 slot) const { return used + 4 + 8 * size_t(slot); }
 };
 
-/*
- * Sg - one buffer segment as the device sees it: a device address (what the
- * descriptor carries) and a length. Build it from a CPU pointer with
- * Sg::from(), which translates through the region the buffer lives in.
+/**
+ * struct Sg - one buffer segment as the device sees it
+ * @addr: the device address (what the descriptor carries)
+ * @len: the length
+ *
+ * Build it from a CPU pointer with Sg::from(), which translates through
+ * the region the buffer lives in.
  */
 struct Sg {
 	u64 addr;
 	u32 len;
 
+	/**
+	 * from() - the segment of @len bytes at @p in @mem
+	 * @mem: the region the buffer lives in
+	 * @p: the buffer
+	 * @len: its length
+	 *
+	 * Context: any.
+	 * Return: the segment, or -EINVAL when [@p, @p + @len) is outside @mem.
+	 */
 	static Result<Sg> from(const ShmRegion &mem, const void *p, u32 len)
 	{
 		size_t off = TRY(mem.offset_of(p, len));
@@ -180,14 +260,34 @@ namespace detail {
  */
 class RingBroken {
 public:
-	/* Marks the ring broken (device gone or reset: Linux virtio_break_device). */
+	/**
+	 * set_broken() - mark the ring broken (device gone or reset: Linux
+	 * virtio_break_device())
+	 *
+	 * Quietly: the caller reports why.
+	 *
+	 * Context: any.
+	 */
 	void set_broken() { m_broken.store(true, keel::MemoryOrder::Relaxed); }
+	/**
+	 * is_broken() - is the ring broken?
+	 *
+	 * Context: any.
+	 * Return: true once broken (never cleared).
+	 */
 	bool is_broken() const { return m_broken.load(keel::MemoryOrder::Relaxed); }
 
 protected:
 	/* Marks the ring broken; logs "<name>: <message>" against @dev only the first time. */
 	void bad_ring(const keel::Device *dev, const char *name, const char *fmt, ...)
 		__printf(4, 5);
+	/*
+	 * How far the peer's @which ("used", "avail") index @idx is ahead of our
+	 * @last. More than @num is impossible for an honest peer: the ring
+	 * breaks (-EIO).
+	 */
+	Result<u16> idx_ahead(const keel::Device *dev, const char *name, const char *which, u16 idx,
+			      u16 last, u16 num);
 
 private:
 	keel::Atomic<bool> m_broken{ false };
@@ -195,16 +295,39 @@ private:
 } // namespace detail
 
 class VirtQueue;
-/* Buffer-used interrupt (Linux vq->callback). Atomic context: must not sleep. */
+/**
+ * typedef VqCallback - a queue's buffer-used interrupt (Linux vq->callback)
+ * @vq: the queue
+ *
+ * Atomic context: must not sleep.
+ */
 using VqCallback = void (*)(VirtQueue &vq);
-/* Rings the device's doorbell for @vq (the transport's notify). */
+/**
+ * typedef VqNotify - ring the device's doorbell for a queue (the transport's notify)
+ * @vq: the queue
+ *
+ * Any context. An error breaks the queue.
+ */
 using VqNotify = Result<void> (*)(VirtQueue &vq);
 
-/*
- * VqConfig - what VirtQueue::create() needs; filled by the transport's
- * find_vqs() (or a test).
- * @ring: a window holding the ring, at least VringLayout::compute(num, align).size long,
- *        16-byte aligned; zeroed by create() (the driver initialises rings).
+/**
+ * struct VqConfig - what VirtQueue::create() needs
+ * @name: the queue's name, in log lines
+ * @index: its index in the device
+ * @num: entries, a power of two (VringLayout::compute())
+ * @align: the used ring's alignment
+ * @ring: a window holding the ring, at least VringLayout::compute(num,
+ *	align).size long, 16-byte aligned; zeroed by create() (the driver
+ *	initialises rings)
+ * @little_endian: the ring's byte order
+ * @event_idx: VIRTIO_RING_F_EVENT_IDX was negotiated
+ * @vdev: the device, or nullptr (tests)
+ * @notify: rings the device's doorbell
+ * @callback: the buffer-used interrupt, or nullptr
+ * @transport_priv: the transport's per-queue state (its doorbell), see
+ *	VirtQueue::transport_priv()
+ *
+ * Filled by the transport's find_vqs() (or a test).
  */
 struct VqConfig {
 	const char *name = "vq";
@@ -221,16 +344,29 @@ struct VqConfig {
 	void *transport_priv = nullptr;
 };
 
-/* A buffer returned by the device: the token given at add time and the bytes written. */
+/**
+ * struct UsedBuf - a buffer the device returned
+ * @token: the token given when it was added; nullptr when none was pending
+ * @len: bytes the device wrote (checked against the buffer's writable size)
+ */
 struct UsedBuf {
 	void *token = nullptr;
 	u32 len = 0;
-	/* False when the used ring had nothing new. */
+	/**
+	 * operator bool() - was a buffer returned?
+	 *
+	 * Context: any.
+	 * Return: false when the used ring had nothing new.
+	 */
 	explicit operator bool() const { return token != nullptr; }
 };
 
-/*
- * VirtQueue - driver side of a split ring (Linux struct vring_virtqueue).
+/**
+ * class VirtQueue - the driver side of a split ring (Linux struct vring_virtqueue)
+ * @m_node: the link in the VirtioDevice's queue list (owned by the
+ *	transport's find_vqs()/del_vqs())
+ *
+ * No lock of its own: the caller serialises the calls on one queue.
  *
  * Invariants: m_num_free + (descriptors of outstanding heads) == num; a head
  * is outstanding iff m_state[head].token != nullptr; m_free_head is the
@@ -240,99 +376,268 @@ struct UsedBuf {
  */
 class VirtQueue : keel::NonMovable, public detail::RingBroken {
 public:
-	/*
-	 * create() - validate @cfg, zero the ring and build the private shadows.
-	 * Return: the queue, -EINVAL for a bad size/alignment/ring window,
-	 * -ENOMEM.
+	/**
+	 * create() - a driver-side queue over @cfg's ring
+	 * @cfg: the queue's parameters
+	 * @gfp: the allocation context of the private shadows
+	 *
+	 * Validates @cfg, zeroes the ring and builds the private shadows.
+	 *
 	 * Context: may sleep with GFP_KERNEL.
+	 * Return: the queue; -EINVAL for a bad size, alignment or ring window,
+	 * -ENOMEM.
 	 */
 	static Result<keel::UniquePtr<VirtQueue>> create(const VqConfig &cfg, keel::Gfp gfp);
 	~VirtQueue();
 
-	/*
-	 * add_sgs() - expose a buffer chain to the device: @out device-readable
-	 * segments first, then @in device-writable ones (Linux virtqueue_add_sgs).
-	 * @token: non-null cookie returned by get_buf() or detach_unused_buf().
-	 * Return: -EINVAL for no segments, a null token, a zero-length or wrapping
-	 * segment, or more than 4 GiB writable; -ENOSPC when fewer than
-	 * out+in descriptors are free; -EIO when broken.
-	 * Context: any (never sleeps or allocates; @gfp is accepted for Linux's
-	 * signature).
+	/**
+	 * add_sgs() - expose a buffer chain to the device (Linux virtqueue_add_sgs())
+	 * @out: device-readable segments, first in the chain
+	 * @in: device-writable segments, after them
+	 * @token: non-null cookie returned by get_buf() or detach_unused_buf()
+	 * @gfp: accepted for Linux's signature; nothing is allocated
+	 *
+	 * Publishes the chain in the avail ring; the device sees it after the
+	 * next kick (or at once if it polls).
+	 *
+	 * Context: any (never sleeps or allocates).
+	 * Return: 0; -EINVAL for no segments, a null token, a zero-length or
+	 * wrapping segment, or more than 4 GiB writable; -ENOSPC when fewer
+	 * than out+in descriptors are free; -EIO when broken.
 	 */
 	Result<void> add_sgs(keel::Span<const Sg> out, keel::Span<const Sg> in, void *token,
 			     keel::Gfp gfp) KEEL_EXPORT_AS(keel_virtqueue_add_sgs);
+	/**
+	 * add_outbuf() - expose device-readable segments (Linux virtqueue_add_outbuf())
+	 * @sg: the segments
+	 * @token: the buffer's cookie
+	 * @gfp: unused (Linux's signature)
+	 *
+	 * Context: any.
+	 * Return: as add_sgs().
+	 */
 	Result<void> add_outbuf(keel::Span<const Sg> sg, void *token, keel::Gfp gfp)
 	{
 		return add_sgs(sg, {}, token, gfp);
 	}
+	/**
+	 * add_inbuf() - expose device-writable segments (Linux virtqueue_add_inbuf())
+	 * @sg: the segments
+	 * @token: the buffer's cookie
+	 * @gfp: unused (Linux's signature)
+	 *
+	 * Context: any.
+	 * Return: as add_sgs().
+	 */
 	Result<void> add_inbuf(keel::Span<const Sg> sg, void *token, keel::Gfp gfp)
 	{
 		return add_sgs({}, sg, token, gfp);
 	}
 
-	/* kick_prepare() - true when the device wants a notification (event idx / NO_NOTIFY). */
+	/**
+	 * kick_prepare() - publish the added buffers; does the device want a
+	 * notification? (Linux virtqueue_kick_prepare())
+	 *
+	 * Decided by the event index, or VRING_USED_F_NO_NOTIFY without it.
+	 *
+	 * Context: any.
+	 * Return: true when notify() should follow.
+	 */
 	bool kick_prepare();
-	/* notify() - ring the doorbell; a failing doorbell breaks the queue. -EIO when broken. */
+	/**
+	 * notify() - ring the device's doorbell (Linux virtqueue_notify())
+	 *
+	 * A failing doorbell breaks the queue.
+	 *
+	 * Context: any.
+	 * Return: 0, or -EIO when broken (or just broken by the doorbell).
+	 */
 	Result<void> notify();
-	/* kick() - kick_prepare() then notify() if needed. */
+	/**
+	 * kick() - kick_prepare(), then notify() if needed (Linux virtqueue_kick())
+	 *
+	 * Context: any.
+	 * Return: 0, or -EIO when broken.
+	 */
 	Result<void> kick();
 
-	/*
-	 * get_buf() - next used buffer. An empty UsedBuf when none is pending.
-	 * Return: -EIO when broken or when the device returned a bad used entry
-	 * (id out of range or not outstanding, len above the buffer's writable
-	 * length, used->idx ahead by more than num).
+	/**
+	 * get_buf() - the next used buffer (Linux virtqueue_get_buf())
+	 *
+	 * Context: any.
+	 * Return: the buffer, or an empty UsedBuf when none is pending; -EIO
+	 * when broken or when the device returned a bad used entry (id out of
+	 * range or not outstanding, len above the buffer's writable length,
+	 * used->idx ahead by more than num), which breaks the queue.
 	 */
 	Result<UsedBuf> get_buf();
-	/* more_used() - a used buffer is pending (false when broken or bad). */
+	/**
+	 * more_used() - is a used buffer pending?
+	 *
+	 * Context: any.
+	 * Return: true when get_buf() has one; false when not, or when broken
+	 * or bad.
+	 */
 	bool more_used();
 
-	/* Callback suppression (Linux virtqueue_disable_cb & co.). Unreliable hints to the device. */
+	/**
+	 * disable_cb() - ask the device not to interrupt (virtqueue_disable_cb())
+	 *
+	 * An unreliable hint: a callback may still come.
+	 *
+	 * Context: any.
+	 */
 	void disable_cb();
-	/*
-	 * enable_cb() - re-enable callbacks, then re-check the used ring.
+	/**
+	 * enable_cb() - re-enable callbacks, then re-check the used ring
+	 * (Linux virtqueue_enable_cb())
+	 *
+	 * Context: any.
 	 * Return: true when nothing is pending (the caller may wait) or the
-	 * queue is broken (check is_broken()), false: poll again.
+	 * queue is broken (check is_broken()); false when buffers raced in:
+	 * poll again.
 	 */
 	bool enable_cb();
-	/* Re-enable and return the opaque position to pass to poll(). */
+	/**
+	 * enable_cb_prepare() - re-enable callbacks, without re-checking
+	 * (Linux virtqueue_enable_cb_prepare())
+	 *
+	 * Context: any.
+	 * Return: the position to pass to poll().
+	 */
 	u16 enable_cb_prepare();
-	/*
-	 * True when buffers were used since @last_used_idx. False when broken,
+	/**
+	 * poll() - were buffers used since @last_used_idx? (Linux virtqueue_poll())
+	 * @last_used_idx: what enable_cb_prepare() returned
+	 *
+	 * Context: any.
+	 * Return: true when some were; false when not, and false when broken,
 	 * as in Linux: waiters must also check is_broken().
 	 */
 	bool poll(u16 last_used_idx);
-	/* Re-enable, asking for an interrupt only after ~3/4 of outstanding buffers (event idx). */
+	/**
+	 * enable_cb_delayed() - re-enable callbacks, late (Linux
+	 * virtqueue_enable_cb_delayed())
+	 *
+	 * With the event index, asks for an interrupt only after about 3/4 of
+	 * the outstanding buffers are used.
+	 *
+	 * Context: any.
+	 * Return: true when the caller may wait; false when that many were
+	 * used already: poll again.
+	 */
 	bool enable_cb_delayed();
 
-	/* detach_unused_buf() - after reset: take back a posted buffer; nullptr when none left. */
+	/**
+	 * detach_unused_buf() - take back a buffer the device never used
+	 * (Linux virtqueue_detach_unused_buf())
+	 *
+	 * Only after the device was reset.
+	 *
+	 * Context: any.
+	 * Return: a posted buffer's token, or nullptr when none is left.
+	 */
 	void *detach_unused_buf();
 
-	/*
-	 * interrupt() - the transport's handler for this queue's doorbell (Linux
-	 * vring_interrupt). Runs the callback when work may be pending.
-	 * Return: false when there was nothing to do (IRQ_NONE).
-	 * Context: atomic; needs no lock: may run concurrently with the
-	 * driver's serialised calls (it only compares indices, and never
-	 * marks the queue broken).
+	/**
+	 * interrupt() - the transport's handler for this queue's doorbell
+	 * (Linux vring_interrupt())
+	 *
+	 * Runs the callback when work may be pending. Needs no lock: it may
+	 * run concurrently with the driver's serialised calls (it only
+	 * compares indices, and never marks the queue broken).
+	 *
+	 * Context: atomic.
+	 * Return: false when there was nothing to do (IRQ_NONE), true otherwise.
 	 */
 	bool interrupt();
 
+	/**
+	 * num_free() - free descriptors
+	 *
+	 * Context: any.
+	 * Return: the count.
+	 */
 	u32 num_free() const { return m_num_free; }
+	/**
+	 * num() - entries of the ring
+	 *
+	 * Context: any.
+	 * Return: the size.
+	 */
 	u32 num() const { return m_layout.num; }
+	/**
+	 * index() - the queue's index in its device
+	 *
+	 * Context: any.
+	 * Return: the index.
+	 */
 	u16 index() const { return m_index; }
+	/**
+	 * name() - the queue's name
+	 *
+	 * Context: any.
+	 * Return: the name.
+	 */
 	const char *name() const { return m_name; }
+	/**
+	 * layout() - the ring's layout
+	 *
+	 * Context: any.
+	 * Return: the layout.
+	 */
 	const VringLayout &layout() const { return m_layout; }
+	/**
+	 * ring() - the ring's window
+	 *
+	 * Context: any.
+	 * Return: the region.
+	 */
 	const ShmRegion &ring() const { return m_ring; }
+	/**
+	 * event_idx() - does the ring use VIRTIO_RING_F_EVENT_IDX?
+	 *
+	 * Context: any.
+	 * Return: true when it does.
+	 */
 	bool event_idx() const { return m_event; }
+	/**
+	 * little_endian() - the ring's byte order
+	 *
+	 * Context: any.
+	 * Return: true when little endian.
+	 */
 	bool little_endian() const { return m_le; }
+	/**
+	 * vdev() - the device
+	 *
+	 * Context: any.
+	 * Return: the device, or nullptr (tests).
+	 */
 	VirtioDevice *vdev() const { return m_vdev; }
+	/**
+	 * transport_priv() - the transport's per-queue state, as its type T
+	 *
+	 * Context: any.
+	 * Return: VqConfig::transport_priv.
+	 */
 	template <typename T> T *transport_priv() const
 	{
 		return static_cast<T *>(m_transport_priv);
 	}
-	/* Driver's per-queue data for its callback (Linux vq->priv). */
+	/**
+	 * set_priv() - set the driver's per-queue data (Linux vq->priv)
+	 * @p: the data, for the callback
+	 *
+	 * Context: any; before callbacks can run.
+	 */
 	void set_priv(void *p) { m_priv = p; }
+	/**
+	 * priv() - the driver's per-queue data, as its type T
+	 *
+	 * Context: any.
+	 * Return: what set_priv() stored, or nullptr.
+	 */
 	template <typename T> T *priv() const { return static_cast<T *>(m_priv); }
 
 	/* Link in VirtioDevice's queue list (owned by the transport's find_vqs/del_vqs). */
@@ -388,32 +693,97 @@ private:
 	keel::UniqueArray<HeadState> m_state;
 };
 
-/*
- * VringhChain - one available chain taken by the device side: the head, and
- * its readable and writable segments as checked windows of shared memory
- * (each a ShmRegion: bounds-checked access, its own device address).
- * The caller owns the segment storage (no allocation per chain); see
- * VringhChainStorage.
+/**
+ * class VringhChain - one available chain taken by the device side
+ *
+ * The head, and its readable and writable segments as checked windows of
+ * shared memory (each a ShmRegion: bounds-checked access, its own device
+ * address). The caller owns the segment storage (no allocation per
+ * chain); see VringhChainStorage. Valid from getdesc() until add_used().
  */
 class VringhChain {
 public:
+	/**
+	 * VringhChain() - an empty chain over the caller's segment storage
+	 * @rd: room for readable segments
+	 * @wr: room for writable segments
+	 *
+	 * Context: any.
+	 */
 	VringhChain(keel::Span<ShmRegion> rd, keel::Span<ShmRegion> wr)
 	    : m_rd_store(rd), m_wr_store(wr)
 	{
 	}
 
+	/**
+	 * head() - the chain's head descriptor
+	 *
+	 * Context: any.
+	 * Return: the head index.
+	 */
 	u16 head() const { return m_head; }
+	/**
+	 * valid() - does it hold a chain taken by getdesc()?
+	 *
+	 * Context: any.
+	 * Return: true from getdesc() until add_used().
+	 */
 	bool valid() const { return m_valid; }
+	/**
+	 * readable() - the device-readable segments
+	 *
+	 * Context: any.
+	 * Return: the segments, in chain order.
+	 */
 	keel::Span<const ShmRegion> readable() const { return { m_rd_store.data(), m_nr_rd }; }
+	/**
+	 * writable() - the device-writable segments
+	 *
+	 * Context: any.
+	 * Return: the segments, in chain order.
+	 */
 	keel::Span<const ShmRegion> writable() const { return { m_wr_store.data(), m_nr_wr }; }
-	/* Total bytes of the readable / writable segments (each fits in u32). */
+	/**
+	 * read_len() - total bytes of the readable segments
+	 *
+	 * Context: any.
+	 * Return: the sum (fits in u32: getdesc() checks it).
+	 */
 	u32 read_len() const { return m_rd_len; }
+	/**
+	 * write_len() - total bytes of the writable segments
+	 *
+	 * Context: any.
+	 * Return: the sum (fits in u32).
+	 */
 	u32 write_len() const { return m_wr_len; }
 
-	/* pull() - copy up to @len readable bytes, continuing where the last pull stopped. */
+	/**
+	 * pull() - copy readable bytes out, continuing where the last pull stopped
+	 * @dst: where to
+	 * @len: bytes wanted
+	 *
+	 * Context: any.
+	 * Return: bytes copied (fewer than @len at the end of the readable
+	 * segments).
+	 */
 	size_t pull(void *dst, size_t len);
-	/* push() - copy up to @len bytes into the writable segments; pushed() totals them. */
+	/**
+	 * push() - copy bytes into the writable segments, after the last push
+	 * @src: where from
+	 * @len: bytes
+	 *
+	 * Context: any.
+	 * Return: bytes copied (fewer than @len when the segments are full);
+	 * pushed() totals them.
+	 */
 	size_t push(const void *src, size_t len);
+	/**
+	 * pushed() - bytes push()ed so far: what to pass to add_used()
+	 *
+	 * Context: any.
+	 * Return: the total.
+	 */
 	u32 pushed() const { return m_wr_done; }
 
 private:
@@ -430,8 +800,19 @@ private:
 	u32 m_wr_done = 0;
 };
 
+/**
+ * class VringhChainStorage - a VringhChain with room for R readable and W
+ * writable segments inside itself
+ *
+ * A chain with more segments is refused by getdesc() (-EIO).
+ */
 template <size_t R, size_t W> class VringhChainStorage : public VringhChain {
 public:
+	/**
+	 * VringhChainStorage() - an empty chain over its own storage
+	 *
+	 * Context: any.
+	 */
 	VringhChainStorage() : VringhChain(keel::Span<ShmRegion>(m_r), keel::Span<ShmRegion>(m_w))
 	{
 	}
@@ -441,13 +822,18 @@ private:
 	ShmRegion m_w[W];
 };
 
-/*
- * VringhConfig - the device side's view of a ring.
- * @ring: the ring's bytes as the device sees them (written by the driver).
+/**
+ * struct VringhConfig - the device side's view of a ring
+ * @name: the ring's name, in log lines
+ * @num: entries (VringLayout::compute())
+ * @align: the used ring's alignment
+ * @ring: the ring's bytes as the device sees them (written by the driver)
  * @mem: where descriptor addresses point (device addresses translated with
- *       mem.da_to_offset()); may be the same window as @ring's parent.
+ *	mem.da_to_offset()); may be the same window as @ring's parent
  * @little_endian: the driver's byte order for this ring (VIRTIO_F_VERSION_1
- *       negotiated, or a legacy driver that is little endian).
+ *	negotiated, or a legacy driver that is little endian)
+ * @event_idx: VIRTIO_RING_F_EVENT_IDX was negotiated
+ * @dev: the device to log against, or nullptr
  */
 struct VringhConfig {
 	const char *name = "vringh";
@@ -460,8 +846,10 @@ struct VringhConfig {
 	const keel::Device *dev = nullptr;
 };
 
-/*
- * Vringh - device side of a split ring (Linux struct vringh).
+/**
+ * class Vringh - the device side of a split ring (Linux struct vringh)
+ *
+ * No lock of its own: the caller serialises the calls on one ring.
  *
  * Invariants: m_last_avail_idx counts chains taken; m_last_used_idx is the
  * last used->idx published; a head is handed out iff its bit is set in
@@ -469,44 +857,107 @@ struct VringhConfig {
  */
 class Vringh : keel::NonMovable, public detail::RingBroken {
 public:
-	/* create() - -EINVAL for a bad size/alignment/window, -ENOMEM. Does not touch the ring. */
+	/**
+	 * create() - a device-side ring over @cfg's window
+	 * @cfg: the ring's parameters
+	 * @gfp: the allocation context of the private state
+	 *
+	 * Does not touch the ring (the driver initialises it).
+	 *
+	 * Context: may sleep with GFP_KERNEL.
+	 * Return: the ring; -EINVAL for a bad size, alignment or window,
+	 * -ENOMEM.
+	 */
 	static Result<keel::UniquePtr<Vringh>> create(const VringhConfig &cfg, keel::Gfp gfp)
 		KEEL_EXPORT_AS(keel_vringh_create);
 
-	/*
-	 * getdesc() - take the next available chain into @chain.
-	 * Return: true with @chain filled, false when the avail ring is empty,
+	/**
+	 * getdesc() - take the next available chain (Linux vringh_getdesc_kern())
+	 * @chain: filled with the chain's head and checked segments
+	 *
+	 * Context: any.
+	 * Return: true with @chain filled, false when the avail ring is empty;
 	 * -EIO when broken or the chain is bad (head/next out of range, loop,
 	 * longer than num, indirect, segment outside @mem, readable after
 	 * writable, more than 4 GiB, more segments than @chain can hold, avail
-	 * idx ahead by more than num).
+	 * idx ahead by more than num), which breaks the ring.
 	 */
 	Result<bool> getdesc(VringhChain &chain);
-	/* Chains the driver has made available and we have not taken (0 when broken). */
+	/**
+	 * avail_pending() - chains made available and not yet taken
+	 *
+	 * Context: any.
+	 * Return: the count; -EIO when broken or avail->idx is ahead by more
+	 * than num.
+	 */
 	Result<u16> avail_pending();
 
-	/*
-	 * add_used() - return @chain to the driver with @len bytes written.
-	 * -EINVAL if @chain was not handed out by this ring or @len exceeds its
-	 * writable length; -EIO when broken. The chain is invalid afterwards.
+	/**
+	 * add_used() - return @chain to the driver (Linux vringh_complete_kern())
+	 * @chain: a chain getdesc() handed out
+	 * @len: bytes written into its writable segments
+	 *
+	 * The chain is invalid afterwards.
+	 *
+	 * Context: any.
+	 * Return: 0; -EINVAL when @chain was not handed out by this ring or
+	 * @len exceeds its writable length; -EIO when broken.
 	 */
 	Result<void> add_used(VringhChain &chain, u32 len);
-	/* need_notify() - should the driver be interrupted for what add_used() published? */
+	/**
+	 * need_notify() - should the driver be interrupted for what add_used()
+	 * published? (Linux vringh_need_notify_kern())
+	 *
+	 * Context: any.
+	 * Return: true when it asked for it (event index, or no
+	 * VRING_AVAIL_F_NO_INTERRUPT).
+	 */
 	bool need_notify();
-	/* Kick suppression hints to the driver (unreliable: the driver may kick anyway). */
+	/**
+	 * notify_disable() - ask the driver not to kick (vringh_notify_disable_kern())
+	 *
+	 * An unreliable hint: the driver may kick anyway.
+	 *
+	 * Context: any.
+	 */
 	void notify_disable();
-	/*
-	 * notify_enable() - ask for kicks again, then re-check the avail ring.
+	/**
+	 * notify_enable() - ask for kicks again, then re-check the avail ring
+	 *
+	 * Context: any.
 	 * Return: true when nothing is pending or the ring is broken (nothing
 	 * to wait for: check is_broken()), false when chains raced in and the
 	 * caller must poll again. Same answers as VirtQueue::enable_cb().
 	 */
 	bool notify_enable();
 
+	/**
+	 * num() - entries of the ring
+	 *
+	 * Context: any.
+	 * Return: the size.
+	 */
 	u32 num() const { return m_layout.num; }
+	/**
+	 * name() - the ring's name
+	 *
+	 * Context: any.
+	 * Return: the name.
+	 */
 	const char *name() const { return m_name; }
+	/**
+	 * layout() - the ring's layout
+	 *
+	 * Context: any.
+	 * Return: the layout.
+	 */
 	const VringLayout &layout() const { return m_layout; }
-	/* True when the ring uses VIRTIO_RING_F_EVENT_IDX (used_event/avail_event). */
+	/**
+	 * event_idx() - does the ring use VIRTIO_RING_F_EVENT_IDX?
+	 *
+	 * Context: any.
+	 * Return: true when used_event/avail_event are in use.
+	 */
 	bool event_idx() const { return m_event; }
 
 private:

@@ -120,7 +120,16 @@ inline constexpr size_t SHM_HDR_SEQ = __builtin_offsetof(ShmHeader, seq);
 inline constexpr size_t SHM_HDR_REMOTE_LINE = 0;
 inline constexpr size_t SHM_HDR_HOST_LINE = SHM_CACHE_LINE;
 
-/* A block of the shared region handed to a driver (rpmsg buffers). */
+/**
+ * struct ShmAlloc - a block of the shared region handed to a driver
+ * @cpu: the CPU's address of the block (nullptr: no block)
+ * @da: the device address of the block (what descriptors carry)
+ * @offset: its offset in the region
+ * @size: its size
+ *
+ * Made by shm_dma_alloc() (the rpmsg buffers), returned to
+ * shm_dma_free().
+ */
 struct ShmAlloc {
 	void *cpu = nullptr;
 	u64 da = 0;
@@ -130,21 +139,55 @@ struct ShmAlloc {
 
 class ShmHost;
 
-/*
- * shm_transport_region() - the region a device of this transport lives in,
- * for drivers building Sg::from(); nullptr when @vdev is not a shm device.
+/**
+ * shm_transport_region() - the region a device of this transport lives in
+ * @vdev: a virtio device
+ *
+ * For drivers building Sg::from() on their buffers.
+ *
+ * Context: any.
+ * Return: the region, or nullptr when @vdev is not a device of this
+ * transport.
  */
 const keel::ShmRegion *shm_transport_region(VirtioDevice &vdev);
-/*
+/**
  * shm_dma_alloc() - shared memory for a driver's buffers (the transport's
- * dma_alloc_coherent): zeroed, @align a power of two. Freed with
- * shm_dma_free() or when the host detaches.
- * Return: -ENODEV when @vdev is not a shm device, -ENOMEM.
+ * dma_alloc_coherent())
+ * @vdev: a device of this transport
+ * @size: bytes wanted
+ * @align: alignment, a power of two (at least a cache line is used)
+ *
+ * Zeroed. Freed with shm_dma_free(), or with the pool when the host
+ * detaches.
+ *
  * Context: may sleep.
+ * Return: the block; -ENODEV when @vdev is not a device of this transport,
+ * -EINVAL for an @align that is not a power of two, -ENOMEM when the pool
+ * has no room.
  */
 Result<ShmAlloc> shm_dma_alloc(VirtioDevice &vdev, size_t size, size_t align);
+/**
+ * shm_dma_free() - give back what shm_dma_alloc() returned
+ * @vdev: the device it was allocated for
+ * @a: the block (an empty one is ignored)
+ *
+ * Context: may sleep.
+ */
 void shm_dma_free(VirtioDevice &vdev, const ShmAlloc &a) KEEL_EXPORT_AS(keel_virtio_shm_dma_free);
 
+/**
+ * struct ShmHostConfig - what ShmHost::create() needs
+ * @name: the host's name, in log lines
+ * @region: the shared region: page-aligned device address, two pages or more
+ * @doorbell: the interrupt line to the remote (its handlers become the
+ *	host's)
+ * @crashed: called (atomic context) when the doorbell reports the peer
+ *	gone, after the devices are broken; may be nullptr
+ * @crashed_ctx: its argument
+ * @parent: parent of the virtio devices (DMA os_dev, logs); may be nullptr
+ * @register_devices: register each device with the virtio bus on attach
+ *	(tests may drive the ops by hand instead)
+ */
 struct ShmHostConfig {
 	const char *name = "shm";
 	keel::ShmRegion region;
@@ -158,47 +201,138 @@ struct ShmHostConfig {
 	bool register_devices = true;
 };
 
-/*
- * ShmHost - the host role of the transport over one region and doorbell.
+/**
+ * class ShmHost - the host role of the transport over one region and doorbell
  *
  * Locking: m_lock (a SpinLock, taken in the doorbell handler) guards the
- * notify id -> queue map; everything else is process context, serialised
- * by the caller (attach/detach) and the virtio bus lock (config ops).
- * Lock order: virtio bus lock -> m_lock.
+ * notify id -> queue map; m_pool_lock (a SpinLock) guards the allocator's
+ * blocks (alloc/free may come from driver probes while attached);
+ * everything else is process context, serialised by the caller
+ * (attach/detach) and the virtio bus lock (config ops). Lock order:
+ * virtio bus lock -> m_lock; m_pool_lock nests in no other.
  */
 class ShmHost : keel::NonMovable {
 public:
+	/**
+	 * create() - a host over @cfg's region and doorbell, not attached
+	 * @cfg: the configuration
+	 * @gfp: the allocation context
+	 *
+	 * Takes over the doorbell's handlers and enables it.
+	 *
+	 * Context: may sleep with GFP_KERNEL.
+	 * Return: the host; -EINVAL for a region that is not page-aligned or
+	 * smaller than two pages, or no doorbell; -ENOMEM.
+	 */
 	static Result<keel::UniquePtr<ShmHost>> create(const ShmHostConfig &cfg, keel::Gfp gfp)
 		KEEL_EXPORT_AS(keel_virtio_shm_host_create);
 	~ShmHost();
 
-	/*
-	 * attach() - wait up to @timeout_ns for a published table, validate
-	 * it, place vrings and carveouts, and create (and register) the vdevs.
-	 * Return: -ETIMEDOUT, -EINVAL for a bad table (logged), -ENOMEM when
-	 * the region is too small, -EBUSY when attached.
+	/**
+	 * attach() - take the remote's table and create its devices
+	 * @timeout_ns: how long to wait for a published table
+	 *
+	 * Waits for a complete table (re-reading it while the remote rewrites
+	 * it), validates a private snapshot, places vrings and carveouts, and
+	 * creates (and registers) the vdevs.
+	 *
 	 * Context: may sleep.
+	 * Return: 0; -ETIMEDOUT when no complete table appeared in time,
+	 * -EINVAL for a bad table (logged), -ENOMEM when the region is too
+	 * small, -EBUSY when attached already.
 	 */
 	Result<void> attach(s64 timeout_ns);
-	/* detach() - unregister and free the vdevs, reset their status, free the pool. Context: may sleep. */
+	/**
+	 * detach() - unregister and free the vdevs, reset their status, free the pool
+	 *
+	 * Context: may sleep.
+	 */
 	void detach();
-	/*
-	 * reset_region() - zero the whole region (after a remote crash, before
-	 * it boots again): no table, ring or index survives. Detached only.
+	/**
+	 * reset_region() - zero the whole region
+	 *
+	 * After a remote crash, before it boots again: no table, ring or index
+	 * survives.
+	 *
+	 * Context: may sleep.
+	 * Return: 0; -EBUSY while attached.
 	 */
 	Result<void> reset_region();
 
+	/**
+	 * attached() - are the remote's devices created?
+	 *
+	 * Context: any.
+	 * Return: true between attach() and detach().
+	 */
 	bool attached() const { return m_attached; }
+	/**
+	 * crashed() - has the doorbell reported the remote gone?
+	 *
+	 * Context: any.
+	 * Return: true until clear_crashed().
+	 */
 	bool crashed() const { return m_crashed.load(); }
-	/* Clears the crash mark (after reset_region(), before the next attach). */
+	/**
+	 * clear_crashed() - forget the crash (after reset_region(), before the
+	 * next attach)
+	 *
+	 * Context: any.
+	 */
 	void clear_crashed() { m_crashed.store(false); }
+	/**
+	 * num_vdevs() - devices the attached table declares
+	 *
+	 * Context: any.
+	 * Return: the count.
+	 */
 	u32 num_vdevs() const { return m_num_vdevs; }
+	/**
+	 * vdev() - the virtio device of table entry @i
+	 * @i: the vdev's index in the table
+	 *
+	 * Context: any; while attached.
+	 * Return: the device, or nullptr out of range or when not attached.
+	 */
 	VirtioDevice *vdev(u32 i) const;
+	/**
+	 * table() - the validated snapshot of the remote's table
+	 *
+	 * Context: any; while attached.
+	 * Return: the parsed table.
+	 */
 	const rproc::RscTableInfo &table() const { return m_info; }
+	/**
+	 * region() - the shared region
+	 *
+	 * Context: any.
+	 * Return: the region.
+	 */
 	const keel::ShmRegion &region() const { return m_region; }
+	/**
+	 * host_gen() - the host session number, bumped at every attach
+	 *
+	 * Context: any.
+	 * Return: the generation.
+	 */
 	u32 host_gen() const { return m_host_gen; }
 
+	/**
+	 * alloc() - a zeroed block of the host's pool (shm_dma_alloc()'s backend)
+	 * @size: bytes
+	 * @align: alignment, a power of two (at least a cache line is used:
+	 *	blocks of two owners never share one)
+	 *
+	 * Context: any (the pool lock is a spinlock).
+	 * Return: the block; -EINVAL for a bad @align, -ENOMEM when full.
+	 */
 	Result<ShmAlloc> alloc(size_t size, size_t align);
+	/**
+	 * free() - give a block back to the pool
+	 * @a: a block from alloc() (an empty one is ignored)
+	 *
+	 * Context: any.
+	 */
 	void free(const ShmAlloc &a);
 
 private:
@@ -263,6 +397,21 @@ private:
 	u32 m_num_blocks = 0;
 };
 
+/**
+ * struct ShmRemoteConfig - what ShmRemote::create() needs
+ * @name: the remote's name, in log lines
+ * @region: the shared region
+ * @doorbell: the interrupt line to the host (its handler becomes the
+ *	remote's)
+ * @rsc_offset: where to publish the table: a cache-line multiple past the
+ *	header
+ * @num_vdevs: devices in the table (1..RSC_MAX_VDEVS)
+ * @vdevs: each device's entry (id, features, vrings, config space)
+ * @kick: called (doorbell context: must not sleep) when the host rings,
+ *	with the vdev and vring of the queue, or DOORBELL_ANY for both when
+ *	the ring did not say which
+ * @kick_ctx: its first argument
+ */
 struct ShmRemoteConfig {
 	const char *name = "shm-remote";
 	keel::ShmRegion region;
@@ -279,49 +428,133 @@ struct ShmRemoteConfig {
 	void *kick_ctx = nullptr;
 };
 
-/*
- * ShmRemote - the remote role: one published table, device-side queues.
+/**
+ * class ShmRemote - the remote role: one published table, device-side queues
+ *
+ * No lock of its own: the caller serialises publish(), wait_driver_ok()
+ * and drop_queues(); the doorbell handler only reads what a ready vdev
+ * published through atomics (ready, notifyid).
  *
  * Context: publish/wait_driver_ok/vringh may sleep; notify() and the state
  * queries are callable from any context.
  */
 class ShmRemote : keel::NonMovable {
 public:
+	/**
+	 * create() - a remote over @cfg's region and doorbell, not published
+	 * @cfg: the configuration
+	 * @gfp: the allocation context
+	 *
+	 * Context: may sleep with GFP_KERNEL.
+	 * Return: the remote; -EINVAL for a bad configuration (no region or
+	 * doorbell, a table offset inside the header or not line-aligned, no
+	 * or too many vdevs or vrings), -ENOMEM.
+	 */
 	static Result<keel::UniquePtr<ShmRemote>> create(const ShmRemoteConfig &cfg, keel::Gfp gfp)
 		KEEL_EXPORT_AS(keel_virtio_shm_remote_create);
 	~ShmRemote();
 
-	/*
+	/**
 	 * publish() - write the table and header (a new remote session) and
-	 * ring the host. Any queue from an earlier session is dropped.
+	 * ring the host
+	 *
+	 * Any queue of an earlier session is dropped. The header's sequence
+	 * count is odd while the table is rewritten, so the host never takes a
+	 * half-written copy.
+	 *
+	 * Context: may sleep.
+	 * Return: 0; -EINVAL or -ENOSPC when the table does not fit the region
+	 * or SHM_MAX_TABLE, or the doorbell's error.
 	 */
 	Result<void> publish();
-	/*
-	 * wait_driver_ok() - wait up to @timeout_ns for DRIVER_OK in @vdev's
-	 * status, then read and check the host's vring placement and build the
-	 * Vringh of each vring. Return: -ETIMEDOUT, -EIO when the host set
-	 * FAILED, -EINVAL when the host placed a vring outside the region.
+	/**
+	 * wait_driver_ok() - wait for the host's driver, then build the queues
+	 * @vdev: the vdev's index in the table
+	 * @timeout_ns: how long to wait
+	 *
+	 * Waits for DRIVER_OK in @vdev's status, then reads and checks the
+	 * host's vring placement and builds the Vringh of each vring.
+	 *
+	 * Context: may sleep.
+	 * Return: 0; -ETIMEDOUT, -EIO when the host set FAILED, -EINVAL when
+	 * the host placed a vring outside the region (or over the header or
+	 * table), -ENOMEM.
 	 */
 	Result<void> wait_driver_ok(u32 vdev, s64 timeout_ns);
-	/* The device-side queue @vring of @vdev (nullptr before DRIVER_OK). */
+	/**
+	 * vringh() - the device-side queue @vring of @vdev
+	 * @vdev: the vdev's index
+	 * @vring: the vring's index
+	 *
+	 * Context: any.
+	 * Return: the queue, or nullptr before DRIVER_OK (or out of range).
+	 */
 	Vringh *vringh(u32 vdev, u32 vring) const;
-	/* Ring the host for @vring of @vdev (the notify id the host assigned). */
+	/**
+	 * notify() - ring the host for @vring of @vdev
+	 * @vdev: the vdev's index
+	 * @vring: the vring's index
+	 *
+	 * With the notify id the host assigned.
+	 *
+	 * Context: any.
+	 * Return: 0; -ENODEV before DRIVER_OK or out of range, or the
+	 * doorbell's error (-EPIPE: the host is gone).
+	 */
 	Result<void> notify(u32 vdev, u32 vring);
-	/*
-	 * Features in use: what the host acknowledged (read at DRIVER_OK),
-	 * masked by what this remote offered (dfeatures).
+	/**
+	 * gfeatures() - the features in use by @vdev
+	 * @vdev: the vdev's index
+	 *
+	 * What the host acknowledged (read at DRIVER_OK), masked by what this
+	 * remote offered (dfeatures): a bit never offered is never used.
+	 *
+	 * Context: any.
+	 * Return: the feature bits.
 	 */
 	u32 gfeatures(u32 vdev) const;
-	/* The live status byte (read once, after invalidating the cache line). */
+	/**
+	 * status() - @vdev's live status byte
+	 * @vdev: the vdev's index
+	 *
+	 * Read once, after invalidating its cache line.
+	 *
+	 * Context: any.
+	 * Return: the VIRTIO_CONFIG_S_* bits (0 when out of range).
+	 */
 	u8 status(u32 vdev) const;
-	/*
-	 * host_reset() - true when the host left the session @vdev's queues
-	 * were built for (status no longer DRIVER_OK, or a new host_gen). The
-	 * caller then calls drop_queues() and wait_driver_ok() again.
+	/**
+	 * host_reset() - has the host left the session @vdev's queues were
+	 * built for?
+	 * @vdev: the vdev's index
+	 *
+	 * The status is no longer DRIVER_OK, or the host's generation changed.
+	 * The caller then calls drop_queues() and wait_driver_ok() again.
+	 *
+	 * Context: any.
+	 * Return: true when it has.
 	 */
 	bool host_reset(u32 vdev) const;
+	/**
+	 * drop_queues() - free @vdev's device-side queues
+	 * @vdev: the vdev's index
+	 *
+	 * Context: may sleep.
+	 */
 	void drop_queues(u32 vdev);
+	/**
+	 * remote_gen() - this remote's session number, bumped at every publish()
+	 *
+	 * Context: any.
+	 * Return: the generation.
+	 */
 	u32 remote_gen() const { return m_remote_gen; }
+	/**
+	 * region() - the shared region
+	 *
+	 * Context: any.
+	 * Return: the region.
+	 */
 	const keel::ShmRegion &region() const { return m_region; }
 
 private:

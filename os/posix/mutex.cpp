@@ -71,10 +71,9 @@ void set_owner(PMutex *pm)
 
 using namespace keel::posix;
 
+/* No lockdep here: @name and @key are for the Linux port. */
 extern "C" void keel_port_mutex_init(void *m, const char *name, struct keel_lock_key *key)
 {
-	(void)name;
-	(void)key;
 	PMutex *pm = to_mutex(m);
 	pthread_mutexattr_t attr;
 	check_pthread(pthread_mutexattr_init(&attr), "mutexattr_init");

@@ -85,10 +85,9 @@ Woken check_woken(const WaitQ *q, const WaitEntry *e, const ThreadCtl *self)
 
 using namespace keel::posix;
 
+/* No lockdep here: @name and @key are for the Linux port. */
 extern "C" void keel_port_waitq_init(void *wq, const char *name, struct keel_lock_key *key)
 {
-	(void)name;
-	(void)key;
 	WaitQ *q = to_waitq(wq);
 	check_pthread(pthread_mutex_init(&q->lock, nullptr), "waitq mutex_init");
 	cond_init_monotonic(&q->cond);

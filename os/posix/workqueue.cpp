@@ -125,6 +125,14 @@ void unlock()
 	pthread_mutex_unlock(&s_lock);
 }
 
+/* Holds s_lock for a scope (the port's entry points). */
+struct Locked {
+	Locked() { lock(); }
+	~Locked() { unlock(); }
+	Locked(const Locked &) = delete;
+	Locked &operator=(const Locked &) = delete;
+};
+
 PWork *to_work(void *work)
 {
 	/* SAFETY: @work is the KEEL_WORK_SIZE storage of a Work (or the head of a DelayedWork). */
@@ -512,11 +520,10 @@ extern "C" int keel_port_queue_work(void *wq, void *work)
 {
 	PQueue *q = queue_of(wq);
 	PWork *w = to_work(work);
-	lock();
+	Locked l;
 	bool queued = grab_pending(q, w);
 	if (queued)
 		enqueue(q, w);
-	unlock();
 	return queued;
 }
 
@@ -525,11 +532,10 @@ extern "C" int keel_port_queue_delayed_work(void *wq, void *dwork, s64 delay_ns)
 {
 	PQueue *q = queue_of(wq);
 	PDelayed *d = to_delayed(dwork);
-	lock();
+	Locked l;
 	bool queued = grab_pending(q, &d->work);
 	if (queued)
 		arm(q, d, delay_ns);
-	unlock();
 	return queued;
 }
 
@@ -537,19 +543,16 @@ extern "C" int keel_port_mod_delayed_work(void *wq, void *dwork, s64 delay_ns)
 {
 	PQueue *q = queue_of(wq);
 	PDelayed *d = to_delayed(dwork);
-	lock();
+	Locked l;
 	bool was_pending = d->work.flags & WORK_PENDING;
-	if (d->work.canceling || !accepts(q)) {
-		/* Linux: a cancel in progress wins; nothing is queued. */
-		unlock();
+	/* Linux: a cancel in progress wins; nothing is queued. */
+	if (d->work.canceling || !accepts(q))
 		return 0;
-	}
 	if (was_pending)
 		steal(&d->work);
 	else
 		grab_pending(q, &d->work);
 	arm(q, d, delay_ns);
-	unlock();
 	return was_pending;
 }
 
@@ -557,32 +560,27 @@ extern "C" int keel_port_cancel_work_sync(void *work)
 {
 	keel_port_might_sleep(__FILE__, __LINE__);
 	PWork *w = to_work(work);
-	lock();
-	bool was_pending = cancel_sync_locked(w);
-	unlock();
-	return was_pending;
+	Locked l;
+	return cancel_sync_locked(w);
 }
 
 extern "C" int keel_port_flush_work(void *work)
 {
 	keel_port_might_sleep(__FILE__, __LINE__);
 	PWork *w = to_work(work);
-	lock();
-	bool waited = flush_locked(w);
-	unlock();
-	return waited;
+	Locked l;
+	return flush_locked(w);
 }
 
 extern "C" int keel_port_cancel_delayed_work(void *dwork)
 {
 	PDelayed *d = to_delayed(dwork);
-	lock();
+	Locked l;
 	bool was_pending = d->work.flags & WORK_PENDING;
 	if (was_pending) {
 		steal(&d->work);
 		d->work.flags &= ~WORK_PENDING;
 	}
-	unlock();
 	return was_pending;
 }
 
@@ -590,35 +588,29 @@ extern "C" int keel_port_cancel_delayed_work_sync(void *dwork)
 {
 	keel_port_might_sleep(__FILE__, __LINE__);
 	PDelayed *d = to_delayed(dwork);
-	lock();
-	bool was_pending = cancel_sync_locked(&d->work);
-	unlock();
-	return was_pending;
+	Locked l;
+	return cancel_sync_locked(&d->work);
 }
 
 extern "C" int keel_port_flush_delayed_work(void *dwork)
 {
 	keel_port_might_sleep(__FILE__, __LINE__);
 	PDelayed *d = to_delayed(dwork);
-	lock();
+	Locked l;
 	/* Linux: the timer is cancelled and the item queued for immediate execution. */
 	if (d->work.flags & WORK_ON_TIMER) {
 		PQueue *q = d->work.wq;
 		timer_del(d);
 		enqueue(q, &d->work);
 	}
-	bool waited = flush_locked(&d->work);
-	unlock();
-	return waited;
+	return flush_locked(&d->work);
 }
 
 extern "C" int keel_port_work_pending(void *work)
 {
 	PWork *w = to_work(work);
-	lock();
-	bool pending = w->flags & WORK_PENDING;
-	unlock();
-	return pending;
+	Locked l;
+	return (w->flags & WORK_PENDING) != 0;
 }
 
 extern "C" int keel_port_delayed_work_pending(void *dwork)

@@ -322,28 +322,29 @@ int bench_main(u32 trials, u32 iters)
 	       stat(bell, trials), "ns");
 	const char *sfx[2] = { "noevidx", "evidx" };
 	for (int e = 0; e < 2; e++) {
-		char name[64], what[64];
 		double per_s[64];
 		for (u32 t = 0; t < trials; t++)
 			per_s[t] = rtt[e][t] > 0 ? 1e9 / rtt[e][t] : -1;
-		snprintf(name, sizeof(name), "vq_roundtrips_per_s_%s", sfx[e]);
-		snprintf(what, sizeof(what), "vq round trips/s (%s)", sfx[e]);
-		report(name, what, stat(per_s, trials), "1/s");
-		snprintf(name, sizeof(name), "vq_rtt_ns_%s", sfx[e]);
-		snprintf(what, sizeof(what), "vq round trip (%s)", sfx[e]);
-		report(name, what, stat(rtt[e], trials), "ns");
-		snprintf(name, sizeof(name), "vq_burst8_ns_per_buf_%s", sfx[e]);
-		snprintf(what, sizeof(what), "vq burst of 8, per buffer (%s)", sfx[e]);
-		report(name, what, stat(burst[e], trials), "ns");
-		snprintf(name, sizeof(name), "vq_notifications_per_buf_%s", sfx[e]);
-		snprintf(what, sizeof(what), "notifications per buffer, burst (%s)", sfx[e]);
-		report(name, what, stat(notif[e], trials), "");
-		snprintf(name, sizeof(name), "vq_rtt_over_eventfd_%s", sfx[e]);
-		snprintf(what, sizeof(what), "vq rtt / eventfd rtt (%s)", sfx[e]);
-		report(name, what, stat(r_bell[e], trials), "x");
-		snprintf(name, sizeof(name), "vq_rtt_over_spin_%s", sfx[e]);
-		snprintf(what, sizeof(what), "vq rtt / spin rtt (%s)", sfx[e]);
-		report(name, what, stat(r_spin[e], trials), "x");
+		/* Each figure of one ring mode: its name and label get the mode's suffix. */
+		const struct {
+			const char *name, *what;
+			double *trials;
+			const char *unit;
+		} figures[] = {
+			{ "vq_roundtrips_per_s", "vq round trips/s", per_s, "1/s" },
+			{ "vq_rtt_ns", "vq round trip", rtt[e], "ns" },
+			{ "vq_burst8_ns_per_buf", "vq burst of 8, per buffer", burst[e], "ns" },
+			{ "vq_notifications_per_buf", "notifications per buffer, burst", notif[e],
+			  "" },
+			{ "vq_rtt_over_eventfd", "vq rtt / eventfd rtt", r_bell[e], "x" },
+			{ "vq_rtt_over_spin", "vq rtt / spin rtt", r_spin[e], "x" },
+		};
+		for (const auto &f : figures) {
+			char name[64], what[64];
+			snprintf(name, sizeof(name), "%s_%s", f.name, sfx[e]);
+			snprintf(what, sizeof(what), "%s (%s)", f.what, sfx[e]);
+			report(name, what, stat(f.trials, trials), f.unit);
+		}
 	}
 	return 0;
 }

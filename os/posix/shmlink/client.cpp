@@ -489,12 +489,7 @@ void Client::thread_loop()
 		pfd[1] = { m_server_gone ? -1 : m_sock, POLLIN, 0 };
 		for (u32 v = 0; v < m_nown; v++)
 			pfd[2 + v] = { m_own[v], POLLIN, 0 };
-		if (poll(pfd, 2 + m_nown, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			return;
-		}
-		if (pfd[0].revents)
+		if (!poll_or_stop(pfd, 2 + m_nown))
 			return;
 		for (u32 v = 0; v < m_nown; v++) {
 			/* A peer that took the count first (it shares the eventfd) leaves nothing

@@ -232,12 +232,7 @@ void Server::run()
 		u32 n = m_npeers;
 		for (u32 i = 0; i < n; i++)
 			pfd[2 + i] = { m_peers[i].sock, POLLIN, 0 };
-		if (poll(pfd, 2 + n, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			return;
-		}
-		if (pfd[0].revents)
+		if (!poll_or_stop(pfd, 2 + n))
 			return;
 		/* Clients never send: readable means closed (or garbage: drop it too). */
 		for (u32 i = 0; i < n; i++) {

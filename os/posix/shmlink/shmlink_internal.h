@@ -43,6 +43,22 @@ inline int wait_fd(int fd, short events, s64 deadline)
 }
 
 /*
+ * The wait of a thread that serves descriptors until it is told to stop
+ * through the eventfd in @pfd[0]: polls @pfd[0..@n) with no timeout,
+ * again after a signal. False when the thread must stop (told to, or poll
+ * failed), true with the revents of @pfd set.
+ */
+inline bool poll_or_stop(struct pollfd *pfd, nfds_t n)
+{
+	for (;;) {
+		if (poll(pfd, n, -1) >= 0)
+			return !pfd[0].revents;
+		if (errno != EINTR)
+			return false;
+	}
+}
+
+/*
  * Sends @v (and @fd when >= 0), waiting for room in the socket at most
  * until @deadline: a peer that does not read cannot hold the sender.
  * Return: 0, -ETIMEDOUT, or a negative errno (-EPIPE: the peer is gone).
