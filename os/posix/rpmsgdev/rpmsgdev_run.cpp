@@ -67,12 +67,22 @@ extern "C" int rpmsgdev_run(int (*main_fn)(int argc, char **argv), int argc, cha
 	auto lb = rpmsg::RpmsgLoopback::create(cfg, GFP_KERNEL);
 	keel::Result<u32> n = lb.is_ok() ? lb.value()->add_services(services, "rpmsg_echo")
 					 : keel::Result<u32>(lb.error());
-	keel::Result<void> started = n.is_ok() ? lb.value()->start() : n.error();
-	if (started.is_error()) {
+	/*
+	 * The character devices first: the link's control node is then made
+	 * as the link registers, before the remote can announce a channel
+	 * (whose node names its link's control node).
+	 */
+	bool devs = n.is_ok() && !rpmsgdev_init();
+	keel::Result<void> started = !n.is_ok() ? n.error()
+				     : devs	? lb.value()->start()
+						: keel::err(-ENODEV);
+	if (n.is_ok() && !devs) {
+		perror("rpmsgdev: rpmsgdev_init");
+	} else if (started.is_error()) {
 		fprintf(stderr, "rpmsgdev: no simulated remote (services %s): error %d\n", services,
 			started.error().to_errno());
-	} else if (rpmsgdev_init()) {
-		perror("rpmsgdev: rpmsgdev_init");
+		if (devs)
+			rpmsgdev_exit();
 	} else {
 		s_remote = lb.value().get();
 		s_services = n.value();
