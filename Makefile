@@ -9,6 +9,7 @@
 #                       distro-headers builds (x86_64, arm64, arm), Debian's stock kernel
 #                       loading them
 #   make bench          benchmarks; figures printed and written to build/bench.jsonl
+#                       (instruction counts of the rpmsg paths too, with valgrind)
 #   make demo           the main job (see README)
 #   make modules        kernel modules against $(KDIR) (default: the running kernel's headers)
 #
@@ -65,7 +66,9 @@ bench: deps-hosted
 	cmake --build $(BUILD)/bench -j $(JOBS)
 	@rm -f $(BUILD)/bench.jsonl
 	tools/bench/run.sh $(BUILD)/bench.jsonl \
-		$(BUILD)/bench/tools/bench/shm_bench --trials 7 --iters 2000
+		$(BUILD)/bench/tools/bench/shm_bench --trials 7 --iters 2000 -- \
+		$(BUILD)/bench/tools/bench/rpmsg_bench --trials 7 --iters 2000
+	tools/bench/instr.sh $(BUILD)/bench.jsonl $(BUILD)/bench/tools/bench/rpmsg_bench
 	@echo "bench: figures in $(BUILD)/bench.jsonl"
 
 demo: deps-hosted

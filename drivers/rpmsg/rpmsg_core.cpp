@@ -327,6 +327,9 @@ void RpmsgLink::set_up(bool up)
 {
 	m_up.store(up, keel::MemoryOrder::Release);
 	m_sendq.wake_up();
+	/* The polling thread sleeps while the link is down. */
+	m_poll_kicks.fetch_add(1, keel::MemoryOrder::Release);
+	m_pollq.wake_up();
 }
 
 Result<RefPtr<RpmsgEndpoint>> RpmsgLink::create_ept(RpmsgDevice *rpdev, RpmsgRxCb cb, void *priv,
@@ -786,7 +789,29 @@ Result<RpmsgTxSlot> RpmsgLink::wait_tx(RpmsgEndpoint &ept, s64 timeout_ns)
 	};
 	if (int e = stop())
 		return keel::err(e);
-	s64 deadline = keel::ktime_get_ns() + timeout_ns;
+	s64 start = keel::ktime_get_ns();
+	s64 deadline = start + timeout_ns;
+	/*
+	 * The adaptive spin (Documentation/rpmsg.rst): a buffer that comes back
+	 * soon costs neither a sleep nor the remote a tx-complete doorbell.
+	 */
+	s64 spin = keel::min(m_tx_spin.budget(m_cfg.spin_max_ns), timeout_ns);
+	if (spin > 0) {
+		s64 lat = spin_until(
+			[&] {
+				got = m_ops->get_tx(*this);
+				return got.is_ok() || got.error().to_errno() != -ENOMEM || stop();
+			},
+			start, spin);
+		if (lat >= 0) {
+			m_tx_spin.update(lat, true, m_cfg.spin_max_ns);
+			m_stats.wait_spin_hits.fetch_add(1, keel::MemoryOrder::Relaxed);
+			if (got.is_ok() || got.error().to_errno() != -ENOMEM)
+				return got;
+			return keel::err(stop());
+		}
+		m_stats.wait_spin_misses.fetch_add(1, keel::MemoryOrder::Relaxed);
+	}
 	int e = 0;
 	m_ops->tx_wait(*this, true);
 	for (;;) {
@@ -812,6 +837,7 @@ Result<RpmsgTxSlot> RpmsgLink::wait_tx(RpmsgEndpoint &ept, s64 timeout_ns)
 			break;
 	}
 	m_ops->tx_wait(*this, false);
+	m_tx_spin.update(keel::ktime_get_ns() - start, false, m_cfg.spin_max_ns);
 	if (got.is_ok() && e != 0) {
 		/* A buffer arrived together with the stop: use it, the caller is still entitled. */
 		e = 0;
@@ -850,6 +876,15 @@ Result<void> RpmsgLink::send(RpmsgEndpoint &ept, u32 src, u32 dst, Span<const u8
 		return keel::err(-EMSGSIZE);
 	}
 	TRY(can_send(ept));
+	RpmsgHdr hdr = rpmsg_hdr_encode(m_le, src, dst, u16(data.size()));
+	if (m_ops->xmit) {
+		/* The common case: a buffer is free; take, fill and queue it under one lock. */
+		Result<void> r = m_ops->xmit(*this, hdr, data);
+		if (r.is_ok())
+			m_stats.tx_sent.fetch_add(1, keel::MemoryOrder::Relaxed);
+		if (r.is_ok() || r.error().to_errno() != -ENOMEM)
+			return r;
+	}
 	RpmsgTxSlot slot = TRY(wait_tx(ept, timeout_ns));
 	u32 total = RPMSG_HDR_SIZE + u32(data.size());
 	if (total > slot.size) {
@@ -859,8 +894,7 @@ Result<void> RpmsgLink::send(RpmsgEndpoint &ept, u32 src, u32 dst, Span<const u8
 	}
 	if (data.size())
 		memcpy(slot.buf + RPMSG_HDR_SIZE, data.data(), data.size());
-	TRY(m_ops->submit_tx(*this, slot.cookie, slot.buf,
-			     rpmsg_hdr_encode(m_le, src, dst, u16(data.size())), total));
+	TRY(m_ops->submit_tx(*this, slot.cookie, slot.buf, hdr, total));
 	m_stats.tx_sent.fetch_add(1, keel::MemoryOrder::Relaxed);
 	return keel::ok();
 }
@@ -1076,6 +1110,8 @@ void RpmsgLink::shutdown()
 	might_sleep();
 	/* Interfaces let go of the link first (their endpoints, their devices). */
 	RpmsgLinkRegistry::remove(*this);
+	/* Nothing polls from here on (the transport normally stopped it already). */
+	stop_poller();
 	m_dying.store(true);
 	set_up(false);
 	if (m_ns_ept) {

@@ -18,7 +18,10 @@
  *
  * The transport moves buffers: RpmsgLinkOps hands out tx buffers, queues
  * them, takes back rx buffers; it calls receive() for each rx buffer the
- * remote filled, with m_rx_lock held.
+ * remote filled, with m_rx_lock held. Who runs those receive passes and
+ * when (the doorbell, a polling thread, a client polling) is the core's
+ * (rpmsg_poll.cpp): the transport only polls its ring and turns the
+ * remote's notifications off and on.
  *
  * Lock order (outermost first):
  *   0. the link registry's mutex (rpmsg_core.cpp): held while link
@@ -38,8 +41,10 @@
 
 #include <keel/alloc.h>
 #include <keel/idr.h>
+#include <keel/irq_work.h>
 #include <keel/log.h>
 #include <keel/spinlock.h>
+#include <keel/thread.h>
 #include <keel/wait.h>
 #include <keel/workqueue.h>
 #include <rpmsg/rpmsg.h>
@@ -71,6 +76,12 @@ struct RpmsgTxSlot {
  *	not yet submitted or put) and that @len bytes (header included) fit
  *	it, else -EINVAL; write @hdr at its start, queue it to the remote and
  *	notify the remote as the ring asks.
+ * @xmit: optional, a send's common case under one lock: take a free tx
+ *	buffer, write @hdr and @data into it, queue and notify as
+ *	@submit_tx; -ENOMEM when none is free (the core then waits with
+ *	@get_tx), -EMSGSIZE when the free one is too small (the remote
+ *	role: the host posted less than the configured size), else as
+ *	@get_tx and @submit_tx.
  * @put_tx: give back a buffer from @get_tx unsent; -EINVAL as above.
  * @tx_wait: @waiting: one more sender waits for a tx buffer, or one less.
  *	The transport counts them under its tx lock and enables the remote's
@@ -78,15 +89,86 @@ struct RpmsgTxSlot {
  * @tx_poll: true when a tx buffer is free; if not, make sure the next one
  *	returned wakes the link's send queue.
  * @recycle_rx: give the rx buffer of slot @cookie back to the remote.
+ *
+ * The receive ops (optional: a transport without them delivers by calling
+ * receive() itself, and cannot be polled) run with m_rx_lock held:
+ * @rx_poll: handle up to @budget rx buffers the remote filled (receive()
+ *	each; give back those not kept and notify the remote of them as its
+ *	ring asks). Return: how many were handled.
+ * @rx_disable: ask the remote not to notify new messages (a hint).
+ * @rx_enable: ask for notifications again and re-check after a full
+ *	barrier. Return: true when no buffer waits (or none can be taken
+ *	now: the transport restarts a pass itself when that changes), false
+ *	when one raced in: poll again.
+ * @rx_pending: a filled rx buffer waits (one load of the ring's index:
+ *	what the adaptive spin watches).
  */
 struct RpmsgLinkOps {
 	Result<RpmsgTxSlot> (*get_tx)(RpmsgLink &link);
 	Result<void> (*submit_tx)(RpmsgLink &link, u32 cookie, u8 *buf, const RpmsgHdr &hdr,
 				  u32 len);
+	Result<void> (*xmit)(RpmsgLink &link, const RpmsgHdr &hdr, Span<const u8> data);
 	Result<void> (*put_tx)(RpmsgLink &link, u32 cookie, const u8 *buf);
 	void (*tx_wait)(RpmsgLink &link, bool waiting);
 	bool (*tx_poll)(RpmsgLink &link);
 	void (*recycle_rx)(RpmsgLink &link, u32 cookie);
+	u32 (*rx_poll)(RpmsgLink &link, u32 budget);
+	void (*rx_disable)(RpmsgLink &link);
+	bool (*rx_enable)(RpmsgLink &link);
+	bool (*rx_pending)(RpmsgLink &link);
+};
+
+/*
+ * RpmsgSpin - the adaptive spin budget of one kind of wait (a receive
+ * context between passes, senders waiting for a tx buffer, clients
+ * waiting for a reply): how long a context about to sleep for the remote
+ * first busy-waits, bounded by a cap (Documentation/rpmsg.rst, "The
+ * adaptive spin"). The policy is KVM's halt polling, driven by the
+ * latency observed at each wait (the time from the start of the wait to
+ * the event):
+ *  - caught while spinning: the budget stays;
+ *  - missed, but the event came within the cap: the budget grows to
+ *    cover it (at least doubling, at least 5/4 of the latency, at most
+ *    the cap);
+ *  - missed, and the event took longer than the cap: spinning cannot pay;
+ *    the budget halves (below SPIN_MIN_NS: 0, no spin at all).
+ * A budget of 0 grows again when a wait ends within the cap.
+ *
+ * Context: any; updates are racy on purpose (a hint, one word).
+ */
+class RpmsgSpin {
+public:
+	/* Below this a spin is not worth the clock reads. */
+	static constexpr s64 SPIN_MIN_NS = 500;
+
+	/* The spin before the next wait: 0 means sleep at once. */
+	s64 budget(s64 cap) const
+	{
+		s64 b = m_ns.load(keel::MemoryOrder::Relaxed);
+		return cap <= 0 ? 0 : b < cap ? b : cap;
+	}
+	/* A wait ended @latency_ns after it began; @caught: during the spin. */
+	void update(s64 latency_ns, bool caught, s64 cap)
+	{
+		s64 b = m_ns.load(keel::MemoryOrder::Relaxed);
+		if (caught || cap <= 0)
+			return;
+		/* Shifts, not '/': 64-bit division is a libgcc call on 32-bit kernels. */
+		if (latency_ns <= cap) {
+			s64 want = latency_ns + (keel::max(latency_ns, s64(0)) >> 2);
+			b = keel::max(keel::max(2 * b, want), SPIN_MIN_NS);
+			b = b < cap ? b : cap;
+		} else {
+			b >>= 1;
+			if (b < SPIN_MIN_NS)
+				b = 0;
+		}
+		m_ns.store(b, keel::MemoryOrder::Relaxed);
+	}
+	s64 current() const { return m_ns.load(keel::MemoryOrder::Relaxed); }
+
+private:
+	keel::Atomic<s64> m_ns{ 0 };
 };
 
 /* Counters of a link, for tests, diagnostics and the bench. */
@@ -98,8 +180,14 @@ struct RpmsgLinkStats {
 	keel::Atomic<u64> rx_hold_dropped; /* dropped: hold limit, timeout, channel gone */
 	keel::Atomic<u64> rx_cb_errors;	   /* callbacks that returned an error */
 	keel::Atomic<u64> tx_sent;
-	keel::Atomic<u64> ns_bad;     /* malformed or refused announcements */
-	keel::Atomic<u64> ns_dropped; /* queue full */
+	keel::Atomic<u64> rx_irq_passes;    /* receive passes run by the doorbell (interrupt) */
+	keel::Atomic<u64> rx_polls;	    /* polls (a polling thread, a client) that found some */
+	keel::Atomic<u64> rx_spin_hits;	    /* a message came during the adaptive spin */
+	keel::Atomic<u64> rx_spin_misses;   /* ... and did not */
+	keel::Atomic<u64> wait_spin_hits;   /* a waiting sender or client got it while spinning */
+	keel::Atomic<u64> wait_spin_misses; /* ... or went to sleep */
+	keel::Atomic<u64> ns_bad;	    /* malformed or refused announcements */
+	keel::Atomic<u64> ns_dropped;	    /* queue full */
 	keel::Atomic<u64> ns_created;
 	keel::Atomic<u64> ns_destroyed;
 	/*
@@ -110,6 +198,27 @@ struct RpmsgLinkStats {
 	keel::Atomic<int> rx_last_error;
 	keel::Atomic<int> ns_last_error;
 };
+
+/*
+ * spin_until() - busy-wait until @cond() holds or @budget_ns have passed
+ * since @start (ktime ns), or the scheduler wants the CPU
+ * (keel::spin_yield(): a spin must not delay the very task it waits for
+ * when they share a CPU). Return: the latency (ns since @start) when it
+ * held, else -1. Context: any (it never sleeps; keep @budget_ns small).
+ */
+template <typename Cond> s64 spin_until(Cond cond, s64 start, s64 budget_ns)
+{
+	for (u32 i = 0;; i++) {
+		if (cond())
+			return keel::ktime_get_ns() - start;
+		keel::cpu_relax();
+		/* A clock read costs tens of ns: every few relaxes only; a yield every few us. */
+		if ((i & 7) == 7 && keel::ktime_get_ns() - start >= budget_ns)
+			return -1;
+		if ((i & 63) == 63 && keel::spin_yield())
+			return -1;
+	}
+}
 
 /* The state of an rx slot (one rx buffer of the transport). */
 enum class RxSlotState : u8 { Free, Pending, Client };
@@ -284,6 +393,40 @@ public:
 	/* Waits until every queued announcement is handled. Context: may sleep. */
 	void ns_flush() { m_ns_work.flush(); }
 
+	/* --- delivery (rpmsg_poll.cpp; Documentation/rpmsg.rst, "Delivery modes") --- */
+
+	/*
+	 * rx_interrupt() - the remote notified the rx ring: in doorbell mode a
+	 * receive pass in the caller's context (what is left beyond a ring's
+	 * worth continues from interrupt work); in polling mode a wake-up of
+	 * the polling thread. Needs the transport's receive ops.
+	 * Context: interrupt (atomic).
+	 */
+	void rx_interrupt();
+	/* rx_schedule() - run rx_interrupt() from interrupt work. Context: any. */
+	void rx_schedule() { (void)m_rx_irq.queue(); }
+	/* rx_sync() - wait for that work. Context: may sleep. */
+	void rx_sync() { m_rx_irq.sync(); }
+	/* rx_reset() - new rings (a session starts): the remote's notifications are on. */
+	void rx_reset();
+	/*
+	 * start_poller()/stop_poller() - the polling thread of polling mode
+	 * (nothing in doorbell mode). The transport starts it once its ring
+	 * can be polled and stops it before the ring goes away.
+	 * Context: may sleep.
+	 */
+	Result<void> start_poller();
+	void stop_poller();
+	/* The client API of <rpmsg/rpmsg_poll.h>. */
+	u32 poll_rx(u32 budget);
+	void busy_poll_begin();
+	void busy_poll_end();
+	/* The adaptive spin of senders (wait_tx()) and of clients' waits. */
+	RpmsgSpin &wait_spin() { return m_wait_spin; }
+	RpmsgSpin &rx_spin() { return m_rx_spin; }
+	s64 spin_max_ns() const { return m_cfg.spin_max_ns; }
+	RpmsgDelivery delivery() const { return m_cfg.delivery; }
+
 	const char *name() const { return m_name; }
 	keel::Device *dev() const { return m_dev; }
 	bool little_endian() const { return m_le; }
@@ -334,6 +477,12 @@ private:
 	static Result<void> ns_cb(RpmsgEndpoint &ept, Span<const u8> data, u32 src, void *priv)
 		KEEL_EXPORT_AS(keel_rpmsg_link_ns_cb);
 	void ns_drain();
+	bool rx_pass(u32 budget) REQUIRES(m_rx_lock);
+	bool rx_spin_between(s64 start) REQUIRES(m_rx_lock);
+	void rx_disarm() REQUIRES(m_rx_lock);
+	static void rx_irq_fn(keel::IrqWork &w);
+	static int poller_main(void *arg);
+	bool polling_mode() const { return m_cfg.delivery == RpmsgDelivery::Polling; }
 
 	const RpmsgLinkOps *m_ops;
 	const char *m_name = "rpmsg";
@@ -378,6 +527,24 @@ private:
 	/* On the link registry (interfaces heard of it), under the registry's mutex. */
 	keel::ListNode m_reg_node;
 	bool m_registered = false;
+	/*
+	 * Delivery. The remote's rx notifications are on (m_rx_armed) only
+	 * while no pass runs and nobody polls; both change under m_rx_lock.
+	 */
+	bool m_rx_armed GUARDED_BY(m_rx_lock) = true;
+	/* Busy-poll sections open (clients, the polling thread). */
+	u32 m_rx_pollers GUARDED_BY(m_rx_lock) = 0;
+	/* When the last pass ended with the ring re-armed (0: since consumed). */
+	s64 m_rx_idle_since GUARDED_BY(m_rx_lock) = 0;
+	RpmsgSpin m_rx_spin;
+	RpmsgSpin m_tx_spin;
+	RpmsgSpin m_wait_spin;
+	/* Continues a pass that used its whole budget. */
+	keel::IrqWork m_rx_irq{ &RpmsgLink::rx_irq_fn };
+	/* The polling thread sleeps here; the doorbell (polling mode) and link-up wake it. */
+	keel::WaitQueue m_pollq{ "rpmsg_pollq", KEEL_LOCK_KEY() };
+	keel::Atomic<u32> m_poll_kicks{ 0 };
+	keel::Thread *m_poller = nullptr;
 };
 
 /* The host role's link of a bound virtio rpmsg device (tests, the bench), or null. */

@@ -12,9 +12,11 @@
  * buffer taken for a zero-copy send and given back unsent is kept for the
  * next send (a chain cannot be put back into the avail ring).
  *
- * Contexts: the doorbell handler (interrupt-like) processes vring 1 and
- * wakes senders on vring 0 kicks; a session thread waits for DRIVER_OK,
- * starts and ends sessions (host reset or re-attach), announces services.
+ * Contexts: the doorbell handler (interrupt-like) hands vring 1 kicks to
+ * the core (rpmsg_poll.cpp: a receive pass, or a wake-up of the polling
+ * thread; this file only polls the ring) and wakes senders on vring 0
+ * kicks; a session thread waits for DRIVER_OK, starts and ends sessions
+ * (host reset or re-attach), announces services.
  *
  * Locking: m_rxq_lock guards vring 1 and the rx chain pool, m_tx_lock
  * vring 0 and the tx chain pool; both nest inside the link's m_rx_lock
@@ -91,10 +93,15 @@ struct RemoteOps {
 	static Result<RpmsgTxSlot> get_tx(RpmsgLink &link);
 	static Result<void> submit_tx(RpmsgLink &link, u32 cookie, u8 *buf, const RpmsgHdr &hdr,
 				      u32 len);
+	static Result<void> xmit(RpmsgLink &link, const RpmsgHdr &hdr, Span<const u8> data);
 	static Result<void> put_tx(RpmsgLink &link, u32 cookie, const u8 *buf);
 	static void tx_wait(RpmsgLink &link, bool waiting);
 	static bool tx_poll(RpmsgLink &link);
 	static void recycle_rx(RpmsgLink &link, u32 cookie);
+	static u32 rx_poll(RpmsgLink &link, u32 budget);
+	static void rx_disable(RpmsgLink &link);
+	static bool rx_enable(RpmsgLink &link);
+	static bool rx_pending(RpmsgLink &link);
 };
 
 } // namespace
@@ -106,16 +113,15 @@ struct RpmsgRemote::Impl : keel::NonMovable {
 
 	Result<void> init();
 	Result<void> init_pools();
-	void process_rx();
+	u32 poll_rx(u32 budget) REQUIRES(link.m_rx_lock);
+	bool return_rx(u32 idx) REQUIRES(m_rxq_lock);
+	Result<u16> take_tx() REQUIRES(m_tx_lock);
+	Result<void> finish_tx(u16 idx, u32 len) REQUIRES(m_tx_lock);
 	void tx_kicked();
 	void start_session();
 	void end_session();
 	static int session_main(void *arg);
 	static void kick(void *ctx, u32 vdev, u32 vring);
-	static void rx_irq_fn(keel::IrqWork &w)
-	{
-		keel::container_of(&w, &Impl::rx_irq)->process_rx();
-	}
 	bool rx_shape_ok(const virtio::VringhChain &c) const
 	{
 		return c.readable().size() == 1 && c.writable().size() == 0 &&
@@ -137,21 +143,25 @@ struct RpmsgRemote::Impl : keel::NonMovable {
 	u32 sleepers GUARDED_BY(m_tx_lock) = 0;
 	/* A session runs: the Vringh queues exist. Written with both ring locks held. */
 	keel::Atomic<bool> up{ false };
-	/* process_rx() stopped with every rx chain held. */
+	/* A pass stopped with every rx chain held: a release restarts it. */
 	keel::Atomic<bool> rx_starved{ false };
 	keel::Atomic<u32> nr_sessions{ 0 };
 	keel::Thread *thread = nullptr;
 	keel::WaitQueue wq{ "rpmsg_remote_wq", KEEL_LOCK_KEY() };
-	keel::IrqWork rx_irq{ &Impl::rx_irq_fn };
 };
 
 const RpmsgLinkOps RemoteOps::s_ops = {
 	.get_tx = &RemoteOps::get_tx,
 	.submit_tx = &RemoteOps::submit_tx,
+	.xmit = &RemoteOps::xmit,
 	.put_tx = &RemoteOps::put_tx,
 	.tx_wait = &RemoteOps::tx_wait,
 	.tx_poll = &RemoteOps::tx_poll,
 	.recycle_rx = &RemoteOps::recycle_rx,
+	.rx_poll = &RemoteOps::rx_poll,
+	.rx_disable = &RemoteOps::rx_disable,
+	.rx_enable = &RemoteOps::rx_enable,
+	.rx_pending = &RemoteOps::rx_pending,
 };
 
 /* --- set-up --- */
@@ -231,90 +241,129 @@ Result<void> RpmsgRemote::Impl::init_pools() NO_THREAD_SAFETY_ANALYSIS
 
 /* --- rx: vring 1 --- */
 
-void RpmsgRemote::Impl::process_rx()
+/*
+ * Up to @budget chains of vring 1: each dispatched through the core and
+ * returned used (length 0) unless held, then one notification if the
+ * host asked for it. Called by the core with the link's rx lock held.
+ */
+u32 RpmsgRemote::Impl::poll_rx(u32 budget)
 {
-	const u32 budget = cfg.vring_num;
-	u32 n = 0;
+	constexpr u32 NONE = ~0u;
+	u32 n = 0, done = NONE;
 	bool used = false;
-	Guard rx{ link.m_rx_lock };
-	for (u32 pass = 0;; pass++) {
-		for (;;) {
-			if (n >= budget) {
-				/* Bounded: the rest runs again from the interrupt work. */
-				(void)rx_irq.queue();
-				goto out;
-			}
-			u16 idx;
-			const u8 *buf;
-			u32 len;
-			bool shape_ok;
-			{
-				Guard q{ m_rxq_lock };
-				Vringh *vr = up.load() ? shm->vringh(0, 1) : nullptr;
-				if (!vr)
-					goto out;
-				if (rxp.nfree == 0) {
-					/*
-					 * Every chain is held (clients, channels without a
-					 * driver): the host may not kick again. A release
-					 * brings us back (recycle_rx()).
-					 */
-					rx_starved.store(true);
-					goto out;
-				}
-				idx = rxp.free[--rxp.nfree];
-				Chain &c = rxp.chains[idx];
-				Result<bool> got = vr->getdesc(c);
-				if (got.is_error() || !got.value()) {
-					rxp.free[rxp.nfree++] = idx;
-					if (got.is_error())
-						goto out; /* broken: the ring logged it; the session
-							     ends */
-					break;
-				}
-				rxp.state[idx] = ChainState::Busy;
-				shape_ok = rx_shape_ok(c);
-				buf = shape_ok ? c.readable()[0].base() : nullptr;
-				len = c.read_len();
-			}
-			n++;
-			RpmsgLink::RxVerdict v = RpmsgLink::RxVerdict::Recycle;
-			if (shape_ok) {
-				v = link.receive(idx, buf, len);
-			} else {
-				link.stats().rx_bad.fetch_add(1, keel::MemoryOrder::Relaxed);
-				link.stats().rx_last_error.store(-EINVAL,
-								 keel::MemoryOrder::Relaxed);
-				dev_warn_ratelimited(dev, "bad message: the host's buffer is not "
-							  "one readable segment");
-			}
-			if (v == RpmsgLink::RxVerdict::Keep)
-				continue;
+	while (n < budget) {
+		u16 idx;
+		const u8 *buf;
+		u32 len;
+		bool shape_ok;
+		{
+			/* One lock for two steps: return the last chain, take the next. */
 			Guard q{ m_rxq_lock };
-			if (up.load() && rxp.state[idx] == ChainState::Busy) {
-				(void)shm->vringh(0, 1)->add_used(rxp.chains[idx], 0);
-				rxp.state[idx] = ChainState::Free;
-				rxp.free[rxp.nfree++] = idx;
-				used = true;
+			if (done != NONE)
+				used |= return_rx(keel::exchange(done, NONE));
+			Vringh *vr = up.load() ? shm->vringh(0, 1) : nullptr;
+			if (!vr)
+				break;
+			if (rxp.nfree == 0) {
+				/*
+				 * Every chain is held (clients, channels without a driver):
+				 * the host may not kick again. A release brings us back
+				 * (recycle_rx()).
+				 */
+				rx_starved.store(true);
+				break;
 			}
+			idx = rxp.free[--rxp.nfree];
+			Chain &c = rxp.chains[idx];
+			Result<bool> got = vr->getdesc(c);
+			if (got.is_error() || !got.value()) {
+				/* Empty, or broken (the ring logged it; the session ends). */
+				rxp.free[rxp.nfree++] = idx;
+				break;
+			}
+			rxp.state[idx] = ChainState::Busy;
+			shape_ok = rx_shape_ok(c);
+			buf = shape_ok ? c.readable()[0].base() : nullptr;
+			len = c.read_len();
 		}
-		/* Ask for the next kick, then look again: else a chain added meanwhile waits. */
-		Guard q{ m_rxq_lock };
-		Vringh *vr = up.load() ? shm->vringh(0, 1) : nullptr;
-		if (!vr || vr->notify_enable())
-			break;
-		if (pass >= 4) {
-			(void)rx_irq.queue();
-			break;
+		n++;
+		RpmsgLink::RxVerdict v = RpmsgLink::RxVerdict::Recycle;
+		if (shape_ok) {
+			v = link.receive(idx, buf, len);
+		} else {
+			link.stats().rx_bad.fetch_add(1, keel::MemoryOrder::Relaxed);
+			link.stats().rx_last_error.store(-EINVAL, keel::MemoryOrder::Relaxed);
+			dev_warn_ratelimited(dev, "bad message: the host's buffer is not "
+						  "one readable segment");
 		}
+		if (v == RpmsgLink::RxVerdict::Recycle)
+			done = idx;
 	}
-out:
-	if (used) {
+	if (done != NONE || used) {
 		Guard q{ m_rxq_lock };
+		if (done != NONE)
+			used |= return_rx(done);
 		Vringh *vr = up.load() ? shm->vringh(0, 1) : nullptr;
-		if (vr && vr->need_notify())
+		if (used && vr && vr->need_notify())
 			(void)shm->notify(0, 1);
 	}
+	return n;
+}
+
+/* Returns chain @idx to the host (used, length 0). True when it was returned. */
+bool RpmsgRemote::Impl::return_rx(u32 idx)
+{
+	if (!up.load() || rxp.state[idx] != ChainState::Busy)
+		return false;
+	(void)shm->vringh(0, 1)->add_used(rxp.chains[idx], 0);
+	rxp.state[idx] = ChainState::Free;
+	rxp.free[rxp.nfree++] = u16(idx);
+	return true;
+}
+
+u32 RemoteOps::rx_poll(RpmsgLink &l, u32 budget) NO_THREAD_SAFETY_ANALYSIS
+{
+	/* SAFETY: the core calls the receive ops with l.m_rx_lock held (rpmsg_internal.h). */
+	l.m_rx_lock.assert_held();
+	return RpmsgRemote::Impl::of(l).poll_rx(budget);
+}
+
+void RemoteOps::rx_disable(RpmsgLink &l)
+{
+	RpmsgRemote::Impl &im = RpmsgRemote::Impl::of(l);
+	Guard q{ im.m_rxq_lock };
+	Vringh *vr = im.up.load() ? im.shm->vringh(0, 1) : nullptr;
+	if (vr)
+		vr->notify_disable();
+}
+
+bool RemoteOps::rx_enable(RpmsgLink &l)
+{
+	RpmsgRemote::Impl &im = RpmsgRemote::Impl::of(l);
+	Guard q{ im.m_rxq_lock };
+	Vringh *vr = im.up.load() ? im.shm->vringh(0, 1) : nullptr;
+	if (!vr)
+		return true;
+	/* Ask for the next kick, then look again: else a chain added meanwhile waits. */
+	if (vr->notify_enable())
+		return true;
+	/* Chains wait, but with every one of ours held none can be taken: a release restarts. */
+	if (im.rxp.nfree == 0) {
+		im.rx_starved.store(true);
+		return true;
+	}
+	return false;
+}
+
+bool RemoteOps::rx_pending(RpmsgLink &l)
+{
+	RpmsgRemote::Impl &im = RpmsgRemote::Impl::of(l);
+	Guard q{ im.m_rxq_lock };
+	Vringh *vr = im.up.load() ? im.shm->vringh(0, 1) : nullptr;
+	if (!vr || im.rxp.nfree == 0)
+		return false;
+	Result<u16> pending = vr->avail_pending();
+	return pending.is_ok() && pending.value() > 0;
 }
 
 void RemoteOps::recycle_rx(RpmsgLink &l, u32 cookie)
@@ -331,21 +380,20 @@ void RemoteOps::recycle_rx(RpmsgLink &l, u32 cookie)
 		(void)im.shm->notify(0, 1);
 	/* Chains may wait in the ring that we had no room to take: look again. */
 	if (im.rx_starved.exchange(false))
-		(void)im.rx_irq.queue();
+		im.link.rx_schedule();
 }
 
 /* --- tx: vring 0 --- */
 
-Result<RpmsgTxSlot> RemoteOps::get_tx(RpmsgLink &l)
+/* A chain of vring 0 to send in (marked Busy): a spare one, else the next the host posted. */
+Result<u16> RpmsgRemote::Impl::take_tx()
 {
-	RpmsgRemote::Impl &im = RpmsgRemote::Impl::of(l);
-	Guard t{ im.m_tx_lock };
-	if (!im.up.load())
+	if (!up.load())
 		return keel::err(-ENOTCONN);
-	Vringh *vr = im.shm->vringh(0, 0);
+	Vringh *vr = shm->vringh(0, 0);
 	if (!vr || vr->is_broken())
 		return keel::err(-EPIPE);
-	ChainPool &p = im.txp;
+	ChainPool &p = txp;
 	u16 idx;
 	if (p.nspare) {
 		idx = p.spare[--p.nspare];
@@ -357,7 +405,7 @@ Result<RpmsgTxSlot> RemoteOps::get_tx(RpmsgLink &l)
 			idx = p.free[--p.nfree];
 			Chain &c = p.chains[idx];
 			Result<bool> got = vr->getdesc(c);
-			if (got.is_ok() && !got.value() && im.sleepers && !vr->notify_enable())
+			if (got.is_ok() && !got.value() && sleepers && !vr->notify_enable())
 				/* Senders wait: re-arm the kick at each miss (event idx). */
 				got = vr->getdesc(c);
 			if (got.is_error() || !got.value()) {
@@ -368,16 +416,59 @@ Result<RpmsgTxSlot> RemoteOps::get_tx(RpmsgLink &l)
 			    c.write_len() > RPMSG_HDR_SIZE)
 				break;
 			dev_warn_ratelimited(
-				im.dev,
+				dev,
 				"the host posted an rx buffer that is not one writable segment");
 			(void)vr->add_used(c, 0);
 			p.free[p.nfree++] = idx;
 		}
 	}
 	p.state[idx] = ChainState::Busy;
-	Chain &c = p.chains[idx];
+	return idx;
+}
+
+/* Returns Busy chain @idx to the host with @len bytes written, and notifies as it asks. */
+Result<void> RpmsgRemote::Impl::finish_tx(u16 idx, u32 len)
+{
+	ChainPool &p = txp;
+	Vringh *vr = shm->vringh(0, 0);
+	Result<void> r = vr->add_used(p.chains[idx], len);
+	p.state[idx] = ChainState::Free;
+	p.free[p.nfree++] = idx;
+	if (r.is_error())
+		return keel::err(-EPIPE);
+	if (vr->need_notify() && shm->notify(0, 0).is_error())
+		return keel::err(-EPIPE);
+	return keel::ok();
+}
+
+Result<RpmsgTxSlot> RemoteOps::get_tx(RpmsgLink &l)
+{
+	RpmsgRemote::Impl &im = RpmsgRemote::Impl::of(l);
+	Guard t{ im.m_tx_lock };
+	u16 idx = TRY(im.take_tx());
+	Chain &c = im.txp.chains[idx];
 	u32 size = keel::min(c.write_len(), im.cfg.r2h_buf_size);
 	return RpmsgTxSlot{ c.writable()[0].base(), size, idx };
+}
+
+Result<void> RemoteOps::xmit(RpmsgLink &l, const RpmsgHdr &hdr, Span<const u8> data)
+{
+	RpmsgRemote::Impl &im = RpmsgRemote::Impl::of(l);
+	Guard t{ im.m_tx_lock };
+	u16 idx = TRY(im.take_tx());
+	Chain &c = im.txp.chains[idx];
+	u32 len = RPMSG_HDR_SIZE + u32(data.size());
+	if (len > keel::min(c.write_len(), im.cfg.r2h_buf_size)) {
+		/* The host posted a buffer smaller than the configured size: the next send's. */
+		im.txp.state[idx] = ChainState::Spare;
+		im.txp.spare[im.txp.nspare++] = idx;
+		return keel::err(-EMSGSIZE);
+	}
+	u8 *buf = c.writable()[0].base();
+	memcpy(buf, &hdr, sizeof(hdr));
+	if (data.size())
+		memcpy(buf + RPMSG_HDR_SIZE, data.data(), data.size());
+	return im.finish_tx(idx, len);
 }
 
 Result<void> RemoteOps::submit_tx(RpmsgLink &l, u32 cookie, u8 *buf, const RpmsgHdr &hdr, u32 len)
@@ -397,15 +488,7 @@ Result<void> RemoteOps::submit_tx(RpmsgLink &l, u32 cookie, u8 *buf, const Rpmsg
 		return keel::err(-ENOTCONN);
 	}
 	memcpy(buf, &hdr, sizeof(hdr));
-	Vringh *vr = im.shm->vringh(0, 0);
-	Result<void> r = vr->add_used(c, len);
-	p.state[cookie] = ChainState::Free;
-	p.free[p.nfree++] = u16(cookie);
-	if (r.is_error())
-		return keel::err(-EPIPE);
-	if (vr->need_notify() && im.shm->notify(0, 0).is_error())
-		return keel::err(-EPIPE);
-	return keel::ok();
+	return im.finish_tx(u16(cookie), len);
 }
 
 Result<void> RemoteOps::put_tx(RpmsgLink &l, u32 cookie, const u8 *buf)
@@ -470,7 +553,7 @@ void RpmsgRemote::Impl::kick(void *ctx, u32 vdev, u32 vring)
 	Impl *im = static_cast<Impl *>(ctx);
 	(void)vdev;
 	if (vring == 1 || vring == keel::DOORBELL_ANY)
-		im->process_rx();
+		im->link.rx_interrupt();
 	if (vring == 0 || vring == keel::DOORBELL_ANY) {
 		im->tx_kicked();
 		/* Status changes ring too: let the session thread look. */
@@ -485,6 +568,8 @@ void RpmsgRemote::Impl::start_session()
 	/* What the host wrote before DRIVER_OK (ordered by the transport's barriers; for TSan). */
 	KEEL_TSAN_FENCE(__ATOMIC_ACQUIRE);
 	u32 gf = shm->gfeatures(0);
+	/* New rings: the host's kicks are on until a pass turns them off. */
+	link.rx_reset();
 	/* Linux ignores VIRTIO_RPMSG_F_BUFSZ: then both ends use the defaults. */
 	bool sizes = bufsz && (gf & (1u << VIRTIO_RPMSG_F_BUFSZ));
 	link.set_buf_sizes(sizes ? cfg.h2r_buf_size : RPMSG_BUF_SIZE,
@@ -507,7 +592,7 @@ void RpmsgRemote::Impl::start_session()
 	dev_info(dev, "host session %u up", nr_sessions.load());
 	wq.wake_up();
 	/* Messages the host sent before our first look. */
-	process_rx();
+	link.rx_interrupt();
 	link.announce_all();
 }
 
@@ -520,7 +605,7 @@ void RpmsgRemote::Impl::end_session()
 		Guard t{ m_tx_lock };
 		up.store(false);
 	}
-	rx_irq.sync();
+	link.rx_sync();
 	/* The rings are gone with the session: what was held is dropped, not returned. */
 	link.reclaim_rx();
 	link.remove_channels(true);
@@ -576,7 +661,7 @@ RpmsgRemote::~RpmsgRemote()
 	im->shm.reset();
 	im->link.shutdown();
 	/* Releases during the shutdown may have asked for another pass; it finds the link down. */
-	im->rx_irq.sync();
+	im->link.rx_sync();
 	if (im->dev) {
 		if (im->dev_added)
 			keel::device_del(*im->dev);
@@ -591,7 +676,14 @@ Result<void> RpmsgRemote::start()
 	if (im->thread)
 		return keel::err(-EBUSY);
 	TRY(im->shm->publish());
-	im->thread = TRY(keel::Thread::run(&Impl::session_main, im, "rpmsg-remote"));
+	/* Polling mode: the link's polling thread (it polls only while a session runs). */
+	TRY(im->link.start_poller());
+	Result<keel::Thread *> t = keel::Thread::run(&Impl::session_main, im, "rpmsg-remote");
+	if (t.is_error()) {
+		im->link.stop_poller();
+		return t.error();
+	}
+	im->thread = t.value();
 	return keel::ok();
 }
 
@@ -602,7 +694,8 @@ void RpmsgRemote::stop()
 		(void)im->thread->stop();
 		im->thread = nullptr;
 	}
-	im->rx_irq.sync();
+	im->link.stop_poller();
+	im->link.rx_sync();
 }
 
 Result<keel::RefPtr<RpmsgDevice>> RpmsgRemote::add_service(const char *name, const char *driver,

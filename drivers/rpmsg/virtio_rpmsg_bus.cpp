@@ -11,7 +11,9 @@
  * probe, before DRIVER_OK. Tx buffers come from the never-used part of
  * the tx half first (and from those lent and given back unsent), then
  * from the tx queue's used ring. Tx-complete interrupts stay disabled
- * unless a sender waits for a buffer (or poll() armed one).
+ * unless a sender waits for a buffer (or poll() armed one). Rx interrupts
+ * are the core's to turn on and off (rpmsg_poll.cpp): this file only polls
+ * the rx queue.
  *
  * Cache maintenance: buffers in the transport's shared region are handed
  * over as the DMA API would: a tx buffer is cleaned once the message is in
@@ -61,6 +63,7 @@ public:
 
 	static Result<keel::UniquePtr<VirtioRpmsg>> probe(VirtioDevice &vdev);
 	void remove(VirtioDevice &vdev);
+	void teardown(VirtioDevice &vdev);
 
 	VirtioRpmsg() = default;
 	~VirtioRpmsg() { free_buffers(); }
@@ -99,15 +102,21 @@ private:
 	Result<u32> rx_index(void *token) const;
 	Result<u32> tx_index(const void *buf) const;
 	Result<void> post_rx(u32 i) REQUIRES(m_rvq_lock);
-	u32 process_rx(u32 budget);
+	u32 poll_rvq(u32 budget) REQUIRES(m_link.m_rx_lock);
+	void repost_rx(u32 i, u32 *reposted) REQUIRES(m_rvq_lock);
 
 	static void rx_done(VirtQueue &vq);
-	static void rx_irq_fn(keel::IrqWork &w);
-	void rx_pass();
+	static u32 rx_poll(RpmsgLink &link, u32 budget);
+	static void rx_disable(RpmsgLink &link);
+	static bool rx_enable(RpmsgLink &link);
+	static bool rx_pending(RpmsgLink &link);
 	static void xmit_done(VirtQueue &vq);
 	static Result<RpmsgTxSlot> get_tx(RpmsgLink &link);
 	static Result<void> submit_tx(RpmsgLink &link, u32 cookie, u8 *buf, const RpmsgHdr &hdr,
 				      u32 len);
+	static Result<void> xmit(RpmsgLink &link, const RpmsgHdr &hdr, Span<const u8> data);
+	Result<u32> take_tx() REQUIRES(m_tx_lock);
+	Result<void> queue_tx(u32 i, u32 len) REQUIRES(m_tx_lock);
 	static Result<void> put_tx(RpmsgLink &link, u32 cookie, const u8 *buf);
 	static void tx_wait(RpmsgLink &link, bool waiting);
 	static bool tx_poll(RpmsgLink &link);
@@ -132,8 +141,6 @@ private:
 	u8 *m_sbufs = nullptr;
 	u64 m_bufs_da = 0;
 
-	/* Continues an rx pass that ran out of budget. */
-	keel::IrqWork m_rx_irq{ &VirtioRpmsg::rx_irq_fn };
 	keel::SpinLock m_rvq_lock{ "virtio_rpmsg_rvq", KEEL_LOCK_KEY() };
 	keel::SpinLock m_tx_lock{ "virtio_rpmsg_tx", KEEL_LOCK_KEY() };
 	u32 m_last_sbuf GUARDED_BY(m_tx_lock) = 0;
@@ -147,10 +154,15 @@ private:
 const RpmsgLinkOps VirtioRpmsg::s_ops = {
 	.get_tx = &VirtioRpmsg::get_tx,
 	.submit_tx = &VirtioRpmsg::submit_tx,
+	.xmit = &VirtioRpmsg::xmit,
 	.put_tx = &VirtioRpmsg::put_tx,
 	.tx_wait = &VirtioRpmsg::tx_wait,
 	.tx_poll = &VirtioRpmsg::tx_poll,
 	.recycle_rx = &VirtioRpmsg::recycle_rx,
+	.rx_poll = &VirtioRpmsg::rx_poll,
+	.rx_disable = &VirtioRpmsg::rx_disable,
+	.rx_enable = &VirtioRpmsg::rx_enable,
+	.rx_pending = &VirtioRpmsg::rx_pending,
 };
 
 /* --- probe and remove --- */
@@ -274,6 +286,13 @@ Result<keel::UniquePtr<VirtioRpmsg>> VirtioRpmsg::probe(VirtioDevice &vdev)
 		return r.error();
 	}
 	vrp->m_ready.store(true, keel::MemoryOrder::Release);
+	/* Polling mode: the link's polling thread, once the queue can be polled. */
+	r = vrp->m_link.start_poller();
+	if (r.is_error()) {
+		dev_err(&vdev, "rpmsg probe failed: no polling thread: %d", r.error().to_errno());
+		vrp->teardown(vdev);
+		return r.error();
+	}
 	bool notify;
 	{
 		Guard q{ vrp->m_rvq_lock };
@@ -295,14 +314,19 @@ Result<keel::UniquePtr<VirtioRpmsg>> VirtioRpmsg::probe(VirtioDevice &vdev)
 
 void VirtioRpmsg::remove(VirtioDevice &vdev)
 {
+	teardown(vdev);
+}
+
+void VirtioRpmsg::teardown(VirtioDevice &vdev)
+{
 	/* Linux's order: the remote stops using the rings, then the channels go, then the rings. */
 	vdev.reset();
 	m_link.shutdown();
 	m_ready.store(false, keel::MemoryOrder::Release);
-	m_rx_irq.sync();
+	m_link.rx_sync();
 	/* Waits for a running interrupt (the transport's lock), which may queue the work again. */
 	vdev.del_vqs();
-	m_rx_irq.sync();
+	m_link.rx_sync();
 	m_rvq = m_svq = nullptr;
 	free_buffers();
 }
@@ -325,15 +349,41 @@ Result<void> VirtioRpmsg::post_rx(u32 i)
 	return m_rvq->add_inbuf(Span<const Sg>(&sg, 1), rx_buf(i), GFP_ATOMIC);
 }
 
-/* Linux rpmsg_recv_done(): every used rx buffer is dispatched and given back, then one kick. */
-u32 VirtioRpmsg::process_rx(u32 budget)
+/*
+ * Linux rpmsg_recv_done(): up to @budget used rx buffers are dispatched
+ * and given back, then one kick. Called by the core with the link's rx
+ * lock held (a doorbell pass, a poller).
+ */
+u32 VirtioRpmsg::rx_poll(RpmsgLink &link, u32 budget) NO_THREAD_SAFETY_ANALYSIS
 {
-	u32 n = 0, reposted = 0;
-	Guard rx{ m_link.m_rx_lock };
+	/* SAFETY: the core calls the receive ops with link.m_rx_lock held (rpmsg_internal.h). */
+	link.m_rx_lock.assert_held();
+	VirtioRpmsg &vrp = of(link);
+	if (!vrp.m_ready.load(keel::MemoryOrder::Acquire))
+		return 0;
+	return vrp.poll_rvq(budget);
+}
+
+/* Gives rx buffer @i back to the remote (re-posts it). */
+void VirtioRpmsg::repost_rx(u32 i, u32 *reposted)
+{
+	if (post_rx(i).is_error())
+		dev_err_ratelimited(m_vdev, "failed to re-post rx buffer %u", i);
+	else
+		(*reposted)++;
+}
+
+u32 VirtioRpmsg::poll_rvq(u32 budget)
+{
+	constexpr u32 NONE = ~0u;
+	u32 n = 0, reposted = 0, done = NONE;
 	while (n < budget) {
 		virtio::UsedBuf ub;
 		{
+			/* One lock for two steps: re-post the last buffer, take the next. */
 			Guard q{ m_rvq_lock };
+			if (done != NONE)
+				repost_rx(keel::exchange(done, NONE), &reposted);
 			Result<virtio::UsedBuf> r = m_rvq->get_buf();
 			if (r.is_error())
 				break; /* broken: the ring logged it; recovery is the transport's */
@@ -350,20 +400,46 @@ u32 VirtioRpmsg::process_rx(u32 budget)
 		/* The used length is the remote's word: never past the buffer. */
 		sync_for_cpu(rx_buf(i.value()), ub.len < m_rx_size ? ub.len : m_rx_size);
 		if (m_link.receive(i.value(), rx_buf(i.value()), ub.len) ==
-		    RpmsgLink::RxVerdict::Keep)
-			continue;
-		Guard q{ m_rvq_lock };
-		if (post_rx(i.value()).is_error())
-			dev_err_ratelimited(m_vdev, "failed to re-post rx buffer %u", i.value());
-		else
-			reposted++;
+		    RpmsgLink::RxVerdict::Recycle)
+			done = i.value();
 	}
-	if (reposted) {
-		/* Tell the remote it has more rx buffers (when it asked to be told). */
+	if (done != NONE || reposted) {
 		Guard q{ m_rvq_lock };
-		(void)m_rvq->kick();
+		if (done != NONE)
+			repost_rx(done, &reposted);
+		/* Tell the remote it has more rx buffers (when it asked to be told). */
+		if (reposted)
+			(void)m_rvq->kick();
 	}
 	return n;
+}
+
+void VirtioRpmsg::rx_disable(RpmsgLink &link)
+{
+	VirtioRpmsg &vrp = of(link);
+	if (!vrp.m_ready.load(keel::MemoryOrder::Acquire))
+		return;
+	Guard q{ vrp.m_rvq_lock };
+	vrp.m_rvq->disable_cb();
+}
+
+bool VirtioRpmsg::rx_enable(RpmsgLink &link)
+{
+	VirtioRpmsg &vrp = of(link);
+	if (!vrp.m_ready.load(keel::MemoryOrder::Acquire))
+		return true;
+	Guard q{ vrp.m_rvq_lock };
+	/* True when nothing is pending, or the queue is broken (nothing will come). */
+	return vrp.m_rvq->enable_cb();
+}
+
+bool VirtioRpmsg::rx_pending(RpmsgLink &link)
+{
+	VirtioRpmsg &vrp = of(link);
+	if (!vrp.m_ready.load(keel::MemoryOrder::Acquire))
+		return false;
+	Guard q{ vrp.m_rvq_lock };
+	return vrp.m_rvq->more_used();
 }
 
 /*
@@ -376,32 +452,14 @@ static void tsan_after_driver_ok()
 	KEEL_TSAN_FENCE(__ATOMIC_ACQUIRE);
 }
 
+/* The rx queue's interrupt: the core runs a pass (or wakes its polling thread). */
 void VirtioRpmsg::rx_done(VirtQueue &vq)
 {
 	tsan_after_driver_ok();
 	VirtioRpmsg *vrp = vq.priv<VirtioRpmsg>();
 	if (!vrp || !vrp->m_ready.load(keel::MemoryOrder::Acquire))
 		return;
-	vrp->rx_pass();
-}
-
-/*
- * One bounded pass (a ring's worth: a remote that keeps refilling cannot
- * hold the interrupt). Buffers that arrive after the last get_buf raise
- * an interrupt (get_buf wrote used_event); those left by an exhausted
- * budget would not, so the pass continues from interrupt work.
- */
-void VirtioRpmsg::rx_pass()
-{
-	if (process_rx(m_rx_num) == m_rx_num)
-		(void)m_rx_irq.queue();
-}
-
-void VirtioRpmsg::rx_irq_fn(keel::IrqWork &w)
-{
-	VirtioRpmsg *vrp = keel::container_of(&w, &VirtioRpmsg::m_rx_irq);
-	if (vrp->m_ready.load(keel::MemoryOrder::Acquire))
-		vrp->rx_pass();
+	vrp->m_link.rx_interrupt();
 }
 
 void VirtioRpmsg::recycle_rx(RpmsgLink &link, u32 cookie)
@@ -425,35 +483,60 @@ Result<u32> VirtioRpmsg::tx_index(const void *buf) const
 	return u32(off / m_tx_size);
 }
 
-/* Linux get_a_tx_buf(). */
+/* Linux get_a_tx_buf(): a free tx buffer, marked Taken. */
+Result<u32> VirtioRpmsg::take_tx()
+{
+	if (m_svq->is_broken())
+		return keel::err(-EPIPE);
+	u32 i;
+	if (m_tx_nfree) {
+		i = m_tx_free[--m_tx_nfree];
+	} else if (m_last_sbuf < m_tx_num) {
+		i = m_last_sbuf++;
+	} else {
+		Result<virtio::UsedBuf> r = m_svq->get_buf();
+		if (r.is_error())
+			return keel::err(-EPIPE);
+		if (!r.value())
+			return keel::err(-ENOMEM);
+		Result<u32> idx = tx_index(r.value().token);
+		if (idx.is_error() || m_tx_state[idx.value()] != TxState::Ring) {
+			dev_err_once(m_vdev, "tx token %p is not a queued tx buffer",
+				     r.value().token);
+			return keel::err(-EIO);
+		}
+		i = idx.value();
+	}
+	m_tx_state[i] = TxState::Taken;
+	return i;
+}
+
+/* Queues Taken buffer @i, @len bytes (its header written), and kicks as the remote asks. */
+Result<void> VirtioRpmsg::queue_tx(u32 i, u32 len)
+{
+	sync_for_device(tx_buf(i), len);
+	Sg sg = tx_sg(i, len);
+	Result<void> r = m_svq->add_outbuf(Span<const Sg>(&sg, 1), tx_buf(i), GFP_ATOMIC);
+	if (r.is_error()) {
+		/* Linux loses the buffer here; we keep it for the next sender. */
+		m_tx_state[i] = TxState::Free;
+		m_tx_free[m_tx_nfree++] = u16(i);
+		return keel::err(m_svq->is_broken() ? -EPIPE : r.error().to_errno());
+	}
+	m_tx_state[i] = TxState::Ring;
+	/* Tell the remote it has a message to read (a failing doorbell breaks the queue). */
+	if (m_svq->kick().is_error())
+		return keel::err(-EPIPE);
+	return keel::ok();
+}
+
 Result<RpmsgTxSlot> VirtioRpmsg::get_tx(RpmsgLink &link)
 {
 	VirtioRpmsg &vrp = of(link);
 	if (!vrp.m_ready.load(keel::MemoryOrder::Acquire))
 		return keel::err(-ENODEV);
 	Guard g{ vrp.m_tx_lock };
-	if (vrp.m_svq->is_broken())
-		return keel::err(-EPIPE);
-	u32 i;
-	if (vrp.m_tx_nfree) {
-		i = vrp.m_tx_free[--vrp.m_tx_nfree];
-	} else if (vrp.m_last_sbuf < vrp.m_tx_num) {
-		i = vrp.m_last_sbuf++;
-	} else {
-		Result<virtio::UsedBuf> r = vrp.m_svq->get_buf();
-		if (r.is_error())
-			return keel::err(-EPIPE);
-		if (!r.value())
-			return keel::err(-ENOMEM);
-		Result<u32> idx = vrp.tx_index(r.value().token);
-		if (idx.is_error() || vrp.m_tx_state[idx.value()] != TxState::Ring) {
-			dev_err_once(vrp.m_vdev, "tx token %p is not a queued tx buffer",
-				     r.value().token);
-			return keel::err(-EIO);
-		}
-		i = idx.value();
-	}
-	vrp.m_tx_state[i] = TxState::Taken;
+	u32 i = TRY(vrp.take_tx());
 	return RpmsgTxSlot{ vrp.tx_buf(i), vrp.m_tx_size, i };
 }
 
@@ -466,20 +549,25 @@ Result<void> VirtioRpmsg::submit_tx(RpmsgLink &link, u32 cookie, u8 *buf, const 
 	    vrp.m_tx_state[cookie] != TxState::Taken || len < RPMSG_HDR_SIZE || len > vrp.m_tx_size)
 		return keel::err(-EINVAL);
 	memcpy(buf, &hdr, sizeof(hdr));
-	vrp.sync_for_device(buf, len);
-	Sg sg = vrp.tx_sg(cookie, len);
-	Result<void> r = vrp.m_svq->add_outbuf(Span<const Sg>(&sg, 1), buf, GFP_ATOMIC);
-	if (r.is_error()) {
-		/* Linux loses the buffer here; we keep it for the next sender. */
-		vrp.m_tx_state[cookie] = TxState::Free;
-		vrp.m_tx_free[vrp.m_tx_nfree++] = u16(cookie);
-		return keel::err(vrp.m_svq->is_broken() ? -EPIPE : r.error().to_errno());
-	}
-	vrp.m_tx_state[cookie] = TxState::Ring;
-	/* Tell the remote it has a message to read (a failing doorbell breaks the queue). */
-	if (vrp.m_svq->kick().is_error())
-		return keel::err(-EPIPE);
-	return keel::ok();
+	return vrp.queue_tx(cookie, len);
+}
+
+/* get_tx(), the copy and submit_tx() under one lock: a send's common case. */
+Result<void> VirtioRpmsg::xmit(RpmsgLink &link, const RpmsgHdr &hdr, Span<const u8> data)
+{
+	VirtioRpmsg &vrp = of(link);
+	if (!vrp.m_ready.load(keel::MemoryOrder::Acquire))
+		return keel::err(-ENODEV);
+	u32 len = RPMSG_HDR_SIZE + u32(data.size());
+	if (len > vrp.m_tx_size)
+		return keel::err(-EMSGSIZE);
+	Guard g{ vrp.m_tx_lock };
+	u32 i = TRY(vrp.take_tx());
+	u8 *buf = vrp.tx_buf(i);
+	memcpy(buf, &hdr, sizeof(hdr));
+	if (data.size())
+		memcpy(buf + RPMSG_HDR_SIZE, data.data(), data.size());
+	return vrp.queue_tx(i, len);
 }
 
 Result<void> VirtioRpmsg::put_tx(RpmsgLink &link, u32 cookie, const u8 *buf)

@@ -318,8 +318,16 @@ bool Vringh::need_notify()
 
 void Vringh::notify_disable()
 {
-	/* With event idx the driver ignores used->flags; a stale avail_event suppresses instead. */
-	if (!m_event)
+	/*
+	 * With event idx the driver ignores used->flags: move avail_event out
+	 * of the way instead, one behind the next chain we take (the driver
+	 * kicks again only after 65535 more), as VirtQueue::disable_cb() does
+	 * with used_event. Left where notify_enable() put it, it would let the
+	 * first chain added after that kick us while we are polling anyway.
+	 */
+	if (m_event)
+		(void)put16(m_layout.avail_event, u16(m_last_avail_idx - 1));
+	else
 		(void)put16(m_layout.used_flags(), VRING_USED_F_NO_NOTIFY);
 }
 

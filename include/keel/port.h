@@ -191,12 +191,36 @@ void keel_port_spin_unlock_irqrestore(void *lock, unsigned long flags);
  */
 int keel_port_spin_trylock(void *lock);
 /**
+ * keel_port_spin_trylock_irqsave() - take a spinlock if it is free, with
+ * interrupts disabled (spin_trylock_irqsave())
+ * @lock: the lock
+ * @flags: the interrupt state is stored here when taken, for
+ *	keel_port_spin_unlock_irqrestore()
+ *
+ * Context: any.
+ * Return: nonzero when taken (interrupts then stay disabled), else 0
+ * (the interrupt state is as before).
+ */
+int keel_port_spin_trylock_irqsave(void *lock, unsigned long *flags);
+/**
  * keel_port_in_atomic() - may the calling context not sleep?
  *
  * Context: any.
  * Return: nonzero while it may not (a spinlock held, interrupt context).
  */
 int keel_port_in_atomic(void);
+/**
+ * keel_port_irq_may_spin() - may this interrupt handler busy-wait briefly?
+ *
+ * True in an interrupt handler that runs on a thread dedicated to its one
+ * interrupt source (hosted: a link's doorbell notification thread), where
+ * a brief busy-wait before sleeping delays nothing else. False everywhere
+ * else, hard-IRQ context in particular: there nothing may busy-wait.
+ *
+ * Context: any.
+ * Return: nonzero when it may.
+ */
+int keel_port_irq_may_spin(void);
 
 /* --- mutexes --- */
 /**
@@ -634,6 +658,20 @@ void keel_port_cond_resched(void);
  * Context: any.
  */
 void keel_port_cpu_relax(void);
+/**
+ * keel_port_spin_yield() - let the scheduler in during a long busy-wait
+ *
+ * For busy-wait loops that may last microseconds (a few calls per spin):
+ * gives the CPU to another runnable task where that costs the spinner
+ * nothing it needs (hosted: sched_yield(), which returns at once when
+ * nobody else is runnable), and says whether the spin should end because
+ * the scheduler wants the CPU (kernel: need_resched(), as the kernel's own
+ * busy-poll loops check).
+ *
+ * Context: any.
+ * Return: nonzero when the spin should end.
+ */
+int keel_port_spin_yield(void);
 /**
  * keel_port_div_u64_rem() - unsigned 64-by-32 division (Linux div_u64_rem())
  * @dividend: the dividend

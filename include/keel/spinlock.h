@@ -137,6 +137,19 @@ public:
 	 */
 	bool try_lock() TRY_ACQUIRE(true) { return keel_port_spin_trylock(m_storage) != 0; }
 	/**
+	 * try_lock_irqsave() - disable local interrupts and take the lock if it
+	 * is free (spin_trylock_irqsave())
+	 * @flags: set, when taken, to the interrupt state to give back to
+	 *	unlock_irqrestore()
+	 *
+	 * Context: any.
+	 * Return: true when taken.
+	 */
+	bool try_lock_irqsave(unsigned long &flags) TRY_ACQUIRE(true)
+	{
+		return keel_port_spin_trylock_irqsave(m_storage, &flags) != 0;
+	}
+	/**
 	 * lock_irqsave() - disable local interrupts and take the lock
 	 *
 	 * Context: any.

@@ -160,6 +160,20 @@ inline void cpu_relax()
 {
 	keel_port_cpu_relax();
 }
+/**
+ * spin_yield() - let the scheduler in during a long busy-wait
+ *
+ * Call it every few microseconds of a spin: it lets another runnable task
+ * have the CPU where that costs the spinner nothing it needs
+ * (keel_port_spin_yield()).
+ *
+ * Context: any.
+ * Return: true when the spin should end (the scheduler wants the CPU).
+ */
+inline bool spin_yield()
+{
+	return keel_port_spin_yield() != 0;
+}
 
 } // namespace keel
 

@@ -33,6 +33,30 @@ namespace rpmsg {
 inline constexpr u32 RPMSG_HOLD_NONE = 0xffffffffu;
 
 /**
+ * enum RpmsgDelivery - who runs a link's receive passes
+ * @Doorbell: the remote's doorbell runs them, in its interrupt context;
+ *	where that context is a thread of its own it spins briefly (the
+ *	adaptive spin) before it sleeps again.
+ * @Polling: a thread of the link's own polls the ring with notifications
+ *	off; idle for busy_poll_idle_ns, it re-enables them and sleeps until
+ *	the doorbell wakes it (never, when negative: a dedicated core).
+ *
+ * Either way a pass is NAPI's poll: the remote's notifications are off
+ * while it runs and re-enabled, with a re-check, only when it found the
+ * ring empty; callbacks keep their contract. In both modes clients may
+ * poll the link themselves (<rpmsg/rpmsg_poll.h>). Documentation/rpmsg.rst,
+ * "Delivery modes", has the whole story.
+ */
+enum class RpmsgDelivery : u8 { Doorbell, Polling };
+
+/* Default cap of the adaptive spin: well below a scheduler tick, about one wake-up. */
+inline constexpr s64 RPMSG_SPIN_MAX_NS = 50 * keel::NSEC_PER_USEC;
+/* Default time the polling thread polls an idle ring before it sleeps. */
+inline constexpr s64 RPMSG_BUSY_POLL_IDLE_NS = keel::NSEC_PER_MSEC;
+/* Default messages per poll call of the polling thread. */
+inline constexpr u32 RPMSG_POLL_BUDGET = 64;
+
+/**
  * struct RpmsgLinkConfig - tunables of a link, either role
  * @send_timeout_ns: how long blocking sends wait for a tx buffer.
  * @hold_max: messages held, link-wide, for channels whose driver is not
@@ -44,6 +68,13 @@ inline constexpr u32 RPMSG_HOLD_NONE = 0xffffffffu;
  *	hold_rx_buffer(); 0: all of them.
  * @max_channels: channels the link creates at most; announcements
  *	beyond it are refused (-ENOSPC, logged).
+ * @delivery: who runs the receive passes (RpmsgDelivery).
+ * @spin_max_ns: cap of the adaptive spin of a context about to sleep for
+ *	the remote (a receive context between passes, a sender waiting for a
+ *	tx buffer, a client in rpmsg::wait_event_spin()); 0: never spin.
+ * @busy_poll_idle_ns: polling mode: how long the polling thread polls an
+ *	idle ring before it sleeps; negative: it never sleeps.
+ * @poll_budget: polling mode: messages per poll of the polling thread.
  */
 struct RpmsgLinkConfig {
 	s64 send_timeout_ns = RPMSG_SEND_TIMEOUT_NS;
@@ -51,6 +82,10 @@ struct RpmsgLinkConfig {
 	s64 hold_timeout_ns = keel::NSEC_PER_SEC;
 	u32 client_hold_max = 0;
 	u32 max_channels = 64;
+	RpmsgDelivery delivery = RpmsgDelivery::Doorbell;
+	s64 spin_max_ns = RPMSG_SPIN_MAX_NS;
+	s64 busy_poll_idle_ns = RPMSG_BUSY_POLL_IDLE_NS;
+	u32 poll_budget = RPMSG_POLL_BUDGET;
 };
 
 /* --- host role --- */

@@ -59,10 +59,26 @@ int keel_port_spin_trylock(void *lock)
 	return spin_trylock((spinlock_t *)lock);
 }
 
+int keel_port_spin_trylock_irqsave(void *lock, unsigned long *flags)
+{
+	unsigned long f;
+
+	if (!spin_trylock_irqsave((spinlock_t *)lock, f))
+		return 0;
+	*flags = f;
+	return 1;
+}
+
 /* Exact only with CONFIG_PREEMPT_COUNT (which DEBUG_ATOMIC_SLEEP selects). */
 int keel_port_in_atomic(void)
 {
 	return in_atomic() || irqs_disabled();
+}
+
+/* The port's doorbells deliver in hard-IRQ context (irq_work): never a place to spin. */
+int keel_port_irq_may_spin(void)
+{
+	return 0;
 }
 
 void keel_port_mutex_init(void *m, const char *name, struct keel_lock_key *key)

@@ -36,6 +36,11 @@ void keel_port_cpu_relax(void)
 	cpu_relax();
 }
 
+int keel_port_spin_yield(void)
+{
+	return need_resched();
+}
+
 keel_u64 keel_port_div_u64_rem(keel_u64 dividend, keel_u32 divisor, keel_u32 *rem)
 {
 	return div_u64_rem(dividend, divisor, rem);

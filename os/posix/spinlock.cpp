@@ -23,6 +23,8 @@ namespace {
 
 thread_local constinit int t_atomic_depth;
 thread_local constinit int t_irq_depth;
+/* Handlers of a dedicated interrupt thread (keel_posix_threaded_irq_enter()). */
+thread_local constinit int t_threaded_irq_depth;
 /* Its address identifies the calling thread as a lock owner. */
 thread_local constinit char t_owner_id;
 
@@ -147,6 +149,15 @@ extern "C" int keel_port_spin_trylock(void *lock)
 	return 0;
 }
 
+extern "C" int keel_port_spin_trylock_irqsave(void *lock, unsigned long *flags)
+{
+	unsigned long depth = (unsigned long)atomic_depth();
+	if (!keel_port_spin_trylock(lock))
+		return 0;
+	*flags = depth;
+	return 1;
+}
+
 extern "C" int keel_port_in_atomic(void)
 {
 	return atomic_depth() > 0;
@@ -168,4 +179,23 @@ extern "C" void keel_posix_irq_exit(void)
 extern "C" int keel_posix_in_irq(void)
 {
 	return t_irq_depth > 0;
+}
+
+extern "C" void keel_posix_threaded_irq_enter(void)
+{
+	t_threaded_irq_depth++;
+	keel_posix_irq_enter();
+}
+
+extern "C" void keel_posix_threaded_irq_exit(void)
+{
+	keel_posix_irq_exit();
+	if (--t_threaded_irq_depth < 0) [[unlikely]]
+		keel_port_bug(__FILE__, __LINE__, "unbalanced keel_posix_threaded_irq_exit()");
+}
+
+extern "C" int keel_port_irq_may_spin(void)
+{
+	/* Only the outermost handler of a dedicated thread: a nested one interrupts another. */
+	return t_threaded_irq_depth > 0 && t_irq_depth == 1;
 }

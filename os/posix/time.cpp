@@ -79,6 +79,16 @@ extern "C" void keel_port_cond_resched(void)
 	sched_yield();
 }
 
+extern "C" int keel_port_spin_yield(void)
+{
+	/*
+	 * A hosted spinner cannot see whether someone waits for its CPU: let
+	 * them run now, and spin on (they may be what it waits for).
+	 */
+	sched_yield();
+	return 0;
+}
+
 extern "C" void keel_port_cpu_relax(void)
 {
 #if defined(__x86_64__) || defined(__i386__)

@@ -343,7 +343,10 @@ bool op_kicks(Ctx &c)
 {
 	Model &m = c.m;
 	if (c.rng.below(2)) {
-		if (!c.event)
+		/* With event idx, avail_event moves one behind the next chain taken. */
+		if (c.event)
+			m.avail_event = u16(m.last_avail - 1);
+		else
 			m.kicks_enabled = false;
 		m.kick_armed = false;
 		c.p.vrh->notify_disable();

@@ -3,10 +3,12 @@
  * shmlink client: one peer of an ivshmem-server link. See shmlink.h.
  *
  * Two threads of ours:
- *  - the notification thread is the link's interrupt context: it calls the
- *    doorbell handler for each vector that fired and the peer-down callback
- *    when the adopted peer disconnects (or the server goes away), and reads
- *    the server's messages;
+ *  - the notification thread is the link's interrupt context (a threaded
+ *    IRQ handler: keel_posix_threaded_irq_enter(), so that sleeping there is
+ *    caught as in a hard IRQ, and a handler may spin briefly before the
+ *    thread sleeps): it calls the doorbell handler for each vector that
+ *    fired and the peer-down callback when the adopted peer disconnects (or
+ *    the server goes away), and reads the server's messages;
  *  - the watchdog wakes every tick and releases a ring() whose write has
  *    been stuck for a whole tick (a peer that saturated its counter in the
  *    instant after ring() checked it) by taking that counter: we hold the
@@ -18,6 +20,7 @@
 #include "shmlink_internal.h"
 
 #include <keel/log.h>
+#include <keel/posix.h>
 #include <keel/time.h>
 
 #include <fcntl.h>
@@ -494,8 +497,11 @@ void Client::thread_loop()
 		for (u32 v = 0; v < m_nown; v++) {
 			/* A peer that took the count first (it shares the eventfd) leaves nothing
 			 * to deliver. */
-			if ((pfd[2 + v].revents & POLLIN) && drain_eventfd(m_own[v]))
+			if ((pfd[2 + v].revents & POLLIN) && drain_eventfd(m_own[v])) {
+				keel_posix_threaded_irq_enter();
 				deliver(v == m_vectors - 1 ? keel::DOORBELL_ANY : v);
+				keel_posix_threaded_irq_exit();
+			}
 		}
 		if (!pfd[1].revents)
 			continue;
@@ -505,8 +511,10 @@ void Client::thread_loop()
 		if (r == -EAGAIN)
 			continue;
 		if (r > 0) {
-			(void)handle_msg(id,
-					 fd); /* a bad one is logged (rate-limited) and skipped */
+			/* A bad one is logged (rate-limited) and skipped; a disconnect calls peer-down. */
+			keel_posix_threaded_irq_enter();
+			(void)handle_msg(id, fd);
+			keel_posix_threaded_irq_exit();
 			continue;
 		}
 		/* The server is gone, or it broke a message off: so is every peer, as far as we can
@@ -520,8 +528,11 @@ void Client::thread_loop()
 		m_peer = -1;
 		pthread_cond_broadcast(&m_cond);
 		pthread_mutex_unlock(&m_lock);
-		if (had_peer)
+		if (had_peer) {
+			keel_posix_threaded_irq_enter();
 			deliver_peer_down();
+			keel_posix_threaded_irq_exit();
+		}
 	}
 }
 

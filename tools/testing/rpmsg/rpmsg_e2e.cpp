@@ -17,9 +17,14 @@
  *  3. the host leaves; the remote reports its echo counters (nothing
  *     dropped) through its exit status.
  *
+ * Neither process may have warned (keel_port_warn(): a sleep in a callback
+ * or another handler of the notification thread, which is interrupt
+ * context, is one).
+ *
  * Figures (messages per second) are printed, not asserted.
  */
 #include <keel/log.h>
+#include <keel/posix.h>
 #include <keel/thread.h>
 #include <keel/time.h>
 #include <keel/wait.h>
@@ -278,6 +283,10 @@ int host_main(const char *self, const char *sock)
 		fprintf(stderr, "rpmsg_e2e: the remote failed (status 0x%x)\n", status);
 		rc = 1;
 	}
+	if (keel_posix_warn_count()) {
+		fprintf(stderr, "rpmsg_e2e: the host warned %lu times\n", keel_posix_warn_count());
+		rc = 1;
+	}
 	if (rc == 0)
 		printf("rpmsg_e2e: ok\n");
 	return rc;
@@ -318,6 +327,11 @@ int remote_main(const char *sock)
 	}
 	printf("rpmsg_e2e: remote: %llu echoes (%llu deferred to process context)\n",
 	       (unsigned long long)echoed, (unsigned long long)deferred);
+	if (keel_posix_warn_count()) {
+		fprintf(stderr, "rpmsg_e2e: the remote warned %lu times\n",
+			keel_posix_warn_count());
+		rc = 1;
+	}
 	sample.value() = nullptr;
 	stress_svc.value() = nullptr;
 	remote.stop();

@@ -32,6 +32,15 @@ unsigned long keel_posix_cache_invalidate_count(void);
 void keel_posix_irq_enter(void);
 void keel_posix_irq_exit(void);
 int keel_posix_in_irq(void);
+/*
+ * The same, for a thread that serves one interrupt source only (a link's
+ * doorbell notification thread, Linux's threaded IRQ handler): the handler
+ * may busy-wait briefly before the thread sleeps again, which delays no
+ * other interrupt (keel_port_irq_may_spin() is true in between). The
+ * shared irq_work thread uses keel_posix_irq_enter().
+ */
+void keel_posix_threaded_irq_enter(void);
+void keel_posix_threaded_irq_exit(void);
 
 /*
  * Fault injection for hosted tests of -ENOMEM paths: the @nth allocation

@@ -574,6 +574,62 @@ void notification_thread_survives_a_peer_draining_our_eventfd(Test &t)
 	EXPECT_TRUE(t, returned);
 }
 
+/*
+ * The notification thread is the link's interrupt context: a handler (and
+ * the peer-down callback) that would sleep must be caught there, as in a
+ * hard IRQ, and only there may a handler spin before the thread sleeps.
+ */
+struct CtxSeen {
+	Atomic<u32> calls{ 0 };
+	Atomic<bool> atomic{ false };
+	Atomic<bool> may_spin{ false };
+	Atomic<bool> down_atomic{ false };
+	static void handler(void *ctx, u32)
+	{
+		auto *s = static_cast<CtxSeen *>(ctx);
+		s->atomic.store(keel_port_in_atomic() != 0);
+		s->may_spin.store(keel_port_irq_may_spin() != 0);
+		s->calls.fetch_add(1);
+	}
+	static void down(void *ctx)
+	{
+		auto *s = static_cast<CtxSeen *>(ctx);
+		s->down_atomic.store(keel_port_in_atomic() != 0);
+	}
+};
+
+void notification_thread_is_interrupt_context(Test &t)
+{
+	const char *path = temp_sock(t);
+	ASSERT_NOT_NULL(t, path);
+	ASSERT_NOT_NULL(t, start_server(t, path));
+	shmlink::Client *a = nullptr;
+	ASSERT_EQ(t, connect_client(t, path, &a), 0);
+	CtxSeen seen;
+	a->set_handler(&CtxSeen::handler, &seen);
+	a->set_peer_down(&CtxSeen::down, &seen);
+	a->enable();
+	auto b = shmlink::Client::connect(path, VECTORS, TIMEOUT);
+	ASSERT_OK(t, b);
+	ASSERT_OK(t, a->wait_peer(TIMEOUT));
+	ASSERT_OK(t, b.value()->wait_peer(TIMEOUT));
+	ASSERT_OK(t, b.value()->ring(0));
+	s64 until = ktime_get_ns() + TIMEOUT;
+	while (!seen.calls.load() && ktime_get_ns() < until)
+		msleep(1);
+	delete b.value();
+	while (!seen.down_atomic.load() && ktime_get_ns() < until)
+		msleep(1);
+	a->disable();
+	EXPECT_EQ(t, seen.calls.load(), 1u);
+	EXPECT_TRUE(t, seen.atomic.load());
+	EXPECT_TRUE(t, seen.may_spin.load());
+	EXPECT_TRUE(t, seen.down_atomic.load());
+	/* Ordinary threads are neither. */
+	EXPECT_FALSE(t, keel_port_in_atomic());
+	EXPECT_FALSE(t, keel_port_irq_may_spin());
+}
+
 /* --- a client that never reads --- */
 
 /*
@@ -755,6 +811,7 @@ const TestCase shmlink_cases[] = {
 	KEEL_CASE(client_refuses_unsealed_or_odd_sized_memory),
 	KEEL_CASE(ring_returns_on_a_saturated_peer_that_cleared_nonblock),
 	KEEL_CASE(notification_thread_survives_a_peer_draining_our_eventfd),
+	KEEL_CASE(notification_thread_is_interrupt_context),
 	KEEL_CASE(server_keeps_serving_past_a_client_that_never_reads),
 	KEEL_CASE(client_refuses_negative_and_out_of_range_ids),
 	KEEL_CASE(split_message_is_reassembled_and_truncated_one_refused),

@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What the benchmarks share: the statistics of interleaved trials (median
+ * and spread of per-trial figures), the printed table and the JSON lines,
+ * and starting this program again as the other process. Hosted only.
+ *
+ * Figures are printed, never asserted: the machines are shared VMs whose
+ * figures swing from run to run. A ratio is computed per trial (stack and
+ * baseline measured back to back) and then its median taken, so that the
+ * noise of one trial cancels; figures of different runs are never compared.
+ */
+#ifndef TOOLS_BENCH_BENCH_UTIL_H
+#define TOOLS_BENCH_BENCH_UTIL_H
+
+#include <keel/time.h>
+#include <keel/utility.h>
+
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace bench {
+
+inline constexpr u32 MAX_TRIALS = 64;
+
+/* One figure per trial; a negative value is a failed trial (left out). */
+struct Series {
+	double v[MAX_TRIALS];
+	u32 n = 0;
+	void add(double x)
+	{
+		if (n < MAX_TRIALS)
+			v[n++] = x;
+	}
+};
+
+struct Stat {
+	double med, min, max;
+	u32 n;
+};
+
+inline Stat stat(const Series &s)
+{
+	double v[MAX_TRIALS];
+	u32 k = 0;
+	for (u32 i = 0; i < s.n; i++)
+		if (s.v[i] >= 0)
+			v[k++] = s.v[i];
+	if (!k)
+		return { -1, -1, -1, 0 };
+	for (u32 i = 1; i < k; i++)
+		for (u32 j = i; j > 0 && v[j] < v[j - 1]; j--)
+			keel::swap(v[j], v[j - 1]);
+	double med = k % 2 ? v[k / 2] : (v[k / 2 - 1] + v[k / 2]) / 2;
+	return { med, v[0], v[k - 1], k };
+}
+
+/* Per-trial ratio a/b (trials where either failed are left out). */
+inline Series ratio(const Series &a, const Series &b)
+{
+	Series r;
+	for (u32 i = 0; i < a.n && i < b.n; i++)
+		r.add(a.v[i] > 0 && b.v[i] > 0 ? a.v[i] / b.v[i] : -1);
+	return r;
+}
+
+inline FILE *&json_file()
+{
+	static FILE *f;
+	return f;
+}
+
+inline void emit(const char *name, double value, const char *unit)
+{
+	if (json_file())
+		fprintf(json_file(), "{\"name\":\"%s\",\"value\":%.3f,\"unit\":\"%s\"}\n", name,
+			value, unit);
+}
+
+/* One table line and one JSON line (the median). */
+inline void report(const char *name, const char *what, const Series &s, const char *unit,
+		   double scale = 1)
+{
+	Stat st = stat(s);
+	if (!st.n) {
+		printf("  %-48s %12s\n", what, "failed");
+		return;
+	}
+	printf("  %-48s %12.2f %-6s (%.2f..%.2f)\n", what, st.med * scale, unit, st.min * scale,
+	       st.max * scale);
+	emit(name, st.med * scale, unit);
+}
+
+/* fork + exec of this program with @args: safe in a process that already has threads. */
+inline pid_t spawn_self(const char *const *args)
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		execv("/proc/self/exe", const_cast<char *const *>(args));
+		_exit(127);
+	}
+	return pid;
+}
+
+/* Waits up to 2 s for @pid to exit on its own, then kills it. */
+inline int reap(pid_t pid)
+{
+	int status = 0;
+	for (int i = 0; i < 2000; i++) {
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			return status;
+		keel::msleep(1);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	return status;
+}
+
+} // namespace bench
+
+#endif

@@ -1,0 +1,1072 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * rpmsg_bench: the rpmsg stack between two processes (host role and remote
+ * role over shmlink, as tools/testing/rpmsg runs them), against raw
+ * baselines measured in the same trials between the same two processes:
+ *
+ *   spin      a cache-line ping-pong in the shared region (no syscalls)
+ *   eventfd   a raw eventfd ping-pong: each side blocks in read() on its
+ *             eventfd and writes the other's (two wake-ups per round trip)
+ *   doorbell  an eventfd ping-pong through shmlink's notification threads
+ *             (what the link's doorbells cost: three wake-ups)
+ *   spsc      a plain single-producer/single-consumer ring of 512-byte
+ *             slots in the shared region, copied in and out (4112-byte
+ *             slots for 4 KiB), both sides spinning
+ *
+ * The stack, in three delivery set-ups (Documentation/rpmsg.rst):
+ *
+ *   poll      polling mode: the remote's polling thread never sleeps (a
+ *             dedicated core); the host's client busy-polls for its reply
+ *   doorbell  doorbell mode as shipped: the doorbell delivers, with the
+ *             adaptive spin on both sides (the remote's notification
+ *             thread, the host's waiting client)
+ *   nospin    doorbell mode without any spin: the notified path alone
+ *
+ * measuring the echo round trip (16 and 496 bytes; the remote's service
+ * answers from its callback) and the one-way throughput host to remote of
+ * 16, 496 and 4096-byte payloads (4096 with 4112-byte buffers configured
+ * on the remote, VIRTIO_RPMSG_F_BUFSZ), by copy (send(); the service
+ * copies the payload out) and zero copy (get_tx_payload_buffer() and
+ * send_nocopy(); the service reads in place). Also: doorbells and passes
+ * per round trip, and the memory of an endpoint and of a channel.
+ *
+ * Trials are interleaved (each kind sees the same noise); each figure is
+ * the median of the trials with the spread (min..max); ratios are taken
+ * per trial, then their median. Prints a table and, with --jsonl FILE,
+ * appends {"name","value","unit"} lines. Never asserts a time.
+ *
+ *	rpmsg_bench [--trials N] [--iters N] [--msgs N] [--jsonl FILE]
+ *	rpmsg_bench --instr h2r|r2h SIZE N    (for callgrind: tools/bench/instr.sh)
+ */
+#include <keel/log.h>
+#include <keel/loopback_link.h>
+#include <keel/time.h>
+#include <keel/wait.h>
+#include <rpmsg/rpmsg.h>
+#include <rpmsg/rpmsg_link.h>
+#include <rpmsg/rpmsg_poll.h>
+#include <virtio/virtio.h>
+#include <virtio/virtio_shm.h>
+
+#include <shmlink.h>
+
+#include "../../drivers/rpmsg/rpmsg_internal.h"
+#include "bench_util.h"
+
+#include <malloc.h>
+#include <stdlib.h>
+#include <sys/eventfd.h>
+
+#if __has_include(<valgrind/callgrind.h>)
+#include <valgrind/callgrind.h>
+#else
+#define CALLGRIND_TOGGLE_COLLECT
+#endif
+
+using keel::Result;
+using namespace rpmsg;
+
+namespace {
+
+constexpr u32 VECTORS = 3;		  /* vring 0, vring 1, ANY */
+constexpr size_t REGION = 4u << 20;	  /* a power of two, as QEMU wants */
+constexpr size_t STACK_REGION = 3u << 20; /* the transport's part; the rest is the bench's */
+const s64 TIMEOUT = keel::ms_to_ns(5000);
+constexpr const char *SERVICE = "keel-bench";
+constexpr u32 BIG = 4096;		  /* the configured payload */
+constexpr u32 BIG_BUF = BIG + 16;	  /* its buffer (a multiple of 16) */
+constexpr u32 BIG_NUM = 64;		  /* buffers each way with it */
+constexpr u32 SIZES[] = { 16, 496, BIG }; /* throughput payloads */
+
+/* The bench's part of the region: cache lines, then the SPSC ring's slots. */
+struct BenchArea {
+	alignas(64) u64 spin;
+	alignas(64) u64 spsc_head; /* written by the producer */
+	alignas(64) u64 spsc_tail; /* written by the consumer */
+	alignas(64) u64 spsc_stop;
+	u64 spsc_ready;
+	u64 spsc_sum;
+	/* The remote's counters, refreshed by its main loop. */
+	alignas(64) u64 r_doorbells;
+	u64 r_seq; /* bumped after each refresh */
+};
+constexpr size_t SPSC_SLOTS_OFF = 4096;
+constexpr u64 STOP = ~0ull;
+constexpr u64 EFD_STOP = 1000;
+
+const char *s_self;
+const char *s_sock;
+
+BenchArea *area_of(void *mem)
+{
+	/* SAFETY: the region is 4 MiB and page aligned; the bench owns its last MiB. */
+	return reinterpret_cast<BenchArea *>(static_cast<u8 *>(mem) + STACK_REGION);
+}
+
+/*
+ * A baseline's busy-wait follows the stack's rule (spin_until(),
+ * rpmsg_poll.cpp): every 64 relaxes it lets the scheduler run whoever
+ * waits for this CPU, so that on a loaded machine (both processes on one
+ * CPU) neither side of a comparison burns its time slice waiting for the
+ * other.
+ */
+inline void relax(u32 i)
+{
+	keel::cpu_relax();
+	if ((i & 63) == 63)
+		(void)keel::spin_yield();
+}
+
+/* --- delivery set-ups --- */
+
+enum class Setup : u8 { Poll, Doorbell, NoSpin };
+constexpr Setup SETUPS[] = { Setup::Poll, Setup::Doorbell, Setup::NoSpin };
+
+const char *setup_name(Setup s)
+{
+	return s == Setup::Poll ? "poll" : s == Setup::Doorbell ? "doorbell" : "nospin";
+}
+
+Setup setup_of(const char *name)
+{
+	return !strcmp(name, "poll")	 ? Setup::Poll
+	       : !strcmp(name, "nospin") ? Setup::NoSpin
+					 : Setup::Doorbell;
+}
+
+RpmsgLinkConfig link_config(Setup s, bool remote)
+{
+	RpmsgLinkConfig c;
+	if (s == Setup::NoSpin)
+		c.spin_max_ns = 0;
+	if (s == Setup::Poll && remote) {
+		c.delivery = RpmsgDelivery::Polling;
+		c.busy_poll_idle_ns = -1;
+	}
+	return c;
+}
+
+/* --- message format: byte 0 says what the remote does with it --- */
+
+enum Op : u8 { OP_ECHO = 'E', OP_COPY = 'C', OP_INPLACE = 'Z', OP_FLUSH = 'F' };
+
+/* --- the remote's service --- */
+
+struct BenchService : keel::NonMovable {
+	u64 sunk = 0;
+	u64 sum = 0;
+	u8 scratch[BIG_BUF];
+
+	static Result<keel::UniquePtr<BenchService>> probe(RpmsgDevice &)
+	{
+		return keel::make_unique<BenchService>(GFP_KERNEL);
+	}
+	Result<void> on_message(RpmsgDevice &rpdev, keel::Span<const u8> data, u32 src)
+	{
+		if (!data.size())
+			return keel::ok();
+		switch (data[0]) {
+		case OP_ECHO:
+			return trysendto(*rpdev.ept(), data, src);
+		case OP_COPY:
+			/* A consumer that takes the payload out of the buffer. */
+			memcpy(scratch, data.data(), keel::min(data.size(), sizeof(scratch)));
+			sum += scratch[data.size() - 1];
+			sunk++;
+			return keel::ok();
+		case OP_INPLACE:
+			/* A consumer that reads the payload where it is. */
+			sum += data[data.size() - 1];
+			sunk++;
+			return keel::ok();
+		case OP_FLUSH: {
+			u8 r[16] = { OP_FLUSH };
+			memcpy(r + 8, &sunk, 8);
+			sunk = 0;
+			return trysendto(*rpdev.ept(), keel::Span<const u8>(r, sizeof(r)), src);
+		}
+		}
+		return keel::ok();
+	}
+};
+constinit RpmsgDriver s_service_drv{ driver_for<BenchService>, "keel_bench_svc" };
+
+/* --- the host's client --- */
+
+struct BenchClient;
+constinit keel::Atomic<BenchClient *> s_client{ nullptr };
+
+struct BenchClient : keel::NonMovable {
+	static constexpr RpmsgDeviceId id_table[] = { { "keel-bench" }, {} };
+	RpmsgDevice *rpdev = nullptr;
+	keel::Atomic<u64> received{ 0 };
+	keel::Atomic<u64> flushed{ 0 };
+	keel::WaitQueue wq{ "rpmsg_bench_client", KEEL_LOCK_KEY() };
+
+	static Result<keel::UniquePtr<BenchClient>> probe(RpmsgDevice &rpdev)
+	{
+		auto c = TRY(keel::make_unique<BenchClient>(GFP_KERNEL));
+		c->rpdev = &rpdev;
+		s_client.store(c.get());
+		return c;
+	}
+	void remove(RpmsgDevice &) { s_client.store(nullptr); }
+	Result<void> on_message(RpmsgDevice &, keel::Span<const u8> data, u32)
+	{
+		if (data.size() == 16 && data[0] == OP_FLUSH) {
+			u64 n;
+			memcpy(&n, data.data() + 8, 8);
+			flushed.store(n, keel::MemoryOrder::Relaxed);
+		}
+		received.store(received.load(keel::MemoryOrder::Relaxed) + 1,
+			       keel::MemoryOrder::Release);
+		wq.wake_up();
+		return keel::ok();
+	}
+	bool got(u64 n) const { return received.load(keel::MemoryOrder::Acquire) >= n; }
+	/* Waits for the @n-th message as the set-up does: busy polling, or spin-then-sleep. */
+	bool wait_received(u64 n, Setup s)
+	{
+		RpmsgEndpoint &ept = *rpdev->ept();
+		if (s != Setup::Poll)
+			return wait_event_spin(
+				       ept, wq, [&] { return got(n); }, TIMEOUT) > 0;
+		s64 deadline = keel::ktime_get_ns() + TIMEOUT;
+		for (u32 i = 0; !got(n); i++) {
+			if (!poll_rx(ept, 16))
+				relax(i);
+			if ((i & 1023) == 0 && keel::ktime_get_ns() > deadline)
+				return false;
+		}
+		return true;
+	}
+};
+constinit RpmsgDriver s_client_drv{ driver_for<BenchClient>, "keel_bench_client" };
+
+/* --- the other process, as a session of ours --- */
+
+struct Child {
+	shmlink::Client *cl = nullptr;
+	pid_t pid = -1;
+	BenchArea *area() const { return area_of(cl->mem()); }
+};
+
+/* Connects to the server and starts the other process with @args (NULL-terminated). */
+Result<Child> start_child(const char *const *args, bool connect = true)
+{
+	Child c;
+	if (connect) {
+		c.cl = TRY(shmlink::Client::connect(s_sock, VECTORS, TIMEOUT));
+		/*
+		 * The server may still list the previous run's process (its exit is
+		 * noticed asynchronously): wait until it is gone, so that the peer
+		 * we adopt next is the one we start.
+		 */
+		s64 deadline = keel::ktime_get_ns() + TIMEOUT;
+		while (c.cl->peer_alive() && keel::ktime_get_ns() < deadline)
+			keel::msleep(1);
+		/* The previous run's tables and rings must not be taken for the new one's. */
+		memset(c.cl->mem(), 0, REGION);
+	}
+	c.pid = bench::spawn_self(args);
+	if (c.pid < 0)
+		return keel::err(-EIO);
+	if (connect && c.cl->wait_peer(TIMEOUT).is_error())
+		return keel::err(-EIO);
+	return c;
+}
+
+void finish(Child &c)
+{
+	delete c.cl; /* the other process sees us go and exits */
+	c.cl = nullptr;
+	(void)bench::reap(c.pid);
+}
+
+/* --- baselines --- */
+
+/* ns per round trip of a spin ping-pong on one shared cache line. */
+double run_spin(u32 iters)
+{
+	const char *args[] = { s_self, "--remote-spin", s_sock, nullptr };
+	auto s = start_child(args);
+	if (s.is_error())
+		return -1;
+	u64 *line = &s.value().area()->spin;
+	s64 t0 = keel::ktime_get_ns(), deadline = t0 + keel::ms_to_ns(10000);
+	bool ok = true;
+	for (u32 i = 1; ok && i <= iters; i++) {
+		__atomic_store_n(line, 2ull * i - 1, __ATOMIC_RELEASE);
+		for (u32 k = 0; ok && __atomic_load_n(line, __ATOMIC_ACQUIRE) != 2ull * i; k++) {
+			relax(k);
+			/* Bounded: a descheduled peer on a 2-vCPU VM must not hang the bench. */
+			if ((k & 1023) == 1023 && keel::ktime_get_ns() > deadline)
+				ok = false;
+		}
+	}
+	s64 t = keel::ktime_get_ns() - t0;
+	__atomic_store_n(line, STOP, __ATOMIC_RELEASE);
+	finish(s.value());
+	return ok ? double(t) / iters : -1;
+}
+
+/* ns per round trip of a raw eventfd ping-pong (each side blocks in read()). */
+double run_eventfd(u32 iters)
+{
+	int to_child = eventfd(0, 0), to_parent = eventfd(0, 0);
+	if (to_child < 0 || to_parent < 0)
+		return -1;
+	char a[16], b[16];
+	snprintf(a, sizeof(a), "%d", to_child);
+	snprintf(b, sizeof(b), "%d", to_parent);
+	const char *args[] = { s_self, "--remote-eventfd", a, b, nullptr };
+	auto s = start_child(args, false);
+	double r = -1;
+	if (s.is_ok()) {
+		u64 one = 1, v;
+		s64 t0 = keel::ktime_get_ns();
+		u32 i;
+		for (i = 0; i < iters; i++) {
+			if (write(to_child, &one, 8) != 8 || read(to_parent, &v, 8) != 8)
+				break;
+		}
+		s64 t = keel::ktime_get_ns() - t0;
+		u64 stop = EFD_STOP;
+		(void)!write(to_child, &stop, 8);
+		(void)bench::reap(s.value().pid);
+		r = i == iters ? double(t) / iters : -1;
+	}
+	close(to_child);
+	close(to_parent);
+	return r;
+}
+
+/* ns per round trip of an eventfd ping-pong through shmlink's notification threads. */
+double run_doorbell(u32 iters)
+{
+	const char *args[] = { s_self, "--remote-doorbell", s_sock, nullptr };
+	auto s = start_child(args);
+	if (s.is_error())
+		return -1;
+	shmlink::Client *cl = s.value().cl;
+	static keel::Completion done{ "rpmsg_bench_done", KEEL_LOCK_KEY() };
+	done.reinit();
+	cl->set_handler([](void *, u32) { done.complete(); }, nullptr);
+	cl->enable();
+	/* The other side answers once its handler is set: ring until it does. */
+	bool up = false;
+	for (int k = 0; k < 200 && !up; k++)
+		up = cl->ring(0).is_ok() && done.wait_timeout(keel::ms_to_ns(10));
+	/* A late answer to an earlier ring must not count as one of the round trips. */
+	keel::msleep(5);
+	done.reinit();
+	s64 t0 = keel::ktime_get_ns();
+	u32 i;
+	for (i = 0; up && i < iters; i++) {
+		if (cl->ring(0).is_error() || !done.wait_timeout(keel::ms_to_ns(2000)))
+			break;
+	}
+	s64 t = keel::ktime_get_ns() - t0;
+	cl->disable();
+	finish(s.value());
+	return i == iters ? double(t) / iters : -1;
+}
+
+/* Messages per second through the SPSC ring of @nslots slots of @slot bytes, @size-byte copies. */
+double run_spsc(u32 msgs, u32 size, u32 slot, u32 nslots)
+{
+	char a[16], b[16];
+	snprintf(a, sizeof(a), "%u", slot);
+	snprintf(b, sizeof(b), "%u", nslots);
+	const char *args[] = { s_self, "--remote-spsc", s_sock, a, b, nullptr };
+	auto s = start_child(args);
+	if (s.is_error())
+		return -1;
+	BenchArea *ar = s.value().area();
+	u8 *slots = reinterpret_cast<u8 *>(ar) + SPSC_SLOTS_OFF;
+	u8 src[BIG_BUF];
+	memset(src, 0x5a, sizeof(src));
+	s64 deadline = keel::ktime_get_ns() + TIMEOUT;
+	bool ok = true;
+	while (ok && !__atomic_load_n(&ar->spsc_ready, __ATOMIC_ACQUIRE)) {
+		keel::cpu_relax();
+		ok = keel::ktime_get_ns() < deadline;
+	}
+	s64 t0 = keel::ktime_get_ns();
+	u64 tail = 0;
+	for (u32 i = 0; ok && i < msgs; i++) {
+		for (u32 k = 0; i - tail >= nslots; k++) {
+			tail = __atomic_load_n(&ar->spsc_tail, __ATOMIC_ACQUIRE);
+			relax(k);
+			if ((k & 63) == 63 && keel::ktime_get_ns() > deadline) {
+				ok = false;
+				break;
+			}
+		}
+		/* Copy in: the length, then the payload (16 bytes in, as an rpmsg header). */
+		u8 *p = slots + size_t(i % nslots) * slot;
+		memcpy(p, &size, 4);
+		memcpy(p + 16, src, size);
+		__atomic_store_n(&ar->spsc_head, u64(i) + 1, __ATOMIC_RELEASE);
+	}
+	for (u32 k = 0; ok && __atomic_load_n(&ar->spsc_tail, __ATOMIC_ACQUIRE) < msgs; k++) {
+		relax(k);
+		ok = keel::ktime_get_ns() < deadline;
+	}
+	s64 t = keel::ktime_get_ns() - t0;
+	__atomic_store_n(&ar->spsc_stop, STOP, __ATOMIC_RELEASE);
+	finish(s.value());
+	return ok ? double(msgs) * 1e9 / double(t) : -1;
+}
+
+/* --- the stack --- */
+
+/* The host role attached to a remote process: the bound client's channel. */
+struct StackSession {
+	Child child;
+	keel::UniquePtr<virtio::ShmHost> host;
+	BenchClient *client = nullptr;
+	Setup setup = Setup::Doorbell;
+
+	Result<void> start(Setup s, bool big)
+	{
+		setup = s;
+		const char *args[] = { s_self,	      "--remote-rpmsg",	       s_sock,
+				       setup_name(s), big ? "big" : "default", nullptr };
+		child = TRY(start_child(args));
+		VirtioRpmsgHostConfig hc;
+		hc.link = link_config(s, false);
+		virtio_rpmsg_set_config(hc);
+		virtio::ShmHostConfig shc;
+		shc.name = "bench-host";
+		shc.region = keel::ShmRegion(child.cl->mem(), STACK_REGION, 0);
+		shc.doorbell = child.cl;
+		host = TRY(virtio::ShmHost::create(shc, GFP_KERNEL));
+		TRY(host->attach(TIMEOUT));
+		s64 deadline = keel::ktime_get_ns() + TIMEOUT;
+		while (!(client = s_client.load())) {
+			if (keel::ktime_get_ns() > deadline)
+				return keel::err(-ETIMEDOUT);
+			keel::msleep(1);
+		}
+		return keel::ok();
+	}
+	void stop()
+	{
+		host.reset();
+		if (child.cl)
+			finish(child);
+	}
+	RpmsgEndpoint &ept() { return *client->rpdev->ept(); }
+
+	/* The remote's counters, as its main loop last wrote them (waits for a fresh copy). */
+	BenchArea remote_counters()
+	{
+		BenchArea *ar = child.area();
+		u64 seq = __atomic_load_n(&ar->r_seq, __ATOMIC_ACQUIRE);
+		s64 deadline = keel::ktime_get_ns() + keel::ms_to_ns(200);
+		while (__atomic_load_n(&ar->r_seq, __ATOMIC_ACQUIRE) < seq + 2 &&
+		       keel::ktime_get_ns() < deadline)
+			keel::msleep(1);
+		BenchArea c;
+		c.r_doorbells = __atomic_load_n(&ar->r_doorbells, __ATOMIC_ACQUIRE);
+		return c;
+	}
+};
+
+/* What an echo run measured: ns per round trip, and notifications per round trip each way. */
+struct RttResult {
+	double ns = -1;
+	double host_doorbells = -1;   /* doorbells the host received */
+	double remote_doorbells = -1; /* doorbells the remote received */
+};
+
+RttResult echo_rtt(StackSession &s, u32 iters, u32 size)
+{
+	RttResult res;
+	u8 buf[RPMSG_BUF_SIZE] = {};
+	buf[0] = OP_ECHO;
+	RpmsgEndpoint &ept = s.ept();
+	BenchClient *c = s.client;
+	u64 base = c->received.load();
+	bool poll = s.setup == Setup::Poll;
+	if (poll)
+		busy_poll_begin(ept);
+	/* Warm-up, which also lets the adaptive spin settle. */
+	bool ok = true;
+	for (u32 i = 0; ok && i < 100; i++)
+		ok = send(ept, keel::Span<const u8>(buf, size)).is_ok() &&
+		     c->wait_received(++base, s.setup);
+	BenchArea r0 = s.remote_counters();
+	u64 h0 = s.child.cl->delivered();
+	s64 t0 = keel::ktime_get_ns();
+	for (u32 i = 0; ok && i < iters; i++) {
+		memcpy(buf + 4, &i, 4);
+		ok = send(ept, keel::Span<const u8>(buf, size)).is_ok() &&
+		     c->wait_received(++base, s.setup);
+	}
+	s64 t = keel::ktime_get_ns() - t0;
+	u64 h1 = s.child.cl->delivered();
+	if (poll)
+		busy_poll_end(ept);
+	if (!ok)
+		return res;
+	BenchArea r1 = s.remote_counters();
+	res.ns = double(t) / iters;
+	res.host_doorbells = double(h1 - h0) / iters;
+	res.remote_doorbells = double(r1.r_doorbells - r0.r_doorbells) / iters;
+	return res;
+}
+
+/* Messages per second host to remote, @size-byte payloads, by copy or zero copy. */
+double one_way(StackSession &s, u32 msgs, u32 size, bool zero_copy)
+{
+	RpmsgEndpoint &ept = s.ept();
+	BenchClient *c = s.client;
+	u8 src[BIG] = {};
+	memset(src, 0x5a, sizeof(src));
+	src[0] = OP_COPY;
+	auto flush = [&](u64 want) {
+		u8 f[8] = { OP_FLUSH };
+		u64 base = c->received.load();
+		return send(ept, keel::Span<const u8>(f, sizeof(f))).is_ok() &&
+		       c->wait_received(base + 1, s.setup) && c->flushed.load() == want;
+	};
+	if (!flush(0))
+		return -1;
+	if (s.setup == Setup::Poll)
+		busy_poll_begin(ept);
+	s64 t0 = keel::ktime_get_ns();
+	bool ok = true;
+	for (u32 i = 0; ok && i < msgs; i++) {
+		if (!zero_copy) {
+			ok = send(ept, keel::Span<const u8>(src, size)).is_ok();
+			continue;
+		}
+		auto b = get_tx_payload_buffer(ept, TIMEOUT);
+		if (b.is_error() || b.value().payload.size() < size) {
+			ok = false;
+			break;
+		}
+		RpmsgTxBuf tb = b.release_value();
+		/* A producer that writes its message in place: an op, a stamp, the last byte. */
+		tb.payload[0] = OP_INPLACE;
+		memcpy(tb.payload.data() + 4, &i, 4);
+		tb.payload[size - 1] = u8(i);
+		ok = send_nocopy(ept, tb, size).is_ok();
+	}
+	ok = ok && flush(msgs);
+	s64 t = keel::ktime_get_ns() - t0;
+	if (s.setup == Setup::Poll)
+		busy_poll_end(ept);
+	return ok ? double(msgs) * 1e9 / double(t) : -1;
+}
+
+/* Heap bytes per endpoint and per channel (create many, divide), on the host's link. */
+struct MemResult {
+	double ept = -1, channel = -1;
+};
+
+MemResult measure_memory(StackSession &s)
+{
+	MemResult m;
+	constexpr u32 N_EPT = 256, N_CH = 32;
+	static keel::RefPtr<RpmsgEndpoint> epts[N_EPT];
+	auto cb = [](RpmsgEndpoint &, keel::Span<const u8>, u32, void *) -> Result<void> {
+		return keel::ok();
+	};
+	RpmsgChannelInfo ci = {};
+	ci.src = RPMSG_ADDR_ANY;
+	ci.dst = RPMSG_ADDR_ANY;
+	size_t before = mallinfo2().uordblks;
+	u32 n = 0;
+	for (; n < N_EPT; n++) {
+		auto e = create_ept(*s.client->rpdev, cb, nullptr, ci);
+		if (e.is_error())
+			break;
+		epts[n] = e.release_value();
+	}
+	if (n)
+		m.ept = double(mallinfo2().uordblks - before) / n;
+	for (u32 i = 0; i < n; i++) {
+		destroy_ept(*epts[i]);
+		epts[i] = nullptr;
+	}
+	before = mallinfo2().uordblks;
+	u32 k = 0;
+	for (; k < N_CH; k++) {
+		snprintf(ci.name, sizeof(ci.name), "bench-mem-%u", k);
+		if (create_channel(*s.client->rpdev, ci).is_error())
+			break;
+	}
+	if (k)
+		m.channel = double(mallinfo2().uordblks - before) / k;
+	for (u32 i = 0; i < k; i++) {
+		snprintf(ci.name, sizeof(ci.name), "bench-mem-%u", i);
+		(void)release_channel(*s.client->rpdev, ci);
+	}
+	return m;
+}
+
+/* --- the other process --- */
+
+int remote_spin(const char *sock)
+{
+	auto c = shmlink::Client::connect(sock, VECTORS, TIMEOUT);
+	if (c.is_error())
+		return 10;
+	u64 *line = &area_of(c.value()->mem())->spin;
+	s64 deadline = keel::ktime_get_ns() + keel::ms_to_ns(60000);
+	for (u64 spins = 0;; spins++) {
+		u64 v = __atomic_load_n(line, __ATOMIC_ACQUIRE);
+		if (v == STOP)
+			break;
+		if (v & 1)
+			__atomic_store_n(line, v + 1, __ATOMIC_RELEASE);
+		else
+			relax(u32(spins));
+		if ((spins & 0xffff) == 0 &&
+		    (keel::ktime_get_ns() > deadline || !c.value()->peer_alive()))
+			break;
+	}
+	delete c.value();
+	return 0;
+}
+
+int remote_eventfd(int in, int out)
+{
+	/* Bounded: a parent that died leaves us blocked in read() until the alarm. */
+	alarm(60);
+	for (;;) {
+		u64 v, one = 1;
+		if (read(in, &v, 8) != 8 || v >= EFD_STOP)
+			return 0;
+		if (write(out, &one, 8) != 8)
+			return 1;
+	}
+}
+
+int remote_doorbell(const char *sock)
+{
+	auto c = shmlink::Client::connect(sock, VECTORS, TIMEOUT);
+	if (c.is_error())
+		return 10;
+	shmlink::Client *cl = c.value();
+	if (cl->wait_peer(TIMEOUT).is_error())
+		return 11;
+	static keel::Completion gone{ "rpmsg_bench_gone", KEEL_LOCK_KEY() };
+	cl->set_handler([](void *ctx, u32) { (void)static_cast<shmlink::Client *>(ctx)->ring(0); },
+			cl);
+	cl->set_peer_down([](void *) { gone.complete_all(); }, nullptr);
+	cl->enable();
+	(void)gone.wait_timeout(keel::ms_to_ns(60000));
+	cl->disable();
+	delete cl;
+	return 0;
+}
+
+int remote_spsc(const char *sock, u32 slot, u32 nslots)
+{
+	auto c = shmlink::Client::connect(sock, VECTORS, TIMEOUT);
+	if (c.is_error() || slot > BIG_BUF || slot < 32 || !nslots)
+		return 10;
+	BenchArea *ar = area_of(c.value()->mem());
+	const u8 *slots = reinterpret_cast<const u8 *>(ar) + SPSC_SLOTS_OFF;
+	u8 dst[BIG_BUF];
+	u64 tail = 0, sum = 0;
+	__atomic_store_n(&ar->spsc_ready, 1, __ATOMIC_RELEASE);
+	s64 deadline = keel::ktime_get_ns() + keel::ms_to_ns(60000);
+	for (u64 spins = 0;; spins++) {
+		u64 head = __atomic_load_n(&ar->spsc_head, __ATOMIC_ACQUIRE);
+		if (head == tail) {
+			if (__atomic_load_n(&ar->spsc_stop, __ATOMIC_ACQUIRE) == STOP)
+				break;
+			relax(u32(spins));
+			if ((spins & 0xffff) == 0 &&
+			    (keel::ktime_get_ns() > deadline || !c.value()->peer_alive()))
+				break;
+			continue;
+		}
+		/* Copy out, one slot at a time, each handed back at once. */
+		for (; tail != head; tail++) {
+			const u8 *p = slots + size_t(tail % nslots) * slot;
+			u32 len;
+			memcpy(&len, p, 4);
+			len = keel::max(keel::min(len, slot - 16), 1u);
+			memcpy(dst, p + 16, len);
+			sum += dst[len - 1];
+			__atomic_store_n(&ar->spsc_tail, tail + 1, __ATOMIC_RELEASE);
+		}
+	}
+	__atomic_store_n(&ar->spsc_sum, sum, __ATOMIC_RELAXED);
+	delete c.value();
+	return 0;
+}
+
+int remote_rpmsg(const char *sock, Setup setup, bool big)
+{
+	if (rpmsg_init().is_error() || register_rpmsg_driver(s_service_drv).is_error())
+		return 10;
+	auto c = shmlink::Client::connect(sock, VECTORS, TIMEOUT);
+	if (c.is_error())
+		return 11;
+	shmlink::Client *cl = c.value();
+	static keel::Atomic<bool> gone{ false };
+	cl->set_peer_down([](void *) { gone.store(true); }, nullptr);
+	if (cl->wait_peer(TIMEOUT).is_error())
+		return 12;
+	RpmsgRemoteConfig rc;
+	rc.name = "bench-remote";
+	rc.region = keel::ShmRegion(cl->mem(), STACK_REGION, 0);
+	rc.doorbell = cl;
+	rc.link = link_config(setup, true);
+	if (big) {
+		rc.h2r_buf_size = rc.r2h_buf_size = BIG_BUF;
+		rc.h2r_num = rc.r2h_num = BIG_NUM;
+	}
+	BenchArea *ar = area_of(cl->mem());
+	int rc_exit = 0;
+	{
+		auto r = RpmsgRemote::create(rc, GFP_KERNEL);
+		if (r.is_error())
+			return 13;
+		keel::UniquePtr<RpmsgRemote> remote = keel::move(r.value());
+		if (remote->add_service(SERVICE, "keel_bench_svc").is_error() ||
+		    remote->start().is_error())
+			return 14;
+		s64 deadline = keel::ktime_get_ns() + keel::ms_to_ns(120000);
+		while (!gone.load() && keel::ktime_get_ns() < deadline) {
+			__atomic_store_n(&ar->r_doorbells, cl->delivered(), __ATOMIC_RELAXED);
+			__atomic_fetch_add(&ar->r_seq, 1, __ATOMIC_RELEASE);
+			keel::msleep(2);
+		}
+		if (!gone.load())
+			rc_exit = 15;
+	}
+	delete cl;
+	unregister_rpmsg_driver(s_service_drv);
+	rpmsg_exit();
+	return rc_exit;
+}
+
+/* --- instruction counts (one process, one thread, under callgrind) --- */
+
+/*
+ * Both roles in this process over a loopback doorbell: the sender sends
+ * @n messages of @size bytes in windows, the receiving side polls them in
+ * a busy-poll section (so nothing runs on other threads). With callgrind
+ * (tools/bench/instr.sh) collection is toggled on around the sends only,
+ * then around the receives only, so the two runs' totals divided by @n are
+ * the instructions of one send and of one receive.
+ */
+int instr_main(bool h2r, u32 size, u32 n, bool count_recv)
+{
+	keel::log_set_echo(false);
+	u8 *mem = static_cast<u8 *>(keel::kzalloc(STACK_REGION, GFP_KERNEL));
+	auto *lb = new (GFP_KERNEL) keel::LoopbackLink(keel::LoopbackLink::Mode::Deferred);
+	if (!mem || !lb || virtio::virtio_init().is_error() || virtio_rpmsg_init().is_error() ||
+	    register_rpmsg_driver(s_client_drv).is_error() ||
+	    register_rpmsg_driver(s_service_drv).is_error())
+		return 1;
+	virtio::ShmHostConfig hc;
+	hc.name = "instr-host";
+	hc.region = keel::ShmRegion(mem, STACK_REGION, 0);
+	hc.doorbell = &lb->a();
+	auto host = virtio::ShmHost::create(hc, GFP_KERNEL);
+	RpmsgRemoteConfig rc;
+	rc.name = "instr-remote";
+	rc.region = keel::ShmRegion(mem, STACK_REGION, 0);
+	rc.doorbell = &lb->b();
+	auto remote = RpmsgRemote::create(rc, GFP_KERNEL);
+	if (host.is_error() || remote.is_error())
+		return 2;
+	auto svc = remote.value()->add_service(SERVICE, "keel_bench_svc");
+	if (svc.is_error() || remote.value()->start().is_error() ||
+	    host.value()->attach(TIMEOUT).is_error())
+		return 3;
+	s64 deadline = keel::ktime_get_ns() + TIMEOUT;
+	while (!s_client.load() && keel::ktime_get_ns() < deadline)
+		keel::msleep(1);
+	BenchClient *c = s_client.load();
+	RpmsgLink *hl = virtio_rpmsg_link(*host.value()->vdev(0));
+	/* Bound and receiving (probe returned), on both ends: nothing is held. */
+	while (c &&
+	       !(hl->channel_active(*c->rpdev) &&
+		 remote.value()->link().channel_active(*svc.value())) &&
+	       keel::ktime_get_ns() < deadline)
+		keel::msleep(1);
+	if (!c || keel::ktime_get_ns() >= deadline)
+		return 4;
+	RpmsgEndpoint &hept = *c->rpdev->ept();
+	RpmsgEndpoint &rept = *svc.value()->ept();
+	u32 dst = c->rpdev->src();
+	RpmsgEndpoint &tx = h2r ? hept : rept;
+	RpmsgEndpoint &rx = h2r ? rept : hept;
+	u8 buf[RPMSG_BUF_SIZE] = {};
+	memset(buf, 0x5a, sizeof(buf));
+	buf[0] = h2r ? u8(OP_COPY) : u8('x');
+	busy_poll_begin(rx);
+	constexpr u32 WINDOW = 16;
+	int rc_exit = 0;
+	for (u32 i = 0; i < n && !rc_exit; i += WINDOW) {
+		if (!count_recv)
+			CALLGRIND_TOGGLE_COLLECT;
+		for (u32 k = 0; k < WINDOW; k++) {
+			Result<void> r = h2r ? send(tx, keel::Span<const u8>(buf, size))
+					     : sendto(tx, keel::Span<const u8>(buf, size), dst);
+			if (r.is_error())
+				rc_exit = 5;
+		}
+		if (!count_recv)
+			CALLGRIND_TOGGLE_COLLECT;
+		u32 got = 0;
+		for (u32 tries = 0; got < WINDOW && tries < 1000000; tries++) {
+			if (count_recv)
+				CALLGRIND_TOGGLE_COLLECT;
+			got += poll_rx(rx, WINDOW - got);
+			if (count_recv)
+				CALLGRIND_TOGGLE_COLLECT;
+		}
+		if (got != WINDOW)
+			rc_exit = 6;
+	}
+	busy_poll_end(rx);
+	/* Every message reached its callback (none held, dropped or refused). */
+	RpmsgLink &rl = h2r ? remote.value()->link() : *virtio_rpmsg_link(*host.value()->vdev(0));
+	if (!rc_exit && rl.stats().rx_delivered.load() < n)
+		rc_exit = 7;
+	svc.value() = nullptr;
+	host.value().reset();
+	remote.value().reset();
+	delete lb;
+	keel::kfree(mem);
+	unregister_rpmsg_driver(s_service_drv);
+	unregister_rpmsg_driver(s_client_drv);
+	virtio_rpmsg_exit();
+	virtio::virtio_exit();
+	return rc_exit;
+}
+
+/* --- the run --- */
+
+struct Figures {
+	bench::Series spin, efd, bell;
+	bench::Series spsc[3];
+	bench::Series rtt[3][2]; /* [setup][16 B, 496 B] */
+	bench::Series host_db[3], remote_db[3];
+	bench::Series tput[3][3][2]; /* [setup][size][copy, zero copy] */
+	MemResult mem;
+};
+
+void run_stack(Figures &f, Setup setup, u32 iters, u32 msgs)
+{
+	int k = int(setup);
+	StackSession s;
+	bool ok = s.start(setup, false).is_ok();
+	RttResult r16 = ok ? echo_rtt(s, iters, 16) : RttResult();
+	RttResult r496 = ok ? echo_rtt(s, iters, 496) : RttResult();
+	f.rtt[k][0].add(r16.ns);
+	f.rtt[k][1].add(r496.ns);
+	f.host_db[k].add(r16.host_doorbells);
+	f.remote_db[k].add(r16.remote_doorbells);
+	for (int z = 0; z < 2; z++)
+		for (int sz = 0; sz < 2; sz++)
+			f.tput[k][sz][z].add(ok ? one_way(s, msgs, SIZES[sz], z) : -1);
+	if (ok && setup == Setup::Doorbell && f.mem.ept < 0)
+		f.mem = measure_memory(s);
+	s.stop();
+	StackSession big;
+	ok = big.start(setup, true).is_ok();
+	for (int z = 0; z < 2; z++)
+		f.tput[k][2][z].add(ok ? one_way(big, msgs / 4, BIG, z) : -1);
+	big.stop();
+}
+
+/*
+ * One floor of the issue's list: the median of the per-trial ratio against
+ * @limit, PASS or MISS; @at_most: the ratio must not exceed it (latency),
+ * else it must reach it (throughput). A failed series is a MISS.
+ */
+void floor_line(const char *name, const char *what, const bench::Series &ratio, double limit,
+		bool at_most)
+{
+	bench::Stat st = bench::stat(ratio);
+	bool pass = st.n && (at_most ? st.med <= limit : st.med >= limit);
+	printf("  %-4s %-43s %8.2f x %s %.2f x (%.2f..%.2f)\n", pass ? "PASS" : "MISS", what,
+	       st.med, at_most ? "<=" : ">=", limit, st.min, st.max);
+	bench::emit(name, pass ? 1 : 0, "pass");
+}
+
+void print_floors(Figures &f)
+{
+	printf(" floors (median of the per-trial ratios; spread min..max)\n");
+	const int poll = int(Setup::Poll), bell = int(Setup::Doorbell), nospin = int(Setup::NoSpin);
+	floor_line("rpmsg_floor_poll_rtt", "poll echo RTT 16 B / cache-line ping-pong",
+		   bench::ratio(f.rtt[poll][0], f.spin), 2.0, true);
+	floor_line("rpmsg_floor_doorbell_rtt", "doorbell echo RTT 16 B / raw eventfd",
+		   bench::ratio(f.rtt[bell][0], f.efd), 1.1, true);
+	floor_line("rpmsg_floor_nospin_rtt", "nospin echo RTT 16 B / raw eventfd",
+		   bench::ratio(f.rtt[nospin][0], f.efd), 1.1, true);
+	for (Setup st : SETUPS) {
+		int k = int(st);
+		char name[96], what[96];
+		for (int z = 0; z < 2; z++) {
+			snprintf(name, sizeof(name), "rpmsg_floor_%s_496_%s", setup_name(st),
+				 z ? "zerocopy" : "copy");
+			snprintf(what, sizeof(what), "%s one way 496 B %s / SPSC ring",
+				 setup_name(st), z ? "zero copy" : "copy");
+			floor_line(name, what, bench::ratio(f.tput[k][1][z], f.spsc[1]),
+				   z ? 0.8 : 0.5, false);
+		}
+	}
+	bool ept_ok = f.mem.ept >= 0 && f.mem.ept <= 128;
+	printf("  %-4s %-43s %8.1f B <= 128 B\n", ept_ok ? "PASS" : "MISS", "heap per endpoint",
+	       f.mem.ept);
+	bench::emit("rpmsg_floor_endpoint_bytes", ept_ok ? 1 : 0, "pass");
+}
+
+void print(Figures &f, u32 trials, u32 iters, u32 msgs)
+{
+	printf("rpmsg_bench: %u interleaved trials, %u round trips and %u messages each "
+	       "(median, spread min..max)\n",
+	       trials, iters, msgs);
+	bench::report("rpmsg_bench_spin_rtt_ns", "baseline: cache-line ping-pong", f.spin, "ns");
+	bench::report("rpmsg_bench_eventfd_rtt_ns", "baseline: raw eventfd ping-pong", f.efd, "ns");
+	bench::report("rpmsg_bench_doorbell_rtt_ns", "baseline: shmlink doorbell ping-pong", f.bell,
+		      "ns");
+	for (int sz = 0; sz < 3; sz++) {
+		char name[96], what[96];
+		snprintf(name, sizeof(name), "rpmsg_bench_spsc_%u_msgs_per_s", SIZES[sz]);
+		snprintf(what, sizeof(what), "baseline: SPSC ring, %u B copies", SIZES[sz]);
+		bench::report(name, what, f.spsc[sz], "1/s");
+	}
+	for (Setup st : SETUPS) {
+		int k = int(st);
+		const char *sn = setup_name(st);
+		char name[96], what[96];
+		printf(" %s\n", sn);
+		for (int b = 0; b < 2; b++) {
+			u32 size = b ? 496 : 16;
+			snprintf(name, sizeof(name), "rpmsg_echo_rtt_%s_%u_ns", sn, size);
+			snprintf(what, sizeof(what), "echo round trip %u B", size);
+			bench::report(name, what, f.rtt[k][b], "ns");
+		}
+		bench::Series &base = st == Setup::Poll ? f.spin : f.efd;
+		snprintf(name, sizeof(name), "rpmsg_echo_rtt_%s_16_over_%s", sn,
+			 st == Setup::Poll ? "spin" : "eventfd");
+		snprintf(what, sizeof(what), "  16 B / %s",
+			 st == Setup::Poll ? "cache-line ping-pong" : "raw eventfd");
+		bench::report(name, what, bench::ratio(f.rtt[k][0], base), "x");
+		if (st != Setup::Poll) {
+			snprintf(name, sizeof(name), "rpmsg_echo_rtt_%s_16_over_doorbell", sn);
+			bench::report(name, "  16 B / shmlink doorbell",
+				      bench::ratio(f.rtt[k][0], f.bell), "x");
+		}
+		snprintf(name, sizeof(name), "rpmsg_echo_%s_host_doorbells_per_rtt", sn);
+		bench::report(name, "  doorbells to the host per round trip", f.host_db[k], "");
+		snprintf(name, sizeof(name), "rpmsg_echo_%s_remote_doorbells_per_rtt", sn);
+		bench::report(name, "  doorbells to the remote per round trip", f.remote_db[k], "");
+		for (int sz = 0; sz < 3; sz++) {
+			for (int z = 0; z < 2; z++) {
+				const char *zn = z ? "zerocopy" : "copy";
+				snprintf(name, sizeof(name), "rpmsg_one_way_%s_%u_%s_msgs_per_s",
+					 sn, SIZES[sz], zn);
+				snprintf(what, sizeof(what), "one way %u B, %s", SIZES[sz],
+					 z ? "zero copy" : "copy");
+				bench::report(name, what, f.tput[k][sz][z], "1/s");
+				snprintf(name, sizeof(name), "rpmsg_one_way_%s_%u_%s_over_spsc", sn,
+					 SIZES[sz], zn);
+				bench::report(name, "  / SPSC ring",
+					      bench::ratio(f.tput[k][sz][z], f.spsc[sz]), "x");
+			}
+		}
+	}
+	print_floors(f);
+	printf(" memory\n");
+	printf("  %-48s %12zu B\n", "sizeof(RpmsgEndpoint)", sizeof(RpmsgEndpoint));
+	bench::emit("rpmsg_endpoint_sizeof_bytes", double(sizeof(RpmsgEndpoint)), "B");
+	printf("  %-48s %12.1f B\n", "heap per endpoint (create_ept)", f.mem.ept);
+	bench::emit("rpmsg_endpoint_heap_bytes", f.mem.ept, "B");
+	printf("  %-48s %12.1f B\n", "heap per channel (create_channel)", f.mem.channel);
+	bench::emit("rpmsg_channel_heap_bytes", f.mem.channel, "B");
+}
+
+int bench_main(u32 trials, u32 iters, u32 msgs)
+{
+	keel::log_set_echo(false);
+	auto srv = shmlink::Server::create(s_sock, REGION, VECTORS);
+	if (srv.is_error() || srv.value()->start().is_error())
+		return 1;
+	if (virtio::virtio_init().is_error() || virtio_rpmsg_init().is_error() ||
+	    register_rpmsg_driver(s_client_drv).is_error())
+		return 1;
+	static Figures f;
+	trials = keel::min(trials, bench::MAX_TRIALS);
+	for (u32 t = 0; t < trials; t++) {
+		/* Interleaved: each kind sees the same noise over the run. */
+		f.spin.add(run_spin(iters * 10));
+		f.efd.add(run_eventfd(iters));
+		f.bell.add(run_doorbell(iters));
+		f.spsc[0].add(run_spsc(msgs, 16, 512, 256));
+		f.spsc[1].add(run_spsc(msgs, 496, 512, 256));
+		f.spsc[2].add(run_spsc(msgs / 4, BIG, BIG_BUF, BIG_NUM));
+		for (Setup s : SETUPS)
+			run_stack(f, s, iters, msgs);
+		fprintf(stderr, "rpmsg_bench: trial %u/%u done\n", t + 1, trials);
+	}
+	unregister_rpmsg_driver(s_client_drv);
+	virtio_rpmsg_exit();
+	virtio::virtio_exit();
+	srv.value()->stop();
+	delete srv.value();
+	print(f, trials, iters, msgs);
+	return 0;
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+	alarm(1800);
+	s_self = argv[0];
+	if (argc >= 3 && !strcmp(argv[1], "--remote-spin"))
+		return remote_spin(argv[2]);
+	if (argc >= 4 && !strcmp(argv[1], "--remote-eventfd"))
+		return remote_eventfd(atoi(argv[2]), atoi(argv[3]));
+	if (argc >= 3 && !strcmp(argv[1], "--remote-doorbell"))
+		return remote_doorbell(argv[2]);
+	if (argc >= 5 && !strcmp(argv[1], "--remote-spsc"))
+		return remote_spsc(argv[2], u32(atoi(argv[3])), u32(atoi(argv[4])));
+	if (argc >= 5 && !strcmp(argv[1], "--remote-rpmsg")) {
+		keel::log_set_echo(false);
+		return remote_rpmsg(argv[2], setup_of(argv[3]), !strcmp(argv[4], "big"));
+	}
+	if (argc >= 6 && !strcmp(argv[1], "--instr"))
+		return instr_main(!strcmp(argv[2], "h2r"), u32(atoi(argv[3])), u32(atoi(argv[4])),
+				  !strcmp(argv[5], "recv"));
+	u32 trials = 5, iters = 2000, msgs = 100000;
+	for (int i = 1; i + 1 < argc; i += 2) {
+		if (!strcmp(argv[i], "--trials"))
+			trials = u32(atoi(argv[i + 1]));
+		else if (!strcmp(argv[i], "--iters"))
+			iters = u32(atoi(argv[i + 1]));
+		else if (!strcmp(argv[i], "--msgs"))
+			msgs = u32(atoi(argv[i + 1]));
+		else if (!strcmp(argv[i], "--jsonl"))
+			bench::json_file() = fopen(argv[i + 1], "a");
+	}
+	if (!trials || !iters || msgs < 16)
+		return 2;
+	char dir[] = "/tmp/keel-bench-XXXXXX";
+	if (!mkdtemp(dir))
+		return 2;
+	char sock[128];
+	snprintf(sock, sizeof(sock), "%s/ivshmem.sock", dir);
+	s_sock = sock;
+	int r = bench_main(trials, iters, msgs);
+	if (bench::json_file())
+		fclose(bench::json_file());
+	unlink(sock);
+	rmdir(dir);
+	return r;
+}
