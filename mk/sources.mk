@@ -21,4 +21,4 @@ KEEL_TEST_SUPPORT := lib/test.cpp
 # third party's: every listed directory that has a Kbuild (using the shared
 # stanza of scripts/Makefile.module) is descended into. Their tests follow
 # the KEEL_DIRS rules (*_test.cpp, tests/*.cpp).
-KEEL_MODULE_DIRS := samples/keel samples/rpmsg
+KEEL_MODULE_DIRS := samples/keel samples/rpmsg os/linux/rpmsg_char

@@ -98,23 +98,109 @@ constexpr keel::BusType rpmsg_bus_type = {
 
 constinit keel::Bus rpmsg_bus{ rpmsg_bus_type };
 
+/*
+ * The link registry: every link between init() and shutdown(), and the
+ * interfaces that hear of them. It lives while the rpmsg bus is
+ * registered (allocated by the first rpmsg_init(), as the driver core
+ * allocates a bus's private part), so that it needs no constructor.
+ */
+struct RpmsgLinkRegistry : keel::NonMovable {
+	keel::Mutex lock{ "rpmsg_link_registry", KEEL_LOCK_KEY() };
+	keel::List<RpmsgLink, &RpmsgLink::m_reg_node> links GUARDED_BY(lock);
+	keel::List<RpmsgLinkInterface, &RpmsgLinkInterface::m_node> intfs GUARDED_BY(lock);
+
+	static void add(RpmsgLink &link);
+	static void remove(RpmsgLink &link);
+};
+
+namespace {
+constinit keel::Atomic<RpmsgLinkRegistry *> s_links{ nullptr };
+} // namespace
+
+void RpmsgLinkRegistry::add(RpmsgLink &link)
+{
+	RpmsgLinkRegistry *reg = s_links.load(keel::MemoryOrder::Acquire);
+	if (!reg)
+		return;
+	Guard g{ reg->lock };
+	reg->links.push_back(link);
+	link.m_registered = true;
+	for (RpmsgLinkInterface &intf : reg->intfs)
+		intf.add_link(intf, link);
+}
+
+void RpmsgLinkRegistry::remove(RpmsgLink &link)
+{
+	RpmsgLinkRegistry *reg = s_links.load(keel::MemoryOrder::Acquire);
+	if (!reg)
+		return;
+	Guard g{ reg->lock };
+	if (!link.m_registered)
+		return;
+	for (RpmsgLinkInterface &intf : reg->intfs)
+		intf.remove_link(intf, link);
+	reg->links.remove(link);
+	link.m_registered = false;
+}
+
+Result<void> rpmsg_link_interface_register(RpmsgLinkInterface &intf)
+{
+	might_sleep();
+	RpmsgLinkRegistry *reg = s_links.load(keel::MemoryOrder::Acquire);
+	if (!reg)
+		return keel::err(-ENODEV);
+	Guard g{ reg->lock };
+	if (intf.m_node.is_linked())
+		return keel::err(-EEXIST);
+	reg->intfs.push_back(intf);
+	for (RpmsgLink &link : reg->links)
+		intf.add_link(intf, link);
+	return keel::ok();
+}
+
+void rpmsg_link_interface_unregister(RpmsgLinkInterface &intf)
+{
+	might_sleep();
+	RpmsgLinkRegistry *reg = s_links.load(keel::MemoryOrder::Acquire);
+	if (!reg)
+		return;
+	Guard g{ reg->lock };
+	if (!intf.m_node.is_linked())
+		return;
+	reg->intfs.remove(intf);
+	for (RpmsgLink &link : reg->links)
+		intf.remove_link(intf, link);
+}
+
 Result<void> rpmsg_init()
 {
 	if (s_init_count.fetch_add(1) == 0) {
-		Result<void> r = keel::bus_register(rpmsg_bus);
+		RpmsgLinkRegistry *reg = new (GFP_KERNEL) RpmsgLinkRegistry;
+		Result<void> r = reg ? keel::bus_register(rpmsg_bus) : keel::err(-ENOMEM);
 		if (r.is_error()) {
+			delete reg;
 			s_init_count.fetch_sub(1);
 			pr_err("rpmsg: failed to register the rpmsg bus: %d", r.error().to_errno());
 			return r;
 		}
+		s_links.store(reg, keel::MemoryOrder::Release);
 	}
 	return keel::ok();
 }
 
 void rpmsg_exit()
 {
-	if (s_init_count.sub_return(1) == 0)
+	if (s_init_count.sub_return(1) == 0) {
+		RpmsgLinkRegistry *reg = s_links.exchange(nullptr);
+		if (reg) {
+			{
+				Guard g{ reg->lock };
+				WARN_ON(!reg->links.is_empty() || !reg->intfs.is_empty());
+			}
+			delete reg;
+		}
 		keel::bus_unregister(rpmsg_bus);
+	}
 }
 
 const RpmsgDeviceId *RpmsgDriver::match(const char *name) const
@@ -187,6 +273,8 @@ bool RpmsgEndpoint::enter()
 
 RpmsgLink::~RpmsgLink()
 {
+	/* A link that never shut down (a failed set-up) still leaves the registry. */
+	RpmsgLinkRegistry::remove(*this);
 	WARN_ON(m_nr_held.load() || m_nr_client_held.load());
 	keel::kfree(m_nsq);
 }
@@ -213,9 +301,12 @@ Result<void> RpmsgLink::init(const Params &p, keel::Gfp gfp)
 						  : p.nr_rx_slots;
 	auto slots = TRY(keel::UniqueArray<RxSlot>::create(p.nr_rx_slots, gfp));
 	TRY(ns_init(gfp));
-	Guard g{ m_ept_lock };
-	m_slots = keel::move(slots);
-	m_nr_slots = p.nr_rx_slots;
+	{
+		Guard g{ m_ept_lock };
+		m_slots = keel::move(slots);
+		m_nr_slots = p.nr_rx_slots;
+	}
+	RpmsgLinkRegistry::add(*this);
 	return keel::ok();
 }
 
@@ -1081,6 +1172,8 @@ RefPtr<RpmsgDevice> RpmsgLink::find_channel(const char *name, u32 dst)
 void RpmsgLink::shutdown()
 {
 	might_sleep();
+	/* Interfaces let go of the link first (their endpoints, their devices). */
+	RpmsgLinkRegistry::remove(*this);
 	/* Nothing polls from here on (the transport normally stopped it already). */
 	stop_poller();
 	m_dying.store(true);

@@ -24,6 +24,8 @@
  * remote's notifications off and on.
  *
  * Lock order (outermost first):
+ *   0. the link registry's mutex (rpmsg_core.cpp): held while link
+ *      interfaces hear of a link (RpmsgLinkInterface)
  *   1. m_chan_lock (mutex: the channel list; held around device add/remove)
  *   2. m_ept_mutex (mutex: endpoint creation and destruction)
  *   3. m_rx_lock (spinlock: serialises rx processing and every endpoint
@@ -233,6 +235,42 @@ struct RxSlot {
 };
 
 /*
+ * RpmsgLinkInterface - a listener that hears of every link (Linux's
+ * class_interface): @add_link runs for each link that finished init()
+ * (and, at registration, for each existing one), @remove_link when the
+ * link starts shutdown() (and, at unregistration, for each one still
+ * there), before any of its channels or endpoints goes. Both run in
+ * process context with the registry's mutex held (lock order 0): they
+ * may sleep, create and destroy endpoints and channels of that link, but
+ * must not (un)register interfaces.
+ */
+struct RpmsgLinkInterface {
+	void (*add_link)(RpmsgLinkInterface &intf, RpmsgLink &link);
+	void (*remove_link)(RpmsgLinkInterface &intf, RpmsgLink &link);
+	/* Private to the registry. */
+	keel::ListNode m_node{};
+};
+
+/**
+ * rpmsg_link_interface_register() - hear of every link, existing and new.
+ * @intf: the interface (add_link() runs for each existing link now)
+ *
+ * Needs the rpmsg bus (rpmsg_init()), which keeps the registry.
+ * Context: may sleep.
+ * Return: 0, -ENODEV without the bus, -EEXIST if registered already.
+ */
+Result<void> rpmsg_link_interface_register(RpmsgLinkInterface &intf)
+	KEEL_EXPORT_AS(keel_rpmsg_link_intf_register);
+/**
+ * rpmsg_link_interface_unregister() - stop; remove_link() runs for each link.
+ * @intf: a registered interface
+ *
+ * Context: may sleep.
+ */
+void rpmsg_link_interface_unregister(RpmsgLinkInterface &intf)
+	KEEL_EXPORT_AS(keel_rpmsg_link_intf_unregister);
+
+/*
  * RpmsgLink - one link to one remote processor (Linux's struct
  * virtproc_info, minus the virtio specifics). Embedded in a transport's
  * object, which outlives every channel and endpoint of the link.
@@ -440,6 +478,7 @@ public:
 
 private:
 	friend struct RpmsgCore;
+	friend struct RpmsgLinkRegistry;
 	struct NsQueue;
 
 	RxVerdict dispatch(u32 slot, u32 src, u32 dst, const u8 *data, u16 len) REQUIRES(m_rx_lock);
@@ -514,6 +553,9 @@ private:
 	keel::DelayedWork m_hold_work{ &RpmsgLink::hold_work_fn, "rpmsg_hold_work",
 				       KEEL_LOCK_KEY() };
 
+	/* On the link registry (interfaces heard of it), under the registry's mutex. */
+	keel::ListNode m_reg_node;
+	bool m_registered = false;
 	/*
 	 * Delivery. The remote's rx notifications are on (m_rx_armed) only
 	 * while no pass runs and nobody polls; both change under m_rx_lock.

@@ -197,6 +197,8 @@ Result<void> RpmsgLoopback::start()
 {
 	if (m_started)
 		return err(-EBUSY);
+	/* A new remote behind the doorbells, if cut() killed the last one. */
+	m_doorbells->reconnect();
 	TRY(m_remote->start());
 	Result<void> r = m_host->attach(m_timeout_ns);
 	if (r.is_ok() && !m_remote->wait_link_up(m_timeout_ns))

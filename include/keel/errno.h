@@ -55,6 +55,7 @@
 #define EADDRINUSE 98
 #define EADDRNOTAVAIL 99
 #define ENETDOWN 100
+#define ENETRESET 102
 #define ECONNRESET 104
 #define ENOBUFS 105
 #define EISCONN 106

@@ -361,6 +361,34 @@ void keel_port_wait_finish(void *wq, void *entry);
  * Return: nonzero when it does.
  */
 int keel_port_signal_pending(void);
+/**
+ * typedef keel_port_wait_fn - a callback entry's function
+ * @ctx: the context given to keel_port_waitq_add_func()
+ */
+typedef void (*keel_port_wait_fn)(void *ctx);
+/**
+ * keel_port_waitq_add_func() - hear @wq's wake-ups through a function
+ * @wq: the wait queue
+ * @entry: KEEL_WAIT_FUNC_SIZE bytes of storage, until removed
+ * @fn: called with @ctx on every wake_up() of @wq, in the waker's context
+ *	with @wq's lock held: it must not sleep, nor add or remove entries of
+ *	@wq (Linux init_waitqueue_func_entry() and add_wait_queue())
+ * @ctx: passed to @fn
+ *
+ * Context: any.
+ */
+void keel_port_waitq_add_func(void *wq, void *entry, keel_port_wait_fn fn, void *ctx);
+/**
+ * keel_port_waitq_remove_func() - take a callback entry off @wq
+ * @wq: the wait queue it was added to
+ * @entry: the entry
+ *
+ * Once it returns, the entry's function is not running and will not run
+ * again (remove_wait_queue() takes the queue's lock).
+ *
+ * Context: any.
+ */
+void keel_port_waitq_remove_func(void *wq, void *entry);
 
 /*
  * --- deferred work ---

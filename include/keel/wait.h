@@ -59,6 +59,16 @@ public:
 	void wake_up() { keel_port_wake_up(m_storage); }
 
 	/**
+	 * port_queue() - the port's queue object (Linux: the wait_queue_head_t)
+	 *
+	 * For a port's glue that hands the queue to the OS (poll_wait()).
+	 *
+	 * Context: any.
+	 * Return: the storage the port initialised.
+	 */
+	void *port_queue() { return m_storage; }
+
+	/**
 	 * wait_event() - sleep until @cond() is true (Linux wait_event())
 	 * @cond: the condition; returns bool, must not sleep
 	 *
@@ -158,6 +168,83 @@ private:
 	}
 
 	alignas(KEEL_WAITQ_ALIGN) unsigned char m_storage[KEEL_WAITQ_SIZE];
+};
+
+/**
+ * class WaitCallback - a wait queue entry that calls a function
+ * @Fn: the function's type: it gets the entry (container_of() finds the
+ *	entry's owner)
+ *
+ * Its queue's wake-ups call a function instead of waking a task (Linux
+ * init_waitqueue_func_entry() and add_wait_queue()). It relays one
+ * queue's wake-ups to another, so that a waiter on the other (a poll of
+ * several objects; a file whose queue must not outlive it) hears both::
+ *
+ *	WaitCallback m_relay{ [](WaitCallback &cb) { ... wake_up() ... } };
+ *	m_relay.add(link_queue);  ...  m_relay.remove();
+ *
+ * The function runs in the waker's context (any, atomic included) with the
+ * queue's lock held: it must not sleep, nor add or remove entries of that
+ * queue. Invariants: on at most one queue at a time; off it (remove(), or
+ * the destructor) before that queue is destroyed.
+ */
+class WaitCallback : NonMovable {
+public:
+	using Fn = void (*)(WaitCallback &cb);
+	/**
+	 * WaitCallback() - an entry on no queue yet
+	 * @fn: the function its queue's wake-ups call
+	 *
+	 * Context: any.
+	 */
+	explicit WaitCallback(Fn fn) : m_fn(fn) {}
+	~WaitCallback() { remove(); }
+
+	/**
+	 * add() - hear @wq's wake-ups from now on
+	 * @wq: the queue (a no-op when the entry is on a queue already)
+	 *
+	 * Context: any.
+	 */
+	void add(WaitQueue &wq)
+	{
+		if (m_wq)
+			return;
+		m_wq = &wq;
+		keel_port_waitq_add_func(wq.port_queue(), m_entry, &WaitCallback::call, this);
+	}
+	/**
+	 * remove() - take the entry off its queue (a no-op when on none)
+	 *
+	 * Once it returns, the function is not running and will not run again.
+	 *
+	 * Context: any.
+	 */
+	void remove()
+	{
+		if (!m_wq)
+			return;
+		keel_port_waitq_remove_func(m_wq->port_queue(), m_entry);
+		m_wq = nullptr;
+	}
+	/**
+	 * added() - is the entry on a queue?
+	 *
+	 * Context: any.
+	 * Return: true between add() and remove().
+	 */
+	bool added() const { return m_wq != nullptr; }
+
+private:
+	static void call(void *ctx)
+	{
+		/* SAFETY: add() registered this object as the context. */
+		WaitCallback *cb = static_cast<WaitCallback *>(ctx);
+		cb->m_fn(*cb);
+	}
+	alignas(KEEL_WAIT_FUNC_ALIGN) unsigned char m_entry[KEEL_WAIT_FUNC_SIZE];
+	Fn m_fn;
+	WaitQueue *m_wq = nullptr;
 };
 
 /**

@@ -171,6 +171,10 @@ public:
 	 * its table, the host registers the virtio rpmsg device (the rpmsg bus
 	 * probes it), the session starts and bound services are announced.
 	 *
+	 * After cut() and stop(), start() is the recovery of a crashed remote
+	 * (remoteproc's): the link delivers again and a new session starts,
+	 * with new host channels.
+	 *
 	 * Context: may sleep.
 	 * Return: 0; -EBUSY when started; -ETIMEDOUT when a step took longer
 	 * than start_timeout_ns; the errors of the transport and the remote.
@@ -190,7 +194,7 @@ public:
 	/**
 	 * cut() - the remote "crashes": both ends are told the peer is gone,
 	 * the host's queues break, blocked senders fail with -EPIPE. Only
-	 * stop() (or destruction) follows.
+	 * stop() (or destruction) follows; start() after it recovers.
 	 *
 	 * Context: process.
 	 */

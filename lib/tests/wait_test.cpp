@@ -10,6 +10,7 @@
  * -ERESTARTSYS, so a result read only after stop() says little about the
  * wake-up or the signal under test.
  */
+#include <keel/atomic.h>
 #include <keel/test.h>
 #include <keel/thread.h>
 #include <keel/time.h>
@@ -381,6 +382,73 @@ void no_wake_up_is_lost_under_ping_pong(Test &t)
 	EXPECT_EQ(t, __atomic_load_n(&pp.turn, __ATOMIC_ACQUIRE), 2 * PingPong::ROUNDS);
 }
 
+/* A callback entry hears every wake-up of its queue until removed, and relays it. */
+struct Relay {
+	WaitQueue src{ "wait_relay_src", KEEL_LOCK_KEY() };
+	WaitQueue dst{ "wait_relay_dst", KEEL_LOCK_KEY() };
+	Atomic<u32> calls{ 0 };
+	WaitCallback cb{ [](WaitCallback &c) {
+		Relay *r = container_of(&c, &Relay::cb);
+		r->calls.fetch_add(1);
+		r->dst.wake_up();
+	} };
+};
+
+void callback_hears_wake_ups_until_removed(Test &t)
+{
+	Relay r;
+	r.src.wake_up();
+	EXPECT_EQ(t, r.calls.load(), 0u);
+	r.cb.add(r.src);
+	EXPECT_TRUE(t, r.cb.added());
+	r.src.wake_up();
+	r.src.wake_up();
+	EXPECT_EQ(t, r.calls.load(), 2u);
+	/* Adding twice is a no-op: still one call per wake-up. */
+	r.cb.add(r.src);
+	r.src.wake_up();
+	EXPECT_EQ(t, r.calls.load(), 3u);
+	r.cb.remove();
+	EXPECT_FALSE(t, r.cb.added());
+	r.src.wake_up();
+	EXPECT_EQ(t, r.calls.load(), 3u);
+	r.cb.remove();
+}
+
+struct RelayWaiter {
+	Relay *r;
+	Atomic<bool> flag{ false };
+	Completion done{ "wait_relay_done", KEEL_LOCK_KEY() };
+	s64 ret = 0;
+};
+
+int wait_on_relay_dst(void *p)
+{
+	auto *w = static_cast<RelayWaiter *>(p);
+	w->ret = w->r->dst.wait_event_timeout([w] { return w->flag.load(); }, ms_to_ns(5000));
+	w->done.complete();
+	return 0;
+}
+
+/* A waiter on the relay's target is woken by a wake-up of the source queue. */
+void callback_relays_a_wake_up_to_a_sleeper(Test &t)
+{
+	Relay r;
+	r.cb.add(r.src);
+	RelayWaiter w;
+	w.r = &r;
+	auto th = Thread::run(wait_on_relay_dst, &w, "relay-waiter");
+	ASSERT_OK(t, th);
+	msleep(10);
+	w.flag.store(true);
+	/* Only the source is woken: the relay must carry it over. */
+	r.src.wake_up();
+	EXPECT_GT(t, w.done.wait_timeout(ms_to_ns(5000)), 0);
+	EXPECT_GT(t, w.ret, 0);
+	th.value()->stop();
+	r.cb.remove();
+}
+
 const TestCase wait_cases[] = {
 	KEEL_CASE(wake_up_wakes_a_sleeping_waiter),
 	KEEL_CASE(wake_up_wakes_every_waiter),
@@ -393,6 +461,8 @@ const TestCase wait_cases[] = {
 	KEEL_CASE(signal_is_ignored_without_allow_signal),
 	KEEL_CASE(stop_wakes_a_thread_sleeping_on_should_stop),
 	KEEL_CASE(no_wake_up_is_lost_under_ping_pong),
+	KEEL_CASE(callback_hears_wake_ups_until_removed),
+	KEEL_CASE(callback_relays_a_wake_up_to_a_sleeper),
 	{},
 };
 

@@ -36,6 +36,7 @@ void keel_port_types(void)
 	KEEL_SIZE(MUTEX, struct mutex);
 	KEEL_SIZE(WAITQ, struct wait_queue_head);
 	KEEL_SIZE(WAIT_ENTRY, struct wait_queue_entry);
+	KEEL_SIZE(WAIT_FUNC, struct keel_linux_wait_func);
 	KEEL_SIZE(WORK, struct keel_linux_work);
 	KEEL_SIZE(DELAYED_WORK, struct keel_linux_delayed_work);
 	KEEL_SIZE(IRQ_WORK, struct keel_linux_irq_work);

@@ -15,6 +15,7 @@
 #include <linux/wait.h>
 
 #include "shim.h"
+#include "shim_types.h"
 
 static_assert(sizeof(struct wait_queue_head) == KEEL_WAITQ_SIZE);
 static_assert(__alignof__(struct wait_queue_head) == KEEL_WAITQ_ALIGN);
@@ -60,4 +61,33 @@ void keel_port_wait_finish(void *wq, void *entry)
 int keel_port_signal_pending(void)
 {
 	return signal_pending(current);
+}
+
+static_assert(sizeof(struct keel_linux_wait_func) == KEEL_WAIT_FUNC_SIZE);
+static_assert(__alignof__(struct keel_linux_wait_func) == KEEL_WAIT_FUNC_ALIGN);
+
+static int keel_linux_wait_func_wake(struct wait_queue_entry *entry, unsigned int mode, int flags,
+				     void *key)
+{
+	struct keel_linux_wait_func *f = container_of(entry, struct keel_linux_wait_func, entry);
+
+	f->fn(entry->private);
+	return 0;
+}
+
+void keel_port_waitq_add_func(void *wq, void *entry, keel_port_wait_fn fn, void *ctx)
+{
+	struct keel_linux_wait_func *f = entry;
+
+	init_waitqueue_func_entry(&f->entry, keel_linux_wait_func_wake);
+	f->entry.private = ctx;
+	f->fn = fn;
+	add_wait_queue(wq, &f->entry);
+}
+
+void keel_port_waitq_remove_func(void *wq, void *entry)
+{
+	struct keel_linux_wait_func *f = entry;
+
+	remove_wait_queue(wq, &f->entry);
 }

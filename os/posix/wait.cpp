@@ -20,11 +20,21 @@ namespace keel::posix {
 
 namespace {
 
+struct WaitFunc;
+
 struct WaitQ {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	u64 seq;
+	WaitFunc *funcs; /* callback entries, under @lock */
 };
+
+struct WaitFunc {
+	WaitFunc *next;
+	keel_port_wait_fn fn;
+	void *ctx;
+};
+static_assert(sizeof(WaitFunc) <= KEEL_WAIT_FUNC_SIZE && alignof(WaitFunc) <= KEEL_WAIT_FUNC_ALIGN);
 static_assert(sizeof(WaitQ) <= KEEL_WAITQ_SIZE && alignof(WaitQ) <= KEEL_WAITQ_ALIGN);
 
 struct WaitEntry {
@@ -82,6 +92,7 @@ extern "C" void keel_port_waitq_init(void *wq, const char *name, struct keel_loc
 	check_pthread(pthread_mutex_init(&q->lock, nullptr), "waitq mutex_init");
 	cond_init_monotonic(&q->cond);
 	q->seq = 0;
+	q->funcs = nullptr;
 }
 
 extern "C" void keel_port_waitq_destroy(void *wq)
@@ -97,6 +108,36 @@ extern "C" void keel_port_wake_up(void *wq)
 	check_pthread(pthread_mutex_lock(&q->lock), "waitq lock");
 	q->seq++;
 	pthread_cond_broadcast(&q->cond);
+	/* Linux calls an entry's function under the queue's lock: so do we. */
+	for (WaitFunc *f = q->funcs; f; f = f->next)
+		f->fn(f->ctx);
+	pthread_mutex_unlock(&q->lock);
+}
+
+extern "C" void keel_port_waitq_add_func(void *wq, void *entry, keel_port_wait_fn fn, void *ctx)
+{
+	WaitQ *q = to_waitq(wq);
+	/* SAFETY: @entry is the caller's KEEL_WAIT_FUNC_SIZE storage, aligned for WaitFunc. */
+	WaitFunc *f = static_cast<WaitFunc *>(entry);
+	f->fn = fn;
+	f->ctx = ctx;
+	check_pthread(pthread_mutex_lock(&q->lock), "waitq lock");
+	f->next = q->funcs;
+	q->funcs = f;
+	pthread_mutex_unlock(&q->lock);
+}
+
+extern "C" void keel_port_waitq_remove_func(void *wq, void *entry)
+{
+	WaitQ *q = to_waitq(wq);
+	WaitFunc *f = static_cast<WaitFunc *>(entry);
+	check_pthread(pthread_mutex_lock(&q->lock), "waitq lock");
+	for (WaitFunc **pp = &q->funcs; *pp; pp = &(*pp)->next) {
+		if (*pp == f) {
+			*pp = f->next;
+			break;
+		}
+	}
 	pthread_mutex_unlock(&q->lock);
 }
 

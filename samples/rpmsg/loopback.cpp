@@ -25,6 +25,8 @@ constinit rpmsg::RpmsgLoopback *s_loopback = nullptr;
 extern "C" int rpmsg_loopback_module_init(const char *services, const char *driver,
 					  unsigned int vring_num, unsigned int buf_size);
 extern "C" void rpmsg_loopback_module_exit(void);
+extern "C" void rpmsg_loopback_module_crash(void);
+extern "C" int rpmsg_loopback_module_recover(void);
 
 extern "C" int rpmsg_loopback_module_init(const char *services, const char *driver,
 					  unsigned int vring_num, unsigned int buf_size)
@@ -57,4 +59,31 @@ extern "C" void rpmsg_loopback_module_exit(void)
 	delete s_loopback;
 	s_loopback = nullptr;
 	pr_info("rpmsg_loopback: removed");
+}
+
+/*
+ * The remote crashes: the link is cut (blocked senders fail, the host's
+ * queues break), then its host side is stopped as remoteproc's crash
+ * handler stops the subdevices (the host channels go). Serialised by the
+ * module's glue.
+ */
+extern "C" void rpmsg_loopback_module_crash(void)
+{
+	if (!s_loopback->started())
+		return;
+	pr_err("rpmsg_loopback: %s: crash injected", s_loopback->name());
+	s_loopback->cut();
+	s_loopback->stop();
+}
+
+/* The remote boots again after a crash (nothing if it runs). */
+extern "C" int rpmsg_loopback_module_recover(void)
+{
+	if (s_loopback->started())
+		return 0;
+	keel::Result<void> r = s_loopback->start();
+	if (r.is_error())
+		return r.error().to_errno();
+	pr_info("rpmsg_loopback: %s: recovered", s_loopback->name());
+	return 0;
 }

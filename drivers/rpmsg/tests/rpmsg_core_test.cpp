@@ -946,6 +946,82 @@ void driver_removed_while_a_sender_blocks(Test &t)
 	unregister_rpmsg_driver(s_bind_drv);
 }
 
+/* --- link interfaces --- */
+
+struct LinkWatch {
+	RpmsgLinkInterface intf;
+	RpmsgLink *link = nullptr; /* the test's link */
+	RpmsgLink *last_added = nullptr;
+	u32 adds = 0, removes = 0;
+	/* At remove: the channels the link still had (none may be gone yet). */
+	u32 channels_at_remove = 0;
+};
+
+void watch_add(RpmsgLinkInterface &intf, RpmsgLink &link)
+{
+	LinkWatch *w = container_of(&intf, &LinkWatch::intf);
+	w->last_added = &link;
+	if (&link == w->link)
+		w->adds++;
+}
+
+void watch_remove(RpmsgLinkInterface &intf, RpmsgLink &link)
+{
+	LinkWatch *w = container_of(&intf, &LinkWatch::intf);
+	if (&link != w->link)
+		return;
+	w->removes++;
+	w->channels_at_remove = link.nr_channels();
+}
+
+void link_interface_hears_existing_and_removed_links(Test &t)
+{
+	TestLink *l = make_test_link(t, false);
+	ASSERT_NOT_NULL(t, l);
+	LinkWatch w;
+	w.intf.add_link = watch_add;
+	w.intf.remove_link = watch_remove;
+	w.link = &l->link;
+	/* Registered after the link: heard of at once. */
+	ASSERT_OK(t, rpmsg_link_interface_register(w.intf));
+	EXPECT_EQ(t, w.adds, 1u);
+	EXPECT_ERR(t, rpmsg_link_interface_register(w.intf), -EEXIST);
+	RefPtr<RpmsgDevice> ch = make_channel(t, *l, "intf-test");
+	ASSERT_TRUE(t, ch);
+	/* Shutdown tells the interface before the channels go. */
+	l->teardown();
+	EXPECT_EQ(t, w.removes, 1u);
+	EXPECT_EQ(t, w.channels_at_remove, 1u);
+	/* Unregistering after the link is gone calls nothing more. */
+	rpmsg_link_interface_unregister(w.intf);
+	EXPECT_EQ(t, w.removes, 1u);
+	EXPECT_EQ(t, w.adds, 1u);
+}
+
+void link_interface_unregister_lets_go_of_live_links(Test &t)
+{
+	TestLink *l = make_test_link(t, false);
+	ASSERT_NOT_NULL(t, l);
+	LinkWatch w;
+	w.intf.add_link = watch_add;
+	w.intf.remove_link = watch_remove;
+	w.link = &l->link;
+	ASSERT_OK(t, rpmsg_link_interface_register(w.intf));
+	rpmsg_link_interface_unregister(w.intf);
+	EXPECT_EQ(t, w.adds, 1u);
+	EXPECT_EQ(t, w.removes, 1u);
+	/* A link set up while registered is heard of when its init() ends. */
+	ASSERT_OK(t, rpmsg_link_interface_register(w.intf));
+	TestLink *l2 = make_test_link(t, false);
+	ASSERT_NOT_NULL(t, l2);
+	EXPECT_TRUE(t, w.last_added == &l2->link);
+	w.link = &l2->link;
+	w.removes = 0;
+	l2->teardown();
+	EXPECT_EQ(t, w.removes, 1u);
+	rpmsg_link_interface_unregister(w.intf);
+}
+
 const TestCase rpmsg_core_cases[] = {
 	KEEL_CASE(ept_dynamic_addresses_start_at_1024_lowest_free),
 	KEEL_CASE(ept_fixed_address_taken_is_ebusy),
@@ -972,6 +1048,8 @@ const TestCase rpmsg_core_cases[] = {
 	KEEL_CASE(removing_a_channel_drops_its_held_messages),
 	KEEL_CASE(unbind_stops_callbacks_before_remove_and_holds_again),
 	KEEL_CASE(driver_removed_while_a_sender_blocks),
+	KEEL_CASE(link_interface_hears_existing_and_removed_links),
+	KEEL_CASE(link_interface_unregister_lets_go_of_live_links),
 	{},
 };
 

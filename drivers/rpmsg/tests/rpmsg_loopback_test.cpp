@@ -6,7 +6,8 @@
  * device; teardown in every order of the three parties (the client's
  * driver, the service's driver, the loopback), as their modules may be
  * unloaded; drivers registered before or after the link is up; stop and
- * start again; non-default buffer sizes; bad configurations.
+ * start again; a crash and its recovery; non-default buffer sizes; bad
+ * configurations.
  */
 #include <keel/log.h>
 #include <keel/test.h>
@@ -254,6 +255,36 @@ void stop_and_start_again(Test &t)
 	EXPECT_EQ(t, l.remote().sessions(), 6u);
 }
 
+/*
+ * cut() is the remote crashing: the host's channel stays until stop() (a
+ * remoteproc's recovery stops the subdevices), then start() recovers: a
+ * new session over the same doorbells, the client bound again.
+ */
+void crash_and_recovery(Test &t)
+{
+	reset_counters();
+	DriverReg echo, ping;
+	ASSERT_OK(t, echo.add(s_lb_echo));
+	ASSERT_OK(t, ping.add(s_lb_ping));
+	auto lb = make_loopback(small_config());
+	ASSERT_OK(t, lb);
+	RpmsgLoopback &l = *lb.value();
+	for (u32 i = 1; i <= 3; i++) {
+		ASSERT_TRUE(t, wait_for([i] { return s_ping_done.load() == i; }));
+		RpmsgLink *link = l.host_link();
+		ASSERT_NOT_NULL(t, link);
+		l.cut();
+		EXPECT_FALSE(t, l.doorbells().a().peer_alive());
+		l.stop();
+		EXPECT_EQ(t, s_ping_removed.load(), i);
+		ASSERT_OK(t, l.start());
+		EXPECT_TRUE(t, l.doorbells().a().peer_alive());
+	}
+	EXPECT_TRUE(t, wait_for([] { return s_ping_done.load() == 4; }));
+	EXPECT_EQ(t, s_ping_errors.load(), 0u);
+	EXPECT_EQ(t, l.remote().sessions(), 4u);
+}
+
 /* Other buffer sizes: the remote offers them (VIRTIO_RPMSG_F_BUFSZ), the host adopts them. */
 void configured_buffers_reach_the_host(Test &t)
 {
@@ -344,6 +375,7 @@ const TestCase rpmsg_loopback_cases[] = {
 	KEEL_CASE(teardown_in_every_order),
 	KEEL_CASE(withdrawn_service_removes_the_host_channel),
 	KEEL_CASE(stop_and_start_again),
+	KEEL_CASE(crash_and_recovery),
 	KEEL_CASE(configured_buffers_reach_the_host),
 	KEEL_CASE(bad_configurations_are_refused),
 	KEEL_CASE(service_lists_are_parsed_and_checked),

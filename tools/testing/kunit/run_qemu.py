@@ -464,9 +464,105 @@ CLIENT_MODULES = [
             r"rpmsg sample client driver is removed"],
            settle="goodbye!",
            forbid=[r"incoming msg 101 ", r"rpmsg_send failed"]),
+    # The character devices of every link (here the loopback's two).
+    Client("os/linux/rpmsg_char/keel_rpmsg_char.ko",
+           [r"keel_rpmsg_char: /dev/\S*rpmsg_ctrlN and /dev/\S*rpmsgN, class and bus \w+"]),
 ]
 TEST_MODULE = "keel_test.ko"
 SETTLE_TIMEOUT = 60
+
+
+class GuestTest:
+    """A userspace program run in the guest, in a pass of its own after the
+    clients' first pass: keel.ko and @modules (path, insmod arguments) are
+    loaded in order, devtmpfs is mounted on /dev, the program runs with
+    @args, the modules are unloaded in reverse order. The program is C
+    (@source), built static for the guest's architecture.
+
+    @lines: regular expressions that must each match a line between the
+        pass's begin and end markers (the program prints to the console).
+    @forbid: regular expressions that must match no kernel log line (a line
+        with a timestamp) between those markers: what the kernel must not
+        say while the program runs, beyond the splats every run scans for.
+    """
+
+    def __init__(self, name, source, modules, args, lines, forbid=()):
+        self.name, self.source, self.modules = name, source, modules
+        self.args, self.lines, self.forbid = args, lines, list(forbid)
+
+    def checks(self):
+        return 1 + len(self.lines) + (1 if self.forbid else 0)
+
+
+# What the kernel must not log while a program feeds the character devices
+# bad input: each case is answered with an errno, not a complaint.
+QUIET_KERNEL = [r"(?i)\b(fail(s|ed|ure)?|refus(e|ed|ing)|leak(ed|s)?|corrupt(ed|ion)?|"
+                r"invalid|bad|overflow|underflow|unexpected|error)\b"]
+# The rpmsg loopback's crash injection (remoteproc's debugfs model): the
+# remote crashes with recovery disabled, so that the program sees the nodes
+# go, then is recovered.
+LOOPBACK_DEBUGFS = "/sys/kernel/debug/rpmsg_loopback"
+CRASH_ARGS = (f"--crash 'echo disabled > {LOOPBACK_DEBUGFS}/recovery && "
+              f"echo 1 > {LOOPBACK_DEBUGFS}/crash' "
+              f"--recover 'echo recover > {LOOPBACK_DEBUGFS}/recovery'")
+
+# The rpmsg character devices as a Linux program uses them: a remote in the
+# same kernel offering an echo service of its own (so that the clients'
+# exact counts above stay theirs), the character devices, and a program
+# that includes only <linux/rpmsg.h> and libc. The remote is removed and
+# loaded again, then crashed and recovered, under the program's open files.
+GUEST_TESTS = [
+    GuestTest("rpmsg_char_uapi_test", "tools/testing/rpmsg/rpmsg_char_uapi_test.c",
+              [("samples/rpmsg/rpmsg_loopback.ko", "services=rpmsg-uapi-echo"),
+               ("samples/rpmsg/rpmsg_echo.ko", ""),
+               ("os/linux/rpmsg_char/keel_rpmsg_char.ko", "")],
+              "rpmsg-uapi-echo --stop 'rmmod rpmsg_loopback' "
+              "--start 'insmod /rpmsg_loopback.ko services=rpmsg-uapi-echo' " + CRASH_ARGS,
+              [r"rpmsg_char_uapi_test: PASS \(\d+ checks\)",
+               r"rpmsg_char_uapi_test: ok \d+ new nodes rpmsg_ctrl\d+ and rpmsg\d+ echo",
+               r"rpmsg_char_uapi_test: ok \d+ remote gone \(echo disabled .*crash\) under open",
+               r"rpmsg_char_uapi_test: ok \d+ remote back \(echo recover ",
+               r"rpmsg_loopback: rpmsg-loopback: crash injected",
+               r"rpmsg_loopback: rpmsg-loopback: recovered",
+               r"echo service removed: \d+ echoed, \d+ deferred, 0 dropped"],
+              forbid=QUIET_KERNEL),
+    # The command-line tool on the same set-up: a listing and a ping.
+    GuestTest("rpmsg", "tools/rpmsg/rpmsg.c",
+              [("samples/rpmsg/rpmsg_loopback.ko", "services=rpmsg-uapi-echo"),
+               ("samples/rpmsg/rpmsg_echo.ko", ""),
+               ("os/linux/rpmsg_char/keel_rpmsg_char.ko", "")],
+              "-q -c 200 -s 128 ping rpmsg-uapi-echo -- list",
+              [r"200 sent, 200 received, 0% lost, 0 bad",
+               r"rtt min/avg/max/mdev = ",
+               r"virtio\d+\.rpmsg-uapi-echo\.-1\.\d+ +rpmsg-uapi-echo"],
+              forbid=QUIET_KERNEL),
+]
+
+
+# The static C library each architecture's guest programs link (Debian's package).
+STATIC_LIBC = {
+    "x86_64": ("/usr/lib/x86_64-linux-gnu/libc.a", "libc6-dev"),
+    "arm64": ("/usr/aarch64-linux-gnu/lib/libc.a", "libc6-dev-arm64-cross"),
+}
+
+
+def build_guest_tests(out, arch, tests):
+    """Builds each test's program static for @arch into @out; their names."""
+    cc = f"{arch.cross}gcc"
+    libc, pkg = STATIC_LIBC[arch.name]
+    if tests and not os.path.exists(libc):
+        apt_install([pkg])
+    names = []
+    with Phase(f"build guest programs ({cc} -static)"):
+        for t in tests:
+            r = subprocess.run([cc, "-static", "-O2", "-Wall", "-Wextra", "-Werror", "-pthread",
+                                "-o", os.path.join(out, t.name), os.path.join(REPO, t.source),
+                                "-lm"], capture_output=True, text=True)
+            if r.returncode:
+                print(r.stdout + r.stderr)
+                sys.exit(f"guest program {t.name} failed to build with {cc}")
+            names.append(t.name)
+    return names
 
 
 def mod_name(path):
@@ -541,12 +637,13 @@ def cycle_orders(n, i):
     return load, unload
 
 
-def init_script(clients, loops, test_args=None, module_args=None):
+def init_script(clients, loops, test_args=None, module_args=None, guest_tests=()):
     """/init: keel.ko, then (if given) the test module with @test_args, then
     each client with markers around it, a wait for the clients' settle
-    lines, unload all in reverse order; then @loops load/unload cycles of
-    keel.ko and the clients, in varying orders. @module_args maps a client's
-    name to the parameters of each of its loads."""
+    lines, unload all in reverse order; then each guest test's pass; then
+    @loops load/unload cycles of keel.ko and the clients, in varying
+    orders. @module_args maps a client's name to the parameters of each of
+    its loads."""
     names = [c.name for c in clients]
     margs = {n: f" {module_args[n]}" if module_args and module_args.get(n) else "" for n in names}
     out = [INIT_HEAD, "must insmod /keel.ko\n"]
@@ -562,6 +659,13 @@ def init_script(clients, loops, test_args=None, module_args=None):
     if test_args is not None:
         out.append(f"must rmmod {mod_name(TEST_MODULE)}\n")
     out.append("must rmmod keel\n")
+    for t in guest_tests:
+        out.append(f'mark "guest {t.name} begin"\nmust insmod /keel.ko\n')
+        out += [f"must insmod /{mod_name(m)}.ko {a}\n" for m, a in t.modules]
+        out.append("grep -q ' /dev devtmpfs' /proc/mounts || mount -t devtmpfs devtmpfs /dev\n")
+        out.append(f"must /{t.name} {t.args}\n")
+        out += [f"must rmmod {mod_name(m)}\n" for m, _ in reversed(t.modules)]
+        out.append(f'must rmmod keel\nmark "guest {t.name} end"\n')
     for i in range(loops):
         load, unload = cycle_orders(len(names), i)
         out.append("must insmod /keel.ko\n")
@@ -602,6 +706,28 @@ def check_client_lines(lines, clients):
     return problems
 
 
+def check_guest_lines(lines, tests):
+    """Problems: a guest test's pass missing, or an expected line missing in it."""
+    problems = []
+    body = [strip(ln) for ln in lines]
+    for t in tests:
+        try:
+            first = next(i for i, b in enumerate(body) if b.endswith(f"keel-run: guest {t.name} begin"))
+            last = next(i for i, b in enumerate(body) if b.endswith(f"keel-run: guest {t.name} end"))
+        except StopIteration:
+            problems.append(f"guest test {t.name}: its pass did not run to the end")
+            continue
+        for want in t.lines:
+            if not any(re.search(want, b) for b in body[first:last]):
+                problems.append(f"guest test {t.name}: expected line /{want}/ missing")
+        kernel = [b for ln, b in zip(lines[first:last], body[first:last]) if TS.match(ln)]
+        for bad in t.forbid:
+            hits = [b for b in kernel if re.search(bad, b)]
+            if hits:
+                problems.append(f"guest test {t.name}: kernel said /{bad}/: {hits[0].strip()}")
+    return problems
+
+
 # Taint flags a module of ours may set: O (out-of-tree, 4096) and E
 # (unsigned module in a kernel that checks signatures, 8192); N (KUnit ran,
 # 1 << 18) in the test kernels.
@@ -629,16 +755,17 @@ def check_kmemleak(lines):
     return []
 
 
-def judge_log(lines, clients, allowed_taint=ALLOWED_TAINT, kmemleak=False):
+def judge_log(lines, clients, allowed_taint=ALLOWED_TAINT, kmemleak=False, guest_tests=()):
     """Every problem the log of a QEMU run shows: the init script did not
-    finish, a splat, a client's missing or forbidden line, an unexpected
-    taint, and with @kmemleak (the test kernels) a missing leak scan. An
-    empty list is the only pass."""
+    finish, a splat, a client's missing or forbidden line, a guest test's
+    missing pass or line, an unexpected taint, and with @kmemleak (the test
+    kernels) a missing leak scan. An empty list is the only pass."""
     problems = []
     if not any("keel-run: done" in strip(ln) for ln in lines):
         problems.append("the init script did not finish (see the log)")
     problems += scan_splats(lines)
     problems += check_client_lines(lines, clients)
+    problems += check_guest_lines(lines, guest_tests)
     problems += check_taint(lines, allowed_taint)
     if kmemleak:
         problems += check_kmemleak(lines)
@@ -691,8 +818,8 @@ def kvm_usable():
 TEST_KERNEL_ARGS = "kasan_multi_shot kmemleak=on"
 # A guard against a guest that never finishes, not a performance bound
 # (hangs inside the guest are reported by its hung-task detector): a full
-# 6.1 run took 642 s of guest time on a 2-core machine while three other
-# QEMUs ran.
+# 6.1 run with the guest programs took 642 s of guest time on a 2-core
+# machine while three other QEMUs ran.
 QEMU_TIMEOUT = 1200
 # Under TCG the guest's clock is the host's wall clock while its CPUs run
 # at the host's leftover speed: on a loaded machine an emulated arm64 CPU
@@ -883,12 +1010,13 @@ def run(args):
     if deps != "keel":
         problems.append(f"{TEST_MODULE} depends on '{deps}', not on keel")
     initrd = os.path.join(out, "initramfs.cpio.gz")
+    programs = build_guest_tests(out, line.arch, GUEST_TESTS)
     with Phase("initramfs"):
         make_initramfs(out, initrd,
                        init_script(CLIENT_MODULES, args.loops,
                                    f"filter='{args.filter}'" if args.filter else "",
-                                   args.module_args),
-                       ["keel.ko", TEST_MODULE] + [c.path for c in CLIENT_MODULES],
+                                   args.module_args, GUEST_TESTS),
+                       ["keel.ko", TEST_MODULE] + [c.path for c in CLIENT_MODULES] + programs,
                        guest_busybox(line))
     log_path = os.path.join(out, "qemu.log")
     timeout = args.timeout or QEMU_TIMEOUT * line.arch.slowdown
@@ -901,7 +1029,8 @@ def run(args):
         with open(log_path, "rb") as f, open(log_path + ".demangled", "wb") as g:
             subprocess.run(["c++filt"], stdin=f, stdout=g)
     # KUnit taints the kernel (N) when tests run.
-    problems += judge_log(lines, CLIENT_MODULES, ALLOWED_TAINT | TAINT_TEST, kmemleak=True)
+    problems += judge_log(lines, CLIENT_MODULES, ALLOWED_TAINT | TAINT_TEST, kmemleak=True,
+                          guest_tests=GUEST_TESTS)
 
     ktap = extract_ktap(lines)
     with open(os.path.join(out, "keel_test.ktap"), "w") as f:
@@ -995,10 +1124,13 @@ def distro(args):
     if missing:
         sys.exit(f"modules not built in {out}: {', '.join(missing)} (make modules-distro)")
     initrd = os.path.join(out, "initramfs-stock.cpio.gz")
+    # Debian's x86_64 kernel has no rpmsg of its own: the guest tests see Linux's names.
+    programs = build_guest_tests(out, X86_64, GUEST_TESTS)
     with Phase("initramfs"):
         make_initramfs(out, initrd,
-                       init_script(CLIENT_MODULES, args.loops, module_args=args.module_args),
-                       modules)
+                       init_script(CLIENT_MODULES, args.loops, module_args=args.module_args,
+                                   guest_tests=GUEST_TESTS),
+                       modules + programs)
     log_path = os.path.join(out, "qemu-stock.log")
     problems = []
     err = boot(image, initrd, log_path, args.timeout, extra_args="")
@@ -1006,13 +1138,15 @@ def distro(args):
         problems.append(err)
     with open(log_path, errors="replace") as f:
         lines = f.read().splitlines()
-    problems += judge_log(lines, CLIENT_MODULES)
+    problems += judge_log(lines, CLIENT_MODULES, guest_tests=GUEST_TESTS)
     # What was checked: the run, keel.ko, each client's load, lines and
-    # unload, the splat scan, the taint.
-    checks = 3 + 1 + sum(c.checks() for c in CLIENT_MODULES)
+    # unload, each guest test's pass and lines, the splat scan, the taint.
+    checks = 3 + 1 + sum(c.checks() for c in CLIENT_MODULES) + \
+        sum(t.checks() for t in GUEST_TESTS)
     for ln in lines:
         body = strip(ln)
-        if re.search(r"keel-run: (load|unload|tainted|load/unload|FAIL)|keel_sample:|"
+        if re.search(r"keel-run: (load|unload|tainted|load/unload|FAIL|guest)|keel_sample:|"
+                     r"rpmsg_char_uapi_test: (PASS|FAIL)|keel_rpmsg_char:|"
                      r"rpmsg_loopback|rpmsg-loopback: session|echo service|incoming msg 100 |"
                      r"goodbye!|taints kernel", body):
             print(f"  | {body}")

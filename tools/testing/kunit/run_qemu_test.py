@@ -55,6 +55,9 @@ def good_log(kmemleak=False, limit=100, echoed=100, taint=12288):
     ]
     body += exchange(limit)
     body += [
+        "keel-run: load keel_rpmsg_char",
+        "keel_rpmsg_char: /dev/rpmsg_ctrlN and /dev/rpmsgN, class and bus keel_rpmsg",
+        "keel-run: unload keel_rpmsg_char",
         "keel-run: unload rpmsg_client_sample",
         f"{CH}: rpmsg sample client driver is removed",
         "keel-run: unload rpmsg_echo",

@@ -26,6 +26,9 @@
 #define KEEL_WAITQ_ALIGN 8
 #define KEEL_WAIT_ENTRY_SIZE 16
 #define KEEL_WAIT_ENTRY_ALIGN 8
+/* A callback entry: next, function, context. */
+#define KEEL_WAIT_FUNC_SIZE 24
+#define KEEL_WAIT_FUNC_ALIGN 8
 #define KEEL_WORK_SIZE 64
 #define KEEL_WORK_ALIGN 8
 #define KEEL_DELAYED_WORK_SIZE 96
