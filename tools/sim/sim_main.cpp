@@ -266,8 +266,6 @@ bool redirect_log(const char *path)
 } // namespace
 
 /* The host role's interrupts run on another thread than its senders (see there). */
-RPMSG_TEST_TSAN_SUPPRESSIONS()
-
 int main(int argc, char **argv)
 {
 	static Args a;

@@ -591,8 +591,6 @@ int host_main(const char *fw, u32 cycles)
 
 } // namespace
 
-RPMSG_TEST_TSAN_SUPPRESSIONS()
-
 int main(int argc, char **argv)
 {
 	/* Bounded: a hung peer fails the test instead of hanging ctest. */
