@@ -900,14 +900,25 @@ Result<RpmsgTxSlot> RpmsgLink::wait_tx(RpmsgEndpoint &ept, s64 timeout_ns)
 	return got;
 }
 
+/*
+ * A dead peer is the reason, whatever came after: the removal that a crash
+ * starts destroys the endpoints, and a sender that gets there only then
+ * still learns that the remote is gone (-EPIPE), as every other sender of
+ * that crash does, not that its endpoint went (-ESHUTDOWN).
+ */
+int RpmsgLink::gone_errno() const
+{
+	return m_peer_gone.load(keel::MemoryOrder::Acquire) ? -EPIPE : -ESHUTDOWN;
+}
+
 Result<void> RpmsgLink::can_send(RpmsgEndpoint &ept)
 {
 	if (m_dying.load(keel::MemoryOrder::Relaxed))
 		return keel::err(-ENODEV);
-	if (ept.is_destroyed())
-		return keel::err(-ESHUTDOWN);
 	if (m_peer_gone.load(keel::MemoryOrder::Acquire))
 		return keel::err(-EPIPE);
+	if (ept.is_destroyed())
+		return keel::err(-ESHUTDOWN);
 	return keel::ok();
 }
 
@@ -915,7 +926,7 @@ Result<void> RpmsgLink::send(RpmsgEndpoint &ept, u32 src, u32 dst, Span<const u8
 			     s64 timeout_ns)
 {
 	if (!ept.enter())
-		return keel::err(-ESHUTDOWN);
+		return keel::err(gone_errno());
 	keel::ScopeGuard leave([&] { ept.exit(); });
 	/* Linux: broadcasting isn't allowed. */
 	if (src == RPMSG_ADDR_ANY || dst == RPMSG_ADDR_ANY) {
@@ -958,7 +969,7 @@ Result<void> RpmsgLink::send(RpmsgEndpoint &ept, u32 src, u32 dst, Span<const u8
 Result<RpmsgTxBuf> RpmsgLink::get_tx_buffer(RpmsgEndpoint &ept, s64 timeout_ns)
 {
 	if (!ept.enter())
-		return keel::err(-ESHUTDOWN);
+		return keel::err(gone_errno());
 	keel::ScopeGuard leave([&] { ept.exit(); });
 	TRY(can_send(ept));
 	/* The remote is awake when the buffer is lent (send_nocopy() checks again). */
@@ -974,7 +985,7 @@ Result<RpmsgTxBuf> RpmsgLink::get_tx_buffer(RpmsgEndpoint &ept, s64 timeout_ns)
 Result<void> RpmsgLink::send_nocopy(RpmsgEndpoint &ept, u32 src, u32 dst, RpmsgTxBuf &buf, u32 len)
 {
 	if (!ept.enter())
-		return keel::err(-ESHUTDOWN);
+		return keel::err(gone_errno());
 	keel::ScopeGuard leave([&] { ept.exit(); });
 	if (!buf.payload.data())
 		return keel::err(-EINVAL);

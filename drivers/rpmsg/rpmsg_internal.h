@@ -497,6 +497,8 @@ private:
 	Result<void> preload_ids();
 	Result<void> ns_init(keel::Gfp gfp);
 	Result<void> can_send(RpmsgEndpoint &ept);
+	/* What a send on a destroyed endpoint of this link fails with. */
+	int gone_errno() const;
 	void put_slot(u32 slot) REQUIRES(m_ept_lock);
 	void expire_held();
 	static void hold_work_fn(keel::DelayedWork &w);

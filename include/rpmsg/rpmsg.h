@@ -560,7 +560,8 @@ void destroy_ept(RpmsgEndpoint &ept);
  * -ETIMEDOUT; -ERESTARTSYS on a signal; -ESHUTDOWN when @ept is destroyed
  * or its channel is being removed; -ENODEV when the link is going away;
  * -ENOTCONN when the link is down; -EPIPE when the peer is gone (a
- * crashed remote: also for a sender that was waiting, at once); -EAGAIN in
+ * crashed remote: also for a sender that was waiting, at once, and for one
+ * whose endpoint the crash's removal destroyed); -EAGAIN in
  * atomic context while the remote sleeps (a resume is requested); the
  * error of waking the remote.
  */
