@@ -6,9 +6,12 @@
  *
  * Lock order (outermost first), below the link registry's mutex (held
  * while a link's control node comes and goes):
- *   1. RpmsgCtrldev::m_lock (mutex: its ioctls, as Linux's ctrl_lock)
- *   2. the rpmsg core's channel and device locks (a channel created or
- *      released by an ioctl binds or unbinds under them)
+ *   1. RpmsgCtrldev::m_lock (mutex: its ioctls' checks and endpoint nodes)
+ *   2. the rpmsg core's channel and device locks
+ * A channel that an ioctl creates or releases binds or unbinds under a
+ * device lock, and a device lock is held around the registry's mutex
+ * (a link is set up in its virtio device's probe): so those two ioctls
+ * run outside m_lock, counted in m_busy, which detach() waits out.
  *   3. RpmsgEptdev::m_ept_lock (mutex: open, close, removal)
  *   4. RpmsgCharCore::lock (mutex: the node list, the numbers)
  *   5. RpmsgEptdev::m_lock (spinlock: the message queue and the endpoint
@@ -115,8 +118,10 @@ private:
 
 /*
  * RpmsgCtrldev - the control node of one link (Linux struct rpmsg_ctrldev).
- * Its ioctls run under m_lock, as Linux's. detach() (the link going)
- * removes the endpoint nodes it made and unpublishes it.
+ * Its ioctls check the link under m_lock, as Linux's under its ctrl_lock;
+ * creating and releasing channels then run outside it (see the lock
+ * order above). detach() (the link going) waits for those, removes the
+ * endpoint nodes it made and unpublishes it.
  */
 class RpmsgCtrldev : public RpmsgCharNode {
 public:
@@ -139,6 +144,9 @@ private:
 
 	/* The link, until detach(); m_link_ptr keeps its address for lookups. */
 	RpmsgLink *m_link GUARDED_BY(m_lock);
+	/* Channel ioctls under way on m_link (taken under m_lock while it is set). */
+	keel::Atomic<u32> m_busy{ 0 };
+	keel::WaitQueue m_idle{ "rpmsg_ctrldev_idle", KEEL_LOCK_KEY() };
 	RpmsgLink *const m_link_ptr;
 	keel::List<RpmsgEptdev, &RpmsgEptdev::m_ctrl_node> m_epts GUARDED_BY(m_lock);
 };

@@ -327,16 +327,29 @@ Result<long> RpmsgCtrldev::ioctl(unsigned int cmd, unsigned long arg)
 	ci.src = info.src;
 	ci.dst = info.dst;
 
-	Guard g{ m_lock };
-	if (!m_link)
-		return keel::err(-ENODEV);
+	RpmsgLink *link;
+	{
+		Guard g{ m_lock };
+		if (!m_link)
+			return keel::err(-ENODEV);
+		if (cmd == RPMSG_CREATE_EPT_IOCTL) {
+			TRY(create_ept(ci));
+			return 0L;
+		}
+		if (cmd != RPMSG_CREATE_DEV_IOCTL && cmd != RPMSG_RELEASE_DEV_IOCTL)
+			return keel::err(-EINVAL);
+		link = m_link;
+		m_busy.fetch_add(1);
+	}
+	/* The channel binds or unbinds under device locks: not under m_lock. */
+	keel::ScopeGuard done([this] {
+		if (m_busy.sub_return(1) == 0)
+			m_idle.wake_up();
+	});
 	switch (cmd) {
-	case RPMSG_CREATE_EPT_IOCTL:
-		TRY(create_ept(ci));
-		return 0L;
 	case RPMSG_CREATE_DEV_IOCTL: {
 		/* Linux announces a created channel only when its address is given. */
-		auto r = m_link->add_channel(ci, ci.src != RPMSG_ADDR_ANY, nullptr, false);
+		auto r = link->add_channel(ci, ci.src != RPMSG_ADDR_ANY, nullptr, false);
 		if (r.is_error()) {
 			/* Linux: rpmsg_create_channel() gives no reason; the ioctl says -ENXIO. */
 			pr_debug("rpmsg_char: %s: channel %s not created: %d", name(), ci.name,
@@ -346,7 +359,7 @@ Result<long> RpmsgCtrldev::ioctl(unsigned int cmd, unsigned long arg)
 		return 0L;
 	}
 	case RPMSG_RELEASE_DEV_IOCTL: {
-		Result<void> r = m_link->remove_channel(ci.name, ci.src, ci.dst);
+		Result<void> r = link->remove_channel(ci.name, ci.src, ci.dst);
 		/* Linux: no such channel is -EINVAL. */
 		if (r.is_error())
 			return keel::err(r.error().to_errno() == -ENOENT ? -EINVAL
@@ -368,11 +381,16 @@ void RpmsgCtrldev::forget(RpmsgEptdev &eptdev)
 void RpmsgCtrldev::detach()
 {
 	might_sleep();
+	{
+		Guard g{ m_lock };
+		m_link = nullptr;
+	}
+	/* Channel ioctls that found the link finish with it before it goes. */
+	m_idle.wait_event([this] { return m_busy.load() == 0; });
 	for (;;) {
 		RefPtr<RpmsgEptdev> e;
 		{
 			Guard g{ m_lock };
-			m_link = nullptr;
 			e = RefPtr<RpmsgEptdev>(m_epts.pop_front());
 		}
 		if (!e)
