@@ -31,6 +31,24 @@ template <typename T> T *new_for_case(keel::test::Test &t, const char *what)
 	return p;
 }
 
+/*
+ * A new T for @t as new_for_case(), set up by T::setup(@args): null (and
+ * the case failed, naming @what) when either fails.
+ */
+template <typename T, typename... Args>
+T *setup_for_case(keel::test::Test &t, const char *what, const Args &...args)
+{
+	T *p = new_for_case<T>(t, what);
+	if (!p)
+		return nullptr;
+	keel::Result<void> r = p->setup(args...);
+	if (r.is_error()) {
+		EXPECT_FAIL(t, "%s: set-up failed: %d", what, r.error().to_errno());
+		return nullptr;
+	}
+	return p;
+}
+
 /* A C string's bytes (without the NUL) as a Span. */
 inline keel::Span<const u8> bytes_of(const char *s)
 {
