@@ -614,8 +614,8 @@ Result<void> ShmHost::reset_region()
 {
 	if (m_attached)
 		return err(-EBUSY);
-	void *p = TRY(m_region.ptr(0, m_region.size()));
-	memset(p, 0, m_region.size());
+	/* Not memset(): the doorbell handler may still be reading the old session. */
+	TRY(m_region.zero(0, m_region.size()));
 	return m_region.clean(0, m_region.size());
 }
 

@@ -121,7 +121,7 @@ Result<UniquePtr<VirtQueue>> VirtQueue::create(const VqConfig &cfg, keel::Gfp gf
 	 * The driver initialises the ring: a stale ring from before a remote
 	 * restart must not be replayed (indices restart at 0).
 	 */
-	memset(ring.base(), 0, layout.size);
+	TRY(ring.zero(0, layout.size));
 	/* The private free list: every descriptor, in order. */
 	for (u32 i = 0; i < layout.num; i++)
 		vq->m_extra[i].next = u16(i + 1 == layout.num ? 0 : i + 1);

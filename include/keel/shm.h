@@ -372,6 +372,28 @@ public:
 		return ok();
 	}
 	/**
+	 * zero() - clear @len bytes of the window at @off (memset_io())
+	 * @off: offset in the window
+	 * @len: bytes
+	 *
+	 * In untorn, naturally aligned pieces, as every write to memory that
+	 * is read concurrently: a doorbell handler of the old session may
+	 * still read the region while it is wiped, and sees old words or
+	 * zeros, never torn ones. No cache maintenance.
+	 *
+	 * Context: any.
+	 * Return: 0, or -EINVAL when the range is outside (nothing cleared).
+	 */
+	Result<void> zero(size_t off, size_t len) const
+	{
+		static constexpr u8 zeros[64] = {};
+		if (!contains(off, len))
+			return err(-EINVAL);
+		for (size_t done = 0; done < len; done += sizeof(zeros))
+			copy_out(m_base + off + done, zeros, min(len - done, sizeof(zeros)));
+		return ok();
+	}
+	/**
 	 * clean() - write [@off, @off + @len) back for the peer to read
 	 * @off: offset of the range
 	 * @len: its length
