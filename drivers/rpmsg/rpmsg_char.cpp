@@ -196,23 +196,32 @@ Result<void> RpmsgEptdev::open()
 	return keel::ok();
 }
 
+/*
+ * Leaves the link's send queue and lets the endpoint go: destroyed unless
+ * it is a channel's default endpoint (the channel's to destroy), and the
+ * node's reference dropped. Context: m_ept_lock held; may sleep.
+ */
+void RpmsgEptdev::release_ept()
+{
+	m_tx_relay.remove();
+	RpmsgEndpoint *ept;
+	{
+		Guard g{ m_lock };
+		ept = keel::exchange(m_ept, nullptr);
+	}
+	if (ept) {
+		if (!m_rpdev)
+			destroy_ept(*ept);
+		ept->put();
+	}
+}
+
 void RpmsgEptdev::close()
 {
 	might_sleep();
 	{
 		Guard m{ m_ept_lock };
-		m_tx_relay.remove();
-		RpmsgEndpoint *ept;
-		{
-			Guard g{ m_lock };
-			ept = keel::exchange(m_ept, nullptr);
-		}
-		if (ept) {
-			/* A channel's default endpoint is the channel's to destroy. */
-			if (!m_rpdev)
-				destroy_ept(*ept);
-			ept->put();
-		}
+		release_ept();
 		m_open = false;
 	}
 	purge();
@@ -225,19 +234,8 @@ void RpmsgEptdev::remove()
 	{
 		Guard m{ m_ept_lock };
 		first = !(m_users.fetch_or(GONE) & GONE);
-		if (first) {
-			m_tx_relay.remove();
-			RpmsgEndpoint *ept;
-			{
-				Guard g{ m_lock };
-				ept = keel::exchange(m_ept, nullptr);
-			}
-			if (ept) {
-				if (!m_rpdev)
-					destroy_ept(*ept);
-				ept->put();
-			}
-		}
+		if (first)
+			release_ept();
 	}
 	/* Readers and pollers see it gone; writers woken by the destroy leave the link. */
 	m_readq.wake_up();

@@ -88,6 +88,7 @@ private:
 	void exit();
 	bool gone() const { return m_users.load(keel::MemoryOrder::Acquire) & GONE; }
 	keel::RefPtr<RpmsgEndpoint> ept_ref();
+	void release_ept() REQUIRES(m_ept_lock);
 	void purge();
 
 	const RpmsgChannelInfo m_chinfo;

@@ -2,7 +2,8 @@
 /*
  * What the benchmarks share: the statistics of interleaved trials (median
  * and spread of per-trial figures), the printed table and the JSON lines,
- * and starting this program again as the other process. Hosted only.
+ * starting this program again as the other process, and that process's
+ * doorbell echo. Hosted only.
  *
  * Figures are printed, never asserted: the machines are shared VMs whose
  * figures swing from run to run. A ratio is computed per trial (stack and
@@ -14,6 +15,9 @@
 
 #include <keel/time.h>
 #include <keel/utility.h>
+#include <keel/wait.h>
+
+#include <shmlink.h>
 
 #include <signal.h>
 #include <stdio.h>
@@ -102,6 +106,30 @@ inline pid_t spawn_self(const char *const *args)
 		_exit(127);
 	}
 	return pid;
+}
+
+/*
+ * The remote of a doorbell ping-pong: attaches to the shmlink server at
+ * @sock with @vectors vectors and rings vector 0 back at every ring, until
+ * the host goes (or a minute passes). Returns the process's exit code.
+ */
+inline int remote_doorbell(const char *sock, u32 vectors, s64 timeout_ns)
+{
+	auto c = shmlink::Client::connect(sock, vectors, timeout_ns);
+	if (c.is_error())
+		return 10;
+	shmlink::Client *cl = c.value();
+	if (cl->wait_peer(timeout_ns).is_error())
+		return 11;
+	static keel::Completion gone{ "bench_doorbell_gone", KEEL_LOCK_KEY() };
+	cl->set_handler([](void *ctx, u32) { (void)static_cast<shmlink::Client *>(ctx)->ring(0); },
+			cl);
+	cl->set_peer_down([](void *) { gone.complete_all(); }, nullptr);
+	cl->enable();
+	(void)gone.wait_timeout(keel::ms_to_ns(60000));
+	cl->disable();
+	delete cl;
+	return 0;
 }
 
 /* Waits up to 2 s for @pid to exit on its own, then kills it. */

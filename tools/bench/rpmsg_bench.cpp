@@ -646,25 +646,6 @@ int remote_eventfd(int in, int out)
 	}
 }
 
-int remote_doorbell(const char *sock)
-{
-	auto c = shmlink::Client::connect(sock, VECTORS, TIMEOUT);
-	if (c.is_error())
-		return 10;
-	shmlink::Client *cl = c.value();
-	if (cl->wait_peer(TIMEOUT).is_error())
-		return 11;
-	static keel::Completion gone{ "rpmsg_bench_gone", KEEL_LOCK_KEY() };
-	cl->set_handler([](void *ctx, u32) { (void)static_cast<shmlink::Client *>(ctx)->ring(0); },
-			cl);
-	cl->set_peer_down([](void *) { gone.complete_all(); }, nullptr);
-	cl->enable();
-	(void)gone.wait_timeout(keel::ms_to_ns(60000));
-	cl->disable();
-	delete cl;
-	return 0;
-}
-
 int remote_spsc(const char *sock, u32 slot, u32 nslots)
 {
 	auto c = shmlink::Client::connect(sock, VECTORS, TIMEOUT);
@@ -1034,7 +1015,7 @@ int main(int argc, char **argv)
 	if (argc >= 4 && !strcmp(argv[1], "--remote-eventfd"))
 		return remote_eventfd(atoi(argv[2]), atoi(argv[3]));
 	if (argc >= 3 && !strcmp(argv[1], "--remote-doorbell"))
-		return remote_doorbell(argv[2]);
+		return bench::remote_doorbell(argv[2], VECTORS, TIMEOUT);
 	if (argc >= 5 && !strcmp(argv[1], "--remote-spsc"))
 		return remote_spsc(argv[2], u32(atoi(argv[3])), u32(atoi(argv[4])));
 	if (argc >= 5 && !strcmp(argv[1], "--remote-rpmsg")) {

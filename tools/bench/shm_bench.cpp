@@ -20,6 +20,8 @@
  */
 #include <test_support/shm_peer.h>
 
+#include "bench_util.h"
+
 #include <signal.h>
 
 using namespace shmpeer;
@@ -230,67 +232,6 @@ int remote_spin(const char *sock)
 	return 0;
 }
 
-int remote_doorbell(const char *sock)
-{
-	auto c = shmlink::Client::connect(sock, VECTORS, keel::ms_to_ns(5000));
-	if (c.is_error())
-		return 10;
-	shmlink::Client *cl = c.value();
-	if (cl->wait_peer(keel::ms_to_ns(5000)).is_error())
-		return 11;
-	static keel::Completion gone{ "shm_bench_gone", KEEL_LOCK_KEY() };
-	cl->set_handler([](void *ctx, u32) { (void)static_cast<shmlink::Client *>(ctx)->ring(0); },
-			cl);
-	cl->set_peer_down([](void *) { gone.complete_all(); }, nullptr);
-	cl->enable();
-	(void)gone.wait_timeout(keel::ms_to_ns(60000));
-	cl->disable();
-	delete cl;
-	return 0;
-}
-
-/* --- statistics --- */
-
-void sort(double *v, u32 n)
-{
-	for (u32 i = 1; i < n; i++)
-		for (u32 j = i; j > 0 && v[j] < v[j - 1]; j--)
-			keel::swap(v[j], v[j - 1]);
-}
-
-struct Stat {
-	double med, min, max;
-};
-
-Stat stat(double *v, u32 n)
-{
-	u32 k = 0;
-	for (u32 i = 0; i < n; i++)
-		if (v[i] >= 0)
-			v[k++] = v[i];
-	if (!k)
-		return { -1, -1, -1 };
-	sort(v, k);
-	double med = k % 2 ? v[k / 2] : (v[k / 2 - 1] + v[k / 2]) / 2;
-	return { med, v[0], v[k - 1] };
-}
-
-FILE *s_json;
-
-void emit(const char *name, double value, const char *unit)
-{
-	if (s_json)
-		fprintf(s_json, "{\"name\":\"%s\",\"value\":%.3f,\"unit\":\"%s\"}\n", name, value,
-			unit);
-}
-
-void report(const char *name, const char *what, Stat s, const char *unit, double scale = 1)
-{
-	printf("  %-38s %12.2f %-6s (spread %.2f..%.2f)\n", what, s.med * scale, unit,
-	       s.min * scale, s.max * scale);
-	emit(name, s.med * scale, unit);
-}
-
 int bench_main(u32 trials, u32 iters)
 {
 	keel::log_set_echo(false);
@@ -299,17 +240,17 @@ int bench_main(u32 trials, u32 iters)
 		return 1;
 	if (virtio_init().is_error() || register_virtio_driver(s_host_driver).is_error())
 		return 1;
-	double spin[64], bell[64], rtt[2][64], burst[2][64], notif[2][64];
-	trials = trials > 64 ? 64 : trials;
+	bench::Series spin, bell, rtt[2], burst[2], notif[2];
+	trials = trials > bench::MAX_TRIALS ? bench::MAX_TRIALS : trials;
 	for (u32 t = 0; t < trials; t++) {
 		/* Interleaved: each kind sees the same noise over the run. */
-		spin[t] = run_spin(iters * 10);
-		bell[t] = run_doorbell(iters);
+		spin.add(run_spin(iters * 10));
+		bell.add(run_doorbell(iters));
 		for (int e = 0; e < 2; e++) {
 			VqResult r = run_vq(iters, e == 1);
-			rtt[e][t] = r.rtt_ns;
-			burst[e][t] = r.burst_ns;
-			notif[e][t] = r.notif_per_buf;
+			rtt[e].add(r.rtt_ns);
+			burst[e].add(r.burst_ns);
+			notif[e].add(r.notif_per_buf);
 		}
 		fprintf(stderr, "shm_bench: trial %u/%u done\n", t + 1, trials);
 	}
@@ -319,27 +260,26 @@ int bench_main(u32 trials, u32 iters)
 	delete srv.value();
 
 	/* Per-trial ratios first, then their medians: the noise of one trial cancels. */
-	double r_bell[2][64], r_spin[2][64];
-	for (u32 t = 0; t < trials; t++)
-		for (int e = 0; e < 2; e++) {
-			r_bell[e][t] = rtt[e][t] > 0 && bell[t] > 0 ? rtt[e][t] / bell[t] : -1;
-			r_spin[e][t] = rtt[e][t] > 0 && spin[t] > 0 ? rtt[e][t] / spin[t] : -1;
-		}
+	bench::Series r_bell[2], r_spin[2];
+	for (int e = 0; e < 2; e++) {
+		r_bell[e] = bench::ratio(rtt[e], bell);
+		r_spin[e] = bench::ratio(rtt[e], spin);
+	}
 	printf("shm_bench: %u interleaved trials, %u round trips each (medians, spread min..max)\n",
 	       trials, iters);
-	report("shm_spin_pingpong_rtt_ns", "baseline: shared cache-line ping-pong",
-	       stat(spin, trials), "ns");
-	report("eventfd_pingpong_rtt_ns", "baseline: eventfd doorbell ping-pong",
-	       stat(bell, trials), "ns");
+	bench::report("shm_spin_pingpong_rtt_ns", "baseline: shared cache-line ping-pong", spin,
+		      "ns");
+	bench::report("eventfd_pingpong_rtt_ns", "baseline: eventfd doorbell ping-pong", bell,
+		      "ns");
 	const char *sfx[2] = { "noevidx", "evidx" };
 	for (int e = 0; e < 2; e++) {
-		double per_s[64];
-		for (u32 t = 0; t < trials; t++)
-			per_s[t] = rtt[e][t] > 0 ? 1e9 / rtt[e][t] : -1;
+		bench::Series per_s;
+		for (u32 t = 0; t < rtt[e].n; t++)
+			per_s.add(rtt[e].v[t] > 0 ? 1e9 / rtt[e].v[t] : -1);
 		/* Each figure of one ring mode: its name and label get the mode's suffix. */
 		const struct {
 			const char *name, *what;
-			double *trials;
+			const bench::Series &trials;
 			const char *unit;
 		} figures[] = {
 			{ "vq_roundtrips_per_s", "vq round trips/s", per_s, "1/s" },
@@ -354,7 +294,7 @@ int bench_main(u32 trials, u32 iters)
 			char name[64], what[64];
 			snprintf(name, sizeof(name), "%s_%s", f.name, sfx[e]);
 			snprintf(what, sizeof(what), "%s (%s)", f.what, sfx[e]);
-			report(name, what, stat(f.trials, trials), f.unit);
+			bench::report(name, what, f.trials, f.unit);
 		}
 	}
 	return 0;
@@ -372,7 +312,7 @@ int main(int argc, char **argv)
 	if (argc >= 3 && !strcmp(argv[1], "--remote-spin"))
 		return remote_spin(argv[2]);
 	if (argc >= 3 && !strcmp(argv[1], "--remote-doorbell"))
-		return remote_doorbell(argv[2]);
+		return bench::remote_doorbell(argv[2], VECTORS, keel::ms_to_ns(5000));
 	u32 trials = 5, iters = 2000;
 	for (int i = 1; i + 1 < argc; i += 2) {
 		if (!strcmp(argv[i], "--trials"))
@@ -380,7 +320,7 @@ int main(int argc, char **argv)
 		else if (!strcmp(argv[i], "--iters"))
 			iters = u32(atoi(argv[i + 1]));
 		else if (!strcmp(argv[i], "--jsonl"))
-			s_json = fopen(argv[i + 1], "a");
+			bench::json_file() = fopen(argv[i + 1], "a");
 	}
 	if (!trials || !iters)
 		return 2;
@@ -391,8 +331,8 @@ int main(int argc, char **argv)
 	snprintf(sock, sizeof(sock), "%s/ivshmem.sock", dir);
 	s_sock = sock;
 	int r = bench_main(trials, iters);
-	if (s_json)
-		fclose(s_json);
+	if (bench::json_file())
+		fclose(bench::json_file());
 	unlink(sock);
 	rmdir(dir);
 	return r;

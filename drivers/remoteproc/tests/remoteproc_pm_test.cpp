@@ -25,29 +25,11 @@ const s64 TIMEOUT = ms_to_ns(5000);
 
 constinit ClientPtr s_client;
 constinit EchoCounters s_echo;
+constexpr rpmsg::RpmsgDeviceId s_ids[] = { { "rproc-pm-echo" }, {} };
 
-struct Client : ClientBase<&s_client> {
-	static constexpr rpmsg::RpmsgDeviceId id_table[] = { { "rproc-pm-echo" }, {} };
-	static Result<UniquePtr<Client>> probe(RpmsgDevice &rpdev)
-	{
-		TRY(common_probe(rpdev));
-		return make_unique<Client>(GFP_KERNEL);
-	}
-	void remove(RpmsgDevice &rpdev) { common_remove(rpdev); }
-	Result<void> on_message(RpmsgDevice &, Span<const u8> data, u32)
-	{
-		return common_message(data);
-	}
-};
-constinit RpmsgDriver s_client_drv{ rpmsg::driver_for<Client>, "rproc_pm_client" };
-
-struct Echo : EchoBase<&s_echo> {
-	static Result<UniquePtr<Echo>> probe(RpmsgDevice &)
-	{
-		return make_unique<Echo>(GFP_KERNEL);
-	}
-};
-constinit RpmsgDriver s_echo_drv{ rpmsg::driver_for<Echo>, "rproc_pm_echo" };
+constinit RpmsgDriver s_client_drv{ rpmsg::driver_for<ClientDriver<&s_client, s_ids>>,
+				    "rproc_pm_client" };
+constinit RpmsgDriver s_echo_drv{ rpmsg::driver_for<EchoDriver<&s_echo>>, "rproc_pm_echo" };
 
 struct Case {
 	ClientState *cs = nullptr;
@@ -58,26 +40,10 @@ struct Case {
 Case bring_up(Test &t, int delay_ms)
 {
 	Case c;
-	c.cs = new (GFP_KERNEL) ClientState;
-	if (!c.cs || t.add_cleanup(
-			      [](void *p) {
-				      s_client.store(nullptr);
-				      delete static_cast<ClientState *>(p);
-			      },
-			      c.cs)
-			     .is_error()) {
-		delete c.cs;
-		c.cs = nullptr;
-		EXPECT_FAIL(t, "no memory for the client state");
+	c.cs = client_state<&s_client, &s_echo>(t);
+	if (!c.cs)
 		return c;
-	}
-	s_client.store(c.cs);
-	s_echo.echoed.store(0);
-	s_echo.dropped.store(0);
-	LoopbackConfig cfg;
-	cfg.services[0] = { SERVICE, "rproc_pm_echo" };
-	cfg.drivers[0] = &s_echo_drv;
-	cfg.drivers[1] = &s_client_drv;
+	LoopbackConfig cfg = echo_config(SERVICE, s_echo_drv, s_client_drv);
 	cfg.autosuspend_delay_ms = delay_ms;
 	c.lr = make_loopback(t, cfg);
 	if (!c.lr)

@@ -161,13 +161,7 @@ struct LoadClient : ClientBase<&s_client> {
 };
 constinit RpmsgDriver s_client_drv{ rpmsg::driver_for<LoadClient>, "rproc_stress_client" };
 
-struct Echo : EchoBase<&s_echo> {
-	static Result<UniquePtr<Echo>> probe(RpmsgDevice &)
-	{
-		return make_unique<Echo>(GFP_KERNEL);
-	}
-};
-constinit RpmsgDriver s_echo_drv{ rpmsg::driver_for<Echo>, "rproc_stress_echo" };
+constinit RpmsgDriver s_echo_drv{ rpmsg::driver_for<EchoDriver<&s_echo>>, "rproc_stress_echo" };
 
 /* Observers record the crash's detection time for the senders' measurement. */
 struct CrashClock {
@@ -213,10 +207,7 @@ void thousand_crash_recover_cycles_under_load(Test &t)
 			     nullptr));
 	clock->nb.notifier_call = &CrashClock::call;
 
-	LoopbackConfig cfg;
-	cfg.services[0] = { "rproc-stress-echo", "rproc_stress_echo" };
-	cfg.drivers[0] = &s_echo_drv;
-	cfg.drivers[1] = &s_client_drv;
+	LoopbackConfig cfg = echo_config("rproc-stress-echo", s_echo_drv, s_client_drv);
 	LoopbackRemote *lr = make_loopback(t, cfg);
 	ASSERT_NOT_NULL(t, lr);
 	ASSERT_OK(t, lr->rproc->register_observer(clock->nb));

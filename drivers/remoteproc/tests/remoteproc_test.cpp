@@ -29,58 +29,21 @@ const s64 TIMEOUT = ms_to_ns(5000);
 
 constinit ClientPtr s_client;
 constinit EchoCounters s_echo;
+constexpr rpmsg::RpmsgDeviceId s_ids[] = { { "rproc-test-echo" }, {} };
 
-struct Client : ClientBase<&s_client> {
-	static constexpr rpmsg::RpmsgDeviceId id_table[] = { { "rproc-test-echo" }, {} };
-	static Result<UniquePtr<Client>> probe(RpmsgDevice &rpdev)
-	{
-		TRY(common_probe(rpdev));
-		return make_unique<Client>(GFP_KERNEL);
-	}
-	void remove(RpmsgDevice &rpdev) { common_remove(rpdev); }
-	Result<void> on_message(RpmsgDevice &, Span<const u8> data, u32)
-	{
-		return common_message(data);
-	}
-};
-constinit RpmsgDriver s_client_drv{ rpmsg::driver_for<Client>, "rproc_test_client" };
-
-struct Echo : EchoBase<&s_echo> {
-	static Result<UniquePtr<Echo>> probe(RpmsgDevice &)
-	{
-		return make_unique<Echo>(GFP_KERNEL);
-	}
-};
-constinit RpmsgDriver s_echo_drv{ rpmsg::driver_for<Echo>, "rproc_test_echo" };
+constinit RpmsgDriver s_client_drv{ rpmsg::driver_for<ClientDriver<&s_client, s_ids>>,
+				    "rproc_test_client" };
+constinit RpmsgDriver s_echo_drv{ rpmsg::driver_for<EchoDriver<&s_echo>>, "rproc_test_echo" };
 
 /* Per case: the client's state, freed when the case ends. */
 ClientState *client_state(Test &t)
 {
-	ClientState *cs = new (GFP_KERNEL) ClientState;
-	if (!cs || t.add_cleanup(
-			    [](void *p) {
-				    s_client.store(nullptr);
-				    delete static_cast<ClientState *>(p);
-			    },
-			    cs)
-			   .is_error()) {
-		delete cs;
-		EXPECT_FAIL(t, "no memory for the client state");
-		return nullptr;
-	}
-	s_client.store(cs);
-	s_echo.echoed.store(0);
-	s_echo.dropped.store(0);
-	return cs;
+	return rproc::test::client_state<&s_client, &s_echo>(t);
 }
 
 LoopbackConfig echo_config()
 {
-	LoopbackConfig c;
-	c.services[0] = { SERVICE, "rproc_test_echo" };
-	c.drivers[0] = &s_echo_drv;
-	c.drivers[1] = &s_client_drv;
-	return c;
+	return rproc::test::echo_config(SERVICE, s_echo_drv, s_client_drv);
 }
 
 struct Case {

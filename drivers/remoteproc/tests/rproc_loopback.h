@@ -288,19 +288,7 @@ public:
 inline LoopbackRemote *make_loopback(keel::test::Test &t, const LoopbackConfig &cfg,
 				     bool detached = false)
 {
-	LoopbackRemote *lr = new (GFP_KERNEL) LoopbackRemote;
-	if (!lr || t.add_cleanup([](void *x) { delete static_cast<LoopbackRemote *>(x); }, lr)
-			   .is_error()) {
-		delete lr;
-		EXPECT_FAIL(t, "no memory for the loopback remote");
-		return nullptr;
-	}
-	Result<void> r = lr->setup(cfg, detached);
-	if (r.is_error()) {
-		EXPECT_FAIL(t, "loopback remote set-up failed: %d", r.error().to_errno());
-		return nullptr;
-	}
-	return lr;
+	return rpmsg::test::setup_for_case<LoopbackRemote>(t, "the loopback remote", cfg, detached);
 }
 
 } // namespace rproc::test

@@ -4,8 +4,9 @@
  * remote, and a host client that counts its probes and removes, checks
  * what comes back (pings with a number, echoes in order) and can be told
  * to misbehave in probe (block until released, report a crash). One
- * instance of the drivers per suite file (the macro names them), since
- * drivers are constinit objects with a name of their own on the bus.
+ * instance of the drivers per suite file (the templates bind them to the
+ * suite's own state), since drivers are constinit objects with a name of
+ * their own on the bus.
  *
  * Framework headers only: compiled hosted and into the KUnit module.
  */
@@ -160,6 +161,70 @@ template <EchoCounters *E> struct EchoBase : keel::NonMovable {
 	}
 };
 
+/* The remote's echo driver, bound to a suite's counters. */
+template <EchoCounters *E> struct EchoDriver : EchoBase<E> {
+	static Result<UniquePtr<EchoDriver>> probe(RpmsgDevice &)
+	{
+		return keel::make_unique<EchoDriver>(GFP_KERNEL);
+	}
+};
+
+/*
+ * The host's client driver, bound to a suite's state and to the channel
+ * names in @Ids (a constexpr id table of the suite's own, ended by {}).
+ */
+template <ClientPtr *P, const rpmsg::RpmsgDeviceId (&Ids)[2]> struct ClientDriver : ClientBase<P> {
+	static constexpr const rpmsg::RpmsgDeviceId (&id_table)[2] = Ids;
+	static Result<UniquePtr<ClientDriver>> probe(RpmsgDevice &rpdev)
+	{
+		TRY(ClientBase<P>::common_probe(rpdev));
+		return keel::make_unique<ClientDriver>(GFP_KERNEL);
+	}
+	void remove(RpmsgDevice &rpdev) { this->common_remove(rpdev); }
+	Result<void> on_message(RpmsgDevice &, Span<const u8> data, u32)
+	{
+		return this->common_message(data);
+	}
+};
+
+/*
+ * The state of a case's client: allocated, published through @P, freed
+ * (and unpublished) when the case ends; @E's counters start from zero.
+ * Null, with the case failed, without memory.
+ */
+template <ClientPtr *P, EchoCounters *E> ClientState *client_state(keel::test::Test &t)
+{
+	ClientState *cs = new (GFP_KERNEL) ClientState;
+	if (!cs || t.add_cleanup(
+			    [](void *p) {
+				    P->store(nullptr);
+				    delete static_cast<ClientState *>(p);
+			    },
+			    cs)
+			   .is_error()) {
+		delete cs;
+		EXPECT_FAIL(t, "no memory for the client state");
+		return nullptr;
+	}
+	P->store(cs);
+	E->echoed.store(0);
+	E->dropped.store(0);
+	return cs;
+}
+
+/*
+ * A loopback whose remote offers @service, bound there to @echo, with
+ * @client registered for the host's side.
+ */
+inline LoopbackConfig echo_config(const char *service, RpmsgDriver &echo, RpmsgDriver &client)
+{
+	LoopbackConfig c;
+	c.services[0] = { service, echo.name() };
+	c.drivers[0] = &echo;
+	c.drivers[1] = &client;
+	return c;
+}
+
 /*
  * Waits until @S's client is probed and its probe has returned (the
  * channel receives: messages sent before would be held, and beyond the
@@ -180,7 +245,6 @@ inline RpmsgDevice *wait_client(ClientState *S, LoopbackRemote *lr,
 	return ok ? d : nullptr;
 }
 
-/* Sends ping @n on @ch and waits for its echo: the link works. */
 /*
  * Sends ping @n on @ch and waits for its echo: the link works. The echo
  * answers without waiting and drops what it cannot send at once (counted),

@@ -974,14 +974,20 @@ void watch_remove(RpmsgLinkInterface &intf, RpmsgLink &link)
 	w->channels_at_remove = link.nr_channels();
 }
 
+/* @w hears of the interface's links; @link is the test's. */
+void watch_init(LinkWatch &w, RpmsgLink &link)
+{
+	w.intf.add_link = watch_add;
+	w.intf.remove_link = watch_remove;
+	w.link = &link;
+}
+
 void link_interface_hears_existing_and_removed_links(Test &t)
 {
 	TestLink *l = make_test_link(t, false);
 	ASSERT_NOT_NULL(t, l);
 	LinkWatch w;
-	w.intf.add_link = watch_add;
-	w.intf.remove_link = watch_remove;
-	w.link = &l->link;
+	watch_init(w, l->link);
 	/* Registered after the link: heard of at once. */
 	ASSERT_OK(t, rpmsg_link_interface_register(w.intf));
 	EXPECT_EQ(t, w.adds, 1u);
@@ -1003,9 +1009,7 @@ void link_interface_unregister_lets_go_of_live_links(Test &t)
 	TestLink *l = make_test_link(t, false);
 	ASSERT_NOT_NULL(t, l);
 	LinkWatch w;
-	w.intf.add_link = watch_add;
-	w.intf.remove_link = watch_remove;
-	w.link = &l->link;
+	watch_init(w, l->link);
 	ASSERT_OK(t, rpmsg_link_interface_register(w.intf));
 	rpmsg_link_interface_unregister(w.intf);
 	EXPECT_EQ(t, w.adds, 1u);

@@ -168,19 +168,7 @@ public:
 /* A pair for @t, torn down when the case ends; null (and the case failed) on error. */
 inline RpmsgPair *make_pair(keel::test::Test &t, const PairConfig &cfg)
 {
-	RpmsgPair *p = new (GFP_KERNEL) RpmsgPair;
-	if (!p ||
-	    t.add_cleanup([](void *x) { delete static_cast<RpmsgPair *>(x); }, p).is_error()) {
-		delete p;
-		EXPECT_FAIL(t, "no memory for the rpmsg pair");
-		return nullptr;
-	}
-	Result<void> r = p->setup(cfg);
-	if (r.is_error()) {
-		EXPECT_FAIL(t, "rpmsg pair set-up failed: %d", r.error().to_errno());
-		return nullptr;
-	}
-	return p;
+	return setup_for_case<RpmsgPair>(t, "the rpmsg pair", cfg);
 }
 
 } // namespace rpmsg::test

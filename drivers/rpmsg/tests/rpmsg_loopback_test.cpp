@@ -117,6 +117,14 @@ struct DriverReg : NonMovable {
 	}
 };
 
+/* A case's start: the counters at zero, the echo and the ping drivers registered. */
+Result<void> add_echo_and_ping(DriverReg &echo, DriverReg &ping)
+{
+	reset_counters();
+	TRY(echo.add(s_lb_echo));
+	return ping.add(s_lb_ping);
+}
+
 /* A small loopback: 16 buffers each way. */
 RpmsgLoopbackConfig small_config()
 {
@@ -137,10 +145,8 @@ Result<UniquePtr<RpmsgLoopback>> make_loopback(const RpmsgLoopbackConfig &cfg)
 /* The whole exchange, as the samples' modules run it. */
 void client_sample_exchange_completes(Test &t)
 {
-	reset_counters();
 	DriverReg echo, ping;
-	ASSERT_OK(t, echo.add(s_lb_echo));
-	ASSERT_OK(t, ping.add(s_lb_ping));
+	ASSERT_OK(t, add_echo_and_ping(echo, ping));
 	/* Linux's defaults: 256 buffers of 512 bytes each way, the region allocated. */
 	RpmsgLoopbackConfig cfg;
 	cfg.name = "rpmsg-lb-test";
@@ -217,10 +223,8 @@ void teardown_in_every_order(Test &t)
 /* The service's driver goes while the loopback stays: the host's channel goes with it. */
 void withdrawn_service_removes_the_host_channel(Test &t)
 {
-	reset_counters();
 	DriverReg echo, ping;
-	ASSERT_OK(t, echo.add(s_lb_echo));
-	ASSERT_OK(t, ping.add(s_lb_ping));
+	ASSERT_OK(t, add_echo_and_ping(echo, ping));
 	auto lb = make_loopback(small_config());
 	ASSERT_OK(t, lb);
 	RpmsgLoopback &l = *lb.value();
@@ -240,10 +244,8 @@ void withdrawn_service_removes_the_host_channel(Test &t)
 /* stop() is a remote processor stopped; start() boots it again: a new session. */
 void stop_and_start_again(Test &t)
 {
-	reset_counters();
 	DriverReg echo, ping;
-	ASSERT_OK(t, echo.add(s_lb_echo));
-	ASSERT_OK(t, ping.add(s_lb_ping));
+	ASSERT_OK(t, add_echo_and_ping(echo, ping));
 	auto lb = make_loopback(small_config());
 	ASSERT_OK(t, lb);
 	RpmsgLoopback &l = *lb.value();
@@ -269,10 +271,8 @@ void stop_and_start_again(Test &t)
  */
 void crash_and_recovery(Test &t)
 {
-	reset_counters();
 	DriverReg echo, ping;
-	ASSERT_OK(t, echo.add(s_lb_echo));
-	ASSERT_OK(t, ping.add(s_lb_ping));
+	ASSERT_OK(t, add_echo_and_ping(echo, ping));
 	auto lb = make_loopback(small_config());
 	ASSERT_OK(t, lb);
 	RpmsgLoopback &l = *lb.value();
@@ -295,10 +295,8 @@ void crash_and_recovery(Test &t)
 /* Other buffer sizes: the remote offers them (VIRTIO_RPMSG_F_BUFSZ), the host adopts them. */
 void configured_buffers_reach_the_host(Test &t)
 {
-	reset_counters();
 	DriverReg echo, ping;
-	ASSERT_OK(t, echo.add(s_lb_echo));
-	ASSERT_OK(t, ping.add(s_lb_ping));
+	ASSERT_OK(t, add_echo_and_ping(echo, ping));
 	RpmsgLoopbackConfig cfg = small_config();
 	cfg.vring_num = 32;
 	cfg.h2r_buf_size = 1024;

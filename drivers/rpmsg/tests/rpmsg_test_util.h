@@ -1,18 +1,53 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Small helpers of the rpmsg tests: a thread that runs one function and
- * signals completion, and bounded waits for a condition. Framework only.
+ * signals completion, bounded waits for a condition, and objects that live
+ * as long as a case. Framework only.
  */
 #ifndef RPMSG_TESTS_RPMSG_TEST_UTIL_H
 #define RPMSG_TESTS_RPMSG_TEST_UTIL_H
 
 #include <keel/span.h>
 #include <keel/string.h>
+#include <keel/test.h>
 #include <keel/thread.h>
 #include <keel/time.h>
 #include <keel/wait.h>
 
 namespace rpmsg::test {
+
+/*
+ * A new T for @t, deleted when the case ends: null (and the case failed,
+ * naming @what) without memory.
+ */
+template <typename T> T *new_for_case(keel::test::Test &t, const char *what)
+{
+	T *p = new (GFP_KERNEL) T;
+	if (!p || t.add_cleanup([](void *x) { delete static_cast<T *>(x); }, p).is_error()) {
+		delete p;
+		EXPECT_FAIL(t, "no memory for %s", what);
+		return nullptr;
+	}
+	return p;
+}
+
+/*
+ * A new T for @t as new_for_case(), set up by T::setup(@args): null (and
+ * the case failed, naming @what) when either fails.
+ */
+template <typename T, typename... Args>
+T *setup_for_case(keel::test::Test &t, const char *what, const Args &...args)
+{
+	T *p = new_for_case<T>(t, what);
+	if (!p)
+		return nullptr;
+	keel::Result<void> r = p->setup(args...);
+	if (r.is_error()) {
+		EXPECT_FAIL(t, "%s: set-up failed: %d", what, r.error().to_errno());
+		return nullptr;
+	}
+	return p;
+}
 
 /* A C string's bytes (without the NUL) as a Span. */
 inline keel::Span<const u8> bytes_of(const char *s)

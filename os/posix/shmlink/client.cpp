@@ -364,22 +364,29 @@ Client::~Client()
 	pthread_cond_destroy(&m_cond);
 }
 
+bool Client::wait_slice(s64 deadline)
+{
+	s64 left = deadline - keel::ktime_get_ns();
+	if (left <= 0)
+		return false;
+	/* The condvar uses CLOCK_REALTIME: wait in short slices instead of converting clocks. */
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	s64 slice = left < 10000000 ? left : 10000000;
+	ts.tv_nsec += long(slice);
+	ts.tv_sec += ts.tv_nsec / 1000000000;
+	ts.tv_nsec %= 1000000000;
+	pthread_cond_timedwait(&m_cond, &m_lock, &ts);
+	return true;
+}
+
 Result<s64> Client::wait_peer(s64 timeout_ns)
 {
-	struct timespec ts;
 	s64 deadline = keel::ktime_get_ns() + timeout_ns;
 	pthread_mutex_lock(&m_lock);
 	while (m_peer < 0 && !m_server_gone) {
-		s64 left = deadline - keel::ktime_get_ns();
-		if (left <= 0)
+		if (!wait_slice(deadline))
 			break;
-		/* The condvar uses CLOCK_REALTIME: wait in short slices instead of converting clocks. */
-		clock_gettime(CLOCK_REALTIME, &ts);
-		s64 slice = left < 10000000 ? left : 10000000;
-		ts.tv_nsec += long(slice);
-		ts.tv_sec += ts.tv_nsec / 1000000000;
-		ts.tv_nsec %= 1000000000;
-		pthread_cond_timedwait(&m_cond, &m_lock, &ts);
 	}
 	s64 peer = m_peer;
 	bool gone = m_server_gone;
@@ -399,20 +406,11 @@ void Client::peer_down_done()
 
 Result<void> Client::wait_peer_gone(s64 timeout_ns)
 {
-	struct timespec ts;
 	s64 deadline = keel::ktime_get_ns() + timeout_ns;
 	pthread_mutex_lock(&m_lock);
 	while (m_peer >= 0 || m_downs_pending) {
-		s64 left = deadline - keel::ktime_get_ns();
-		if (left <= 0)
+		if (!wait_slice(deadline))
 			break;
-		/* As wait_peer(): short slices of the CLOCK_REALTIME condvar. */
-		clock_gettime(CLOCK_REALTIME, &ts);
-		s64 slice = left < 10000000 ? left : 10000000;
-		ts.tv_nsec += long(slice);
-		ts.tv_sec += ts.tv_nsec / 1000000000;
-		ts.tv_nsec %= 1000000000;
-		pthread_cond_timedwait(&m_cond, &m_lock, &ts);
 	}
 	bool gone = m_peer < 0 && !m_downs_pending;
 	pthread_mutex_unlock(&m_lock);

@@ -182,6 +182,8 @@ private:
 	Result<void> handle_msg(s64 v, int fd);
 	void adopt_peer_locked();
 	void peer_down_done();
+	/* One slice of a wait on m_cond (m_lock held): false once @deadline has passed. */
+	bool wait_slice(s64 deadline);
 	void release_slot_locked(PeerFds &p);
 	static void *thread_fn(void *arg);
 	void thread_loop();

@@ -319,6 +319,33 @@ shmlink::Server *start_server(Test &t, const char *path)
 	return s.value();
 }
 
+/*
+ * A server, our client (in @c) and a raw peer of it; with @attached, the
+ * client has seen that peer attach. The raw peer, or null with the case
+ * failed.
+ */
+RawPeer *client_and_raw_peer(Test &t, shmlink::Client **c, bool attached)
+{
+	const char *path = temp_sock(t);
+	if (!path || !start_server(t, path) || connect_client(t, path, c)) {
+		EXPECT_FAIL(t, "no server, or no client of it");
+		return nullptr;
+	}
+	RawPeer *h = raw_peer(t, path, false);
+	if (!h) {
+		EXPECT_FAIL(t, "no raw peer");
+		return nullptr;
+	}
+	if (!attached)
+		return h;
+	auto p = (*c)->wait_peer(TIMEOUT);
+	if (p.is_error() || p.value() != h->id) {
+		EXPECT_FAIL(t, "the client did not see the raw peer attach");
+		return nullptr;
+	}
+	return h;
+}
+
 /* Runs @fn(@arg) on a thread and waits for it up to @timeout_ns: false if it did not return. */
 struct Bounded {
 	void (*fn)(void *);
@@ -370,12 +397,8 @@ void suite_exit()
 
 void server_memory_is_sealed_against_resizing(Test &t)
 {
-	const char *path = temp_sock(t);
-	ASSERT_NOT_NULL(t, path);
-	ASSERT_NOT_NULL(t, start_server(t, path));
 	shmlink::Client *c = nullptr;
-	ASSERT_EQ(t, connect_client(t, path, &c), 0);
-	RawPeer *h = raw_peer(t, path, false);
+	RawPeer *h = client_and_raw_peer(t, &c, false);
 	ASSERT_NOT_NULL(t, h);
 	ASSERT_GE(t, h->shm, 0);
 	int seals = fcntl(h->shm, F_GET_SEALS);
@@ -472,16 +495,9 @@ void ring_fn(void *p)
  */
 void ring_returns_on_a_saturated_peer_that_cleared_nonblock(Test &t)
 {
-	const char *path = temp_sock(t);
-	ASSERT_NOT_NULL(t, path);
-	ASSERT_NOT_NULL(t, start_server(t, path));
 	shmlink::Client *c = nullptr;
-	ASSERT_EQ(t, connect_client(t, path, &c), 0);
-	RawPeer *h = raw_peer(t, path, false);
+	RawPeer *h = client_and_raw_peer(t, &c, true);
 	ASSERT_NOT_NULL(t, h);
-	auto p = c->wait_peer(TIMEOUT);
-	ASSERT_OK(t, p);
-	ASSERT_EQ(t, p.value(), h->id);
 	for (u32 v = 0; v < VECTORS; v++) {
 		ASSERT_EQ(t, fcntl(h->own[v], F_SETFL, 0), 0);
 		u64 big = 0xfffffffffffffffeull;
@@ -552,16 +568,9 @@ void restore_sigusr1(void *)
 
 void slow_ring_keeps_its_count_at_an_honest_peer(Test &t)
 {
-	const char *path = temp_sock(t);
-	ASSERT_NOT_NULL(t, path);
-	ASSERT_NOT_NULL(t, start_server(t, path));
 	shmlink::Client *c = nullptr;
-	ASSERT_EQ(t, connect_client(t, path, &c), 0);
-	RawPeer *h = raw_peer(t, path, false);
+	RawPeer *h = client_and_raw_peer(t, &c, true);
 	ASSERT_NOT_NULL(t, h);
-	auto p = c->wait_peer(TIMEOUT);
-	ASSERT_OK(t, p);
-	ASSERT_EQ(t, p.value(), h->id);
 
 	struct sigaction sa = {};
 	sa.sa_handler = &slow_ring_handler;
