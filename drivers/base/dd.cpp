@@ -151,6 +151,8 @@ int DeviceCore::match(const Driver &drv, Device &dev)
  * lockdep subclass, so a child locked under its parent (a child registered
  * and probed from its parent's probe, or need_parent_lock) is not a
  * recursion to lockdep. Lockdep has 8 subclasses: deeper devices share 7.
+ * The mutexes are exempt from lockdep's validation (Device(), as Linux's
+ * device_initialize()); the subclasses still annotate the nesting.
  */
 static unsigned int lock_subclass(const Device &dev)
 {

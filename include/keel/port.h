@@ -255,6 +255,18 @@ void keel_port_mutex_lock(void *m);
  */
 void keel_port_mutex_lock_nested(void *m, unsigned int subclass);
 /**
+ * keel_port_mutex_novalidate() - exempt a mutex from lock-order validation
+ * @m: the mutex, initialised and not held
+ *
+ * Linux lockdep_set_novalidate_class(), which Linux's driver core applies
+ * to every device mutex: locks of many devices of one class, nested by the
+ * device tree, defeat a class-based validator. A no-op where the port has
+ * no validator.
+ *
+ * Context: process context, before the mutex is first taken.
+ */
+void keel_port_mutex_novalidate(void *m);
+/**
  * keel_port_mutex_lock_interruptible() - take a mutex unless a signal comes
  * @m: the mutex
  *

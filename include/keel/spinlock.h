@@ -229,6 +229,12 @@ public:
 		keel_port_mutex_lock_nested(m_storage, subclass);
 	}
 	/**
+	 * novalidate() - exempt it from lockdep (keel_port_mutex_novalidate())
+	 *
+	 * Context: process context, before the mutex is first taken.
+	 */
+	void novalidate() { keel_port_mutex_novalidate(m_storage); }
+	/**
 	 * lock_interruptible() - take the mutex unless a signal arrives first
 	 *
 	 * Context: may sleep.

@@ -86,6 +86,13 @@ void keel_port_mutex_init(void *m, const char *name, struct keel_lock_key *key)
 	__mutex_init(m, name, (struct lock_class_key *)key);
 }
 
+void keel_port_mutex_novalidate(void *m)
+{
+#ifdef CONFIG_LOCKDEP
+	lockdep_set_novalidate_class((struct mutex *)m);
+#endif
+}
+
 void keel_port_mutex_destroy(void *m)
 {
 	mutex_destroy((struct mutex *)m);
