@@ -497,6 +497,22 @@ static int parse_hex(const char *s, unsigned char *out, size_t size, size_t *len
 	return 0;
 }
 
+/* A MESSAGE argument into @buf: its text, or the bytes it spells with --hex. */
+static int message_arg(const struct opts *o, const char *cmd, const char *arg, unsigned char *buf,
+		       size_t size, size_t *len)
+{
+	if (o->hex) {
+		if (parse_hex(arg, buf, size, len))
+			return usage_error("%s: bad hex '%s'", cmd, arg);
+		return 0;
+	}
+	*len = strlen(arg);
+	if (*len > size)
+		return usage_error("%s: message of %zu bytes, at most %zu", cmd, *len, size);
+	memcpy(buf, arg, *len);
+	return 0;
+}
+
 static int cmd_send(const struct opts *o, int argc, char **argv)
 {
 	unsigned char buf[65536];
@@ -509,15 +525,9 @@ static int cmd_send(const struct opts *o, int argc, char **argv)
 	if (fd < 0)
 		return 1;
 	for (i = 1; i < argc; i++) {
-		if (o->hex) {
-			if (parse_hex(argv[i], buf, sizeof(buf), &len)) {
-				close(fd);
-				return usage_error("send: bad hex '%s'", argv[i]);
-			}
-		} else {
-			len = strlen(argv[i]);
-			memcpy(buf, argv[i], len);
-		}
+		ret = message_arg(o, "send", argv[i], buf, sizeof(buf), &len);
+		if (ret)
+			break;
 		if (write(fd, buf, len) != (ssize_t)len) {
 			msg("send to %s: %s", argv[0], strerror(errno));
 			ret = 1;
@@ -544,14 +554,11 @@ static int cmd_talk(const struct opts *o, int argc, char **argv)
 		return 1;
 	for (i = 1; i < argc && !ret; i++) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
-		size_t len = strlen(argv[i]);
+		size_t len;
 
-		if (o->hex && parse_hex(argv[i], buf, sizeof(buf), &len)) {
-			close(fd);
-			return usage_error("talk: bad hex '%s'", argv[i]);
-		}
-		if (!o->hex)
-			memcpy(buf, argv[i], len);
+		ret = message_arg(o, "talk", argv[i], buf, sizeof(buf), &len);
+		if (ret)
+			break;
 		if (write(fd, buf, len) != (ssize_t)len) {
 			msg("talk to %s: %s", argv[0], strerror(errno));
 			ret = 1;

@@ -72,4 +72,7 @@ has "$OUT" '^ENDPOINT +NAME +SRC +DST +ADDR +QUEUED +RX +TX +RX_DROPPED$' \
 	"list: endpoint counters"
 has "$OUT" '^rpmsg0 +rpmsg-raw +[0-9]+ +1024 +-?[0-9]+ +0 +3 +3 +0$' \
 	"list: the channel node's endpoint received 3, sent 3"
+# A message longer than the tool's buffer is refused, not copied past it.
+expect 2 create-dev rpmsg-raw 1024 -- talk rpmsg0 "$(head -c 70000 /dev/zero | tr '\0' a)"
+has "$ERR" '^rpmsg: talk: message of 70000 bytes, at most 65536' "over-long message"
 echo "rpmsg_tool_test: PASS ($n checks)"
