@@ -27,6 +27,7 @@ module build products (by Kbuild) and the run directory given with --out.
 import argparse
 import contextlib
 import fcntl
+import fnmatch
 import gzip
 import hashlib
 import itertools
@@ -992,6 +993,29 @@ def hosted_counts():
     return counts
 
 
+def compare_case_counts(suites, totals, hosted, glob):
+    """The KUnit cases of each suite against the hosted runner's (the same
+    source, so the same number), limited to the suites the filter glob
+    selects. Prints the totals; returns the problems."""
+    ncases = totals["pass"] + totals["fail"] + totals["skip"]
+    if hosted is None:
+        print(f"  case count: KUnit {ncases} (no hosted runner to compare with)")
+        return []
+    if glob:
+        hosted = {k: v for k, v in hosted.items() if fnmatch.fnmatchcase(k, glob)}
+    problems = []
+    for name in sorted(set(hosted) | set(suites)):
+        res = suites.get(name)
+        nk = res["pass"] + res["fail"] + res["skip"] if res else 0
+        if nk != hosted.get(name, 0):
+            problems.append(f"case count of {name} differs: KUnit {nk}, "
+                            f"hosted {hosted.get(name, 0)}")
+    nh = sum(hosted.values())
+    sel = f" (suites matching '{glob}')" if glob else ""
+    print(f"  case count{sel}: KUnit {ncases}, hosted {nh}")
+    return problems
+
+
 def run(args):
     t0 = time.monotonic()
     line = get_line(args.line)
@@ -1062,16 +1086,7 @@ def run(args):
         print(f"  kunit.py parse (exit {kp[0]}): {kp[1]}")
         if kp[0] and not failures:
             problems.append("kunit.py parse failed on the KTAP output")
-    # A filtered run has fewer cases than the hosted runner lists.
-    hosted = None if args.filter else hosted_counts()
-    ncases = totals["pass"] + totals["fail"] + totals["skip"]
-    if hosted is not None:
-        nh = sum(hosted.values())
-        print(f"  case count: KUnit {ncases}, hosted {nh}")
-        if nh != ncases:
-            problems.append(f"case count differs: KUnit {ncases}, hosted {nh}")
-    else:
-        print(f"  case count: KUnit {ncases} (no hosted runner to compare with)")
+    problems += compare_case_counts(suites, totals, hosted_counts(), args.filter)
     if any("keel-run: kmemleak scan done" in ln for ln in lines):
         leaks = sum(1 for ln in lines if "unreferenced object 0x" in ln)
         print(f"  kmemleak scan after the last unload: {leaks} unreferenced objects")

@@ -238,6 +238,33 @@ class JudgeTest(unittest.TestCase):
         self.assertEqual(unloads, list(reversed(names)) + ["keel"])
 
 
+    def suites(self, **counts):
+        return {k: {"pass": v, "fail": 0, "skip": 0} for k, v in counts.items()}
+
+    def test_case_counts_equal_pass(self):
+        got = rq.compare_case_counts(self.suites(a=2, rb=1), {"pass": 3, "fail": 0, "skip": 0},
+                                     {"a": 2, "rb": 1}, None)
+        self.assertEqual(got, [])
+
+    def test_case_count_of_one_suite_differs_fails(self):
+        # Equal totals, but one case moved from one suite to another.
+        got = rq.compare_case_counts(self.suites(a=3, rb=1), {"pass": 4, "fail": 0, "skip": 0},
+                                     {"a": 2, "rb": 2}, None)
+        self.assertEqual(len(got), 2)
+        self.assertIn("case count of a differs: KUnit 3, hosted 2", got)
+
+    def test_case_counts_checked_within_the_filter(self):
+        k = self.suites(rb=1, rc=4)
+        t = {"pass": 5, "fail": 0, "skip": 0}
+        self.assertEqual(rq.compare_case_counts(k, t, {"a": 2, "rb": 1, "rc": 4}, "r*"), [])
+        got = rq.compare_case_counts(k, t, {"a": 2, "rb": 1, "rc": 5}, "r*")
+        self.assertEqual(got, ["case count of rc differs: KUnit 4, hosted 5"])
+        # A suite the filter selects that the kernel never ran.
+        got = rq.compare_case_counts(self.suites(rb=1), {"pass": 1, "fail": 0, "skip": 0},
+                                     {"a": 2, "rb": 1, "rc": 4}, "r*")
+        self.assertEqual(got, ["case count of rc differs: KUnit 0, hosted 4"])
+
+
 def main():
     verbosity = 2 if "-v" in sys.argv[1:] else 1
     suite = unittest.defaultTestLoader.loadTestsFromTestCase(JudgeTest)
