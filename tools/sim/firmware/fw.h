@@ -24,8 +24,8 @@
 #include <keel/workqueue.h>
 #include <rpmsg/rpmsg.h>
 
+#include "../fifo.h"
 #include "../sim_proto.h"
-#include "cmd_queue.h"
 
 namespace rproc::hosted {
 class Firmware;
@@ -91,7 +91,7 @@ private:
 	void stream_one(s64 now);
 
 	rpmsg::RpmsgDevice &m_rpdev;
-	CmdQueue<Cmd, CMD_QUEUE> m_cmds{ "sim_sensor_lock", KEEL_LOCK_KEY() };
+	Fifo<Cmd, CMD_QUEUE> m_cmds{ "sim_sensor_lock", KEEL_LOCK_KEY() };
 	keel::WaitQueue m_wq{ "sim_sensor_wq", KEEL_LOCK_KEY() };
 	keel::Thread *m_thread = nullptr;
 	/* The thread's own state. */
@@ -137,7 +137,7 @@ private:
 	void reply(u32 kind, u32 id, u32 dst, const char *text);
 
 	rpmsg::RpmsgDevice &m_rpdev;
-	CmdQueue<Cmd, CMD_QUEUE> m_cmds{ "sim_console_lock", KEEL_LOCK_KEY() };
+	Fifo<Cmd, CMD_QUEUE> m_cmds{ "sim_console_lock", KEEL_LOCK_KEY() };
 	keel::Work m_work{ &ConsoleService::work_fn, "sim_console_work", KEEL_LOCK_KEY() };
 };
 

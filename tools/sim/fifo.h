@@ -1,21 +1,23 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * CmdQueue - the firmware services' command queue: a bounded FIFO that
- * the endpoint callback (atomic context) fills and process context (a
- * work item, a thread) empties, in order, under a spinlock of its own.
+ * Fifo - a bounded FIFO under a spinlock of its own, for what atomic
+ * context hands to process context in order: the host's events on their
+ * way to the engine's loop, the firmware services' commands on their way
+ * from the endpoint callback to a work item or a thread. A full one
+ * refuses, never waits.
  */
-#ifndef TOOLS_SIM_FIRMWARE_CMD_QUEUE_H
-#define TOOLS_SIM_FIRMWARE_CMD_QUEUE_H
+#ifndef TOOLS_SIM_FIFO_H
+#define TOOLS_SIM_FIFO_H
 
 #include <keel/spinlock.h>
 #include <keel/types.h>
 
-namespace sim::fw {
+namespace sim {
 
-template <typename T, u32 N> class CmdQueue : keel::NonMovable {
+template <typename T, u32 N> class Fifo : keel::NonMovable {
 public:
-	/* @name, @key: the lock's lockdep class (KEEL_LOCK_KEY() of the owner's site). */
-	CmdQueue(const char *name, keel_lock_key *key) : m_lock(name, key) {}
+	/* @name, @key: the lock's lockdep class (KEEL_LOCK_KEY() at the owner's member). */
+	Fifo(const char *name, keel_lock_key *key) : m_lock(name, key) {}
 
 	/* Context: any. Return: false when the queue is full (@c dropped). */
 	bool push(const T &c)
@@ -52,6 +54,6 @@ private:
 	u32 m_count GUARDED_BY(m_lock) = 0;
 };
 
-} // namespace sim::fw
+} // namespace sim
 
 #endif
