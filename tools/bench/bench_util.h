@@ -21,6 +21,7 @@
 
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -95,6 +96,51 @@ inline void report(const char *name, const char *what, const Series &s, const ch
 	printf("  %-48s %12.2f %-6s (%.2f..%.2f)\n", what, st.med * scale, unit, st.min * scale,
 	       st.max * scale);
 	emit(name, st.med * scale, unit);
+}
+
+/* The command line shared by the benchmarks (the --remote-* modes aside). */
+struct Options {
+	u32 trials = 5;
+	u32 iters = 2000;
+	u32 msgs = 100000;
+};
+
+/* --trials N, --iters N, --msgs N and --jsonl FILE (JSON lines appended to FILE). */
+inline Options parse_options(int argc, char **argv)
+{
+	Options o;
+	for (int i = 1; i + 1 < argc; i += 2) {
+		if (!strcmp(argv[i], "--trials"))
+			o.trials = u32(atoi(argv[i + 1]));
+		else if (!strcmp(argv[i], "--iters"))
+			o.iters = u32(atoi(argv[i + 1]));
+		else if (!strcmp(argv[i], "--msgs"))
+			o.msgs = u32(atoi(argv[i + 1]));
+		else if (!strcmp(argv[i], "--jsonl"))
+			json_file() = fopen(argv[i + 1], "a");
+	}
+	return o;
+}
+
+/*
+ * Runs @body with @sock pointing at a socket path in a fresh temporary
+ * directory, then closes the JSON file and removes the socket and the
+ * directory. Returns @body's exit code, or 2 when there is no directory.
+ */
+template <typename Body> int run_with_socket(const char *&sock, Body body)
+{
+	char dir[] = "/tmp/keel-bench-XXXXXX";
+	if (!mkdtemp(dir))
+		return 2;
+	char path[128];
+	snprintf(path, sizeof(path), "%s/ivshmem.sock", dir);
+	sock = path;
+	int r = body();
+	if (json_file())
+		fclose(json_file());
+	unlink(path);
+	rmdir(dir);
+	return r;
 }
 
 /* fork + exec of this program with @args: safe in a process that already has threads. */

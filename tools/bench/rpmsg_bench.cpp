@@ -1025,29 +1025,9 @@ int main(int argc, char **argv)
 	if (argc >= 6 && !strcmp(argv[1], "--instr"))
 		return instr_main(!strcmp(argv[2], "h2r"), u32(atoi(argv[3])), u32(atoi(argv[4])),
 				  !strcmp(argv[5], "recv"));
-	u32 trials = 5, iters = 2000, msgs = 100000;
-	for (int i = 1; i + 1 < argc; i += 2) {
-		if (!strcmp(argv[i], "--trials"))
-			trials = u32(atoi(argv[i + 1]));
-		else if (!strcmp(argv[i], "--iters"))
-			iters = u32(atoi(argv[i + 1]));
-		else if (!strcmp(argv[i], "--msgs"))
-			msgs = u32(atoi(argv[i + 1]));
-		else if (!strcmp(argv[i], "--jsonl"))
-			bench::json_file() = fopen(argv[i + 1], "a");
-	}
-	if (!trials || !iters || msgs < 16)
+	bench::Options o = bench::parse_options(argc, argv);
+	if (!o.trials || !o.iters || o.msgs < 16)
 		return 2;
-	char dir[] = "/tmp/keel-bench-XXXXXX";
-	if (!mkdtemp(dir))
-		return 2;
-	char sock[128];
-	snprintf(sock, sizeof(sock), "%s/ivshmem.sock", dir);
-	s_sock = sock;
-	int r = bench_main(trials, iters, msgs);
-	if (bench::json_file())
-		fclose(bench::json_file());
-	unlink(sock);
-	rmdir(dir);
-	return r;
+	return bench::run_with_socket(s_sock,
+				      [&] { return bench_main(o.trials, o.iters, o.msgs); });
 }

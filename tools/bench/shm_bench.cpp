@@ -313,27 +313,8 @@ int main(int argc, char **argv)
 		return remote_spin(argv[2]);
 	if (argc >= 3 && !strcmp(argv[1], "--remote-doorbell"))
 		return bench::remote_doorbell(argv[2], VECTORS, keel::ms_to_ns(5000));
-	u32 trials = 5, iters = 2000;
-	for (int i = 1; i + 1 < argc; i += 2) {
-		if (!strcmp(argv[i], "--trials"))
-			trials = u32(atoi(argv[i + 1]));
-		else if (!strcmp(argv[i], "--iters"))
-			iters = u32(atoi(argv[i + 1]));
-		else if (!strcmp(argv[i], "--jsonl"))
-			bench::json_file() = fopen(argv[i + 1], "a");
-	}
-	if (!trials || !iters)
+	bench::Options o = bench::parse_options(argc, argv);
+	if (!o.trials || !o.iters)
 		return 2;
-	char dir[] = "/tmp/keel-bench-XXXXXX";
-	if (!mkdtemp(dir))
-		return 2;
-	char sock[128];
-	snprintf(sock, sizeof(sock), "%s/ivshmem.sock", dir);
-	s_sock = sock;
-	int r = bench_main(trials, iters);
-	if (bench::json_file())
-		fclose(bench::json_file());
-	unlink(sock);
-	rmdir(dir);
-	return r;
+	return bench::run_with_socket(s_sock, [&] { return bench_main(o.trials, o.iters); });
 }

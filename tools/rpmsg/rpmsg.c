@@ -38,6 +38,7 @@
 
 #define EXIT_USAGE 2
 #define NAME_LEN 64
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 static const char *prog = "rpmsg";
 static const char *class_dir, *bus_dir, *dev_dir;
@@ -210,6 +211,19 @@ static void node_path(const char *node, char *path, size_t size)
 		snprintf(path, size, "%s/%s", dev_dir, node);
 }
 
+/* Opens a control or endpoint node (a name under the /dev directory, or a path). */
+static int open_node(const char *node, int flags)
+{
+	char path[512];
+	int fd;
+
+	node_path(node, path, sizeof(path));
+	fd = open(path, flags);
+	if (fd < 0)
+		msg("%s: %s", path, strerror(errno));
+	return fd;
+}
+
 /* The node name of a path or a name. */
 static const char *node_name(const char *node)
 {
@@ -250,50 +264,70 @@ static int parse_long(const char *s, long lo, long hi, long *out)
 
 /* --- list --- */
 
-static int cmd_list(void)
+/* One column of a list table: an attribute of each entry, or its name (@attr NULL). */
+struct column {
+	const char *title;
+	int width; /* negative: left-aligned */
+	const char *attr;
+	const char *dflt; /* when the attribute is missing or empty */
+};
+
+static void list_table(const char *dir, int (*keep)(const char *), const struct column *cols,
+		       int ncols)
 {
 	static char names[512][NAME_LEN];
-	char a[8][64];
-	int n, i;
+	char buf[64];
+	const char *v;
+	int n, i, c;
 
-	n = list_dir(class_dir, is_ctrl, names, 512);
-	printf("%-13s %-20s %5s %10s %10s %8s %5s %8s\n", "CONTROL", "LINK", "MTU", "RX", "TX",
-	       "DROPPED", "EPTS", "CHANNELS");
-	for (i = 0; i < n; i++)
-		printf("%-13s %-20s %5s %10s %10s %8s %5s %8s\n", names[i],
-		       attr_or(class_dir, names[i], "link", a[0], 64, "?"),
-		       attr_or(class_dir, names[i], "mtu", a[1], 64, "?"),
-		       attr_or(class_dir, names[i], "rx_count", a[2], 64, "-"),
-		       attr_or(class_dir, names[i], "tx_count", a[3], 64, "-"),
-		       attr_or(class_dir, names[i], "rx_dropped", a[4], 64, "-"),
-		       attr_or(class_dir, names[i], "endpoints", a[5], 64, "-"),
-		       attr_or(class_dir, names[i], "channels", a[6], 64, "-"));
-	n = list_dir(bus_dir, NULL, names, 512);
-	printf("\n%-40s %-24s %6s %6s %-8s %-14s %s\n", "CHANNEL", "NAME", "SRC", "DST", "ANNOUNCE",
-	       "DRIVER", "CONTROL");
+	n = list_dir(dir, keep, names, 512);
+	for (c = 0; c < ncols; c++)
+		printf("%*s%s", cols[c].width, cols[c].title, c + 1 < ncols ? " " : "\n");
 	for (i = 0; i < n; i++) {
-		const char *drv = attr_or(bus_dir, names[i], "driver", a[4], 64, "");
-
-		printf("%-40s %-24s %6s %6s %-8s %-14s %s\n", names[i],
-		       attr_or(bus_dir, names[i], "name", a[0], 64, "?"),
-		       attr_or(bus_dir, names[i], "src", a[1], 64, "?"),
-		       attr_or(bus_dir, names[i], "dst", a[2], 64, "?"),
-		       attr_or(bus_dir, names[i], "announce", a[3], 64, "?"), *drv ? drv : "-",
-		       attr_or(bus_dir, names[i], "ctrl", a[5], 64, "-"));
+		for (c = 0; c < ncols; c++) {
+			v = cols[c].attr ? attr_or(dir, names[i], cols[c].attr, buf, sizeof(buf),
+						   cols[c].dflt)
+					 : names[i];
+			printf("%*s%s", cols[c].width, *v ? v : cols[c].dflt,
+			       c + 1 < ncols ? " " : "\n");
+		}
 	}
-	n = list_dir(class_dir, is_ept, names, 512);
-	printf("\n%-10s %-24s %6s %6s %6s %6s %10s %10s %10s\n", "ENDPOINT", "NAME", "SRC", "DST",
-	       "ADDR", "QUEUED", "RX", "TX", "RX_DROPPED");
-	for (i = 0; i < n; i++)
-		printf("%-10s %-24s %6s %6s %6s %6s %10s %10s %10s\n", names[i],
-		       attr_or(class_dir, names[i], "name", a[0], 64, "?"),
-		       attr_or(class_dir, names[i], "src", a[1], 64, "?"),
-		       attr_or(class_dir, names[i], "dst", a[2], 64, "?"),
-		       attr_or(class_dir, names[i], "addr", a[3], 64, "-"),
-		       attr_or(class_dir, names[i], "queued", a[4], 64, "-"),
-		       attr_or(class_dir, names[i], "rx_count", a[5], 64, "-"),
-		       attr_or(class_dir, names[i], "tx_count", a[6], 64, "-"),
-		       attr_or(class_dir, names[i], "rx_dropped", a[7], 64, "-"));
+}
+
+static int cmd_list(void)
+{
+	static const struct column links[] = {
+		{ "CONTROL", -13, NULL, "" },	 { "LINK", -20, "link", "?" },
+		{ "MTU", 5, "mtu", "?" },	 { "RX", 10, "rx_count", "-" },
+		{ "TX", 10, "tx_count", "-" },	 { "DROPPED", 8, "rx_dropped", "-" },
+		{ "EPTS", 5, "endpoints", "-" }, { "CHANNELS", 8, "channels", "-" },
+	};
+	static const struct column channels[] = {
+		{ "CHANNEL", -40, NULL, "" },
+		{ "NAME", -24, "name", "?" },
+		{ "SRC", 6, "src", "?" },
+		{ "DST", 6, "dst", "?" },
+		{ "ANNOUNCE", -8, "announce", "?" },
+		{ "DRIVER", -14, "driver", "-" },
+		{ "CONTROL", 0, "ctrl", "-" },
+	};
+	static const struct column endpoints[] = {
+		{ "ENDPOINT", -10, NULL, "" },
+		{ "NAME", -24, "name", "?" },
+		{ "SRC", 6, "src", "?" },
+		{ "DST", 6, "dst", "?" },
+		{ "ADDR", 6, "addr", "-" },
+		{ "QUEUED", 6, "queued", "-" },
+		{ "RX", 10, "rx_count", "-" },
+		{ "TX", 10, "tx_count", "-" },
+		{ "RX_DROPPED", 10, "rx_dropped", "-" },
+	};
+
+	list_table(class_dir, is_ctrl, links, ARRAY_SIZE(links));
+	printf("\n");
+	list_table(bus_dir, NULL, channels, ARRAY_SIZE(channels));
+	printf("\n");
+	list_table(class_dir, is_ept, endpoints, ARRAY_SIZE(endpoints));
 	return 0;
 }
 
@@ -333,18 +367,6 @@ static int default_ctrl(const struct opts *o, char *out, size_t size)
 	}
 	snprintf(out, size, "%s", names[0]);
 	return 0;
-}
-
-static int open_ctrl(const char *ctrl)
-{
-	char path[512];
-	int fd;
-
-	node_path(ctrl, path, sizeof(path));
-	fd = open(path, O_RDWR);
-	if (fd < 0)
-		msg("%s: %s", path, strerror(errno));
-	return fd;
 }
 
 static int fill_info(struct rpmsg_endpoint_info *info, const char *name, const char *dst,
@@ -395,7 +417,7 @@ static int ctrl_ioctl(const struct opts *o, unsigned long req, const char *what,
 		return ret;
 	if (default_ctrl(o, ctrl, sizeof(ctrl)))
 		return 1;
-	fd = open_ctrl(ctrl);
+	fd = open_node(ctrl, O_RDWR);
 	if (fd < 0)
 		return 1;
 	ret = ioctl(fd, req, &info);
@@ -445,25 +467,13 @@ static int cmd_release_dev(const struct opts *o, int argc, char **argv)
 	return ctrl_ioctl(o, RPMSG_RELEASE_DEV_IOCTL, "release-dev", argc, argv, NULL, 0);
 }
 
-static int open_ept(const char *node, int flags)
-{
-	char path[512];
-	int fd;
-
-	node_path(node, path, sizeof(path));
-	fd = open(path, flags);
-	if (fd < 0)
-		msg("%s: %s", path, strerror(errno));
-	return fd;
-}
-
 static int cmd_destroy_ept(int argc, char **argv)
 {
 	int fd;
 
 	if (argc != 1)
 		return usage_error("destroy-ept: NODE");
-	fd = open_ept(argv[0], O_RDWR);
+	fd = open_node(argv[0], O_RDWR);
 	if (fd < 0)
 		return 1;
 	if (ioctl(fd, RPMSG_DESTROY_EPT_IOCTL) < 0) {
@@ -513,57 +523,37 @@ static int message_arg(const struct opts *o, const char *cmd, const char *arg, u
 	return 0;
 }
 
-static int cmd_send(const struct opts *o, int argc, char **argv)
-{
-	unsigned char buf[65536];
-	int fd, i, ret = 0;
-	size_t len;
-
-	if (argc < 2)
-		return usage_error("send: NODE MESSAGE...");
-	fd = open_ept(argv[0], O_RDWR);
-	if (fd < 0)
-		return 1;
-	for (i = 1; i < argc; i++) {
-		ret = message_arg(o, "send", argv[i], buf, sizeof(buf), &len);
-		if (ret)
-			break;
-		if (write(fd, buf, len) != (ssize_t)len) {
-			msg("send to %s: %s", argv[0], strerror(errno));
-			ret = 1;
-			break;
-		}
-	}
-	close(fd);
-	return ret;
-}
-
 static void print_message(const unsigned char *buf, size_t len, int hex);
 
-/* Each MESSAGE written, each reply read and printed, on one open of the node. */
-static int cmd_talk(const struct opts *o, int argc, char **argv)
+/*
+ * send and talk: each MESSAGE written as one message, on one open of the
+ * node; talk (@reply) reads and prints the reply to each before the next.
+ */
+static int write_messages(const struct opts *o, const char *cmd, int reply, int argc, char **argv)
 {
 	unsigned char buf[65536];
 	int fd, i, ret = 0;
 	ssize_t n;
 
 	if (argc < 2)
-		return usage_error("talk: NODE MESSAGE...");
-	fd = open_ept(argv[0], O_RDWR);
+		return usage_error("%s: NODE MESSAGE...", cmd);
+	fd = open_node(argv[0], O_RDWR);
 	if (fd < 0)
 		return 1;
 	for (i = 1; i < argc && !ret; i++) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
-		size_t len;
+		size_t len = 0;
 
-		ret = message_arg(o, "talk", argv[i], buf, sizeof(buf), &len);
+		ret = message_arg(o, cmd, argv[i], buf, sizeof(buf), &len);
 		if (ret)
 			break;
 		if (write(fd, buf, len) != (ssize_t)len) {
-			msg("talk to %s: %s", argv[0], strerror(errno));
+			msg("%s to %s: %s", cmd, argv[0], strerror(errno));
 			ret = 1;
+		} else if (!reply) {
+			continue;
 		} else if (poll(&p, 1, (int)o->timeout_ms) <= 0 || !(p.revents & POLLIN)) {
-			msg("talk to %s: no reply within %ld ms", argv[0], o->timeout_ms);
+			msg("%s to %s: no reply within %ld ms", cmd, argv[0], o->timeout_ms);
 			ret = 1;
 		} else if ((n = read(fd, buf, sizeof(buf))) < 0) {
 			msg("read %s: %s", argv[0], strerror(errno));
@@ -601,7 +591,7 @@ static int cmd_recv(const struct opts *o, int argc, char **argv)
 
 	if (argc != 1)
 		return usage_error("recv: NODE");
-	fd = open_ept(argv[0], O_RDWR | O_NONBLOCK);
+	fd = open_node(argv[0], O_RDWR | O_NONBLOCK);
 	if (fd < 0)
 		return 1;
 	while (o->count <= 0 || got < o->count) {
@@ -713,7 +703,7 @@ static int cmd_ping(const struct opts *o, int argc, char **argv)
 		/* An endpoint of our own towards the service, for this ping only. */
 		if (o->ctrl)
 			snprintf(ctrl, sizeof(ctrl), "%s", node_name(o->ctrl));
-		ctrl_fd = open_ctrl(ctrl);
+		ctrl_fd = open_node(ctrl, O_RDWR);
 		if (ctrl_fd < 0)
 			return 1;
 		snprintf(buf, sizeof(buf), "ping-%d", (int)getpid());
@@ -744,7 +734,7 @@ static int cmd_ping(const struct opts *o, int argc, char **argv)
 			close(ctrl_fd);
 		return usage_error("ping: size %ld: 8 to the MTU (%ld)", o->size, mtu);
 	}
-	fd = open_ept(node, O_RDWR);
+	fd = open_node(node, O_RDWR);
 	if (fd < 0)
 		return 1;
 	rtt = calloc((size_t)o->count, sizeof(*rtt));
@@ -851,17 +841,39 @@ static int run(struct opts *o, int argc, char **argv)
 	if (!strcmp(cmd, "release-dev"))
 		return cmd_release_dev(o, argc, argv);
 	if (!strcmp(cmd, "send"))
-		return cmd_send(o, argc, argv);
+		return write_messages(o, "send", 0, argc, argv);
 	if (!strcmp(cmd, "recv"))
 		return cmd_recv(o, argc, argv);
 	if (!strcmp(cmd, "talk"))
-		return cmd_talk(o, argc, argv);
+		return write_messages(o, "talk", 1, argc, argv);
 	if (!strcmp(cmd, "ping")) {
 		if (o->count <= 0)
 			o->count = 10;
 		return cmd_ping(o, argc, argv);
 	}
 	return usage_error("unknown command '%s'", cmd);
+}
+
+/* An option that takes a number: its range and where it goes. */
+struct number_opt {
+	int opt;
+	const char *what;
+	long lo, hi;
+	long *dst;
+};
+
+static int set_number(const struct number_opt *numbers, size_t n, int opt, const char *arg)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (numbers[i].opt != opt)
+			continue;
+		if (parse_long(arg, numbers[i].lo, numbers[i].hi, numbers[i].dst))
+			return usage_error("bad %s '%s'", numbers[i].what, arg);
+		return 0;
+	}
+	return usage_error("unknown option -%c", opt);
 }
 
 int main(int argc, char **argv)
@@ -878,6 +890,12 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct opts o = { .size = 64, .timeout_ms = 1000 };
+	const struct number_opt numbers[] = {
+		{ 'c', "count", 1, 100000000, &o.count },
+		{ 's', "size", 0, 65536, &o.size },
+		{ 'i', "interval", 0, 3600000, &o.interval_ms },
+		{ 't', "timeout", 0, 3600000, &o.timeout_ms },
+	};
 	int c, start, i, ret = 0;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -888,20 +906,11 @@ int main(int argc, char **argv)
 			o.ctrl = optarg;
 			break;
 		case 'c':
-			if (parse_long(optarg, 1, 100000000, &o.count))
-				return usage_error("bad count '%s'", optarg);
-			break;
 		case 's':
-			if (parse_long(optarg, 0, 65536, &o.size))
-				return usage_error("bad size '%s'", optarg);
-			break;
 		case 'i':
-			if (parse_long(optarg, 0, 3600000, &o.interval_ms))
-				return usage_error("bad interval '%s'", optarg);
-			break;
 		case 't':
-			if (parse_long(optarg, 0, 3600000, &o.timeout_ms))
-				return usage_error("bad timeout '%s'", optarg);
+			if (set_number(numbers, ARRAY_SIZE(numbers), c, optarg))
+				return EXIT_USAGE;
 			break;
 		case 'x':
 			o.hex = 1;

@@ -9,63 +9,25 @@
 
 namespace sim {
 
+#define SIM_SECOND(e, second, ...) second,
+#define SIM_THIRD(e, second, third) third,
+
 const char *fault_name(FaultKind kind)
 {
-	switch (kind) {
-	case FaultKind::Kill:
-		return "kill";
-	case FaultKind::Panic:
-		return "panic";
-	case FaultKind::Hang:
-		return "hang";
-	case FaultKind::HostRestart:
-		return "host-restart";
-	}
-	return "?";
+	static const char *const names[] = { SIM_FAULT_KINDS(SIM_SECOND) };
+	return u32(kind) < NR_FAULT_KINDS ? names[u32(kind)] : "?";
 }
 
 const char *fault_text(FaultKind kind)
 {
-	switch (kind) {
-	case FaultKind::Kill:
-		return "firmware killed (SIGKILL)";
-	case FaultKind::Panic:
-		return "firmware panics (its own fatal-error report)";
-	case FaultKind::Hang:
-		return "firmware hangs (no heartbeat, no service)";
-	case FaultKind::HostRestart:
-		return "host restarts, the remote lives";
-	}
-	return "?";
+	static const char *const texts[] = { SIM_FAULT_KINDS(SIM_THIRD) };
+	return u32(kind) < NR_FAULT_KINDS ? texts[u32(kind)] : "?";
 }
 
 const char *ev_name(EvType type)
 {
-	switch (type) {
-	case EvType::Phase:
-		return "phase";
-	case EvType::Inject:
-		return "inject";
-	case EvType::Rproc:
-		return "rproc";
-	case EvType::ChannelAdded:
-		return "channel_added";
-	case EvType::ChannelRemoved:
-		return "channel_removed";
-	case EvType::DriverProbed:
-		return "driver_probed";
-	case EvType::DriverRemoved:
-		return "driver_removed";
-	case EvType::SendFailed:
-		return "send_failed";
-	case EvType::ConsoleLog:
-		return "console_log";
-	case EvType::Pm:
-		return "pm";
-	case EvType::Check:
-		return "check_failed";
-	}
-	return "?";
+	static const char *const names[] = { SIM_EV_TYPES(SIM_SECOND) };
+	return u32(type) < NR_EV_TYPES ? names[u32(type)] : "?";
 }
 
 const char *channel_name(u8 ch)
@@ -75,30 +37,27 @@ const char *channel_name(u8 ch)
 	return ch < NR_SERVICES ? names[ch] : "-";
 }
 
+namespace {
+
+struct ErrnoName {
+	int err;
+	const char *name;
+};
+#define ERRNO_NAME(e) ErrnoName({ -e, "-" #e })
+
+} // namespace
+
 const char *errno_name(int e)
 {
-	switch (e) {
-	case -EPIPE:
-		return "-EPIPE";
-	case -ESHUTDOWN:
-		return "-ESHUTDOWN";
-	case -ENOTCONN:
-		return "-ENOTCONN";
-	case -ENODEV:
-		return "-ENODEV";
-	case -ETIMEDOUT:
-		return "-ETIMEDOUT";
-	case -ENOMEM:
-		return "-ENOMEM";
-	case -EINVAL:
-		return "-EINVAL";
-	case -EIO:
-		return "-EIO";
-	case -EBUSY:
-		return "-EBUSY";
-	case -ERESTARTSYS:
-		return "-ERESTARTSYS";
-	}
+	static const ErrnoName names[] = {
+		ERRNO_NAME(EPIPE),	 ERRNO_NAME(ESHUTDOWN), ERRNO_NAME(ENOTCONN),
+		ERRNO_NAME(ENODEV),	 ERRNO_NAME(ETIMEDOUT), ERRNO_NAME(ENOMEM),
+		ERRNO_NAME(EINVAL),	 ERRNO_NAME(EIO),	ERRNO_NAME(EBUSY),
+		ERRNO_NAME(ERESTARTSYS),
+	};
+	for (const auto &n : names)
+		if (n.err == e)
+			return n.name;
 	return "error";
 }
 

@@ -23,14 +23,24 @@ namespace sim {
 
 using keel::Result;
 
-/* What the simulator does to the remote (or to the host). */
-enum class FaultKind : u8 {
-	Kill,	     /* SIGKILL the firmware process: the host sees it gone (pidfd) */
-	Panic,	     /* "panic" on the remote's console: it reports a fatal error */
-	Hang,	     /* the firmware stops serving and beating: the watchdog fires */
-	HostRestart, /* the host's rpmsg stack detaches and reloads; the remote lives */
-};
-inline constexpr u32 NR_FAULT_KINDS = 4;
+/*
+ * What the simulator does to the remote (or to the host): X(enumerator,
+ * its fault_name(), its fault_text()).
+ */
+#define SIM_FAULT_KINDS(X)                                                                         \
+	/* SIGKILL the firmware process: the host sees it gone (pidfd) */                          \
+	X(Kill, "kill", "firmware killed (SIGKILL)")                                               \
+	/* "panic" on the remote's console: it reports a fatal error */                            \
+	X(Panic, "panic", "firmware panics (its own fatal-error report)")                          \
+	/* the firmware stops serving and beating: the watchdog fires */                           \
+	X(Hang, "hang", "firmware hangs (no heartbeat, no service)")                               \
+	/* the host's rpmsg stack detaches and reloads; the remote lives */                        \
+	X(HostRestart, "host-restart", "host restarts, the remote lives")
+
+#define SIM_ENUMERATOR(e, ...) e,
+#define SIM_PLUS_ONE(...) +1
+enum class FaultKind : u8 { SIM_FAULT_KINDS(SIM_ENUMERATOR) };
+inline constexpr u32 NR_FAULT_KINDS = 0 SIM_FAULT_KINDS(SIM_PLUS_ONE);
 /* "kill", "panic", "hang", "host-restart". */
 const char *fault_name(FaultKind kind);
 /* A line for people: "firmware killed (SIGKILL)". */
@@ -77,19 +87,33 @@ struct SimConfig {
 
 /* --- events --- */
 
-enum class EvType : u8 {
-	Phase,		/* the run's script moved on (@text) */
-	Inject,		/* a fault was caused (@fault, @text) */
-	Rproc,		/* the remoteproc core's observer (@rp) */
-	ChannelAdded,	/* a service was announced: its channel device exists */
-	ChannelRemoved, /* its channel device went */
-	DriverProbed,	/* a client driver bound to the channel */
-	DriverRemoved,	/* its remove ran (@value: messages it lost in flight) */
-	SendFailed, /* the first failed send of a sender after a crash (@err, @value: unblock ns) */
-	ConsoleLog, /* a line the remote printed on its console (@text) */
-	Pm,	    /* the remote's runtime-PM state changed (@text: "suspended") */
-	Check,	    /* a check of the run failed (@text) */
-};
+/* What happened: X(enumerator, its ev_name()). */
+#define SIM_EV_TYPES(X)                                                                            \
+	/* the run's script moved on (@text) */                                                    \
+	X(Phase, "phase")                                                                          \
+	/* a fault was caused (@fault, @text) */                                                   \
+	X(Inject, "inject")                                                                        \
+	/* the remoteproc core's observer (@rp) */                                                 \
+	X(Rproc, "rproc")                                                                          \
+	/* a service was announced: its channel device exists */                                   \
+	X(ChannelAdded, "channel_added")                                                           \
+	/* its channel device went */                                                              \
+	X(ChannelRemoved, "channel_removed")                                                       \
+	/* a client driver bound to the channel */                                                 \
+	X(DriverProbed, "driver_probed")                                                           \
+	/* its remove ran (@value: messages it lost in flight) */                                  \
+	X(DriverRemoved, "driver_removed")                                                         \
+	/* the first failed send of a sender after a crash (@err, @value: unblock ns) */           \
+	X(SendFailed, "send_failed")                                                               \
+	/* a line the remote printed on its console (@text) */                                     \
+	X(ConsoleLog, "console_log")                                                               \
+	/* the remote's runtime-PM state changed (@text: "suspended") */                           \
+	X(Pm, "pm")                                                                                \
+	/* a check of the run failed (@text) */                                                    \
+	X(Check, "check_failed")
+
+enum class EvType : u8 { SIM_EV_TYPES(SIM_ENUMERATOR) };
+inline constexpr u32 NR_EV_TYPES = 0 SIM_EV_TYPES(SIM_PLUS_ONE);
 const char *ev_name(EvType type);
 
 /* No service (an event about the remote, not a channel). */
@@ -194,6 +218,9 @@ struct RecoveryRecord {
 	int pid_after;
 	u32 session_before;
 	u32 session_after;
+
+	/* The timeline's zero: the detection, or the fault when it went unseen. */
+	s64 t_ref() const { return t_detected ? t_detected : t_inject; }
 };
 
 struct Check {

@@ -28,6 +28,8 @@ using keel::err;
 using keel::ok;
 
 struct Firmware::Impl {
+	explicit Impl(const FirmwareConfig &c) : cfg(c) {}
+
 	FirmwareConfig cfg;
 	shmlink::Client *client = nullptr;
 	keel::UniquePtr<rpmsg::RpmsgRemote> remote;
@@ -65,15 +67,11 @@ Result<keel::UniquePtr<Firmware>> Firmware::create(const FirmwareConfig &cfg)
 		       FW_ENV_SOCK, FW_ENV_VECTORS);
 		return err(-ENOENT);
 	}
-	Firmware *f = new (GFP_KERNEL) Firmware;
+	keel::UniquePtr<Firmware> f(new (GFP_KERNEL) Firmware);
 	if (!f)
 		return err(-ENOMEM);
-	keel::UniquePtr<Firmware> owned(f);
-	f->m_impl = new (GFP_KERNEL) Impl;
-	if (!f->m_impl)
-		return err(-ENOMEM);
-	Impl *im = f->m_impl;
-	im->cfg = cfg;
+	f->m_impl = TRY(keel::make_unique<Impl>(GFP_KERNEL, cfg));
+	Impl *im = f->m_impl.get();
 	if (const char *hb = getenv(FW_ENV_HEARTBEAT_MS))
 		im->heartbeat_ms = u32(strtoul(hb, nullptr, 10));
 	if (im->heartbeat_ms == 0)
@@ -91,7 +89,7 @@ Result<keel::UniquePtr<Firmware>> Firmware::create(const FirmwareConfig &cfg)
 	rc.host_gone_ctx = im;
 	im->remote = TRY(rpmsg::RpmsgRemote::create(rc, GFP_KERNEL));
 	im->send(FW_HELLO, u32(getpid()));
-	return owned;
+	return f;
 }
 
 Firmware::~Firmware()
@@ -100,7 +98,6 @@ Firmware::~Firmware()
 		return;
 	m_impl->remote.reset();
 	delete m_impl->client;
-	delete m_impl;
 }
 
 rpmsg::RpmsgRemote &Firmware::remote()
@@ -160,7 +157,7 @@ int Firmware::Impl::handle(const FwCtrlMsg &m)
 
 int Firmware::run()
 {
-	Impl *im = m_impl;
+	Impl *im = m_impl.get();
 	if (im->remote->start().is_error())
 		return 1;
 	s64 next_beat = keel::ktime_get_ns();

@@ -56,8 +56,10 @@ s64 now_ns()
 } // namespace
 
 struct HostedRproc::Impl {
+	Impl(const HostedRprocConfig &c, HostedRproc *h) : cfg(c), owner(h) {}
+
 	HostedRprocConfig cfg;
-	HostedRproc *owner = nullptr;
+	HostedRproc *owner;
 	char dir[64] = {};
 	char sock[128] = {};
 	shmlink::Server *server = nullptr;
@@ -552,16 +554,11 @@ Result<void> HostedRproc::Impl::init()
 
 Result<keel::UniquePtr<HostedRproc>> HostedRproc::create(const HostedRprocConfig &cfg)
 {
-	HostedRproc *h = new (GFP_KERNEL) HostedRproc;
+	keel::UniquePtr<HostedRproc> h(new (GFP_KERNEL) HostedRproc);
 	if (!h)
 		return err(-ENOMEM);
-	keel::UniquePtr<HostedRproc> owned(h);
-	h->m_impl = new (GFP_KERNEL) Impl;
-	if (!h->m_impl)
-		return err(-ENOMEM);
-	Impl *im = h->m_impl;
-	im->cfg = cfg;
-	im->owner = h;
+	h->m_impl = TRY(keel::make_unique<Impl>(GFP_KERNEL, cfg, h.get()));
+	Impl *im = h->m_impl.get();
 	TRY(im->init());
 	RprocConfig rc = cfg.rproc;
 	rc.name = cfg.name;
@@ -572,12 +569,12 @@ Result<keel::UniquePtr<HostedRproc>> HostedRproc::create(const HostedRprocConfig
 	rc.doorbell = im->client;
 	h->m_rproc = TRY(Rproc::create(rc, GFP_KERNEL));
 	TRY(h->m_rproc->add());
-	return owned;
+	return h;
 }
 
 HostedRproc::~HostedRproc()
 {
-	Impl *im = m_impl;
+	Impl *im = m_impl.get();
 	if (m_rproc) {
 		m_rproc->del();
 		m_rproc = nullptr;
@@ -603,7 +600,6 @@ HostedRproc::~HostedRproc()
 		unlink(im->sock);
 	if (im->dir[0])
 		rmdir(im->dir);
-	delete im;
 }
 
 Result<void> HostedRproc::inject(FwInject what)

@@ -173,7 +173,7 @@ public:
 
 private:
 	HostedRproc() = default;
-	Impl *m_impl = nullptr;
+	keel::UniquePtr<Impl> m_impl;
 	keel::RefPtr<Rproc> m_rproc;
 	keel::Atomic<pid_t> m_pid{ 0 };
 };
@@ -235,7 +235,7 @@ public:
 
 private:
 	Firmware() = default;
-	Impl *m_impl = nullptr;
+	keel::UniquePtr<Impl> m_impl;
 };
 
 } // namespace rproc::hosted

@@ -61,6 +61,22 @@ s64 account_failure(ChannelStats &st, int e, s64 t_call, s64 t_ret)
 	return unblock;
 }
 
+/*
+ * A command of channel @ch's client thread: counted as sent, or its
+ * failure accounted. Context: may sleep (waits for a buffer).
+ */
+Result<void> send_counted(u8 ch, rpmsg::RpmsgEndpoint &ept, keel::Span<const u8> data)
+{
+	ChannelStats &st = env().stats(ch);
+	s64 t_call = keel::ktime_get_ns();
+	Result<void> r = rpmsg::send(ept, data);
+	if (r.is_error())
+		(void)account_failure(st, r.error().to_errno(), t_call, keel::ktime_get_ns());
+	else
+		st.sent.fetch_add(1);
+	return r;
+}
+
 /* Every probe that succeeded is matched by one remove: counted here, and told. */
 void note_probe(u8 ch)
 {
@@ -425,17 +441,10 @@ Result<void> SensorClient::on_message(RpmsgDevice &, keel::Span<const u8> data, 
 /* Process context. Return: sent; a failure is accounted. */
 bool SensorClient::command(u32 op, u32 arg)
 {
-	ChannelStats &st = env().stats(SENSOR);
 	SensorCmd c = { keel::cpu_to_le32(op), keel::cpu_to_le32(arg) };
-	s64 t_call = keel::ktime_get_ns();
-	Result<void> r = rpmsg::send(
-		*m_rpdev.ept(), keel::Span<const u8>(reinterpret_cast<const u8 *>(&c), sizeof(c)));
-	if (r.is_error()) {
-		(void)account_failure(st, r.error().to_errno(), t_call, keel::ktime_get_ns());
-		return false;
-	}
-	st.sent.fetch_add(1);
-	return true;
+	return send_counted(SENSOR, *m_rpdev.ept(),
+			    keel::Span<const u8>(reinterpret_cast<const u8 *>(&c), sizeof(c)))
+		.is_ok();
 }
 
 int SensorClient::thread_main(void *arg)
@@ -536,15 +545,7 @@ Result<void> ConsoleClient::send_line(u32 id, const char *line)
 {
 	u8 buf[sizeof(ConsoleHdr) + CONSOLE_TEXT_MAX];
 	u32 len = console_msg(buf, CONSOLE_CMD, id, line);
-	ChannelStats &st = env().stats(CONSOLE);
-	s64 t_call = keel::ktime_get_ns();
-	Result<void> r = rpmsg::send(*m_rpdev.ept(), keel::Span<const u8>(buf, len));
-	if (r.is_error()) {
-		(void)account_failure(st, r.error().to_errno(), t_call, keel::ktime_get_ns());
-		return r;
-	}
-	st.sent.fetch_add(1);
-	return r;
+	return send_counted(CONSOLE, *m_rpdev.ept(), keel::Span<const u8>(buf, len));
 }
 
 Result<void> ConsoleClient::on_message(RpmsgDevice &, keel::Span<const u8> data, u32)

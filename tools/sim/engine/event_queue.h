@@ -10,8 +10,8 @@
 #define TOOLS_SIM_ENGINE_EVENT_QUEUE_H
 
 #include <keel/atomic.h>
-#include <keel/spinlock.h>
 
+#include "../fifo.h"
 #include "../sim_model.h"
 
 namespace sim {
@@ -23,32 +23,15 @@ public:
 	/* Context: any. */
 	void push(const SimEvent &ev)
 	{
-		keel::Guard g{ m_lock };
-		if (m_count == SIZE) {
+		if (!m_ring.push(ev))
 			m_dropped.fetch_add(1, keel::MemoryOrder::Relaxed);
-			return;
-		}
-		m_ring[(m_head + m_count) % SIZE] = ev;
-		m_count++;
 	}
 	/* The oldest event, false when none. Context: any. */
-	bool pop(SimEvent *ev)
-	{
-		keel::Guard g{ m_lock };
-		if (m_count == 0)
-			return false;
-		*ev = m_ring[m_head];
-		m_head = (m_head + 1) % SIZE;
-		m_count--;
-		return true;
-	}
+	bool pop(SimEvent *ev) { return m_ring.pop(ev); }
 	u64 dropped() const { return m_dropped.load(keel::MemoryOrder::Relaxed); }
 
 private:
-	keel::SpinLock m_lock{ "sim_event_queue", KEEL_LOCK_KEY() };
-	SimEvent m_ring[SIZE] GUARDED_BY(m_lock);
-	u32 m_head GUARDED_BY(m_lock) = 0;
-	u32 m_count GUARDED_BY(m_lock) = 0;
+	Fifo<SimEvent, SIZE> m_ring{ "sim_event_queue", KEEL_LOCK_KEY() };
 	keel::Atomic<u64> m_dropped{ 0 };
 };
 

@@ -37,6 +37,22 @@ void last(s64 &field, s64 t)
 		field = t;
 }
 
+/*
+ * The steps the core's events mark: the first time each happened, or for
+ * a restart that failed and was retried, the last (the attempt that counts).
+ */
+constexpr struct {
+	RprocEventType type;
+	s64 RecoveryRecord::*t;
+	bool last;
+} STEPS[] = {
+	{ RprocEventType::DevicesRemoved, &RecoveryRecord::t_removed, false },
+	{ RprocEventType::RemoteStopped, &RecoveryRecord::t_stopped, false },
+	{ RprocEventType::RegionReset, &RecoveryRecord::t_reset, false },
+	{ RprocEventType::RemoteStarted, &RecoveryRecord::t_started, true },
+	{ RprocEventType::DevicesAdded, &RecoveryRecord::t_added, true },
+};
+
 void track_rproc(RecoveryRecord &r, const SimEvent &ev)
 {
 	switch (ev.rp.type) {
@@ -48,22 +64,6 @@ void track_rproc(RecoveryRecord &r, const SimEvent &ev)
 			r.reason = ev.rp.reason;
 		}
 		break;
-	case RprocEventType::DevicesRemoved:
-		first(r.t_removed, ev.t_ns);
-		break;
-	case RprocEventType::RemoteStopped:
-		first(r.t_stopped, ev.t_ns);
-		break;
-	case RprocEventType::RegionReset:
-		first(r.t_reset, ev.t_ns);
-		break;
-	/* A restart that failed and was retried: the last attempt is the one that counts. */
-	case RprocEventType::RemoteStarted:
-		last(r.t_started, ev.t_ns);
-		break;
-	case RprocEventType::DevicesAdded:
-		last(r.t_added, ev.t_ns);
-		break;
 	case RprocEventType::RecoveryDone:
 		r.t_done = ev.t_ns;
 		r.core_ns = ev.rp.duration_ns;
@@ -72,6 +72,14 @@ void track_rproc(RecoveryRecord &r, const SimEvent &ev)
 		r.failed_attempts++;
 		break;
 	default:
+		for (const auto &st : STEPS) {
+			if (st.type != ev.rp.type)
+				continue;
+			if (st.last)
+				last(r.*st.t, ev.t_ns);
+			else
+				first(r.*st.t, ev.t_ns);
+		}
 		break;
 	}
 }

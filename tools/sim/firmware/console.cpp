@@ -15,7 +15,6 @@
 
 namespace sim::fw {
 
-using keel::Guard;
 using rpmsg::RpmsgDevice;
 
 namespace {
@@ -56,17 +55,13 @@ Result<void> ConsoleService::on_message(RpmsgDevice &rpdev, keel::Span<const u8>
 				     data.size(), src);
 		return keel::err(-EINVAL);
 	}
-	{
-		Guard g{ m_lock };
-		if (m_count == CMD_QUEUE) {
-			dev_warn_ratelimited(&rpdev, "console: command %u dropped, queue full", id);
-			return keel::err(-ENOBUFS);
-		}
-		Cmd &c = m_cmds[(m_head + m_count) % CMD_QUEUE];
-		c.id = id;
-		c.src = src;
-		memcpy(c.text, text, sizeof(c.text));
-		m_count++;
+	Cmd c;
+	c.id = id;
+	c.src = src;
+	memcpy(c.text, text, sizeof(c.text));
+	if (!m_cmds.push(c)) {
+		dev_warn_ratelimited(&rpdev, "console: command %u dropped, queue full", id);
+		return keel::err(-ENOBUFS);
 	}
 	(void)m_work.schedule();
 	return keel::ok();
@@ -79,16 +74,8 @@ void ConsoleService::work_fn(keel::Work &w)
 
 void ConsoleService::drain()
 {
-	for (;;) {
-		Cmd c;
-		{
-			Guard g{ m_lock };
-			if (m_count == 0)
-				return;
-			c = m_cmds[m_head];
-			m_head = (m_head + 1) % CMD_QUEUE;
-			m_count--;
-		}
+	Cmd c;
+	while (m_cmds.pop(&c)) {
 		g_ctx->console_cmds.fetch_add(1);
 		execute(c);
 	}

@@ -19,12 +19,12 @@
 #define TOOLS_SIM_FIRMWARE_FW_H
 
 #include <keel/atomic.h>
-#include <keel/spinlock.h>
 #include <keel/thread.h>
 #include <keel/wait.h>
 #include <keel/workqueue.h>
 #include <rpmsg/rpmsg.h>
 
+#include "../fifo.h"
 #include "../sim_proto.h"
 
 namespace rproc::hosted {
@@ -87,16 +87,11 @@ private:
 	static constexpr u32 CMD_QUEUE = 16;
 	static int thread_fn(void *arg);
 	void run();
-	bool take_cmd(Cmd *c);
-	bool has_cmd();
 	void apply(const Cmd &c);
 	void stream_one(s64 now);
 
 	rpmsg::RpmsgDevice &m_rpdev;
-	keel::SpinLock m_lock{ "sim_sensor_lock", KEEL_LOCK_KEY() };
-	Cmd m_cmds[CMD_QUEUE] GUARDED_BY(m_lock);
-	u32 m_head GUARDED_BY(m_lock) = 0;
-	u32 m_count GUARDED_BY(m_lock) = 0;
+	Fifo<Cmd, CMD_QUEUE> m_cmds{ "sim_sensor_lock", KEEL_LOCK_KEY() };
 	keel::WaitQueue m_wq{ "sim_sensor_wq", KEEL_LOCK_KEY() };
 	keel::Thread *m_thread = nullptr;
 	/* The thread's own state. */
@@ -142,10 +137,7 @@ private:
 	void reply(u32 kind, u32 id, u32 dst, const char *text);
 
 	rpmsg::RpmsgDevice &m_rpdev;
-	keel::SpinLock m_lock{ "sim_console_lock", KEEL_LOCK_KEY() };
-	Cmd m_cmds[CMD_QUEUE] GUARDED_BY(m_lock);
-	u32 m_head GUARDED_BY(m_lock) = 0;
-	u32 m_count GUARDED_BY(m_lock) = 0;
+	Fifo<Cmd, CMD_QUEUE> m_cmds{ "sim_console_lock", KEEL_LOCK_KEY() };
 	keel::Work m_work{ &ConsoleService::work_fn, "sim_console_work", KEEL_LOCK_KEY() };
 };
 

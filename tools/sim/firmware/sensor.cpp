@@ -9,7 +9,6 @@
 
 namespace sim::fw {
 
-using keel::Guard;
 using rpmsg::RpmsgDevice;
 
 namespace {
@@ -47,34 +46,12 @@ Result<void> SensorService::on_message(RpmsgDevice &rpdev, keel::Span<const u8> 
 				     data.size(), src);
 		return keel::err(-EINVAL);
 	}
-	{
-		Guard g{ m_lock };
-		if (m_count == CMD_QUEUE) {
-			dev_warn_ratelimited(&rpdev, "sensor command queue full");
-			return keel::err(-ENOBUFS);
-		}
-		m_cmds[(m_head + m_count) % CMD_QUEUE] = c;
-		m_count++;
+	if (!m_cmds.push(c)) {
+		dev_warn_ratelimited(&rpdev, "sensor command queue full");
+		return keel::err(-ENOBUFS);
 	}
 	m_wq.wake_up();
 	return keel::ok();
-}
-
-bool SensorService::take_cmd(Cmd *c)
-{
-	Guard g{ m_lock };
-	if (m_count == 0)
-		return false;
-	*c = m_cmds[m_head];
-	m_head = (m_head + 1) % CMD_QUEUE;
-	m_count--;
-	return true;
-}
-
-bool SensorService::has_cmd()
-{
-	Guard g{ m_lock };
-	return m_count != 0;
 }
 
 int SensorService::thread_fn(void *arg)
@@ -151,7 +128,7 @@ void SensorService::run()
 {
 	while (!keel::Thread::should_stop()) {
 		Cmd c;
-		while (take_cmd(&c))
+		while (m_cmds.pop(&c))
 			apply(c);
 		/* A new host session: the stream of the old one ends with it. */
 		if (m_streaming && fw_sessions() != m_session)
@@ -166,7 +143,7 @@ void SensorService::run()
 			wait = m_next_ns - now;
 		}
 		(void)m_wq.wait_event_timeout(
-			[this] { return has_cmd() || keel::Thread::should_stop(); }, wait);
+			[this] { return !m_cmds.empty() || keel::Thread::should_stop(); }, wait);
 	}
 }
 

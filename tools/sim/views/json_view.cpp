@@ -120,28 +120,30 @@ void JsonView::tick(const Snapshot &s)
 	fprintf(m_out, "}}\n");
 }
 
+/* A recovery's steps in the order of its timeline: "inject_ms" for t_inject. */
+struct Step {
+	s64 RecoveryRecord::*t;
+	const char *key;
+};
+#define STEP(name) Step({ &RecoveryRecord::t_##name, #name "_ms" })
+constexpr Step STEPS[] = {
+	STEP(inject), STEP(detected),  STEP(removed), STEP(stopped),
+	STEP(reset),  STEP(host_down), STEP(host_up), STEP(started),
+	STEP(added),  STEP(announced), STEP(probed),  STEP(done),
+};
+#undef STEP
+
 void JsonView::end(const Report &R)
 {
 	for (u32 i = 0; i < R.nr_records; i++) {
 		const RecoveryRecord &r = R.records[i];
-		s64 ref = r.t_detected ? r.t_detected : r.t_inject;
 		fprintf(m_out, "{\"type\":\"recovery\",\"index\":%u", r.index);
 		str("kind", fault_name(r.kind));
 		fprintf(m_out, ",\"ok\":%s,\"t\":%.6f", b(r.ok), double(r.t_inject - m_t0) / 1e9);
 		if (r.kind != FaultKind::HostRestart)
 			str("reason", rproc::crash_reason_name(r.reason));
-		ms_field(m_out, "inject_ms", ref, r.t_inject);
-		ms_field(m_out, "detected_ms", ref, r.t_detected);
-		ms_field(m_out, "removed_ms", ref, r.t_removed);
-		ms_field(m_out, "stopped_ms", ref, r.t_stopped);
-		ms_field(m_out, "reset_ms", ref, r.t_reset);
-		ms_field(m_out, "host_down_ms", ref, r.t_host_down);
-		ms_field(m_out, "host_up_ms", ref, r.t_host_up);
-		ms_field(m_out, "started_ms", ref, r.t_started);
-		ms_field(m_out, "added_ms", ref, r.t_added);
-		ms_field(m_out, "announced_ms", ref, r.t_announced);
-		ms_field(m_out, "probed_ms", ref, r.t_probed);
-		ms_field(m_out, "done_ms", ref, r.t_done);
+		for (const auto &st : STEPS)
+			ms_field(m_out, st.key, r.t_ref(), r.*st.t);
 		fprintf(m_out,
 			",\"core_ms\":%.3f,\"announced\":%u,\"probed\":%u,\"failed_attempts\":%u,"
 			"\"extra_crashes\":%u,\"blocked_senders\":%u,\"worst_unblock_ms\":%.3f,"

@@ -31,10 +31,20 @@ void step(FILE *f, const Colors &c, const Report &rep, s64 ref, s64 t, const cha
 		c.off, what);
 }
 
+/* The last steps of every timeline: the services back, their drivers bound again. */
+void step_back(FILE *f, const Colors &c, const Report &rep, const RecoveryRecord &r)
+{
+	char buf[64];
+	snprintf(buf, sizeof(buf), "services re-announced (%u)", r.announced);
+	step(f, c, rep, r.t_ref(), r.t_announced, buf);
+	snprintf(buf, sizeof(buf), "client drivers re-probed (%u)", r.probed);
+	step(f, c, rep, r.t_ref(), r.t_probed, buf);
+}
+
 void print_crash(FILE *f, const Colors &c, const Report &rep, const RecoveryRecord &r)
 {
 	char buf[128];
-	s64 ref = r.t_detected ? r.t_detected : r.t_inject;
+	s64 ref = r.t_ref();
 	step(f, c, rep, ref, r.t_inject, "fault caused");
 	snprintf(buf, sizeof(buf), "crash detected (%s)%s", rproc::crash_reason_name(r.reason),
 		 r.extra_crashes ? ", reported again meanwhile" : "");
@@ -43,10 +53,7 @@ void print_crash(FILE *f, const Colors &c, const Report &rep, const RecoveryReco
 	step(f, c, rep, ref, r.t_stopped, "remote stopped");
 	step(f, c, rep, ref, r.t_reset, "shared region reset");
 	step(f, c, rep, ref, r.t_started, "remote restarted");
-	snprintf(buf, sizeof(buf), "services re-announced (%u)", r.announced);
-	step(f, c, rep, ref, r.t_announced, buf);
-	snprintf(buf, sizeof(buf), "client drivers re-probed (%u)", r.probed);
-	step(f, c, rep, ref, r.t_probed, buf);
+	step_back(f, c, rep, r);
 	if (r.t_done)
 		fprintf(f, "    %s%28s recovery %.1f ms by the core's clock%s%s\n", c.dim, "",
 			double(r.core_ns) / 1e6,
@@ -59,17 +66,13 @@ void print_crash(FILE *f, const Colors &c, const Report &rep, const RecoveryReco
 
 void print_restart(FILE *f, const Colors &c, const Report &rep, const RecoveryRecord &r)
 {
-	char buf[128];
-	s64 ref = r.t_detected ? r.t_detected : r.t_inject;
+	s64 ref = r.t_ref();
 	step(f, c, rep, ref, r.t_detected, "host detaches (drivers removed, the remote told)");
 	step(f, c, rep, ref, r.t_removed, "devices removed");
 	step(f, c, rep, ref, r.t_host_down, "host's rpmsg stack unloaded; the remote runs on");
 	step(f, c, rep, ref, r.t_host_up, "host's rpmsg stack loaded again");
 	step(f, c, rep, ref, r.t_started, "remote adopted (not restarted)");
-	snprintf(buf, sizeof(buf), "services re-announced (%u)", r.announced);
-	step(f, c, rep, ref, r.t_announced, buf);
-	snprintf(buf, sizeof(buf), "client drivers re-probed (%u)", r.probed);
-	step(f, c, rep, ref, r.t_probed, buf);
+	step_back(f, c, rep, r);
 	fprintf(f, "    %s%28s the remote: pid %d -> %d, host session %u -> %u%s\n", c.dim, "",
 		r.pid_before, r.pid_after, r.session_before, r.session_after, c.off);
 }

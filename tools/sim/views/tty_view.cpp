@@ -53,10 +53,15 @@ struct Frame {
 		if (n > 0)
 			len = len + size_t(n) < sizeof(buf) ? len + size_t(n) : sizeof(buf) - 1;
 	}
-	/* Visible columns of the current line so far. */
-	u32 columns() const
+	/*
+	 * Where the current line's visible character number @n (from 0)
+	 * starts, or len when it has fewer; @cols (if given) gets how many
+	 * come before.
+	 * Escape sequences take no column, nor do UTF-8 continuation bytes.
+	 */
+	size_t visible(u32 n, u32 *cols = nullptr) const
 	{
-		u32 cols = 0;
+		u32 k = 0;
 		for (size_t i = line_start; i < len; i++) {
 			if (buf[i] == '\033') {
 				while (i < len &&
@@ -64,9 +69,21 @@ struct Frame {
 					i++;
 				continue;
 			}
-			if ((u8(buf[i]) & 0xc0) != 0x80)
-				cols++;
+			if ((u8(buf[i]) & 0xc0) != 0x80 && k++ == n) {
+				if (cols)
+					*cols = n;
+				return i;
+			}
 		}
+		if (cols)
+			*cols = k;
+		return len;
+	}
+	/* Visible columns of the current line so far. */
+	u32 columns() const
+	{
+		u32 cols;
+		(void)visible(KEEL_U32_MAX, &cols);
 		return cols;
 	}
 	/* End the line: cut it at the width, clear what an older frame left to its right. */
@@ -74,19 +91,7 @@ struct Frame {
 	{
 		if (rows >= height)
 			return;
-		u32 cols = 0;
-		for (size_t i = line_start; i < len; i++) {
-			if (buf[i] == '\033') {
-				while (i < len &&
-				       !(buf[i] >= '@' && buf[i] <= '~' && buf[i] != '['))
-					i++;
-				continue;
-			}
-			if ((u8(buf[i]) & 0xc0) != 0x80 && ++cols > width) {
-				len = i;
-				break;
-			}
-		}
+		len = visible(width);
 		add("%s\033[K%s", OFF, rows + 1 < height ? "\r\n" : "");
 		rows++;
 		line_start = len;
