@@ -150,15 +150,14 @@ Result<void> Parser::carveout(size_t off, size_t avail)
 		dev_err(dev, "rsc: more than %u carveouts", RSC_MAX_CARVEOUTS);
 		return err(-EINVAL);
 	}
-	RscCarveout *c = &out->carveouts[out->num_carveouts];
-	*c = { le(w.da), le(w.pa), le(w.len), le(w.flags), u32(off), {} };
-	copy_name(c->name, w.name);
-	if (c->da != FW_RSC_ADDR_ANY && region && region->da_to_offset(c->da, c->len).is_error()) {
+	RscCarveout c = { le(w.da), le(w.pa), le(w.len), le(w.flags), u32(off), {} };
+	copy_name(c.name, w.name);
+	if (c.da != FW_RSC_ADDR_ANY && region && region->da_to_offset(c.da, c.len).is_error()) {
 		dev_err(dev, "rsc: carveout '%s' da 0x%x len 0x%x outside the shared region",
-			c->name, c->da, c->len);
+			c.name, c.da, c.len);
 		return err(-EINVAL);
 	}
-	out->num_carveouts++;
+	out->carveouts[out->num_carveouts++] = c;
 	return ok();
 }
 
@@ -171,10 +170,9 @@ Result<void> Parser::trace(size_t off, size_t avail)
 		out->num_skipped++;
 		return ok();
 	}
-	RscTrace *tr = &out->traces[out->num_traces];
-	*tr = { le(w.da), le(w.len), u32(off), {} };
-	copy_name(tr->name, w.name);
-	out->num_traces++;
+	RscTrace tr = { le(w.da), le(w.len), u32(off), {} };
+	copy_name(tr.name, w.name);
+	out->traces[out->num_traces++] = tr;
 	return ok();
 }
 
@@ -315,30 +313,30 @@ Result<size_t> RscTableBuilder::begin_entry(u32 type, size_t payload_len)
 	return start + sizeof(FwRscHdr);
 }
 
+/* An entry's wire name: @name's bytes, NUL-padded, not necessarily terminated (as Linux's). */
+template <size_t N> void put_name(u8 (&dst)[N], const char *name)
+{
+	if (name)
+		memcpy(dst, name, strnlen(name, N));
+}
+
 Result<size_t> RscTableBuilder::add_carveout(u32 da, u32 pa, u32 len, u32 flags, const char *name)
 {
-	size_t off = TRY(begin_entry(RSC_CARVEOUT, sizeof(FwRscCarveout)));
-	FwRscCarveout c = {};
-	c.da = keel::cpu_to_le32(da);
-	c.pa = keel::cpu_to_le32(pa);
-	c.len = keel::cpu_to_le32(len);
-	c.flags = keel::cpu_to_le32(flags);
-	if (name)
-		memcpy(c.name, name, strnlen(name, sizeof(c.name)));
-	memcpy(m_buf.data() + off, &c, sizeof(c));
-	return off;
+	FwRscCarveout c = { keel::cpu_to_le32(da),
+			    keel::cpu_to_le32(pa),
+			    keel::cpu_to_le32(len),
+			    keel::cpu_to_le32(flags),
+			    {},
+			    {} };
+	put_name(c.name, name);
+	return add_raw(RSC_CARVEOUT, &c, sizeof(c));
 }
 
 Result<size_t> RscTableBuilder::add_trace(u32 da, u32 len, const char *name)
 {
-	size_t off = TRY(begin_entry(RSC_TRACE, sizeof(FwRscTrace)));
-	FwRscTrace tr = {};
-	tr.da = keel::cpu_to_le32(da);
-	tr.len = keel::cpu_to_le32(len);
-	if (name)
-		memcpy(tr.name, name, strnlen(name, sizeof(tr.name)));
-	memcpy(m_buf.data() + off, &tr, sizeof(tr));
-	return off;
+	FwRscTrace tr = { keel::cpu_to_le32(da), keel::cpu_to_le32(len), {}, {} };
+	put_name(tr.name, name);
+	return add_raw(RSC_TRACE, &tr, sizeof(tr));
 }
 
 Result<size_t> RscTableBuilder::add_vdev(const VdevSpec &s)

@@ -199,6 +199,13 @@ struct RpmsgCharCore : public keel::RefCounted<RpmsgCharCore> {
 
 	/* Numbers a new node (control, endpoint) and lists it; channels are named by the caller. */
 	static Result<void> add_node(RpmsgCharNode &node);
+	/*
+	 * Lists and publishes @fresh, a node just made (null: its allocation
+	 * failed), which keeps the reference it was made with while published;
+	 * on error it is released.
+	 */
+	static Result<void> add_new_node(RpmsgCharNode *fresh)
+		KEEL_EXPORT_AS(keel_rpmsg_char_core_add_new_node);
 	/* Publishes a listed node; on error it is unlisted (the caller puts it). */
 	static Result<void> publish(RpmsgCharNode &node);
 	/* Unpublishes and unlists a node (idempotent). Context: may sleep. */

@@ -90,6 +90,17 @@ Result<void> RpmsgCharCore::add_node(RpmsgCharNode &node)
 	return keel::ok();
 }
 
+Result<void> RpmsgCharCore::add_new_node(RpmsgCharNode *fresh)
+{
+	if (!fresh)
+		return keel::err(-ENOMEM);
+	RefPtr<RpmsgCharNode> node = keel::adopt_ref(fresh);
+	TRY(add_node(*fresh));
+	TRY(publish(*fresh));
+	(void)node.leak_ref();
+	return keel::ok();
+}
+
 Result<void> RpmsgCharCore::publish(RpmsgCharNode &node)
 {
 	RpmsgCharCore &core = of(node);
@@ -474,22 +485,12 @@ void add_channel_node(RpmsgDevice &rpdev)
 {
 	RpmsgLink *link = RpmsgCore::link_of(rpdev);
 	RefPtr<RpmsgCtrldev> ctrl = link ? RpmsgCharCore::ctrl_of(*link) : nullptr;
-	RpmsgChanNode *raw = new (GFP_KERNEL) RpmsgChanNode(rpdev, ctrl ? ctrl->name() : nullptr);
-	if (!raw) {
-		pr_warn("rpmsg_char: no memory for the node of channel %s", rpdev.name());
-		return;
-	}
-	RefPtr<RpmsgChanNode> node = keel::adopt_ref(raw);
-	Result<void> r = RpmsgCharCore::add_node(*raw);
-	if (r.is_ok())
-		r = RpmsgCharCore::publish(*raw);
-	if (r.is_error()) {
+	/* The published node keeps its reference, dropped by remove_channel_node(). */
+	Result<void> r = RpmsgCharCore::add_new_node(
+		new (GFP_KERNEL) RpmsgChanNode(rpdev, ctrl ? ctrl->name() : nullptr));
+	if (r.is_error())
 		pr_warn("rpmsg_char: channel %s has no node: %d", rpdev.name(),
 			r.error().to_errno());
-		return;
-	}
-	/* The published node's reference, dropped by remove_channel_node(). */
-	(void)node.leak_ref();
 }
 
 void remove_channel_node(RpmsgDevice &rpdev)
@@ -547,21 +548,10 @@ int add_existing_channel(keel::Device &dev, void *)
 
 void link_added(RpmsgLinkInterface &, RpmsgLink &link)
 {
-	RpmsgCtrldev *raw = new (GFP_KERNEL) RpmsgCtrldev(link);
-	if (!raw) {
-		dev_err(link.dev(), "no memory for the rpmsg control node");
-		return;
-	}
-	RefPtr<RpmsgCtrldev> ctrl = keel::adopt_ref(raw);
-	Result<void> r = RpmsgCharCore::add_node(*raw);
-	if (r.is_ok())
-		r = RpmsgCharCore::publish(*raw);
-	if (r.is_error()) {
+	/* The published node keeps its reference, dropped by link_removed(). */
+	Result<void> r = RpmsgCharCore::add_new_node(new (GFP_KERNEL) RpmsgCtrldev(link));
+	if (r.is_error())
 		dev_err(link.dev(), "no rpmsg control node: %d", r.error().to_errno());
-		return;
-	}
-	/* The published node's reference, dropped by link_removed(). */
-	(void)ctrl.leak_ref();
 }
 
 void link_removed(RpmsgLinkInterface &, RpmsgLink &link)

@@ -250,11 +250,7 @@ inline constexpr u32 RSC_MAX_CONFIG_LEN = 4096;
  * @pa: physical address
  */
 struct RscVring {
-	u32 da;
-	u32 align;
-	u32 num;
-	u32 notifyid;
-	u32 pa;
+	u32 da, align, num, notifyid, pa;
 };
 
 /**

@@ -33,10 +33,6 @@ using keel::size_t;
 inline constexpr unsigned int VIRTIO_RPMSG_F_NS = 0;	/* the remote has a name service */
 inline constexpr unsigned int VIRTIO_RPMSG_F_BUFSZ = 2; /* keel: sizes in config space */
 
-/* Linux's defaults: 512-byte buffers, at most 512 of them (half each way). */
-inline constexpr u32 RPMSG_BUF_SIZE = 512;
-inline constexpr u32 MAX_RPMSG_NUM_BUFS = 512;
-
 /**
  * struct RpmsgHdr - the header of every message (struct rpmsg_hdr)
  * @src: the sender's address
@@ -84,9 +80,17 @@ static_assert(sizeof(RpmsgNsMsg) == 40);
 static_assert(__builtin_offsetof(RpmsgNsMsg, addr) == 32 &&
 	      __builtin_offsetof(RpmsgNsMsg, flags) == 36);
 
-/* enum rpmsg_ns_flags. Linux tests bit 0 only; so do we. */
-inline constexpr u32 RPMSG_NS_CREATE = 0;
-inline constexpr u32 RPMSG_NS_DESTROY = 1;
+/**
+ * enum RpmsgNsFlags - what an announcement says (enum rpmsg_ns_flags)
+ * @RPMSG_NS_CREATE: the service is up
+ * @RPMSG_NS_DESTROY: the service is gone
+ *
+ * Linux tests bit 0 only; so do we.
+ */
+enum RpmsgNsFlags : u32 {
+	RPMSG_NS_CREATE = 0,
+	RPMSG_NS_DESTROY = 1,
+};
 
 /**
  * struct VirtioRpmsgConfig - the VIRTIO_RPMSG_F_BUFSZ config space (keel)
@@ -107,6 +111,9 @@ struct VirtioRpmsgConfig {
 };
 static_assert(sizeof(VirtioRpmsgConfig) == 16);
 
+/* Linux's defaults: 512-byte buffers, at most 512 of them (half each way). */
+inline constexpr u32 RPMSG_BUF_SIZE = 512;
+inline constexpr u32 MAX_RPMSG_NUM_BUFS = 512;
 /* Limits on configured buffers: a payload length is a u16 on the wire. */
 inline constexpr u32 RPMSG_MIN_BUF_SIZE = RPMSG_HDR_SIZE + 16;
 inline constexpr u32 RPMSG_MAX_BUF_SIZE = RPMSG_HDR_SIZE + 0xffff;

@@ -125,6 +125,27 @@ File *get_file(int fd)
 	return f;
 }
 
+/*
+ * A call on descriptor @fd: libc's @libc(fd, args...) for a descriptor of
+ * libc's; else @op(file, args...) on its file, held while @op runs, or -1
+ * (EBADF) when it has none. errno is as @op left it: dropping the file
+ * (perhaps its last reference, closing the node) must not change it.
+ */
+template <typename T, typename Libc, typename... P, typename... A>
+T fd_call(int fd, Libc libc, T (*op)(File &, P...), A... args)
+{
+	if (!ours(fd))
+		return libc(fd, args...);
+	File *f = get_file(fd);
+	if (!f)
+		return -1;
+	T ret = op(*f, args...);
+	int err = errno;
+	put_file(f);
+	errno = err;
+	return ret;
+}
+
 /* A descriptor for @f (taking the caller's reference), or -1 (EMFILE). */
 int install(File *f)
 {
@@ -295,6 +316,44 @@ template <typename T> ssize_t ret_of(const keel::Result<T> &r)
 	return r.is_ok() ? ssize_t(r.value()) : fail(r.error().to_errno());
 }
 
+/* --- the file operations: a node's, or an attribute's text --- */
+
+ssize_t file_read(File &f, void *buf, size_t count)
+{
+	if (!f.is_attr)
+		return ret_of(f.node->read(buf, count, f.flags.load() & O_NONBLOCK));
+	size_t off = f.off.load();
+	size_t n = off < f.len ? keel::min(count, f.len - off) : 0;
+	memcpy(buf, f.text + off, n);
+	f.off.store(off + n);
+	return ssize_t(n);
+}
+
+ssize_t file_write(File &f, const void *buf, size_t count)
+{
+	if (f.is_attr)
+		return fail(EACCES);
+	return ret_of(f.node->write(buf, count, f.flags.load() & O_NONBLOCK));
+}
+
+int file_ioctl(File &f, unsigned long request, unsigned long arg)
+{
+	if (f.is_attr)
+		return fail(ENOTTY);
+	return int(ret_of(f.node->ioctl(unsigned(request), arg)));
+}
+
+/* F_GETFL, and F_SETFL of O_NONBLOCK (the only flag that changes a call). */
+int file_fcntl(File &f, int cmd, unsigned long arg)
+{
+	if (cmd == F_GETFL)
+		return f.flags.load();
+	if (cmd != F_SETFL)
+		return fail(EINVAL);
+	f.flags.store((f.flags.load() & ~O_NONBLOCK) | (int(arg) & O_NONBLOCK));
+	return 0;
+}
+
 } // namespace
 
 extern "C" int rpmsgdev_init(void)
@@ -389,40 +448,12 @@ extern "C" int rpmsgdev_dup(int fd)
 
 extern "C" ssize_t rpmsgdev_read(int fd, void *buf, size_t count)
 {
-	if (!ours(fd))
-		return ::read(fd, buf, count);
-	File *f = get_file(fd);
-	if (!f)
-		return -1;
-	ssize_t ret;
-	if (f->is_attr) {
-		size_t off = f->off.load();
-		size_t n = off < f->len ? keel::min(count, f->len - off) : 0;
-		memcpy(buf, f->text + off, n);
-		f->off.store(off + n);
-		ret = ssize_t(n);
-	} else {
-		ret = ret_of(f->node->read(buf, count, f->flags.load() & O_NONBLOCK));
-	}
-	int err = errno;
-	put_file(f);
-	errno = err;
-	return ret;
+	return fd_call(fd, ::read, file_read, buf, count);
 }
 
 extern "C" ssize_t rpmsgdev_write(int fd, const void *buf, size_t count)
 {
-	if (!ours(fd))
-		return ::write(fd, buf, count);
-	File *f = get_file(fd);
-	if (!f)
-		return -1;
-	ssize_t ret = f->is_attr ? fail(EACCES)
-				 : ret_of(f->node->write(buf, count, f->flags.load() & O_NONBLOCK));
-	int err = errno;
-	put_file(f);
-	errno = err;
-	return ret;
+	return fd_call(fd, ::write, file_write, buf, count);
 }
 
 extern "C" int rpmsgdev_ioctl(int fd, unsigned long request, ...)
@@ -431,22 +462,7 @@ extern "C" int rpmsgdev_ioctl(int fd, unsigned long request, ...)
 	va_start(ap, request);
 	unsigned long arg = va_arg(ap, unsigned long);
 	va_end(ap);
-	if (!ours(fd))
-		return ::ioctl(fd, request, arg);
-	File *f = get_file(fd);
-	if (!f)
-		return -1;
-	int ret;
-	if (f->is_attr) {
-		ret = fail(ENOTTY);
-	} else {
-		keel::Result<long> r = f->node->ioctl(unsigned(request), arg);
-		ret = r.is_ok() ? int(r.value()) : fail(r.error().to_errno());
-	}
-	int err = errno;
-	put_file(f);
-	errno = err;
-	return ret;
+	return fd_call(fd, ::ioctl, file_ioctl, request, arg);
 }
 
 extern "C" int rpmsgdev_fcntl(int fd, int cmd, ...)
@@ -455,22 +471,7 @@ extern "C" int rpmsgdev_fcntl(int fd, int cmd, ...)
 	va_start(ap, cmd);
 	unsigned long arg = va_arg(ap, unsigned long);
 	va_end(ap);
-	if (!ours(fd))
-		return ::fcntl(fd, cmd, arg);
-	File *f = get_file(fd);
-	if (!f)
-		return -1;
-	int ret = 0;
-	if (cmd == F_GETFL)
-		ret = f->flags.load();
-	else if (cmd == F_SETFL)
-		f->flags.store((f->flags.load() & ~O_NONBLOCK) | (int(arg) & O_NONBLOCK));
-	else
-		ret = fail(EINVAL);
-	int err = errno;
-	put_file(f);
-	errno = err;
-	return ret;
+	return fd_call(fd, ::fcntl, file_fcntl, cmd, arg);
 }
 
 extern "C" int rpmsgdev_poll(struct pollfd *fds, nfds_t nfds, int timeout)
