@@ -692,7 +692,9 @@ void header_gives_each_writer_its_own_cache_lines(Test &t)
 					 __builtin_offsetof(ShmHeader, rsc_offset),
 					 __builtin_offsetof(ShmHeader, rsc_size),
 					 SHM_HDR_REMOTE_GEN,
-					 SHM_HDR_REMOTE_STATE };
+					 SHM_HDR_REMOTE_STATE,
+					 SHM_HDR_SEQ,
+					 SHM_HDR_IN_USE };
 	const size_t host_line = SHM_HDR_HOST_GEN / SHM_CACHE_LINE;
 	for (size_t off : remote_fields)
 		EXPECT_NE(t, off / SHM_CACHE_LINE, host_line);
