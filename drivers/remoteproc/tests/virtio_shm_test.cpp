@@ -332,6 +332,30 @@ u16 used_idx(Fixture &f, u32 vring)
 	return f.region.read<u16>(rv.da + layout.value().used_idx()).value_or(0xffff);
 }
 
+/* The remote boots again: a new instance over the same region publishes its table. */
+Result<void> reboot_remote(Fixture &f)
+{
+	f.remote.reset();
+	f.remote = TRY(ShmRemote::create(remote_config(f), GFP_KERNEL));
+	return f.remote->publish();
+}
+
+/* A host session up to the remote's queues: attach within @timeout, DRIVER_OK seen. */
+Result<void> connect(Fixture &f, s64 timeout)
+{
+	TRY(f.host->attach(timeout));
+	return f.remote->wait_driver_ok(0, TIMEOUT);
+}
+
+/* A fixture with a host session up (attach within @timeout); nullptr on failure. */
+Fixture *connected(Test &t, s64 timeout)
+{
+	Fixture *f = fixture(t);
+	if (!f || f->remote->publish().is_error() || connect(*f, timeout).is_error())
+		return nullptr;
+	return f;
+}
+
 int suite_init()
 {
 	log_set_echo(false);
@@ -455,15 +479,10 @@ void remote_restart_after_region_reset(Test &t)
 	/* The remote "crashes": the host tears down, wipes the region, the remote boots again. */
 	f->host->detach();
 	ASSERT_OK(t, f->host->reset_region());
-	f->remote.reset();
-	auto r = ShmRemote::create(remote_config(*f), GFP_KERNEL);
-	ASSERT_OK(t, r);
-	f->remote = move(r.value());
-	ASSERT_OK(t, f->remote->publish());
+	ASSERT_OK(t, reboot_remote(*f));
 	EXPECT_EQ(t, f->remote->remote_gen(), 1u);
 	(void)gen;
-	ASSERT_OK(t, f->host->attach(TIMEOUT));
-	ASSERT_OK(t, f->remote->wait_driver_ok(0, TIMEOUT));
+	ASSERT_OK(t, connect(*f, TIMEOUT));
 	exchange(t, *f, 4, 7);
 	EXPECT_EQ(t, used_idx(*f, 1), 4u);
 }
@@ -981,11 +1000,8 @@ int slow_remote_main(void *arg)
  */
 void host_reattach_waits_for_the_remote_to_leave(Test &t)
 {
-	Fixture *f = fixture(t);
+	Fixture *f = connected(t, TIMEOUT);
 	ASSERT_NOT_NULL(t, f);
-	ASSERT_OK(t, f->remote->publish());
-	ASSERT_OK(t, f->host->attach(TIMEOUT));
-	ASSERT_OK(t, f->remote->wait_driver_ok(0, TIMEOUT));
 	exchange(t, *f, 4, 1);
 	const rproc::RscVring old_tx = f->host->table().vdevs[0].vring[1];
 
@@ -1049,11 +1065,8 @@ void host_reattach_waits_for_the_remote_to_leave(Test &t)
  */
 void attach_fails_when_the_remote_stays_in_its_session(Test &t)
 {
-	Fixture *f = fixture(t);
+	Fixture *f = connected(t, TIMEOUT);
 	ASSERT_NOT_NULL(t, f);
-	ASSERT_OK(t, f->remote->publish());
-	ASSERT_OK(t, f->host->attach(TIMEOUT));
-	ASSERT_OK(t, f->remote->wait_driver_ok(0, TIMEOUT));
 	exchange(t, *f, 2, 3);
 	const rproc::RscVring old_tx = f->host->table().vdevs[0].vring[1];
 	f->host->detach();
@@ -1070,8 +1083,7 @@ void attach_fails_when_the_remote_stays_in_its_session(Test &t)
 
 	EXPECT_TRUE(t, f->remote->host_reset(0));
 	f->remote->drop_queues(0);
-	ASSERT_OK(t, f->host->attach(TIMEOUT));
-	ASSERT_OK(t, f->remote->wait_driver_ok(0, TIMEOUT));
+	ASSERT_OK(t, connect(*f, TIMEOUT));
 	exchange(t, *f, 3, 9);
 	EXPECT_EQ(t, used_idx(*f, 1), 3u);
 }
@@ -1084,40 +1096,28 @@ void attach_fails_when_the_remote_stays_in_its_session(Test &t)
  */
 void attach_does_not_wait_without_an_older_session(Test &t)
 {
-	Fixture *f = fixture(t);
+	Fixture *f = connected(t, 0);
 	ASSERT_NOT_NULL(t, f);
-	ASSERT_OK(t, f->remote->publish());
-	ASSERT_OK(t, f->host->attach(0));
-	ASSERT_OK(t, f->remote->wait_driver_ok(0, TIMEOUT));
 	exchange(t, *f, 2, 5);
-
-	/* The remote dies holding its session; recovery resets the region. */
-	f->host->mark_crashed();
-	f->host->detach();
-	f->remote.reset();
-	write32(*f, SHM_HDR_IN_USE, f->host->host_gen());
-	ASSERT_OK(t, f->host->reset_region());
-	f->host->clear_crashed();
-	auto r = ShmRemote::create(remote_config(*f), GFP_KERNEL);
-	ASSERT_OK(t, r);
-	f->remote = move(r.value());
-	ASSERT_OK(t, f->remote->publish());
-	ASSERT_OK(t, f->host->attach(0));
-	ASSERT_OK(t, f->remote->wait_driver_ok(0, TIMEOUT));
-	exchange(t, *f, 2, 6);
-
-	/* It dies again, and boots again with no region reset: its publish clears the claim. */
-	f->host->detach();
-	f->remote.reset();
-	write32(*f, SHM_HDR_IN_USE, f->host->host_gen());
-	r = ShmRemote::create(remote_config(*f), GFP_KERNEL);
-	ASSERT_OK(t, r);
-	f->remote = move(r.value());
-	ASSERT_OK(t, f->remote->publish());
-	ASSERT_OK(t, f->host->attach(0));
-	ASSERT_OK(t, f->remote->wait_driver_ok(0, TIMEOUT));
-	exchange(t, *f, 2, 7);
-	EXPECT_EQ(t, used_idx(*f, 1), 2u);
+	for (u32 reset = 1; reset <= 2; reset++) {
+		/*
+		 * The remote dies holding its session (its claim stays in the
+		 * region); recovery resets the region first, or the remote
+		 * boots again by itself: its publish clears the claim.
+		 */
+		f->host->mark_crashed();
+		f->host->detach();
+		const u32 claim = f->host->host_gen();
+		f->remote.reset();
+		write32(*f, SHM_HDR_IN_USE, claim);
+		if (reset == 1)
+			ASSERT_OK(t, f->host->reset_region());
+		f->host->clear_crashed();
+		ASSERT_OK(t, reboot_remote(*f));
+		ASSERT_OK(t, connect(*f, 0));
+		exchange(t, *f, 2, 5 + reset);
+		EXPECT_EQ(t, used_idx(*f, 1), 2u);
+	}
 }
 
 /*
@@ -1127,11 +1127,10 @@ void attach_does_not_wait_without_an_older_session(Test &t)
  */
 void attach_refuses_a_claim_on_a_future_session(Test &t)
 {
-	Fixture *f = fixture(t);
+	Fixture *f = connected(t, TIMEOUT);
 	ASSERT_NOT_NULL(t, f);
-	ASSERT_OK(t, f->remote->publish());
-	ASSERT_OK(t, f->host->attach(TIMEOUT));
 	f->host->detach();
+	f->remote->drop_queues(0);
 	const u32 bad[] = { f->host->host_gen() + 2, 0xffffffffu };
 	for (u32 v : bad) {
 		write32(*f, SHM_HDR_IN_USE, v);
@@ -1142,8 +1141,7 @@ void attach_refuses_a_claim_on_a_future_session(Test &t)
 		EXPECT_FALSE(t, f->host->attached());
 	}
 	ASSERT_OK(t, f->remote->publish());
-	ASSERT_OK(t, f->host->attach(TIMEOUT));
-	ASSERT_OK(t, f->remote->wait_driver_ok(0, TIMEOUT));
+	ASSERT_OK(t, connect(*f, TIMEOUT));
 	exchange(t, *f, 2, 11);
 }
 
@@ -1159,9 +1157,8 @@ void attach_takes_a_version_2_remote_without_the_handshake(Test &t)
 	write32(*f, __builtin_offsetof(ShmHeader, version), 2);
 	write32(*f, SHM_HDR_IN_USE, 0);
 	u64 since = log_seq();
-	ASSERT_OK(t, f->host->attach(0));
+	ASSERT_OK(t, connect(*f, 0));
 	EXPECT_TRUE(t, log_contains_since(since, "speaks shm version 2"));
-	ASSERT_OK(t, f->remote->wait_driver_ok(0, TIMEOUT));
 	exchange(t, *f, 2, 13);
 	/* Older than 2 (or newer than 3): refused as before. */
 	f->host->detach();
