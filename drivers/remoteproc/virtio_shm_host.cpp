@@ -266,9 +266,9 @@ Result<size_t> ShmHost::copy_table(bool *changing)
 		return err(-EAGAIN);
 	u32 ver = keel::le32_to_cpu(h.version);
 	u32 off = keel::le32_to_cpu(h.rsc_offset), size = keel::le32_to_cpu(h.rsc_size);
-	bool bad = ver != SHM_VERSION || off < sizeof(ShmHeader) || off % SHM_CACHE_LINE ||
-		   size < sizeof(rproc::ResourceTable) || size > SHM_MAX_TABLE ||
-		   !m_region.contains(off, size);
+	bool bad = ver < SHM_VERSION_MIN || ver > SHM_VERSION || off < sizeof(ShmHeader) ||
+		   off % SHM_CACHE_LINE || size < sizeof(rproc::ResourceTable) ||
+		   size > SHM_MAX_TABLE || !m_region.contains(off, size);
 	if (!bad) {
 		TRY(m_region.invalidate(off, size));
 		TRY(m_region.copy_from(m_table, off, size));
@@ -287,12 +287,12 @@ Result<size_t> ShmHost::copy_table(bool *changing)
 	m_rsc_off = off;
 	m_remote_gen = keel::le32_to_cpu(h.remote_gen);
 	m_remote_seq = seq;
+	m_remote_version = ver;
 	return size_t(size);
 }
 
-Result<void> ShmHost::snapshot_table(s64 timeout_ns)
+Result<void> ShmHost::snapshot_table(s64 deadline)
 {
-	s64 deadline = keel::ktime_get_ns() + timeout_ns;
 	bool changing = false;
 	for (;;) {
 		Result<size_t> size = copy_table(&changing);
@@ -560,23 +560,103 @@ Result<void> ShmHost::create_vdevs()
 	return ok();
 }
 
+/*
+ * Waits until the remote holds no queue of a host session older than
+ * m_host_gen (Documentation/shm-transport.rst, "Leaving a host session"):
+ * 0 when it has left, -EAGAIN when it published again meanwhile (the
+ * table taken is stale), -ETIMEDOUT at @deadline, -EPROTO for a claim on
+ * a session that has not started. Each attempt reads the remote's words
+ * once, between two reads of its publish sequence.
+ */
+Result<void> ShmHost::wait_remote_left(s64 deadline)
+{
+	if (m_remote_version < 3) {
+		pr_warn_ratelimited("%s: remote speaks shm version %u: it does not say when it "
+				    "has left a host session",
+				    m_name, m_remote_version);
+		return ok();
+	}
+	for (;;) {
+		u32 seq = TRY(shm_read32(m_region, SHM_HDR_SEQ));
+		keel::virt_rmb();
+		u32 in_use = TRY(shm_read32(m_region, SHM_HDR_IN_USE));
+		keel::virt_rmb();
+		KEEL_TSAN_FENCE(__ATOMIC_ACQUIRE);
+		if (TRY(shm_read32(m_region, SHM_HDR_SEQ)) != seq || seq != m_remote_seq)
+			return err(-EAGAIN);
+		if (in_use > m_host_gen) {
+			pr_err_ratelimited("%s: remote claims host session %u, but the newest is "
+					   "%u",
+					   m_name, in_use, m_host_gen);
+			return err(-EPROTO);
+		}
+		/* None held, or only the new session's (a claim it withdraws at status 0). */
+		if (in_use == 0 || in_use == m_host_gen)
+			return ok();
+		if (keel::ktime_get_ns() >= deadline) {
+			pr_err_ratelimited("%s: remote still in host session %u (starting %u)",
+					   m_name, in_use, m_host_gen);
+			return err(-ETIMEDOUT);
+		}
+		keel::msleep(1);
+	}
+}
+
+/*
+ * A new host session, before any of its rings or buffers is written: the
+ * status of every vdev 0 (the remote stops using the old rings, and a
+ * DRIVER_OK left by an earlier host cannot pass for this session's), then
+ * the new host_gen, then the wait for the remote to leave older sessions.
+ */
+Result<void> ShmHost::start_session(s64 deadline)
+{
+	for (u32 v = 0; v < m_info.num_vdevs; v++)
+		TRY(m_region.peer_write<u8>(
+			m_rsc_off + rproc::vdev_field_status(m_info.vdevs[v].offset), 0));
+	/* The statuses before the host_gen that the remote checks them after. */
+	keel::virt_wmb();
+	/*
+	 * Read back so that a new host instance (a reloaded driver) continues
+	 * the count; 0 stays "no session" in host_gen_in_use.
+	 */
+	m_host_gen = TRY(shm_read32(m_region, SHM_HDR_HOST_GEN)) + 1;
+	if (m_host_gen == 0)
+		m_host_gen = 1;
+	TRY(shm_write32(m_region, SHM_HDR_HOST_GEN, m_host_gen));
+	/*
+	 * Our host_gen before its claim, its claim before its host_gen: either
+	 * we see its claim on an older session, or it sees our host_gen and
+	 * withdraws before reading any placement.
+	 */
+	keel::virt_mb();
+	KEEL_TSAN_FENCE(__ATOMIC_SEQ_CST);
+	(void)m_doorbell->ring(keel::DOORBELL_ANY);
+	return wait_remote_left(deadline);
+}
+
 Result<void> ShmHost::attach(s64 timeout_ns)
 {
 	if (m_attached)
 		return err(-EBUSY);
-	TRY(snapshot_table(timeout_ns));
-	TRY(check_vrings());
+	s64 deadline = keel::ktime_get_ns() + timeout_ns;
+	for (;;) {
+		TRY(snapshot_table(deadline));
+		TRY(check_vrings());
+		Result<void> r = start_session(deadline);
+		if (r.is_ok())
+			break;
+		if (r.error().to_errno() != -EAGAIN)
+			return r;
+		/* The remote published again while we waited: take the new table. */
+		if (keel::ktime_get_ns() >= deadline) {
+			pr_err_ratelimited("%s: the remote kept republishing", m_name);
+			return err(-ETIMEDOUT);
+		}
+		keel::msleep(1);
+	}
 	m_attached = true;
 	keel::ScopeGuard undo([this] { detach(); });
 	TRY(place_resources());
-	/*
-	 * A new host session: the remote drops queues of any earlier one.
-	 * Read back so that a new host instance (a reloaded driver) continues
-	 * the count; only the remote compares it, so a remote that rewrites it
-	 * confuses only itself.
-	 */
-	m_host_gen = TRY(shm_read32(m_region, SHM_HDR_HOST_GEN)) + 1;
-	TRY(shm_write32(m_region, SHM_HDR_HOST_GEN, m_host_gen));
 	TRY(create_vdevs());
 	undo.disarm();
 	return ok();

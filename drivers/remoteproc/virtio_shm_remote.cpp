@@ -84,6 +84,8 @@ Result<void> ShmRemote::publish()
 	TRY(shm_write32(m_region, SHM_HDR_SEQ, seq));
 	/* Not ready while the table is rewritten: the host must not snapshot half of it. */
 	TRY(shm_write32(m_region, SHM_HDR_REMOTE_STATE, SHM_REMOTE_NONE));
+	/* A new boot holds no queue of any host session, whatever an earlier one left here. */
+	TRY(shm_write32(m_region, SHM_HDR_IN_USE, 0));
 	keel::virt_wmb();
 
 	size_t room = m_region.size() - m_rsc_off;
@@ -136,8 +138,14 @@ Result<void> ShmRemote::wait_driver_ok(u32 vdev, s64 timeout_ns)
 			pr_err_ratelimited("%s: vdev%u: host failed the device", m_name, vdev);
 			return err(-EIO);
 		}
-		if (s & VIRTIO_CONFIG_S_DRIVER_OK)
-			break;
+		if (s & VIRTIO_CONFIG_S_DRIVER_OK) {
+			/* Vring placement is read after the DRIVER_OK that publishes it. */
+			keel::virt_rmb();
+			Result<void> r = build_queues(vdev);
+			/* -EAGAIN: the host started another session meanwhile; wait for it. */
+			if (r.is_ok() || r.error().to_errno() != -EAGAIN)
+				return r;
+		}
 		s64 left = deadline - keel::ktime_get_ns();
 		if (left <= 0)
 			return err(-ETIMEDOUT);
@@ -146,19 +154,58 @@ Result<void> ShmRemote::wait_driver_ok(u32 vdev, s64 timeout_ns)
 		(void)m_wq.wait_event_timeout([&] { return status(vdev) != s; },
 					      left < keel::ms_to_ns(2) ? left : keel::ms_to_ns(2));
 	}
-	/* Vring placement is read after the DRIVER_OK that publishes it. */
-	keel::virt_rmb();
-	return build_queues(vdev);
+}
+
+/*
+ * host_gen_in_use: the oldest session any vdev claims. Written after
+ * everything done on the rings of a session left: the host may reuse
+ * their memory once it reads the new value.
+ */
+void ShmRemote::set_claim(u32 vdev, u32 host_gen)
+{
+	if (m_vdevs[vdev].claim == host_gen)
+		return;
+	m_vdevs[vdev].claim = host_gen;
+	u32 oldest = 0;
+	for (u32 v = 0; v < m_num_vdevs; v++) {
+		u32 c = m_vdevs[v].claim;
+		if (c && (!oldest || c < oldest))
+			oldest = c;
+	}
+	keel::virt_mb();
+	KEEL_TSAN_FENCE(__ATOMIC_RELEASE);
+	(void)shm_write32(m_region, SHM_HDR_IN_USE, oldest);
 }
 
 Result<void> ShmRemote::build_queues(u32 vdev)
 {
 	Vdev &d = m_vdevs[vdev];
 	drop_queues(vdev);
+	/*
+	 * Claim the session before reading its placement, then check that it
+	 * is still the host's: a host starting a newer one either sees the
+	 * claim (and waits until we leave) or we see its host_gen or its
+	 * status reset here, before touching anything it may be rewriting.
+	 */
+	u32 gen = TRY(read_host_gen());
+	if (gen == 0)
+		return err(-EAGAIN);
+	set_claim(vdev, gen);
+	keel::virt_mb();
+	KEEL_TSAN_FENCE(__ATOMIC_SEQ_CST);
+	keel::ScopeGuard undo([this, vdev] { drop_queues(vdev); });
+	auto same_session = [&]() -> Result<bool> {
+		if (TRY(read_host_gen()) != gen)
+			return false;
+		keel::virt_rmb();
+		return bool(status(vdev) & VIRTIO_CONFIG_S_DRIVER_OK);
+	};
+	if (!TRY(same_session()))
+		return err(-EAGAIN);
+	keel::virt_rmb();
 	size_t ent = m_rsc_off + d.offset;
 	TRY(m_region.invalidate(ent, sizeof(rproc::FwRscVdev) +
 					     d.spec.num_of_vrings * sizeof(rproc::FwRscVdevVring)));
-	TRY(m_region.invalidate(SHM_HDR_HOST_LINE, SHM_CACHE_LINE));
 	u32 acked = TRY(shm_read32(m_region, m_rsc_off + rproc::vdev_field_gfeatures(d.offset)));
 	/* Only what we offered: a feature the host acknowledges but we never offered is not used.
 	 */
@@ -167,14 +214,13 @@ Result<void> ShmRemote::build_queues(u32 vdev)
 		pr_warn_ratelimited("%s: vdev%u: host acknowledged features 0x%x we never offered "
 				    "(0x%x): ignored",
 				    m_name, vdev, acked & ~d.spec.dfeatures, d.spec.dfeatures);
-	d.host_gen = TRY(shm_read32(m_region, SHM_HDR_HOST_GEN));
+	d.host_gen = gen;
 	/*
 	 * The header and the table are ours: their end is what our builder
 	 * returned at publish(), never the header's rsc_size, which the host
 	 * can rewrite.
 	 */
 	size_t table_end = m_rsc_off + m_table_size;
-	keel::ScopeGuard undo([this, vdev] { drop_queues(vdev); });
 	size_t start[rproc::RVDEV_NUM_VRINGS], end[rproc::RVDEV_NUM_VRINGS];
 	for (u32 i = 0; i < d.spec.num_of_vrings; i++) {
 		/* Our own num and align, never the table's copy: only da and notifyid are the
@@ -216,6 +262,10 @@ Result<void> ShmRemote::build_queues(u32 vdev)
 		d.vrh[i] = TRY(Vringh::create(c, GFP_KERNEL));
 		d.notifyid[i].store(nid);
 	}
+	/* What we read is that session's placement only if it is still the host's. */
+	keel::virt_rmb();
+	if (!TRY(same_session()))
+		return err(-EAGAIN);
 	undo.disarm();
 	d.ready.store(true);
 	return ok();
@@ -229,6 +279,7 @@ void ShmRemote::drop_queues(u32 vdev)
 	d.ready.store(false);
 	for (auto &v : d.vrh)
 		v.reset();
+	set_claim(vdev, 0);
 }
 
 Vringh *ShmRemote::vringh(u32 vdev, u32 vring) const

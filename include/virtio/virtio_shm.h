@@ -31,7 +31,10 @@
  *
  * Sessions: the remote bumps remote_gen each time it publishes (boot); the
  * host bumps host_gen each time it attaches. The remote drops its queues
- * when it sees host_gen change or the status leave DRIVER_OK; the host
+ * when it sees host_gen change or the status leave DRIVER_OK, and says so
+ * in host_gen_in_use (its own line); the host's attach writes no ring or
+ * buffer of a new session before the remote has left every older one
+ * (Documentation/shm-transport.rst, "Leaving a host session"). The host
  * zeroes each vring it creates, so no index survives a restart.
  */
 #ifndef VIRTIO_VIRTIO_SHM_H
@@ -52,8 +55,14 @@ namespace virtio {
 
 /* "KSHM" */
 inline constexpr u32 SHM_MAGIC = 0x4D48534Bu;
-/* 2: each writer's header fields in lines of their own (1 shared one line). */
-inline constexpr u32 SHM_VERSION = 2;
+/*
+ * 3: the remote reports the host session it still uses (host_gen_in_use);
+ * 2: each writer's header fields in lines of their own (1 shared one line).
+ * The host accepts SHM_VERSION_MIN..SHM_VERSION: a version-2 remote leaves
+ * host_gen_in_use zero, so the host's attach cannot wait for it (logged).
+ */
+inline constexpr u32 SHM_VERSION = 3;
+inline constexpr u32 SHM_VERSION_MIN = 2;
 /* ShmHeader.remote_state */
 inline constexpr u32 SHM_REMOTE_NONE = 0;
 inline constexpr u32 SHM_REMOTE_READY = 1;
@@ -85,6 +94,11 @@ inline constexpr u32 SHM_DEFAULT_RSC_OFFSET = 0x80;
  * @seq: the publish sequence (a seqcount): odd while the remote rewrites
  *	the table and this line, bumped to the next even value when done. The
  *	host takes a copy only if it read the same even value before and after.
+ * @host_gen_in_use: the oldest host session (a host_gen) whose queues the
+ *	remote still holds, 0 when it holds none. Written when the remote
+ *	claims a session (before it reads that session's placement) and
+ *	whenever it drops queues (publish() writes 0). The host's attach of
+ *	session N waits while it reads a value in 1..N-1 (version 3).
  * @reserved0: zero
  * @host_gen: the host session, bumped at every attach
  * @reserved1: zero
@@ -103,7 +117,8 @@ struct ShmHeader {
 	keel::le32 remote_gen;
 	keel::le32 remote_state;
 	keel::le32 seq;
-	keel::le32 reserved0[9];
+	keel::le32 host_gen_in_use;
+	keel::le32 reserved0[8];
 	/* Line 1: the host's. */
 	keel::le32 host_gen;
 	keel::le32 reserved1[15];
@@ -116,6 +131,8 @@ inline constexpr size_t SHM_HDR_REMOTE_GEN = __builtin_offsetof(ShmHeader, remot
 inline constexpr size_t SHM_HDR_HOST_GEN = __builtin_offsetof(ShmHeader, host_gen);
 inline constexpr size_t SHM_HDR_REMOTE_STATE = __builtin_offsetof(ShmHeader, remote_state);
 inline constexpr size_t SHM_HDR_SEQ = __builtin_offsetof(ShmHeader, seq);
+inline constexpr size_t SHM_HDR_IN_USE = __builtin_offsetof(ShmHeader, host_gen_in_use);
+static_assert(SHM_HDR_IN_USE < SHM_CACHE_LINE);
 /* The remote's line of the header, and the host's. */
 inline constexpr size_t SHM_HDR_REMOTE_LINE = 0;
 inline constexpr size_t SHM_HDR_HOST_LINE = SHM_CACHE_LINE;
@@ -230,14 +247,22 @@ public:
 
 	/**
 	 * attach() - take the remote's table and create its devices
-	 * @timeout_ns: how long to wait for a published table
+	 * @timeout_ns: how long to wait, in all, for a published table and
+	 *	for the remote to leave an earlier host session
 	 *
 	 * Waits for a complete table (re-reading it while the remote rewrites
-	 * it), validates a private snapshot, places vrings and carveouts, and
-	 * creates (and registers) the vdevs.
+	 * it) and validates a private snapshot. Then starts a new host session:
+	 * resets every vdev's status, bumps host_gen, and waits until the
+	 * remote holds no queue of an older session (host_gen_in_use 0 or at
+	 * least the new host_gen; a remote that published but never built
+	 * queues, or a region reset since, shows 0 and is not waited for).
+	 * Only then places vrings and carveouts and creates (and registers) the
+	 * vdevs, whose probes write the rings and buffers.
 	 *
 	 * Context: may sleep.
-	 * Return: 0; -ETIMEDOUT when no complete table appeared in time,
+	 * Return: 0; -ETIMEDOUT when no complete table appeared in time, or the
+	 * remote stayed in an older host session (both logged), -EPROTO when
+	 * the remote claims a host session that has not started (logged),
 	 * -EINVAL for a bad table (logged), -ENOMEM when the region is too
 	 * small, -EBUSY when attached already.
 	 */
@@ -381,7 +406,9 @@ private:
 	static constexpr u32 MAX_BLOCKS = 32;
 
 	explicit ShmHost(const ShmHostConfig &cfg);
-	Result<void> snapshot_table(s64 timeout_ns);
+	Result<void> snapshot_table(s64 deadline);
+	Result<void> start_session(s64 deadline);
+	Result<void> wait_remote_left(s64 deadline);
 	Result<size_t> copy_table(bool *changing);
 	Result<void> check_vrings();
 	Result<void> place_resources();
@@ -411,6 +438,7 @@ private:
 	/* The publish we attached to: remote_gen and the (even) sequence. */
 	u32 m_remote_gen = 0;
 	u32 m_remote_seq = 0;
+	u32 m_remote_version = 0;
 	size_t m_rsc_off = 0;
 	u8 m_table[SHM_MAX_TABLE];
 	rproc::RscTableInfo m_info;
@@ -510,8 +538,11 @@ public:
 	 * @vdev: the vdev's index in the table
 	 * @timeout_ns: how long to wait
 	 *
-	 * Waits for DRIVER_OK in @vdev's status, then reads and checks the
-	 * host's vring placement and builds the Vringh of each vring.
+	 * Waits for DRIVER_OK in @vdev's status, then claims the host session
+	 * in host_gen_in_use, reads and checks the host's vring placement and
+	 * builds the Vringh of each vring. A host that starts another session
+	 * meanwhile (host_gen moves, or the status leaves DRIVER_OK) makes it
+	 * withdraw the claim and wait again.
 	 *
 	 * Context: may sleep.
 	 * Return: 0; -ETIMEDOUT, -EIO when the host set FAILED, -EINVAL when
@@ -577,6 +608,9 @@ public:
 	 * drop_queues() - free @vdev's device-side queues
 	 * @vdev: the vdev's index
 	 *
+	 * Then tells the host, in host_gen_in_use, that the session they
+	 * belonged to is left (a host's attach waits for it).
+	 *
 	 * Context: may sleep.
 	 */
 	void drop_queues(u32 vdev);
@@ -616,6 +650,8 @@ private:
 		size_t offset = 0; /* of the FwRscVdev in the table */
 		u32 gfeatures = 0;
 		u32 host_gen = 0;
+		/* The host session claimed in host_gen_in_use (0: none). */
+		u32 claim = 0;
 		/* Read by the doorbell handler while ready. */
 		keel::Atomic<u32> notifyid[rproc::RVDEV_NUM_VRINGS];
 		keel::UniquePtr<Vringh> vrh[rproc::RVDEV_NUM_VRINGS];
@@ -623,6 +659,7 @@ private:
 	};
 	explicit ShmRemote(const ShmRemoteConfig &cfg);
 	Result<void> build_queues(u32 vdev);
+	void set_claim(u32 vdev, u32 host_gen);
 	static void doorbell_handler(void *ctx, u32 notifyid);
 
 	const char *m_name;

@@ -674,6 +674,30 @@ void host_detach_and_attach_with_the_remote_alive(Test &t)
 	EXPECT_EQ(t, c.lr->starts.load(), 2u);
 }
 
+/*
+ * The host resets and attaches again at once, without waiting for the
+ * remote to notice: its attach waits until the remote has ended the old
+ * session (transport: "Leaving a host session"), and each new session
+ * works.
+ */
+void host_reattach_at_once_waits_for_the_remote(Test &t)
+{
+	Case c = bring_up(t, echo_config());
+	ASSERT_NOT_NULL(t, c.ch);
+	u32 sessions = c.lr->remote->sessions();
+	for (u32 i = 1; i <= 5; i++) {
+		ASSERT_OK(t, c.lr->rproc->detach());
+		ASSERT_OK(t, c.lr->rproc->boot());
+		EXPECT_EQ(t, c.lr->rproc->state(), RprocState::Attached);
+		RpmsgDevice *ch = wait_client(c.cs, c.lr);
+		ASSERT_NOT_NULL(t, ch);
+		EXPECT_TRUE(t, ping_ok(c, *ch, i));
+		EXPECT_EQ(t, c.lr->remote->sessions(), sessions + i);
+	}
+	EXPECT_EQ(t, c.lr->starts.load(), 1u);
+	EXPECT_EQ(t, c.cs->removes.load(), 5u);
+}
+
 void host_reload_adopts_the_running_remote(Test &t)
 {
 	Case c = bring_up(t, echo_config());
@@ -928,6 +952,7 @@ const TestCase remoteproc_cases[] = {
 	KEEL_CASE(crash_with_zero_copy_buffers_held),
 	KEEL_CASE(sending_a_held_buffer_after_the_crash_fails),
 	KEEL_CASE(host_detach_and_attach_with_the_remote_alive),
+	KEEL_CASE(host_reattach_at_once_waits_for_the_remote),
 	KEEL_CASE(host_reload_adopts_the_running_remote),
 	KEEL_CASE(host_reset_without_goodbye_is_not_replayed),
 	KEEL_CASE(remote_rebooting_by_itself_is_a_crash),

@@ -332,6 +332,30 @@ u16 used_idx(Fixture &f, u32 vring)
 	return f.region.read<u16>(rv.da + layout.value().used_idx()).value_or(0xffff);
 }
 
+/* The remote boots again: a new instance over the same region publishes its table. */
+Result<void> reboot_remote(Fixture &f)
+{
+	f.remote.reset();
+	f.remote = TRY(ShmRemote::create(remote_config(f), GFP_KERNEL));
+	return f.remote->publish();
+}
+
+/* A host session up to the remote's queues: attach within @timeout, DRIVER_OK seen. */
+Result<void> connect(Fixture &f, s64 timeout)
+{
+	TRY(f.host->attach(timeout));
+	return f.remote->wait_driver_ok(0, TIMEOUT);
+}
+
+/* A fixture with a host session up (attach within @timeout); nullptr on failure. */
+Fixture *connected(Test &t, s64 timeout)
+{
+	Fixture *f = fixture(t);
+	if (!f || f->remote->publish().is_error() || connect(*f, timeout).is_error())
+		return nullptr;
+	return f;
+}
+
 int suite_init()
 {
 	log_set_echo(false);
@@ -455,15 +479,10 @@ void remote_restart_after_region_reset(Test &t)
 	/* The remote "crashes": the host tears down, wipes the region, the remote boots again. */
 	f->host->detach();
 	ASSERT_OK(t, f->host->reset_region());
-	f->remote.reset();
-	auto r = ShmRemote::create(remote_config(*f), GFP_KERNEL);
-	ASSERT_OK(t, r);
-	f->remote = move(r.value());
-	ASSERT_OK(t, f->remote->publish());
+	ASSERT_OK(t, reboot_remote(*f));
 	EXPECT_EQ(t, f->remote->remote_gen(), 1u);
 	(void)gen;
-	ASSERT_OK(t, f->host->attach(TIMEOUT));
-	ASSERT_OK(t, f->remote->wait_driver_ok(0, TIMEOUT));
+	ASSERT_OK(t, connect(*f, TIMEOUT));
 	exchange(t, *f, 4, 7);
 	EXPECT_EQ(t, used_idx(*f, 1), 4u);
 }
@@ -692,7 +711,9 @@ void header_gives_each_writer_its_own_cache_lines(Test &t)
 					 __builtin_offsetof(ShmHeader, rsc_offset),
 					 __builtin_offsetof(ShmHeader, rsc_size),
 					 SHM_HDR_REMOTE_GEN,
-					 SHM_HDR_REMOTE_STATE };
+					 SHM_HDR_REMOTE_STATE,
+					 SHM_HDR_SEQ,
+					 SHM_HDR_IN_USE };
 	const size_t host_line = SHM_HDR_HOST_GEN / SHM_CACHE_LINE;
 	for (size_t off : remote_fields)
 		EXPECT_NE(t, off / SHM_CACHE_LINE, host_line);
@@ -924,6 +945,230 @@ void host_never_accepts_a_table_copied_during_a_republish(Test &t)
 	EXPECT_EQ(t, f->host->vdev(0)->has_feature(VIRTIO_RING_F_EVENT_IDX), false);
 }
 
+/* --- leaving a host session before the host writes the next one --- */
+
+/* vring 1's used index at the placement @rv had, read through the region. */
+u16 used_idx_at(Fixture &f, const rproc::RscVring &rv)
+{
+	auto layout = VringLayout::compute(rv.num, rv.align);
+	if (layout.is_error())
+		return 0xffff;
+	return f.region.read<u16>(rv.da + layout.value().used_idx()).value_or(0xffff);
+}
+
+/*
+ * The remote, on a thread of its own as on a second processor, slow to
+ * leave: it notices the host's reset, then (its teardown delayed) still
+ * completes a buffer of the old session into the old ring, and only then
+ * drops its queues.
+ */
+struct SlowRemote {
+	ShmRemote *remote = nullptr;
+	s64 delay_ns = 0;
+	/* A tx buffer of the old session, taken but not yet completed. */
+	VringhChainStorage<2, 2> held;
+	Atomic<bool> saw_reset{ false };
+	Atomic<bool> left{ false };
+	Atomic<int> ret{ 1 };
+	s64 left_at = 0;
+};
+
+int slow_remote_main(void *arg)
+{
+	auto *s = static_cast<SlowRemote *>(arg);
+	while (!Thread::should_stop() && !s->remote->host_reset(0))
+		msleep(1);
+	if (Thread::should_stop())
+		return 0;
+	s->saw_reset.store(true);
+	msleep(u32(s->delay_ns / NSEC_PER_MSEC));
+	/* Still the old session's queue: this completion lands in the old ring. */
+	Vringh *tx = s->remote->vringh(0, 1);
+	Result<void> r = tx ? tx->add_used(s->held, 0) : Result<void>(err(-ENODEV));
+	s->ret.store(r.is_ok() ? 0 : r.error().to_errno());
+	s->left_at = ktime_get_ns();
+	s->left.store(true);
+	s->remote->drop_queues(0);
+	return 0;
+}
+
+/*
+ * A host detach and an immediate re-attach while the remote still uses
+ * the old session's rings: the attach waits until the remote has left,
+ * so its late completion never lands in the new session's rings (which
+ * sit where the old ones were), and the new session starts from index 0.
+ */
+void host_reattach_waits_for_the_remote_to_leave(Test &t)
+{
+	Fixture *f = connected(t, TIMEOUT);
+	ASSERT_NOT_NULL(t, f);
+	exchange(t, *f, 4, 1);
+	const rproc::RscVring old_tx = f->host->table().vdevs[0].vring[1];
+
+	/* One more tx buffer: the remote takes it and holds it. */
+	ShmTestDriver *d = s_drv_data;
+	ASSERT_NOT_NULL(t, d);
+	memset(d->tx_buf(0), 0x77, BUF);
+	auto sg = Sg::from(f->region, d->tx_buf(0), BUF);
+	ASSERT_OK(t, sg);
+	{
+		Guard g{ d->lock };
+		ASSERT_OK(t, d->tx->add_outbuf(Span<const Sg>(&sg.value(), 1), d->tx_buf(0),
+					       GFP_ATOMIC));
+		ASSERT_OK(t, d->tx->kick());
+	}
+	SlowRemote *s = new (GFP_KERNEL) SlowRemote();
+	ASSERT_NOT_NULL(t, s);
+	ASSERT_OK(t, t.add_cleanup([](void *p) { delete static_cast<SlowRemote *>(p); }, s));
+	s->remote = f->remote.get();
+	s->delay_ns = ms_to_ns(50);
+	auto got = f->remote->vringh(0, 1)->getdesc(s->held);
+	ASSERT_TRUE(t, got.is_ok() && got.value());
+	auto th = Thread::run(&slow_remote_main, s, "slow_remote");
+	ASSERT_OK(t, th);
+
+	/* (No ASSERT until the thread is stopped.) */
+	f->host->detach();
+	s64 start = ktime_get_ns();
+	Result<void> r = f->host->attach(TIMEOUT);
+	s64 end = ktime_get_ns();
+	bool saw_reset = s->saw_reset.load();
+	bool left_before_return = s->left.load();
+	/* Had it not left yet, its late completion would land now, in the new rings. */
+	for (s64 dl = ktime_get_ns() + TIMEOUT; !s->left.load() && ktime_get_ns() < dl;)
+		msleep(1);
+	th.value()->stop();
+
+	ASSERT_OK(t, r);
+	EXPECT_TRUE(t, saw_reset);
+	/* The attach returned (and the new rings were written) only after the remote left. */
+	EXPECT_TRUE(t, left_before_return);
+	EXPECT_EQ(t, s->ret.load(), 0);
+	if (left_before_return)
+		t.info("attach waited %lld us, returned %lld us after the remote left",
+		       (long long)((s->left_at - start) / 1000),
+		       (long long)((end - s->left_at) / 1000));
+	/* Same placement, and the new ring holds nothing of the old session's. */
+	EXPECT_EQ(t, f->host->table().vdevs[0].vring[1].da, old_tx.da);
+	EXPECT_EQ(t, used_idx(*f, 1), 0u);
+	EXPECT_EQ(t, f->host->host_gen(), 2u);
+	ASSERT_OK(t, f->remote->wait_driver_ok(0, TIMEOUT));
+	EXPECT_EQ(t, f->remote->session_host_gen(0), 2u);
+	exchange(t, *f, 5, 40);
+	EXPECT_EQ(t, used_idx(*f, 1), 5u);
+}
+
+/*
+ * A remote that never leaves its session: the attach fails by its
+ * deadline with a clear error and line, having written no ring; once the
+ * remote leaves, the next attach works.
+ */
+void attach_fails_when_the_remote_stays_in_its_session(Test &t)
+{
+	Fixture *f = connected(t, TIMEOUT);
+	ASSERT_NOT_NULL(t, f);
+	exchange(t, *f, 2, 3);
+	const rproc::RscVring old_tx = f->host->table().vdevs[0].vring[1];
+	f->host->detach();
+	/* The remote does not react: it still holds host session 1. */
+	u64 since = log_seq();
+	EXPECT_ERR(t, f->host->attach(ms_to_ns(30)), -ETIMEDOUT);
+	EXPECT_TRUE(t,
+		    log_contains_since(since, "remote still in host session 1", KEEL_LOGLEVEL_ERR));
+	EXPECT_FALSE(t, f->host->attached());
+	EXPECT_NULL(t, s_drv_data);
+	/* Its rings are as it left them: the host wrote none. */
+	EXPECT_EQ(t, used_idx_at(*f, old_tx), 2u);
+	EXPECT_NOT_NULL(t, f->remote->vringh(0, 1));
+
+	EXPECT_TRUE(t, f->remote->host_reset(0));
+	f->remote->drop_queues(0);
+	ASSERT_OK(t, connect(*f, TIMEOUT));
+	exchange(t, *f, 3, 9);
+	EXPECT_EQ(t, used_idx(*f, 1), 3u);
+}
+
+/*
+ * Nothing to wait for, so no wait (an attach with no time at all
+ * succeeds): a first boot, a remote that crashed holding a session once
+ * the region is reset, and a remote that rebooted by itself over its old
+ * claim.
+ */
+void attach_does_not_wait_without_an_older_session(Test &t)
+{
+	Fixture *f = connected(t, 0);
+	ASSERT_NOT_NULL(t, f);
+	exchange(t, *f, 2, 5);
+	for (u32 reset = 1; reset <= 2; reset++) {
+		/*
+		 * The remote dies holding its session (its claim stays in the
+		 * region); recovery resets the region first, or the remote
+		 * boots again by itself: its publish clears the claim.
+		 */
+		f->host->mark_crashed();
+		f->host->detach();
+		const u32 claim = f->host->host_gen();
+		f->remote.reset();
+		write32(*f, SHM_HDR_IN_USE, claim);
+		if (reset == 1)
+			ASSERT_OK(t, f->host->reset_region());
+		f->host->clear_crashed();
+		ASSERT_OK(t, reboot_remote(*f));
+		ASSERT_OK(t, connect(*f, 0));
+		exchange(t, *f, 2, 5 + reset);
+		EXPECT_EQ(t, used_idx(*f, 1), 2u);
+	}
+}
+
+/*
+ * A hostile remote claims a host session that has not started: refused
+ * at once with -EPROTO and a line, whatever the value; its next publish
+ * clears the claim.
+ */
+void attach_refuses_a_claim_on_a_future_session(Test &t)
+{
+	Fixture *f = connected(t, TIMEOUT);
+	ASSERT_NOT_NULL(t, f);
+	f->host->detach();
+	f->remote->drop_queues(0);
+	const u32 bad[] = { f->host->host_gen() + 2, 0xffffffffu };
+	for (u32 v : bad) {
+		write32(*f, SHM_HDR_IN_USE, v);
+		u64 since = log_seq();
+		EXPECT_ERR(t, f->host->attach(TIMEOUT), -EPROTO);
+		EXPECT_TRUE(t, log_contains_since(since, "remote claims host session",
+						  KEEL_LOGLEVEL_ERR));
+		EXPECT_FALSE(t, f->host->attached());
+	}
+	ASSERT_OK(t, f->remote->publish());
+	ASSERT_OK(t, connect(*f, TIMEOUT));
+	exchange(t, *f, 2, 11);
+}
+
+/*
+ * A version-2 remote never writes host_gen_in_use (a reserved zero word
+ * to it): the host takes its table and cannot wait for it, and says so.
+ */
+void attach_takes_a_version_2_remote_without_the_handshake(Test &t)
+{
+	Fixture *f = fixture(t);
+	ASSERT_NOT_NULL(t, f);
+	ASSERT_OK(t, f->remote->publish());
+	write32(*f, __builtin_offsetof(ShmHeader, version), 2);
+	write32(*f, SHM_HDR_IN_USE, 0);
+	u64 since = log_seq();
+	ASSERT_OK(t, connect(*f, 0));
+	EXPECT_TRUE(t, log_contains_since(since, "speaks shm version 2"));
+	exchange(t, *f, 2, 13);
+	/* Older than 2 (or newer than 3): refused as before. */
+	f->host->detach();
+	f->remote->drop_queues(0);
+	write32(*f, __builtin_offsetof(ShmHeader, version), 1);
+	EXPECT_ERR(t, f->host->attach(TIMEOUT), -EINVAL);
+	write32(*f, __builtin_offsetof(ShmHeader, version), SHM_VERSION + 1);
+	EXPECT_ERR(t, f->host->attach(TIMEOUT), -EINVAL);
+}
+
 void config_space_is_bounded_by_config_len(Test &t)
 {
 	Fixture *f = fixture(t, false);
@@ -1105,6 +1350,11 @@ const TestCase virtio_shm_cases[] = {
 	KEEL_CASE(host_never_accepts_a_table_copied_during_a_republish),
 	KEEL_CASE(header_gives_each_writer_its_own_cache_lines),
 	KEEL_CASE(transport_refuses_vrings_whose_writers_share_a_line),
+	KEEL_CASE(host_reattach_waits_for_the_remote_to_leave),
+	KEEL_CASE(attach_fails_when_the_remote_stays_in_its_session),
+	KEEL_CASE(attach_does_not_wait_without_an_older_session),
+	KEEL_CASE(attach_refuses_a_claim_on_a_future_session),
+	KEEL_CASE(attach_takes_a_version_2_remote_without_the_handshake),
 	KEEL_CASE(config_space_is_bounded_by_config_len),
 	KEEL_CASE(dma_pool_allocates_frees_and_refuses),
 	KEEL_PARAM_CASE(one_vring_rule_for_table_ring_and_transport, rule_row_gen),
