@@ -436,6 +436,9 @@ struct StackSession {
 		child = TRY(start_child(args));
 		VirtioRpmsgHostConfig hc;
 		hc.link = link_config(s, false);
+		/* The client sleeps on the doorbell in the doorbell set-ups (rpmsg_link.h). */
+		if (s != Setup::Poll)
+			hc.link.wait_doorbell = child.cl;
 		virtio_rpmsg_set_config(hc);
 		virtio::ShmHostConfig shc;
 		shc.name = "bench-host";
@@ -479,6 +482,7 @@ struct RttResult {
 	double ns = -1;
 	double host_doorbells = -1;   /* doorbells the host received */
 	double remote_doorbells = -1; /* doorbells the remote received */
+	double host_direct = -1;      /* ... of the host's, taken by its waiting client */
 };
 
 RttResult echo_rtt(StackSession &s, u32 iters, u32 size)
@@ -498,7 +502,7 @@ RttResult echo_rtt(StackSession &s, u32 iters, u32 size)
 		ok = send(ept, keel::Span<const u8>(buf, size)).is_ok() &&
 		     c->wait_received(++base, s.setup);
 	BenchArea r0 = s.remote_counters();
-	u64 h0 = s.child.cl->delivered();
+	u64 h0 = s.child.cl->delivered(), d0 = s.child.cl->direct_delivered();
 	s64 t0 = keel::ktime_get_ns();
 	for (u32 i = 0; ok && i < iters; i++) {
 		memcpy(buf + 4, &i, 4);
@@ -506,7 +510,7 @@ RttResult echo_rtt(StackSession &s, u32 iters, u32 size)
 		     c->wait_received(++base, s.setup);
 	}
 	s64 t = keel::ktime_get_ns() - t0;
-	u64 h1 = s.child.cl->delivered();
+	u64 h1 = s.child.cl->delivered(), d1 = s.child.cl->direct_delivered();
 	if (poll)
 		busy_poll_end(ept);
 	if (!ok)
@@ -514,6 +518,7 @@ RttResult echo_rtt(StackSession &s, u32 iters, u32 size)
 	BenchArea r1 = s.remote_counters();
 	res.ns = double(t) / iters;
 	res.host_doorbells = double(h1 - h0) / iters;
+	res.host_direct = double(d1 - d0) / iters;
 	res.remote_doorbells = double(r1.r_doorbells - r0.r_doorbells) / iters;
 	return res;
 }
@@ -834,7 +839,7 @@ struct Figures {
 	bench::Series spin, efd, bell;
 	bench::Series spsc[3];
 	bench::Series rtt[3][2]; /* [setup][16 B, 496 B] */
-	bench::Series host_db[3], remote_db[3];
+	bench::Series host_db[3], remote_db[3], host_direct[3];
 	bench::Series tput[3][3][2]; /* [setup][size][copy, zero copy] */
 	MemResult mem;
 };
@@ -850,6 +855,7 @@ void run_stack(Figures &f, Setup setup, u32 iters, u32 msgs)
 	f.rtt[k][1].add(r496.ns);
 	f.host_db[k].add(r16.host_doorbells);
 	f.remote_db[k].add(r16.remote_doorbells);
+	f.host_direct[k].add(r16.host_direct);
 	for (int z = 0; z < 2; z++)
 		for (int sz = 0; sz < 2; sz++)
 			f.tput[k][sz][z].add(ok ? one_way(s, msgs, SIZES[sz], z) : -1);
@@ -945,6 +951,9 @@ void print(Figures &f, u32 trials, u32 iters, u32 msgs)
 		}
 		snprintf(name, sizeof(name), "rpmsg_echo_%s_host_doorbells_per_rtt", sn);
 		bench::report(name, "  doorbells to the host per round trip", f.host_db[k], "");
+		snprintf(name, sizeof(name), "rpmsg_echo_%s_host_direct_per_rtt", sn);
+		bench::report(name, "    of which taken by the waiting client", f.host_direct[k],
+			      "");
 		snprintf(name, sizeof(name), "rpmsg_echo_%s_remote_doorbells_per_rtt", sn);
 		bench::report(name, "  doorbells to the remote per round trip", f.remote_db[k], "");
 		for (int sz = 0; sz < 3; sz++) {
