@@ -80,6 +80,8 @@ bool RpmsgLink::rx_spin_between(s64 start)
 		spin_until([this]() NO_THREAD_SAFETY_ANALYSIS { return m_ops->rx_pending(*this); },
 			   start, budget);
 	if (lat < 0) {
+		if (lat == SPIN_CUT)
+			m_rx_spin.backoff();
 		m_stats.rx_spin_misses.fetch_add(1, keel::MemoryOrder::Relaxed);
 		return false;
 	}
@@ -304,10 +306,13 @@ s64 wait_spin_budget(RpmsgEndpoint &ept)
 	return l->wait_spin().budget(l->spin_max_ns());
 }
 
-void wait_spin_done(RpmsgEndpoint &ept, s64 latency_ns, bool caught)
+void wait_spin_done(RpmsgEndpoint &ept, s64 latency_ns, bool caught, bool cut)
 {
 	RpmsgLink *l = RpmsgCore::link_of(ept);
-	l->wait_spin().update(latency_ns, caught, l->spin_max_ns());
+	if (cut)
+		l->wait_spin().backoff();
+	else
+		l->wait_spin().update(latency_ns, caught, l->spin_max_ns());
 	if (caught)
 		l->stats().wait_spin_hits.fetch_add(1, keel::MemoryOrder::Relaxed);
 	else

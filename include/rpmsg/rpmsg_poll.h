@@ -72,7 +72,8 @@ void busy_poll_end(RpmsgEndpoint &ept);
 namespace detail {
 /* The link's adaptive spin for client waits: the budget, and the verdict of one wait. */
 s64 wait_spin_budget(RpmsgEndpoint &ept);
-void wait_spin_done(RpmsgEndpoint &ept, s64 latency_ns, bool caught);
+void wait_spin_done(RpmsgEndpoint &ept, s64 latency_ns, bool caught, bool cut)
+	KEEL_EXPORT_AS(keel_rpmsg_wait_spin_done);
 /* Sleeps on the link's doorbell (RpmsgLinkConfig.wait_doorbell); -EBUSY when it cannot. */
 s64 wait_doorbell(RpmsgEndpoint &ept, keel::WaitQueue &wq, bool (*cond)(void *ctx), void *ctx,
 		  s64 timeout_ns) KEEL_EXPORT_AS(keel_rpmsg_wait_doorbell);
@@ -107,7 +108,7 @@ s64 wait_event_spin(RpmsgEndpoint &ept, keel::WaitQueue &wq, Cond cond, s64 time
 		return timeout_ns > 0 ? timeout_ns : 1;
 	s64 start = keel::ktime_get_ns();
 	s64 spin = detail::wait_spin_budget(ept);
-	bool caught = false;
+	bool caught = false, cut = false;
 	if (spin > 0) {
 		busy_poll_begin(ept);
 		for (u32 i = 0;; i++) {
@@ -120,8 +121,10 @@ s64 wait_event_spin(RpmsgEndpoint &ept, keel::WaitQueue &wq, Cond cond, s64 time
 			if ((i & 7) == 7 && keel::ktime_get_ns() - start >= spin)
 				break;
 			/* The scheduler wants the CPU (the event's sender may be waiting for it). */
-			if ((i & 63) == 63 && keel::spin_yield())
+			if ((i & 63) == 63 && keel::spin_yield()) {
+				cut = true;
 				break;
+			}
 		}
 		busy_poll_end(ept);
 		/* The section's end may have delivered it. */
@@ -135,7 +138,7 @@ s64 wait_event_spin(RpmsgEndpoint &ept, keel::WaitQueue &wq, Cond cond, s64 time
 		if (r == -EBUSY)
 			r = wq.wait_event_timeout(cond, left > 0 ? left : 0);
 	}
-	detail::wait_spin_done(ept, keel::ktime_get_ns() - start, caught);
+	detail::wait_spin_done(ept, keel::ktime_get_ns() - start, caught, cut && !caught);
 	return r;
 }
 
