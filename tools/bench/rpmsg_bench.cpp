@@ -8,7 +8,8 @@
  *   eventfd   a raw eventfd ping-pong: each side blocks in read() on its
  *             eventfd and writes the other's (two wake-ups per round trip)
  *   doorbell  an eventfd ping-pong through shmlink's notification threads
- *             (what the link's doorbells cost: three wake-ups)
+ *             (what the link's doorbells cost: three wake-ups), and the
+ *             same with our side asleep on the doorbell (two wake-ups)
  *   spsc      a plain single-producer/single-consumer ring of 512-byte
  *             slots in the shared region, copied in and out (4112-byte
  *             slots for 4 KiB), both sides spinning
@@ -19,7 +20,8 @@
  *             dedicated core); the host's client busy-polls for its reply
  *   doorbell  doorbell mode as shipped: the doorbell delivers, with the
  *             adaptive spin on both sides (the remote's notification
- *             thread, the host's waiting client)
+ *             thread, the host's waiting client); the host's client then
+ *             sleeps on the doorbell (RpmsgLinkConfig.wait_doorbell)
  *   nospin    doorbell mode without any spin: the notified path alone
  *
  * measuring the echo round trip (16 and 496 bytes; the remote's service
@@ -341,8 +343,15 @@ double run_eventfd(u32 iters)
 	return r;
 }
 
-/* ns per round trip of an eventfd ping-pong through shmlink's notification threads. */
-double run_doorbell(u32 iters)
+/*
+ * ns per round trip of an eventfd ping-pong through shmlink: the other
+ * side answers from its notification thread; ours receives in its
+ * notification thread, which wakes this one (three wake-ups per round
+ * trip), or, @direct, this thread sleeps on the doorbell itself
+ * (Doorbell::wait(); two wake-ups, as the raw eventfd ping-pong): the
+ * floor of the stack's doorbell set-ups on this transport.
+ */
+double run_doorbell(u32 iters, bool direct)
 {
 	const char *args[] = { s_self, "--remote-doorbell", s_sock, nullptr };
 	auto s = start_child(args);
@@ -350,8 +359,16 @@ double run_doorbell(u32 iters)
 		return -1;
 	shmlink::Client *cl = s.value().cl;
 	static keel::Completion done{ "rpmsg_bench_done", KEEL_LOCK_KEY() };
+	static keel::Atomic<u32> rings{ 0 };
 	done.reinit();
-	cl->set_handler([](void *, u32) { done.complete(); }, nullptr);
+	cl->set_handler(
+		[](void *c, u32) {
+			rings.fetch_add(1);
+			done.complete();
+			/* Taken by the notification thread: the direct waiter must hear of it. */
+			static_cast<shmlink::Client *>(c)->wake_waiter();
+		},
+		cl);
 	cl->enable();
 	/* The other side answers once its handler is set: ring until it does. */
 	bool up = false;
@@ -360,13 +377,27 @@ double run_doorbell(u32 iters)
 	/* A late answer to an earlier ring must not count as one of the round trips. */
 	keel::msleep(5);
 	done.reinit();
+	direct = direct && cl->wait_begin();
 	s64 t0 = keel::ktime_get_ns();
 	u32 i;
 	for (i = 0; up && i < iters; i++) {
-		if (cl->ring(0).is_error() || !done.wait_timeout(keel::ms_to_ns(2000)))
+		u32 want = rings.load() + 1;
+		if (cl->ring(0).is_error())
+			break;
+		if (!direct) {
+			if (!done.wait_timeout(keel::ms_to_ns(2000)))
+				break;
+			continue;
+		}
+		s64 deadline = keel::ktime_get_ns() + keel::ms_to_ns(2000);
+		while (rings.load() < want && cl->wait(deadline).is_ok()) {
+		}
+		if (rings.load() < want)
 			break;
 	}
 	s64 t = keel::ktime_get_ns() - t0;
+	if (direct)
+		cl->wait_end();
 	cl->disable();
 	finish(s.value());
 	return i == iters ? double(t) / iters : -1;
@@ -836,7 +867,7 @@ int instr_main(bool h2r, u32 size, u32 n, bool count_recv)
 /* --- the run --- */
 
 struct Figures {
-	bench::Series spin, efd, bell;
+	bench::Series spin, efd, bell, bell_direct;
 	bench::Series spsc[3];
 	bench::Series rtt[3][2]; /* [setup][16 B, 496 B] */
 	bench::Series host_db[3], remote_db[3], host_direct[3];
@@ -921,6 +952,8 @@ void print(Figures &f, u32 trials, u32 iters, u32 msgs)
 	bench::report("rpmsg_bench_eventfd_rtt_ns", "baseline: raw eventfd ping-pong", f.efd, "ns");
 	bench::report("rpmsg_bench_doorbell_rtt_ns", "baseline: shmlink doorbell ping-pong", f.bell,
 		      "ns");
+	bench::report("rpmsg_bench_doorbell_direct_rtt_ns",
+		      "baseline: the same, waiting on the doorbell", f.bell_direct, "ns");
 	for (int sz = 0; sz < 3; sz++) {
 		char name[96], what[96];
 		snprintf(name, sizeof(name), "rpmsg_bench_spsc_%u_msgs_per_s", SIZES[sz]);
@@ -948,6 +981,10 @@ void print(Figures &f, u32 trials, u32 iters, u32 msgs)
 			snprintf(name, sizeof(name), "rpmsg_echo_rtt_%s_16_over_doorbell", sn);
 			bench::report(name, "  16 B / shmlink doorbell",
 				      bench::ratio(f.rtt[k][0], f.bell), "x");
+			snprintf(name, sizeof(name), "rpmsg_echo_rtt_%s_16_over_doorbell_direct",
+				 sn);
+			bench::report(name, "  16 B / shmlink doorbell, waiting on it",
+				      bench::ratio(f.rtt[k][0], f.bell_direct), "x");
 		}
 		snprintf(name, sizeof(name), "rpmsg_echo_%s_host_doorbells_per_rtt", sn);
 		bench::report(name, "  doorbells to the host per round trip", f.host_db[k], "");
@@ -996,7 +1033,8 @@ int bench_main(u32 trials, u32 iters, u32 msgs)
 		/* Interleaved: each kind sees the same noise over the run. */
 		f.spin.add(run_spin(iters * 10));
 		f.efd.add(run_eventfd(iters));
-		f.bell.add(run_doorbell(iters));
+		f.bell.add(run_doorbell(iters, false));
+		f.bell_direct.add(run_doorbell(iters, true));
 		f.spsc[0].add(run_spsc(msgs, 16, 512, 256));
 		f.spsc[1].add(run_spsc(msgs, 496, 512, 256));
 		f.spsc[2].add(run_spsc(msgs / 4, BIG, BIG_BUF, BIG_NUM));
