@@ -6,7 +6,8 @@
  *
  *   spin      a cache-line ping-pong in the shared region (no syscalls)
  *   eventfd   a raw eventfd ping-pong: each side blocks in read() on its
- *             eventfd and writes the other's (two wake-ups per round trip)
+ *             eventfd and writes the other's (two wake-ups per round trip);
+ *             and the same with each side in epoll_wait() with a deadline
  *   doorbell  an eventfd ping-pong through shmlink's notification threads
  *             (what the link's doorbells cost: three wake-ups), and the
  *             same with our side asleep on the doorbell (two wake-ups)
@@ -55,8 +56,10 @@
 #include "../../drivers/rpmsg/rpmsg_internal.h"
 #include "bench_util.h"
 
+#include <errno.h>
 #include <malloc.h>
 #include <stdlib.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 
 #if __has_include(<valgrind/callgrind.h>)
@@ -312,24 +315,55 @@ double run_spin(u32 iters)
 	return ok ? double(t) / iters : -1;
 }
 
-/* ns per round trip of a raw eventfd ping-pong (each side blocks in read()). */
-double run_eventfd(u32 iters)
+/*
+ * Waits for @fd's count (@epoll: in epoll_wait() on @ep, with a deadline
+ * as every wait of the stack has, then a read that cannot block; else
+ * blocked in read()). Return: the count read, 0 on failure.
+ */
+u64 efd_wait(int fd, int ep, bool epoll)
+{
+	u64 v = 0;
+	if (epoll) {
+		struct epoll_event ev;
+		int n;
+		while ((n = epoll_wait(ep, &ev, 1, 2000)) < 0 && errno == EINTR) {
+		}
+		if (n != 1)
+			return 0;
+	}
+	return read(fd, &v, 8) == 8 ? v : 0;
+}
+
+/*
+ * ns per round trip of a raw eventfd ping-pong: each side blocks in
+ * read(), or, @epoll, waits in epoll_wait() (EPOLLEXCLUSIVE) with a
+ * deadline and then reads: what a wait that can time out and be woken
+ * by something else than the peer costs, before any distrust.
+ */
+double run_eventfd(u32 iters, bool epoll)
 {
 	int to_child = eventfd(0, 0), to_parent = eventfd(0, 0);
-	if (to_child < 0 || to_parent < 0)
+	/* The read() ping-pong has no epoll set: its writes wake the reader alone. */
+	int ep = epoll ? epoll_create1(EPOLL_CLOEXEC) : -1;
+	struct epoll_event ev = {};
+	ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+	if (to_child < 0 || to_parent < 0 ||
+	    (epoll && (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, to_parent, &ev) < 0)))
 		return -1;
 	char a[16], b[16];
 	snprintf(a, sizeof(a), "%d", to_child);
 	snprintf(b, sizeof(b), "%d", to_parent);
-	const char *args[] = { s_self, "--remote-eventfd", a, b, nullptr };
+	const char *args[] = {
+		s_self, "--remote-eventfd", a, b, epoll ? "epoll" : "read", nullptr
+	};
 	auto s = start_child(args, false);
 	double r = -1;
 	if (s.is_ok()) {
-		u64 one = 1, v;
+		u64 one = 1;
 		s64 t0 = keel::ktime_get_ns();
 		u32 i;
 		for (i = 0; i < iters; i++) {
-			if (write(to_child, &one, 8) != 8 || read(to_parent, &v, 8) != 8)
+			if (write(to_child, &one, 8) != 8 || !efd_wait(to_parent, ep, epoll))
 				break;
 		}
 		s64 t = keel::ktime_get_ns() - t0;
@@ -338,6 +372,8 @@ double run_eventfd(u32 iters)
 		(void)bench::reap(s.value().pid);
 		r = i == iters ? double(t) / iters : -1;
 	}
+	if (ep >= 0)
+		close(ep);
 	close(to_child);
 	close(to_parent);
 	return r;
@@ -669,13 +705,18 @@ int remote_spin(const char *sock)
 	return 0;
 }
 
-int remote_eventfd(int in, int out)
+int remote_eventfd(int in, int out, bool epoll)
 {
 	/* Bounded: a parent that died leaves us blocked in read() until the alarm. */
 	alarm(60);
+	int ep = epoll ? epoll_create1(EPOLL_CLOEXEC) : -1;
+	struct epoll_event ev = {};
+	ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+	if (epoll && (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, in, &ev) < 0))
+		return 1;
 	for (;;) {
-		u64 v, one = 1;
-		if (read(in, &v, 8) != 8 || v >= EFD_STOP)
+		u64 v = efd_wait(in, ep, epoll), one = 1;
+		if (!v || v >= EFD_STOP)
 			return 0;
 		if (write(out, &one, 8) != 8)
 			return 1;
@@ -867,7 +908,7 @@ int instr_main(bool h2r, u32 size, u32 n, bool count_recv)
 /* --- the run --- */
 
 struct Figures {
-	bench::Series spin, efd, bell, bell_direct;
+	bench::Series spin, efd, efd_epoll, bell, bell_direct;
 	bench::Series spsc[3];
 	bench::Series rtt[3][2]; /* [setup][16 B, 496 B] */
 	bench::Series host_db[3], remote_db[3], host_direct[3];
@@ -950,6 +991,8 @@ void print(Figures &f, u32 trials, u32 iters, u32 msgs)
 	       trials, iters, msgs);
 	bench::report("rpmsg_bench_spin_rtt_ns", "baseline: cache-line ping-pong", f.spin, "ns");
 	bench::report("rpmsg_bench_eventfd_rtt_ns", "baseline: raw eventfd ping-pong", f.efd, "ns");
+	bench::report("rpmsg_bench_eventfd_epoll_rtt_ns", "baseline: the same, in epoll_wait()",
+		      f.efd_epoll, "ns");
 	bench::report("rpmsg_bench_doorbell_rtt_ns", "baseline: shmlink doorbell ping-pong", f.bell,
 		      "ns");
 	bench::report("rpmsg_bench_doorbell_direct_rtt_ns",
@@ -978,6 +1021,9 @@ void print(Figures &f, u32 trials, u32 iters, u32 msgs)
 			 st == Setup::Poll ? "cache-line ping-pong" : "raw eventfd");
 		bench::report(name, what, bench::ratio(f.rtt[k][0], base), "x");
 		if (st != Setup::Poll) {
+			snprintf(name, sizeof(name), "rpmsg_echo_rtt_%s_16_over_eventfd_epoll", sn);
+			bench::report(name, "  16 B / eventfd in epoll_wait()",
+				      bench::ratio(f.rtt[k][0], f.efd_epoll), "x");
 			snprintf(name, sizeof(name), "rpmsg_echo_rtt_%s_16_over_doorbell", sn);
 			bench::report(name, "  16 B / shmlink doorbell",
 				      bench::ratio(f.rtt[k][0], f.bell), "x");
@@ -1032,7 +1078,8 @@ int bench_main(u32 trials, u32 iters, u32 msgs)
 	for (u32 t = 0; t < trials; t++) {
 		/* Interleaved: each kind sees the same noise over the run. */
 		f.spin.add(run_spin(iters * 10));
-		f.efd.add(run_eventfd(iters));
+		f.efd.add(run_eventfd(iters, false));
+		f.efd_epoll.add(run_eventfd(iters, true));
 		f.bell.add(run_doorbell(iters, false));
 		f.bell_direct.add(run_doorbell(iters, true));
 		f.spsc[0].add(run_spsc(msgs, 16, 512, 256));
@@ -1060,7 +1107,8 @@ int main(int argc, char **argv)
 	if (argc >= 3 && !strcmp(argv[1], "--remote-spin"))
 		return remote_spin(argv[2]);
 	if (argc >= 4 && !strcmp(argv[1], "--remote-eventfd"))
-		return remote_eventfd(atoi(argv[2]), atoi(argv[3]));
+		return remote_eventfd(atoi(argv[2]), atoi(argv[3]),
+				      argc >= 5 && !strcmp(argv[4], "epoll"));
 	if (argc >= 3 && !strcmp(argv[1], "--remote-doorbell"))
 		return bench::remote_doorbell(argv[2], VECTORS, TIMEOUT);
 	if (argc >= 5 && !strcmp(argv[1], "--remote-spsc"))
