@@ -131,7 +131,13 @@ struct RpmsgLinkOps {
  *    cover it (at least doubling, at least 5/4 of the latency, at most
  *    the cap);
  *  - missed, and the event took longer than the cap: spinning cannot pay;
- *    the budget halves (below SPIN_MIN_NS: 0, no spin at all).
+ *    the budget halves (below SPIN_MIN_NS: 0, no spin at all);
+ *  - cut short because the scheduler wanted the CPU (spin_yield()): the
+ *    CPUs are oversubscribed, and a spin takes time from the very task
+ *    that would answer it (the peer, on a shared core): the budget drops
+ *    to 0 and stays there for the next QUIET_WAITS waits (backoff()).
+ *    KVM's halt polling has the same blind spot; the kernel's own
+ *    spinners (mutex optimistic spinning) spin only while the owner runs.
  * A budget of 0 grows again when a wait ends within the cap.
  *
  * Context: any; updates are racy on purpose (a hint, one word).
@@ -140,6 +146,8 @@ class RpmsgSpin {
 public:
 	/* Below this a spin is not worth the clock reads. */
 	static constexpr s64 SPIN_MIN_NS = 500;
+	/* Waits without a spin after one was cut short for the CPU (then one probe). */
+	static constexpr u32 QUIET_WAITS = 256;
 
 	/* The spin before the next wait: 0 means sleep at once. */
 	s64 budget(s64 cap) const
@@ -153,6 +161,11 @@ public:
 		s64 b = m_ns.load(keel::MemoryOrder::Relaxed);
 		if (caught || cap <= 0)
 			return;
+		u32 quiet = m_quiet.load(keel::MemoryOrder::Relaxed);
+		if (quiet) {
+			m_quiet.store(quiet - 1, keel::MemoryOrder::Relaxed);
+			return;
+		}
 		/* Shifts, not '/': 64-bit division is a libgcc call on 32-bit kernels. */
 		if (latency_ns <= cap) {
 			s64 want = latency_ns + (keel::max(latency_ns, s64(0)) >> 2);
@@ -165,10 +178,17 @@ public:
 		}
 		m_ns.store(b, keel::MemoryOrder::Relaxed);
 	}
+	/* A spin was cut short because the scheduler wanted the CPU: stop spinning a while. */
+	void backoff()
+	{
+		m_ns.store(0, keel::MemoryOrder::Relaxed);
+		m_quiet.store(QUIET_WAITS, keel::MemoryOrder::Relaxed);
+	}
 	s64 current() const { return m_ns.load(keel::MemoryOrder::Relaxed); }
 
 private:
 	keel::Atomic<s64> m_ns{ 0 };
+	keel::Atomic<u32> m_quiet{ 0 };
 };
 
 /* Counters of a link, for tests, diagnostics and the bench. */
@@ -204,8 +224,10 @@ struct RpmsgLinkStats {
  * since @start (ktime ns), or the scheduler wants the CPU
  * (keel::spin_yield(): a spin must not delay the very task it waits for
  * when they share a CPU). Return: the latency (ns since @start) when it
- * held, else -1. Context: any (it never sleeps; keep @budget_ns small).
+ * held, -1 when the budget ran out, SPIN_CUT when the scheduler wanted
+ * the CPU. Context: any (it never sleeps; keep @budget_ns small).
  */
+inline constexpr s64 SPIN_CUT = -2;
 template <typename Cond> s64 spin_until(Cond cond, s64 start, s64 budget_ns)
 {
 	for (u32 i = 0;; i++) {
@@ -216,7 +238,7 @@ template <typename Cond> s64 spin_until(Cond cond, s64 start, s64 budget_ns)
 		if ((i & 7) == 7 && keel::ktime_get_ns() - start >= budget_ns)
 			return -1;
 		if ((i & 63) == 63 && keel::spin_yield())
-			return -1;
+			return SPIN_CUT;
 	}
 }
 

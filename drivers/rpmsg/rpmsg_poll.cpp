@@ -80,6 +80,8 @@ bool RpmsgLink::rx_spin_between(s64 start)
 		spin_until([this]() NO_THREAD_SAFETY_ANALYSIS { return m_ops->rx_pending(*this); },
 			   start, budget);
 	if (lat < 0) {
+		if (lat == SPIN_CUT)
+			m_rx_spin.backoff();
 		m_stats.rx_spin_misses.fetch_add(1, keel::MemoryOrder::Relaxed);
 		return false;
 	}
@@ -304,14 +306,71 @@ s64 wait_spin_budget(RpmsgEndpoint &ept)
 	return l->wait_spin().budget(l->spin_max_ns());
 }
 
-void wait_spin_done(RpmsgEndpoint &ept, s64 latency_ns, bool caught)
+void wait_spin_done(RpmsgEndpoint &ept, s64 latency_ns, bool caught, bool cut)
 {
 	RpmsgLink *l = RpmsgCore::link_of(ept);
-	l->wait_spin().update(latency_ns, caught, l->spin_max_ns());
+	if (cut)
+		l->wait_spin().backoff();
+	else
+		l->wait_spin().update(latency_ns, caught, l->spin_max_ns());
 	if (caught)
 		l->stats().wait_spin_hits.fetch_add(1, keel::MemoryOrder::Relaxed);
 	else
 		l->stats().wait_spin_misses.fetch_add(1, keel::MemoryOrder::Relaxed);
+}
+
+namespace {
+
+/* A waiter's hook on its queue: wake-ups from other contexts end its doorbell sleep. */
+struct DoorbellRelay {
+	keel::WaitCallback cb;
+	keel::Doorbell *db;
+};
+
+void relay_fn(keel::WaitCallback &cb)
+{
+	keel::container_of(&cb, &DoorbellRelay::cb)->db->wake_waiter();
+}
+
+} // namespace
+
+/*
+ * The direct wait: the waiter sleeps on the doorbell, and the remote's
+ * ring runs the receive pass here (the backend's interrupt state, under
+ * m_rx_lock as always), so that the reply costs one wake-up, not two.
+ * The relay on @wq covers every other way @cond may come true (the
+ * doorbell's own context took the ring, a poller, a destroyed endpoint):
+ * their wake_up() reaches the doorbell's wake_waiter(), which the
+ * doorbell's handshake keeps from being lost between our check of @cond
+ * and our sleep.
+ */
+s64 wait_doorbell(RpmsgEndpoint &ept, keel::WaitQueue &wq, bool (*cond)(void *ctx), void *ctx,
+		  s64 timeout_ns)
+{
+	might_sleep();
+	keel::Doorbell *db = RpmsgCore::link_of(ept)->config().wait_doorbell;
+	if (!db || !db->wait_begin())
+		return -EBUSY;
+	DoorbellRelay relay{ keel::WaitCallback(&relay_fn), db };
+	relay.cb.add(wq);
+	s64 deadline = keel::ktime_get_ns() + timeout_ns;
+	s64 r;
+	for (;;) {
+		if (cond(ctx)) {
+			s64 left = deadline - keel::ktime_get_ns();
+			r = left > 0 ? left : 1;
+			break;
+		}
+		if (keel::ktime_get_ns() >= deadline) {
+			/* As wait_event_timeout(): the condition decides, even now. */
+			r = cond(ctx) ? 1 : 0;
+			break;
+		}
+		(void)db->wait(deadline);
+	}
+	relay.cb.remove();
+	db->wait_end();
+	return r;
 }
 
 } // namespace detail

@@ -53,6 +53,14 @@ class Doorbell;
  *	backend cannot carry.
  * @peer_alive: true while a peer is attached and has not gone away.
  *	Context: any.
+ * @wait: optional. Sleep until the peer rings, @kick is called, or
+ *	@deadline_ns (ktime); deliver() the rings that came in the caller's
+ *	context, in the backend's interrupt state, never concurrently with
+ *	the backend's own interrupt context. Context: process (sleeps).
+ *	It gives 0 (woken or rang: the caller re-checks its state), or
+ *	-ETIMEDOUT at the deadline.
+ * @kick: optional, with @wait. Make a sleeping @wait return. Context:
+ *	any (never sleeps).
  *
  * A constant table, as every other interface of the stack
  * (VirtioConfigOps, the bus and driver ops): no virtual functions.
@@ -60,6 +68,8 @@ class Doorbell;
 struct DoorbellOps {
 	Result<void> (*ring)(Doorbell &db, u32 notifyid);
 	bool (*peer_alive)(const Doorbell &db);
+	Result<void> (*wait)(Doorbell &db, s64 deadline_ns);
+	void (*kick)(Doorbell &db);
 };
 
 /**
@@ -71,7 +81,13 @@ struct DoorbellOps {
  *
  * The backend fills in the ops at construction; the user (a transport)
  * sets the handlers and rings. m_running counts handlers in progress so
- * that disable() can wait for them.
+ * that disable() can wait for them. m_waiter says a direct waiter is
+ * registered (at most one); m_sleeping that it is in the backend's wait;
+ * m_kicked that a wake_waiter() came it has not consumed yet. The last
+ * two pair as a Dekker handshake (both seq_cst): the waiter sets
+ * m_sleeping then tests m_kicked, the waker sets m_kicked then tests
+ * m_sleeping, so at least one of them sees the other and no wake-up is
+ * lost, while a waker that finds the waiter running costs no system call.
  *
  * Context: see each method.
  */
@@ -167,6 +183,79 @@ public:
 	 */
 	u64 delivered() const { return m_delivered.load(MemoryOrder::Relaxed); }
 
+	/**
+	 * wait_begin() - become the doorbell's direct waiter
+	 *
+	 * Context: process.
+	 * Return: true when the caller is now the one direct waiter; false
+	 * when the backend has no direct wait, or another thread is the
+	 * waiter (sleep on a wait queue then).
+	 */
+	bool wait_begin()
+	{
+		bool none = false;
+		if (!m_ops->wait || !m_waiter.compare_exchange(none, true))
+			return false;
+		m_kicked.store(false);
+		return true;
+	}
+	/**
+	 * wait_end() - stop being the direct waiter (after wait_begin() was true)
+	 *
+	 * Context: process.
+	 */
+	void wait_end() { m_waiter.store(false, MemoryOrder::Release); }
+	/**
+	 * wait() - sleep on the doorbell, running the rings that come here
+	 * @deadline_ns: the ktime at which to give up
+	 *
+	 * Returns at once when a wake_waiter() came since the last wait();
+	 * else sleeps until the peer rings (the handler then runs in the
+	 * caller's context before wait() returns), wake_waiter(), or the
+	 * deadline. A return says nothing about the caller's condition:
+	 * re-check it, and wait again while it is false.
+	 *
+	 * Context: process, between wait_begin() and wait_end(); not from a
+	 * handler of this doorbell.
+	 * Return: 0, or -ETIMEDOUT at the deadline.
+	 */
+	Result<void> wait(s64 deadline_ns)
+	{
+		m_sleeping.store(true);
+		if (m_kicked.exchange(false)) {
+			m_sleeping.store(false);
+			return ok();
+		}
+		m_direct_waits.fetch_add(1, MemoryOrder::Relaxed);
+		Result<void> r = m_ops->wait(*this, deadline_ns);
+		m_sleeping.store(false);
+		return r;
+	}
+	/**
+	 * wake_waiter() - make the direct waiter re-check its condition
+	 *
+	 * Call after making true what the waiter may wait for (as with
+	 * WaitQueue::wake_up()). A no-op without a direct waiter; a system
+	 * call only when it sleeps in the backend.
+	 *
+	 * Context: any (never sleeps).
+	 */
+	void wake_waiter()
+	{
+		if (!m_waiter.load())
+			return;
+		m_kicked.store(true);
+		if (m_sleeping.load())
+			m_ops->kick(*this);
+	}
+	/**
+	 * direct_waits() - wait() calls that went to the backend (statistics)
+	 *
+	 * Context: any.
+	 * Return: the count.
+	 */
+	u64 direct_waits() const { return m_direct_waits.load(MemoryOrder::Relaxed); }
+
 	/* --- for backends --- */
 
 	/**
@@ -211,6 +300,10 @@ private:
 	Atomic<bool> m_enabled{ false };
 	Atomic<u32> m_running{ 0 };
 	Atomic<u64> m_delivered{ 0 };
+	Atomic<bool> m_waiter{ false };
+	Atomic<bool> m_sleeping{ false };
+	Atomic<bool> m_kicked{ false };
+	Atomic<u64> m_direct_waits{ 0 };
 };
 
 } // namespace keel

@@ -678,7 +678,7 @@ void keel_port_cpu_relax(void);
  * nothing it needs (hosted: sched_yield(), which returns at once when
  * nobody else is runnable), and says whether the spin should end because
  * the scheduler wants the CPU (kernel: need_resched(), as the kernel's own
- * busy-poll loops check).
+ * busy-poll loops check; hosted: the yield ran another task).
  *
  * Context: any.
  * Return: nonzero when the spin should end.

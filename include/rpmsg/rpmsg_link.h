@@ -75,6 +75,13 @@ inline constexpr u32 RPMSG_POLL_BUDGET = 64;
  * @busy_poll_idle_ns: polling mode: how long the polling thread polls an
  *	idle ring before it sleeps; negative: it never sleeps.
  * @poll_budget: polling mode: messages per poll of the polling thread.
+ * @wait_doorbell: the doorbell that interrupts this end, when its backend
+ *	offers direct waits (Doorbell::wait_begin(); the hosted shmlink
+ *	client does): a client sleeping in rpmsg::wait_event_spin() then
+ *	sleeps on the doorbell and runs the receive pass itself when the
+ *	remote rings, instead of being woken by the doorbell's interrupt
+ *	context (one wake-up fewer per round trip). nullptr: clients sleep
+ *	on their queue. Must outlive the link.
  */
 struct RpmsgLinkConfig {
 	s64 send_timeout_ns = RPMSG_SEND_TIMEOUT_NS;
@@ -86,6 +93,7 @@ struct RpmsgLinkConfig {
 	s64 spin_max_ns = RPMSG_SPIN_MAX_NS;
 	s64 busy_poll_idle_ns = RPMSG_BUSY_POLL_IDLE_NS;
 	u32 poll_budget = RPMSG_POLL_BUDGET;
+	keel::Doorbell *wait_doorbell = nullptr;
 };
 
 /* --- host role --- */

@@ -72,7 +72,11 @@ void busy_poll_end(RpmsgEndpoint &ept);
 namespace detail {
 /* The link's adaptive spin for client waits: the budget, and the verdict of one wait. */
 s64 wait_spin_budget(RpmsgEndpoint &ept);
-void wait_spin_done(RpmsgEndpoint &ept, s64 latency_ns, bool caught);
+void wait_spin_done(RpmsgEndpoint &ept, s64 latency_ns, bool caught, bool cut)
+	KEEL_EXPORT_AS(keel_rpmsg_wait_spin_done);
+/* Sleeps on the link's doorbell (RpmsgLinkConfig.wait_doorbell); -EBUSY when it cannot. */
+s64 wait_doorbell(RpmsgEndpoint &ept, keel::WaitQueue &wq, bool (*cond)(void *ctx), void *ctx,
+		  s64 timeout_ns) KEEL_EXPORT_AS(keel_rpmsg_wait_doorbell);
 } // namespace detail
 
 /**
@@ -84,9 +88,14 @@ void wait_spin_done(RpmsgEndpoint &ept, s64 latency_ns, bool caught);
  *
  * Spin-then-sleep: for the link's adaptive spin budget (at most its
  * spin_max_ns) the caller polls the link in a busy-poll section and checks
- * @cond; then it sleeps on @wq as wait_event_timeout() does. The budget
- * follows the latencies of past waits (Documentation/rpmsg.rst, "The
- * adaptive spin"); a spin_max_ns of 0 makes this wait_event_timeout().
+ * @cond; then it sleeps on @wq as wait_event_timeout() does, or, when the
+ * link has a doorbell that offers direct waits (RpmsgLinkConfig's
+ * wait_doorbell) and no other thread waits on it, on the doorbell itself:
+ * the remote's ring then wakes this thread, which runs the receive pass
+ * (and so the callbacks) here, while @wq's wake-ups from other contexts
+ * still end the sleep. The budget follows the latencies of past waits
+ * (Documentation/rpmsg.rst, "The adaptive spin"); a spin_max_ns of 0
+ * skips the spin.
  *
  * Context: may sleep; not from a callback of the same link.
  * Return: 0 when @cond is still false at the timeout, else the time left
@@ -99,7 +108,7 @@ s64 wait_event_spin(RpmsgEndpoint &ept, keel::WaitQueue &wq, Cond cond, s64 time
 		return timeout_ns > 0 ? timeout_ns : 1;
 	s64 start = keel::ktime_get_ns();
 	s64 spin = detail::wait_spin_budget(ept);
-	bool caught = false;
+	bool caught = false, cut = false;
 	if (spin > 0) {
 		busy_poll_begin(ept);
 		for (u32 i = 0;; i++) {
@@ -112,16 +121,24 @@ s64 wait_event_spin(RpmsgEndpoint &ept, keel::WaitQueue &wq, Cond cond, s64 time
 			if ((i & 7) == 7 && keel::ktime_get_ns() - start >= spin)
 				break;
 			/* The scheduler wants the CPU (the event's sender may be waiting for it). */
-			if ((i & 63) == 63 && keel::spin_yield())
+			if ((i & 63) == 63 && keel::spin_yield()) {
+				cut = true;
 				break;
+			}
 		}
 		busy_poll_end(ept);
 		/* The section's end may have delivered it. */
 		caught = caught || cond();
 	}
 	s64 left = timeout_ns - (keel::ktime_get_ns() - start);
-	s64 r = caught ? (left > 0 ? left : 1) : wq.wait_event_timeout(cond, left > 0 ? left : 0);
-	detail::wait_spin_done(ept, keel::ktime_get_ns() - start, caught);
+	s64 r = left > 0 ? left : 1;
+	if (!caught) {
+		auto test = [](void *c) { return (*static_cast<Cond *>(c))(); };
+		r = detail::wait_doorbell(ept, wq, test, &cond, left > 0 ? left : 0);
+		if (r == -EBUSY)
+			r = wq.wait_event_timeout(cond, left > 0 ? left : 0);
+	}
+	detail::wait_spin_done(ept, keel::ktime_get_ns() - start, caught, cut && !caught);
 	return r;
 }
 

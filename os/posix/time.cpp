@@ -45,6 +45,9 @@ void cond_init_monotonic(pthread_cond_t *c)
 
 using namespace keel::posix;
 
+/* A sched_yield() that took longer than this ran another task (keel_port_spin_yield()). */
+constexpr s64 SPIN_YIELD_RAN_OTHER_NS = 3000;
+
 extern "C" s64 keel_port_ktime_get_ns(void)
 {
 	return now_ns();
@@ -82,11 +85,15 @@ extern "C" void keel_port_cond_resched(void)
 extern "C" int keel_port_spin_yield(void)
 {
 	/*
-	 * A hosted spinner cannot see whether someone waits for its CPU: let
-	 * them run now, and spin on (they may be what it waits for).
+	 * need_resched() for a process: sched_yield() returns at once when
+	 * nobody else is runnable here, and late when it ran someone (a yield
+	 * takes well under a microsecond; another task's turn takes longer).
+	 * Someone did: the CPUs are oversubscribed, and a spin only takes
+	 * time from whoever it waits for. End it.
 	 */
+	s64 t0 = now_ns();
 	sched_yield();
-	return 0;
+	return now_ns() - t0 > SPIN_YIELD_RAN_OTHER_NS;
 }
 
 extern "C" void keel_port_cpu_relax(void)

@@ -6,9 +6,11 @@
  *
  *   spin      a cache-line ping-pong in the shared region (no syscalls)
  *   eventfd   a raw eventfd ping-pong: each side blocks in read() on its
- *             eventfd and writes the other's (two wake-ups per round trip)
+ *             eventfd and writes the other's (two wake-ups per round trip);
+ *             and the same with each side in epoll_wait() with a deadline
  *   doorbell  an eventfd ping-pong through shmlink's notification threads
- *             (what the link's doorbells cost: three wake-ups)
+ *             (what the link's doorbells cost: three wake-ups), and the
+ *             same with our side asleep on the doorbell (two wake-ups)
  *   spsc      a plain single-producer/single-consumer ring of 512-byte
  *             slots in the shared region, copied in and out (4112-byte
  *             slots for 4 KiB), both sides spinning
@@ -19,7 +21,8 @@
  *             dedicated core); the host's client busy-polls for its reply
  *   doorbell  doorbell mode as shipped: the doorbell delivers, with the
  *             adaptive spin on both sides (the remote's notification
- *             thread, the host's waiting client)
+ *             thread, the host's waiting client); the host's client then
+ *             sleeps on the doorbell (RpmsgLinkConfig.wait_doorbell)
  *   nospin    doorbell mode without any spin: the notified path alone
  *
  * measuring the echo round trip (16 and 496 bytes; the remote's service
@@ -53,8 +56,10 @@
 #include "../../drivers/rpmsg/rpmsg_internal.h"
 #include "bench_util.h"
 
+#include <errno.h>
 #include <malloc.h>
 #include <stdlib.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 
 #if __has_include(<valgrind/callgrind.h>)
@@ -310,24 +315,55 @@ double run_spin(u32 iters)
 	return ok ? double(t) / iters : -1;
 }
 
-/* ns per round trip of a raw eventfd ping-pong (each side blocks in read()). */
-double run_eventfd(u32 iters)
+/*
+ * Waits for @fd's count (@epoll: in epoll_wait() on @ep, with a deadline
+ * as every wait of the stack has, then a read that cannot block; else
+ * blocked in read()). Return: the count read, 0 on failure.
+ */
+u64 efd_wait(int fd, int ep, bool epoll)
+{
+	u64 v = 0;
+	if (epoll) {
+		struct epoll_event ev;
+		int n;
+		while ((n = epoll_wait(ep, &ev, 1, 2000)) < 0 && errno == EINTR) {
+		}
+		if (n != 1)
+			return 0;
+	}
+	return read(fd, &v, 8) == 8 ? v : 0;
+}
+
+/*
+ * ns per round trip of a raw eventfd ping-pong: each side blocks in
+ * read(), or, @epoll, waits in epoll_wait() (EPOLLEXCLUSIVE) with a
+ * deadline and then reads: what a wait that can time out and be woken
+ * by something else than the peer costs, before any distrust.
+ */
+double run_eventfd(u32 iters, bool epoll)
 {
 	int to_child = eventfd(0, 0), to_parent = eventfd(0, 0);
-	if (to_child < 0 || to_parent < 0)
+	/* The read() ping-pong has no epoll set: its writes wake the reader alone. */
+	int ep = epoll ? epoll_create1(EPOLL_CLOEXEC) : -1;
+	struct epoll_event ev = {};
+	ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+	if (to_child < 0 || to_parent < 0 ||
+	    (epoll && (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, to_parent, &ev) < 0)))
 		return -1;
 	char a[16], b[16];
 	snprintf(a, sizeof(a), "%d", to_child);
 	snprintf(b, sizeof(b), "%d", to_parent);
-	const char *args[] = { s_self, "--remote-eventfd", a, b, nullptr };
+	const char *args[] = {
+		s_self, "--remote-eventfd", a, b, epoll ? "epoll" : "read", nullptr
+	};
 	auto s = start_child(args, false);
 	double r = -1;
 	if (s.is_ok()) {
-		u64 one = 1, v;
+		u64 one = 1;
 		s64 t0 = keel::ktime_get_ns();
 		u32 i;
 		for (i = 0; i < iters; i++) {
-			if (write(to_child, &one, 8) != 8 || read(to_parent, &v, 8) != 8)
+			if (write(to_child, &one, 8) != 8 || !efd_wait(to_parent, ep, epoll))
 				break;
 		}
 		s64 t = keel::ktime_get_ns() - t0;
@@ -336,13 +372,22 @@ double run_eventfd(u32 iters)
 		(void)bench::reap(s.value().pid);
 		r = i == iters ? double(t) / iters : -1;
 	}
+	if (ep >= 0)
+		close(ep);
 	close(to_child);
 	close(to_parent);
 	return r;
 }
 
-/* ns per round trip of an eventfd ping-pong through shmlink's notification threads. */
-double run_doorbell(u32 iters)
+/*
+ * ns per round trip of an eventfd ping-pong through shmlink: the other
+ * side answers from its notification thread; ours receives in its
+ * notification thread, which wakes this one (three wake-ups per round
+ * trip), or, @direct, this thread sleeps on the doorbell itself
+ * (Doorbell::wait(); two wake-ups, as the raw eventfd ping-pong): the
+ * floor of the stack's doorbell set-ups on this transport.
+ */
+double run_doorbell(u32 iters, bool direct)
 {
 	const char *args[] = { s_self, "--remote-doorbell", s_sock, nullptr };
 	auto s = start_child(args);
@@ -350,8 +395,16 @@ double run_doorbell(u32 iters)
 		return -1;
 	shmlink::Client *cl = s.value().cl;
 	static keel::Completion done{ "rpmsg_bench_done", KEEL_LOCK_KEY() };
+	static keel::Atomic<u32> rings{ 0 };
 	done.reinit();
-	cl->set_handler([](void *, u32) { done.complete(); }, nullptr);
+	cl->set_handler(
+		[](void *c, u32) {
+			rings.fetch_add(1);
+			done.complete();
+			/* Taken by the notification thread: the direct waiter must hear of it. */
+			static_cast<shmlink::Client *>(c)->wake_waiter();
+		},
+		cl);
 	cl->enable();
 	/* The other side answers once its handler is set: ring until it does. */
 	bool up = false;
@@ -360,13 +413,27 @@ double run_doorbell(u32 iters)
 	/* A late answer to an earlier ring must not count as one of the round trips. */
 	keel::msleep(5);
 	done.reinit();
+	direct = direct && cl->wait_begin();
 	s64 t0 = keel::ktime_get_ns();
 	u32 i;
 	for (i = 0; up && i < iters; i++) {
-		if (cl->ring(0).is_error() || !done.wait_timeout(keel::ms_to_ns(2000)))
+		u32 want = rings.load() + 1;
+		if (cl->ring(0).is_error())
+			break;
+		if (!direct) {
+			if (!done.wait_timeout(keel::ms_to_ns(2000)))
+				break;
+			continue;
+		}
+		s64 deadline = keel::ktime_get_ns() + keel::ms_to_ns(2000);
+		while (rings.load() < want && cl->wait(deadline).is_ok()) {
+		}
+		if (rings.load() < want)
 			break;
 	}
 	s64 t = keel::ktime_get_ns() - t0;
+	if (direct)
+		cl->wait_end();
 	cl->disable();
 	finish(s.value());
 	return i == iters ? double(t) / iters : -1;
@@ -436,6 +503,9 @@ struct StackSession {
 		child = TRY(start_child(args));
 		VirtioRpmsgHostConfig hc;
 		hc.link = link_config(s, false);
+		/* The client sleeps on the doorbell in the doorbell set-ups (rpmsg_link.h). */
+		if (s != Setup::Poll)
+			hc.link.wait_doorbell = child.cl;
 		virtio_rpmsg_set_config(hc);
 		virtio::ShmHostConfig shc;
 		shc.name = "bench-host";
@@ -479,6 +549,7 @@ struct RttResult {
 	double ns = -1;
 	double host_doorbells = -1;   /* doorbells the host received */
 	double remote_doorbells = -1; /* doorbells the remote received */
+	double host_direct = -1;      /* ... of the host's, taken by its waiting client */
 };
 
 RttResult echo_rtt(StackSession &s, u32 iters, u32 size)
@@ -498,7 +569,7 @@ RttResult echo_rtt(StackSession &s, u32 iters, u32 size)
 		ok = send(ept, keel::Span<const u8>(buf, size)).is_ok() &&
 		     c->wait_received(++base, s.setup);
 	BenchArea r0 = s.remote_counters();
-	u64 h0 = s.child.cl->delivered();
+	u64 h0 = s.child.cl->delivered(), d0 = s.child.cl->direct_delivered();
 	s64 t0 = keel::ktime_get_ns();
 	for (u32 i = 0; ok && i < iters; i++) {
 		memcpy(buf + 4, &i, 4);
@@ -506,7 +577,7 @@ RttResult echo_rtt(StackSession &s, u32 iters, u32 size)
 		     c->wait_received(++base, s.setup);
 	}
 	s64 t = keel::ktime_get_ns() - t0;
-	u64 h1 = s.child.cl->delivered();
+	u64 h1 = s.child.cl->delivered(), d1 = s.child.cl->direct_delivered();
 	if (poll)
 		busy_poll_end(ept);
 	if (!ok)
@@ -514,6 +585,7 @@ RttResult echo_rtt(StackSession &s, u32 iters, u32 size)
 	BenchArea r1 = s.remote_counters();
 	res.ns = double(t) / iters;
 	res.host_doorbells = double(h1 - h0) / iters;
+	res.host_direct = double(d1 - d0) / iters;
 	res.remote_doorbells = double(r1.r_doorbells - r0.r_doorbells) / iters;
 	return res;
 }
@@ -633,13 +705,18 @@ int remote_spin(const char *sock)
 	return 0;
 }
 
-int remote_eventfd(int in, int out)
+int remote_eventfd(int in, int out, bool epoll)
 {
 	/* Bounded: a parent that died leaves us blocked in read() until the alarm. */
 	alarm(60);
+	int ep = epoll ? epoll_create1(EPOLL_CLOEXEC) : -1;
+	struct epoll_event ev = {};
+	ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+	if (epoll && (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, in, &ev) < 0))
+		return 1;
 	for (;;) {
-		u64 v, one = 1;
-		if (read(in, &v, 8) != 8 || v >= EFD_STOP)
+		u64 v = efd_wait(in, ep, epoll), one = 1;
+		if (!v || v >= EFD_STOP)
 			return 0;
 		if (write(out, &one, 8) != 8)
 			return 1;
@@ -831,10 +908,10 @@ int instr_main(bool h2r, u32 size, u32 n, bool count_recv)
 /* --- the run --- */
 
 struct Figures {
-	bench::Series spin, efd, bell;
+	bench::Series spin, efd, efd_epoll, bell, bell_direct;
 	bench::Series spsc[3];
 	bench::Series rtt[3][2]; /* [setup][16 B, 496 B] */
-	bench::Series host_db[3], remote_db[3];
+	bench::Series host_db[3], remote_db[3], host_direct[3];
 	bench::Series tput[3][3][2]; /* [setup][size][copy, zero copy] */
 	MemResult mem;
 };
@@ -850,6 +927,7 @@ void run_stack(Figures &f, Setup setup, u32 iters, u32 msgs)
 	f.rtt[k][1].add(r496.ns);
 	f.host_db[k].add(r16.host_doorbells);
 	f.remote_db[k].add(r16.remote_doorbells);
+	f.host_direct[k].add(r16.host_direct);
 	for (int z = 0; z < 2; z++)
 		for (int sz = 0; sz < 2; sz++)
 			f.tput[k][sz][z].add(ok ? one_way(s, msgs, SIZES[sz], z) : -1);
@@ -913,8 +991,12 @@ void print(Figures &f, u32 trials, u32 iters, u32 msgs)
 	       trials, iters, msgs);
 	bench::report("rpmsg_bench_spin_rtt_ns", "baseline: cache-line ping-pong", f.spin, "ns");
 	bench::report("rpmsg_bench_eventfd_rtt_ns", "baseline: raw eventfd ping-pong", f.efd, "ns");
+	bench::report("rpmsg_bench_eventfd_epoll_rtt_ns", "baseline: the same, in epoll_wait()",
+		      f.efd_epoll, "ns");
 	bench::report("rpmsg_bench_doorbell_rtt_ns", "baseline: shmlink doorbell ping-pong", f.bell,
 		      "ns");
+	bench::report("rpmsg_bench_doorbell_direct_rtt_ns",
+		      "baseline: the same, waiting on the doorbell", f.bell_direct, "ns");
 	for (int sz = 0; sz < 3; sz++) {
 		char name[96], what[96];
 		snprintf(name, sizeof(name), "rpmsg_bench_spsc_%u_msgs_per_s", SIZES[sz]);
@@ -939,12 +1021,22 @@ void print(Figures &f, u32 trials, u32 iters, u32 msgs)
 			 st == Setup::Poll ? "cache-line ping-pong" : "raw eventfd");
 		bench::report(name, what, bench::ratio(f.rtt[k][0], base), "x");
 		if (st != Setup::Poll) {
+			snprintf(name, sizeof(name), "rpmsg_echo_rtt_%s_16_over_eventfd_epoll", sn);
+			bench::report(name, "  16 B / eventfd in epoll_wait()",
+				      bench::ratio(f.rtt[k][0], f.efd_epoll), "x");
 			snprintf(name, sizeof(name), "rpmsg_echo_rtt_%s_16_over_doorbell", sn);
 			bench::report(name, "  16 B / shmlink doorbell",
 				      bench::ratio(f.rtt[k][0], f.bell), "x");
+			snprintf(name, sizeof(name), "rpmsg_echo_rtt_%s_16_over_doorbell_direct",
+				 sn);
+			bench::report(name, "  16 B / shmlink doorbell, waiting on it",
+				      bench::ratio(f.rtt[k][0], f.bell_direct), "x");
 		}
 		snprintf(name, sizeof(name), "rpmsg_echo_%s_host_doorbells_per_rtt", sn);
 		bench::report(name, "  doorbells to the host per round trip", f.host_db[k], "");
+		snprintf(name, sizeof(name), "rpmsg_echo_%s_host_direct_per_rtt", sn);
+		bench::report(name, "    of which taken by the waiting client", f.host_direct[k],
+			      "");
 		snprintf(name, sizeof(name), "rpmsg_echo_%s_remote_doorbells_per_rtt", sn);
 		bench::report(name, "  doorbells to the remote per round trip", f.remote_db[k], "");
 		for (int sz = 0; sz < 3; sz++) {
@@ -986,8 +1078,10 @@ int bench_main(u32 trials, u32 iters, u32 msgs)
 	for (u32 t = 0; t < trials; t++) {
 		/* Interleaved: each kind sees the same noise over the run. */
 		f.spin.add(run_spin(iters * 10));
-		f.efd.add(run_eventfd(iters));
-		f.bell.add(run_doorbell(iters));
+		f.efd.add(run_eventfd(iters, false));
+		f.efd_epoll.add(run_eventfd(iters, true));
+		f.bell.add(run_doorbell(iters, false));
+		f.bell_direct.add(run_doorbell(iters, true));
 		f.spsc[0].add(run_spsc(msgs, 16, 512, 256));
 		f.spsc[1].add(run_spsc(msgs, 496, 512, 256));
 		f.spsc[2].add(run_spsc(msgs / 4, BIG, BIG_BUF, BIG_NUM));
@@ -1013,7 +1107,8 @@ int main(int argc, char **argv)
 	if (argc >= 3 && !strcmp(argv[1], "--remote-spin"))
 		return remote_spin(argv[2]);
 	if (argc >= 4 && !strcmp(argv[1], "--remote-eventfd"))
-		return remote_eventfd(atoi(argv[2]), atoi(argv[3]));
+		return remote_eventfd(atoi(argv[2]), atoi(argv[3]),
+				      argc >= 5 && !strcmp(argv[4], "epoll"));
 	if (argc >= 3 && !strcmp(argv[1], "--remote-doorbell"))
 		return bench::remote_doorbell(argv[2], VECTORS, TIMEOUT);
 	if (argc >= 5 && !strcmp(argv[1], "--remote-spsc"))

@@ -335,6 +335,28 @@ void adaptive_spin_follows_the_latency_within_its_cap(Test &t)
 	EXPECT_EQ(t, sp.budget(0), 0);
 }
 
+/*
+ * A spin cut short because the scheduler wanted the CPU (oversubscribed
+ * CPUs: the spin takes time from whoever would answer it) drops the
+ * budget to 0 and keeps it there for QUIET_WAITS waits, however short
+ * they were, then lets it grow again (a probe).
+ */
+void adaptive_spin_backs_off_when_the_cpu_is_wanted(Test &t)
+{
+	const s64 cap = 50 * NSEC_PER_USEC;
+	RpmsgSpin sp;
+	sp.update(8 * NSEC_PER_USEC, false, cap);
+	EXPECT_EQ(t, sp.budget(cap), 10 * NSEC_PER_USEC);
+	sp.backoff();
+	EXPECT_EQ(t, sp.budget(cap), 0);
+	for (u32 i = 0; i < RpmsgSpin::QUIET_WAITS; i++)
+		sp.update(2 * NSEC_PER_USEC, false, cap);
+	EXPECT_EQ(t, sp.budget(cap), 0);
+	/* Quiet time over: a short wait grows it again. */
+	sp.update(8 * NSEC_PER_USEC, false, cap);
+	EXPECT_EQ(t, sp.budget(cap), 10 * NSEC_PER_USEC);
+}
+
 /* --- spin-then-sleep --- */
 
 struct LateSend {
@@ -577,6 +599,7 @@ const TestCase rpmsg_poll_cases[] = {
 	KEEL_CASE(sections_nest_and_the_last_one_rearms),
 	KEEL_CASE(poll_from_a_callback_of_the_same_link_returns_zero),
 	KEEL_CASE(adaptive_spin_follows_the_latency_within_its_cap),
+	KEEL_CASE(adaptive_spin_backs_off_when_the_cpu_is_wanted),
 	KEEL_CASE(spin_then_sleep_falls_back_to_sleep),
 	KEEL_PARAM_CASE(switching_modes_loses_and_reorders_nothing, switch_gen),
 	KEEL_PARAM_CASE(no_allocation_on_the_message_path_in_every_mode, alloc_gen),

@@ -7,8 +7,10 @@
  *    IRQ handler: keel_posix_threaded_irq_enter(), so that sleeping there is
  *    caught as in a hard IRQ, and a handler may spin briefly before the
  *    thread sleeps): it calls the doorbell handler for each vector that
- *    fired and the peer-down callback when the adopted peer disconnects (or
- *    the server goes away), and reads the server's messages;
+ *    fired (unless a direct waiter, Doorbell::wait(), took the ring: see
+ *    shmlink.h) and the peer-down callback when the adopted peer
+ *    disconnects (or the server goes away), and reads the server's
+ *    messages;
  *  - the watchdog wakes every tick and releases a ring() whose write has
  *    been stuck for a whole tick (a peer that saturated its counter in the
  *    instant after ring() checked it) by taking that counter: we hold the
@@ -26,6 +28,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -44,6 +47,18 @@ namespace {
 constexpr s64 MSG_TIMEOUT_NS = 1000 * 1000 * 1000;
 /* The watchdog's tick: a peer can hold a ring() it races for one to two ticks. */
 constexpr int WATCHDOG_TICK_MS = 10;
+/* epoll tags past the vectors (0..SHMLINK_MAX_VECTORS-1). */
+constexpr u32 TAG_STOP = 0x10000;
+constexpr u32 TAG_SOCK = 0x10001;
+constexpr u32 TAG_KICK = 0x10002;
+
+int epoll_add(int ep, int fd, u32 events, u32 tag)
+{
+	struct epoll_event ev = {};
+	ev.events = events;
+	ev.data.u32 = tag;
+	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+}
 
 int connect_retry(const char *path, s64 deadline)
 {
@@ -116,6 +131,8 @@ bool peer_holds(int fd)
 constexpr keel::DoorbellOps Client::s_ops = {
 	.ring = &Client::ring_op,
 	.peer_alive = &Client::peer_alive_op,
+	.wait = &Client::wait_op,
+	.kick = &Client::kick_op,
 };
 
 Client::Client() : Doorbell(s_ops) {}
@@ -141,6 +158,7 @@ Result<Client *> Client::connect(const char *path, u32 vectors, s64 timeout_ns, 
 	}
 	c->m_sock = s;
 	TRY(c->read_greeting(deadline));
+	TRY(c->setup_epoll());
 	if (pthread_create(&c->m_watchdog, nullptr, &watchdog_fn, c) != 0)
 		return err(-ENOMEM);
 	c->m_watchdog_started = true;
@@ -149,6 +167,35 @@ Result<Client *> Client::connect(const char *path, u32 vectors, s64 timeout_ns, 
 	c->m_thread_started = true;
 	fail.disarm();
 	return c;
+}
+
+/*
+ * The two epoll sets. The direct waiter's is registered first: with
+ * EPOLLEXCLUSIVE a ring wakes the first set, in registration order, that
+ * has a thread asleep in it (Linux's exclusive wake-up walks the eventfd's
+ * queue in order and stops at the first entry that woke someone), so the
+ * waiter is preferred and the notification thread sleeps on.
+ */
+Result<void> Client::setup_epoll()
+{
+	m_kick_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	m_wait_ep = epoll_create1(EPOLL_CLOEXEC);
+	m_thread_ep = epoll_create1(EPOLL_CLOEXEC);
+	if (m_kick_efd < 0 || m_wait_ep < 0 || m_thread_ep < 0)
+		return err(-errno);
+	for (u32 v = 0; v < m_nown; v++)
+		if (int e = epoll_add(m_wait_ep, m_own[v], EPOLLIN | EPOLLEXCLUSIVE, v))
+			return err(e);
+	if (int e = epoll_add(m_wait_ep, m_kick_efd, EPOLLIN, TAG_KICK))
+		return err(e);
+	if (int e = epoll_add(m_thread_ep, m_stop_efd, EPOLLIN, TAG_STOP))
+		return err(e);
+	if (int e = epoll_add(m_thread_ep, m_sock, EPOLLIN, TAG_SOCK))
+		return err(e);
+	for (u32 v = 0; v < m_nown; v++)
+		if (int e = epoll_add(m_thread_ep, m_own[v], EPOLLIN | EPOLLEXCLUSIVE, v))
+			return err(e);
+	return ok();
 }
 
 /* The shared memory must be a memfd sealed against resizing, of a size QEMU would take. */
@@ -296,7 +343,10 @@ Result<void> Client::handle_msg(s64 id, int fd)
 		pthread_cond_broadcast(&m_cond);
 		pthread_mutex_unlock(&m_lock);
 		if (was_ours) {
+			/* Never beside a handler a direct waiter runs: one handler at a time. */
+			pthread_mutex_lock(&m_deliver_lock);
 			deliver_peer_down();
+			pthread_mutex_unlock(&m_deliver_lock);
 			peer_down_done();
 		}
 		return ok();
@@ -360,6 +410,11 @@ Client::~Client()
 		munmap(m_mem, m_mem_size);
 	if (m_stop_efd >= 0)
 		close(m_stop_efd);
+	int fds[] = { m_wait_ep, m_thread_ep, m_kick_efd };
+	for (int fd : fds)
+		if (fd >= 0)
+			close(fd);
+	pthread_mutex_destroy(&m_deliver_lock);
 	pthread_mutex_destroy(&m_lock);
 	pthread_cond_destroy(&m_cond);
 }
@@ -540,26 +595,80 @@ void *Client::thread_fn(void *arg)
 	return nullptr;
 }
 
+void Client::deliver_vector(u32 v, bool threaded)
+{
+	pthread_mutex_lock(&m_deliver_lock);
+	/* Whoever took the count first (a peer too: it shares the eventfd) delivers it. */
+	if (drain_eventfd(m_own[v])) {
+		/* The waiter's context is no dedicated interrupt thread: it must not spin there. */
+		if (threaded)
+			keel_posix_threaded_irq_enter();
+		else
+			keel_posix_irq_enter();
+		if (!threaded)
+			m_direct_delivered.fetch_add(1, keel::MemoryOrder::Relaxed);
+		deliver(v == m_vectors - 1 ? keel::DOORBELL_ANY : v);
+		if (threaded)
+			keel_posix_threaded_irq_exit();
+		else
+			keel_posix_irq_exit();
+	}
+	pthread_mutex_unlock(&m_deliver_lock);
+}
+
+Result<void> Client::wait_op(keel::Doorbell &db, s64 deadline_ns)
+{
+	Client &c = static_cast<Client &>(db);
+	s64 left = deadline_ns - keel::ktime_get_ns();
+	if (left <= 0)
+		return err(-ETIMEDOUT);
+	/* Rounded up: the deadline is never cut short. */
+	s64 ms = (left + keel::NSEC_PER_MSEC - 1) / keel::NSEC_PER_MSEC;
+	struct epoll_event ev[SHMLINK_MAX_VECTORS + 1];
+	int n = epoll_wait(c.m_wait_ep, ev, int(c.m_nown) + 1, ms < 1000000 ? int(ms) : 1000000);
+	if (n < 0)
+		return errno == EINTR ? ok() : err(-errno);
+	if (n == 0)
+		return keel::ktime_get_ns() >= deadline_ns ? err(-ETIMEDOUT) : ok();
+	for (int i = 0; i < n; i++) {
+		u32 tag = ev[i].data.u32;
+		if (tag == TAG_KICK) {
+			u64 cnt;
+			/* Ours alone, non-blocking: a plain read takes the kicks. */
+			(void)!read(c.m_kick_efd, &cnt, sizeof(cnt));
+		} else if (tag < c.m_nown) {
+			c.deliver_vector(tag, false);
+		}
+	}
+	return ok();
+}
+
+void Client::kick_op(keel::Doorbell &db)
+{
+	Client &c = static_cast<Client &>(db);
+	u64 one = 1;
+	(void)!write(c.m_kick_efd, &one, sizeof(one));
+}
+
 void Client::thread_loop()
 {
 	for (;;) {
-		struct pollfd pfd[SHMLINK_MAX_VECTORS + 2];
-		pfd[0] = { m_stop_efd, POLLIN, 0 };
-		pfd[1] = { m_server_gone ? -1 : m_sock, POLLIN, 0 };
-		for (u32 v = 0; v < m_nown; v++)
-			pfd[2 + v] = { m_own[v], POLLIN, 0 };
-		if (!poll_or_stop(pfd, 2 + m_nown))
+		struct epoll_event ev[SHMLINK_MAX_VECTORS + 2];
+		int n = epoll_wait(m_thread_ep, ev, int(m_nown) + 2, -1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
 			return;
-		for (u32 v = 0; v < m_nown; v++) {
-			/* A peer that took the count first (it shares the eventfd) leaves nothing
-			 * to deliver. */
-			if ((pfd[2 + v].revents & POLLIN) && drain_eventfd(m_own[v])) {
-				keel_posix_threaded_irq_enter();
-				deliver(v == m_vectors - 1 ? keel::DOORBELL_ANY : v);
-				keel_posix_threaded_irq_exit();
-			}
+		bool sock = false;
+		for (int i = 0; i < n; i++) {
+			if (ev[i].data.u32 == TAG_STOP)
+				return;
+			sock = sock || ev[i].data.u32 == TAG_SOCK;
 		}
-		if (!pfd[1].revents)
+		for (int i = 0; i < n; i++)
+			if (ev[i].data.u32 < m_nown)
+				deliver_vector(ev[i].data.u32, true);
+		if (!sock)
 			continue;
 		s64 id = 0;
 		int fd = -1;
@@ -578,6 +687,8 @@ void Client::thread_loop()
 		if (r < 0)
 			pr_warn("shmlink: client %lld: server connection broken (%d)",
 				(long long)m_id, r);
+		/* Its end of file would keep waking us. */
+		(void)epoll_ctl(m_thread_ep, EPOLL_CTL_DEL, m_sock, nullptr);
 		pthread_mutex_lock(&m_lock);
 		m_server_gone = true;
 		bool had_peer = m_peer >= 0;
@@ -587,9 +698,11 @@ void Client::thread_loop()
 		pthread_cond_broadcast(&m_cond);
 		pthread_mutex_unlock(&m_lock);
 		if (had_peer) {
+			pthread_mutex_lock(&m_deliver_lock);
 			keel_posix_threaded_irq_enter();
 			deliver_peer_down();
 			keel_posix_threaded_irq_exit();
+			pthread_mutex_unlock(&m_deliver_lock);
 			peer_down_done();
 		}
 	}

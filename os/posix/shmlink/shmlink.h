@@ -111,6 +111,18 @@ private:
  * O_NONBLOCK would have to keep from blocking. What the server sends is checked: ids in 0..65535,
  * the fds where the protocol puts them, a shared memory sealed against resizing and of a
  * power-of-two size. Bad messages are refused with a rate-limited log line.
+ *
+ * Direct waits (Doorbell::wait()): the waiting thread sleeps in an epoll
+ * set of its own on our eventfds (and a kick eventfd); the notification
+ * thread sleeps in another. Both watch the eventfds with EPOLLEXCLUSIVE,
+ * the waiter's set registered first, so that a ring wakes one thread: the
+ * direct waiter when one sleeps, else the notification thread. Whoever
+ * wakes takes the count (one read: no ring is handled twice) and runs the
+ * handler under m_deliver_lock, one at a time as an IRQ line's handler.
+ * Should both wake (the kernel promises "one or more"), the second finds
+ * the count taken and delivers nothing; should the notification thread
+ * win, the handler's wake_waiter() kicks the waiter. The order only
+ * decides which thread pays the wake-up, never whether a ring is seen.
  */
 class Client final : public keel::Doorbell {
 public:
@@ -150,6 +162,8 @@ public:
 	Result<void> wait_peer_gone(s64 timeout_ns);
 	/* Bumped each time a new peer is adopted. */
 	u32 peer_generation() const;
+	/* Rings delivered by a direct waiter (Doorbell::wait()) so far: statistics. */
+	u64 direct_delivered() const { return m_direct_delivered.load(keel::MemoryOrder::Relaxed); }
 
 	/*
 	 * ring_vector() - ring a given peer's vector (QEMU's doorbell register).
@@ -176,7 +190,12 @@ private:
 	Client();
 	static Result<void> ring_op(keel::Doorbell &db, u32 notifyid);
 	static bool peer_alive_op(const keel::Doorbell &db);
+	static Result<void> wait_op(keel::Doorbell &db, s64 deadline_ns);
+	static void kick_op(keel::Doorbell &db);
 	static const keel::DoorbellOps s_ops;
+	Result<void> setup_epoll();
+	/* Takes vector @v's count and, when there was one, runs the handler for it. */
+	void deliver_vector(u32 v, bool threaded);
 	Result<void> read_greeting(s64 deadline);
 	Result<void> check_memory(int shm);
 	Result<void> handle_msg(s64 v, int fd);
@@ -199,6 +218,13 @@ private:
 	size_t m_mem_size = 0;
 	int m_own[SHMLINK_MAX_VECTORS];
 	u32 m_nown = 0;
+	/* The direct waiter's epoll set (our eventfds, m_kick_efd) and the notification thread's. */
+	int m_wait_ep = -1;
+	int m_thread_ep = -1;
+	int m_kick_efd = -1;
+	/* One handler (or peer-down callback) at a time, whichever thread took the ring. */
+	pthread_mutex_t m_deliver_lock = PTHREAD_MUTEX_INITIALIZER;
+	keel::Atomic<u64> m_direct_delivered{ 0 };
 
 	/* Guards the peer table and the current peer (ring() vs. the threads). */
 	mutable pthread_mutex_t m_lock = PTHREAD_MUTEX_INITIALIZER;

@@ -42,6 +42,10 @@ struct Host {
 	{
 		client = TRY(shmlink::Client::connect(sock, VECTORS, timeout_ns));
 		TRY(client->wait_peer(timeout_ns));
+		/* Clients that wait for the remote sleep on the doorbell (rpmsg_link.h). */
+		rpmsg::VirtioRpmsgHostConfig rc;
+		rc.link.wait_doorbell = client;
+		rpmsg::virtio_rpmsg_set_config(rc);
 		virtio::ShmHostConfig hc;
 		hc.name = "e2e-host";
 		hc.region = keel::ShmRegion(client->mem(), client->mem_size(), 0);
@@ -54,6 +58,7 @@ struct Host {
 	void stop()
 	{
 		shm.reset();
+		rpmsg::virtio_rpmsg_set_config(rpmsg::VirtioRpmsgHostConfig());
 		delete client;
 		client = nullptr;
 		if (server) {

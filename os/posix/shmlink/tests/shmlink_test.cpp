@@ -733,6 +733,210 @@ void notification_thread_is_interrupt_context(Test &t)
 	EXPECT_FALSE(t, keel_port_irq_may_spin());
 }
 
+/* --- direct waits (Doorbell::wait()) --- */
+
+/*
+ * What a handler saw: which thread ran it (the direct waiter's, or the
+ * notification thread), in which state, and whether two ever overlapped
+ * (handlers of one doorbell run one at a time, as an IRQ line's). @seq is
+ * the ringer's counter in the shared memory, read on each delivery.
+ */
+struct DirectSeen {
+	pthread_t waiter;
+	const u64 *seq = nullptr;
+	Atomic<u32> calls{ 0 };
+	Atomic<u32> here{ 0 };
+	Atomic<u32> inside{ 0 };
+	Atomic<u32> overlaps{ 0 };
+	Atomic<u32> bad_state{ 0 };
+	Atomic<u64> last{ 0 };
+	static void handler(void *ctx, u32)
+	{
+		auto *s = static_cast<DirectSeen *>(ctx);
+		if (s->inside.fetch_add(1) != 0)
+			s->overlaps.fetch_add(1);
+		bool here = pthread_equal(pthread_self(), s->waiter);
+		/* Interrupt state in both; a spin only in the dedicated thread. */
+		if (!keel_port_in_atomic() || (here && keel_port_irq_may_spin()))
+			s->bad_state.fetch_add(1);
+		if (s->seq) {
+			u64 v = __atomic_load_n(s->seq, __ATOMIC_ACQUIRE);
+			if (v > s->last.load())
+				s->last.store(v);
+		}
+		if (here)
+			s->here.fetch_add(1);
+		s->inside.fetch_sub(1);
+		s->calls.fetch_add(1);
+	}
+};
+
+/* A server and two attached clients: @a receives (handler @seen, enabled), @b rings. */
+bool direct_pair(Test &t, shmlink::Client **a, shmlink::Client **b, DirectSeen *seen)
+{
+	const char *path = temp_sock(t);
+	if (!path || !start_server(t, path) || connect_client(t, path, a) ||
+	    connect_client(t, path, b))
+		return false;
+	seen->waiter = pthread_self();
+	(*a)->set_handler(&DirectSeen::handler, seen);
+	(*a)->enable();
+	return (*a)->wait_peer(TIMEOUT).is_ok() && (*b)->wait_peer(TIMEOUT).is_ok();
+}
+
+struct DirectCase {
+	shmlink::Client *a = nullptr, *b = nullptr;
+	DirectSeen seen;
+};
+
+/* Rings @b's peer @rings times, or (@wake_only) calls @b's wake_waiter() once, 20 ms in. */
+struct Ringer {
+	shmlink::Client *b = nullptr;
+	bool wake_only = false;
+	u64 *seq = nullptr;
+	u32 rings = 0;
+	/* Paced rings: ring i once the waiter says it sleeps for it (@want), else free-running. */
+	Atomic<u32> want{ 0 };
+	bool paced = false;
+	Atomic<u32> done{ 0 };
+	pthread_t thread;
+	static void *run(void *arg)
+	{
+		auto *r = static_cast<Ringer *>(arg);
+		if (r->wake_only) {
+			msleep(20);
+			r->b->wake_waiter();
+			return nullptr;
+		}
+		s64 until = ktime_get_ns() + TIMEOUT;
+		for (u32 i = 1; i <= r->rings && ktime_get_ns() < until; i++) {
+			while (r->paced && r->want.load() < i && ktime_get_ns() < until)
+				msleep(1);
+			if (r->paced)
+				msleep(2); /* let the waiter fall asleep */
+			if (r->seq)
+				__atomic_store_n(r->seq, u64(i), __ATOMIC_RELEASE);
+			(void)r->b->ring(0);
+			if (!r->paced && (i & 63) == 0)
+				msleep(1);
+			else
+				sched_yield();
+		}
+		r->done.store(1);
+		return nullptr;
+	}
+};
+
+/*
+ * A thread sleeping on the doorbell is woken by the peer's ring and runs
+ * the handler itself, in interrupt state without the spin; only one
+ * thread may be the direct waiter at a time.
+ */
+void direct_waiter_is_woken_by_the_ring_and_runs_the_handler(Test &t)
+{
+	shmlink::Client *a = nullptr, *b = nullptr;
+	DirectSeen seen;
+	ASSERT_TRUE(t, direct_pair(t, &a, &b, &seen));
+	ASSERT_TRUE(t, a->wait_begin());
+	EXPECT_FALSE(t, a->wait_begin());
+	Ringer r;
+	r.b = b;
+	r.rings = 20;
+	r.paced = true;
+	ASSERT_EQ(t, pthread_create(&r.thread, nullptr, &Ringer::run, &r), 0);
+	s64 until = ktime_get_ns() + TIMEOUT;
+	for (u32 i = 1; i <= r.rings; i++) {
+		r.want.store(i);
+		while (seen.calls.load() < i && ktime_get_ns() < until)
+			(void)a->wait(until);
+	}
+	pthread_join(r.thread, nullptr);
+	a->wait_end();
+	a->disable();
+	EXPECT_EQ(t, seen.calls.load(), r.rings);
+	/* Asleep when the ring came, the waiter is the one woken (the rest: see shmlink.h). */
+	EXPECT_GE(t, seen.here.load(), 1u);
+	EXPECT_EQ(t, seen.bad_state.load(), 0u);
+	EXPECT_EQ(t, seen.overlaps.load(), 0u);
+	EXPECT_FALSE(t, keel_port_in_atomic());
+	/* Released: the next waiter may come. */
+	EXPECT_TRUE(t, a->wait_begin());
+	a->wait_end();
+}
+
+/*
+ * Every direct wait ends: at its deadline with -ETIMEDOUT, at once for a
+ * wake_waiter() that came before it, and on one that comes while it sleeps.
+ */
+void direct_wait_ends_at_its_deadline_or_a_wake(Test &t)
+{
+	DirectCase c;
+	ASSERT_TRUE(t, direct_pair(t, &c.a, &c.b, &c.seen) && c.a->wait_begin());
+	/* A wake before the sleep is not lost. */
+	c.a->wake_waiter();
+	s64 deadline = ktime_get_ns() + TIMEOUT;
+	EXPECT_OK(t, c.a->wait(deadline));
+	EXPECT_LT(t, ktime_get_ns(), deadline);
+	/* Nothing comes: the deadline ends it. */
+	deadline = ktime_get_ns() + ms_to_ns(20);
+	EXPECT_ERR(t, c.a->wait(deadline), -ETIMEDOUT);
+	EXPECT_GE(t, ktime_get_ns(), deadline);
+	/* Nor is one lost that comes while it sleeps (20 ms in). */
+	Ringer w;
+	w.b = c.a;
+	w.rings = 1;
+	w.wake_only = true;
+	ASSERT_EQ(t, pthread_create(&w.thread, nullptr, &Ringer::run, &w), 0);
+	deadline = ktime_get_ns() + TIMEOUT;
+	Result<void> r = c.a->wait(deadline);
+	pthread_join(w.thread, nullptr);
+	EXPECT_OK(t, r);
+	EXPECT_LT(t, ktime_get_ns(), deadline);
+	c.a->wait_end();
+	/* Without a waiter, a wake is a no-op. */
+	c.a->wake_waiter();
+	c.a->disable();
+	EXPECT_EQ(t, c.seen.calls.load(), 0u);
+}
+
+/*
+ * Rings that come while the waiter sleeps, while it runs, and while there
+ * is none (it comes and goes) are each taken by one thread: no two
+ * handlers overlap, and the last ring is delivered (none is lost), by
+ * the waiter and by the notification thread in turn.
+ */
+void rings_go_to_the_waiter_or_the_notification_thread(Test &t)
+{
+	shmlink::Client *a = nullptr, *b = nullptr;
+	DirectSeen seen;
+	ASSERT_TRUE(t, direct_pair(t, &a, &b, &seen));
+	u64 *seq = static_cast<u64 *>(b->mem());
+	seen.seq = static_cast<const u64 *>(a->mem());
+	Ringer r;
+	r.b = b;
+	r.seq = seq;
+	r.rings = 3000;
+	ASSERT_EQ(t, pthread_create(&r.thread, nullptr, &Ringer::run, &r), 0);
+	s64 until = ktime_get_ns() + TIMEOUT;
+	while ((!r.done.load() || seen.last.load() < r.rings) && ktime_get_ns() < until) {
+		/* A millisecond as the direct waiter, then one without. */
+		if (a->wait_begin()) {
+			s64 end = ktime_get_ns() + ms_to_ns(1);
+			while (ktime_get_ns() < end)
+				(void)a->wait(end);
+			a->wait_end();
+		}
+		msleep(1);
+	}
+	pthread_join(r.thread, nullptr);
+	a->disable();
+	EXPECT_EQ(t, seen.last.load(), u64(r.rings));
+	EXPECT_EQ(t, seen.overlaps.load(), 0u);
+	EXPECT_EQ(t, seen.bad_state.load(), 0u);
+	EXPECT_GE(t, seen.here.load(), 1u);
+	EXPECT_GE(t, seen.calls.load() - seen.here.load(), 1u);
+}
+
 /* --- a client that never reads --- */
 
 /*
@@ -900,13 +1104,13 @@ void unexpected_descriptors_are_refused_and_closed(Test &t)
 	EXPECT_ERR(t, c->ring(0), -EPIPE);
 	/*
 	 * Every fd the client was sent and did not keep is closed: what is
-	 * open now is the client's own (socket, 2 eventfds, at most a stop
-	 * and a kick eventfd), the second fake server's (listen, connection,
+	 * open now is the client's own (socket, 2 eventfds, a stop and a
+	 * kick eventfd, two epoll sets), the second fake server's (listen, connection,
 	 * memfd, 2 eventfds, the extra one) and the first one's (listen,
 	 * connection, the extra one), both kept until the case ends.
 	 */
 	int now = open_fds();
-	EXPECT_LE(t, now - before, 3 + 6 + 5);
+	EXPECT_LE(t, now - before, 3 + 6 + 7);
 }
 
 /* A peer-down callback that takes its time, as one that lost the CPU would. */
@@ -966,6 +1170,9 @@ const TestCase shmlink_cases[] = {
 	KEEL_CASE(slow_ring_keeps_its_count_at_an_honest_peer),
 	KEEL_CASE(notification_thread_survives_a_peer_draining_our_eventfd),
 	KEEL_CASE(notification_thread_is_interrupt_context),
+	KEEL_CASE(direct_waiter_is_woken_by_the_ring_and_runs_the_handler),
+	KEEL_CASE(direct_wait_ends_at_its_deadline_or_a_wake),
+	KEEL_CASE(rings_go_to_the_waiter_or_the_notification_thread),
 	KEEL_CASE(server_keeps_serving_past_a_client_that_never_reads),
 	KEEL_CASE(client_refuses_negative_and_out_of_range_ids),
 	KEEL_CASE(split_message_is_reassembled_and_truncated_one_refused),
