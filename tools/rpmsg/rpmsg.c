@@ -142,7 +142,8 @@ static int read_attr(const char *dir, const char *node, const char *attr, char *
 	ssize_t n;
 	int fd;
 
-	snprintf(path, sizeof(path), "%s/%s/%s", dir, node, attr);
+	if (snprintf(path, sizeof(path), "%s/%s/%s", dir, node, attr) >= (int)sizeof(path))
+		return -1;
 	fd = open(path, O_RDONLY);
 	if (fd < 0)
 		return -1;
