@@ -10,7 +10,10 @@
 # ctest test (multi-process tests) counts as one. The style checks
 # (scripts/check_style.sh) run first and count one case each, then the
 # self-test of the QEMU runs' log judge (tools/testing/kunit/run_qemu_test.py),
-# one case per test.
+# one case per test. Last, the optimised build that make bench and make demo
+# use (Release, -O3: warnings a -O0/-O1 build cannot see) of the programs,
+# and one short trial of each benchmark (they must run, not be fast): one
+# case each.
 set -u
 cd "$(dirname "$0")/.."
 configs=${KEEL_HOSTED_CONFIGS:-"plain asan tsan"}
@@ -67,5 +70,30 @@ for cfg in $configs; do
 	python3 scripts/sum_results.py --units "$units" --junit "$dir/junit.xml" --label "hosted/$cfg" >>"$totals" || rc=1
 	echo "=== hosted/$cfg: $(tail -n 1 "$totals" | cut -d' ' -f2-) ($(( $(date +%s) - start )) s)"
 done
+if [ -z "${KEEL_HOSTED_CONFIGS:-}" ] || [ "${KEEL_HOSTED_RELEASE:-}" = 1 ]; then
+	echo "=== hosted/release: build"
+	dir=build/release
+	if cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Release -DKEEL_SANITIZE= \
+		>"$dir.configure.log" 2>&1 &&
+		cmake --build "$dir" -j "$jobs" --target shm_bench rpmsg_bench rpmsg rpmsg-hosted \
+			keel-sim keel-sim-fw >"$dir.build.log" 2>&1; then
+		echo "release-build 1 0 0" >>"$totals"
+		echo "=== hosted/release: benchmark smoke run"
+		smoke=$dir/smoke.jsonl
+		rm -f "$smoke"
+		if tools/bench/run.sh "$smoke" \
+			"$dir/tools/bench/shm_bench" --trials 1 --iters 100 -- \
+			"$dir/tools/bench/rpmsg_bench" --trials 1 --iters 20 --msgs 64 \
+			>"$dir.smoke.log" 2>&1 && [ "$(grep -c '"name"' "$smoke")" -ge 40 ]; then
+			echo "bench-smoke 1 0 0" >>"$totals"
+		else
+			tail -n 40 "$dir.smoke.log"; echo "bench-smoke 0 1 0" >>"$totals"; rc=1
+		fi
+	else
+		tail -n 60 "$dir.configure.log" "$dir.build.log"
+		echo "=== hosted/release: BUILD FAILED"
+		echo "release-build 0 1 0" >>"$totals"; rc=1
+	fi
+fi
 python3 scripts/sum_results.py --sum "$totals"
 exit $rc
