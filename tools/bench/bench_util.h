@@ -123,6 +123,27 @@ inline Options parse_options(int argc, char **argv)
 }
 
 /*
+ * A --remote-FOO mode of a benchmark (the other process of a measurement,
+ * started by spawn_self()): @flag, the arguments it needs after the flag,
+ * and what runs it (@args: argv past the flag, NULL-terminated).
+ */
+struct RemoteMode {
+	const char *flag;
+	int nargs;
+	int (*run)(char **args);
+};
+
+/* Runs the mode argv[1] names. Returns its exit code, or -1 if it names none. */
+template <size_t N> int run_remote_mode(int argc, char **argv, const RemoteMode (&modes)[N])
+{
+	for (const RemoteMode &m : modes) {
+		if (argc >= 2 + m.nargs && !strcmp(argv[1], m.flag))
+			return m.run(argv + 2);
+	}
+	return -1;
+}
+
+/*
  * Runs @body with @sock pointing at a socket path in a fresh temporary
  * directory, then closes the JSON file and removes the socket and the
  * directory. Returns @body's exit code, or 2 when there is no directory.
@@ -176,6 +197,66 @@ inline int remote_doorbell(const char *sock, u32 vectors, s64 timeout_ns)
 	cl->disable();
 	delete cl;
 	return 0;
+}
+
+/*
+ * A baseline's busy-wait follows the stack's rule (spin_until(),
+ * rpmsg_poll.cpp): every 64 relaxes it lets the scheduler run whoever
+ * waits for this CPU, so that on a loaded machine (both processes on one
+ * CPU) neither side of a comparison burns its time slice waiting for the
+ * other.
+ */
+inline void relax(u32 i)
+{
+	keel::cpu_relax();
+	if ((i & 63) == 63)
+		(void)keel::spin_yield();
+}
+
+/* What ends a cache-line ping-pong: never a round-trip count. */
+inline constexpr u64 SPIN_STOP = ~0ull;
+
+/*
+ * The cache-line ping-pong, this side: @iters round trips on @line (odd:
+ * ours, the next even: the peer's answer), then SPIN_STOP. Bounded: a
+ * descheduled peer on a 2-vCPU VM must not hang the bench (10 s in all).
+ * Returns ns per round trip, or -1 when the peer did not keep up.
+ */
+inline double spin_ping(u64 *line, u32 iters)
+{
+	s64 t0 = keel::ktime_get_ns(), deadline = t0 + keel::ms_to_ns(10000);
+	bool ok = true;
+	for (u32 i = 1; ok && i <= iters; i++) {
+		__atomic_store_n(line, 2ull * i - 1, __ATOMIC_RELEASE);
+		for (u32 k = 0; ok && __atomic_load_n(line, __ATOMIC_ACQUIRE) != 2ull * i; k++) {
+			relax(k);
+			if ((k & 1023) == 1023 && keel::ktime_get_ns() > deadline)
+				ok = false;
+		}
+	}
+	s64 t = keel::ktime_get_ns() - t0;
+	__atomic_store_n(line, SPIN_STOP, __ATOMIC_RELEASE);
+	return ok ? double(t) / iters : -1;
+}
+
+/*
+ * The other side of spin_ping(): answers each odd value on @line with the
+ * next even one until SPIN_STOP, @cl's peer going, or a minute.
+ */
+inline void spin_pong(u64 *line, shmlink::Client *cl)
+{
+	s64 deadline = keel::ktime_get_ns() + keel::ms_to_ns(60000);
+	for (u64 spins = 0;; spins++) {
+		u64 v = __atomic_load_n(line, __ATOMIC_ACQUIRE);
+		if (v == SPIN_STOP)
+			break;
+		if (v & 1)
+			__atomic_store_n(line, v + 1, __ATOMIC_RELEASE);
+		else
+			relax(u32(spins));
+		if ((spins & 0xffff) == 0 && (keel::ktime_get_ns() > deadline || !cl->peer_alive()))
+			break;
+	}
 }
 
 /* Waits up to 2 s for @pid to exit on its own, then kills it. */

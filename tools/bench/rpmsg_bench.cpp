@@ -108,20 +108,6 @@ BenchArea *area_of(void *mem)
 	return reinterpret_cast<BenchArea *>(static_cast<u8 *>(mem) + STACK_REGION);
 }
 
-/*
- * A baseline's busy-wait follows the stack's rule (spin_until(),
- * rpmsg_poll.cpp): every 64 relaxes it lets the scheduler run whoever
- * waits for this CPU, so that on a loaded machine (both processes on one
- * CPU) neither side of a comparison burns its time slice waiting for the
- * other.
- */
-inline void relax(u32 i)
-{
-	keel::cpu_relax();
-	if ((i & 63) == 63)
-		(void)keel::spin_yield();
-}
-
 /* --- delivery set-ups --- */
 
 enum class Setup : u8 { Poll, Doorbell, NoSpin };
@@ -239,7 +225,7 @@ struct BenchClient : keel::NonMovable {
 		s64 deadline = keel::ktime_get_ns() + TIMEOUT;
 		for (u32 i = 0; !got(n); i++) {
 			if (!poll_rx(ept, 16))
-				relax(i);
+				bench::relax(i);
 			if ((i & 1023) == 0 && keel::ktime_get_ns() > deadline)
 				return false;
 		}
@@ -297,22 +283,9 @@ double run_spin(u32 iters)
 	auto s = start_child(args);
 	if (s.is_error())
 		return -1;
-	u64 *line = &s.value().area()->spin;
-	s64 t0 = keel::ktime_get_ns(), deadline = t0 + keel::ms_to_ns(10000);
-	bool ok = true;
-	for (u32 i = 1; ok && i <= iters; i++) {
-		__atomic_store_n(line, 2ull * i - 1, __ATOMIC_RELEASE);
-		for (u32 k = 0; ok && __atomic_load_n(line, __ATOMIC_ACQUIRE) != 2ull * i; k++) {
-			relax(k);
-			/* Bounded: a descheduled peer on a 2-vCPU VM must not hang the bench. */
-			if ((k & 1023) == 1023 && keel::ktime_get_ns() > deadline)
-				ok = false;
-		}
-	}
-	s64 t = keel::ktime_get_ns() - t0;
-	__atomic_store_n(line, STOP, __ATOMIC_RELEASE);
+	double r = bench::spin_ping(&s.value().area()->spin, iters);
 	finish(s.value());
-	return ok ? double(t) / iters : -1;
+	return r;
 }
 
 /*
@@ -464,7 +437,7 @@ double run_spsc(u32 msgs, u32 size, u32 slot, u32 nslots)
 	for (u32 i = 0; ok && i < msgs; i++) {
 		for (u32 k = 0; i - tail >= nslots; k++) {
 			tail = __atomic_load_n(&ar->spsc_tail, __ATOMIC_ACQUIRE);
-			relax(k);
+			bench::relax(k);
 			if ((k & 63) == 63 && keel::ktime_get_ns() > deadline) {
 				ok = false;
 				break;
@@ -477,7 +450,7 @@ double run_spsc(u32 msgs, u32 size, u32 slot, u32 nslots)
 		__atomic_store_n(&ar->spsc_head, u64(i) + 1, __ATOMIC_RELEASE);
 	}
 	for (u32 k = 0; ok && __atomic_load_n(&ar->spsc_tail, __ATOMIC_ACQUIRE) < msgs; k++) {
-		relax(k);
+		bench::relax(k);
 		ok = keel::ktime_get_ns() < deadline;
 	}
 	s64 t = keel::ktime_get_ns() - t0;
@@ -687,20 +660,7 @@ int remote_spin(const char *sock)
 	auto c = shmlink::Client::connect(sock, VECTORS, TIMEOUT);
 	if (c.is_error())
 		return 10;
-	u64 *line = &area_of(c.value()->mem())->spin;
-	s64 deadline = keel::ktime_get_ns() + keel::ms_to_ns(60000);
-	for (u64 spins = 0;; spins++) {
-		u64 v = __atomic_load_n(line, __ATOMIC_ACQUIRE);
-		if (v == STOP)
-			break;
-		if (v & 1)
-			__atomic_store_n(line, v + 1, __ATOMIC_RELEASE);
-		else
-			relax(u32(spins));
-		if ((spins & 0xffff) == 0 &&
-		    (keel::ktime_get_ns() > deadline || !c.value()->peer_alive()))
-			break;
-	}
+	bench::spin_pong(&area_of(c.value()->mem())->spin, c.value());
 	delete c.value();
 	return 0;
 }
@@ -739,7 +699,7 @@ int remote_spsc(const char *sock, u32 slot, u32 nslots)
 		if (head == tail) {
 			if (__atomic_load_n(&ar->spsc_stop, __ATOMIC_ACQUIRE) == STOP)
 				break;
-			relax(u32(spins));
+			bench::relax(u32(spins));
 			if ((spins & 0xffff) == 0 &&
 			    (keel::ktime_get_ns() > deadline || !c.value()->peer_alive()))
 				break;
@@ -1104,22 +1064,31 @@ int main(int argc, char **argv)
 {
 	alarm(1800);
 	s_self = argv[0];
-	if (argc >= 3 && !strcmp(argv[1], "--remote-spin"))
-		return remote_spin(argv[2]);
-	if (argc >= 4 && !strcmp(argv[1], "--remote-eventfd"))
-		return remote_eventfd(atoi(argv[2]), atoi(argv[3]),
-				      argc >= 5 && !strcmp(argv[4], "epoll"));
-	if (argc >= 3 && !strcmp(argv[1], "--remote-doorbell"))
-		return bench::remote_doorbell(argv[2], VECTORS, TIMEOUT);
-	if (argc >= 5 && !strcmp(argv[1], "--remote-spsc"))
-		return remote_spsc(argv[2], u32(atoi(argv[3])), u32(atoi(argv[4])));
-	if (argc >= 5 && !strcmp(argv[1], "--remote-rpmsg")) {
-		keel::log_set_echo(false);
-		return remote_rpmsg(argv[2], setup_of(argv[3]), !strcmp(argv[4], "big"));
-	}
-	if (argc >= 6 && !strcmp(argv[1], "--instr"))
-		return instr_main(!strcmp(argv[2], "h2r"), u32(atoi(argv[3])), u32(atoi(argv[4])),
-				  !strcmp(argv[5], "recv"));
+	static const bench::RemoteMode modes[] = {
+		{ "--remote-spin", 1, [](char **a) { return remote_spin(a[0]); } },
+		{ "--remote-eventfd", 2,
+		  [](char **a) {
+			  return remote_eventfd(atoi(a[0]), atoi(a[1]),
+						a[2] && !strcmp(a[2], "epoll"));
+		  } },
+		{ "--remote-doorbell", 1,
+		  [](char **a) { return bench::remote_doorbell(a[0], VECTORS, TIMEOUT); } },
+		{ "--remote-spsc", 3,
+		  [](char **a) { return remote_spsc(a[0], u32(atoi(a[1])), u32(atoi(a[2]))); } },
+		{ "--remote-rpmsg", 3,
+		  [](char **a) {
+			  keel::log_set_echo(false);
+			  return remote_rpmsg(a[0], setup_of(a[1]), !strcmp(a[2], "big"));
+		  } },
+		{ "--instr", 4,
+		  [](char **a) {
+			  return instr_main(!strcmp(a[0], "h2r"), u32(atoi(a[1])), u32(atoi(a[2])),
+					    !strcmp(a[3], "recv"));
+		  } },
+	};
+	int r = bench::run_remote_mode(argc, argv, modes);
+	if (r >= 0)
+		return r;
 	bench::Options o = bench::parse_options(argc, argv);
 	if (!o.trials || !o.iters || o.msgs < 16)
 		return 2;

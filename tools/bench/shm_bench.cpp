@@ -29,7 +29,6 @@ using namespace shmpeer;
 namespace {
 
 constexpr size_t SPIN_OFF = 0x1000; /* one cache line, unused by the transport while detached */
-constexpr u64 SPIN_STOP = ~0ull;
 
 /* A doorbell that counts what the host sends, over the shmlink client. */
 class CountingDoorbell final : public keel::Doorbell {
@@ -106,30 +105,10 @@ double run_spin(u32 iters)
 	auto s = start("--remote-spin", "0");
 	if (s.is_error())
 		return -1;
-	u64 *line = reinterpret_cast<u64 *>(static_cast<u8 *>(s.value().cl->mem()) + SPIN_OFF);
-	s64 t0 = keel::ktime_get_ns(), deadline = t0 + keel::ms_to_ns(10000);
-	u32 i;
-	for (i = 1; i <= iters; i++) {
-		__atomic_store_n(line, 2ull * i - 1, __ATOMIC_RELEASE);
-		bool late = false;
-		for (u32 k = 0; __atomic_load_n(line, __ATOMIC_ACQUIRE) != 2ull * i; k++) {
-			/* As rpmsg_bench's baselines: give way to whoever waits for this CPU. */
-			keel::cpu_relax();
-			if ((k & 63) == 63)
-				(void)keel::spin_yield();
-			/* Bounded: a descheduled peer on a 2-vCPU VM must not hang the bench. */
-			if ((k & 1023) == 1023 && keel::ktime_get_ns() > deadline) {
-				late = true;
-				break;
-			}
-		}
-		if (late)
-			break;
-	}
-	s64 t = keel::ktime_get_ns() - t0;
-	__atomic_store_n(line, SPIN_STOP, __ATOMIC_RELEASE);
+	double r = bench::spin_ping(
+		reinterpret_cast<u64 *>(static_cast<u8 *>(s.value().cl->mem()) + SPIN_OFF), iters);
 	finish(s.value());
-	return double(t) / (i - 1);
+	return r;
 }
 
 /* ns per round trip of an eventfd doorbell ping-pong (notification thread to notification thread). */
@@ -211,23 +190,8 @@ int remote_spin(const char *sock)
 	auto c = shmlink::Client::connect(sock, VECTORS, keel::ms_to_ns(5000));
 	if (c.is_error())
 		return 10;
-	u64 *line = reinterpret_cast<u64 *>(static_cast<u8 *>(c.value()->mem()) + SPIN_OFF);
-	s64 deadline = keel::ktime_get_ns() + keel::ms_to_ns(60000);
-	for (u64 spins = 0;; spins++) {
-		u64 v = __atomic_load_n(line, __ATOMIC_ACQUIRE);
-		if (v == SPIN_STOP)
-			break;
-		if (v & 1) {
-			__atomic_store_n(line, v + 1, __ATOMIC_RELEASE);
-		} else {
-			keel::cpu_relax();
-			if ((spins & 63) == 63)
-				(void)keel::spin_yield();
-		}
-		if ((spins & 0xffff) == 0 &&
-		    (keel::ktime_get_ns() > deadline || !c.value()->peer_alive()))
-			break;
-	}
+	bench::spin_pong(reinterpret_cast<u64 *>(static_cast<u8 *>(c.value()->mem()) + SPIN_OFF),
+			 c.value());
 	delete c.value();
 	return 0;
 }
@@ -306,13 +270,21 @@ int main(int argc, char **argv)
 {
 	alarm(600);
 	s_self = argv[0];
-	if (argc >= 3 && !strcmp(argv[1], "--remote-echo"))
-		return run_remote(argv[2], argc > 3 && !strcmp(argv[3], "1"),
-				  keel::ms_to_ns(120000));
-	if (argc >= 3 && !strcmp(argv[1], "--remote-spin"))
-		return remote_spin(argv[2]);
-	if (argc >= 3 && !strcmp(argv[1], "--remote-doorbell"))
-		return bench::remote_doorbell(argv[2], VECTORS, keel::ms_to_ns(5000));
+	static const bench::RemoteMode modes[] = {
+		{ "--remote-echo", 1,
+		  [](char **a) {
+			  return run_remote(a[0], a[1] && !strcmp(a[1], "1"),
+					    keel::ms_to_ns(120000));
+		  } },
+		{ "--remote-spin", 1, [](char **a) { return remote_spin(a[0]); } },
+		{ "--remote-doorbell", 1,
+		  [](char **a) {
+			  return bench::remote_doorbell(a[0], VECTORS, keel::ms_to_ns(5000));
+		  } },
+	};
+	int r = bench::run_remote_mode(argc, argv, modes);
+	if (r >= 0)
+		return r;
 	bench::Options o = bench::parse_options(argc, argv);
 	if (!o.trials || !o.iters)
 		return 2;
