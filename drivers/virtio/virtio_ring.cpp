@@ -262,14 +262,27 @@ Result<void> VirtQueue::kick()
 	return ok();
 }
 
-/* True when used->idx moved; checks it moved by at most num. */
+/*
+ * True when a used entry is pending. used->idx is loaded (and checked to be
+ * at most num ahead) only once the entries of the last load are taken; the
+ * read barrier after a load orders the entries it publishes, also for the
+ * later calls that take them without a load.
+ */
 Result<bool> VirtQueue::has_used()
 {
 	if (is_broken())
 		return err(-EIO);
+	u16 last = last_used();
+	if (m_used_idx_seen != last)
+		return true;
 	u16 idx = TRY(get16(m_layout.used_idx()));
-	u16 ahead = TRY(idx_ahead(m_dev, m_name, "used", idx, last_used(), m_layout.num));
-	return ahead != 0;
+	if (!TRY(idx_ahead(m_dev, m_name, "used", idx, last, m_layout.num)))
+		return false;
+	m_used_idx_seen = idx;
+	/* Read the used entries only after seeing the used->idx that published them. */
+	keel::virt_rmb();
+	KEEL_TSAN_FENCE(__ATOMIC_ACQUIRE);
+	return true;
 }
 
 bool VirtQueue::more_used()
@@ -298,9 +311,6 @@ Result<UsedBuf> VirtQueue::get_buf()
 {
 	if (!TRY(has_used()))
 		return UsedBuf{};
-	/* Read the used entry only after seeing the used->idx that published it. */
-	keel::virt_rmb();
-	KEEL_TSAN_FENCE(__ATOMIC_ACQUIRE);
 
 	u16 last = last_used();
 	u16 slot = last & u16(m_layout.num - 1);
