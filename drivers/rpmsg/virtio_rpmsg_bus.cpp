@@ -105,6 +105,7 @@ private:
 	u32 poll_rvq(u32 budget) REQUIRES(m_link.m_rx_lock);
 	void repost_rx(u32 i, u32 *reposted) REQUIRES(m_rvq_lock);
 
+	static VirtioRpmsg *of_callback(VirtQueue &vq);
 	static void rx_done(VirtQueue &vq);
 	static u32 rx_poll(RpmsgLink &link, u32 budget);
 	static void rx_disable(RpmsgLink &link);
@@ -452,30 +453,33 @@ bool VirtioRpmsg::rx_pending(RpmsgLink &link)
 }
 
 /*
- * An interrupt comes from a device that saw DRIVER_OK, written after the
- * queues' set-up (probe): tell ThreadSanitizer, which cannot follow that
- * through another process and an eventfd (a no-op in other builds).
+ * What both queue callbacks start with: the driver's data when the
+ * callback has work to do, null when not. An interrupt comes from a device
+ * that saw DRIVER_OK, written after the queues' set-up (probe): tell
+ * ThreadSanitizer, which cannot follow that through another process and an
+ * eventfd (a no-op in other builds).
  */
-static void tsan_after_driver_ok()
+VirtioRpmsg *VirtioRpmsg::of_callback(VirtQueue &vq)
 {
 	KEEL_TSAN_FENCE(__ATOMIC_ACQUIRE);
+	VirtioRpmsg *vrp = vq.priv<VirtioRpmsg>();
+	if (!vrp)
+		return nullptr;
+	/* The transport broke the queue (the remote crashed): senders must know now. */
+	if (vq.is_broken()) {
+		vrp->m_link.set_peer_gone(true);
+		return nullptr;
+	}
+	if (!vrp->m_ready.load(keel::MemoryOrder::Acquire))
+		return nullptr;
+	return vrp;
 }
 
 /* The rx queue's interrupt: the core runs a pass (or wakes its polling thread). */
 void VirtioRpmsg::rx_done(VirtQueue &vq)
 {
-	tsan_after_driver_ok();
-	VirtioRpmsg *vrp = vq.priv<VirtioRpmsg>();
-	if (!vrp)
-		return;
-	/* The transport broke the queue (the remote crashed): senders must know now. */
-	if (vq.is_broken()) {
-		vrp->m_link.set_peer_gone(true);
-		return;
-	}
-	if (!vrp->m_ready.load(keel::MemoryOrder::Acquire))
-		return;
-	vrp->m_link.rx_interrupt();
+	if (VirtioRpmsg *vrp = of_callback(vq))
+		vrp->m_link.rx_interrupt();
 }
 
 void VirtioRpmsg::recycle_rx(RpmsgLink &link, u32 cookie)
@@ -636,15 +640,8 @@ bool VirtioRpmsg::tx_poll(RpmsgLink &link)
 /* Linux rpmsg_xmit_done(): a tx buffer came back; wake senders waiting for one. */
 void VirtioRpmsg::xmit_done(VirtQueue &vq)
 {
-	tsan_after_driver_ok();
-	VirtioRpmsg *vrp = vq.priv<VirtioRpmsg>();
+	VirtioRpmsg *vrp = of_callback(vq);
 	if (!vrp)
-		return;
-	if (vq.is_broken()) {
-		vrp->m_link.set_peer_gone(true);
-		return;
-	}
-	if (!vrp->m_ready.load(keel::MemoryOrder::Acquire))
 		return;
 	{
 		/* Armed by poll() with nobody waiting: one interrupt was enough. */

@@ -346,11 +346,25 @@ Result<UsedBuf> VirtQueue::get_buf()
 	return UsedBuf{ token, len };
 }
 
+/*
+ * Sets (@on) or clears VRING_AVAIL_F_NO_INTERRUPT in the shadow, and in
+ * avail->flags without event idx (with it the device ignores the flags).
+ * False when it was so already.
+ */
+bool VirtQueue::set_no_interrupt(bool on)
+{
+	if (bool(m_avail_flags_shadow & VRING_AVAIL_F_NO_INTERRUPT) == on)
+		return false;
+	m_avail_flags_shadow ^= VRING_AVAIL_F_NO_INTERRUPT;
+	if (!m_event)
+		(void)put16(m_layout.avail_flags(), m_avail_flags_shadow);
+	return true;
+}
+
 void VirtQueue::disable_cb()
 {
-	if (m_avail_flags_shadow & VRING_AVAIL_F_NO_INTERRUPT)
+	if (!set_no_interrupt(true))
 		return;
-	m_avail_flags_shadow |= VRING_AVAIL_F_NO_INTERRUPT;
 	/*
 	 * With event idx the device ignores avail->flags: move used_event out of
 	 * the way instead. Linux writes 0, which still interrupts when used->idx
@@ -359,17 +373,11 @@ void VirtQueue::disable_cb()
 	 */
 	if (m_event)
 		(void)put16(m_layout.used_event, u16(last_used() - 1));
-	else
-		(void)put16(m_layout.avail_flags(), m_avail_flags_shadow);
 }
 
 u16 VirtQueue::enable_cb_prepare()
 {
-	if (m_avail_flags_shadow & VRING_AVAIL_F_NO_INTERRUPT) {
-		m_avail_flags_shadow &= u16(~VRING_AVAIL_F_NO_INTERRUPT);
-		if (!m_event)
-			(void)put16(m_layout.avail_flags(), m_avail_flags_shadow);
-	}
+	(void)set_no_interrupt(false);
 	u16 last = last_used();
 	(void)put16(m_layout.used_event, last);
 	return last;
@@ -394,11 +402,7 @@ bool VirtQueue::enable_cb()
 
 bool VirtQueue::enable_cb_delayed()
 {
-	if (m_avail_flags_shadow & VRING_AVAIL_F_NO_INTERRUPT) {
-		m_avail_flags_shadow &= u16(~VRING_AVAIL_F_NO_INTERRUPT);
-		if (!m_event)
-			(void)put16(m_layout.avail_flags(), m_avail_flags_shadow);
-	}
+	(void)set_no_interrupt(false);
 	/* Interrupt after ~3/4 of the outstanding buffers are used (Linux). */
 	u16 last = last_used();
 	u16 bufs = u16(u16(m_avail_idx_shadow - last) * 3 / 4);

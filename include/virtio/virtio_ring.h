@@ -676,6 +676,7 @@ private:
 	Result<u16> get16(size_t off);
 	void *detach_buf(u16 head);
 	Result<bool> has_used();
+	bool set_no_interrupt(bool on);
 	u16 last_used() const { return m_last_used_idx.load(keel::MemoryOrder::Relaxed); }
 	Result<void> check_sgs(keel::Span<const Sg> sgs, u64 *total);
 
@@ -1025,18 +1026,19 @@ private:
 	const keel::Device *m_dev;
 	bool m_le;
 	bool m_event;
-	u16 m_last_avail_idx = 0;
 	/*
-	 * avail->idx as last loaded and checked (at most num ahead of
-	 * m_last_avail_idx then): the chains up to it are published and are
-	 * taken without loading avail->idx again, one load per batch.
+	 * The avail side: the next chain to take, and avail->idx as last
+	 * loaded and checked (at most num ahead of the next chain then): the
+	 * chains up to it are published and are taken without loading
+	 * avail->idx again, one load per batch.
 	 */
-	u16 m_avail_idx_seen = 0;
-	/* The next used entry; used->idx as publish_used() last stored it. */
-	u16 m_last_used_idx = 0;
-	u16 m_used_idx_published = 0;
-	/* used->idx at the last need_notify(): the "old" of vring_need_event(). */
-	u16 m_signalled_used = 0;
+	u16 m_last_avail_idx = 0, m_avail_idx_seen = 0;
+	/*
+	 * The used side: the next entry, used->idx as publish_used() last
+	 * stored it, and as it was at the last need_notify() (the "old" of
+	 * vring_need_event()).
+	 */
+	u16 m_last_used_idx = 0, m_used_idx_published = 0, m_signalled_used = 0;
 	/* Chains used since the last need_notify() (may exceed 16 bits). */
 	u32 m_completed = 0;
 	keel::UniqueArray<u64> m_outstanding;
