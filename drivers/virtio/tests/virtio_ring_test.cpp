@@ -672,23 +672,6 @@ void device_checks_each_entry_of_a_loaded_batch(Test &t)
 	expect_broken(t, q.vrh->getdesc(c2), *q.vrh, since, "avail idx 10 is 9 ahead of 1");
 }
 
-/* The driver loads used->idx once per batch, and checks each entry it covers. */
-void driver_checks_each_entry_of_a_loaded_batch(Test &t)
-{
-	RingPair p;
-	ASSERT_OK(t, pair_init(t, p, 8, 64, true, false, 256));
-	int tok = 0;
-	Sg in[] = { { p.buf_da(0), 32 } };
-	ASSERT_OK(t, p.vq->add_inbuf(in, &tok, GFP_KERNEL));
-	p.raw_used(0, 4);
-	p.raw_used(0, 4);
-	auto b = p.vq->get_buf();
-	ASSERT_OK(t, b);
-	EXPECT_EQ(t, b.value().token, (void *)&tok);
-	u64 since = keel::log_seq();
-	expect_broken(t, p.vq->get_buf(), *p.vq, since, "used id 0 is not an outstanding buffer");
-}
-
 void failed_doorbell_breaks_queue(Test &t)
 {
 	RingPair p;
@@ -910,7 +893,6 @@ const TestCase virtio_ring_cases[] = {
 	KEEL_CASE(driver_refuses_used_idx_jump),
 	KEEL_CASE(used_entries_are_published_once_per_batch),
 	KEEL_CASE(device_checks_each_entry_of_a_loaded_batch),
-	KEEL_CASE(driver_checks_each_entry_of_a_loaded_batch),
 	KEEL_CASE(failed_doorbell_breaks_queue),
 	KEEL_CASE(interrupt_runs_callback_only_with_work),
 	KEEL_CASE(interrupt_with_a_stale_used_idx_keeps_the_ring),
