@@ -118,7 +118,7 @@ struct RpmsgRemote::Impl : keel::NonMovable {
 	Result<void> init();
 	Result<void> init_pools();
 	u32 poll_rx(u32 budget) REQUIRES(link.m_rx_lock);
-	bool return_rx(u32 idx) REQUIRES(m_rxq_lock);
+	bool put_rx(Vringh *vr, u32 idx) REQUIRES(m_rxq_lock);
 	/* The session's rings (null between sessions). */
 	Vringh *rx_ring() REQUIRES(m_rxq_lock) { return up.load() ? shm->vringh(0, 1) : nullptr; }
 	Vringh *tx_ring() REQUIRES(m_tx_lock) { return up.load() ? shm->vringh(0, 0) : nullptr; }
@@ -288,10 +288,10 @@ u32 RpmsgRemote::Impl::poll_rx(u32 budget)
 		{
 			/* One lock for two steps: return the last batch, take the next. */
 			Guard q{ m_rxq_lock };
-			for (u32 k = 0; k < ndone; k++)
-				used |= return_rx(done[k]);
-			ndone = 0;
 			Vringh *vr = rx_ring();
+			for (u32 k = 0; k < ndone; k++)
+				used |= put_rx(vr, done[k]);
+			ndone = 0;
 			u32 want = keel::min(budget - n, RX_BATCH);
 			while (vr && nb < want) {
 				if (rxp.nfree == 0) {
@@ -340,21 +340,25 @@ u32 RpmsgRemote::Impl::poll_rx(u32 budget)
 	}
 	if (ndone || used) {
 		Guard q{ m_rxq_lock };
-		for (u32 k = 0; k < ndone; k++)
-			used |= return_rx(done[k]);
 		Vringh *vr = rx_ring();
+		for (u32 k = 0; k < ndone; k++)
+			used |= put_rx(vr, done[k]);
 		if (used && vr && vr->need_notify())
 			(void)shm->notify(0, 1);
 	}
 	return n;
 }
 
-/* Returns chain @idx to the host (used, length 0; published later). True when it was returned. */
-bool RpmsgRemote::Impl::return_rx(u32 idx)
+/*
+ * Returns chain @idx to the host through @vr, the session's vring 1 (used,
+ * length 0; published later). True when it was returned; false between
+ * sessions (@vr null).
+ */
+bool RpmsgRemote::Impl::put_rx(Vringh *vr, u32 idx)
 {
-	if (!up.load() || rxp.state[idx] != ChainState::Busy)
+	if (!vr || rxp.state[idx] != ChainState::Busy)
 		return false;
-	(void)shm->vringh(0, 1)->push_used(rxp.chains[idx], 0);
+	(void)vr->push_used(rxp.chains[idx], 0);
 	rxp.state[idx] = ChainState::Free;
 	rxp.free[rxp.nfree++] = u16(idx);
 	return true;
