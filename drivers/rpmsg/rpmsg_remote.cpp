@@ -49,6 +49,8 @@ enum class ChainState : u8 { Free, Busy, Spare };
 constexpr s64 SESSION_POLL_NS = 20 * keel::NSEC_PER_MSEC;
 /* How long one wait for DRIVER_OK lasts: stop() waits for it to end. */
 constexpr s64 DRIVER_OK_POLL_NS = 2 * keel::NSEC_PER_MSEC;
+/* Chains of vring 1 taken (and returned) per lock hold. */
+constexpr u32 RX_BATCH = 16;
 
 class RemoteDevice : public keel::Device {
 public:
@@ -116,7 +118,10 @@ struct RpmsgRemote::Impl : keel::NonMovable {
 	Result<void> init();
 	Result<void> init_pools();
 	u32 poll_rx(u32 budget) REQUIRES(link.m_rx_lock);
-	bool return_rx(u32 idx) REQUIRES(m_rxq_lock);
+	bool put_rx(Vringh *vr, u32 idx) REQUIRES(m_rxq_lock);
+	/* The session's rings (null between sessions). */
+	Vringh *rx_ring() REQUIRES(m_rxq_lock) { return up.load() ? shm->vringh(0, 1) : nullptr; }
+	Vringh *tx_ring() REQUIRES(m_tx_lock) { return up.load() ? shm->vringh(0, 0) : nullptr; }
 	Result<u16> take_tx() REQUIRES(m_tx_lock);
 	Result<void> finish_tx(u16 idx, u32 len) REQUIRES(m_tx_lock);
 	void tx_kicked();
@@ -259,81 +264,101 @@ Result<void> RpmsgRemote::Impl::init_pools() NO_THREAD_SAFETY_ANALYSIS
 /*
  * Up to @budget chains of vring 1: each dispatched through the core and
  * returned used (length 0) unless held, then one notification if the
- * host asked for it. Called by the core with the link's rx lock held.
+ * host asked for it. Chains are taken and returned in batches, one lock
+ * hold each, and used->idx is published once per pass (the notification
+ * check publishes it). Called by the core with the link's rx lock held.
  */
 u32 RpmsgRemote::Impl::poll_rx(u32 budget)
 {
-	constexpr u32 NONE = ~0u;
-	u32 n = 0, done = NONE;
+	struct Taken {
+		u16 idx;
+		bool shape_ok;
+		const u8 *buf;
+		u32 len;
+	};
+	Taken batch[RX_BATCH];
+	u16 done[RX_BATCH];
+	u32 n = 0, ndone = 0;
 	bool used = false;
 	/* Asleep: served at resume(), which polls the ring again. */
 	if (asleep.load())
 		return 0;
 	while (n < budget) {
-		u16 idx;
-		const u8 *buf;
-		u32 len;
-		bool shape_ok;
+		u32 nb = 0;
 		{
-			/* One lock for two steps: return the last chain, take the next. */
+			/* One lock for two steps: return the last batch, take the next. */
 			Guard q{ m_rxq_lock };
-			if (done != NONE)
-				used |= return_rx(keel::exchange(done, NONE));
-			Vringh *vr = up.load() ? shm->vringh(0, 1) : nullptr;
-			if (!vr)
-				break;
-			if (rxp.nfree == 0) {
-				/*
-				 * Every chain is held (clients, channels without a driver):
-				 * the host may not kick again. A release brings us back
-				 * (recycle_rx()).
-				 */
-				rx_starved.store(true);
-				break;
+			Vringh *vr = rx_ring();
+			for (u32 k = 0; k < ndone; k++)
+				used |= put_rx(vr, done[k]);
+			ndone = 0;
+			u32 want = keel::min(budget - n, RX_BATCH);
+			while (vr && nb < want) {
+				if (rxp.nfree == 0) {
+					/*
+					 * Every chain is held (clients, channels without a
+					 * driver): the host may not kick again. A release
+					 * brings us back (recycle_rx()).
+					 */
+					rx_starved.store(true);
+					break;
+				}
+				u16 idx = rxp.free[--rxp.nfree];
+				Chain &c = rxp.chains[idx];
+				Result<bool> got = vr->getdesc(c);
+				if (got.is_error() || !got.value()) {
+					/* Empty, or broken (the ring logged it; the session ends). */
+					rxp.free[rxp.nfree++] = idx;
+					break;
+				}
+				rxp.state[idx] = ChainState::Busy;
+				Taken &t = batch[nb++];
+				t.idx = idx;
+				t.shape_ok = rx_shape_ok(c);
+				t.buf = t.shape_ok ? c.readable()[0].base() : nullptr;
+				t.len = c.read_len();
 			}
-			idx = rxp.free[--rxp.nfree];
-			Chain &c = rxp.chains[idx];
-			Result<bool> got = vr->getdesc(c);
-			if (got.is_error() || !got.value()) {
-				/* Empty, or broken (the ring logged it; the session ends). */
-				rxp.free[rxp.nfree++] = idx;
-				break;
+		}
+		if (!nb)
+			break;
+		for (u32 k = 0; k < nb; k++) {
+			const Taken &t = batch[k];
+			RpmsgLink::RxVerdict v = RpmsgLink::RxVerdict::Recycle;
+			if (t.shape_ok) {
+				v = link.receive(t.idx, t.buf, t.len);
+			} else {
+				link.stats().rx_bad.fetch_add(1, keel::MemoryOrder::Relaxed);
+				link.stats().rx_last_error.store(-EINVAL,
+								 keel::MemoryOrder::Relaxed);
+				dev_warn_ratelimited(dev, "bad message: the host's buffer is not "
+							  "one readable segment");
 			}
-			rxp.state[idx] = ChainState::Busy;
-			shape_ok = rx_shape_ok(c);
-			buf = shape_ok ? c.readable()[0].base() : nullptr;
-			len = c.read_len();
+			if (v == RpmsgLink::RxVerdict::Recycle)
+				done[ndone++] = t.idx;
 		}
-		n++;
-		RpmsgLink::RxVerdict v = RpmsgLink::RxVerdict::Recycle;
-		if (shape_ok) {
-			v = link.receive(idx, buf, len);
-		} else {
-			link.stats().rx_bad.fetch_add(1, keel::MemoryOrder::Relaxed);
-			link.stats().rx_last_error.store(-EINVAL, keel::MemoryOrder::Relaxed);
-			dev_warn_ratelimited(dev, "bad message: the host's buffer is not "
-						  "one readable segment");
-		}
-		if (v == RpmsgLink::RxVerdict::Recycle)
-			done = idx;
+		n += nb;
 	}
-	if (done != NONE || used) {
+	if (ndone || used) {
 		Guard q{ m_rxq_lock };
-		if (done != NONE)
-			used |= return_rx(done);
-		Vringh *vr = up.load() ? shm->vringh(0, 1) : nullptr;
+		Vringh *vr = rx_ring();
+		for (u32 k = 0; k < ndone; k++)
+			used |= put_rx(vr, done[k]);
 		if (used && vr && vr->need_notify())
 			(void)shm->notify(0, 1);
 	}
 	return n;
 }
 
-/* Returns chain @idx to the host (used, length 0). True when it was returned. */
-bool RpmsgRemote::Impl::return_rx(u32 idx)
+/*
+ * Returns chain @idx to the host through @vr, the session's vring 1 (used,
+ * length 0; published later). True when it was returned; false between
+ * sessions (@vr null).
+ */
+bool RpmsgRemote::Impl::put_rx(Vringh *vr, u32 idx)
 {
-	if (!up.load() || rxp.state[idx] != ChainState::Busy)
+	if (!vr || rxp.state[idx] != ChainState::Busy)
 		return false;
-	(void)shm->vringh(0, 1)->add_used(rxp.chains[idx], 0);
+	(void)vr->push_used(rxp.chains[idx], 0);
 	rxp.state[idx] = ChainState::Free;
 	rxp.free[rxp.nfree++] = u16(idx);
 	return true;
@@ -350,7 +375,7 @@ void RemoteOps::rx_disable(RpmsgLink &l)
 {
 	RpmsgRemote::Impl &im = RpmsgRemote::Impl::of(l);
 	Guard q{ im.m_rxq_lock };
-	Vringh *vr = im.up.load() ? im.shm->vringh(0, 1) : nullptr;
+	Vringh *vr = im.rx_ring();
 	if (vr)
 		vr->notify_disable();
 }
@@ -359,7 +384,7 @@ bool RemoteOps::rx_enable(RpmsgLink &l)
 {
 	RpmsgRemote::Impl &im = RpmsgRemote::Impl::of(l);
 	Guard q{ im.m_rxq_lock };
-	Vringh *vr = im.up.load() ? im.shm->vringh(0, 1) : nullptr;
+	Vringh *vr = im.rx_ring();
 	if (!vr)
 		return true;
 	/* Ask for the next kick, then look again: else a chain added meanwhile waits. */
@@ -377,7 +402,7 @@ bool RemoteOps::rx_pending(RpmsgLink &l)
 {
 	RpmsgRemote::Impl &im = RpmsgRemote::Impl::of(l);
 	Guard q{ im.m_rxq_lock };
-	Vringh *vr = im.up.load() ? im.shm->vringh(0, 1) : nullptr;
+	Vringh *vr = im.rx_ring();
 	if (!vr || im.rxp.nfree == 0)
 		return false;
 	Result<u16> pending = vr->avail_pending();
@@ -535,7 +560,7 @@ void RemoteOps::tx_wait(RpmsgLink &l, bool waiting)
 {
 	RpmsgRemote::Impl &im = RpmsgRemote::Impl::of(l);
 	Guard t{ im.m_tx_lock };
-	Vringh *vr = im.up.load() ? im.shm->vringh(0, 0) : nullptr;
+	Vringh *vr = im.tx_ring();
 	if (waiting) {
 		/* The host kicks vring 0 when it posts rx buffers: ask for it while we wait. */
 		if (im.sleepers++ == 0 && vr)
@@ -549,7 +574,7 @@ bool RemoteOps::tx_poll(RpmsgLink &l)
 {
 	RpmsgRemote::Impl &im = RpmsgRemote::Impl::of(l);
 	Guard t{ im.m_tx_lock };
-	Vringh *vr = im.up.load() ? im.shm->vringh(0, 0) : nullptr;
+	Vringh *vr = im.tx_ring();
 	if (!vr)
 		return false;
 	if (im.txp.nspare)
@@ -565,7 +590,7 @@ void RpmsgRemote::Impl::tx_kicked()
 {
 	{
 		Guard t{ m_tx_lock };
-		Vringh *vr = up.load() ? shm->vringh(0, 0) : nullptr;
+		Vringh *vr = tx_ring();
 		if (vr && sleepers == 0)
 			vr->notify_disable();
 	}

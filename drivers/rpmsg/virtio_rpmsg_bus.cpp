@@ -46,6 +46,8 @@ using virtio::VirtQueue;
 namespace {
 
 constinit VirtioRpmsgHostConfig s_config;
+/* Used rx buffers taken (and re-posted) per lock hold. */
+constexpr u32 RX_BATCH = 16;
 
 enum class TxState : u8 { Free, Taken, Ring };
 
@@ -105,6 +107,7 @@ private:
 	u32 poll_rvq(u32 budget) REQUIRES(m_link.m_rx_lock);
 	void repost_rx(u32 i, u32 *reposted) REQUIRES(m_rvq_lock);
 
+	static VirtioRpmsg *of_callback(VirtQueue &vq);
 	static void rx_done(VirtQueue &vq);
 	static u32 rx_poll(RpmsgLink &link, u32 budget);
 	static void rx_disable(RpmsgLink &link);
@@ -357,8 +360,9 @@ Result<void> VirtioRpmsg::post_rx(u32 i)
 
 /*
  * Linux rpmsg_recv_done(): up to @budget used rx buffers are dispatched
- * and given back, then one kick. Called by the core with the link's rx
- * lock held (a doorbell pass, a poller).
+ * and given back, then one kick. They are taken and re-posted in batches,
+ * one hold of the queue's lock each. Called by the core with the link's
+ * rx lock held (a doorbell pass, a poller).
  */
 u32 VirtioRpmsg::rx_poll(RpmsgLink &link, u32 budget) NO_THREAD_SAFETY_ANALYSIS
 {
@@ -381,41 +385,57 @@ void VirtioRpmsg::repost_rx(u32 i, u32 *reposted)
 
 u32 VirtioRpmsg::poll_rvq(u32 budget)
 {
-	constexpr u32 NONE = ~0u;
-	u32 n = 0, reposted = 0, done = NONE;
-	while (n < budget) {
-		virtio::UsedBuf ub;
+	struct Taken {
+		u32 i;
+		u32 len;
+	};
+	Taken batch[RX_BATCH];
+	u32 done[RX_BATCH];
+	u32 n = 0, ndone = 0, reposted = 0;
+	bool bad = false;
+	while (n < budget && !bad) {
+		u32 nb = 0, want = keel::min(budget - n, RX_BATCH);
 		{
-			/* One lock for two steps: re-post the last buffer, take the next. */
+			/* One lock for two steps: re-post the last batch, take the next. */
 			Guard q{ m_rvq_lock };
-			if (done != NONE)
-				repost_rx(keel::exchange(done, NONE), &reposted);
-			Result<virtio::UsedBuf> r = m_rvq->get_buf();
-			if (r.is_error()) {
-				/* Broken: the ring logged it; recovery is the transport's. */
-				m_link.set_peer_gone(true);
-				break;
+			for (u32 k = 0; k < ndone; k++)
+				repost_rx(done[k], &reposted);
+			ndone = 0;
+			while (nb < want) {
+				Result<virtio::UsedBuf> r = m_rvq->get_buf();
+				if (r.is_error()) {
+					/* Broken: the ring logged it; recovery is the transport's. */
+					m_link.set_peer_gone(true);
+					bad = true;
+					break;
+				}
+				if (!r.value())
+					break;
+				Result<u32> i = rx_index(r.value().token);
+				if (i.is_error()) {
+					dev_err_once(m_vdev, "rx token %p is not an rx buffer",
+						     r.value().token);
+					bad = true;
+					break;
+				}
+				batch[nb++] = Taken{ i.value(), r.value().len };
 			}
-			ub = r.value();
 		}
-		if (!ub)
+		if (!nb)
 			break;
-		Result<u32> i = rx_index(ub.token);
-		if (i.is_error()) {
-			dev_err_once(m_vdev, "rx token %p is not an rx buffer", ub.token);
-			break;
+		for (u32 k = 0; k < nb; k++) {
+			u32 i = batch[k].i, len = batch[k].len;
+			/* The used length is the remote's word: never past the buffer. */
+			sync_for_cpu(rx_buf(i), len < m_rx_size ? len : m_rx_size);
+			if (m_link.receive(i, rx_buf(i), len) == RpmsgLink::RxVerdict::Recycle)
+				done[ndone++] = i;
 		}
-		n++;
-		/* The used length is the remote's word: never past the buffer. */
-		sync_for_cpu(rx_buf(i.value()), ub.len < m_rx_size ? ub.len : m_rx_size);
-		if (m_link.receive(i.value(), rx_buf(i.value()), ub.len) ==
-		    RpmsgLink::RxVerdict::Recycle)
-			done = i.value();
+		n += nb;
 	}
-	if (done != NONE || reposted) {
+	if (ndone || reposted) {
 		Guard q{ m_rvq_lock };
-		if (done != NONE)
-			repost_rx(done, &reposted);
+		for (u32 k = 0; k < ndone; k++)
+			repost_rx(done[k], &reposted);
 		/* Tell the remote it has more rx buffers (when it asked to be told). */
 		if (reposted)
 			(void)m_rvq->kick();
@@ -452,30 +472,33 @@ bool VirtioRpmsg::rx_pending(RpmsgLink &link)
 }
 
 /*
- * An interrupt comes from a device that saw DRIVER_OK, written after the
- * queues' set-up (probe): tell ThreadSanitizer, which cannot follow that
- * through another process and an eventfd (a no-op in other builds).
+ * What both queue callbacks start with: the driver's data when the
+ * callback has work to do, null when not. An interrupt comes from a device
+ * that saw DRIVER_OK, written after the queues' set-up (probe): tell
+ * ThreadSanitizer, which cannot follow that through another process and an
+ * eventfd (a no-op in other builds).
  */
-static void tsan_after_driver_ok()
+VirtioRpmsg *VirtioRpmsg::of_callback(VirtQueue &vq)
 {
 	KEEL_TSAN_FENCE(__ATOMIC_ACQUIRE);
+	VirtioRpmsg *vrp = vq.priv<VirtioRpmsg>();
+	if (!vrp)
+		return nullptr;
+	/* The transport broke the queue (the remote crashed): senders must know now. */
+	if (vq.is_broken()) {
+		vrp->m_link.set_peer_gone(true);
+		return nullptr;
+	}
+	if (!vrp->m_ready.load(keel::MemoryOrder::Acquire))
+		return nullptr;
+	return vrp;
 }
 
 /* The rx queue's interrupt: the core runs a pass (or wakes its polling thread). */
 void VirtioRpmsg::rx_done(VirtQueue &vq)
 {
-	tsan_after_driver_ok();
-	VirtioRpmsg *vrp = vq.priv<VirtioRpmsg>();
-	if (!vrp)
-		return;
-	/* The transport broke the queue (the remote crashed): senders must know now. */
-	if (vq.is_broken()) {
-		vrp->m_link.set_peer_gone(true);
-		return;
-	}
-	if (!vrp->m_ready.load(keel::MemoryOrder::Acquire))
-		return;
-	vrp->m_link.rx_interrupt();
+	if (VirtioRpmsg *vrp = of_callback(vq))
+		vrp->m_link.rx_interrupt();
 }
 
 void VirtioRpmsg::recycle_rx(RpmsgLink &link, u32 cookie)
@@ -636,15 +659,8 @@ bool VirtioRpmsg::tx_poll(RpmsgLink &link)
 /* Linux rpmsg_xmit_done(): a tx buffer came back; wake senders waiting for one. */
 void VirtioRpmsg::xmit_done(VirtQueue &vq)
 {
-	tsan_after_driver_ok();
-	VirtioRpmsg *vrp = vq.priv<VirtioRpmsg>();
+	VirtioRpmsg *vrp = of_callback(vq);
 	if (!vrp)
-		return;
-	if (vq.is_broken()) {
-		vrp->m_link.set_peer_gone(true);
-		return;
-	}
-	if (!vrp->m_ready.load(keel::MemoryOrder::Acquire))
 		return;
 	{
 		/* Armed by poll() with nobody waiting: one interrupt was enough. */

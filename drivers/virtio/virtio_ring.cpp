@@ -262,14 +262,27 @@ Result<void> VirtQueue::kick()
 	return ok();
 }
 
-/* True when used->idx moved; checks it moved by at most num. */
+/*
+ * True when a used entry is pending. used->idx is loaded (and checked to be
+ * at most num ahead) only once the entries of the last load are taken; the
+ * read barrier after a load orders the entries it publishes, also for the
+ * later calls that take them without a load.
+ */
 Result<bool> VirtQueue::has_used()
 {
 	if (is_broken())
 		return err(-EIO);
+	u16 last = last_used();
+	if (m_used_idx_seen != last)
+		return true;
 	u16 idx = TRY(get16(m_layout.used_idx()));
-	u16 ahead = TRY(idx_ahead(m_dev, m_name, "used", idx, last_used(), m_layout.num));
-	return ahead != 0;
+	if (!TRY(idx_ahead(m_dev, m_name, "used", idx, last, m_layout.num)))
+		return false;
+	m_used_idx_seen = idx;
+	/* Read the used entries only after seeing the used->idx that published them. */
+	keel::virt_rmb();
+	KEEL_TSAN_FENCE(__ATOMIC_ACQUIRE);
+	return true;
 }
 
 bool VirtQueue::more_used()
@@ -298,9 +311,6 @@ Result<UsedBuf> VirtQueue::get_buf()
 {
 	if (!TRY(has_used()))
 		return UsedBuf{};
-	/* Read the used entry only after seeing the used->idx that published it. */
-	keel::virt_rmb();
-	KEEL_TSAN_FENCE(__ATOMIC_ACQUIRE);
 
 	u16 last = last_used();
 	u16 slot = last & u16(m_layout.num - 1);
@@ -336,11 +346,25 @@ Result<UsedBuf> VirtQueue::get_buf()
 	return UsedBuf{ token, len };
 }
 
+/*
+ * Sets (@on) or clears VRING_AVAIL_F_NO_INTERRUPT in the shadow, and in
+ * avail->flags without event idx (with it the device ignores the flags).
+ * False when it was so already.
+ */
+bool VirtQueue::set_no_interrupt(bool on)
+{
+	if (bool(m_avail_flags_shadow & VRING_AVAIL_F_NO_INTERRUPT) == on)
+		return false;
+	m_avail_flags_shadow ^= VRING_AVAIL_F_NO_INTERRUPT;
+	if (!m_event)
+		(void)put16(m_layout.avail_flags(), m_avail_flags_shadow);
+	return true;
+}
+
 void VirtQueue::disable_cb()
 {
-	if (m_avail_flags_shadow & VRING_AVAIL_F_NO_INTERRUPT)
+	if (!set_no_interrupt(true))
 		return;
-	m_avail_flags_shadow |= VRING_AVAIL_F_NO_INTERRUPT;
 	/*
 	 * With event idx the device ignores avail->flags: move used_event out of
 	 * the way instead. Linux writes 0, which still interrupts when used->idx
@@ -349,17 +373,11 @@ void VirtQueue::disable_cb()
 	 */
 	if (m_event)
 		(void)put16(m_layout.used_event, u16(last_used() - 1));
-	else
-		(void)put16(m_layout.avail_flags(), m_avail_flags_shadow);
 }
 
 u16 VirtQueue::enable_cb_prepare()
 {
-	if (m_avail_flags_shadow & VRING_AVAIL_F_NO_INTERRUPT) {
-		m_avail_flags_shadow &= u16(~VRING_AVAIL_F_NO_INTERRUPT);
-		if (!m_event)
-			(void)put16(m_layout.avail_flags(), m_avail_flags_shadow);
-	}
+	(void)set_no_interrupt(false);
 	u16 last = last_used();
 	(void)put16(m_layout.used_event, last);
 	return last;
@@ -384,11 +402,7 @@ bool VirtQueue::enable_cb()
 
 bool VirtQueue::enable_cb_delayed()
 {
-	if (m_avail_flags_shadow & VRING_AVAIL_F_NO_INTERRUPT) {
-		m_avail_flags_shadow &= u16(~VRING_AVAIL_F_NO_INTERRUPT);
-		if (!m_event)
-			(void)put16(m_layout.avail_flags(), m_avail_flags_shadow);
-	}
+	(void)set_no_interrupt(false);
 	/* Interrupt after ~3/4 of the outstanding buffers are used (Linux). */
 	u16 last = last_used();
 	u16 bufs = u16(u16(m_avail_idx_shadow - last) * 3 / 4);

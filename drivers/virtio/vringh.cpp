@@ -132,12 +132,27 @@ Result<void> Vringh::put16(size_t off, u16 v)
 	return m_ring.peer_write(off, cpu_to_virtio16(m_le, v));
 }
 
+/*
+ * avail->idx is loaded (and checked to be at most num ahead) only once the
+ * chains of the last load are taken; the read barrier after a load orders
+ * the ring entries and descriptors it publishes, also for the later calls
+ * that take them without a load.
+ */
 Result<u16> Vringh::avail_pending()
 {
 	if (is_broken())
 		return err(-EIO);
+	if (m_avail_idx_seen != m_last_avail_idx)
+		return u16(m_avail_idx_seen - m_last_avail_idx);
 	u16 idx = TRY(get16(m_layout.avail_idx()));
-	return idx_ahead(m_dev, m_name, "avail", idx, m_last_avail_idx, m_layout.num);
+	u16 ahead = TRY(idx_ahead(m_dev, m_name, "avail", idx, m_last_avail_idx, m_layout.num));
+	if (ahead) {
+		m_avail_idx_seen = idx;
+		/* Read the ring entries and descriptors only after the avail->idx publishing them. */
+		keel::virt_rmb();
+		KEEL_TSAN_FENCE(__ATOMIC_ACQUIRE);
+	}
+	return ahead;
 }
 
 /* One checked descriptor into @chain; readable ones must all come first (virtio 2.7.4.2). */
@@ -185,21 +200,26 @@ Result<void> Vringh::add_segment(u16 i, const VringDesc &d, VringhChain &chain, 
 
 Result<void> Vringh::walk_chain(u16 head, VringhChain &chain)
 {
-	u32 count = 0;
-	/* Forget the visited set on every exit; it only holds this walk's indices. */
+	/*
+	 * The visited set holds the descriptors of this walk that lead on (a
+	 * next index): a chain of one never touches it. It is forgotten on
+	 * every exit.
+	 */
+	u32 count = 0, marked = 0;
 	keel::ScopeGuard forget([&] {
-		for (u32 k = 0; k < count; k++)
+		for (u32 k = 0; k < marked; k++)
 			clear_bit(m_visited, m_chain[k]);
 	});
 	u64 rd = 0, wr = 0;
 	u16 i = head;
 	for (;;) {
 		VringDesc d = TRY(m_ring.peer_read<VringDesc>(m_layout.desc_at(i)));
-		m_chain[count++] = i;
-		set_bit(m_visited, i);
+		count++;
 		TRY(add_segment(i, d, chain, &rd, &wr));
 		if (!(virtio16_to_cpu(m_le, d.flags) & VRING_DESC_F_NEXT))
 			break;
+		m_chain[marked++] = i;
+		set_bit(m_visited, i);
 		u16 next = virtio16_to_cpu(m_le, d.next);
 		if (next >= m_layout.num) {
 			bad_ring(m_dev, m_name, "desc %u: next %u out of range (num %u)", i, next,
@@ -229,9 +249,6 @@ Result<bool> Vringh::getdesc(VringhChain &chain)
 	chain.reset();
 	if (!TRY(avail_pending()))
 		return false;
-	/* Read the ring entry and the descriptors only after the avail->idx publishing them. */
-	keel::virt_rmb();
-	KEEL_TSAN_FENCE(__ATOMIC_ACQUIRE);
 
 	u16 slot = m_last_avail_idx & u16(m_layout.num - 1);
 	u16 head = TRY(get16(m_layout.avail_ring(slot)));
@@ -256,7 +273,7 @@ Result<bool> Vringh::getdesc(VringhChain &chain)
 	return true;
 }
 
-Result<void> Vringh::add_used(VringhChain &chain, u32 len)
+Result<void> Vringh::push_used(VringhChain &chain, u32 len)
 {
 	if (is_broken())
 		return err(-EIO);
@@ -281,20 +298,36 @@ Result<void> Vringh::add_used(VringhChain &chain, u32 len)
 	e.id = cpu_to_virtio32(m_le, head);
 	e.len = cpu_to_virtio32(m_le, len);
 	TRY(detail::used_store(m_ring, m_layout.used_ring(slot), e));
-	/* The used entry is visible before the used->idx that publishes it. */
-	keel::virt_wmb();
-	KEEL_TSAN_FENCE(__ATOMIC_RELEASE);
 	m_last_used_idx++;
-	TRY(put16(m_layout.used_idx(), m_last_used_idx));
 	m_completed++;
 	clear_bit(m_outstanding, head);
 	chain.reset();
 	return ok();
 }
 
+Result<void> Vringh::publish_used()
+{
+	if (is_broken())
+		return err(-EIO);
+	if (m_used_idx_published == m_last_used_idx)
+		return ok();
+	/* The used entries are visible before the used->idx that publishes them. */
+	keel::virt_wmb();
+	KEEL_TSAN_FENCE(__ATOMIC_RELEASE);
+	TRY(put16(m_layout.used_idx(), m_last_used_idx));
+	m_used_idx_published = m_last_used_idx;
+	return ok();
+}
+
+Result<void> Vringh::add_used(VringhChain &chain, u32 len)
+{
+	TRY(push_used(chain, len));
+	return publish_used();
+}
+
 bool Vringh::need_notify()
 {
-	if (is_broken() || m_completed == 0)
+	if (publish_used().is_error() || m_completed == 0)
 		return false;
 	/* used->idx is visible before we read the driver's suppression state (pairs with enable_cb). */
 	keel::virt_mb();

@@ -676,6 +676,7 @@ private:
 	Result<u16> get16(size_t off);
 	void *detach_buf(u16 head);
 	Result<bool> has_used();
+	bool set_no_interrupt(bool on);
 	u16 last_used() const { return m_last_used_idx.load(keel::MemoryOrder::Relaxed); }
 	Result<void> check_sgs(keel::Span<const Sg> sgs, u64 *total);
 
@@ -701,6 +702,12 @@ private:
 	 * reads it without the driver's lock (relaxed: it only compares).
 	 */
 	keel::Atomic<u16> m_last_used_idx{ 0 };
+	/*
+	 * used->idx as get_buf() last loaded and checked it (at most num
+	 * ahead of m_last_used_idx then): the entries up to it are published
+	 * and are taken without loading used->idx again, one load per batch.
+	 */
+	u16 m_used_idx_seen = 0;
 	u16 m_num_added = 0;
 	keel::UniqueArray<DescExtra> m_extra;
 	keel::UniqueArray<HeadState> m_state;
@@ -899,9 +906,13 @@ public:
 	/**
 	 * avail_pending() - chains made available and not yet taken
 	 *
+	 * Loads avail->idx only when every chain seen published so far is
+	 * taken: otherwise it answers from that earlier load.
+	 *
 	 * Context: any.
-	 * Return: the count; -EIO when broken or avail->idx is ahead by more
-	 * than num.
+	 * Return: the count (at least 1 when any is pending, all of them after
+	 * a fresh load); -EIO when broken or avail->idx is ahead by more than
+	 * num.
 	 */
 	Result<u16> avail_pending();
 
@@ -918,8 +929,30 @@ public:
 	 */
 	Result<void> add_used(VringhChain &chain, u32 len);
 	/**
+	 * push_used() - write @chain's used entry, not yet published
+	 * @chain: a chain getdesc() handed out
+	 * @len: bytes written into its writable segments
+	 *
+	 * For returning a batch with one used->idx store: push_used() each
+	 * chain, then publish_used() (or need_notify(), which publishes
+	 * first). add_used() is both. The chain is invalid afterwards.
+	 *
+	 * Context: any.
+	 * Return: as add_used().
+	 */
+	Result<void> push_used(VringhChain &chain, u32 len);
+	/**
+	 * publish_used() - store used->idx past every pushed entry
+	 *
+	 * Context: any.
+	 * Return: 0 (also when nothing was pushed); -EIO when broken.
+	 */
+	Result<void> publish_used();
+	/**
 	 * need_notify() - should the driver be interrupted for what add_used()
 	 * published? (Linux vringh_need_notify_kern())
+	 *
+	 * Publishes what push_used() left unpublished first.
 	 *
 	 * Context: any.
 	 * Return: true when it asked for it (event index, or no
@@ -993,10 +1026,19 @@ private:
 	const keel::Device *m_dev;
 	bool m_le;
 	bool m_event;
-	u16 m_last_avail_idx = 0;
-	u16 m_last_used_idx = 0;
-	/* used->idx at the last need_notify(): the "old" of vring_need_event(). */
-	u16 m_signalled_used = 0;
+	/*
+	 * The avail side: the next chain to take, and avail->idx as last
+	 * loaded and checked (at most num ahead of the next chain then): the
+	 * chains up to it are published and are taken without loading
+	 * avail->idx again, one load per batch.
+	 */
+	u16 m_last_avail_idx = 0, m_avail_idx_seen = 0;
+	/*
+	 * The used side: the next entry, used->idx as publish_used() last
+	 * stored it, and as it was at the last need_notify() (the "old" of
+	 * vring_need_event()).
+	 */
+	u16 m_last_used_idx = 0, m_used_idx_published = 0, m_signalled_used = 0;
 	/* Chains used since the last need_notify() (may exceed 16 bits). */
 	u32 m_completed = 0;
 	keel::UniqueArray<u64> m_outstanding;

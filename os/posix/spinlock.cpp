@@ -28,10 +28,10 @@ thread_local constinit int t_threaded_irq_depth;
 /* Its address identifies the calling thread as a lock owner. */
 thread_local constinit char t_owner_id;
 
+/* The owner is the lock word: taking it is one compare-and-swap from null. */
 struct Spin {
-	u32 locked;
-	u32 magic;
 	const void *owner;
+	u32 magic;
 };
 static_assert(sizeof(Spin) <= KEEL_SPINLOCK_SIZE && alignof(Spin) <= KEEL_SPINLOCK_ALIGN);
 
@@ -49,29 +49,42 @@ void check_magic(Spin *s)
 		keel_port_bug(__FILE__, __LINE__, "spinlock used before init (or corrupted)");
 }
 
+/* One atomic operation when the lock is free; recursion is looked for only when it is not. */
+bool spin_try(Spin *s)
+{
+	const void *none = nullptr;
+	return __atomic_compare_exchange_n(&s->owner, &none, &t_owner_id, false, __ATOMIC_ACQUIRE,
+					   __ATOMIC_RELAXED);
+}
+
 void spin_acquire(Spin *s)
 {
 	check_magic(s);
-	if (__atomic_load_n(&s->owner, __ATOMIC_RELAXED) == &t_owner_id) [[unlikely]]
-		keel_port_bug(__FILE__, __LINE__, "spinlock recursion");
 	unsigned int spins = 0;
-	while (__atomic_exchange_n(&s->locked, 1u, __ATOMIC_ACQUIRE) != 0) {
-		while (__atomic_load_n(&s->locked, __ATOMIC_RELAXED) != 0) {
+	while (!spin_try(s)) {
+		if (__atomic_load_n(&s->owner, __ATOMIC_RELAXED) == &t_owner_id) [[unlikely]]
+			keel_port_bug(__FILE__, __LINE__, "spinlock recursion");
+		while (__atomic_load_n(&s->owner, __ATOMIC_RELAXED) != nullptr) {
 			if (++spins < 128)
 				keel_port_cpu_relax();
 			else
 				sched_yield();
 		}
 	}
-	__atomic_store_n(&s->owner, &t_owner_id, __ATOMIC_RELAXED);
 }
 
 void spin_release(Spin *s)
 {
 	if (__atomic_load_n(&s->owner, __ATOMIC_RELAXED) != &t_owner_id) [[unlikely]]
 		warn_fmt(__FILE__, __LINE__, "spin_unlock of a lock this thread does not hold");
-	__atomic_store_n(&s->owner, nullptr, __ATOMIC_RELAXED);
-	__atomic_store_n(&s->locked, 0u, __ATOMIC_RELEASE);
+	__atomic_store_n(&s->owner, nullptr, __ATOMIC_RELEASE);
+}
+
+/* Leaves a nesting level of @depth; below zero is a bug of the caller, named by @what. */
+void depth_exit(int &depth, const char *what)
+{
+	if (--depth < 0) [[unlikely]]
+		keel_port_bug(__FILE__, __LINE__, what);
 }
 
 } // namespace
@@ -83,8 +96,7 @@ void atomic_enter()
 
 void atomic_exit()
 {
-	if (--t_atomic_depth < 0) [[unlikely]]
-		keel_port_bug(__FILE__, __LINE__, "atomic depth underflow (unbalanced unlock)");
+	depth_exit(t_atomic_depth, "atomic depth underflow (unbalanced unlock)");
 }
 
 int atomic_depth()
@@ -100,7 +112,6 @@ using namespace keel::posix;
 extern "C" void keel_port_spin_init(void *lock, const char *name, struct keel_lock_key *key)
 {
 	Spin *s = to_spin(lock);
-	s->locked = 0;
 	s->owner = nullptr;
 	s->magic = SPIN_MAGIC;
 }
@@ -140,11 +151,8 @@ extern "C" int keel_port_spin_trylock(void *lock)
 	Spin *s = to_spin(lock);
 	check_magic(s);
 	atomic_enter();
-	if (__atomic_load_n(&s->locked, __ATOMIC_RELAXED) == 0 &&
-	    __atomic_exchange_n(&s->locked, 1u, __ATOMIC_ACQUIRE) == 0) {
-		__atomic_store_n(&s->owner, &t_owner_id, __ATOMIC_RELAXED);
+	if (__atomic_load_n(&s->owner, __ATOMIC_RELAXED) == nullptr && spin_try(s))
 		return 1;
-	}
 	atomic_exit();
 	return 0;
 }
@@ -172,8 +180,7 @@ extern "C" void keel_posix_irq_enter(void)
 extern "C" void keel_posix_irq_exit(void)
 {
 	atomic_exit();
-	if (--t_irq_depth < 0) [[unlikely]]
-		keel_port_bug(__FILE__, __LINE__, "unbalanced keel_posix_irq_exit()");
+	depth_exit(t_irq_depth, "unbalanced keel_posix_irq_exit()");
 }
 
 extern "C" int keel_posix_in_irq(void)
@@ -190,8 +197,7 @@ extern "C" void keel_posix_threaded_irq_enter(void)
 extern "C" void keel_posix_threaded_irq_exit(void)
 {
 	keel_posix_irq_exit();
-	if (--t_threaded_irq_depth < 0) [[unlikely]]
-		keel_port_bug(__FILE__, __LINE__, "unbalanced keel_posix_threaded_irq_exit()");
+	depth_exit(t_threaded_irq_depth, "unbalanced keel_posix_threaded_irq_exit()");
 }
 
 extern "C" int keel_port_irq_may_spin(void)

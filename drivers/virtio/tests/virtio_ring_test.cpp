@@ -611,6 +611,67 @@ void driver_refuses_used_idx_jump(Test &t)
 	expect_broken(t, p.vq->get_buf(), *p.vq, since, "used idx 9 is 9 ahead of 0");
 }
 
+/* push_used() writes entries only; used->idx moves once, at publish_used() or need_notify(). */
+void used_entries_are_published_once_per_batch(Test &t)
+{
+	RingPair p;
+	ASSERT_OK(t, pair_init(t, p, 8, 64, true, false, 1024));
+	int tok[3];
+	for (u32 i = 0; i < 3; i++) {
+		Sg in[] = { { p.buf_da(64 * i), 64 } };
+		ASSERT_OK(t, p.vq->add_inbuf(in, &tok[i], GFP_KERNEL));
+	}
+	VringhChainStorage<1, 1> c[3];
+	for (u32 i = 0; i < 3; i++)
+		ASSERT_EQ(t, p.vrh->getdesc(c[i]).value_or(false), true);
+	ASSERT_OK(t, p.vrh->push_used(c[0], 0));
+	ASSERT_OK(t, p.vrh->push_used(c[1], 8));
+	EXPECT_EQ(t, p.raw_read16(p.layout().used_idx()), 0u);
+	auto b = p.vq->get_buf();
+	ASSERT_OK(t, b);
+	EXPECT_FALSE(t, bool(b.value()));
+	ASSERT_OK(t, p.vrh->publish_used());
+	EXPECT_EQ(t, p.raw_read16(p.layout().used_idx()), 2u);
+	/* A pushed entry is checked as add_used() checks it: this chain is spent. */
+	EXPECT_ERR(t, p.vrh->push_used(c[0], 0), -EINVAL);
+	ASSERT_OK(t, p.vrh->push_used(c[2], 0));
+	EXPECT_TRUE(t, p.vrh->need_notify());
+	EXPECT_EQ(t, p.raw_read16(p.layout().used_idx()), 3u);
+	for (u32 i = 0; i < 3; i++) {
+		b = p.vq->get_buf();
+		ASSERT_OK(t, b);
+		EXPECT_EQ(t, b.value().token, (void *)&tok[i]);
+	}
+	EXPECT_FALSE(t, p.vq->is_broken());
+}
+
+/*
+ * The device loads avail->idx once per batch: the entries it published are
+ * each still checked when taken, and the next load is checked again.
+ */
+void device_checks_each_entry_of_a_loaded_batch(Test &t)
+{
+	RingPair p;
+	ASSERT_OK(t, pair_init(t, p, 8, 64, true, false, 256));
+	p.raw_desc(0, p.buf_da(0), 8, 0, 0);
+	p.raw_post(0);
+	p.raw_post(9);
+	VringhChainStorage<2, 2> c1, c2;
+	EXPECT_EQ(t, p.vrh->avail_pending().value_or(0), 2u);
+	ASSERT_EQ(t, p.vrh->getdesc(c1).value_or(false), true);
+	u64 since = keel::log_seq();
+	expect_broken(t, p.vrh->getdesc(c2), *p.vrh, since, "head 9 out of range");
+
+	RingPair q;
+	ASSERT_OK(t, pair_init(t, q, 8, 64, true, false, 256));
+	q.raw_desc(0, q.buf_da(0), 8, 0, 0);
+	q.raw_post(0);
+	ASSERT_EQ(t, q.vrh->getdesc(c1).value_or(false), true);
+	q.raw16(q.layout().avail_idx(), 10);
+	since = keel::log_seq();
+	expect_broken(t, q.vrh->getdesc(c2), *q.vrh, since, "avail idx 10 is 9 ahead of 1");
+}
+
 void failed_doorbell_breaks_queue(Test &t)
 {
 	RingPair p;
@@ -830,6 +891,8 @@ const TestCase virtio_ring_cases[] = {
 	KEEL_CASE(driver_refuses_used_id_not_outstanding),
 	KEEL_CASE(driver_refuses_used_len_larger_than_buffer),
 	KEEL_CASE(driver_refuses_used_idx_jump),
+	KEEL_CASE(used_entries_are_published_once_per_batch),
+	KEEL_CASE(device_checks_each_entry_of_a_loaded_batch),
 	KEEL_CASE(failed_doorbell_breaks_queue),
 	KEEL_CASE(interrupt_runs_callback_only_with_work),
 	KEEL_CASE(interrupt_with_a_stale_used_idx_keeps_the_ring),
