@@ -78,12 +78,7 @@ RpmsgEptdev::~RpmsgEptdev()
 
 bool RpmsgEptdev::enter()
 {
-	u32 v = m_users.load(keel::MemoryOrder::Relaxed);
-	do {
-		if (v & GONE)
-			return false;
-	} while (!m_users.compare_exchange(v, v + 1, keel::MemoryOrder::Acquire));
-	return true;
+	return m_users.inc_unless_set(GONE);
 }
 
 void RpmsgEptdev::exit()

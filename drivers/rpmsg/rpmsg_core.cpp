@@ -263,12 +263,7 @@ bool RpmsgCore::valid_name(const char *name, size_t size)
 
 bool RpmsgEndpoint::enter()
 {
-	u32 v = m_users.load(keel::MemoryOrder::Relaxed);
-	do {
-		if (v & DEAD)
-			return false;
-	} while (!m_users.compare_exchange(v, v + 1, keel::MemoryOrder::Acquire));
-	return true;
+	return m_users.inc_unless_set(DEAD);
 }
 
 RpmsgLink::~RpmsgLink()

@@ -104,6 +104,27 @@ public:
 						   failure_order(o));
 	}
 	/**
+	 * inc_unless_set() - add one unless a bit of @mask is set
+	 * @mask: the bits that forbid it (a usage count whose top bit says
+	 *	"going away": Linux's atomic_add_unless() and
+	 *	percpu_ref_tryget_live() for such a count)
+	 *
+	 * Orders as an acquire on success: what the one who cleared the bits
+	 * published is seen.
+	 *
+	 * Context: any.
+	 * Return: true when one was added, false when a bit of @mask was set.
+	 */
+	bool inc_unless_set(T mask)
+	{
+		T v = load(MemoryOrder::Relaxed);
+		do {
+			if (v & mask)
+				return false;
+		} while (!compare_exchange(v, v + 1, MemoryOrder::Acquire));
+		return true;
+	}
+	/**
 	 * fetch_add() - add @d (Linux atomic_fetch_add())
 	 * @d: the addend (wraps around for unsigned types)
 	 * @o: ordering

@@ -43,6 +43,22 @@ void compare_exchange_reports_the_current_value(Test &t)
 	EXPECT_EQ(t, p.load(), &y);
 }
 
+void inc_unless_set_stops_at_the_mask(Test &t)
+{
+	constexpr u32 GONE = 1u << 31;
+	Atomic<u32> users(0);
+	EXPECT_TRUE(t, users.inc_unless_set(GONE));
+	EXPECT_TRUE(t, users.inc_unless_set(GONE));
+	EXPECT_EQ(t, users.load(), 2u);
+	users.fetch_add(GONE);
+	EXPECT_FALSE(t, users.inc_unless_set(GONE));
+	EXPECT_EQ(t, users.load(), GONE + 2);
+	/* Bits outside the mask do not stop it. */
+	Atomic<u32> other(0x10);
+	EXPECT_TRUE(t, other.inc_unless_set(GONE));
+	EXPECT_EQ(t, other.load(), 0x11u);
+}
+
 struct Counter {
 	Atomic<u64> total;
 	Atomic<u32> cas_total;
@@ -127,6 +143,7 @@ const TestCase atomic_cases[] = {
 	KEEL_CASE(barrier_ordered_handoff_is_not_a_race),
 	KEEL_CASE(operations_return_old_or_new_values),
 	KEEL_CASE(compare_exchange_reports_the_current_value),
+	KEEL_CASE(inc_unless_set_stops_at_the_mask),
 	KEEL_CASE(concurrent_increments_are_not_lost),
 	{},
 };
