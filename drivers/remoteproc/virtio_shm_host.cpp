@@ -154,6 +154,11 @@ struct ShmHostOps {
 		Vring *r = vq.transport_priv<Vring>();
 		return r->host->m_doorbell->ring(r->notifyid);
 	}
+
+	static keel::Doorbell *doorbell(VirtioDevice &vdev)
+	{
+		return vdev.transport_priv<Vdev>()->host->m_doorbell;
+	}
 };
 
 static constinit const VirtioConfigOps s_shm_host_ops = {
@@ -167,6 +172,7 @@ static constinit const VirtioConfigOps s_shm_host_ops = {
 	.find_vqs = &ShmHostOps::find_vqs,
 	.del_vqs = &ShmHostOps::del_vqs,
 	.notify = &ShmHostOps::notify,
+	.doorbell = &ShmHostOps::doorbell,
 };
 
 static ShmHost *host_of(VirtioDevice &vdev)

@@ -222,6 +222,8 @@ Result<void> RpmsgRemote::Impl::init()
 	p.tx_buf_size = c.r2h_buf_size;
 	p.nr_rx_slots = c.vring_num;
 	p.config = c.link;
+	if (!p.config.wait_doorbell)
+		p.config.wait_doorbell = c.doorbell;
 	TRY(link.init(p, GFP_KERNEL));
 	TRY(link.create_ns_ept());
 

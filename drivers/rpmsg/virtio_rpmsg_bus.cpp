@@ -264,6 +264,8 @@ Result<void> VirtioRpmsg::setup(VirtioDevice &vdev)
 	 */
 	p.pm_dev = vdev.parent();
 	p.config = s_config.link;
+	if (!p.config.wait_doorbell)
+		p.config.wait_doorbell = vdev.doorbell();
 	TRY(m_link.init(p, GFP_KERNEL));
 	{
 		Guard q{ m_rvq_lock };

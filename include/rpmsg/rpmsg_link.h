@@ -80,8 +80,10 @@ inline constexpr u32 RPMSG_POLL_BUDGET = 64;
  *	client does): a client sleeping in rpmsg::wait_event_spin() then
  *	sleeps on the doorbell and runs the receive pass itself when the
  *	remote rings, instead of being woken by the doorbell's interrupt
- *	context (one wake-up fewer per round trip). nullptr: clients sleep
- *	on their queue. Must outlive the link.
+ *	context (one wake-up fewer per round trip). nullptr: the
+ *	transport's (the host role: VirtioDevice::doorbell(); the remote
+ *	role: RpmsgRemoteConfig.doorbell); with a backend without direct
+ *	waits, clients sleep on their queue. Must outlive the link.
  */
 struct RpmsgLinkConfig {
 	s64 send_timeout_ns = RPMSG_SEND_TIMEOUT_NS;

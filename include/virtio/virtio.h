@@ -37,6 +37,10 @@
 #include <linux/virtio_config.h>
 #include <linux/virtio_ids.h>
 
+namespace keel {
+class Doorbell;
+}
+
 namespace virtio {
 
 /* Matches any vendor (Linux VIRTIO_DEV_ANY_ID). */
@@ -81,11 +85,15 @@ struct VqInfo {
  *	@vqs. On error, no queue is left behind.
  * @del_vqs: delete every queue of the device (vdev.del_vq()).
  * @notify: ring the device's doorbell for @vq; an error breaks the queue.
+ * @doorbell: optional (keel): the doorbell that interrupts the driver for
+ *	this device, so that a driver's clients waiting for the device may
+ *	sleep on it when its backend offers direct waits
+ *	(keel::Doorbell::wait_begin()); nullptr or absent: none to offer.
  *
  * Every op gets the device; the transport finds its own state with
  * vdev.transport_priv<T>(). Ops are called in process context (with the
  * device lock held during probe and remove), except notify (any context).
- * All but @notify are required.
+ * All but @notify and @doorbell are required.
  */
 struct VirtioConfigOps {
 	u8 (*get_status)(VirtioDevice &vdev);
@@ -99,6 +107,7 @@ struct VirtioConfigOps {
 				 keel::Span<VirtQueue *> vqs);
 	void (*del_vqs)(VirtioDevice &vdev);
 	VqNotify notify;
+	keel::Doorbell *(*doorbell)(VirtioDevice &vdev);
 };
 
 /* Feature bits the core and its split ring implement on the transport's behalf. */
@@ -174,6 +183,14 @@ public:
 	 * Return: the ops.
 	 */
 	const VirtioConfigOps &config() const { return *m_ops; }
+	/**
+	 * doorbell() - the doorbell that interrupts the driver, if offered
+	 *
+	 * Context: any.
+	 * Return: the transport's doorbell (VirtioConfigOps.doorbell), or
+	 * nullptr when it offers none. It lives as long as the device.
+	 */
+	keel::Doorbell *doorbell() { return m_ops->doorbell ? m_ops->doorbell(*this) : nullptr; }
 	/**
 	 * transport_priv() - the transport's state, as its type T
 	 *

@@ -379,6 +379,8 @@ void host_and_remote_negotiate_and_reach_driver_ok(Test &t)
 	/* The host acknowledged event idx (the core implements it) and wrote it back. */
 	EXPECT_EQ(t, f->remote->gfeatures(0), 1u << VIRTIO_RING_F_EVENT_IDX);
 	EXPECT_TRUE(t, f->host->vdev(0)->has_feature(VIRTIO_RING_F_EVENT_IDX));
+	/* The device offers its drivers the doorbell that interrupts them. */
+	EXPECT_EQ(t, f->host->vdev(0)->doorbell(), static_cast<keel::Doorbell *>(&f->link->a()));
 	/* Vrings placed by the host inside the region, past the table, notify ids 0 and 1. */
 	const rproc::RscVdev &v = f->host->table().vdevs[0];
 	EXPECT_NE(t, v.vring[0].da, rproc::FW_RSC_ADDR_ANY);

@@ -42,10 +42,8 @@ struct Host {
 	{
 		client = TRY(shmlink::Client::connect(sock, VECTORS, timeout_ns));
 		TRY(client->wait_peer(timeout_ns));
-		/* Clients that wait for the remote sleep on the doorbell (rpmsg_link.h). */
-		rpmsg::VirtioRpmsgHostConfig rc;
-		rc.link.wait_doorbell = client;
-		rpmsg::virtio_rpmsg_set_config(rc);
+		/* Clients that wait for the remote sleep on the transport's doorbell by default. */
+		rpmsg::virtio_rpmsg_set_config(rpmsg::VirtioRpmsgHostConfig());
 		virtio::ShmHostConfig hc;
 		hc.name = "e2e-host";
 		hc.region = keel::ShmRegion(client->mem(), client->mem_size(), 0);
