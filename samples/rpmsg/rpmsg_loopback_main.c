@@ -44,16 +44,38 @@ static DEFINE_MUTEX(rpmsg_loopback_lock);
 static bool recovery_disabled;
 static struct dentry *rpmsg_loopback_dir;
 
-static ssize_t crash_write(struct file *file, const char __user *buf, size_t count, loff_t *ppos)
+/* Runs @op under the lock: a write's result is @count or @op's error. */
+static ssize_t run_locked(int (*op)(void), size_t count)
 {
-	int ret = 0;
+	int ret;
 
 	mutex_lock(&rpmsg_loopback_lock);
-	rpmsg_loopback_module_crash();
-	if (!recovery_disabled)
-		ret = rpmsg_loopback_module_recover();
+	ret = op();
 	mutex_unlock(&rpmsg_loopback_lock);
-	return ret ? ret : count;
+	return ret ? (ssize_t)ret : (ssize_t)count;
+}
+
+static int crash_op(void)
+{
+	rpmsg_loopback_module_crash();
+	return recovery_disabled ? 0 : rpmsg_loopback_module_recover();
+}
+
+static int enable_op(void)
+{
+	WRITE_ONCE(recovery_disabled, false);
+	return 0;
+}
+
+static int disable_op(void)
+{
+	WRITE_ONCE(recovery_disabled, true);
+	return 0;
+}
+
+static ssize_t crash_write(struct file *file, const char __user *buf, size_t count, loff_t *ppos)
+{
+	return run_locked(crash_op, count);
 }
 
 static const struct file_operations crash_fops = {
@@ -73,7 +95,6 @@ static ssize_t recovery_write(struct file *file, const char __user *ubuf, size_t
 			      loff_t *ppos)
 {
 	char buf[16];
-	int ret = 0;
 
 	if (count < 1 || count > sizeof(buf) - 1)
 		return -EINVAL;
@@ -82,17 +103,13 @@ static ssize_t recovery_write(struct file *file, const char __user *ubuf, size_t
 	buf[count] = '\0';
 	if (buf[count - 1] == '\n')
 		buf[count - 1] = '\0';
-	mutex_lock(&rpmsg_loopback_lock);
 	if (!strcmp(buf, "enabled"))
-		WRITE_ONCE(recovery_disabled, false);
-	else if (!strcmp(buf, "disabled"))
-		WRITE_ONCE(recovery_disabled, true);
-	else if (!strcmp(buf, "recover"))
-		ret = rpmsg_loopback_module_recover();
-	else
-		ret = -EINVAL;
-	mutex_unlock(&rpmsg_loopback_lock);
-	return ret ? ret : count;
+		return run_locked(enable_op, count);
+	if (!strcmp(buf, "disabled"))
+		return run_locked(disable_op, count);
+	if (!strcmp(buf, "recover"))
+		return run_locked(rpmsg_loopback_module_recover, count);
+	return -EINVAL;
 }
 
 static const struct file_operations recovery_fops = {
