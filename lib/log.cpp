@@ -103,9 +103,23 @@ void log(int level, const Device *dev, const char *fmt, ...)
 	__builtin_va_end(ap);
 }
 
+/* Bumped by ratelimit_reset_all(); a RateLimit of another epoch starts afresh. */
+static u32 s_ratelimit_epoch;
+
+void ratelimit_reset_all()
+{
+	__atomic_add_fetch(&s_ratelimit_epoch, 1, __ATOMIC_RELAXED);
+}
+
 bool RateLimit::allow()
 {
 	s64 now = ktime_get_ns();
+	u32 e = __atomic_load_n(&s_ratelimit_epoch, __ATOMIC_RELAXED);
+	if (__atomic_exchange_n(&epoch, e, __ATOMIC_RELAXED) != e) {
+		/* Reset since our window began: a fresh one, nothing to report. */
+		__atomic_store_n(&missed, 0u, __ATOMIC_RELAXED);
+		__atomic_store_n(&this->begin, 0, __ATOMIC_RELAXED);
+	}
 	s64 begin = __atomic_load_n(&this->begin, __ATOMIC_RELAXED);
 	if (begin == 0 || now - begin >= interval_ns) {
 		/* New window: whoever wins the exchange reports what was missed. */

@@ -5,6 +5,7 @@
  * KUnit bridge) own iteration and output; they receive messages through
  * keel_test_report().
  */
+#include <keel/log.h>
 #include <keel/test.h>
 
 /* Implemented by each runner: @is_failure 1 for a failed expectation, 0 for info. */
@@ -96,6 +97,8 @@ Status run_case(const TestSuite &suite, const TestCase &tc, const void *param, v
 		char *skip_reason, size_t skip_len)
 {
 	Test t(tc.name, param, os);
+	/* Each case sees every rate-limited line it provokes (rate limits are per site). */
+	keel::ratelimit_reset_all();
 	if (suite.init && suite.init(t) != 0) {
 		t.fail(__FILE__, __LINE__, "suite %s: init failed", suite.name);
 		return Status::Failure;

@@ -51,6 +51,7 @@ void log(int level, const Device *dev, const char *fmt, ...) __printf(3, 4);
  * @begin: start of the current window (0: none yet)
  * @printed: lines allowed in the current window
  * @missed: lines suppressed since the last report
+ * @epoch: the ratelimit_reset_all() generation of the current window
  *
  * At most @burst lines per @interval_ns; the count suppressed is reported
  * ("N messages suppressed") when the next window opens. Lock-free: every
@@ -64,6 +65,7 @@ struct RateLimit {
 	s64 begin;
 	u32 printed;
 	u32 missed;
+	u32 epoch;
 	/**
 	 * allow() - may one more line be logged now?
 	 *
@@ -76,6 +78,18 @@ struct RateLimit {
 };
 #define KEEL_RATELIMIT_INTERVAL_NS (5LL * 1000 * 1000 * 1000)
 #define KEEL_RATELIMIT_BURST 10
+
+/**
+ * ratelimit_reset_all() - open a fresh window at every rate limit
+ *
+ * Each RateLimit starts a new window (nothing printed, nothing missed) at
+ * its next allow(). The test runners call it before each case, so that a
+ * line a case expects is not suppressed by the lines of the cases before
+ * it (rate limits are per call site, shared by every case).
+ *
+ * Context: any.
+ */
+void ratelimit_reset_all();
 
 /**
  * log_count() - lines logged so far at @max_level or more severe
@@ -204,8 +218,9 @@ void log_set_echo(bool echo);
 
 #define __keel_log_ratelimited(level, dev, fmt, ...)                                               \
 	do {                                                                                       \
-		static constinit ::keel::RateLimit _rs = { KEEL_RATELIMIT_INTERVAL_NS,             \
-							   KEEL_RATELIMIT_BURST, 0, 0, 0 };        \
+		static constinit ::keel::RateLimit _rs = {                                         \
+			KEEL_RATELIMIT_INTERVAL_NS, KEEL_RATELIMIT_BURST, 0, 0, 0, 0               \
+		};                                                                                 \
 		if (_rs.allow())                                                                   \
 			::keel::log(level, (dev), fmt, ##__VA_ARGS__);                             \
 	} while (0)

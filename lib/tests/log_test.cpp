@@ -47,7 +47,7 @@ void last_line_is_available_without_newline(Test &t)
 
 void ratelimit_allows_burst_then_suppresses(Test &t)
 {
-	RateLimit rs = { ms_to_ns(10000), 5, 0, 0, 0 };
+	RateLimit rs = { ms_to_ns(10000), 5, 0, 0, 0, 0 };
 	int allowed = 0;
 	for (int i = 0; i < 20; i++)
 		allowed += rs.allow();
@@ -58,7 +58,7 @@ void ratelimit_allows_burst_then_suppresses(Test &t)
 void ratelimit_opens_a_new_window_and_reports_missed(Test &t)
 {
 	Quiet q;
-	RateLimit rs = { ms_to_ns(20), 2, 0, 0, 0 };
+	RateLimit rs = { ms_to_ns(20), 2, 0, 0, 0, 0 };
 	for (int i = 0; i < 6; i++)
 		rs.allow();
 	msleep(25);
@@ -67,6 +67,23 @@ void ratelimit_opens_a_new_window_and_reports_missed(Test &t)
 	EXPECT_TRUE(t, log_contains_since(since, "4 messages suppressed", KEEL_LOGLEVEL_WARNING));
 	EXPECT_TRUE(t, rs.allow());
 	EXPECT_FALSE(t, rs.allow());
+}
+
+void ratelimit_reset_all_opens_a_fresh_window(Test &t)
+{
+	Quiet q;
+	RateLimit rs = { ms_to_ns(10000), 2, 0, 0, 0, 0 };
+	rs.allow();
+	rs.allow();
+	EXPECT_FALSE(t, rs.allow());
+	EXPECT_EQ(t, rs.missed, 1u);
+	u64 since = log_count(KEEL_LOGLEVEL_DEBUG);
+	ratelimit_reset_all();
+	/* A fresh window long before the interval ends, with nothing "suppressed" to report. */
+	EXPECT_TRUE(t, rs.allow());
+	EXPECT_TRUE(t, rs.allow());
+	EXPECT_FALSE(t, rs.allow());
+	EXPECT_FALSE(t, log_contains_since(since, "suppressed", KEEL_LOGLEVEL_WARNING));
 }
 
 void ratelimited_macro_logs_only_the_burst(Test &t)
@@ -92,6 +109,7 @@ const TestCase log_cases[] = {
 	KEEL_CASE(last_line_is_available_without_newline),
 	KEEL_CASE(ratelimit_allows_burst_then_suppresses),
 	KEEL_CASE(ratelimit_opens_a_new_window_and_reports_missed),
+	KEEL_CASE(ratelimit_reset_all_opens_a_fresh_window),
 	KEEL_CASE(ratelimited_macro_logs_only_the_burst),
 	KEEL_CASE(once_macro_logs_once),
 	{},
