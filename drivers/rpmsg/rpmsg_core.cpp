@@ -977,6 +977,17 @@ Result<RpmsgTxBuf> RpmsgLink::get_tx_buffer(RpmsgEndpoint &ept, s64 timeout_ns)
 			   slot.cookie };
 }
 
+/* A client handed back a buffer the transport did not lend it (or no more). */
+static void refused_tx_buffer(const keel::Device *dev, const Result<void> &r, const char *what,
+			      u32 cookie)
+{
+	if (r.error().to_errno() == -EINVAL)
+		dev_err_ratelimited(dev,
+				    "zero-copy %s refused: tx buffer %u is not one this link lent "
+				    "(sent or released already?)",
+				    what, cookie);
+}
+
 Result<void> RpmsgLink::send_nocopy(RpmsgEndpoint &ept, u32 src, u32 dst, RpmsgTxBuf &buf, u32 len)
 {
 	if (!ept.enter())
@@ -1003,8 +1014,12 @@ Result<void> RpmsgLink::send_nocopy(RpmsgEndpoint &ept, u32 src, u32 dst, RpmsgT
 		return r;
 	}
 	/* submit_tx() checks that the buffer is one we lent before it writes the header. */
-	TRY(m_ops->submit_tx(*this, b.cookie, start, rpmsg_hdr_encode(m_le, src, dst, u16(len)),
-			     RPMSG_HDR_SIZE + len));
+	r = m_ops->submit_tx(*this, b.cookie, start, rpmsg_hdr_encode(m_le, src, dst, u16(len)),
+			     RPMSG_HDR_SIZE + len);
+	if (r.is_error()) {
+		refused_tx_buffer(m_dev, r, "send", b.cookie);
+		return r;
+	}
 	m_stats.tx_sent.fetch_add(1, keel::MemoryOrder::Relaxed);
 	return keel::ok();
 }
@@ -1015,6 +1030,8 @@ Result<void> RpmsgLink::put_tx_buffer(RpmsgEndpoint &ept, RpmsgTxBuf &buf)
 	if (!buf.payload.data())
 		return keel::err(-EINVAL);
 	Result<void> r = m_ops->put_tx(*this, buf.cookie, buf.payload.data() - RPMSG_HDR_SIZE);
+	if (r.is_error())
+		refused_tx_buffer(m_dev, r, "release", buf.cookie);
 	buf = RpmsgTxBuf();
 	return r;
 }

@@ -610,17 +610,29 @@ void zero_copy_tx_fill_send_and_release(Test &t)
 	EXPECT_EQ(t, s->dst, 0x99u);
 	EXPECT_EQ(t, s->len, 4u);
 	EXPECT_MEMEQ(t, s->bytes + 16, "zero", 4);
-	/* The same buffer twice: refused, nothing written. */
+	/* The same buffer twice: refused and logged, nothing written. */
+	u64 seq = log_seq();
+	log_set_echo(false);
 	EXPECT_ERR(t, send_nocopy(*e, copy, 4), -EINVAL);
+	log_set_echo(true);
+	EXPECT_TRUE(t, log_contains_since(seq, "zero-copy send refused: tx buffer"));
 	/* A borrowed buffer given back unsent is free again. */
 	u32 free_before = l->tx_free();
 	auto b2 = get_tx_payload_buffer(*e, 0);
 	ASSERT_OK(t, b2);
 	RpmsgTxBuf buf2 = b2.release_value();
+	RpmsgTxBuf copy2 = buf2;
 	EXPECT_EQ(t, l->tx_free(), free_before - 1);
 	EXPECT_OK(t, release_tx_buffer(*e, buf2));
 	EXPECT_EQ(t, l->tx_free(), free_before);
 	EXPECT_ERR(t, release_tx_buffer(*e, buf2), -EINVAL);
+	/* Released twice through a copy: refused and logged, the free count untouched. */
+	seq = log_seq();
+	log_set_echo(false);
+	EXPECT_ERR(t, release_tx_buffer(*e, copy2), -EINVAL);
+	log_set_echo(true);
+	EXPECT_TRUE(t, log_contains_since(seq, "zero-copy release refused: tx buffer"));
+	EXPECT_EQ(t, l->tx_free(), free_before);
 	/* Too long for the buffer: refused, and the buffer is back. */
 	auto b3 = get_tx_payload_buffer(*e, 0);
 	ASSERT_OK(t, b3);
