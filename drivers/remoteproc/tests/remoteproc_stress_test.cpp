@@ -112,6 +112,10 @@ struct Sender {
 	}
 };
 
+struct LoadClient;
+/* The bound client (its senders), from its probe to its remove. */
+constinit Atomic<LoadClient *> s_load_client{ nullptr };
+
 /* The host's client: senders from probe to remove. */
 struct LoadClient : ClientBase<&s_client> {
 	static constexpr rpmsg::RpmsgDeviceId id_table[] = { { "rproc-stress-echo" }, {} };
@@ -126,6 +130,7 @@ struct LoadClient : ClientBase<&s_client> {
 			s.thread = TRY(Thread::run(&Sender::main, &s, "rproc-load"));
 		}
 		TRY(common_probe(rpdev));
+		s_load_client.store(c.get());
 		return c;
 	}
 	~LoadClient()
@@ -138,6 +143,7 @@ struct LoadClient : ClientBase<&s_client> {
 	/* What a client must do on remove: stop its senders (they have their error by now). */
 	void remove(RpmsgDevice &rpdev)
 	{
+		s_load_client.store(nullptr);
 		Load *load = s_load.load();
 		s64 crash = load->crash_ns.load();
 		for (Sender &s : senders) {
@@ -159,6 +165,21 @@ struct LoadClient : ClientBase<&s_client> {
 		return common_message(data);
 	}
 };
+
+/* Is a sender of the bound client inside one send for @for_ns already? */
+bool a_sender_blocked(s64 for_ns)
+{
+	LoadClient *c = s_load_client.load();
+	if (!c)
+		return false;
+	s64 now = ktime_get_ns();
+	for (Sender &s : c->senders) {
+		s64 began = s.since.load();
+		if (began && now - began >= for_ns)
+			return true;
+	}
+	return false;
+}
 constinit RpmsgDriver s_client_drv{ rpmsg::driver_for<LoadClient>, "rproc_stress_client" };
 
 constinit RpmsgDriver s_echo_drv{ rpmsg::driver_for<EchoDriver<&s_echo>>, "rproc_stress_echo" };
@@ -243,12 +264,20 @@ void thousand_crash_recover_cycles_under_load(Test &t)
 		}
 		if (i % 4 == 3) {
 			/* The remote stops taking messages: the senders fill the link and block. */
-			keel::Guard g{ lr->fw_lock };
-			for (u32 tries = 0; tries < 100 && lr->remote; tries++) {
-				if (lr->remote->suspend().is_ok())
-					break;
-				msleep(1);
+			{
+				keel::Guard g{ lr->fw_lock };
+				for (u32 tries = 0; tries < 100 && lr->remote; tries++) {
+					if (lr->remote->suspend().is_ok())
+						break;
+					msleep(1);
+				}
 			}
+			/*
+			 * Crash only once a sender is blocked (in one send for 2 ms),
+			 * however slow the machine: each such cycle measures one.
+			 */
+			(void)wait_for([] { return a_sender_blocked(ms_to_ns(2)); },
+				       ms_to_ns(2000));
 		}
 		msleep(1);
 		CrashReason why = reasons[i % 4];
