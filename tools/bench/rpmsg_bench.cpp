@@ -22,7 +22,7 @@
  *   doorbell  doorbell mode as shipped: the doorbell delivers, with the
  *             adaptive spin on both sides (the remote's notification
  *             thread, the host's waiting client); the host's client then
- *             sleeps on the doorbell (RpmsgLinkConfig.wait_doorbell)
+ *             sleeps on the transport's doorbell (the link's default)
  *   nospin    doorbell mode without any spin: the notified path alone
  *
  * measuring the echo round trip (16 and 496 bytes; the remote's service
@@ -475,10 +475,8 @@ struct StackSession {
 				       setup_name(s), big ? "big" : "default", nullptr };
 		child = TRY(start_child(args));
 		VirtioRpmsgHostConfig hc;
+		/* A waiting client sleeps on the transport's doorbell (rpmsg_link.h). */
 		hc.link = link_config(s, false);
-		/* The client sleeps on the doorbell in the doorbell set-ups (rpmsg_link.h). */
-		if (s != Setup::Poll)
-			hc.link.wait_doorbell = child.cl;
 		virtio_rpmsg_set_config(hc);
 		virtio::ShmHostConfig shc;
 		shc.name = "bench-host";
