@@ -601,12 +601,12 @@ void Client::deliver_vector(u32 v, bool threaded)
 	/* Whoever took the count first (a peer too: it shares the eventfd) delivers it. */
 	if (drain_eventfd(m_own[v])) {
 		/* The waiter's context is no dedicated interrupt thread: it must not spin there. */
-		if (threaded)
+		if (threaded) {
 			keel_posix_threaded_irq_enter();
-		else
+		} else {
 			keel_posix_irq_enter();
-		if (!threaded)
 			m_direct_delivered.fetch_add(1, keel::MemoryOrder::Relaxed);
+		}
 		deliver(v == m_vectors - 1 ? keel::DOORBELL_ANY : v);
 		if (threaded)
 			keel_posix_threaded_irq_exit();
