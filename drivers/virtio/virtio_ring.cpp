@@ -137,9 +137,27 @@ Result<UniquePtr<VirtQueue>> VirtQueue::create(const VqConfig &cfg, keel::Gfp gf
 	return vq;
 }
 
-Result<void> VirtQueue::put16(size_t off, u16 v)
+/*
+ * The ring accessors, inlined into the hot paths. Every offset comes from
+ * the layout and our own indices masked by num, inside the window create()
+ * checked; ShmRegion checks each one all the same.
+ */
+[[gnu::flatten]] static __always_inline Result<void> ring_put16(const ShmRegion &ring, bool le,
+								size_t off, u16 v)
 {
-	return m_ring.peer_write(off, cpu_to_virtio16(m_le, v));
+	TRY(ring.write(off, __builtin_bit_cast(u16, cpu_to_virtio16(le, v))));
+	return ring.clean(off, sizeof(u16));
+}
+
+[[gnu::flatten]] static __always_inline Result<u16> ring_get16(const ShmRegion &ring, bool le,
+							       size_t off)
+{
+	return virtio16_to_cpu(le, TRY(ring.peer_read<keel::virtio16>(off)));
+}
+
+__always_inline Result<void> VirtQueue::put16(size_t off, u16 v)
+{
+	return ring_put16(m_ring, m_le, off, v);
 }
 
 /* Linux virtio_store_mb(): the store is visible before any later load. */
@@ -151,74 +169,97 @@ Result<void> VirtQueue::put16_mb(size_t off, u16 v)
 	return ok();
 }
 
-Result<u16> VirtQueue::get16(size_t off)
+__always_inline Result<u16> VirtQueue::get16(size_t off)
 {
-	return virtio16_to_cpu(m_le, TRY(m_ring.peer_read<keel::virtio16>(off)));
+	return ring_get16(m_ring, m_le, off);
 }
 
-Result<void> VirtQueue::write_desc(u16 i, u64 addr, u32 len, u16 flags, u16 next)
+/*
+ * Descriptor @i at @off of the table. The table is 16-byte aligned
+ * (ring_window()): the descriptor is stored as two untorn 8-byte words,
+ * as peer_write() would store it, with one clean for both.
+ */
+[[gnu::flatten]] static __always_inline Result<void>
+ring_write_desc(const ShmRegion &ring, bool le, size_t off, const Sg &sg, u16 flags, u16 next)
 {
-	m_extra[i].addr = addr;
-	m_extra[i].len = len;
-	m_extra[i].flags = flags;
+	struct Words {
+		u64 lo, hi;
+	};
 	VringDesc d;
-	d.addr = cpu_to_virtio64(m_le, addr);
-	d.len = cpu_to_virtio32(m_le, len);
-	d.flags = cpu_to_virtio16(m_le, flags);
-	d.next = cpu_to_virtio16(m_le, (flags & VRING_DESC_F_NEXT) ? next : 0);
-	return m_ring.peer_write(m_layout.desc_at(i), d);
+	d.addr = cpu_to_virtio64(le, sg.addr);
+	d.len = cpu_to_virtio32(le, sg.len);
+	d.flags = cpu_to_virtio16(le, flags);
+	d.next = cpu_to_virtio16(le, next);
+	static_assert(sizeof(Words) == sizeof(d));
+	Words w = __builtin_bit_cast(Words, d);
+	TRY(ring.write(off, w.lo));
+	TRY(ring.write(off + 8, w.hi));
+	return ring.clean(off, sizeof(d));
 }
 
-/* Local caller's segments: non-empty, not wrapping; adds their bytes to @total. */
-Result<void> VirtQueue::check_sgs(Span<const Sg> sgs, u64 *total)
+/* Local caller's segments: non-empty, not wrapping; false when one is bad. Sums their bytes. */
+static __always_inline bool sum_sgs(Span<const Sg> sgs, u64 *total)
 {
+	u64 sum = 0;
 	for (const Sg &sg : sgs) {
 		u64 end;
 		if (sg.len == 0 || keel::check_add_overflow(sg.addr, u64(sg.len), &end))
-			return err(-EINVAL);
-		*total += sg.len;
+			return false;
+		sum += sg.len;
 	}
-	return ok();
+	*total = sum;
+	return true;
 }
 
-Result<void> VirtQueue::add_sgs(Span<const Sg> out, Span<const Sg> in, void *token, keel::Gfp)
+[[gnu::flatten]] Result<void> VirtQueue::add_sgs(Span<const Sg> out, Span<const Sg> in, void *token,
+						 keel::Gfp)
 {
 	if (is_broken())
 		return err(-EIO);
 	size_t total = out.size() + in.size();
 	if (!token || total == 0 || total > m_layout.num)
 		return err(-EINVAL);
-	u64 out_bytes = 0, in_bytes = 0;
-	TRY(check_sgs(out, &out_bytes));
-	TRY(check_sgs(in, &in_bytes));
+	u64 out_bytes, in_bytes;
+	if (!sum_sgs(out, &out_bytes) || !sum_sgs(in, &in_bytes))
+		return err(-EINVAL);
 	/* A chain carries at most 4 GiB in all (virtio 1.x 2.7.13.1); used len is 32-bit. */
 	if (out_bytes + in_bytes > KEEL_U32_MAX)
 		return err(-EINVAL);
 	if (m_num_free < total)
 		return err(-ENOSPC);
 
-	/* The chain is a prefix of the private free list: its links are the free list's. */
+	/*
+	 * The chain is a prefix of the private free list: its links are the
+	 * free list's, and the descriptor after its last is the new free head.
+	 */
+	DescExtra *extra = m_extra.data();
 	u16 head = m_free_head, i = head;
-	for (size_t k = 0; k < total; k++) {
-		const Sg &sg = k < out.size() ? out[k] : in[k - out.size()];
-		u16 flags = k < out.size() ? 0 : VRING_DESC_F_WRITE;
-		if (k + 1 < total)
-			flags |= VRING_DESC_F_NEXT;
-		TRY(write_desc(i, sg.addr, sg.len, flags, m_extra[i].next));
-		if (k + 1 < total)
-			i = m_extra[i].next;
-	}
-	m_free_head = m_extra[i].next;
+	size_t left = total;
+	auto link = [&](const Sg &sg, u16 flags) -> Result<void> {
+		u16 next = extra[i].next;
+		bool more = --left != 0;
+		TRY(ring_write_desc(m_ring, m_le, m_layout.desc_at(i), sg,
+				    more ? u16(flags | VRING_DESC_F_NEXT) : flags,
+				    more ? next : 0));
+		i = next;
+		return ok();
+	};
+	for (const Sg &sg : out)
+		TRY(link(sg, 0));
+	for (const Sg &sg : in)
+		TRY(link(sg, VRING_DESC_F_WRITE));
+	m_free_head = i;
 	m_num_free -= u32(total);
 	m_state[head] = HeadState{ token, u32(in_bytes), u16(total) };
 
-	u16 slot = m_avail_idx_shadow & u16(m_layout.num - 1);
+	u16 avail_idx = m_avail_idx_shadow;
+	u16 slot = avail_idx & u16(m_layout.num - 1);
 	TRY(put16(m_layout.avail_ring(slot), head));
 	/* The descriptors and the ring entry are visible before the index publishing them. */
 	keel::virt_wmb();
 	KEEL_TSAN_FENCE(__ATOMIC_RELEASE);
-	m_avail_idx_shadow++;
-	TRY(put16(m_layout.avail_idx(), m_avail_idx_shadow));
+	m_avail_idx_shadow = ++avail_idx;
+	TRY(put16(m_layout.avail_idx(), avail_idx));
 	m_num_added++;
 	/* Linux: kick before num_added could wrap and hide a kick from kick_prepare(). */
 	if (m_num_added == 0xffff) [[unlikely]]
@@ -226,7 +267,7 @@ Result<void> VirtQueue::add_sgs(Span<const Sg> out, Span<const Sg> in, void *tok
 	return ok();
 }
 
-bool VirtQueue::kick_prepare()
+[[gnu::flatten]] bool VirtQueue::kick_prepare()
 {
 	/* The new avail->idx is visible before we read the device's suppression state. */
 	keel::virt_mb();
@@ -253,7 +294,7 @@ Result<void> VirtQueue::notify()
 	return ok();
 }
 
-Result<void> VirtQueue::kick()
+[[gnu::flatten]] Result<void> VirtQueue::kick()
 {
 	if (is_broken())
 		return err(-EIO);
@@ -268,7 +309,7 @@ Result<void> VirtQueue::kick()
  * read barrier after a load orders the entries it publishes, also for the
  * later calls that take them without a load.
  */
-Result<bool> VirtQueue::has_used()
+__always_inline Result<bool> VirtQueue::has_used()
 {
 	if (is_broken())
 		return err(-EIO);
@@ -291,7 +332,7 @@ bool VirtQueue::more_used()
 	return r.is_ok() && r.value();
 }
 
-void *VirtQueue::detach_buf(u16 head)
+__always_inline void *VirtQueue::detach_buf(u16 head)
 {
 	HeadState &st = m_state[head];
 	void *token = keel::exchange(st.token, nullptr);
@@ -307,7 +348,7 @@ void *VirtQueue::detach_buf(u16 head)
 	return token;
 }
 
-Result<UsedBuf> VirtQueue::get_buf()
+[[gnu::flatten]] Result<UsedBuf> VirtQueue::get_buf()
 {
 	if (!TRY(has_used()))
 		return UsedBuf{};

@@ -657,10 +657,8 @@ public:
 	keel::ListNode m_node;
 
 private:
+	/* What a descriptor's private shadow needs: its link in the free list or chain. */
 	struct DescExtra {
-		u64 addr;
-		u32 len;
-		u16 flags;
 		u16 next;
 	};
 	struct HeadState {
@@ -670,7 +668,6 @@ private:
 	};
 
 	VirtQueue(const VqConfig &cfg, const VringLayout &layout, const ShmRegion &ring);
-	Result<void> write_desc(u16 i, u64 addr, u32 len, u16 flags, u16 next);
 	Result<void> put16(size_t off, u16 v);
 	Result<void> put16_mb(size_t off, u16 v);
 	Result<u16> get16(size_t off);
@@ -678,7 +675,6 @@ private:
 	Result<bool> has_used();
 	bool set_no_interrupt(bool on);
 	u16 last_used() const { return m_last_used_idx.load(keel::MemoryOrder::Relaxed); }
-	Result<void> check_sgs(keel::Span<const Sg> sgs, u64 *total);
 
 	VringLayout m_layout;
 	ShmRegion m_ring;
