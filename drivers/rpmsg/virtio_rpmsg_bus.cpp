@@ -524,8 +524,8 @@ Result<u32> VirtioRpmsg::tx_index(const void *buf) const
 	return u32(off / m_tx_size);
 }
 
-/* Linux get_a_tx_buf(): a free tx buffer, marked Taken. */
-Result<u32> VirtioRpmsg::take_tx()
+/* Linux get_a_tx_buf(): a free tx buffer, marked Taken. Inlined: the send path's core. */
+__always_inline Result<u32> VirtioRpmsg::take_tx()
 {
 	/* A broken queue is a dead peer: the link fails every sender from now on. */
 	if (m_svq->is_broken()) {
@@ -557,8 +557,11 @@ Result<u32> VirtioRpmsg::take_tx()
 	return i;
 }
 
-/* Queues Taken buffer @i, @len bytes (its header written), and kicks as the remote asks. */
-Result<void> VirtioRpmsg::queue_tx(u32 i, u32 len)
+/*
+ * Queues Taken buffer @i, @len bytes (its header written), and kicks as the
+ * remote asks. Inlined: the send path's core.
+ */
+__always_inline Result<void> VirtioRpmsg::queue_tx(u32 i, u32 len)
 {
 	sync_for_device(tx_buf(i), len);
 	Sg sg = tx_sg(i, len);

@@ -56,8 +56,8 @@ void add_sgs_writes_each_descriptor_of_a_chain(Test &t)
 		out[k] = Sg{ p.buf_da(64 * k), 8 + k };
 	for (u32 k = 0; k < s.in; k++)
 		in[k] = Sg{ p.buf_da(512 + 64 * k), 16 + k };
-	ASSERT_OK(t, p.vq->add_sgs(keel::Span<const Sg>(out, s.out),
-				   keel::Span<const Sg>(in, s.in), &tok, GFP_KERNEL));
+	ASSERT_OK(t, p.vq->add_sgs(keel::Span<const Sg>(out, s.out), keel::Span<const Sg>(in, s.in),
+				   &tok, GFP_KERNEL));
 	u32 total = s.out + s.in;
 	EXPECT_EQ(t, p.vq->num_free(), NUM - total);
 	EXPECT_EQ(t, p.raw_read16(p.layout().avail_idx()), 2u);
