@@ -289,7 +289,7 @@ Result<void> VirtQueue::notify()
 	return ok();
 }
 
-[[gnu::flatten]] Result<void> VirtQueue::kick()
+[[gnu::flatten]] __noinline Result<void> VirtQueue::kick()
 {
 	if (is_broken())
 		return err(-EIO);
