@@ -340,7 +340,7 @@ void RpmsgLink::set_peer_gone(bool gone)
  * mark_last_busy and put_autosuspend after. A disabled device answers
  * -EACCES unless active: runtime PM is off then, not an error.
  */
-Result<void> RpmsgLink::pm_get()
+__always_inline Result<void> RpmsgLink::pm_get()
 {
 	if (!m_pm_dev)
 		return keel::ok();
