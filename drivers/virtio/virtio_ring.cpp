@@ -330,12 +330,13 @@ bool VirtQueue::more_used()
 __always_inline void *VirtQueue::detach_buf(u16 head)
 {
 	HeadState &st = m_state[head];
+	DescExtra *extra = m_extra.data();
 	void *token = keel::exchange(st.token, nullptr);
 	/* Walk the private shadow of the chain: bounded by ndescs, never by shared data. */
 	u16 last = head;
 	for (u16 k = 1; k < st.ndescs; k++)
-		last = m_extra[last].next;
-	m_extra[last].next = m_free_head;
+		last = extra[last].next;
+	extra[last].next = m_free_head;
 	m_free_head = head;
 	m_num_free += st.ndescs;
 	st.ndescs = 0;
@@ -356,7 +357,8 @@ __always_inline void *VirtQueue::detach_buf(u16 head)
 		bad_ring(m_dev, m_name, "used id %u out of range (num %u)", id, m_layout.num);
 		return err(-EIO);
 	}
-	if (!m_state[id].token) {
+	const HeadState &st = m_state[id];
+	if (!st.token) {
 		bad_ring(m_dev, m_name, "used id %u is not an outstanding buffer", id);
 		return err(-EIO);
 	}
@@ -365,9 +367,9 @@ __always_inline void *VirtQueue::detach_buf(u16 head)
 	 * claims to have written past the buffer: the caller would read
 	 * beyond what it posted.
 	 */
-	if (len > m_state[id].in_len) {
+	if (len > st.in_len) {
 		bad_ring(m_dev, m_name, "used id %u len %u larger than its writable %u bytes", id,
-			 len, m_state[id].in_len);
+			 len, st.in_len);
 		return err(-EIO);
 	}
 	void *token = detach_buf(u16(id));
