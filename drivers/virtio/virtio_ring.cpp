@@ -145,8 +145,7 @@ Result<UniquePtr<VirtQueue>> VirtQueue::create(const VqConfig &cfg, keel::Gfp gf
 [[gnu::flatten]] static __always_inline Result<void> ring_put16(const ShmRegion &ring, bool le,
 								size_t off, u16 v)
 {
-	TRY(ring.write(off, __builtin_bit_cast(u16, cpu_to_virtio16(le, v))));
-	return ring.clean(off, sizeof(u16));
+	return ring.peer_write(off, cpu_to_virtio16(le, v));
 }
 
 [[gnu::flatten]] static __always_inline Result<u16> ring_get16(const ShmRegion &ring, bool le,
