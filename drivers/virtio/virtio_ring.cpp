@@ -3,8 +3,9 @@
  * Split virtqueue, driver side (Linux drivers/virtio/virtio_ring.c, split
  * ring only, no indirect descriptors).
  *
- * Everything this side publishes (descriptors, avail ring, avail flags,
- * used_event) is kept in private shadows and never read back. Everything the
+ * What this side publishes (descriptors, avail ring, avail flags,
+ * used_event) and needs again is kept in private shadows (descriptor links,
+ * per-head lengths, avail idx and flags) and never read back. Everything the
  * device writes (used ring, used flags, avail_event) is loaded once, checked
  * and then used from the local copy.
  */
