@@ -139,18 +139,20 @@ Result<UniquePtr<VirtQueue>> VirtQueue::create(const VqConfig &cfg, keel::Gfp gf
 }
 
 /*
- * The ring accessors, inlined into the hot paths. Every offset comes from
- * the layout and our own indices masked by num, inside the window create()
- * checked; ShmRegion checks each one all the same.
+ * The ring accessors. Every offset comes from the layout and our own
+ * indices masked by num, inside the window create() checked; ShmRegion
+ * checks each one all the same. Each accessor has ShmRegion's inlined into
+ * it (flatten: left to itself, the compiler calls out-of-line copies of
+ * them from the hot paths), and the hot paths (add_sgs, kick, get_buf),
+ * flattened in turn, inline the accessors.
  */
-[[gnu::flatten]] static __always_inline Result<void> ring_put16(const ShmRegion &ring, bool le,
-								size_t off, u16 v)
+[[gnu::flatten]] static inline Result<void> ring_put16(const ShmRegion &ring, bool le, size_t off,
+						       u16 v)
 {
 	return ring.peer_write(off, cpu_to_virtio16(le, v));
 }
 
-[[gnu::flatten]] static __always_inline Result<u16> ring_get16(const ShmRegion &ring, bool le,
-							       size_t off)
+[[gnu::flatten]] static inline Result<u16> ring_get16(const ShmRegion &ring, bool le, size_t off)
 {
 	return virtio16_to_cpu(le, TRY(ring.peer_read<keel::virtio16>(off)));
 }
@@ -181,7 +183,7 @@ __always_inline Result<u16> VirtQueue::get16(size_t off)
  * word holds len, flags and next in wire order, in the CPU's layout of a
  * u64 (composed with shifts: cheaper than merging the fields of a struct).
  */
-[[gnu::flatten]] static __always_inline Result<void>
+[[gnu::flatten]] static inline Result<void>
 ring_write_desc(const ShmRegion &ring, bool le, size_t off, const Sg &sg, u16 flags, u16 next)
 {
 	u64 addr = __builtin_bit_cast(u64, cpu_to_virtio64(le, sg.addr));
