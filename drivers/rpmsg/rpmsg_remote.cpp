@@ -356,7 +356,7 @@ u32 RpmsgRemote::Impl::poll_rx(u32 budget)
  * length 0; published later). True when it was returned; false between
  * sessions (@vr null).
  */
-bool RpmsgRemote::Impl::put_rx(Vringh *vr, u32 idx)
+__always_inline bool RpmsgRemote::Impl::put_rx(Vringh *vr, u32 idx)
 {
 	if (!vr || rxp.state[idx] != ChainState::Busy)
 		return false;

@@ -201,7 +201,7 @@ __always_inline Result<void> Vringh::add_segment(u16 i, const VringDesc &d, Vrin
 	return ok();
 }
 
-Result<void> Vringh::walk_chain(u16 head, VringhChain &chain)
+__always_inline Result<void> Vringh::walk_chain(u16 head, VringhChain &chain)
 {
 	/*
 	 * The visited set holds the descriptors of this walk that lead on (a
