@@ -425,6 +425,7 @@ void RpmsgLink::destroy_ept(RpmsgEndpoint &ept)
 	/* Callbacks run under m_rx_lock after finding the endpoint: wait for a running one. */
 	{
 		Guard rx{ m_rx_lock };
+		forget_rx_ept(ept);
 	}
 	/* Senders waiting for a tx buffer see the endpoint dead and leave. */
 	m_sendq.wake_up();
@@ -484,11 +485,29 @@ RpmsgLink::RxVerdict RpmsgLink::receive(u32 slot, const u8 *buf, u32 len)
 	return dispatch(slot, src, dst, buf + RPMSG_HDR_SIZE, msg_len);
 }
 
+/*
+ * The hint (m_rx_hint) remembers what the locked lookup below last found
+ * for an Active endpoint; it is only ever that lookup's result. It stays
+ * right while m_rx_lock is held: an endpoint leaves the table (destroy)
+ * or turns Pending (quiesce) under m_ept_lock and then takes m_rx_lock to
+ * wait for running callbacks, and forgets the hint there. A message
+ * dispatched from the hint between those two steps is one that found the
+ * endpoint just before the change, as the lookup could have; the
+ * endpoint is still alive (destroy drops the table's reference later).
+ */
+void RpmsgLink::forget_rx_ept(const RpmsgEndpoint &ept)
+{
+	if (m_rx_hint.ept == &ept)
+		m_rx_hint = {};
+}
+
 RpmsgLink::RxVerdict RpmsgLink::dispatch(u32 slot, u32 src, u32 dst, const u8 *data, u16 len)
 {
 	RpmsgEndpoint *ept;
 	RpmsgRxCb cb = nullptr;
 	void *priv = nullptr;
+	if (m_rx_hint.ept && m_rx_hint.addr == dst)
+		return deliver(*m_rx_hint.ept, m_rx_hint.cb, m_rx_hint.priv, slot, src, data, len);
 	{
 		Guard g{ m_ept_lock };
 		ept = dst <= keel::Idr::ID_MAX ? static_cast<RpmsgEndpoint *>(m_epts.find(dst))
@@ -526,6 +545,8 @@ RpmsgLink::RxVerdict RpmsgLink::dispatch(u32 slot, u32 src, u32 dst, const u8 *d
 			priv = ept->m_priv;
 		}
 	}
+	if (cb)
+		m_rx_hint = { dst, ept, cb, priv };
 	if (!cb) {
 		m_stats.rx_no_recipient.fetch_add(1, keel::MemoryOrder::Relaxed);
 		m_stats.rx_last_error.store(-ENXIO, keel::MemoryOrder::Relaxed);
@@ -772,6 +793,7 @@ void RpmsgLink::quiesce_default(RpmsgDevice &rpdev)
 	/* A callback found the endpoint Active before: it runs under m_rx_lock. Wait for it. */
 	{
 		Guard rx{ m_rx_lock };
+		forget_rx_ept(ept);
 	}
 	/* Nothing runs the old callback now; buffers it held stay valid until released. */
 	Guard g{ m_ept_lock };
