@@ -444,6 +444,38 @@ void RpmsgLink::destroy_ept(RpmsgEndpoint &ept)
 
 /* --- receiving --- */
 
+/*
+ * The hint (m_rx_hint) remembers what the locked lookup of dispatch() last
+ * found for an Active endpoint; it is only ever that lookup's result, and
+ * receive() delivers a message to the same address from it. It stays
+ * right while m_rx_lock is held: an endpoint leaves the table (destroy)
+ * or turns Pending (quiesce) under m_ept_lock and then takes m_rx_lock to
+ * wait for running callbacks, and forgets the hint there. A message
+ * delivered from the hint between those two steps is one that found the
+ * endpoint just before the change, as the lookup could have; the
+ * endpoint is still alive (destroy drops the table's reference later).
+ */
+void RpmsgLink::forget_rx_ept(const RpmsgEndpoint &ept)
+{
+	if (m_rx_hint.ept == &ept)
+		m_rx_hint = {};
+}
+
+/* Runs the callback; inlined into the receive path (one call per message). */
+__always_inline RpmsgLink::RxVerdict RpmsgLink::deliver(RpmsgEndpoint &ept, RpmsgRxCb cb,
+							void *priv, u32 slot, u32 src,
+							const u8 *data, u16 len)
+{
+	ept.m_cur_slot = u16(slot);
+	ept.m_cur_held = false;
+	Result<void> r = cb(ept, Span<const u8>(data, len), src, priv);
+	ept.m_cur_slot = RpmsgEndpoint::NO_SLOT;
+	m_stats.rx_delivered.fetch_add(1, keel::MemoryOrder::Relaxed);
+	if (r.is_error())
+		m_stats.rx_cb_errors.fetch_add(1, keel::MemoryOrder::Relaxed);
+	return ept.m_cur_held ? RxVerdict::Keep : RxVerdict::Recycle;
+}
+
 RpmsgLink::RxVerdict RpmsgLink::receive(u32 slot, const u8 *buf, u32 len)
 {
 	if (slot >= m_nr_slots || !buf) {
@@ -482,23 +514,10 @@ RpmsgLink::RxVerdict RpmsgLink::receive(u32 slot, const u8 *buf, u32 len)
 				     msg_len, len - RPMSG_HDR_SIZE);
 		return RxVerdict::Recycle;
 	}
+	if (m_rx_hint.ept && m_rx_hint.addr == dst)
+		return deliver(*m_rx_hint.ept, m_rx_hint.cb, m_rx_hint.priv, slot, src,
+			       buf + RPMSG_HDR_SIZE, msg_len);
 	return dispatch(slot, src, dst, buf + RPMSG_HDR_SIZE, msg_len);
-}
-
-/*
- * The hint (m_rx_hint) remembers what the locked lookup below last found
- * for an Active endpoint; it is only ever that lookup's result. It stays
- * right while m_rx_lock is held: an endpoint leaves the table (destroy)
- * or turns Pending (quiesce) under m_ept_lock and then takes m_rx_lock to
- * wait for running callbacks, and forgets the hint there. A message
- * dispatched from the hint between those two steps is one that found the
- * endpoint just before the change, as the lookup could have; the
- * endpoint is still alive (destroy drops the table's reference later).
- */
-void RpmsgLink::forget_rx_ept(const RpmsgEndpoint &ept)
-{
-	if (m_rx_hint.ept == &ept)
-		m_rx_hint = {};
 }
 
 RpmsgLink::RxVerdict RpmsgLink::dispatch(u32 slot, u32 src, u32 dst, const u8 *data, u16 len)
@@ -506,8 +525,6 @@ RpmsgLink::RxVerdict RpmsgLink::dispatch(u32 slot, u32 src, u32 dst, const u8 *d
 	RpmsgEndpoint *ept;
 	RpmsgRxCb cb = nullptr;
 	void *priv = nullptr;
-	if (m_rx_hint.ept && m_rx_hint.addr == dst)
-		return deliver(*m_rx_hint.ept, m_rx_hint.cb, m_rx_hint.priv, slot, src, data, len);
 	{
 		Guard g{ m_ept_lock };
 		ept = dst <= keel::Idr::ID_MAX ? static_cast<RpmsgEndpoint *>(m_epts.find(dst))
@@ -557,19 +574,6 @@ RpmsgLink::RxVerdict RpmsgLink::dispatch(u32 slot, u32 src, u32 dst, const u8 *d
 		return RxVerdict::Recycle;
 	}
 	return deliver(*ept, cb, priv, slot, src, data, len);
-}
-
-RpmsgLink::RxVerdict RpmsgLink::deliver(RpmsgEndpoint &ept, RpmsgRxCb cb, void *priv, u32 slot,
-					u32 src, const u8 *data, u16 len)
-{
-	ept.m_cur_slot = u16(slot);
-	ept.m_cur_held = false;
-	Result<void> r = cb(ept, Span<const u8>(data, len), src, priv);
-	ept.m_cur_slot = RpmsgEndpoint::NO_SLOT;
-	m_stats.rx_delivered.fetch_add(1, keel::MemoryOrder::Relaxed);
-	if (r.is_error())
-		m_stats.rx_cb_errors.fetch_add(1, keel::MemoryOrder::Relaxed);
-	return ept.m_cur_held ? RxVerdict::Keep : RxVerdict::Recycle;
 }
 
 /*
