@@ -147,8 +147,25 @@ Result<u16> Vringh::load_avail_idx()
 		/* Read the ring entries and descriptors only after the avail->idx publishing them. */
 		keel::virt_rmb();
 		KEEL_TSAN_FENCE(__ATOMIC_ACQUIRE);
+		invalidate_avail(m_last_avail_idx, ahead);
 	}
 	return ahead;
+}
+
+/*
+ * The ownership transfer of the avail entries [@from, @from + @n) that
+ * one avail->idx published: invalidated once per load (at most two
+ * ranges, the ring wraps), then read by getdesc() without maintenance.
+ * The driver does not write them again before we return their chains.
+ */
+void Vringh::invalidate_avail(u16 from, u16 n)
+{
+	u32 mask = m_layout.num - 1;
+	u32 first = from & mask;
+	u32 run = keel::min<u32>(n, m_layout.num - first);
+	(void)m_ring.invalidate(m_layout.avail_ring(first), 2 * size_t(run));
+	if (run < n)
+		(void)m_ring.invalidate(m_layout.avail_ring(0), 2 * size_t(n - run));
 }
 
 /*
@@ -257,7 +274,9 @@ Result<bool> Vringh::getdesc(VringhChain &chain)
 		return false;
 
 	u16 slot = m_last_avail_idx & u16(m_layout.num - 1);
-	u16 head = TRY(get16(m_layout.avail_ring(slot)));
+	/* Invalidated with the load of avail->idx that published it (invalidate_avail()). */
+	u16 head =
+		virtio16_to_cpu(m_le, TRY(m_ring.read<keel::virtio16>(m_layout.avail_ring(slot))));
 	if (head >= m_layout.num) {
 		bad_ring(m_dev, m_name, "avail slot %u: head %u out of range (num %u)", slot, head,
 			 m_layout.num);

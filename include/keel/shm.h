@@ -522,6 +522,12 @@ private:
 	template <typename F> static __always_inline bool word_pieces(const u8 *p, size_t len, F f)
 	{
 		auto a = reinterpret_cast<uintptr_t>(p);
+		if (((a | len) & 7) == 0) {
+			/* All u64s (unrolled when @len is a constant). */
+			for (size_t done = 0; done < len; done += 8)
+				f(done, size_t(8));
+			return true;
+		}
 		if ((a | len) & 3)
 			return false;
 		size_t done = 0;
