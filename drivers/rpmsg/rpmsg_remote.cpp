@@ -305,15 +305,16 @@ u32 RpmsgRemote::Impl::poll_rx(u32 budget)
 					rx_starved.store(true);
 					break;
 				}
-				u16 idx = rxp.free[--rxp.nfree];
+				/* Our own indices (< num): the free stack holds nothing else. */
+				u16 idx = rxp.free.data()[--rxp.nfree];
 				Chain &c = rxp.chains[idx];
 				Result<bool> got = vr->getdesc(c);
 				if (got.is_error() || !got.value()) {
 					/* Empty, or broken (the ring logged it; the session ends). */
-					rxp.free[rxp.nfree++] = idx;
+					rxp.free.data()[rxp.nfree++] = idx;
 					break;
 				}
-				rxp.state[idx] = ChainState::Busy;
+				rxp.state.data()[idx] = ChainState::Busy;
 				Taken &t = batch[nb++];
 				t.idx = idx;
 				t.shape_ok = rx_shape_ok(c);
@@ -358,11 +359,12 @@ u32 RpmsgRemote::Impl::poll_rx(u32 budget)
  */
 __always_inline bool RpmsgRemote::Impl::put_rx(Vringh *vr, u32 idx)
 {
-	if (!vr || rxp.state[idx] != ChainState::Busy)
+	/* @idx is ours (< num): a chain of the pool that poll_rx() took. */
+	if (!vr || rxp.state.data()[idx] != ChainState::Busy)
 		return false;
 	(void)vr->push_used(rxp.chains[idx], 0);
-	rxp.state[idx] = ChainState::Free;
-	rxp.free[rxp.nfree++] = u16(idx);
+	rxp.state.data()[idx] = ChainState::Free;
+	rxp.free.data()[rxp.nfree++] = u16(idx);
 	return true;
 }
 
