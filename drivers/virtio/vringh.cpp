@@ -298,7 +298,8 @@ Result<bool> Vringh::getdesc(VringhChain &chain)
 	return true;
 }
 
-Result<void> Vringh::push_used(VringhChain &chain, u32 len)
+/* push_used(), inlined into add_used() too (one body, no call per message). */
+__always_inline Result<void> Vringh::push_used_one(VringhChain &chain, u32 len)
 {
 	if (is_broken())
 		return err(-EIO);
@@ -332,7 +333,8 @@ Result<void> Vringh::push_used(VringhChain &chain, u32 len)
 	return ok();
 }
 
-Result<void> Vringh::publish_used()
+/* publish_used(), inlined into add_used() and need_notify(). */
+__always_inline Result<void> Vringh::publish_used_now()
 {
 	if (is_broken())
 		return err(-EIO);
@@ -346,15 +348,25 @@ Result<void> Vringh::publish_used()
 	return ok();
 }
 
+Result<void> Vringh::push_used(VringhChain &chain, u32 len)
+{
+	return push_used_one(chain, len);
+}
+
+Result<void> Vringh::publish_used()
+{
+	return publish_used_now();
+}
+
 Result<void> Vringh::add_used(VringhChain &chain, u32 len)
 {
-	TRY(push_used(chain, len));
-	return publish_used();
+	TRY(push_used_one(chain, len));
+	return publish_used_now();
 }
 
 bool Vringh::need_notify()
 {
-	if (publish_used().is_error() || m_completed == 0)
+	if (publish_used_now().is_error() || m_completed == 0)
 		return false;
 	/* used->idx is visible before we read the driver's suppression state (pairs with enable_cb). */
 	keel::virt_mb();

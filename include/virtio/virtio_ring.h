@@ -1020,6 +1020,8 @@ private:
 	Result<void> put16(size_t off, u16 v);
 	Result<u16> load_avail_idx();
 	void invalidate_avail(u16 from, u16 n);
+	Result<void> push_used_one(VringhChain &chain, u32 len);
+	Result<void> publish_used_now();
 	Result<void> walk_chain(u16 head, VringhChain &chain);
 	Result<void> add_segment(u16 i, const VringDesc &d, VringhChain &chain, u64 &rd, u64 &wr);
 	/* Bit @i of @map, for i < num (the maps hold num bits; callers check i first). */
