@@ -196,25 +196,32 @@ __always_inline Result<void> Vringh::add_segment(u16 i, const VringDesc &d, Vrin
 		bad_ring(m_dev, m_name, "desc %u: readable after writable", i);
 		return err(-EIO);
 	}
-	u64 &total = write ? wr : rd;
-	u16 &nr = write ? chain.m_nr_wr : chain.m_nr_rd;
-	keel::Span<ShmRegion> store = write ? chain.m_wr_store : chain.m_rd_store;
-	total += len;
-	if (unlikely(total > KEEL_U32_MAX)) {
-		bad_ring(m_dev, m_name, "desc %u: chain longer than 4 GiB", i);
-		return err(-EIO);
-	}
-	if (unlikely(nr >= store.size())) {
-		bad_ring(m_dev, m_name, "desc %u: more than %zu %s segments", i, store.size(),
-			 write ? "writable" : "readable");
-		return err(-EIO);
-	}
-	/* nr < store.size(): checked just above. */
-	ShmRegion &s = store.data()[nr++];
-	s = seg.value();
+	/*
+	 * The segment joins the readable or the writable list: one rule for
+	 * both, called with each list's own total and count (so that neither
+	 * has its address taken in the walk).
+	 */
+	auto append = [&](u64 &total, u16 &nr, keel::Span<ShmRegion> store) -> Result<void> {
+		total += len;
+		if (unlikely(total > KEEL_U32_MAX)) {
+			bad_ring(m_dev, m_name, "desc %u: chain longer than 4 GiB", i);
+			return err(-EIO);
+		}
+		if (unlikely(nr >= store.size())) {
+			bad_ring(m_dev, m_name, "desc %u: more than %zu %s segments", i,
+				 store.size(), write ? "writable" : "readable");
+			return err(-EIO);
+		}
+		/* nr < store.size(): checked just above. */
+		store.data()[nr++] = seg.value();
+		return ok();
+	};
+	if (write)
+		return append(wr, chain.m_nr_wr, chain.m_wr_store);
+	TRY(append(rd, chain.m_nr_rd, chain.m_rd_store));
 	/* The driver handed these bytes over: drop stale lines before reading them. */
-	if (!write && len)
-		(void)s.invalidate(0, len);
+	if (len)
+		(void)seg.value().invalidate(0, len);
 	return ok();
 }
 

@@ -544,6 +544,60 @@ void device_refuses_more_segments_than_storage(Test &t)
 
 /* --- hostile device: the driver side refuses its used ring --- */
 
+/*
+ * The limits a chain's segments are held to, on either list: the total
+ * length (u32, checked on the sum) and the caller's storage. The window
+ * descriptors point into is declared 3 GiB long over the test's few
+ * pages: getdesc() only translates and checks segments, it never touches
+ * their bytes.
+ */
+struct SegLimit {
+	const char *name;
+	u16 flags; /* of every descriptor */
+	u32 len;   /* of every descriptor */
+	u16 n;	   /* descriptors in the chain */
+	const char *log;
+};
+
+const SegLimit seg_limits[] = {
+	{ "readable_over_4g", 0, 0xc0000000u, 2, "desc 1: chain longer than 4 GiB" },
+	{ "writable_over_4g", VRING_DESC_F_WRITE, 0xc0000000u, 2,
+	  "desc 1: chain longer than 4 GiB" },
+	{ "readable_over_storage", 0, 8, 3, "desc 2: more than 2 readable segments" },
+	{ "writable_over_storage", VRING_DESC_F_WRITE, 8, 3,
+	  "desc 2: more than 2 writable segments" },
+};
+
+void describe_seg_limit(const SegLimit &l, char *desc)
+{
+	keel::snprintf(desc, KEEL_TEST_DESC_LEN, "%s", l.name);
+}
+KEEL_PARAMS(seg_limit_gen, seg_limits, describe_seg_limit)
+
+void device_refuses_a_chain_past_its_segment_limits(Test &t)
+{
+	const SegLimit &l = t.param<SegLimit>();
+	RingPair p;
+	ASSERT_OK(t, pair_init(t, p, 8, 64, true, false, 256));
+	VringhConfig hc;
+	hc.name = "test-vringh";
+	hc.num = 8;
+	hc.align = 64;
+	hc.ring = p.ring;
+	hc.mem = ShmRegion(p.mem, size_t(3) << 30, TEST_DA);
+	p.vrh = nullptr;
+	auto vrh = Vringh::create(hc, GFP_KERNEL);
+	ASSERT_OK(t, vrh);
+	for (u16 i = 0; i < l.n; i++)
+		p.raw_desc(i, TEST_DA, l.len, l.flags | (i + 1 < l.n ? VRING_DESC_F_NEXT : 0),
+			   u16(i + 1));
+	p.raw_post(0);
+	u64 since = keel::log_seq();
+	VringhChainStorage<2, 2> c;
+	expect_broken(t, vrh.value()->getdesc(c), *vrh.value(), since, l.log);
+	EXPECT_FALSE(t, c.valid());
+}
+
 void driver_refuses_used_id_out_of_range(Test &t)
 {
 	RingPair p;
@@ -1020,6 +1074,7 @@ const TestCase virtio_ring_cases[] = {
 	KEEL_CASE(device_refuses_readable_after_writable),
 	KEEL_CASE(device_refuses_head_reposted_while_in_use),
 	KEEL_CASE(device_refuses_more_segments_than_storage),
+	KEEL_PARAM_CASE(device_refuses_a_chain_past_its_segment_limits, seg_limit_gen),
 	KEEL_CASE(driver_refuses_used_id_out_of_range),
 	KEEL_CASE(driver_refuses_used_id_not_outstanding),
 	KEEL_CASE(driver_refuses_used_len_larger_than_buffer),
