@@ -318,7 +318,8 @@ u32 RpmsgRemote::Impl::poll_rx(u32 budget)
 				Taken &t = batch[nb++];
 				t.idx = idx;
 				t.shape_ok = rx_shape_ok(c);
-				t.buf = t.shape_ok ? c.readable()[0].base() : nullptr;
+				/* One readable segment when shape_ok (rx_shape_ok()). */
+				t.buf = t.shape_ok ? c.readable().data()[0].base() : nullptr;
 				t.len = c.read_len();
 			}
 		}
