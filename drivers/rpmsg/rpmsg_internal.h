@@ -508,7 +508,8 @@ private:
 			  const u8 *data, u16 len) KEEL_EXPORT_AS(keel_rpmsg_link_deliver)
 		REQUIRES(m_rx_lock);
 	void flush_held(RpmsgEndpoint &ept, bool deliver_them);
-	void forget_rx_ept(const RpmsgEndpoint &ept) REQUIRES(m_rx_lock);
+	void forget_rx_ept(const RpmsgEndpoint &ept) KEEL_EXPORT_AS(keel_rpmsg_link_forget_rx_ept)
+		REQUIRES(m_rx_lock);
 	void destroy_channel(RpmsgDevice &rpdev);
 	Result<void> check_new_channel(const RpmsgChannelInfo &chinfo)
 		KEEL_EXPORT_AS(keel_rpmsg_link_check_new_channel);

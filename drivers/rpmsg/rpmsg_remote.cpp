@@ -123,7 +123,8 @@ struct RpmsgRemote::Impl : keel::NonMovable {
 	Vringh *rx_ring() REQUIRES(m_rxq_lock) { return up.load() ? shm->vringh(0, 1) : nullptr; }
 	Vringh *tx_ring() REQUIRES(m_tx_lock) { return up.load() ? shm->vringh(0, 0) : nullptr; }
 	Result<u16> take_tx(Vringh *&vr) REQUIRES(m_tx_lock);
-	Result<void> finish_tx(Vringh *vr, u16 idx, u32 len) REQUIRES(m_tx_lock);
+	Result<void> finish_tx(Vringh *vr, u16 idx, u32 len)
+		KEEL_EXPORT_AS(keel_rpmsg_remote_finish_tx) REQUIRES(m_tx_lock);
 	void tx_kicked();
 	void start_session();
 	void end_session();

@@ -926,7 +926,8 @@ void enable_loops_end_on_a_broken_ring(Test &t)
  * calls as offsets from the ring's first byte).
  */
 struct OpLog {
-	static constexpr u32 MAX = 64;
+	/* Enough for one phase of a case (each case resets n between phases). */
+	static constexpr u32 MAX = 16;
 	const u8 *ring = nullptr;
 	u32 n = 0;
 	bool clean[MAX] = {};
