@@ -425,6 +425,7 @@ void RpmsgLink::destroy_ept(RpmsgEndpoint &ept)
 	/* Callbacks run under m_rx_lock after finding the endpoint: wait for a running one. */
 	{
 		Guard rx{ m_rx_lock };
+		forget_rx_ept(ept);
 	}
 	/* Senders waiting for a tx buffer see the endpoint dead and leave. */
 	m_sendq.wake_up();
@@ -442,6 +443,38 @@ void RpmsgLink::destroy_ept(RpmsgEndpoint &ept)
 }
 
 /* --- receiving --- */
+
+/*
+ * The hint (m_rx_hint) remembers what the locked lookup of dispatch() last
+ * found for an Active endpoint; it is only ever that lookup's result, and
+ * receive() delivers a message to the same address from it. It stays
+ * right while m_rx_lock is held: an endpoint leaves the table (destroy)
+ * or turns Pending (quiesce) under m_ept_lock and then takes m_rx_lock to
+ * wait for running callbacks, and forgets the hint there. A message
+ * delivered from the hint between those two steps is one that found the
+ * endpoint just before the change, as the lookup could have; the
+ * endpoint is still alive (destroy drops the table's reference later).
+ */
+void RpmsgLink::forget_rx_ept(const RpmsgEndpoint &ept)
+{
+	if (m_rx_hint.ept == &ept)
+		m_rx_hint = {};
+}
+
+/* Runs the callback; inlined into the receive path (one call per message). */
+__always_inline RpmsgLink::RxVerdict RpmsgLink::deliver(RpmsgEndpoint &ept, RpmsgRxCb cb,
+							void *priv, u32 slot, u32 src,
+							const u8 *data, u16 len)
+{
+	ept.m_cur_slot = u16(slot);
+	ept.m_cur_held = false;
+	Result<void> r = cb(ept, Span<const u8>(data, len), src, priv);
+	ept.m_cur_slot = RpmsgEndpoint::NO_SLOT;
+	m_stats.rx_delivered.fetch_add(1, keel::MemoryOrder::Relaxed);
+	if (r.is_error())
+		m_stats.rx_cb_errors.fetch_add(1, keel::MemoryOrder::Relaxed);
+	return ept.m_cur_held ? RxVerdict::Keep : RxVerdict::Recycle;
+}
 
 RpmsgLink::RxVerdict RpmsgLink::receive(u32 slot, const u8 *buf, u32 len)
 {
@@ -481,6 +514,9 @@ RpmsgLink::RxVerdict RpmsgLink::receive(u32 slot, const u8 *buf, u32 len)
 				     msg_len, len - RPMSG_HDR_SIZE);
 		return RxVerdict::Recycle;
 	}
+	if (m_rx_hint.ept && m_rx_hint.addr == dst)
+		return deliver(*m_rx_hint.ept, m_rx_hint.cb, m_rx_hint.priv, slot, src,
+			       buf + RPMSG_HDR_SIZE, msg_len);
 	return dispatch(slot, src, dst, buf + RPMSG_HDR_SIZE, msg_len);
 }
 
@@ -526,6 +562,8 @@ RpmsgLink::RxVerdict RpmsgLink::dispatch(u32 slot, u32 src, u32 dst, const u8 *d
 			priv = ept->m_priv;
 		}
 	}
+	if (cb)
+		m_rx_hint = { dst, ept, cb, priv };
 	if (!cb) {
 		m_stats.rx_no_recipient.fetch_add(1, keel::MemoryOrder::Relaxed);
 		m_stats.rx_last_error.store(-ENXIO, keel::MemoryOrder::Relaxed);
@@ -536,19 +574,6 @@ RpmsgLink::RxVerdict RpmsgLink::dispatch(u32 slot, u32 src, u32 dst, const u8 *d
 		return RxVerdict::Recycle;
 	}
 	return deliver(*ept, cb, priv, slot, src, data, len);
-}
-
-RpmsgLink::RxVerdict RpmsgLink::deliver(RpmsgEndpoint &ept, RpmsgRxCb cb, void *priv, u32 slot,
-					u32 src, const u8 *data, u16 len)
-{
-	ept.m_cur_slot = u16(slot);
-	ept.m_cur_held = false;
-	Result<void> r = cb(ept, Span<const u8>(data, len), src, priv);
-	ept.m_cur_slot = RpmsgEndpoint::NO_SLOT;
-	m_stats.rx_delivered.fetch_add(1, keel::MemoryOrder::Relaxed);
-	if (r.is_error())
-		m_stats.rx_cb_errors.fetch_add(1, keel::MemoryOrder::Relaxed);
-	return ept.m_cur_held ? RxVerdict::Keep : RxVerdict::Recycle;
 }
 
 /*
@@ -772,6 +797,7 @@ void RpmsgLink::quiesce_default(RpmsgDevice &rpdev)
 	/* A callback found the endpoint Active before: it runs under m_rx_lock. Wait for it. */
 	{
 		Guard rx{ m_rx_lock };
+		forget_rx_ept(ept);
 	}
 	/* Nothing runs the old callback now; buffers it held stay valid until released. */
 	Guard g{ m_ept_lock };

@@ -508,6 +508,8 @@ private:
 			  const u8 *data, u16 len) KEEL_EXPORT_AS(keel_rpmsg_link_deliver)
 		REQUIRES(m_rx_lock);
 	void flush_held(RpmsgEndpoint &ept, bool deliver_them);
+	void forget_rx_ept(const RpmsgEndpoint &ept) KEEL_EXPORT_AS(keel_rpmsg_link_forget_rx_ept)
+		REQUIRES(m_rx_lock);
 	void destroy_channel(RpmsgDevice &rpdev);
 	Result<void> check_new_channel(const RpmsgChannelInfo &chinfo)
 		KEEL_EXPORT_AS(keel_rpmsg_link_check_new_channel);
@@ -585,6 +587,20 @@ private:
 	 * while no pass runs and nobody polls; both change under m_rx_lock.
 	 */
 	bool m_rx_armed GUARDED_BY(m_rx_lock) = true;
+	/*
+	 * The endpoint dispatch() last found Active, with the callback it
+	 * had then: the next message to the same address skips the table.
+	 * Under m_rx_lock, which every change that could make it stale
+	 * (destroy, back to Pending) takes after the change: see
+	 * forget_rx_ept().
+	 */
+	struct RxEptHint {
+		u32 addr;
+		RpmsgEndpoint *ept;
+		RpmsgRxCb cb;
+		void *priv;
+	};
+	RxEptHint m_rx_hint GUARDED_BY(m_rx_lock) = {};
 	/* Busy-poll sections open (clients, the polling thread). */
 	u32 m_rx_pollers GUARDED_BY(m_rx_lock) = 0;
 	/* When the last pass ended with the ring re-armed (0: since consumed). */

@@ -122,8 +122,9 @@ struct RpmsgRemote::Impl : keel::NonMovable {
 	/* The session's rings (null between sessions). */
 	Vringh *rx_ring() REQUIRES(m_rxq_lock) { return up.load() ? shm->vringh(0, 1) : nullptr; }
 	Vringh *tx_ring() REQUIRES(m_tx_lock) { return up.load() ? shm->vringh(0, 0) : nullptr; }
-	Result<u16> take_tx() REQUIRES(m_tx_lock);
-	Result<void> finish_tx(u16 idx, u32 len) REQUIRES(m_tx_lock);
+	Result<u16> take_tx(Vringh *&vr) REQUIRES(m_tx_lock);
+	Result<void> finish_tx(Vringh *vr, u16 idx, u32 len)
+		KEEL_EXPORT_AS(keel_rpmsg_remote_finish_tx) REQUIRES(m_tx_lock);
 	void tx_kicked();
 	void start_session();
 	void end_session();
@@ -305,19 +306,21 @@ u32 RpmsgRemote::Impl::poll_rx(u32 budget)
 					rx_starved.store(true);
 					break;
 				}
-				u16 idx = rxp.free[--rxp.nfree];
+				/* Our own indices (< num): the free stack holds nothing else. */
+				u16 idx = rxp.free.data()[--rxp.nfree];
 				Chain &c = rxp.chains[idx];
 				Result<bool> got = vr->getdesc(c);
 				if (got.is_error() || !got.value()) {
 					/* Empty, or broken (the ring logged it; the session ends). */
-					rxp.free[rxp.nfree++] = idx;
+					rxp.free.data()[rxp.nfree++] = idx;
 					break;
 				}
-				rxp.state[idx] = ChainState::Busy;
+				rxp.state.data()[idx] = ChainState::Busy;
 				Taken &t = batch[nb++];
 				t.idx = idx;
 				t.shape_ok = rx_shape_ok(c);
-				t.buf = t.shape_ok ? c.readable()[0].base() : nullptr;
+				/* One readable segment when shape_ok (rx_shape_ok()). */
+				t.buf = t.shape_ok ? c.readable().data()[0].base() : nullptr;
 				t.len = c.read_len();
 			}
 		}
@@ -356,13 +359,14 @@ u32 RpmsgRemote::Impl::poll_rx(u32 budget)
  * length 0; published later). True when it was returned; false between
  * sessions (@vr null).
  */
-bool RpmsgRemote::Impl::put_rx(Vringh *vr, u32 idx)
+__always_inline bool RpmsgRemote::Impl::put_rx(Vringh *vr, u32 idx)
 {
-	if (!vr || rxp.state[idx] != ChainState::Busy)
+	/* @idx is ours (< num): a chain of the pool that poll_rx() took. */
+	if (!vr || rxp.state.data()[idx] != ChainState::Busy)
 		return false;
 	(void)vr->push_used(rxp.chains[idx], 0);
-	rxp.state[idx] = ChainState::Free;
-	rxp.free[rxp.nfree++] = u16(idx);
+	rxp.state.data()[idx] = ChainState::Free;
+	rxp.free.data()[rxp.nfree++] = u16(idx);
 	return true;
 }
 
@@ -430,12 +434,15 @@ void RemoteOps::recycle_rx(RpmsgLink &l, u32 cookie)
 
 /* --- tx: vring 0 --- */
 
-/* A chain of vring 0 to send in (marked Busy): a spare one, else the next the host posted. */
-Result<u16> RpmsgRemote::Impl::take_tx()
+/*
+ * A chain of vring 0 to send in (marked Busy): a spare one, else the next
+ * the host posted; @vr is set to the session's vring 0 for finish_tx().
+ */
+Result<u16> RpmsgRemote::Impl::take_tx(Vringh *&vr)
 {
 	if (!up.load())
 		return keel::err(-ENOTCONN);
-	Vringh *vr = shm->vringh(0, 0);
+	vr = shm->vringh(0, 0);
 	if (!vr || vr->is_broken())
 		return keel::err(-EPIPE);
 	/* A sleeping processor sends nothing: no buffer until resume() wakes the senders. */
@@ -478,11 +485,13 @@ Result<u16> RpmsgRemote::Impl::take_tx()
 	return idx;
 }
 
-/* Returns Busy chain @idx to the host with @len bytes written, and notifies as it asks. */
-Result<void> RpmsgRemote::Impl::finish_tx(u16 idx, u32 len)
+/*
+ * Returns Busy chain @idx to the host through @vr, the session's vring 0,
+ * with @len bytes written, and notifies as it asks.
+ */
+Result<void> RpmsgRemote::Impl::finish_tx(Vringh *vr, u16 idx, u32 len)
 {
 	ChainPool &p = txp;
-	Vringh *vr = shm->vringh(0, 0);
 	Result<void> r = vr->add_used(p.chains[idx], len);
 	p.state[idx] = ChainState::Free;
 	p.free[p.nfree++] = idx;
@@ -497,7 +506,8 @@ Result<RpmsgTxSlot> RemoteOps::get_tx(RpmsgLink &l)
 {
 	RpmsgRemote::Impl &im = RpmsgRemote::Impl::of(l);
 	Guard t{ im.m_tx_lock };
-	u16 idx = TRY(im.take_tx());
+	Vringh *vr;
+	u16 idx = TRY(im.take_tx(vr));
 	Chain &c = im.txp.chains[idx];
 	u32 size = keel::min(c.write_len(), im.cfg.r2h_buf_size);
 	return RpmsgTxSlot{ c.writable()[0].base(), size, idx };
@@ -507,7 +517,8 @@ Result<void> RemoteOps::xmit(RpmsgLink &l, const RpmsgHdr &hdr, Span<const u8> d
 {
 	RpmsgRemote::Impl &im = RpmsgRemote::Impl::of(l);
 	Guard t{ im.m_tx_lock };
-	u16 idx = TRY(im.take_tx());
+	Vringh *vr;
+	u16 idx = TRY(im.take_tx(vr));
 	Chain &c = im.txp.chains[idx];
 	u32 len = RPMSG_HDR_SIZE + u32(data.size());
 	if (len > keel::min(c.write_len(), im.cfg.r2h_buf_size)) {
@@ -520,7 +531,7 @@ Result<void> RemoteOps::xmit(RpmsgLink &l, const RpmsgHdr &hdr, Span<const u8> d
 	memcpy(buf, &hdr, sizeof(hdr));
 	if (data.size())
 		memcpy(buf + RPMSG_HDR_SIZE, data.data(), data.size());
-	return im.finish_tx(idx, len);
+	return im.finish_tx(vr, idx, len);
 }
 
 Result<void> RemoteOps::submit_tx(RpmsgLink &l, u32 cookie, u8 *buf, const RpmsgHdr &hdr, u32 len)
@@ -540,7 +551,7 @@ Result<void> RemoteOps::submit_tx(RpmsgLink &l, u32 cookie, u8 *buf, const Rpmsg
 		return keel::err(-ENOTCONN);
 	}
 	memcpy(buf, &hdr, sizeof(hdr));
-	return im.finish_tx(u16(cookie), len);
+	return im.finish_tx(im.shm->vringh(0, 0), u16(cookie), len);
 }
 
 Result<void> RemoteOps::put_tx(RpmsgLink &l, u32 cookie, const u8 *buf)

@@ -17,21 +17,18 @@
 namespace virtio::detail {
 
 /*
- * A used element, field by field: each is one untorn 32-bit access with its
- * own cache maintenance (the element is only 4-byte aligned, so it is never
- * accessed as one u64).
+ * A used element: one bounds check and one cache maintenance call for its
+ * 8 bytes, each field one untorn 32-bit access (the element is only 4-byte
+ * aligned: ShmRegion moves it in naturally aligned pieces, never a torn
+ * word).
  */
 inline Result<VringUsedElem> used_load(const ShmRegion &r, size_t off)
 {
-	VringUsedElem e;
-	e.id = TRY(r.peer_read<keel::virtio32>(off));
-	e.len = TRY(r.peer_read<keel::virtio32>(off + 4));
-	return e;
+	return r.peer_read<VringUsedElem>(off);
 }
 inline Result<void> used_store(const ShmRegion &r, size_t off, const VringUsedElem &e)
 {
-	TRY(r.peer_write(off, e.id));
-	return r.peer_write(off + 4, e.len);
+	return r.peer_write(off, e);
 }
 
 /* The device to log against for a queue of @vdev (nullptr: no device prefix). */

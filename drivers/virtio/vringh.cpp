@@ -122,28 +122,24 @@ Result<UniquePtr<Vringh>> Vringh::create(const VringhConfig &cfg, keel::Gfp gfp)
 	return vrh;
 }
 
-Result<u16> Vringh::get16(size_t off)
+__always_inline Result<u16> Vringh::get16(size_t off)
 {
 	return virtio16_to_cpu(m_le, TRY(m_ring.peer_read<keel::virtio16>(off)));
 }
 
-Result<void> Vringh::put16(size_t off, u16 v)
+__always_inline Result<void> Vringh::put16(size_t off, u16 v)
 {
 	return m_ring.peer_write(off, cpu_to_virtio16(m_le, v));
 }
 
 /*
  * avail->idx is loaded (and checked to be at most num ahead) only once the
- * chains of the last load are taken; the read barrier after a load orders
- * the ring entries and descriptors it publishes, also for the later calls
- * that take them without a load.
+ * chains of the last load are taken (avail_pending()); the read barrier
+ * after a load orders the ring entries and descriptors it publishes, also
+ * for the later calls that take them without a load.
  */
-Result<u16> Vringh::avail_pending()
+Result<u16> Vringh::load_avail_idx()
 {
-	if (is_broken())
-		return err(-EIO);
-	if (m_avail_idx_seen != m_last_avail_idx)
-		return u16(m_avail_idx_seen - m_last_avail_idx);
 	u16 idx = TRY(get16(m_layout.avail_idx()));
 	u16 ahead = TRY(idx_ahead(m_dev, m_name, "avail", idx, m_last_avail_idx, m_layout.num));
 	if (ahead) {
@@ -151,54 +147,85 @@ Result<u16> Vringh::avail_pending()
 		/* Read the ring entries and descriptors only after the avail->idx publishing them. */
 		keel::virt_rmb();
 		KEEL_TSAN_FENCE(__ATOMIC_ACQUIRE);
+		invalidate_avail(m_last_avail_idx, ahead);
 	}
 	return ahead;
 }
 
-/* One checked descriptor into @chain; readable ones must all come first (virtio 2.7.4.2). */
-Result<void> Vringh::add_segment(u16 i, const VringDesc &d, VringhChain &chain, u64 *rd, u64 *wr)
+/*
+ * The ownership transfer of the avail entries [@from, @from + @n) that
+ * one avail->idx published: invalidated once per load (at most two
+ * ranges, the ring wraps), then read by getdesc() without maintenance.
+ * The driver does not write them again before we return their chains.
+ */
+void Vringh::invalidate_avail(u16 from, u16 n)
+{
+	u32 mask = m_layout.num - 1;
+	u32 first = from & mask;
+	u32 run = keel::min<u32>(n, m_layout.num - first);
+	(void)m_ring.invalidate(m_layout.avail_ring(first), 2 * size_t(run));
+	if (run < n)
+		(void)m_ring.invalidate(m_layout.avail_ring(0), 2 * size_t(n - run));
+}
+
+/*
+ * One checked descriptor into @chain, its length added to @rd or @wr;
+ * readable ones must all come first (virtio 2.7.4.2). Inlined into the
+ * walk: the descriptor is already a private copy, and only the failure
+ * paths (cold) call out.
+ */
+__always_inline Result<void> Vringh::add_segment(u16 i, const VringDesc &d, VringhChain &chain,
+						 u64 &rd, u64 &wr)
 {
 	u16 flags = virtio16_to_cpu(m_le, d.flags);
 	u64 addr = virtio64_to_cpu(m_le, d.addr);
 	u32 len = virtio32_to_cpu(m_le, d.len);
 
-	if (flags & VRING_DESC_F_INDIRECT) {
+	if (unlikely(flags & VRING_DESC_F_INDIRECT)) {
 		bad_ring(m_dev, m_name, "desc %u: indirect descriptor (not negotiated)", i);
 		return err(-EIO);
 	}
-	auto off = m_mem.da_to_offset(addr, len);
-	if (off.is_error()) {
+	Result<ShmRegion> seg = m_mem.da_sub(addr, len);
+	if (unlikely(seg.is_error())) {
 		bad_ring(m_dev, m_name, "desc %u: addr 0x%llx len %u outside the shared region", i,
 			 (unsigned long long)addr, len);
 		return err(-EIO);
 	}
-	ShmRegion seg = TRY(m_mem.sub(off.value(), len));
 	bool write = flags & VRING_DESC_F_WRITE;
-	if (!write && chain.m_nr_wr) {
+	if (unlikely(!write && chain.m_nr_wr)) {
 		bad_ring(m_dev, m_name, "desc %u: readable after writable", i);
 		return err(-EIO);
 	}
-	u64 *total = write ? wr : rd;
-	u16 &nr = write ? chain.m_nr_wr : chain.m_nr_rd;
-	keel::Span<ShmRegion> store = write ? chain.m_wr_store : chain.m_rd_store;
-	*total += len;
-	if (*total > KEEL_U32_MAX) {
-		bad_ring(m_dev, m_name, "desc %u: chain longer than 4 GiB", i);
-		return err(-EIO);
-	}
-	if (nr >= store.size()) {
-		bad_ring(m_dev, m_name, "desc %u: more than %zu %s segments", i, store.size(),
-			 write ? "writable" : "readable");
-		return err(-EIO);
-	}
-	store[nr++] = seg;
+	/*
+	 * The segment joins the readable or the writable list: one rule for
+	 * both, called with each list's own total and count (so that neither
+	 * has its address taken in the walk).
+	 */
+	auto append = [&](u64 &total, u16 &nr, keel::Span<ShmRegion> store) -> Result<void> {
+		total += len;
+		if (unlikely(total > KEEL_U32_MAX)) {
+			bad_ring(m_dev, m_name, "desc %u: chain longer than 4 GiB", i);
+			return err(-EIO);
+		}
+		if (unlikely(nr >= store.size())) {
+			bad_ring(m_dev, m_name, "desc %u: more than %zu %s segments", i,
+				 store.size(), write ? "writable" : "readable");
+			return err(-EIO);
+		}
+		/* nr < store.size(): checked just above. */
+		store.data()[nr++] = seg.value();
+		return ok();
+	};
+	if (write)
+		return append(wr, chain.m_nr_wr, chain.m_wr_store);
+	TRY(append(rd, chain.m_nr_rd, chain.m_rd_store));
 	/* The driver handed these bytes over: drop stale lines before reading them. */
-	if (!write && len)
-		(void)seg.invalidate(0, len);
+	if (len)
+		(void)seg.value().invalidate(0, len);
 	return ok();
 }
 
-Result<void> Vringh::walk_chain(u16 head, VringhChain &chain)
+__always_inline Result<void> Vringh::walk_chain(u16 head, VringhChain &chain)
 {
 	/*
 	 * The visited set holds the descriptors of this walk that lead on (a
@@ -206,32 +233,35 @@ Result<void> Vringh::walk_chain(u16 head, VringhChain &chain)
 	 * every exit.
 	 */
 	u32 count = 0, marked = 0;
+	u16 *path = m_chain.data();
 	keel::ScopeGuard forget([&] {
 		for (u32 k = 0; k < marked; k++)
-			clear_bit(m_visited, m_chain[k]);
+			clear_bit(m_visited, path[k]);
 	});
 	u64 rd = 0, wr = 0;
 	u16 i = head;
 	for (;;) {
+		/* i < num: the head and every next are checked before they are walked. */
 		VringDesc d = TRY(m_ring.peer_read<VringDesc>(m_layout.desc_at(i)));
 		count++;
-		TRY(add_segment(i, d, chain, &rd, &wr));
+		TRY(add_segment(i, d, chain, rd, wr));
 		if (!(virtio16_to_cpu(m_le, d.flags) & VRING_DESC_F_NEXT))
 			break;
-		m_chain[marked++] = i;
+		/* marked < count <= num: m_chain holds num entries. */
+		path[marked++] = i;
 		set_bit(m_visited, i);
 		u16 next = virtio16_to_cpu(m_le, d.next);
-		if (next >= m_layout.num) {
+		if (unlikely(next >= m_layout.num)) {
 			bad_ring(m_dev, m_name, "desc %u: next %u out of range (num %u)", i, next,
 				 m_layout.num);
 			return err(-EIO);
 		}
-		if (count >= m_layout.num) {
+		if (unlikely(count >= m_layout.num)) {
 			bad_ring(m_dev, m_name, "chain at head %u longer than num %u", head,
 				 m_layout.num);
 			return err(-EIO);
 		}
-		if (test_bit(m_visited, next)) {
+		if (unlikely(test_bit(m_visited, next))) {
 			bad_ring(m_dev, m_name,
 				 "desc %u: next %u loops back into the chain at head %u", i, next,
 				 head);
@@ -251,7 +281,9 @@ Result<bool> Vringh::getdesc(VringhChain &chain)
 		return false;
 
 	u16 slot = m_last_avail_idx & u16(m_layout.num - 1);
-	u16 head = TRY(get16(m_layout.avail_ring(slot)));
+	/* Invalidated with the load of avail->idx that published it (invalidate_avail()). */
+	u16 head =
+		virtio16_to_cpu(m_le, TRY(m_ring.read<keel::virtio16>(m_layout.avail_ring(slot))));
 	if (head >= m_layout.num) {
 		bad_ring(m_dev, m_name, "avail slot %u: head %u out of range (num %u)", slot, head,
 			 m_layout.num);
@@ -273,7 +305,8 @@ Result<bool> Vringh::getdesc(VringhChain &chain)
 	return true;
 }
 
-Result<void> Vringh::push_used(VringhChain &chain, u32 len)
+/* push_used(), inlined into add_used() too (one body, no call per message). */
+__always_inline Result<void> Vringh::push_used_one(VringhChain &chain, u32 len)
 {
 	if (is_broken())
 		return err(-EIO);
@@ -285,8 +318,10 @@ Result<void> Vringh::push_used(VringhChain &chain, u32 len)
 
 	/* Hand the written bytes back: clean them towards the driver. */
 	u32 left = len;
+	/* k < m_nr_wr, at most the store's size (add_segment()). */
+	const ShmRegion *wr = chain.m_wr_store.data();
 	for (u16 k = 0; k < chain.m_nr_wr && left; k++) {
-		const ShmRegion &seg = chain.m_wr_store[k];
+		const ShmRegion &seg = wr[k];
 		size_t n = keel::min(size_t(left), seg.size());
 		(void)seg.clean(0, n);
 		left -= u32(n);
@@ -305,7 +340,8 @@ Result<void> Vringh::push_used(VringhChain &chain, u32 len)
 	return ok();
 }
 
-Result<void> Vringh::publish_used()
+/* publish_used(), inlined into add_used() and need_notify(). */
+__always_inline Result<void> Vringh::publish_used_now()
 {
 	if (is_broken())
 		return err(-EIO);
@@ -319,15 +355,25 @@ Result<void> Vringh::publish_used()
 	return ok();
 }
 
+Result<void> Vringh::push_used(VringhChain &chain, u32 len)
+{
+	return push_used_one(chain, len);
+}
+
+Result<void> Vringh::publish_used()
+{
+	return publish_used_now();
+}
+
 Result<void> Vringh::add_used(VringhChain &chain, u32 len)
 {
-	TRY(push_used(chain, len));
-	return publish_used();
+	TRY(push_used_one(chain, len));
+	return publish_used_now();
 }
 
 bool Vringh::need_notify()
 {
-	if (publish_used().is_error() || m_completed == 0)
+	if (publish_used_now().is_error() || m_completed == 0)
 		return false;
 	/* used->idx is visible before we read the driver's suppression state (pairs with enable_cb). */
 	keel::virt_mb();

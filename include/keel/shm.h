@@ -442,12 +442,33 @@ public:
 	{
 		if (!contains(off, len))
 			return err(-EINVAL);
+		return window(off, len);
+	}
+	/**
+	 * da_sub() - the sub-window at a device address range the peer gave
+	 * @da: device address of its first byte
+	 * @len: its size
+	 *
+	 * sub() of what da_to_offset() translates, with one check.
+	 *
+	 * Context: any.
+	 * Return: the sub-window, or -EINVAL when any byte of the range lies
+	 * outside this one.
+	 */
+	Result<ShmRegion> da_sub(u64 da, u64 len) const
+	{
+		size_t off = TRY(da_to_offset(da, len));
+		return window(off, size_t(len));
+	}
+
+private:
+	/* The sub-window [@off, @off + @len), already checked to be inside. */
+	ShmRegion window(size_t off, size_t len) const
+	{
 		ShmRegion r(m_base + off, len, m_da + off);
 		r.m_cache = m_cache;
 		return r;
 	}
-
-private:
 	void do_clean(const u8 *p, size_t len) const
 	{
 		if (m_cache)
@@ -491,7 +512,51 @@ private:
 				return n;
 		return 1;
 	}
-	static void copy_in(u8 *dst, const u8 *src, size_t len)
+	/*
+	 * The pieces piece() picks when @p is 4-byte aligned and @len a
+	 * multiple of 4 (descriptors, used elements, rpmsg headers): a u32 to
+	 * reach 8-byte alignment, u64s, a u32 for the rest; @f(offset, n)
+	 * moves one. Hoisted out of the byte loop for the common case only:
+	 * the same pieces, so the same rule.
+	 */
+	template <typename F> static __always_inline bool word_pieces(const u8 *p, size_t len, F f)
+	{
+		auto a = reinterpret_cast<uintptr_t>(p);
+		if (((a | len) & 7) == 0) {
+			/* All u64s (unrolled when @len is a constant). */
+			for (size_t done = 0; done < len; done += 8)
+				f(done, size_t(8));
+			return true;
+		}
+		if ((a | len) & 3)
+			return false;
+		size_t done = 0;
+		if ((a & 4) && len) {
+			f(size_t(0), size_t(4));
+			done = 4;
+		}
+		for (; len - done >= 8; done += 8)
+			f(done, size_t(8));
+		if (done < len)
+			f(done, size_t(4));
+		return true;
+	}
+	static __always_inline void copy_in(u8 *dst, const u8 *src, size_t len)
+	{
+		/* SAFETY: as in copy_pieces_in(). */
+		if (word_pieces(src, len, [dst, src](size_t at, size_t n) {
+			    if (n == 8) {
+				    u64 v = load_word<u64>(src + at);
+				    memcpy(dst + at, &v, 8);
+			    } else {
+				    u32 v = load_word<u32>(src + at);
+				    memcpy(dst + at, &v, 4);
+			    }
+		    }))
+			return;
+		copy_pieces_in(dst, src, len);
+	}
+	static __noinline void copy_pieces_in(u8 *dst, const u8 *src, size_t len)
 	{
 		for (size_t done = 0; done < len;) {
 			const u8 *s = src + done;
@@ -512,7 +577,24 @@ private:
 			done += n;
 		}
 	}
-	static void copy_out(u8 *dst, const u8 *src, size_t len)
+	static __always_inline void copy_out(u8 *dst, const u8 *src, size_t len)
+	{
+		/* SAFETY: as in copy_pieces_out(). */
+		if (word_pieces(dst, len, [dst, src](size_t at, size_t n) {
+			    if (n == 8) {
+				    u64 v;
+				    memcpy(&v, src + at, 8);
+				    store_word<u64>(dst + at, v);
+			    } else {
+				    u32 v;
+				    memcpy(&v, src + at, 4);
+				    store_word<u32>(dst + at, v);
+			    }
+		    }))
+			return;
+		copy_pieces_out(dst, src, len);
+	}
+	static __noinline void copy_pieces_out(u8 *dst, const u8 *src, size_t len)
 	{
 		for (size_t done = 0; done < len;) {
 			u8 *d = dst + done;
@@ -548,10 +630,11 @@ private:
 			if (reinterpret_cast<uintptr_t>(p) % sizeof(T) == 0)
 				return __builtin_bit_cast(
 					T, load_word<typename RawOf<sizeof(T)>::type>(p));
-			/* Misaligned (never in the stack's own layouts): bytewise, no fault. */
-			u8 *b = reinterpret_cast<u8 *>(&v);
-			for (size_t i = 0; i < sizeof(T); i++)
-				b[i] = load_word<u8>(p + i);
+			/*
+			 * Misaligned: in pieces, as a larger field (a used
+			 * element, two u32s at a 4-byte boundary).
+			 */
+			copy_in(reinterpret_cast<u8 *>(&v), p, sizeof(T));
 		} else {
 			copy_in(reinterpret_cast<u8 *>(&v), p, sizeof(T));
 		}
@@ -569,9 +652,7 @@ private:
 					   __builtin_bit_cast(typename RawOf<sizeof(T)>::type, v));
 				return;
 			}
-			const u8 *b = reinterpret_cast<const u8 *>(&v);
-			for (size_t i = 0; i < sizeof(T); i++)
-				store_word<u8>(p + i, b[i]);
+			copy_out(p, reinterpret_cast<const u8 *>(&v), sizeof(T));
 		} else {
 			copy_out(p, reinterpret_cast<const u8 *>(&v), sizeof(T));
 		}

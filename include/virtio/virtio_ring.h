@@ -910,7 +910,15 @@ public:
 	 * a fresh load); -EIO when broken or avail->idx is ahead by more than
 	 * num.
 	 */
-	Result<u16> avail_pending();
+	Result<u16> avail_pending()
+	{
+		if (is_broken())
+			return keel::err(-EIO);
+		/* Chains of the last load still to take: no load. */
+		if (m_avail_idx_seen != m_last_avail_idx)
+			return u16(m_avail_idx_seen - m_last_avail_idx);
+		return load_avail_idx();
+	}
 
 	/**
 	 * add_used() - return @chain to the driver (Linux vringh_complete_kern())
@@ -1006,14 +1014,25 @@ private:
 	Vringh(const VringhConfig &cfg, const VringLayout &layout);
 	Result<u16> get16(size_t off);
 	Result<void> put16(size_t off, u16 v);
+	Result<u16> load_avail_idx();
+	void invalidate_avail(u16 from, u16 n);
+	Result<void> push_used_one(VringhChain &chain, u32 len);
+	Result<void> publish_used_now();
 	Result<void> walk_chain(u16 head, VringhChain &chain);
-	Result<void> add_segment(u16 i, const VringDesc &d, VringhChain &chain, u64 *rd, u64 *wr);
-	bool test_bit(keel::UniqueArray<u64> &map, u32 i) const
+	Result<void> add_segment(u16 i, const VringDesc &d, VringhChain &chain, u64 &rd, u64 &wr);
+	/* Bit @i of @map, for i < num (the maps hold num bits; callers check i first). */
+	static bool test_bit(const keel::UniqueArray<u64> &map, u32 i)
 	{
-		return map[i / 64] & (u64(1) << (i % 64));
+		return map.data()[i / 64] & (u64(1) << (i % 64));
 	}
-	void set_bit(keel::UniqueArray<u64> &map, u32 i) { map[i / 64] |= u64(1) << (i % 64); }
-	void clear_bit(keel::UniqueArray<u64> &map, u32 i) { map[i / 64] &= ~(u64(1) << (i % 64)); }
+	static void set_bit(keel::UniqueArray<u64> &map, u32 i)
+	{
+		map.data()[i / 64] |= u64(1) << (i % 64);
+	}
+	static void clear_bit(keel::UniqueArray<u64> &map, u32 i)
+	{
+		map.data()[i / 64] &= ~(u64(1) << (i % 64));
+	}
 
 	VringLayout m_layout;
 	ShmRegion m_ring;

@@ -57,6 +57,26 @@ void region_checks_offsets_and_device_addresses(Test &t)
 	EXPECT_EQ(t, r.offset_of(mem + 56, 8).value_or(0), 56u);
 }
 
+/* da_sub(): the window da_to_offset() and sub() give, refused where either refuses. */
+void da_sub_is_the_checked_sub_window_of_a_device_range(Test &t)
+{
+	u8 mem[64] = {};
+	const ShmCacheOps ops = {};
+	ShmRegion r = ShmRegion(mem, sizeof(mem), 0x1000).with_cache_ops(&ops);
+	auto s = r.da_sub(0x1010, 0x30);
+	ASSERT_OK(t, s);
+	EXPECT_TRUE(t, s.value().base() == mem + 0x10);
+	EXPECT_EQ(t, s.value().size(), 0x30u);
+	EXPECT_EQ(t, s.value().da(), 0x1010u);
+	EXPECT_EQ(t, s.value().cache_ops(), &ops);
+	EXPECT_EQ(t, r.da_sub(0x1040, 0).value_or(ShmRegion()).size(), 0u);
+	EXPECT_ERR(t, r.da_sub(0x1010, 0x31), -EINVAL);
+	EXPECT_ERR(t, r.da_sub(0x1041, 0), -EINVAL);
+	EXPECT_ERR(t, r.da_sub(0xfff, 1), -EINVAL);
+	EXPECT_ERR(t, r.da_sub(U64_MAX, 2), -EINVAL);
+	EXPECT_ERR(t, r.da_sub(0x1001, U64_MAX), -EINVAL);
+}
+
 struct Odd {
 	u8 b[7];
 };
@@ -156,6 +176,7 @@ void region_cache_ops_see_each_transfer(Test &t)
 const TestCase shm_cases[] = {
 	KEEL_CASE(range_fits_never_overflows),
 	KEEL_CASE(region_checks_offsets_and_device_addresses),
+	KEEL_CASE(da_sub_is_the_checked_sub_window_of_a_device_range),
 	KEEL_CASE(accesses_land_on_the_right_bytes_at_any_alignment),
 	KEEL_CASE(copies_match_memcpy_for_every_offset_and_length),
 	KEEL_CASE(region_cache_ops_see_each_transfer),

@@ -219,6 +219,46 @@ void rx_delivers_by_destination_in_atomic_context(Test &t)
 	destroy_ept(*e2);
 }
 
+/*
+ * Dispatch remembers the endpoint it last found: destroying it, and a new
+ * endpoint at the same address, must be seen by the very next message.
+ */
+void rx_after_destroy_finds_the_address_anew(Test &t)
+{
+	TestLink *l = make_test_link(t, false);
+	ASSERT_NOT_NULL(t, l);
+	RefPtr<RpmsgDevice> ch = make_channel(t, *l, "rx-anew");
+	ASSERT_TRUE(t, ch);
+	Rec r1, r2, r3;
+	RefPtr<RpmsgEndpoint> e1 = make_ept(t, *ch, &r1, 0x500), e2 = make_ept(t, *ch, &r2);
+	ASSERT_TRUE(t, e1 && e2);
+	/* Alternate destinations: each message goes to its own endpoint. */
+	for (u32 i = 0; i < 4; i++) {
+		ASSERT_OK(t, l->inject_str(0x401, i % 2 ? e2->addr() : 0x500, "x"));
+		ASSERT_OK(t, l->inject_str(0x401, 0x500, "y"));
+	}
+	EXPECT_EQ(t, r1.n.load(), 6u);
+	EXPECT_EQ(t, r2.n.load(), 2u);
+	destroy_ept(*e1);
+	e1 = nullptr;
+	u64 lost = l->link.stats().rx_no_recipient.load();
+	log_set_echo(false);
+	auto v = l->inject_str(0x401, 0x500, "gone");
+	log_set_echo(true);
+	ASSERT_OK(t, v);
+	EXPECT_TRUE(t, v.value() == RpmsgLink::RxVerdict::Recycle);
+	EXPECT_EQ(t, l->link.stats().rx_no_recipient.load(), lost + 1);
+	EXPECT_EQ(t, r1.n.load(), 6u);
+	RefPtr<RpmsgEndpoint> e3 = make_ept(t, *ch, &r3, 0x500);
+	ASSERT_TRUE(t, e3);
+	ASSERT_OK(t, l->inject_str(0x401, 0x500, "new"));
+	EXPECT_EQ(t, r1.n.load(), 6u);
+	EXPECT_EQ(t, r3.n.load(), 1u);
+	EXPECT_EQ(t, r3.last_len, 3u);
+	destroy_ept(*e2);
+	destroy_ept(*e3);
+}
+
 struct BadRx {
 	const char *name;
 	u32 used;	 /* used length reported */
@@ -1043,6 +1083,7 @@ const TestCase rpmsg_core_cases[] = {
 	KEEL_CASE(ept_fixed_address_taken_is_ebusy),
 	KEEL_CASE(ept_1000_create_destroy_cycles_leak_nothing),
 	KEEL_CASE(rx_delivers_by_destination_in_atomic_context),
+	KEEL_CASE(rx_after_destroy_finds_the_address_anew),
 	KEEL_PARAM_CASE(rx_bad_header_is_dropped_logged_and_recycled, bad_rx_gen),
 	KEEL_CASE(rx_big_endian_link_decodes_big_endian_headers),
 	KEEL_CASE(destroy_waits_for_a_running_callback),

@@ -632,6 +632,60 @@ void device_refuses_more_segments_than_storage(Test &t)
 
 /* --- hostile device: the driver side refuses its used ring --- */
 
+/*
+ * The limits a chain's segments are held to, on either list: the total
+ * length (u32, checked on the sum) and the caller's storage. The window
+ * descriptors point into is declared 3 GiB long over the test's few
+ * pages: getdesc() only translates and checks segments, it never touches
+ * their bytes.
+ */
+struct SegLimit {
+	const char *name;
+	u16 flags; /* of every descriptor */
+	u32 len;   /* of every descriptor */
+	u16 n;	   /* descriptors in the chain */
+	const char *log;
+};
+
+const SegLimit seg_limits[] = {
+	{ "readable_over_4g", 0, 0xc0000000u, 2, "desc 1: chain longer than 4 GiB" },
+	{ "writable_over_4g", VRING_DESC_F_WRITE, 0xc0000000u, 2,
+	  "desc 1: chain longer than 4 GiB" },
+	{ "readable_over_storage", 0, 8, 3, "desc 2: more than 2 readable segments" },
+	{ "writable_over_storage", VRING_DESC_F_WRITE, 8, 3,
+	  "desc 2: more than 2 writable segments" },
+};
+
+void describe_seg_limit(const SegLimit &l, char *desc)
+{
+	keel::snprintf(desc, KEEL_TEST_DESC_LEN, "%s", l.name);
+}
+KEEL_PARAMS(seg_limit_gen, seg_limits, describe_seg_limit)
+
+void device_refuses_a_chain_past_its_segment_limits(Test &t)
+{
+	const SegLimit &l = t.param<SegLimit>();
+	RingPair p;
+	ASSERT_OK(t, pair_init(t, p, 8, 64, true, false, 256));
+	VringhConfig hc;
+	hc.name = "test-vringh";
+	hc.num = 8;
+	hc.align = 64;
+	hc.ring = p.ring;
+	hc.mem = ShmRegion(p.mem, size_t(3) << 30, TEST_DA);
+	p.vrh = nullptr;
+	auto vrh = Vringh::create(hc, GFP_KERNEL);
+	ASSERT_OK(t, vrh);
+	for (u16 i = 0; i < l.n; i++)
+		p.raw_desc(i, TEST_DA, l.len, l.flags | (i + 1 < l.n ? VRING_DESC_F_NEXT : 0),
+			   u16(i + 1));
+	p.raw_post(0);
+	u64 since = keel::log_seq();
+	VringhChainStorage<2, 2> c;
+	expect_broken(t, vrh.value()->getdesc(c), *vrh.value(), since, l.log);
+	EXPECT_FALSE(t, c.valid());
+}
+
 void driver_refuses_used_id_out_of_range(Test &t)
 {
 	RingPair p;
@@ -952,6 +1006,140 @@ void enable_loops_end_on_a_broken_ring(Test &t)
 	EXPECT_EQ(t, rounds, 0u);
 }
 
+/*
+ * The device side's ownership transfers on a ring that needs cache
+ * maintenance: which ranges of the ring Vringh invalidates before it reads
+ * what the driver wrote, and cleans after it writes what the driver reads.
+ * The ring's window carries ShmCacheOps that log each call (OpLog: the
+ * calls as offsets from the ring's first byte).
+ */
+struct OpLog {
+	/* Enough for one phase of a case (each case resets n between phases). */
+	static constexpr u32 MAX = 16;
+	const u8 *ring = nullptr;
+	u32 n = 0;
+	bool clean[MAX] = {};
+	size_t off[MAX] = {};
+	size_t len[MAX] = {};
+	const keel::ShmCacheOps ops{ &OpLog::on_clean, &OpLog::on_invalidate, this };
+
+	void on(const void *p, size_t l, bool c)
+	{
+		if (n < MAX) {
+			clean[n] = c;
+			off[n] = size_t(static_cast<const u8 *>(p) - ring);
+			len[n] = l;
+		}
+		n++;
+	}
+	static void on_clean(void *ctx, const void *p, size_t l)
+	{
+		static_cast<OpLog *>(ctx)->on(p, l, true);
+	}
+	static void on_invalidate(void *ctx, const void *p, size_t l)
+	{
+		static_cast<OpLog *>(ctx)->on(p, l, false);
+	}
+	/* Calls of one kind that cover [@o, @o + @l) exactly. */
+	u32 count(bool c, size_t o, size_t l) const
+	{
+		u32 k = 0;
+		for (u32 i = 0; i < n && i < MAX; i++)
+			k += clean[i] == c && off[i] == o && len[i] == l;
+		return k;
+	}
+	/* Calls of one kind that touch any byte of [@o, @o + @l). */
+	u32 touching(bool c, size_t o, size_t l) const
+	{
+		u32 k = 0;
+		for (u32 i = 0; i < n && i < MAX; i++)
+			k += clean[i] == c && off[i] < o + l && o < off[i] + len[i];
+		return k;
+	}
+};
+
+/* @p with its device side replaced by one whose ring window logs into @log. */
+Result<void> logged_pair(Test &t, RingPair &p, OpLog &log, u32 num)
+{
+	TRY(pair_init(t, p, num, 64, true, false, 1024));
+	log.ring = p.mem;
+	VringhConfig hc;
+	hc.name = "test-vringh";
+	hc.num = num;
+	hc.align = 64;
+	hc.ring = p.ring.with_cache_ops(&log.ops);
+	hc.mem = p.region;
+	p.vrh = TRY(Vringh::create(hc, GFP_KERNEL));
+	return keel::ok();
+}
+
+/*
+ * The avail entries one avail->idx published are invalidated with that
+ * load, before any of them is read: one range, or two when they wrap
+ * past the end of the ring; the entries taken later without a load are
+ * not invalidated again.
+ */
+void avail_entries_are_invalidated_with_the_idx_that_published_them(Test &t)
+{
+	OpLog log;
+	RingPair p;
+	ASSERT_OK(t, logged_pair(t, p, log, 4));
+	const VringLayout &l = p.layout();
+	for (u16 i = 0; i < 4; i++)
+		p.raw_desc(i, p.buf_da(16 * i), 16, 0, 0);
+	/* Three chains in slots 0..2, taken and returned. */
+	for (u16 i = 0; i < 3; i++)
+		p.raw_post(i);
+	VringhChainStorage<1, 1> c[3];
+	for (u32 i = 0; i < 3; i++)
+		ASSERT_EQ(t, p.vrh->getdesc(c[i]).value_or(false), true);
+	EXPECT_EQ(t, log.count(false, l.avail_ring(0), 6), 1u);
+	EXPECT_EQ(t, log.touching(false, l.avail_ring(0), 8), 1u);
+	for (u32 i = 0; i < 3; i++)
+		ASSERT_OK(t, p.vrh->push_used(c[i], 0));
+	ASSERT_OK(t, p.vrh->publish_used());
+	/* Three more in slots 3, 0, 1: the batch wraps. */
+	log.n = 0;
+	p.raw_post(2);
+	p.raw_post(1);
+	p.raw_post(0);
+	for (u32 i = 0; i < 3; i++) {
+		ASSERT_EQ(t, p.vrh->getdesc(c[i]).value_or(false), true);
+		EXPECT_EQ(t, c[i].head(), 2u - i);
+	}
+	EXPECT_EQ(t, log.count(false, l.avail_ring(3), 2), 1u);
+	EXPECT_EQ(t, log.count(false, l.avail_ring(0), 4), 1u);
+	EXPECT_EQ(t, log.touching(false, l.avail_ring(0), 8), 2u);
+	/* The load itself, first. */
+	ASSERT_TRUE(t, log.n > 0);
+	EXPECT_TRUE(t, !log.clean[0] && log.off[0] == l.avail_idx() && log.len[0] == 2);
+	EXPECT_FALSE(t, p.vrh->is_broken());
+}
+
+/* A used element is cleaned once, whole, when it is pushed. */
+void used_element_is_cleaned_once_per_push(Test &t)
+{
+	OpLog log;
+	RingPair p;
+	ASSERT_OK(t, logged_pair(t, p, log, 4));
+	const VringLayout &l = p.layout();
+	p.raw_desc(0, p.buf_da(0), 16, VRING_DESC_F_WRITE, 0);
+	p.raw_post(0);
+	VringhChainStorage<1, 1> c;
+	ASSERT_EQ(t, p.vrh->getdesc(c).value_or(false), true);
+	log.n = 0;
+	ASSERT_OK(t, p.vrh->push_used(c, 12));
+	EXPECT_EQ(t, log.count(true, l.used_ring(0), 8), 1u);
+	EXPECT_EQ(t, log.touching(true, l.used_ring(0), 8), 1u);
+	ASSERT_OK(t, p.vrh->publish_used());
+	EXPECT_EQ(t, log.count(true, l.used_idx(), 2), 1u);
+	/* The element as written: id and len, each a whole u32. */
+	EXPECT_EQ(t, p.raw_read16(l.used_idx()), 1u);
+	VringUsedElem e = p.ring.read<VringUsedElem>(l.used_ring(0)).value_or(VringUsedElem());
+	EXPECT_EQ(t, keel::virtio32_to_cpu(true, e.id), 0u);
+	EXPECT_EQ(t, keel::virtio32_to_cpu(true, e.len), 12u);
+}
+
 const TestCase virtio_ring_cases[] = {
 	KEEL_CASE(layout_matches_uapi_vring_init_and_vring_size),
 	KEEL_CASE(layout_rejects_bad_num_and_align),
@@ -976,6 +1164,7 @@ const TestCase virtio_ring_cases[] = {
 	KEEL_CASE(device_refuses_readable_after_writable),
 	KEEL_CASE(device_refuses_head_reposted_while_in_use),
 	KEEL_CASE(device_refuses_more_segments_than_storage),
+	KEEL_PARAM_CASE(device_refuses_a_chain_past_its_segment_limits, seg_limit_gen),
 	KEEL_CASE(driver_refuses_used_id_out_of_range),
 	KEEL_CASE(driver_refuses_used_id_not_outstanding),
 	KEEL_CASE(driver_refuses_used_len_larger_than_buffer),
@@ -989,6 +1178,8 @@ const TestCase virtio_ring_cases[] = {
 	KEEL_CASE(enable_cb_reports_work_that_raced_in),
 	KEEL_CASE(notify_enable_reports_buffers_that_raced_in),
 	KEEL_CASE(enable_loops_end_on_a_broken_ring),
+	KEEL_CASE(avail_entries_are_invalidated_with_the_idx_that_published_them),
+	KEEL_CASE(used_element_is_cleaned_once_per_push),
 	{},
 };
 
