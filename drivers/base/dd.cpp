@@ -183,13 +183,14 @@ void DeviceCore::unlock_device(Device &dev) NO_THREAD_SAFETY_ANALYSIS
 Result<void> Driver::call_probe(Device &dev) const
 {
 	void *data = TRY(m_ops->probe(dev));
-	DeviceCore::driver_data(dev) = data;
+	/* Runtime PM callbacks may already run (and read it): publish the data whole. */
+	__atomic_store_n(&DeviceCore::driver_data(dev), data, __ATOMIC_RELEASE);
 	return ok();
 }
 
 void Driver::call_remove(Device &dev) const
 {
-	void *data = exchange(DeviceCore::driver_data(dev), nullptr);
+	void *data = __atomic_exchange_n(&DeviceCore::driver_data(dev), nullptr, __ATOMIC_ACQ_REL);
 	if (data)
 		m_ops->remove(dev, data);
 }
@@ -227,7 +228,7 @@ ProbeResult DeviceCore::really_probe(Device &dev, const Driver &drv)
 
 	const BusType &bt = drv.bus().type();
 	Result<void> r = bt.probe ? bt.probe(dev, drv) : drv.call_probe(dev);
-	if (r.is_error() && dev.m_driver_data) {
+	if (r.is_error() && dev.raw_drvdata()) {
 		/* The bus's probe failed after the driver's succeeded. */
 		drv.call_remove(dev);
 	}
@@ -272,8 +273,16 @@ void DeviceCore::release_driver_locked(Device &dev)
 	const Driver *drv = dev.driver();
 	if (!drv)
 		return;
-	/* The driver's remove runs with the device resumed (Linux). */
+	/*
+	 * The driver's remove runs with the device resumed (Linux), and after
+	 * any runtime PM callback already running: the usage count keeps new
+	 * idle and suspend callbacks from starting, the barrier waits for one
+	 * in flight (an idle callback leaves the status Active, so the resume
+	 * does not wait for it) and cancels what is queued. Else remove()
+	 * could free the data such a callback is using.
+	 */
 	(void)pm_runtime_get_sync(dev);
+	pm_runtime_barrier(dev);
 	bus_notify(dev, BUS_NOTIFY_UNBIND_DRIVER);
 	const BusType &bt = drv->bus().type();
 	if (bt.remove)

@@ -656,7 +656,7 @@ public:
 	 * Context: any.
 	 * Return: the data, or nullptr.
 	 */
-	void *raw_drvdata() const { return m_driver_data; }
+	void *raw_drvdata() const { return __atomic_load_n(&m_driver_data, __ATOMIC_ACQUIRE); }
 
 	/**
 	 * set_driver_override() - bind only the driver named @name from now on
@@ -1174,7 +1174,7 @@ template <typename T> T *Device::drvdata() const
 	if (have != want && (detail::driver_data_type_is_local<T> || !have || !streq(have, want)))
 		return nullptr;
 	/* SAFETY: the data of a driver whose ops come from DriverAdapter<T> is a T. */
-	return static_cast<T *>(m_driver_data);
+	return static_cast<T *>(raw_drvdata());
 }
 
 /* --- iteration helpers (lambdas) --- */

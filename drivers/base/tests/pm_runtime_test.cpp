@@ -47,6 +47,36 @@ private:
 };
 TEST_DRIVER(s_pm_drv, PmDriver, "pm_drv");
 
+/* The idle callback of IdleDriver is running; remove() ran meanwhile. */
+constinit Atomic<int> s_in_idle;
+constinit Atomic<int> s_removed_in_idle;
+
+/* An idle callback that takes its time, to overlap an unbind. */
+class IdleDriver : NonMovable {
+public:
+	static constexpr NameDeviceId id_table[] = { { "pm_idle" }, {} };
+	static Result<UniquePtr<IdleDriver>> probe(TDevice &)
+	{
+		return make_unique<IdleDriver>(GFP_KERNEL);
+	}
+	/* Runs in remove(): the data goes. */
+	~IdleDriver()
+	{
+		if (s_in_idle.load())
+			s_removed_in_idle.fetch_add(1);
+	}
+	Result<void> runtime_idle(TDevice &)
+	{
+		s_in_idle.store(1);
+		/* Long enough for an unbind that does not wait to run remove() meanwhile. */
+		msleep(200);
+		s_in_idle.store(0);
+		/* Stay up: no suspend after it. */
+		return err(-EBUSY);
+	}
+};
+TEST_DRIVER(s_idle_drv, IdleDriver, "pm_idle_drv");
+
 /*
  * Registers a bound device, Active with runtime PM enabled. The parent is
  * held meanwhile: the probe's get/put of the parent would otherwise let it
@@ -292,6 +322,33 @@ void concurrent_get_put(Test &t)
 	device_unregister(*p);
 }
 
+/*
+ * An unbind waits for a runtime PM callback already running: an idle
+ * callback (queued, run by the work item) leaves the device Active, so the
+ * unbind's resume does not wait for it; remove() must not free the data
+ * under it.
+ */
+void unbind_waits_for_a_running_idle_callback(Test &t)
+{
+	s_in_idle.store(0);
+	s_removed_in_idle.store(0);
+	ASSERT_OK(t, driver_register(s_idle_drv));
+	TDevice *dev = tdev_register("i0", "pm_idle");
+	if (!dev || !dev->is_bound()) {
+		EXPECT_FAIL(t, "device i0 not bound");
+	} else {
+		EXPECT_OK(t, pm_runtime_set_active(*dev));
+		pm_runtime_enable(*dev);
+		EXPECT_OK(t, pm_request_idle(*dev));
+		EXPECT_TRUE(t, wait_until([&] { return s_in_idle.load() == 1; }, 2000));
+	}
+	if (dev)
+		device_unregister(*dev);
+	EXPECT_EQ(t, s_removed_in_idle.load(), 0);
+	EXPECT_EQ(t, s_in_idle.load(), 0);
+	driver_unregister(s_idle_drv);
+}
+
 int pm_case_init(Test &t)
 {
 	s_ev.reset();
@@ -312,9 +369,13 @@ void pm_case_exit(Test &t)
 }
 
 const test::TestCase pm_runtime_cases[] = {
-	KEEL_CASE(usage_count_blocks_suspend), KEEL_CASE(disabled_device_refuses),
-	KEEL_CASE(autosuspend_after_delay),    KEEL_CASE(parent_stays_active_while_child_active),
-	KEEL_CASE(concurrent_get_put),	       {},
+	KEEL_CASE(usage_count_blocks_suspend),
+	KEEL_CASE(disabled_device_refuses),
+	KEEL_CASE(autosuspend_after_delay),
+	KEEL_CASE(parent_stays_active_while_child_active),
+	KEEL_CASE(concurrent_get_put),
+	KEEL_CASE(unbind_waits_for_a_running_idle_callback),
+	{},
 };
 
 const test::TestSuite pm_runtime_suite = {
