@@ -148,9 +148,15 @@ private:
 				remaining = cond() ? 1 : 0;
 				break;
 			}
-			remaining = sleep(entry, remaining, interruptible);
-			if (remaining < 0)
-				break;
+			s64 left = sleep(entry, remaining, interruptible);
+			/*
+			 * Woken by a signal: round again, where the condition is
+			 * looked at before the signal (Linux ___wait_event()), so
+			 * a condition that came true with it is a success. The
+			 * time left is then at most what it was before the sleep.
+			 */
+			if (left >= 0)
+				remaining = left;
 		}
 		keel_port_wait_finish(m_storage, entry);
 		return remaining;

@@ -251,6 +251,27 @@ void signal_interrupts_interruptible_timeout_wait_promptly(Test &t)
 	EXPECT_LT(t, w.elapsed_ns, ms_to_ns(5000));
 }
 
+/*
+ * A condition that is true when a signal wakes the waiter is a success, as
+ * on Linux (the condition is looked at first): a thread stopped just as
+ * what it waited for happened must not be told it was interrupted.
+ */
+void condition_true_at_a_signal_wins(Test &t)
+{
+	Waiter w;
+	w.allow_signal = true;
+	w.timeout_ns = ms_to_ns(10000);
+	Thread *th = start(t, wait_interruptible, w);
+	ASSERT_NOT_NULL(t, th);
+	msleep(20);
+	/* True without a wake-up: only the signal wakes the waiter. */
+	__atomic_store_n(&w.flag, 1, __ATOMIC_RELEASE);
+	th->signal();
+	if (!finish(t, th, w))
+		return;
+	EXPECT_GE(t, w.ret, 1);
+}
+
 struct SignalSteps {
 	WaitQueue wq{ "wait_wq", KEEL_LOCK_KEY() };
 	Completion started{ "wait_started", KEEL_LOCK_KEY() };
@@ -457,6 +478,7 @@ const TestCase wait_cases[] = {
 	KEEL_CASE(true_condition_returns_whole_timeout_at_once),
 	KEEL_CASE(signal_interrupts_interruptible_wait),
 	KEEL_CASE(signal_interrupts_interruptible_timeout_wait_promptly),
+	KEEL_CASE(condition_true_at_a_signal_wins),
 	KEEL_CASE(pending_signal_fails_next_interruptible_wait_until_flushed),
 	KEEL_CASE(signal_is_ignored_without_allow_signal),
 	KEEL_CASE(stop_wakes_a_thread_sleeping_on_should_stop),
