@@ -111,6 +111,12 @@ struct DeviceCore {
 	/* pm_runtime.cpp */
 	static void pm_runtime_remove(Device &dev);
 	static void pm_runtime_reinit(Device &dev);
+	/*
+	 * Waits until no runtime PM callback of @dev runs: no suspend or
+	 * resume in progress, no idle callback. It flushes no work item, so
+	 * it adds no lock dependency on them. Context: may sleep.
+	 */
+	static void pm_runtime_wait_callbacks(Device &dev);
 };
 
 } // namespace keel

@@ -276,13 +276,17 @@ void DeviceCore::release_driver_locked(Device &dev)
 	/*
 	 * The driver's remove runs with the device resumed (Linux), and after
 	 * any runtime PM callback already running: the usage count keeps new
-	 * idle and suspend callbacks from starting, the barrier waits for one
-	 * in flight (an idle callback leaves the status Active, so the resume
-	 * does not wait for it) and cancels what is queued. Else remove()
-	 * could free the data such a callback is using.
+	 * idle and suspend callbacks from starting (a queued one finds it and
+	 * does nothing); an idle callback in flight leaves the status Active,
+	 * so the resume does not wait for it: wait for it here. Else remove()
+	 * could free the data such a callback is using. It waits for this
+	 * device's callbacks only; flushing the PM work items (one lock class
+	 * for every device) would tie an unbind under a lock that another
+	 * device's callbacks take (a remote's firmware lock) into a lockdep
+	 * cycle.
 	 */
 	(void)pm_runtime_get_sync(dev);
-	pm_runtime_barrier(dev);
+	pm_runtime_wait_callbacks(dev);
 	bus_notify(dev, BUS_NOTIFY_UNBIND_DRIVER);
 	const BusType &bt = drv->bus().type();
 	if (bt.remove)

@@ -207,15 +207,22 @@ int rpm_idle(Device &dev, DevPmInfo &pm, int flags, unsigned long &irqf)
 		return r;
 	if (pm.status != RpmStatus::Active)
 		return -EAGAIN;
+	/* One idle callback at a time (Linux). */
+	if (pm.idle_notification)
+		return -EINPROGRESS;
 	if (pm.request > RpmRequest::Idle)
 		return -EAGAIN;
 	if (flags & RPM_ASYNC) {
 		queue_request(pm, RpmRequest::Idle);
 		return 0;
 	}
+	/* The status stays Active meanwhile: the flag is what an unbind waits for. */
+	pm.idle_notification = true;
 	pm.lock.unlock_irqrestore(irqf);
 	int e = rpm_errno(rpm_callback(dev, Cb::Idle));
 	irqf = pm.lock.lock_irqsave();
+	pm.idle_notification = false;
+	wake(dev);
 	if (e)
 		return e;
 	return rpm_suspend(dev, pm, flags | RPM_AUTO, irqf);
@@ -376,10 +383,7 @@ void rpm_barrier(Device &dev)
 	}
 	pm.work.cancel_sync();
 	pm.timer.cancel_sync();
-	DeviceCore::wq(dev).wait_event([&] {
-		Guard g{ pm.lock };
-		return pm.status != RpmStatus::Resuming && pm.status != RpmStatus::Suspending;
-	});
+	DeviceCore::pm_runtime_wait_callbacks(dev);
 }
 
 Result<void> set_status(Device &dev, RpmStatus status)
@@ -638,6 +642,16 @@ RpmStatus pm_runtime_status(Device &dev)
 {
 	Guard g{ dev.power().lock };
 	return dev.power().status;
+}
+
+void DeviceCore::pm_runtime_wait_callbacks(Device &dev)
+{
+	DevPmInfo &pm = dev.power();
+	wq(dev).wait_event([&] {
+		Guard g{ pm.lock };
+		return pm.status != RpmStatus::Resuming && pm.status != RpmStatus::Suspending &&
+		       !pm.idle_notification;
+	});
 }
 
 void DeviceCore::pm_runtime_reinit(Device &dev)

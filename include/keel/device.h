@@ -126,6 +126,7 @@ enum class RpmRequest : u8 { None, Idle, Suspend, AutoSuspend, Resume };
  * @autosuspend_delay_ms: the autosuspend delay (negative: never suspend)
  * @request: the asynchronous request pending in @work
  * @timer_expires: when @timer fires (ktime ns; 0: not armed)
+ * @idle_notification: an idle callback is running (Linux's flag)
  * @usage_count: pm_runtime_get*() minus put*(): the device stays active
  *	while positive
  * @child_count: active children
@@ -159,6 +160,7 @@ struct DevPmInfo {
 	RpmRequest request GUARDED_BY(lock) = RpmRequest::None;
 	/* The autosuspend timer is armed for this time (0: not armed). */
 	s64 timer_expires GUARDED_BY(lock) = 0;
+	bool idle_notification GUARDED_BY(lock) = false;
 	Atomic<int> usage_count;
 	Atomic<int> child_count;
 	Atomic<s64> last_busy;
