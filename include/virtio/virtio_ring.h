@@ -668,9 +668,9 @@ private:
 	};
 
 	VirtQueue(const VqConfig &cfg, const VringLayout &layout, const ShmRegion &ring);
-	Result<void> put16(size_t off, u16 v);
-	Result<void> put16_mb(size_t off, u16 v);
-	Result<u16> get16(size_t off);
+	void put16(size_t off, u16 v);
+	void put16_mb(size_t off, u16 v);
+	u16 get16(size_t off);
 	void *detach_buf(u16 head);
 	Result<bool> has_used();
 	bool set_no_interrupt(bool on);
