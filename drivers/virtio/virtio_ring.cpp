@@ -145,22 +145,22 @@ Result<UniquePtr<VirtQueue>> VirtQueue::create(const VqConfig &cfg, keel::Gfp gf
  * (ring_window()): so no access checks it again. The one index the device
  * gives, a used element's id, is checked by get_buf() before it is used.
  */
-__always_inline void VirtQueue::put16(size_t off, u16 v)
+__always_inline void VirtQueue::put16(size_t off, u16 v, bool le)
 {
-	m_ring.peer_write_unchecked(off, cpu_to_virtio16(m_le, v));
+	m_ring.peer_write_unchecked(off, cpu_to_virtio16(le, v));
 }
 
 /* Linux virtio_store_mb(): the store is visible before any later load. */
-void VirtQueue::put16_mb(size_t off, u16 v)
+__always_inline void VirtQueue::put16_mb(size_t off, u16 v, bool le)
 {
-	put16(off, v);
+	put16(off, v, le);
 	keel::virt_mb();
 	KEEL_TSAN_FENCE(__ATOMIC_SEQ_CST);
 }
 
-__always_inline u16 VirtQueue::get16(size_t off)
+__always_inline u16 VirtQueue::get16(size_t off, bool le)
 {
-	return virtio16_to_cpu(m_le, m_ring.peer_read_unchecked<keel::virtio16>(off));
+	return virtio16_to_cpu(le, m_ring.peer_read_unchecked<keel::virtio16>(off));
 }
 
 /*
@@ -198,8 +198,9 @@ static __always_inline bool sum_sgs(Span<const Sg> sgs, u64 *total)
 	return true;
 }
 
-[[gnu::flatten]] Result<void> VirtQueue::add_sgs(Span<const Sg> out, Span<const Sg> in, void *token,
-						 keel::Gfp)
+template <bool LE>
+__always_inline Result<void> VirtQueue::add_sgs_as(Span<const Sg> out, Span<const Sg> in,
+						   void *token)
 {
 	if (is_broken())
 		return err(-EIO);
@@ -227,7 +228,7 @@ static __always_inline bool sum_sgs(Span<const Sg> sgs, u64 *total)
 		const Sg &sg = is_out ? out[k] : in[k - nout];
 		u16 flags = is_out ? 0 : VRING_DESC_F_WRITE, next = extra[i].next;
 		bool more = k + 1 < total;
-		ring_write_desc(m_ring, m_le, m_layout.desc_at(i), sg,
+		ring_write_desc(m_ring, LE, m_layout.desc_at(i), sg,
 				more ? u16(flags | VRING_DESC_F_NEXT) : flags, more ? next : 0);
 		i = next;
 	}
@@ -237,12 +238,12 @@ static __always_inline bool sum_sgs(Span<const Sg> sgs, u64 *total)
 
 	u16 avail_idx = m_avail_idx_shadow;
 	u16 slot = avail_idx & u16(m_layout.num - 1);
-	put16(m_layout.avail_ring(slot), head);
+	put16(m_layout.avail_ring(slot), head, LE);
 	/* The descriptors and the ring entry are visible before the index publishing them. */
 	keel::virt_wmb();
 	KEEL_TSAN_FENCE(__ATOMIC_RELEASE);
 	m_avail_idx_shadow = ++avail_idx;
-	put16(m_layout.avail_idx(), avail_idx);
+	put16(m_layout.avail_idx(), avail_idx, LE);
 	m_num_added++;
 	/* Linux: kick before num_added could wrap and hide a kick from kick_prepare(). */
 	if (m_num_added == 0xffff) [[unlikely]]
@@ -250,7 +251,13 @@ static __always_inline bool sum_sgs(Span<const Sg> sgs, u64 *total)
 	return ok();
 }
 
-[[gnu::flatten]] bool VirtQueue::kick_prepare()
+[[gnu::flatten]] Result<void> VirtQueue::add_sgs(Span<const Sg> out, Span<const Sg> in, void *token,
+						 keel::Gfp)
+{
+	return m_le ? add_sgs_as<true>(out, in, token) : add_sgs_as<false>(out, in, token);
+}
+
+template <bool LE> __always_inline bool VirtQueue::kick_prepare_as()
 {
 	/* The new avail->idx is visible before we read the device's suppression state. */
 	keel::virt_mb();
@@ -258,11 +265,16 @@ static __always_inline bool sum_sgs(Span<const Sg> sgs, u64 *total)
 	u16 new_idx = m_avail_idx_shadow, old = u16(new_idx - m_num_added);
 	m_num_added = 0;
 	if (m_event)
-		return vring_need_event16(get16(m_layout.avail_event), new_idx, old);
-	return !(get16(m_layout.used_flags()) & VRING_USED_F_NO_NOTIFY);
+		return vring_need_event16(get16(m_layout.avail_event, LE), new_idx, old);
+	return !(get16(m_layout.used_flags(), LE) & VRING_USED_F_NO_NOTIFY);
 }
 
-Result<void> VirtQueue::notify()
+[[gnu::flatten]] bool VirtQueue::kick_prepare()
+{
+	return m_le ? kick_prepare_as<true>() : kick_prepare_as<false>();
+}
+
+__noinline Result<void> VirtQueue::notify()
 {
 	if (is_broken())
 		return err(-EIO);
@@ -274,11 +286,12 @@ Result<void> VirtQueue::notify()
 	return ok();
 }
 
+/* notify() stays out of line: most kicks are suppressed, and need no frame for it. */
 [[gnu::flatten]] __noinline Result<void> VirtQueue::kick()
 {
 	if (is_broken())
 		return err(-EIO);
-	if (kick_prepare())
+	if (m_le ? kick_prepare_as<true>() : kick_prepare_as<false>()) [[unlikely]]
 		return notify();
 	return ok();
 }
@@ -289,14 +302,14 @@ Result<void> VirtQueue::notify()
  * read barrier after a load orders the entries it publishes, also for the
  * later calls that take them without a load.
  */
-__always_inline Result<bool> VirtQueue::has_used()
+template <bool LE> __always_inline Result<bool> VirtQueue::has_used_as()
 {
 	if (is_broken())
 		return err(-EIO);
 	u16 last = last_used();
 	if (m_used_idx_seen != last)
 		return true;
-	u16 idx = get16(m_layout.used_idx());
+	u16 idx = get16(m_layout.used_idx(), LE);
 	if (!TRY(idx_ahead(m_dev, m_name, "used", idx, last, m_layout.num)))
 		return false;
 	m_used_idx_seen = idx;
@@ -308,7 +321,7 @@ __always_inline Result<bool> VirtQueue::has_used()
 
 bool VirtQueue::more_used()
 {
-	auto r = has_used();
+	auto r = m_le ? has_used_as<true>() : has_used_as<false>();
 	return r.is_ok() && r.value();
 }
 
@@ -329,15 +342,15 @@ __always_inline void *VirtQueue::detach_buf(u16 head)
 	return token;
 }
 
-[[gnu::flatten]] Result<UsedBuf> VirtQueue::get_buf()
+template <bool LE> __always_inline Result<UsedBuf> VirtQueue::get_buf_as()
 {
-	if (!TRY(has_used()))
+	if (!TRY(has_used_as<LE>()))
 		return UsedBuf{};
 
 	u16 last = last_used();
 	u16 slot = last & u16(m_layout.num - 1);
 	VringUsedElem e = m_ring.peer_read_unchecked<VringUsedElem>(m_layout.used_ring(slot));
-	u32 id = virtio32_to_cpu(m_le, e.id), len = virtio32_to_cpu(m_le, e.len);
+	u32 id = virtio32_to_cpu(LE, e.id), len = virtio32_to_cpu(LE, e.len);
 	if (id >= m_layout.num) {
 		bad_ring(m_dev, m_name, "used id %u out of range (num %u)", id, m_layout.num);
 		return err(-EIO);
@@ -365,8 +378,13 @@ __always_inline void *VirtQueue::detach_buf(u16 head)
 	 * that visible before the next get_buf() reads used->idx.
 	 */
 	if (!(m_avail_flags_shadow & VRING_AVAIL_F_NO_INTERRUPT))
-		put16_mb(m_layout.used_event, last);
+		put16_mb(m_layout.used_event, last, LE);
 	return UsedBuf{ token, len };
+}
+
+[[gnu::flatten]] Result<UsedBuf> VirtQueue::get_buf()
+{
+	return m_le ? get_buf_as<true>() : get_buf_as<false>();
 }
 
 /*
