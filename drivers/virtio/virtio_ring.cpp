@@ -222,16 +222,20 @@ __always_inline Result<void> VirtQueue::add_sgs_as(Span<const Sg> out, Span<cons
 	 */
 	DescExtra *extra = m_extra.data();
 	u16 head = m_free_head, i = head;
-	size_t nout = out.size();
-	for (size_t k = 0; k < total; k++) {
-		bool is_out = k < nout;
-		const Sg &sg = is_out ? out[k] : in[k - nout];
-		u16 flags = is_out ? 0 : VRING_DESC_F_WRITE, next = extra[i].next;
-		bool more = k + 1 < total;
-		ring_write_desc(m_ring, LE, m_layout.desc_at(i), sg,
-				more ? u16(flags | VRING_DESC_F_NEXT) : flags, more ? next : 0);
-		i = next;
-	}
+	size_t left = total;
+	/* The readable segments, then the writable ones: no per-descriptor choice. */
+	auto chain = [&](Span<const Sg> sgs, u16 flags) {
+		for (const Sg &sg : sgs) {
+			u16 next = extra[i].next;
+			bool more = --left != 0;
+			ring_write_desc(m_ring, LE, m_layout.desc_at(i), sg,
+					more ? u16(flags | VRING_DESC_F_NEXT) : flags,
+					more ? next : 0);
+			i = next;
+		}
+	};
+	chain(out, 0);
+	chain(in, VRING_DESC_F_WRITE);
 	m_free_head = i;
 	m_num_free -= u32(total);
 	m_state.data()[head] = HeadState{ token, u32(in_bytes), u16(total) };
