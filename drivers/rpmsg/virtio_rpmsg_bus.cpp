@@ -86,10 +86,6 @@ private:
 	u8 *rx_buf(u32 i) const { return m_rbufs + size_t(i) * m_rx_size; }
 	u8 *tx_buf(u32 i) const { return m_sbufs + size_t(i) * m_tx_size; }
 	Sg rx_sg(u32 i) const { return Sg{ m_bufs_da + u64(i) * m_rx_size, m_rx_size }; }
-	Sg tx_sg(u32 i, u32 len) const
-	{
-		return Sg{ m_bufs_da + m_rx_total + u64(i) * m_tx_size, len };
-	}
 	/*
 	 * Hand @len bytes of tx buffer @p to the remote / take rx bytes back
 	 * (shared region only). The block was carved from m_region at probe
@@ -125,7 +121,7 @@ private:
 				      u32 len);
 	static Result<void> xmit(RpmsgLink &link, const RpmsgHdr &hdr, Span<const u8> data);
 	Result<u32> take_tx() REQUIRES(m_tx_lock);
-	Result<void> queue_tx(u32 i, u32 len) REQUIRES(m_tx_lock);
+	Result<void> queue_tx(u32 i, const u8 *buf, u32 len) REQUIRES(m_tx_lock);
 	static Result<void> put_tx(RpmsgLink &link, u32 cookie, const u8 *buf);
 	static void tx_wait(RpmsgLink &link, bool waiting);
 	static bool tx_poll(RpmsgLink &link);
@@ -567,13 +563,14 @@ __always_inline Result<u32> VirtioRpmsg::take_tx()
 }
 
 /*
- * Queues Taken buffer @i, @len bytes (its header written), and kicks as the
- * remote asks. Inlined: the send path's core.
+ * Queues Taken buffer @i at @buf (tx_buf(i)), @len bytes (its header
+ * written), and kicks as the remote asks. Inlined: the send path's core.
  */
-__always_inline Result<void> VirtioRpmsg::queue_tx(u32 i, u32 len)
+__always_inline Result<void> VirtioRpmsg::queue_tx(u32 i, const u8 *buf, u32 len)
 {
-	sync_for_device(tx_buf(i), len);
-	Sg sg = tx_sg(i, len);
+	sync_for_device(buf, len);
+	/* The device address of @buf (tx_buf(i)): the same offset in the block. */
+	Sg sg{ m_bufs_da + u64(buf - m_rbufs), len };
 	Result<void> r = m_svq->add_outbuf(Span<const Sg>(&sg, 1), tx_token(i), GFP_ATOMIC);
 	if (r.is_error()) {
 		/* Linux loses the buffer here; we keep it for the next sender. */
@@ -612,7 +609,7 @@ Result<void> VirtioRpmsg::submit_tx(RpmsgLink &link, u32 cookie, u8 *buf, const 
 	    vrp.m_tx_state[cookie] != TxState::Taken || len < RPMSG_HDR_SIZE || len > vrp.m_tx_size)
 		return keel::err(-EINVAL);
 	memcpy(buf, &hdr, sizeof(hdr));
-	return vrp.queue_tx(cookie, len);
+	return vrp.queue_tx(cookie, buf, len);
 }
 
 /* get_tx(), the copy and submit_tx() under one lock: a send's common case. */
@@ -630,7 +627,7 @@ Result<void> VirtioRpmsg::xmit(RpmsgLink &link, const RpmsgHdr &hdr, Span<const 
 	memcpy(buf, &hdr, sizeof(hdr));
 	if (data.size())
 		memcpy(buf + RPMSG_HDR_SIZE, data.data(), data.size());
-	return vrp.queue_tx(i, len);
+	return vrp.queue_tx(i, buf, len);
 }
 
 Result<void> VirtioRpmsg::put_tx(RpmsgLink &link, u32 cookie, const u8 *buf)
