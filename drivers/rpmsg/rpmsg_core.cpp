@@ -834,11 +834,19 @@ void RpmsgLink::reap_endpoints(RpmsgDevice &rpdev)
 
 /* --- sending --- */
 
-Result<RpmsgTxSlot> RpmsgLink::wait_tx(RpmsgEndpoint &ept, s64 timeout_ns)
+/* A free tx buffer at once (inline: the common case), else wait_tx_slow(). */
+__always_inline Result<RpmsgTxSlot> RpmsgLink::wait_tx(RpmsgEndpoint &ept, s64 timeout_ns)
 {
 	Result<RpmsgTxSlot> got = m_ops->get_tx(*this);
-	if (got.is_ok() || got.error().to_errno() != -ENOMEM)
+	if (got.is_ok() || got.error().to_errno() != -ENOMEM) [[likely]]
 		return got;
+	return wait_tx_slow(ept, timeout_ns);
+}
+
+/* None was free: wait for one, as the caller allows. */
+__noinline Result<RpmsgTxSlot> RpmsgLink::wait_tx_slow(RpmsgEndpoint &ept, s64 timeout_ns)
+{
+	Result<RpmsgTxSlot> got = keel::err(-ENOMEM);
 	/* The rule for callbacks (atomic context): never wait, fail at once. */
 	if (timeout_ns <= 0 || keel_port_in_atomic())
 		return got;

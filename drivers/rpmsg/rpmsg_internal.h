@@ -518,6 +518,7 @@ private:
 	void drop_client_held(RpmsgEndpoint *owner)
 		KEEL_EXPORT_AS(keel_rpmsg_link_drop_client_held);
 	Result<RpmsgTxSlot> wait_tx(RpmsgEndpoint &ept, s64 timeout_ns);
+	Result<RpmsgTxSlot> wait_tx_slow(RpmsgEndpoint &ept, s64 timeout_ns);
 	Result<void> preload_ids();
 	Result<void> ns_init(keel::Gfp gfp);
 	Result<void> can_send(RpmsgEndpoint &ept);

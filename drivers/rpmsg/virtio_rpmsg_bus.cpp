@@ -86,15 +86,15 @@ private:
 	u8 *rx_buf(u32 i) const { return m_rbufs + size_t(i) * m_rx_size; }
 	u8 *tx_buf(u32 i) const { return m_sbufs + size_t(i) * m_tx_size; }
 	Sg rx_sg(u32 i) const { return Sg{ m_bufs_da + u64(i) * m_rx_size, m_rx_size }; }
-	Sg tx_sg(u32 i, u32 len) const
-	{
-		return Sg{ m_bufs_da + m_rx_total + u64(i) * m_tx_size, len };
-	}
-	/* Hand @len bytes at @p to the remote / take them back (shared region only). */
+	/*
+	 * Hand @len bytes of tx buffer @p to the remote / take rx bytes back
+	 * (shared region only). The block was carved from m_region at probe
+	 * and @len is at most a buffer's size: inside without a check.
+	 */
 	void sync_for_device(const u8 *p, u32 len) const
 	{
 		if (m_region)
-			(void)m_region->clean(size_t(p - m_region->base()), len);
+			m_region->clean_unchecked(size_t(p - m_region->base()), len);
 	}
 	void sync_for_cpu(const u8 *p, u32 len) const
 	{
@@ -102,7 +102,9 @@ private:
 			(void)m_region->invalidate(size_t(p - m_region->base()), len);
 	}
 	Result<u32> rx_index(void *token) const;
-	Result<u32> tx_index(const void *buf) const;
+	/* A queued tx buffer's token: its state slot (no division to map it back). */
+	void *tx_token(u32 i) REQUIRES(m_tx_lock) { return &m_tx_state.data()[i]; }
+	Result<u32> tx_index(const void *token) const REQUIRES(m_tx_lock);
 	Result<void> post_rx(u32 i) REQUIRES(m_rvq_lock);
 	u32 poll_rvq(u32 budget) REQUIRES(m_link.m_rx_lock);
 	void repost_rx(u32 i, u32 *reposted) REQUIRES(m_rvq_lock);
@@ -119,7 +121,7 @@ private:
 				      u32 len);
 	static Result<void> xmit(RpmsgLink &link, const RpmsgHdr &hdr, Span<const u8> data);
 	Result<u32> take_tx() REQUIRES(m_tx_lock);
-	Result<void> queue_tx(u32 i, u32 len) REQUIRES(m_tx_lock);
+	Result<void> queue_tx(u32 i, const u8 *buf, u32 len) REQUIRES(m_tx_lock);
 	static Result<void> put_tx(RpmsgLink &link, u32 cookie, const u8 *buf);
 	static void tx_wait(RpmsgLink &link, bool waiting);
 	static bool tx_poll(RpmsgLink &link);
@@ -515,13 +517,15 @@ void VirtioRpmsg::recycle_rx(RpmsgLink &link, u32 cookie)
 
 /* --- tx --- */
 
-Result<u32> VirtioRpmsg::tx_index(const void *buf) const
+Result<u32> VirtioRpmsg::tx_index(const void *token) const
 {
-	const u8 *p = static_cast<const u8 *>(buf);
-	size_t off = size_t(p - m_sbufs);
-	if (!m_sbufs || p < m_sbufs || off >= size_t(m_tx_num) * m_tx_size || off % m_tx_size)
+	/* TxState is one byte: the distance from the array is the index. */
+	static_assert(sizeof(TxState) == 1);
+	keel::uintptr_t d = reinterpret_cast<keel::uintptr_t>(token) -
+			    reinterpret_cast<keel::uintptr_t>(m_tx_state.data());
+	if (d >= m_tx_num)
 		return keel::err(-EINVAL);
-	return u32(off / m_tx_size);
+	return u32(d);
 }
 
 /* Linux get_a_tx_buf(): a free tx buffer, marked Taken. Inlined: the send path's core. */
@@ -546,26 +550,28 @@ __always_inline Result<u32> VirtioRpmsg::take_tx()
 		if (!r.value())
 			return keel::err(-ENOMEM);
 		Result<u32> idx = tx_index(r.value().token);
-		if (idx.is_error() || m_tx_state[idx.value()] != TxState::Ring) {
+		if (idx.is_error() || m_tx_state.data()[idx.value()] != TxState::Ring) {
 			dev_err_once(m_vdev, "tx token %p is not a queued tx buffer",
 				     r.value().token);
 			return keel::err(-EIO);
 		}
 		i = idx.value();
 	}
-	m_tx_state[i] = TxState::Taken;
+	/* i < m_tx_num: from the free list, the pool's count or tx_index(). */
+	m_tx_state.data()[i] = TxState::Taken;
 	return i;
 }
 
 /*
- * Queues Taken buffer @i, @len bytes (its header written), and kicks as the
- * remote asks. Inlined: the send path's core.
+ * Queues Taken buffer @i at @buf (tx_buf(i)), @len bytes (its header
+ * written), and kicks as the remote asks. Inlined: the send path's core.
  */
-__always_inline Result<void> VirtioRpmsg::queue_tx(u32 i, u32 len)
+__always_inline Result<void> VirtioRpmsg::queue_tx(u32 i, const u8 *buf, u32 len)
 {
-	sync_for_device(tx_buf(i), len);
-	Sg sg = tx_sg(i, len);
-	Result<void> r = m_svq->add_outbuf(Span<const Sg>(&sg, 1), tx_buf(i), GFP_ATOMIC);
+	sync_for_device(buf, len);
+	/* The device address of @buf (tx_buf(i)): the same offset in the block. */
+	Sg sg{ m_bufs_da + u64(buf - m_rbufs), len };
+	Result<void> r = m_svq->add_outbuf(Span<const Sg>(&sg, 1), tx_token(i), GFP_ATOMIC);
 	if (r.is_error()) {
 		/* Linux loses the buffer here; we keep it for the next sender. */
 		m_tx_state[i] = TxState::Free;
@@ -575,7 +581,7 @@ __always_inline Result<void> VirtioRpmsg::queue_tx(u32 i, u32 len)
 		m_link.set_peer_gone(true);
 		return keel::err(-EPIPE);
 	}
-	m_tx_state[i] = TxState::Ring;
+	m_tx_state.data()[i] = TxState::Ring;
 	/* Tell the remote it has a message to read (a failing doorbell breaks the queue). */
 	if (m_svq->kick().is_error()) {
 		m_link.set_peer_gone(true);
@@ -603,7 +609,7 @@ Result<void> VirtioRpmsg::submit_tx(RpmsgLink &link, u32 cookie, u8 *buf, const 
 	    vrp.m_tx_state[cookie] != TxState::Taken || len < RPMSG_HDR_SIZE || len > vrp.m_tx_size)
 		return keel::err(-EINVAL);
 	memcpy(buf, &hdr, sizeof(hdr));
-	return vrp.queue_tx(cookie, len);
+	return vrp.queue_tx(cookie, buf, len);
 }
 
 /* get_tx(), the copy and submit_tx() under one lock: a send's common case. */
@@ -621,7 +627,7 @@ Result<void> VirtioRpmsg::xmit(RpmsgLink &link, const RpmsgHdr &hdr, Span<const 
 	memcpy(buf, &hdr, sizeof(hdr));
 	if (data.size())
 		memcpy(buf + RPMSG_HDR_SIZE, data.data(), data.size());
-	return vrp.queue_tx(i, len);
+	return vrp.queue_tx(i, buf, len);
 }
 
 Result<void> VirtioRpmsg::put_tx(RpmsgLink &link, u32 cookie, const u8 *buf)

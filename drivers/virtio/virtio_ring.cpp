@@ -132,7 +132,7 @@ Result<UniquePtr<VirtQueue>> VirtQueue::create(const VqConfig &cfg, keel::Gfp gf
 	if (!cfg.callback) {
 		vq->m_avail_flags_shadow = VRING_AVAIL_F_NO_INTERRUPT;
 		if (!vq->m_event)
-			TRY(vq->put16(layout.avail_flags(), vq->m_avail_flags_shadow));
+			vq->put16(layout.avail_flags(), vq->m_avail_flags_shadow);
 	}
 	(void)ring.clean(0, layout.size);
 	return vq;
@@ -140,51 +140,38 @@ Result<UniquePtr<VirtQueue>> VirtQueue::create(const VqConfig &cfg, keel::Gfp gf
 
 /*
  * The ring accessors. Every offset comes from the layout and our own
- * indices masked by num, inside the window create() checked; ShmRegion
- * checks each one all the same. Each accessor has ShmRegion's inlined into
- * it (flatten: left to itself, the compiler calls out-of-line copies of
- * them from the hot paths), and the hot paths (add_sgs, kick, get_buf),
- * flattened in turn, inline the accessors.
+ * indices (masked by num, or from the private free list), and create()
+ * checked once that the layout fits the 16-byte aligned window
+ * (ring_window()): so no access checks it again. The one index the device
+ * gives, a used element's id, is checked by get_buf() before it is used.
  */
-[[gnu::flatten]] static inline Result<void> ring_put16(const ShmRegion &ring, bool le, size_t off,
-						       u16 v)
+__always_inline void VirtQueue::put16(size_t off, u16 v, bool le)
 {
-	return ring.peer_write(off, cpu_to_virtio16(le, v));
-}
-
-[[gnu::flatten]] static inline Result<u16> ring_get16(const ShmRegion &ring, bool le, size_t off)
-{
-	return virtio16_to_cpu(le, TRY(ring.peer_read<keel::virtio16>(off)));
-}
-
-__always_inline Result<void> VirtQueue::put16(size_t off, u16 v)
-{
-	return ring_put16(m_ring, m_le, off, v);
+	m_ring.peer_write_unchecked(off, cpu_to_virtio16(le, v));
 }
 
 /* Linux virtio_store_mb(): the store is visible before any later load. */
-Result<void> VirtQueue::put16_mb(size_t off, u16 v)
+__always_inline void VirtQueue::put16_mb(size_t off, u16 v, bool le)
 {
-	TRY(put16(off, v));
+	put16(off, v, le);
 	keel::virt_mb();
 	KEEL_TSAN_FENCE(__ATOMIC_SEQ_CST);
-	return ok();
 }
 
-__always_inline Result<u16> VirtQueue::get16(size_t off)
+__always_inline u16 VirtQueue::get16(size_t off, bool le)
 {
-	return ring_get16(m_ring, m_le, off);
+	return virtio16_to_cpu(le, m_ring.peer_read_unchecked<keel::virtio16>(off));
 }
 
 /*
- * The descriptor at @off of the table. The table is 16-byte aligned
- * (ring_window()): the descriptor is stored as two untorn 8-byte words,
- * as peer_write() would store it, with one clean for both. The second
- * word holds len, flags and next in wire order, in the CPU's layout of a
- * u64 (composed with shifts: cheaper than merging the fields of a struct).
+ * The descriptor at @off of the table (inside the window, 16-byte
+ * aligned): stored as two untorn 8-byte words, as peer_write() would
+ * store it, with one clean for both. The second word holds len, flags and
+ * next in wire order, in the CPU's layout of a u64 (composed with shifts:
+ * cheaper than merging the fields of a struct).
  */
-[[gnu::flatten]] static inline Result<void>
-ring_write_desc(const ShmRegion &ring, bool le, size_t off, const Sg &sg, u16 flags, u16 next)
+static __always_inline void ring_write_desc(const ShmRegion &ring, bool le, size_t off,
+					    const Sg &sg, u16 flags, u16 next)
 {
 	u64 addr = __builtin_bit_cast(u64, cpu_to_virtio64(le, sg.addr));
 	u64 len = __builtin_bit_cast(u32, cpu_to_virtio32(le, sg.len));
@@ -192,9 +179,9 @@ ring_write_desc(const ShmRegion &ring, bool le, size_t off, const Sg &sg, u16 fl
 	u64 n = __builtin_bit_cast(u16, cpu_to_virtio16(le, next));
 	static_assert(__builtin_offsetof(VringDesc, len) == 8 && sizeof(VringDesc) == 16);
 	u64 rest = keel::CPU_IS_LITTLE_ENDIAN ? len | f << 32 | n << 48 : len << 32 | f << 16 | n;
-	TRY(ring.write(off, addr));
-	TRY(ring.write(off + 8, rest));
-	return ring.clean(off, sizeof(VringDesc));
+	ring.write_unchecked(off, addr);
+	ring.write_unchecked(off + 8, rest);
+	ring.clean_unchecked(off, sizeof(VringDesc));
 }
 
 /* Local caller's segments: non-empty, not wrapping; false when one is bad. Sums their bytes. */
@@ -211,8 +198,9 @@ static __always_inline bool sum_sgs(Span<const Sg> sgs, u64 *total)
 	return true;
 }
 
-[[gnu::flatten]] Result<void> VirtQueue::add_sgs(Span<const Sg> out, Span<const Sg> in, void *token,
-						 keel::Gfp)
+template <bool LE>
+__always_inline Result<void> VirtQueue::add_sgs_as(Span<const Sg> out, Span<const Sg> in,
+						   void *token)
 {
 	if (is_broken())
 		return err(-EIO);
@@ -234,29 +222,32 @@ static __always_inline bool sum_sgs(Span<const Sg> sgs, u64 *total)
 	 */
 	DescExtra *extra = m_extra.data();
 	u16 head = m_free_head, i = head;
-	size_t nout = out.size();
-	for (size_t k = 0; k < total; k++) {
-		bool is_out = k < nout;
-		const Sg &sg = is_out ? out[k] : in[k - nout];
-		u16 flags = is_out ? 0 : VRING_DESC_F_WRITE, next = extra[i].next;
-		bool more = k + 1 < total;
-		TRY(ring_write_desc(m_ring, m_le, m_layout.desc_at(i), sg,
-				    more ? u16(flags | VRING_DESC_F_NEXT) : flags,
-				    more ? next : 0));
-		i = next;
-	}
+	size_t left = total;
+	/* The readable segments, then the writable ones: no per-descriptor choice. */
+	auto chain = [&](Span<const Sg> sgs, u16 flags) {
+		for (const Sg &sg : sgs) {
+			u16 next = extra[i].next;
+			bool more = --left != 0;
+			ring_write_desc(m_ring, LE, m_layout.desc_at(i), sg,
+					more ? u16(flags | VRING_DESC_F_NEXT) : flags,
+					more ? next : 0);
+			i = next;
+		}
+	};
+	chain(out, 0);
+	chain(in, VRING_DESC_F_WRITE);
 	m_free_head = i;
 	m_num_free -= u32(total);
-	m_state[head] = HeadState{ token, u32(in_bytes), u16(total) };
+	m_state.data()[head] = HeadState{ token, u32(in_bytes), u16(total) };
 
 	u16 avail_idx = m_avail_idx_shadow;
 	u16 slot = avail_idx & u16(m_layout.num - 1);
-	TRY(put16(m_layout.avail_ring(slot), head));
+	put16(m_layout.avail_ring(slot), head, LE);
 	/* The descriptors and the ring entry are visible before the index publishing them. */
 	keel::virt_wmb();
 	KEEL_TSAN_FENCE(__ATOMIC_RELEASE);
 	m_avail_idx_shadow = ++avail_idx;
-	TRY(put16(m_layout.avail_idx(), avail_idx));
+	put16(m_layout.avail_idx(), avail_idx, LE);
 	m_num_added++;
 	/* Linux: kick before num_added could wrap and hide a kick from kick_prepare(). */
 	if (m_num_added == 0xffff) [[unlikely]]
@@ -264,22 +255,30 @@ static __always_inline bool sum_sgs(Span<const Sg> sgs, u64 *total)
 	return ok();
 }
 
-[[gnu::flatten]] bool VirtQueue::kick_prepare()
+[[gnu::flatten]] Result<void> VirtQueue::add_sgs(Span<const Sg> out, Span<const Sg> in, void *token,
+						 keel::Gfp)
+{
+	return m_le ? add_sgs_as<true>(out, in, token) : add_sgs_as<false>(out, in, token);
+}
+
+template <bool LE> __always_inline bool VirtQueue::kick_prepare_as()
 {
 	/* The new avail->idx is visible before we read the device's suppression state. */
 	keel::virt_mb();
 	KEEL_TSAN_FENCE(__ATOMIC_SEQ_CST);
 	u16 new_idx = m_avail_idx_shadow, old = u16(new_idx - m_num_added);
 	m_num_added = 0;
-	if (m_event) {
-		auto ev = get16(m_layout.avail_event);
-		return ev.is_error() || vring_need_event16(ev.value(), new_idx, old);
-	}
-	auto flags = get16(m_layout.used_flags());
-	return flags.is_error() || !(flags.value() & VRING_USED_F_NO_NOTIFY);
+	if (m_event)
+		return vring_need_event16(get16(m_layout.avail_event, LE), new_idx, old);
+	return !(get16(m_layout.used_flags(), LE) & VRING_USED_F_NO_NOTIFY);
 }
 
-Result<void> VirtQueue::notify()
+[[gnu::flatten]] bool VirtQueue::kick_prepare()
+{
+	return m_le ? kick_prepare_as<true>() : kick_prepare_as<false>();
+}
+
+__noinline Result<void> VirtQueue::notify()
 {
 	if (is_broken())
 		return err(-EIO);
@@ -291,11 +290,12 @@ Result<void> VirtQueue::notify()
 	return ok();
 }
 
+/* notify() stays out of line: most kicks are suppressed, and need no frame for it. */
 [[gnu::flatten]] __noinline Result<void> VirtQueue::kick()
 {
 	if (is_broken())
 		return err(-EIO);
-	if (kick_prepare())
+	if (m_le ? kick_prepare_as<true>() : kick_prepare_as<false>()) [[unlikely]]
 		return notify();
 	return ok();
 }
@@ -306,14 +306,14 @@ Result<void> VirtQueue::notify()
  * read barrier after a load orders the entries it publishes, also for the
  * later calls that take them without a load.
  */
-__always_inline Result<bool> VirtQueue::has_used()
+template <bool LE> __always_inline Result<bool> VirtQueue::has_used_as()
 {
 	if (is_broken())
 		return err(-EIO);
 	u16 last = last_used();
 	if (m_used_idx_seen != last)
 		return true;
-	u16 idx = TRY(get16(m_layout.used_idx()));
+	u16 idx = get16(m_layout.used_idx(), LE);
 	if (!TRY(idx_ahead(m_dev, m_name, "used", idx, last, m_layout.num)))
 		return false;
 	m_used_idx_seen = idx;
@@ -325,13 +325,13 @@ __always_inline Result<bool> VirtQueue::has_used()
 
 bool VirtQueue::more_used()
 {
-	auto r = has_used();
+	auto r = m_le ? has_used_as<true>() : has_used_as<false>();
 	return r.is_ok() && r.value();
 }
 
 __always_inline void *VirtQueue::detach_buf(u16 head)
 {
-	HeadState &st = m_state[head];
+	HeadState &st = m_state.data()[head];
 	DescExtra *extra = m_extra.data();
 	void *token = keel::exchange(st.token, nullptr);
 	/* Walk the private shadow of the chain: bounded by ndescs, never by shared data. */
@@ -346,20 +346,20 @@ __always_inline void *VirtQueue::detach_buf(u16 head)
 	return token;
 }
 
-[[gnu::flatten]] Result<UsedBuf> VirtQueue::get_buf()
+template <bool LE> __always_inline Result<UsedBuf> VirtQueue::get_buf_as()
 {
-	if (!TRY(has_used()))
+	if (!TRY(has_used_as<LE>()))
 		return UsedBuf{};
 
 	u16 last = last_used();
 	u16 slot = last & u16(m_layout.num - 1);
-	VringUsedElem e = TRY(detail::used_load(m_ring, m_layout.used_ring(slot)));
-	u32 id = virtio32_to_cpu(m_le, e.id), len = virtio32_to_cpu(m_le, e.len);
+	VringUsedElem e = m_ring.peer_read_unchecked<VringUsedElem>(m_layout.used_ring(slot));
+	u32 id = virtio32_to_cpu(LE, e.id), len = virtio32_to_cpu(LE, e.len);
 	if (id >= m_layout.num) {
 		bad_ring(m_dev, m_name, "used id %u out of range (num %u)", id, m_layout.num);
 		return err(-EIO);
 	}
-	const HeadState &st = m_state[id];
+	const HeadState &st = m_state.data()[id];
 	if (!st.token) {
 		bad_ring(m_dev, m_name, "used id %u is not an outstanding buffer", id);
 		return err(-EIO);
@@ -382,8 +382,13 @@ __always_inline void *VirtQueue::detach_buf(u16 head)
 	 * that visible before the next get_buf() reads used->idx.
 	 */
 	if (!(m_avail_flags_shadow & VRING_AVAIL_F_NO_INTERRUPT))
-		TRY(put16_mb(m_layout.used_event, last));
+		put16_mb(m_layout.used_event, last, LE);
 	return UsedBuf{ token, len };
+}
+
+[[gnu::flatten]] Result<UsedBuf> VirtQueue::get_buf()
+{
+	return m_le ? get_buf_as<true>() : get_buf_as<false>();
 }
 
 /*
@@ -397,7 +402,7 @@ bool VirtQueue::set_no_interrupt(bool on)
 		return false;
 	m_avail_flags_shadow ^= VRING_AVAIL_F_NO_INTERRUPT;
 	if (!m_event)
-		(void)put16(m_layout.avail_flags(), m_avail_flags_shadow);
+		put16(m_layout.avail_flags(), m_avail_flags_shadow);
 	return true;
 }
 
@@ -412,14 +417,14 @@ void VirtQueue::disable_cb()
 	 * device interrupts again only after 65535 more). Either is a hint.
 	 */
 	if (m_event)
-		(void)put16(m_layout.used_event, u16(last_used() - 1));
+		put16(m_layout.used_event, u16(last_used() - 1));
 }
 
 u16 VirtQueue::enable_cb_prepare()
 {
 	(void)set_no_interrupt(false);
 	u16 last = last_used();
-	(void)put16(m_layout.used_event, last);
+	put16(m_layout.used_event, last);
 	return last;
 }
 
@@ -430,8 +435,7 @@ bool VirtQueue::poll(u16 last_used_idx)
 	/* The re-enable is visible before we re-check used->idx (else a wakeup is lost). */
 	keel::virt_mb();
 	KEEL_TSAN_FENCE(__ATOMIC_SEQ_CST);
-	auto idx = get16(m_layout.used_idx());
-	return idx.is_ok() && idx.value() != last_used_idx;
+	return get16(m_layout.used_idx()) != last_used_idx;
 }
 
 bool VirtQueue::enable_cb()
@@ -446,11 +450,8 @@ bool VirtQueue::enable_cb_delayed()
 	/* Interrupt after ~3/4 of the outstanding buffers are used (Linux). */
 	u16 last = last_used();
 	u16 bufs = u16(u16(m_avail_idx_shadow - last) * 3 / 4);
-	(void)put16_mb(m_layout.used_event, u16(last + bufs));
-	auto idx = get16(m_layout.used_idx());
-	if (idx.is_error() || u16(idx.value() - last) > bufs)
-		return false;
-	return true;
+	put16_mb(m_layout.used_event, u16(last + bufs));
+	return u16(get16(m_layout.used_idx()) - last) <= bufs;
 }
 
 void *VirtQueue::detach_unused_buf()
@@ -461,7 +462,7 @@ void *VirtQueue::detach_unused_buf()
 		void *token = detach_buf(u16(i));
 		/* Not used by the device: take it back out of the avail ring (Linux). */
 		m_avail_idx_shadow--;
-		(void)put16(m_layout.avail_idx(), m_avail_idx_shadow);
+		put16(m_layout.avail_idx(), m_avail_idx_shadow);
 		return token;
 	}
 	return nullptr;
@@ -479,8 +480,7 @@ void *VirtQueue::detach_unused_buf()
  */
 bool VirtQueue::interrupt()
 {
-	auto idx = get16(m_layout.used_idx());
-	if (idx.is_error() || idx.value() == last_used())
+	if (get16(m_layout.used_idx()) == last_used())
 		return false;
 	if (is_broken())
 		return true;

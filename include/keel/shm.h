@@ -322,6 +322,67 @@ public:
 		return ok();
 	}
 	/**
+	 * write_unchecked() - write() at an offset the caller proved inside
+	 * @off: offset of the field; [@off, @off + sizeof(T)) must lie inside
+	 *	the window
+	 * @v: the value
+	 *
+	 * For fixed layouts checked once against the window (a vring's parts
+	 * at indices masked by its size): the per-access check is the one
+	 * done at creation. Never for an offset the peer can influence. A
+	 * word-sized T whose alignment is its size (an integer, a wire
+	 * integer) must be naturally aligned there: one access, no alignment
+	 * test. Any other T (a struct of smaller fields, such as a used
+	 * element at a 4-byte boundary) is moved as write() moves it, in
+	 * naturally aligned pieces.
+	 *
+	 * Context: any.
+	 */
+	template <typename T> void write_unchecked(size_t off, const T &v) const
+	{
+		if constexpr (is_aligned_word<T>)
+			store_word(m_base + off,
+				   __builtin_bit_cast(typename RawOf<sizeof(T)>::type, v));
+		else
+			store<T>(off, v);
+	}
+	/**
+	 * peer_write_unchecked() - peer_write() at an offset the caller proved inside
+	 * @off: offset of the field, inside and aligned as for write_unchecked()
+	 * @v: the value
+	 *
+	 * Context: any.
+	 */
+	template <typename T> void peer_write_unchecked(size_t off, const T &v) const
+	{
+		write_unchecked(off, v);
+		do_clean(m_base + off, sizeof(T));
+	}
+	/**
+	 * peer_read_unchecked() - peer_read() at an offset the caller proved inside
+	 * @off: offset of the field, inside and aligned as for write_unchecked()
+	 *
+	 * Context: any.
+	 * Return: the value.
+	 */
+	template <typename T> T peer_read_unchecked(size_t off) const
+	{
+		do_invalidate(m_base + off, sizeof(T));
+		if constexpr (is_aligned_word<T>)
+			return __builtin_bit_cast(
+				T, load_word<typename RawOf<sizeof(T)>::type>(m_base + off));
+		else
+			return load<T>(off);
+	}
+	/**
+	 * clean_unchecked() - clean() of a range the caller proved inside
+	 * @off: offset of the range
+	 * @len: its length; [@off, @off + @len) must lie inside the window
+	 *
+	 * Context: any.
+	 */
+	void clean_unchecked(size_t off, size_t len) const { do_clean(m_base + off, len); }
+	/**
 	 * read_fixed() - read() at an offset checked at compile time
 	 *
 	 * For fixed layouts of a region known to be at least MinSize bytes:
@@ -488,6 +549,9 @@ private:
 	/* A scalar-sized T: accessed as one word when its address is naturally aligned. */
 	template <typename T>
 	static constexpr bool is_word = sizeof(T) <= 8 && (sizeof(T) & (sizeof(T) - 1)) == 0;
+	/* A word that is naturally aligned wherever a T lives: one access, never torn. */
+	template <typename T>
+	static constexpr bool is_aligned_word = is_word<T> && alignof(T) == sizeof(T);
 
 	template <typename W> static W load_word(const u8 *p)
 	{

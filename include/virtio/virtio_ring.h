@@ -668,11 +668,23 @@ private:
 	};
 
 	VirtQueue(const VqConfig &cfg, const VringLayout &layout, const ShmRegion &ring);
-	Result<void> put16(size_t off, u16 v);
-	Result<void> put16_mb(size_t off, u16 v);
-	Result<u16> get16(size_t off);
+	/*
+	 * The accessors take the ring's byte order (m_le); the hot paths are
+	 * templates on it (LE), entered once per call by the public function,
+	 * so that a ring in the CPU's order converts nothing per field.
+	 */
+	void put16(size_t off, u16 v, bool le);
+	void put16(size_t off, u16 v) { put16(off, v, m_le); }
+	void put16_mb(size_t off, u16 v, bool le);
+	void put16_mb(size_t off, u16 v) { put16_mb(off, v, m_le); }
+	u16 get16(size_t off, bool le);
+	u16 get16(size_t off) { return get16(off, m_le); }
+	template <bool LE>
+	Result<void> add_sgs_as(keel::Span<const Sg> out, keel::Span<const Sg> in, void *token);
+	template <bool LE> bool kick_prepare_as();
+	template <bool LE> Result<bool> has_used_as();
+	template <bool LE> Result<UsedBuf> get_buf_as();
 	void *detach_buf(u16 head);
-	Result<bool> has_used();
 	bool set_no_interrupt(bool on);
 	u16 last_used() const { return m_last_used_idx.load(keel::MemoryOrder::Relaxed); }
 

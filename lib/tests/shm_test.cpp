@@ -173,6 +173,52 @@ void region_cache_ops_see_each_transfer(Test &t)
 	EXPECT_TRUE(t, !log.clean[3] && log.p[3] == mem + 32 && log.len[3] == 16);
 }
 
+/*
+ * The unchecked accessors (offsets proved inside at creation) store and
+ * load the same bytes and make the same transfers as the checked ones.
+ */
+void unchecked_accesses_match_the_checked_ones(Test &t)
+{
+	alignas(16) u8 mem[64] = {};
+	alignas(16) u8 ref[64] = {};
+	OpLog log, ref_log;
+	const ShmCacheOps ops = {
+		.clean = [](void *ctx, const void *p, size_t len) { OpLog::on(ctx, p, len, true); },
+		.invalidate = [](void *ctx, const void *p,
+				 size_t len) { OpLog::on(ctx, p, len, false); },
+		.ctx = &log,
+	};
+	ShmCacheOps ref_ops = ops;
+	ref_ops.ctx = &ref_log;
+	ShmRegion r = ShmRegion(mem, sizeof(mem), 0).with_cache_ops(&ops);
+	ShmRegion c = ShmRegion(ref, sizeof(ref), 0).with_cache_ops(&ref_ops);
+	struct Pair {
+		u32 a, b;
+	};
+	r.write_unchecked<u64>(16, 0x0102030405060708ull);
+	ASSERT_OK(t, c.write<u64>(16, 0x0102030405060708ull));
+	r.peer_write_unchecked<u16>(2, u16(0xbeef));
+	ASSERT_OK(t, c.peer_write<u16>(2, u16(0xbeef)));
+	/* A non-word type at a 4-byte boundary: in naturally aligned pieces. */
+	r.peer_write_unchecked(36, Pair{ 11, 22 });
+	ASSERT_OK(t, c.peer_write(36, Pair{ 11, 22 }));
+	r.clean_unchecked(8, 24);
+	ASSERT_OK(t, c.clean(8, 24));
+	EXPECT_EQ(t, memcmp(mem, ref, sizeof(mem)), 0);
+	EXPECT_EQ(t, r.peer_read_unchecked<u16>(2), u16(0xbeef));
+	EXPECT_EQ(t, c.peer_read<u16>(2).value_or(0), u16(0xbeef));
+	Pair p = r.peer_read_unchecked<Pair>(36);
+	EXPECT_TRUE(t, p.a == 11 && p.b == 22);
+	ASSERT_OK(t, c.peer_read<Pair>(36));
+	/* Plain stores are not transfers: three cleans, two invalidates on each. */
+	ASSERT_EQ(t, log.n, 5u);
+	ASSERT_EQ(t, ref_log.n, 5u);
+	for (u32 i = 0; i < 5; i++)
+		EXPECT_TRUE(t, log.clean[i] == ref_log.clean[i] && log.len[i] == ref_log.len[i] &&
+				       static_cast<const u8 *>(log.p[i]) - mem ==
+					       static_cast<const u8 *>(ref_log.p[i]) - ref);
+}
+
 const TestCase shm_cases[] = {
 	KEEL_CASE(range_fits_never_overflows),
 	KEEL_CASE(region_checks_offsets_and_device_addresses),
@@ -180,6 +226,7 @@ const TestCase shm_cases[] = {
 	KEEL_CASE(accesses_land_on_the_right_bytes_at_any_alignment),
 	KEEL_CASE(copies_match_memcpy_for_every_offset_and_length),
 	KEEL_CASE(region_cache_ops_see_each_transfer),
+	KEEL_CASE(unchecked_accesses_match_the_checked_ones),
 	{},
 };
 

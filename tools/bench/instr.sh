@@ -6,10 +6,11 @@
 # Instructions per message of the rpmsg send and receive paths, counted by
 # callgrind: a figure that does not move with the machine's load, unlike
 # the times of rpmsg_bench. For each direction (host to remote, remote to
-# host) and payload (16, 496 bytes), rpmsg_bench --instr runs both roles
-# in one process and thread and toggles collection around the sends only,
-# then around the receives only; the collected total over N messages is
-# one send's (receive's) share. Prints a table and appends
+# host) and payload (16, 496 bytes), and for the host's zero-copy send
+# (get_tx_payload_buffer() and send_nocopy()), rpmsg_bench --instr runs
+# both roles in one process and thread and toggles collection around the
+# sends only, then around the receives only; the collected total over N
+# messages is one send's (receive's) share. Prints a table and appends
 # {"name","value","unit"} lines to OUT.jsonl. Skipped (exit 0) without
 # valgrind.
 set -u
@@ -30,9 +31,12 @@ rc=0
 echo "=== rpmsg instructions per message (callgrind, $n messages each)"
 printf '  %-34s %10s %10s\n' "path" "16 B" "496 B"
 for dir in h2r r2h; do
-	for phase in send recv; do
+	phases="send recv"
+	[ "$dir" = h2r ] && phases="send sendzc recv"
+	for phase in $phases; do
 		case $dir.$phase in
 		h2r.send) what="host send" ;;
+		h2r.sendzc) what="host send zero copy" ;;
 		h2r.recv) what="remote receive (pass, dispatch)" ;;
 		r2h.send) what="remote send" ;;
 		r2h.recv) what="host receive (pass, dispatch)" ;;

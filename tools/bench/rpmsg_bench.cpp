@@ -39,7 +39,8 @@
  * appends {"name","value","unit"} lines. Never asserts a time.
  *
  *	rpmsg_bench [--trials N] [--iters N] [--msgs N] [--jsonl FILE]
- *	rpmsg_bench --instr h2r|r2h SIZE N    (for callgrind: tools/bench/instr.sh)
+ *	rpmsg_bench --instr h2r|r2h SIZE N send|sendzc|recv
+ *	    (for callgrind: tools/bench/instr.sh)
  */
 #include <keel/log.h>
 #include <keel/loopback_link.h>
@@ -773,9 +774,11 @@ int remote_rpmsg(const char *sock, Setup setup, bool big)
  * a busy-poll section (so nothing runs on other threads). With callgrind
  * (tools/bench/instr.sh) collection is toggled on around the sends only,
  * then around the receives only, so the two runs' totals divided by @n are
- * the instructions of one send and of one receive.
+ * the instructions of one send and of one receive. With @zero_copy the
+ * sender lends a buffer, writes in place and sends it (get_tx_payload_buffer()
+ * and send_nocopy(), both counted) instead of send().
  */
-int instr_main(bool h2r, u32 size, u32 n, bool count_recv)
+int instr_main(bool h2r, u32 size, u32 n, bool count_recv, bool zero_copy)
 {
 	keel::log_set_echo(false);
 	u8 *mem = static_cast<u8 *>(keel::kzalloc(STACK_REGION, GFP_KERNEL));
@@ -828,8 +831,24 @@ int instr_main(bool h2r, u32 size, u32 n, bool count_recv)
 		if (!count_recv)
 			CALLGRIND_TOGGLE_COLLECT;
 		for (u32 k = 0; k < WINDOW; k++) {
-			Result<void> r = h2r ? send(tx, keel::Span<const u8>(buf, size))
-					     : sendto(tx, keel::Span<const u8>(buf, size), dst);
+			Result<void> r = keel::ok();
+			if (zero_copy) {
+				/* A producer that writes its message in place (as one_way()). */
+				auto b = get_tx_payload_buffer(tx, TIMEOUT);
+				if (b.is_error() || b.value().payload.size() < size) {
+					rc_exit = 5;
+					break;
+				}
+				RpmsgTxBuf tb = b.release_value();
+				tb.payload[0] = buf[0];
+				memcpy(tb.payload.data() + 4, &k, 4);
+				tb.payload[size - 1] = u8(k);
+				r = h2r ? send_nocopy(tx, tb, size)
+					: sendto_nocopy(tx, tb, size, dst);
+			} else {
+				r = h2r ? send(tx, keel::Span<const u8>(buf, size))
+					: sendto(tx, keel::Span<const u8>(buf, size), dst);
+			}
 			if (r.is_error())
 				rc_exit = 5;
 		}
@@ -1081,7 +1100,7 @@ int main(int argc, char **argv)
 		{ "--instr", 4,
 		  [](char **a) {
 			  return instr_main(!strcmp(a[0], "h2r"), u32(atoi(a[1])), u32(atoi(a[2])),
-					    !strcmp(a[3], "recv"));
+					    !strcmp(a[3], "recv"), !strcmp(a[3], "sendzc"));
 		  } },
 	};
 	int r = bench::run_remote_mode(argc, argv, modes);
