@@ -236,14 +236,22 @@ void signal_interrupts_interruptible_wait(Test &t)
 	EXPECT_EQ(t, w.ret, -ERESTARTSYS);
 }
 
-void signal_interrupts_interruptible_timeout_wait_promptly(Test &t)
+/* A waiter that takes signals, in a 10 s interruptible wait (asleep by now, most likely). */
+Thread *start_long_interruptible(Test &t, Waiter &w)
 {
-	Waiter w;
 	w.allow_signal = true;
 	w.timeout_ns = ms_to_ns(10000);
 	Thread *th = start(t, wait_interruptible, w);
+	if (th)
+		msleep(20);
+	return th;
+}
+
+void signal_interrupts_interruptible_timeout_wait_promptly(Test &t)
+{
+	Waiter w;
+	Thread *th = start_long_interruptible(t, w);
 	ASSERT_NOT_NULL(t, th);
-	msleep(20);
 	th->signal();
 	if (!finish(t, th, w))
 		return;
@@ -259,11 +267,8 @@ void signal_interrupts_interruptible_timeout_wait_promptly(Test &t)
 void condition_true_at_a_signal_wins(Test &t)
 {
 	Waiter w;
-	w.allow_signal = true;
-	w.timeout_ns = ms_to_ns(10000);
-	Thread *th = start(t, wait_interruptible, w);
+	Thread *th = start_long_interruptible(t, w);
 	ASSERT_NOT_NULL(t, th);
-	msleep(20);
 	/* True without a wake-up: only the signal wakes the waiter. */
 	__atomic_store_n(&w.flag, 1, __ATOMIC_RELEASE);
 	th->signal();
