@@ -295,7 +295,7 @@ __noinline Result<void> VirtQueue::notify()
 {
 	if (is_broken())
 		return err(-EIO);
-	if (m_le ? kick_prepare_as<true>() : kick_prepare_as<false>()) [[unlikely]]
+	if (kick_prepare()) [[unlikely]]
 		return notify();
 	return ok();
 }

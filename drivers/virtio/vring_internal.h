@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Private helpers shared by the two sides of the split ring
- * (virtio_ring.cpp, vringh.cpp): the used-element accessors. The broken
+ * Private helpers of the two sides of the split ring (virtio_ring.cpp,
+ * vringh.cpp): the device side's used-element store, the log device. The
+ * driver side reads a used element with ShmRegion::peer_read_unchecked()
+ * at an offset its checked layout gives. The broken
  * state is detail::RingBroken (<virtio/virtio_ring.h>); shared-memory
  * accesses themselves are ShmRegion's
  * (<keel/shm.h>), the one implementation of untorn loads and stores.
@@ -22,10 +24,6 @@ namespace virtio::detail {
  * aligned: ShmRegion moves it in naturally aligned pieces, never a torn
  * word).
  */
-inline Result<VringUsedElem> used_load(const ShmRegion &r, size_t off)
-{
-	return r.peer_read<VringUsedElem>(off);
-}
 inline Result<void> used_store(const ShmRegion &r, size_t off, const VringUsedElem &e)
 {
 	return r.peer_write(off, e);
