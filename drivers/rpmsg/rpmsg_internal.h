@@ -83,6 +83,7 @@ struct RpmsgTxSlot {
  *	role: the host posted less than the configured size), else as
  *	@get_tx and @submit_tx.
  * @put_tx: give back a buffer from @get_tx unsent; -EINVAL as above.
+ *	The core then wakes the senders waiting for a buffer.
  * @tx_wait: @waiting: one more sender waits for a tx buffer, or one less.
  *	The transport counts them under its tx lock and enables the remote's
  *	"buffer returned" notifications only while the count is not zero.
@@ -519,6 +520,7 @@ private:
 		KEEL_EXPORT_AS(keel_rpmsg_link_drop_client_held);
 	Result<RpmsgTxSlot> wait_tx(RpmsgEndpoint &ept, s64 timeout_ns);
 	Result<RpmsgTxSlot> wait_tx_slow(RpmsgEndpoint &ept, s64 timeout_ns);
+	Result<void> put_tx(u32 cookie, const u8 *buf);
 	Result<void> preload_ids();
 	Result<void> ns_init(keel::Gfp gfp);
 	Result<void> can_send(RpmsgEndpoint &ept);

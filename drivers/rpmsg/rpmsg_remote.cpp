@@ -565,7 +565,6 @@ Result<void> RemoteOps::put_tx(RpmsgLink &l, u32 cookie, const u8 *buf)
 	/* Taken from the ring, not used: it is the next send's. */
 	p.state[cookie] = ChainState::Spare;
 	p.spare[p.nspare++] = u16(cookie);
-	im.link.tx_wake();
 	return keel::ok();
 }
 

@@ -639,7 +639,6 @@ Result<void> VirtioRpmsg::put_tx(RpmsgLink &link, u32 cookie, const u8 *buf)
 		return keel::err(-EINVAL);
 	vrp.m_tx_state[cookie] = TxState::Free;
 	vrp.m_tx_free[vrp.m_tx_nfree++] = u16(cookie);
-	vrp.m_link.tx_wake();
 	return keel::ok();
 }
 
