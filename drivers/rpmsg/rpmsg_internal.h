@@ -120,6 +120,29 @@ struct RpmsgLinkOps {
 };
 
 /*
+ * rpmsg_link_ops<T>() - the ops table of a transport class T whose static
+ * member functions are named after the RpmsgLinkOps fields, all of them
+ * given (a class that keeps them private befriends this template):
+ *	constinit const RpmsgLinkOps T::s_ops = rpmsg_link_ops<T>();
+ */
+template <typename T> constexpr RpmsgLinkOps rpmsg_link_ops()
+{
+	return RpmsgLinkOps{
+		.get_tx = &T::get_tx,
+		.submit_tx = &T::submit_tx,
+		.xmit = &T::xmit,
+		.put_tx = &T::put_tx,
+		.tx_wait = &T::tx_wait,
+		.tx_poll = &T::tx_poll,
+		.recycle_rx = &T::recycle_rx,
+		.rx_poll = &T::rx_poll,
+		.rx_disable = &T::rx_disable,
+		.rx_enable = &T::rx_enable,
+		.rx_pending = &T::rx_pending,
+	};
+}
+
+/*
  * RpmsgSpin - the adaptive spin budget of one kind of wait (a receive
  * context between passes, senders waiting for a tx buffer, clients
  * waiting for a reply): how long a context about to sleep for the remote

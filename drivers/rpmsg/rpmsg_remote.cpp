@@ -170,19 +170,7 @@ struct RpmsgRemote::Impl : keel::NonMovable {
 	keel::WaitQueue wq{ "rpmsg_remote_wq", KEEL_LOCK_KEY() };
 };
 
-const RpmsgLinkOps RemoteOps::s_ops = {
-	.get_tx = &RemoteOps::get_tx,
-	.submit_tx = &RemoteOps::submit_tx,
-	.xmit = &RemoteOps::xmit,
-	.put_tx = &RemoteOps::put_tx,
-	.tx_wait = &RemoteOps::tx_wait,
-	.tx_poll = &RemoteOps::tx_poll,
-	.recycle_rx = &RemoteOps::recycle_rx,
-	.rx_poll = &RemoteOps::rx_poll,
-	.rx_disable = &RemoteOps::rx_disable,
-	.rx_enable = &RemoteOps::rx_enable,
-	.rx_pending = &RemoteOps::rx_pending,
-};
+constinit const RpmsgLinkOps RemoteOps::s_ops = rpmsg_link_ops<RemoteOps>();
 
 /* --- set-up --- */
 

@@ -74,6 +74,7 @@ public:
 
 private:
 	static const RpmsgLinkOps s_ops;
+	template <typename T> friend constexpr RpmsgLinkOps rpmsg::rpmsg_link_ops();
 	static VirtioRpmsg &of(RpmsgLink &link)
 	{
 		return *keel::container_of(&link, &VirtioRpmsg::m_link);
@@ -157,19 +158,7 @@ private:
 	keel::UniqueArray<TxState> m_tx_state GUARDED_BY(m_tx_lock);
 };
 
-const RpmsgLinkOps VirtioRpmsg::s_ops = {
-	.get_tx = &VirtioRpmsg::get_tx,
-	.submit_tx = &VirtioRpmsg::submit_tx,
-	.xmit = &VirtioRpmsg::xmit,
-	.put_tx = &VirtioRpmsg::put_tx,
-	.tx_wait = &VirtioRpmsg::tx_wait,
-	.tx_poll = &VirtioRpmsg::tx_poll,
-	.recycle_rx = &VirtioRpmsg::recycle_rx,
-	.rx_poll = &VirtioRpmsg::rx_poll,
-	.rx_disable = &VirtioRpmsg::rx_disable,
-	.rx_enable = &VirtioRpmsg::rx_enable,
-	.rx_pending = &VirtioRpmsg::rx_pending,
-};
+constinit const RpmsgLinkOps VirtioRpmsg::s_ops = rpmsg_link_ops<VirtioRpmsg>();
 
 /* --- probe and remove --- */
 
