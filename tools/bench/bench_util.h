@@ -143,12 +143,17 @@ template <size_t N> int run_remote_mode(int argc, char **argv, const RemoteMode 
 	return -1;
 }
 
+/* This program as started (argv[0]: the first of spawn_self()'s @args). */
+inline constinit const char *self = nullptr;
+/* The socket of this run's shmlink server (the other process's first argument). */
+inline constinit const char *sock = nullptr;
+
 /*
- * Runs @body with @sock pointing at a socket path in a fresh temporary
+ * Runs @body with sock pointing at a socket path in a fresh temporary
  * directory, then closes the JSON file and removes the socket and the
  * directory. Returns @body's exit code, or 2 when there is no directory.
  */
-template <typename Body> int run_with_socket(const char *&sock, Body body)
+template <typename Body> int run_with_socket(Body body)
 {
 	char dir[] = "/tmp/keel-bench-XXXXXX";
 	if (!mkdtemp(dir))
@@ -157,11 +162,33 @@ template <typename Body> int run_with_socket(const char *&sock, Body body)
 	snprintf(path, sizeof(path), "%s/ivshmem.sock", dir);
 	sock = path;
 	int r = body();
+	sock = nullptr;
 	if (json_file())
 		fclose(json_file());
 	unlink(path);
 	rmdir(dir);
 	return r;
+}
+
+/*
+ * The main() of a benchmark: when argv[1] is one of @modes, this is the
+ * other process of a measurement and runs that mode; else it parses the
+ * options and runs @body(options) (run_with_socket()), or returns 2 when
+ * there is nothing to run. Either way an alarm of @alarm_s seconds ends a
+ * run that a lost peer would otherwise hang. Returns the exit code.
+ */
+template <size_t N, typename Body>
+int run_main(int argc, char **argv, unsigned int alarm_s, const RemoteMode (&modes)[N], Body body)
+{
+	alarm(alarm_s);
+	self = argv[0];
+	int r = run_remote_mode(argc, argv, modes);
+	if (r >= 0)
+		return r;
+	Options o = parse_options(argc, argv);
+	if (!o.trials || !o.iters)
+		return 2;
+	return run_with_socket([&] { return body(o); });
 }
 
 /* fork + exec of this program with @args: safe in a process that already has threads. */

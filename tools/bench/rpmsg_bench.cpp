@@ -100,9 +100,6 @@ constexpr size_t SPSC_SLOTS_OFF = 4096;
 constexpr u64 STOP = ~0ull;
 constexpr u64 EFD_STOP = 1000;
 
-const char *s_self;
-const char *s_sock;
-
 BenchArea *area_of(void *mem)
 {
 	/* SAFETY: the region is 4 MiB and page aligned; the bench owns its last MiB. */
@@ -248,7 +245,7 @@ Result<Child> start_child(const char *const *args, bool connect = true)
 {
 	Child c;
 	if (connect) {
-		c.cl = TRY(shmlink::Client::connect(s_sock, VECTORS, TIMEOUT));
+		c.cl = TRY(shmlink::Client::connect(bench::sock, VECTORS, TIMEOUT));
 		/*
 		 * The server may still list the previous run's process (its exit is
 		 * noticed asynchronously): wait until it is gone, so that the peer
@@ -280,7 +277,7 @@ void finish(Child &c)
 /* ns per round trip of a spin ping-pong on one shared cache line. */
 double run_spin(u32 iters)
 {
-	const char *args[] = { s_self, "--remote-spin", s_sock, nullptr };
+	const char *args[] = { bench::self, "--remote-spin", bench::sock, nullptr };
 	auto s = start_child(args);
 	if (s.is_error())
 		return -1;
@@ -327,9 +324,8 @@ double run_eventfd(u32 iters, bool epoll)
 	char a[16], b[16];
 	snprintf(a, sizeof(a), "%d", to_child);
 	snprintf(b, sizeof(b), "%d", to_parent);
-	const char *args[] = {
-		s_self, "--remote-eventfd", a, b, epoll ? "epoll" : "read", nullptr
-	};
+	const char *wait = epoll ? "epoll" : "read";
+	const char *args[] = { bench::self, "--remote-eventfd", a, b, wait, nullptr };
 	auto s = start_child(args, false);
 	double r = -1;
 	if (s.is_ok()) {
@@ -363,7 +359,7 @@ double run_eventfd(u32 iters, bool epoll)
  */
 double run_doorbell(u32 iters, bool direct)
 {
-	const char *args[] = { s_self, "--remote-doorbell", s_sock, nullptr };
+	const char *args[] = { bench::self, "--remote-doorbell", bench::sock, nullptr };
 	auto s = start_child(args);
 	if (s.is_error())
 		return -1;
@@ -419,7 +415,7 @@ double run_spsc(u32 msgs, u32 size, u32 slot, u32 nslots)
 	char a[16], b[16];
 	snprintf(a, sizeof(a), "%u", slot);
 	snprintf(b, sizeof(b), "%u", nslots);
-	const char *args[] = { s_self, "--remote-spsc", s_sock, a, b, nullptr };
+	const char *args[] = { bench::self, "--remote-spsc", bench::sock, a, b, nullptr };
 	auto s = start_child(args);
 	if (s.is_error())
 		return -1;
@@ -472,7 +468,7 @@ struct StackSession {
 	Result<void> start(Setup s, bool big)
 	{
 		setup = s;
-		const char *args[] = { s_self,	      "--remote-rpmsg",	       s_sock,
+		const char *args[] = { bench::self,   "--remote-rpmsg",	       bench::sock,
 				       setup_name(s), big ? "big" : "default", nullptr };
 		child = TRY(start_child(args));
 		VirtioRpmsgHostConfig hc;
@@ -1044,7 +1040,7 @@ void print(Figures &f, u32 trials, u32 iters, u32 msgs)
 int bench_main(u32 trials, u32 iters, u32 msgs)
 {
 	keel::log_set_echo(false);
-	auto srv = shmlink::Server::create(s_sock, REGION, VECTORS);
+	auto srv = shmlink::Server::create(bench::sock, REGION, VECTORS);
 	if (srv.is_error() || srv.value()->start().is_error())
 		return 1;
 	if (virtio::virtio_init().is_error() || virtio_rpmsg_init().is_error() ||
@@ -1079,8 +1075,6 @@ int bench_main(u32 trials, u32 iters, u32 msgs)
 
 int main(int argc, char **argv)
 {
-	alarm(1800);
-	s_self = argv[0];
 	static const bench::RemoteMode modes[] = {
 		{ "--remote-spin", 1, [](char **a) { return remote_spin(a[0]); } },
 		{ "--remote-eventfd", 2,
@@ -1103,12 +1097,7 @@ int main(int argc, char **argv)
 					    !strcmp(a[3], "recv"), !strcmp(a[3], "sendzc"));
 		  } },
 	};
-	int r = bench::run_remote_mode(argc, argv, modes);
-	if (r >= 0)
-		return r;
-	bench::Options o = bench::parse_options(argc, argv);
-	if (!o.trials || !o.iters || o.msgs < 16)
-		return 2;
-	return bench::run_with_socket(s_sock,
-				      [&] { return bench_main(o.trials, o.iters, o.msgs); });
+	return bench::run_main(argc, argv, 1800, modes, [](const bench::Options &o) {
+		return o.msgs < 16 ? 2 : bench_main(o.trials, o.iters, o.msgs);
+	});
 }

@@ -71,14 +71,11 @@ struct Session {
 	pid_t child = -1;
 };
 
-const char *s_self;
-const char *s_sock;
-
 Result<Session> start(const char *mode, const char *arg)
 {
-	const char *args[] = { s_self, mode, s_sock, arg, nullptr };
+	const char *args[] = { bench::self, mode, bench::sock, arg, nullptr };
 	Session s;
-	s.cl = TRY(shmlink::Client::connect(s_sock, VECTORS, keel::ms_to_ns(5000)));
+	s.cl = TRY(shmlink::Client::connect(bench::sock, VECTORS, keel::ms_to_ns(5000)));
 	memset(s.cl->mem(), 0, s.cl->mem_size());
 	s.child = spawn_self(args);
 	if (s.child < 0 || s.cl->wait_peer(keel::ms_to_ns(5000)).is_error())
@@ -199,7 +196,7 @@ int remote_spin(const char *sock)
 int bench_main(u32 trials, u32 iters)
 {
 	keel::log_set_echo(false);
-	auto srv = shmlink::Server::create(s_sock, 1 << 20, VECTORS);
+	auto srv = shmlink::Server::create(bench::sock, 1 << 20, VECTORS);
 	if (srv.is_error() || srv.value()->start().is_error())
 		return 1;
 	if (virtio_init().is_error() || register_virtio_driver(s_host_driver).is_error())
@@ -268,8 +265,6 @@ int bench_main(u32 trials, u32 iters)
 
 int main(int argc, char **argv)
 {
-	alarm(600);
-	s_self = argv[0];
 	static const bench::RemoteMode modes[] = {
 		{ "--remote-echo", 1,
 		  [](char **a) {
@@ -282,11 +277,7 @@ int main(int argc, char **argv)
 			  return bench::remote_doorbell(a[0], VECTORS, keel::ms_to_ns(5000));
 		  } },
 	};
-	int r = bench::run_remote_mode(argc, argv, modes);
-	if (r >= 0)
-		return r;
-	bench::Options o = bench::parse_options(argc, argv);
-	if (!o.trials || !o.iters)
-		return 2;
-	return bench::run_with_socket(s_sock, [&] { return bench_main(o.trials, o.iters); });
+	return bench::run_main(argc, argv, 600, modes, [](const bench::Options &o) {
+		return bench_main(o.trials, o.iters);
+	});
 }

@@ -36,6 +36,8 @@
 #include <rpmsgdev_posix.h>
 #endif
 
+#include "../lib/cli_opts.h"
+
 #define EXIT_USAGE 2
 #define NAME_LEN 64
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -247,19 +249,6 @@ static int parse_addr(const char *s, __u32 *out)
 	if (errno || *end || end == s || v > 0xffffffffUL)
 		return -1;
 	*out = (__u32)v;
-	return 0;
-}
-
-static int parse_long(const char *s, long lo, long hi, long *out)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 0);
-	if (errno || *end || end == s || v < lo || v > hi)
-		return -1;
-	*out = v;
 	return 0;
 }
 
@@ -855,63 +844,30 @@ static int run(struct opts *o, int argc, char **argv)
 	return usage_error("unknown command '%s'", cmd);
 }
 
-/* An option that takes a number: its range and where it goes. */
-struct number_opt {
-	int opt;
-	const char *what;
-	long lo, hi;
-	long *dst;
-};
-
-static int set_number(const struct number_opt *numbers, size_t n, int opt, const char *arg)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		if (numbers[i].opt != opt)
-			continue;
-		if (parse_long(arg, numbers[i].lo, numbers[i].hi, numbers[i].dst))
-			return usage_error("bad %s '%s'", numbers[i].what, arg);
-		return 0;
-	}
-	return usage_error("unknown option -%c", opt);
-}
-
 int main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "ctrl", required_argument, NULL, 'C' },
-		{ "count", required_argument, NULL, 'c' },
-		{ "size", required_argument, NULL, 's' },
-		{ "interval", required_argument, NULL, 'i' },
-		{ "timeout", required_argument, NULL, 't' },
-		{ "hex", no_argument, NULL, 'x' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct opts o = { .size = 64, .timeout_ms = 1000 };
-	const struct number_opt numbers[] = {
-		{ 'c', "count", 1, 100000000, &o.count },
-		{ 's', "size", 0, 65536, &o.size },
-		{ 'i', "interval", 0, 3600000, &o.interval_ms },
-		{ 't', "timeout", 0, 3600000, &o.timeout_ms },
+	const struct cli_opt opts[] = {
+		CLI_OPT_STRING('C', "ctrl"),
+		CLI_OPT_NUMBER('c', "count", 1, 100000000, o.count),
+		CLI_OPT_NUMBER('s', "size", 0, 65536, o.size),
+		CLI_OPT_NUMBER('i', "interval", 0, 3600000, o.interval_ms),
+		CLI_OPT_NUMBER('t', "timeout", 0, 3600000, o.timeout_ms),
+		CLI_OPT_NONE('x', "hex"),
+		CLI_OPT_NONE('q', "quiet"),
+		CLI_OPT_NONE('h', "help"),
 	};
+	/* Options first (POSIX order), so that "--" separates commands. */
+	struct cli cli = { .prog = prog, .posix = 1, .opts = opts, .nopts = ARRAY_SIZE(opts) };
 	int c, start, i, ret = 0;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	/* Options first (POSIX order), so that "--" separates commands. */
-	while ((c = getopt_long(argc, argv, "+C:c:s:i:t:xqh", longopts, NULL)) != -1) {
+	while ((c = cli_getopt(&cli, argc, argv)) != -1) {
 		switch (c) {
 		case 'C':
 			o.ctrl = optarg;
 			break;
-		case 'c':
-		case 's':
-		case 'i':
-		case 't':
-			if (set_number(numbers, ARRAY_SIZE(numbers), c, optarg))
-				return EXIT_USAGE;
+		case 0: /* a number, stored */
 			break;
 		case 'x':
 			o.hex = 1;

@@ -15,13 +15,14 @@
 #include <keel/time.h>
 
 #include "../../drivers/rpmsg/tests/rpmsg_test_util.h"
+#include "../lib/cli_opts.h"
 #include "engine/engine.h"
 #include "views/views.h"
 
 #include <fcntl.h>
-#include <getopt.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,26 +129,6 @@ enum Opt {
 	OPT_FIRMWARE,
 };
 
-const struct option s_options[] = {
-	{ "crashes", required_argument, nullptr, 'c' },
-	{ "host-restarts", required_argument, nullptr, 'r' },
-	{ "duration", required_argument, nullptr, 'd' },
-	{ "load", required_argument, nullptr, 'l' },
-	{ "json", required_argument, nullptr, 'j' },
-	{ "help", no_argument, nullptr, 'h' },
-	{ "senders", required_argument, nullptr, OPT_SENDERS },
-	{ "size", required_argument, nullptr, OPT_SIZE },
-	{ "sensor-hz", required_argument, nullptr, OPT_SENSOR_HZ },
-	{ "watchdog-ms", required_argument, nullptr, OPT_WATCHDOG },
-	{ "autosuspend-ms", required_argument, nullptr, OPT_AUTOSUSPEND },
-	{ "idle-ms", required_argument, nullptr, OPT_IDLE },
-	{ "log", required_argument, nullptr, OPT_LOG },
-	{ "plain", no_argument, nullptr, OPT_PLAIN },
-	{ "live", no_argument, nullptr, OPT_LIVE },
-	{ "firmware", required_argument, nullptr, OPT_FIRMWARE },
-	{ nullptr, 0, nullptr, 0 },
-};
-
 struct Args {
 	SimConfig cfg;
 	const char *json = nullptr;
@@ -159,25 +140,42 @@ struct Args {
 /* Return: 0, or 2 after a usage message. */
 int parse_args(int argc, char **argv, Args *a)
 {
+	SimConfig &cfg = a->cfg;
+	const struct cli_opt opts[] = {
+		CLI_OPT_NUMBER('c', "crashes", 0, UINT32_MAX, cfg.crashes),
+		CLI_OPT_NUMBER('r', "host-restarts", 0, UINT32_MAX, cfg.host_restarts),
+		CLI_OPT_STRING('d', "duration"),
+		CLI_OPT_STRING('l', "load"),
+		CLI_OPT_STRING('j', "json"),
+		CLI_OPT_NONE('h', "help"),
+		CLI_OPT_NUMBER(OPT_SENDERS, "senders", 1, 16, cfg.senders),
+		CLI_OPT_NUMBER(OPT_SIZE, "size", 0, UINT32_MAX, cfg.echo_size),
+		CLI_OPT_NUMBER(OPT_SENSOR_HZ, "sensor-hz", sim::SENSOR_MIN_HZ, sim::SENSOR_MAX_HZ,
+			       cfg.sensor_hz),
+		CLI_OPT_NUMBER(OPT_WATCHDOG, "watchdog-ms", 50, UINT32_MAX, cfg.watchdog_ms),
+		CLI_OPT_NUMBER(OPT_AUTOSUSPEND, "autosuspend-ms", -1, 59999, cfg.autosuspend_ms),
+		CLI_OPT_NUMBER(OPT_IDLE, "idle-ms", 0, UINT32_MAX, cfg.idle_ms),
+		CLI_OPT_STRING(OPT_LOG, "log"),
+		CLI_OPT_NONE(OPT_PLAIN, "plain"),
+		CLI_OPT_NONE(OPT_LIVE, "live"),
+		CLI_OPT_STRING(OPT_FIRMWARE, "firmware"),
+	};
+	struct cli cli = { "keel-sim", 0, opts, sizeof(opts) / sizeof(opts[0]) };
 	int c;
 	bool ok = true;
-	while (ok && (c = getopt_long(argc, argv, "c:r:d:l:j:h", s_options, nullptr)) != -1) {
+	while (ok && (c = cli_getopt(&cli, argc, argv)) != -1) {
 		switch (c) {
-		case 'c':
-			ok = parse_u32(optarg, &a->cfg.crashes);
-			break;
-		case 'r':
-			ok = parse_u32(optarg, &a->cfg.host_restarts);
+		case 0: /* a number, stored */
 			break;
 		case 'd': {
 			char *end;
 			double s = strtod(optarg, &end);
 			ok = *optarg && !*end && s > 0 && s < 3600;
-			a->cfg.duration_ns = s64(s * 1e9);
+			cfg.duration_ns = s64(s * 1e9);
 			break;
 		}
 		case 'l':
-			ok = parse_load(optarg, &a->cfg.echo_rate);
+			ok = parse_load(optarg, &cfg.echo_rate);
 			break;
 		case 'j':
 			a->json = optarg;
@@ -185,31 +183,6 @@ int parse_args(int argc, char **argv, Args *a)
 		case 'h':
 			usage(stdout);
 			exit(0);
-		case OPT_SENDERS:
-			ok = parse_u32(optarg, &a->cfg.senders) && a->cfg.senders >= 1 &&
-			     a->cfg.senders <= 16;
-			break;
-		case OPT_SIZE:
-			ok = parse_u32(optarg, &a->cfg.echo_size);
-			break;
-		case OPT_SENSOR_HZ:
-			ok = parse_u32(optarg, &a->cfg.sensor_hz) &&
-			     a->cfg.sensor_hz >= sim::SENSOR_MIN_HZ &&
-			     a->cfg.sensor_hz <= sim::SENSOR_MAX_HZ;
-			break;
-		case OPT_WATCHDOG:
-			ok = parse_u32(optarg, &a->cfg.watchdog_ms) && a->cfg.watchdog_ms >= 50;
-			break;
-		case OPT_AUTOSUSPEND: {
-			char *end;
-			long v = strtol(optarg, &end, 10);
-			ok = *optarg && !*end && v >= -1 && v < 60000;
-			a->cfg.autosuspend_ms = int(v);
-			break;
-		}
-		case OPT_IDLE:
-			ok = parse_u32(optarg, &a->cfg.idle_ms);
-			break;
 		case OPT_LOG:
 			a->log = optarg;
 			break;

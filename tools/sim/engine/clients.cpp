@@ -368,25 +368,60 @@ void EchoClient::remove(RpmsgDevice &)
 
 module_rpmsg_driver(EchoClient, "sim_echo_client");
 
+/* --- clients with a thread --- */
+
+/*
+ * What the sensor and console clients share: their channel, and a thread
+ * of their own from probe to remove that runs Client::run() and sleeps on
+ * m_wq between its commands.
+ */
+template <typename Client> class ThreadClient : keel::NonMovable {
+public:
+	explicit ThreadClient(RpmsgDevice &rpdev) : m_rpdev(rpdev) {}
+
+protected:
+	/* Start the thread, named @name. Context: may sleep. */
+	Result<void> start_thread(const char *name)
+	{
+		m_thread = TRY(keel::Thread::run(&thread_main, this, name));
+		return keel::ok();
+	}
+
+	/* Sleep up to @timeout_ns, or until the thread is told to stop. */
+	void idle(s64 timeout_ns)
+	{
+		(void)m_wq.wait_event_timeout([] { return keel::Thread::should_stop(); },
+					      timeout_ns);
+	}
+
+	RpmsgDevice &m_rpdev;
+	keel::Thread *m_thread = nullptr;
+	keel::WaitQueue m_wq{ "sim_client_thread", KEEL_LOCK_KEY() };
+
+private:
+	static int thread_main(void *arg)
+	{
+		static_cast<Client *>(static_cast<ThreadClient *>(arg))->run();
+		return 0;
+	}
+};
+
 /* --- sim-sensor --- */
 
-class SensorClient : keel::NonMovable {
+class SensorClient : public ThreadClient<SensorClient> {
 public:
 	static constexpr rpmsg::RpmsgDeviceId id_table[] = { { "sim-sensor" }, {} };
 	static Result<UniquePtr<SensorClient>> probe(RpmsgDevice &rpdev);
 	void remove(RpmsgDevice &rpdev);
 	Result<void> on_message(RpmsgDevice &rpdev, keel::Span<const u8> data, u32 src);
 
-	explicit SensorClient(RpmsgDevice &rpdev) : m_rpdev(rpdev) {}
+	using ThreadClient::ThreadClient;
 
 private:
-	static int thread_main(void *arg);
+	friend ThreadClient;
 	void run();
 	bool command(u32 op, u32 arg);
 
-	RpmsgDevice &m_rpdev;
-	keel::Thread *m_thread = nullptr;
-	keel::WaitQueue m_wq{ "sim_sensor_client", KEEL_LOCK_KEY() };
 	/* The receive callback's own (callbacks of one endpoint never overlap). */
 	u32 m_stream = 0;
 	u32 m_expect = 0;
@@ -395,7 +430,7 @@ private:
 Result<UniquePtr<SensorClient>> SensorClient::probe(RpmsgDevice &rpdev)
 {
 	auto c = TRY(keel::make_unique<SensorClient>(GFP_KERNEL, rpdev));
-	c->m_thread = TRY(keel::Thread::run(&SensorClient::thread_main, c.get(), "sim-sensor"));
+	TRY(c->start_thread("sim-sensor"));
 	note_probe(SENSOR);
 	return c;
 }
@@ -447,12 +482,6 @@ bool SensorClient::command(u32 op, u32 arg)
 		.is_ok();
 }
 
-int SensorClient::thread_main(void *arg)
-{
-	static_cast<SensorClient *>(arg)->run();
-	return 0;
-}
-
 /*
  * Start the stream while traffic is on, stop it while paused, and change
  * its rate now and then (between the configured rate and half of it).
@@ -484,7 +513,7 @@ void SensorClient::run()
 				next_rate = now + RATE_PERIOD_NS;
 			}
 		}
-		(void)m_wq.wait_event_timeout([] { return keel::Thread::should_stop(); }, POLL_NS);
+		idle(POLL_NS);
 	}
 }
 
@@ -502,29 +531,26 @@ module_rpmsg_driver(SensorClient, "sim_sensor_client");
 
 /* --- sim-console --- */
 
-class ConsoleClient : keel::NonMovable {
+class ConsoleClient : public ThreadClient<ConsoleClient> {
 public:
 	static constexpr rpmsg::RpmsgDeviceId id_table[] = { { "sim-console" }, {} };
 	static Result<UniquePtr<ConsoleClient>> probe(RpmsgDevice &rpdev);
 	void remove(RpmsgDevice &rpdev);
 	Result<void> on_message(RpmsgDevice &rpdev, keel::Span<const u8> data, u32 src);
 
-	explicit ConsoleClient(RpmsgDevice &rpdev) : m_rpdev(rpdev) {}
+	using ThreadClient::ThreadClient;
 	/* Send @line as command @id. Context: may sleep. */
 	Result<void> send_line(u32 id, const char *line);
 	keel::Atomic<u32> m_next_id{ 0 };
 
 private:
-	static int thread_main(void *arg);
+	friend ThreadClient;
 	void run();
 
-	RpmsgDevice &m_rpdev;
 	u64 m_crashes_at_probe = 0;
-	keel::Thread *m_thread = nullptr;
 	keel::Atomic<u32> m_answered{ 0 };
 	/* Commands of the thread sent and not answered (at most one). */
 	keel::Atomic<u32> m_waiting{ 0 };
-	keel::WaitQueue m_wq{ "sim_console_client", KEEL_LOCK_KEY() };
 };
 
 Result<UniquePtr<ConsoleClient>> ConsoleClient::probe(RpmsgDevice &rpdev)
@@ -532,7 +558,7 @@ Result<UniquePtr<ConsoleClient>> ConsoleClient::probe(RpmsgDevice &rpdev)
 	ClientEnv &e = env();
 	auto c = TRY(keel::make_unique<ConsoleClient>(GFP_KERNEL, rpdev));
 	c->m_crashes_at_probe = e.crashes();
-	c->m_thread = TRY(keel::Thread::run(&ConsoleClient::thread_main, c.get(), "sim-console"));
+	TRY(c->start_thread("sim-console"));
 	{
 		Guard g{ e.m_console_lock };
 		e.m_console = c.get();
@@ -587,12 +613,6 @@ Result<void> ConsoleClient::on_message(RpmsgDevice &, keel::Span<const u8> data,
 	return keel::ok();
 }
 
-int ConsoleClient::thread_main(void *arg)
-{
-	static_cast<ConsoleClient *>(arg)->run();
-	return 0;
-}
-
 /* A command every console_ms while traffic is on; each answer awaited (1 s at most). */
 void ConsoleClient::run()
 {
@@ -604,8 +624,7 @@ void ConsoleClient::run()
 	bool failed = false;
 	while (!keel::Thread::should_stop()) {
 		if (failed || !e.traffic()) {
-			(void)m_wq.wait_event_timeout([] { return keel::Thread::should_stop(); },
-						      POLL_NS);
+			idle(POLL_NS);
 			continue;
 		}
 		u32 id = m_next_id.add_return(1);
@@ -624,7 +643,7 @@ void ConsoleClient::run()
 			st.bad.fetch_add(1);
 			pr_warn("sim-console: command %u unanswered", id);
 		}
-		(void)m_wq.wait_event_timeout([] { return keel::Thread::should_stop(); }, period);
+		idle(period);
 	}
 }
 
