@@ -169,6 +169,13 @@ __always_inline u16 VirtQueue::get16(size_t off, bool le)
  * store it, with one clean for both. The second word holds len, flags and
  * next in wire order, in the CPU's layout of a u64 (composed with shifts:
  * cheaper than merging the fields of a struct).
+ *
+ * A descriptor that already reads as the new one is not stored again: a
+ * store, even of the same value, takes the line away from the device,
+ * whose next read of it then misses. A buffer queued again at the same
+ * place with the same length (every rx buffer, most tx buffers of a
+ * stream) leaves the line shared. The comparison reads what the device
+ * sees; whatever the device wrote there, a differing word is stored.
  */
 static __always_inline void ring_write_desc(const ShmRegion &ring, bool le, size_t off,
 					    const Sg &sg, u16 flags, u16 next)
@@ -179,6 +186,9 @@ static __always_inline void ring_write_desc(const ShmRegion &ring, bool le, size
 	u64 n = __builtin_bit_cast(u16, cpu_to_virtio16(le, next));
 	static_assert(__builtin_offsetof(VringDesc, len) == 8 && sizeof(VringDesc) == 16);
 	u64 rest = keel::CPU_IS_LITTLE_ENDIAN ? len | f << 32 | n << 48 : len << 32 | f << 16 | n;
+	ring.invalidate_unchecked(off, sizeof(VringDesc));
+	if (ring.read_unchecked<u64>(off) == addr && ring.read_unchecked<u64>(off + 8) == rest)
+		return;
 	ring.write_unchecked(off, addr);
 	ring.write_unchecked(off + 8, rest);
 	ring.clean_unchecked(off, sizeof(VringDesc));
@@ -242,7 +252,9 @@ __always_inline Result<void> VirtQueue::add_sgs_as(Span<const Sg> out, Span<cons
 
 	u16 avail_idx = m_avail_idx_shadow;
 	u16 slot = avail_idx & u16(m_layout.num - 1);
-	put16(m_layout.avail_ring(slot), head, LE);
+	/* As for descriptors: an entry that holds @head already keeps its line shared. */
+	if (get16(m_layout.avail_ring(slot), LE) != head)
+		put16(m_layout.avail_ring(slot), head, LE);
 	/* The descriptors and the ring entry are visible before the index publishing them. */
 	keel::virt_wmb();
 	KEEL_TSAN_FENCE(__ATOMIC_RELEASE);

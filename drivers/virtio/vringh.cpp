@@ -122,14 +122,20 @@ Result<UniquePtr<Vringh>> Vringh::create(const VringhConfig &cfg, keel::Gfp gfp)
 	return vrh;
 }
 
-__always_inline Result<u16> Vringh::get16(size_t off)
+/*
+ * The ring accessors. Every offset comes from the layout and our own
+ * indices (masked by num, or checked against it), and create() took the
+ * window as a sub-window of exactly the layout's size: so no access checks
+ * it again. What the driver wrote is checked after it is loaded.
+ */
+__always_inline u16 Vringh::get16(size_t off)
 {
-	return virtio16_to_cpu(m_le, TRY(m_ring.peer_read<keel::virtio16>(off)));
+	return virtio16_to_cpu(m_le, m_ring.peer_read_unchecked<keel::virtio16>(off));
 }
 
-__always_inline Result<void> Vringh::put16(size_t off, u16 v)
+__always_inline void Vringh::put16(size_t off, u16 v)
 {
-	return m_ring.peer_write(off, cpu_to_virtio16(m_le, v));
+	m_ring.peer_write_unchecked(off, cpu_to_virtio16(m_le, v));
 }
 
 /*
@@ -140,7 +146,7 @@ __always_inline Result<void> Vringh::put16(size_t off, u16 v)
  */
 Result<u16> Vringh::load_avail_idx()
 {
-	u16 idx = TRY(get16(m_layout.avail_idx()));
+	u16 idx = get16(m_layout.avail_idx());
 	u16 ahead = TRY(idx_ahead(m_dev, m_name, "avail", idx, m_last_avail_idx, m_layout.num));
 	if (ahead) {
 		m_avail_idx_seen = idx;
@@ -163,9 +169,9 @@ void Vringh::invalidate_avail(u16 from, u16 n)
 	u32 mask = m_layout.num - 1;
 	u32 first = from & mask;
 	u32 run = keel::min<u32>(n, m_layout.num - first);
-	(void)m_ring.invalidate(m_layout.avail_ring(first), 2 * size_t(run));
+	m_ring.invalidate_unchecked(m_layout.avail_ring(first), 2 * size_t(run));
 	if (run < n)
-		(void)m_ring.invalidate(m_layout.avail_ring(0), 2 * size_t(n - run));
+		m_ring.invalidate_unchecked(m_layout.avail_ring(0), 2 * size_t(n - run));
 }
 
 /*
@@ -221,8 +227,23 @@ __always_inline Result<void> Vringh::add_segment(u16 i, const VringDesc &d, Vrin
 	TRY(append(rd, chain.m_nr_rd, chain.m_rd_store));
 	/* The driver handed these bytes over: drop stale lines before reading them. */
 	if (len)
-		(void)seg.value().invalidate(0, len);
+		seg.value().invalidate_unchecked(0, len);
 	return ok();
+}
+
+/*
+ * The descriptor at @off of the table (inside the window, 16-byte
+ * aligned): loaded as the driver side stores it, two untorn 8-byte words
+ * after one invalidate, into a private copy.
+ */
+__always_inline VringDesc Vringh::read_desc(size_t off) const
+{
+	static_assert(sizeof(VringDesc) == 16);
+	m_ring.invalidate_unchecked(off, sizeof(VringDesc));
+	struct Words {
+		u64 w[2];
+	} raw{ { m_ring.read_unchecked<u64>(off), m_ring.read_unchecked<u64>(off + 8) } };
+	return __builtin_bit_cast(VringDesc, raw);
 }
 
 __always_inline Result<void> Vringh::walk_chain(u16 head, VringhChain &chain)
@@ -242,7 +263,7 @@ __always_inline Result<void> Vringh::walk_chain(u16 head, VringhChain &chain)
 	u16 i = head;
 	for (;;) {
 		/* i < num: the head and every next are checked before they are walked. */
-		VringDesc d = TRY(m_ring.peer_read<VringDesc>(m_layout.desc_at(i)));
+		VringDesc d = read_desc(m_layout.desc_at(i));
 		count++;
 		TRY(add_segment(i, d, chain, rd, wr));
 		if (!(virtio16_to_cpu(m_le, d.flags) & VRING_DESC_F_NEXT))
@@ -282,8 +303,8 @@ Result<bool> Vringh::getdesc(VringhChain &chain)
 
 	u16 slot = m_last_avail_idx & u16(m_layout.num - 1);
 	/* Invalidated with the load of avail->idx that published it (invalidate_avail()). */
-	u16 head =
-		virtio16_to_cpu(m_le, TRY(m_ring.read<keel::virtio16>(m_layout.avail_ring(slot))));
+	u16 head = virtio16_to_cpu(
+		m_le, m_ring.read_unchecked<keel::virtio16>(m_layout.avail_ring(slot)));
 	if (head >= m_layout.num) {
 		bad_ring(m_dev, m_name, "avail slot %u: head %u out of range (num %u)", slot, head,
 			 m_layout.num);
@@ -323,7 +344,7 @@ __always_inline Result<void> Vringh::push_used_one(VringhChain &chain, u32 len)
 	for (u16 k = 0; k < chain.m_nr_wr && left; k++) {
 		const ShmRegion &seg = wr[k];
 		size_t n = keel::min(size_t(left), seg.size());
-		(void)seg.clean(0, n);
+		seg.clean_unchecked(0, n);
 		left -= u32(n);
 	}
 
@@ -332,7 +353,8 @@ __always_inline Result<void> Vringh::push_used_one(VringhChain &chain, u32 len)
 	VringUsedElem e;
 	e.id = cpu_to_virtio32(m_le, head);
 	e.len = cpu_to_virtio32(m_le, len);
-	TRY(detail::used_store(m_ring, m_layout.used_ring(slot), e));
+	/* Each field one untorn 32-bit store (the element is only 4-byte aligned), one clean. */
+	m_ring.peer_write_unchecked(m_layout.used_ring(slot), e);
 	m_last_used_idx++;
 	m_completed++;
 	clear_bit(m_outstanding, head);
@@ -350,7 +372,7 @@ __always_inline Result<void> Vringh::publish_used_now()
 	/* The used entries are visible before the used->idx that publishes them. */
 	keel::virt_wmb();
 	KEEL_TSAN_FENCE(__ATOMIC_RELEASE);
-	TRY(put16(m_layout.used_idx(), m_last_used_idx));
+	put16(m_layout.used_idx(), m_last_used_idx);
 	m_used_idx_published = m_last_used_idx;
 	return ok();
 }
@@ -380,15 +402,13 @@ bool Vringh::need_notify()
 	KEEL_TSAN_FENCE(__ATOMIC_SEQ_CST);
 	bool notify;
 	if (!m_event) {
-		auto flags = get16(m_layout.avail_flags());
-		notify = flags.is_error() || !(flags.value() & VRING_AVAIL_F_NO_INTERRUPT);
+		notify = !(get16(m_layout.avail_flags()) & VRING_AVAIL_F_NO_INTERRUPT);
 	} else if (m_completed > 0xffff) {
 		/* So many that the 16-bit window wrapped: always notify (Linux). */
 		notify = true;
 	} else {
-		auto ev = get16(m_layout.used_event);
-		notify = ev.is_error() ||
-			 vring_need_event16(ev.value(), m_last_used_idx, m_signalled_used);
+		notify = vring_need_event16(get16(m_layout.used_event), m_last_used_idx,
+					    m_signalled_used);
 	}
 	m_signalled_used = m_last_used_idx;
 	m_completed = 0;
@@ -405,17 +425,17 @@ void Vringh::notify_disable()
 	 * first chain added after that kick us while we are polling anyway.
 	 */
 	if (m_event)
-		(void)put16(m_layout.avail_event, u16(m_last_avail_idx - 1));
+		put16(m_layout.avail_event, u16(m_last_avail_idx - 1));
 	else
-		(void)put16(m_layout.used_flags(), VRING_USED_F_NO_NOTIFY);
+		put16(m_layout.used_flags(), VRING_USED_F_NO_NOTIFY);
 }
 
 bool Vringh::notify_enable()
 {
 	if (m_event)
-		(void)put16(m_layout.avail_event, m_last_avail_idx);
+		put16(m_layout.avail_event, m_last_avail_idx);
 	else
-		(void)put16(m_layout.used_flags(), 0);
+		put16(m_layout.used_flags(), 0);
 	/* The re-enable is visible before we re-check avail->idx (else a kick is lost). */
 	keel::virt_mb();
 	KEEL_TSAN_FENCE(__ATOMIC_SEQ_CST);

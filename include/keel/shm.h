@@ -368,6 +368,20 @@ public:
 	template <typename T> T peer_read_unchecked(size_t off) const
 	{
 		do_invalidate(m_base + off, sizeof(T));
+		return read_unchecked<T>(off);
+	}
+	/**
+	 * read_unchecked() - read() at an offset the caller proved inside
+	 * @off: offset of the field, inside and aligned as for write_unchecked()
+	 *
+	 * No cache maintenance: for a field the peer wrote, invalidate_unchecked()
+	 * its range first (or use peer_read_unchecked()).
+	 *
+	 * Context: any.
+	 * Return: the value.
+	 */
+	template <typename T> T read_unchecked(size_t off) const
+	{
 		if constexpr (is_aligned_word<T>)
 			return __builtin_bit_cast(
 				T, load_word<typename RawOf<sizeof(T)>::type>(m_base + off));
@@ -382,6 +396,17 @@ public:
 	 * Context: any.
 	 */
 	void clean_unchecked(size_t off, size_t len) const { do_clean(m_base + off, len); }
+	/**
+	 * invalidate_unchecked() - invalidate() of a range the caller proved inside
+	 * @off: offset of the range
+	 * @len: its length; [@off, @off + @len) must lie inside the window
+	 *
+	 * Context: any.
+	 */
+	void invalidate_unchecked(size_t off, size_t len) const
+	{
+		do_invalidate(m_base + off, len);
+	}
 	/**
 	 * read_fixed() - read() at an offset checked at compile time
 	 *

@@ -1024,8 +1024,9 @@ public:
 
 private:
 	Vringh(const VringhConfig &cfg, const VringLayout &layout);
-	Result<u16> get16(size_t off);
-	Result<void> put16(size_t off, u16 v);
+	u16 get16(size_t off);
+	void put16(size_t off, u16 v);
+	VringDesc read_desc(size_t off) const;
 	Result<u16> load_avail_idx();
 	void invalidate_avail(u16 from, u16 n);
 	Result<void> push_used_one(VringhChain &chain, u32 len);

@@ -28,8 +28,6 @@ constexpr size_t DMA_ALIGN = 4096;
 constinit unsigned long s_fail_nth;
 /* Blocks handed out and not yet freed (kmalloc family and DMA-coherent). */
 constinit long s_live_allocs;
-constinit unsigned long s_cache_clean;
-constinit unsigned long s_cache_invalidate;
 constinit u64 s_random_seed;
 constinit u64 s_random_seq;
 thread_local constinit u64 t_random_state;
@@ -157,33 +155,17 @@ extern "C" int keel_port_dma_coherent(void *os_dev)
 	return 1;
 }
 
+/* The hosted port's memory is coherent: no cache maintenance to do. */
 extern "C" void keel_port_cache_clean(const void *addr, __SIZE_TYPE__ size)
 {
 	(void)addr;
 	(void)size;
-	__atomic_fetch_add(&s_cache_clean, 1, __ATOMIC_RELAXED);
 }
 
 extern "C" void keel_port_cache_invalidate(const void *addr, __SIZE_TYPE__ size)
 {
 	(void)addr;
 	(void)size;
-	__atomic_fetch_add(&s_cache_invalidate, 1, __ATOMIC_RELAXED);
-}
-
-extern "C" unsigned long keel_posix_cache_clean_count(void)
-{
-	return __atomic_load_n(&s_cache_clean, __ATOMIC_RELAXED);
-}
-
-extern "C" unsigned long keel_posix_cache_invalidate_count(void)
-{
-	return __atomic_load_n(&s_cache_invalidate, __ATOMIC_RELAXED);
-}
-
-extern "C" unsigned long keel_posix_cache_ops(void)
-{
-	return keel_posix_cache_clean_count() + keel_posix_cache_invalidate_count();
 }
 
 extern "C" void keel_posix_fail_nth_alloc(unsigned long nth)

@@ -1140,6 +1140,93 @@ void used_element_is_cleaned_once_per_push(Test &t)
 	EXPECT_EQ(t, keel::virtio32_to_cpu(true, e.len), 12u);
 }
 
+/* @p with its driver side replaced by one whose ring window logs into @log. */
+Result<void> logged_driver_pair(Test &t, RingPair &p, OpLog &log, u32 num)
+{
+	TRY(pair_init(t, p, num, 64, true, false, 1024));
+	log.ring = p.mem;
+	VqConfig vc;
+	vc.name = "test-vq";
+	vc.num = num;
+	vc.align = 64;
+	vc.ring = p.ring.with_cache_ops(&log.ops);
+	vc.little_endian = true;
+	vc.notify = test_notify;
+	vc.callback = test_callback;
+	vc.transport_priv = &p;
+	p.vq = TRY(VirtQueue::create(vc, GFP_KERNEL));
+	return keel::ok();
+}
+
+/* One 16-byte out buffer at @da through the ring and back; false on any fault. */
+bool out_round_trip(Test &t, RingPair &p, u64 da, u32 len, int *tok)
+{
+	Sg sg{ da, len };
+	EXPECT_OK(t, p.vq->add_outbuf(Span<const Sg>(&sg, 1), tok, GFP_KERNEL));
+	VringhChainStorage<1, 1> c;
+	bool got = p.vrh->getdesc(c).value_or(false);
+	EXPECT_TRUE(t, got);
+	if (!got)
+		return false;
+	EXPECT_EQ(t, c.read_len(), len);
+	EXPECT_EQ(t, c.readable().data()[0].base(), p.buf(size_t(da - p.buf_da(0))));
+	EXPECT_OK(t, p.vrh->add_used(c, 0));
+	auto b = p.vq->get_buf();
+	EXPECT_TRUE(t, b.is_ok() && b.value().token == tok);
+	return b.is_ok() && b.value().token == tok;
+}
+
+/*
+ * A buffer queued again as it was, in the same descriptor and avail slot,
+ * leaves both unwritten: only avail->idx is stored and cleaned (a store of
+ * the same value would take the lines from the device). A different
+ * length is written.
+ */
+void requeued_buffer_leaves_its_descriptor_and_entry_unwritten(Test &t)
+{
+	OpLog log;
+	RingPair p;
+	ASSERT_OK(t, logged_driver_pair(t, p, log, 4));
+	const VringLayout &l = p.layout();
+	int tok = 0;
+	/* A lap of the ring: descriptor 0 each time, every slot once. */
+	for (u32 i = 0; i < 4; i++)
+		ASSERT_TRUE(t, out_round_trip(t, p, p.buf_da(0), 16, &tok));
+	log.n = 0;
+	ASSERT_TRUE(t, out_round_trip(t, p, p.buf_da(0), 16, &tok));
+	EXPECT_EQ(t, log.touching(true, l.desc_at(0), sizeof(VringDesc)), 0u);
+	EXPECT_EQ(t, log.touching(true, l.avail_ring(0), 2), 0u);
+	EXPECT_EQ(t, log.count(true, l.avail_idx(), 2), 1u);
+	/* Another length: the descriptor is written (and cleaned) again. */
+	log.n = 0;
+	ASSERT_TRUE(t, out_round_trip(t, p, p.buf_da(0), 24, &tok));
+	EXPECT_EQ(t, log.count(true, l.desc_at(0), sizeof(VringDesc)), 1u);
+	EXPECT_FALSE(t, p.vq->is_broken());
+	EXPECT_FALSE(t, p.vrh->is_broken());
+}
+
+/*
+ * The check that skips an unchanged descriptor reads the ring, not a
+ * private copy: a descriptor and avail entry the device overwrote are
+ * written again, and the device reads the buffer as queued.
+ */
+void descriptor_the_device_overwrote_is_written_again(Test &t)
+{
+	RingPair p;
+	ASSERT_OK(t, pair_init(t, p, 4, 64, true, false, 1024));
+	const VringLayout &l = p.layout();
+	int tok = 0;
+	for (u32 i = 0; i < 4; i++)
+		ASSERT_TRUE(t, out_round_trip(t, p, p.buf_da(0), 16, &tok));
+	/* Slot 0 and descriptor 0 come next: the device scribbles on both. */
+	p.raw_desc(0, p.buf_da(512), 999, VRING_DESC_F_WRITE, 3);
+	p.raw16(l.avail_ring(0), 2);
+	ASSERT_TRUE(t, out_round_trip(t, p, p.buf_da(0), 16, &tok));
+	EXPECT_EQ(t, p.raw_read16(l.avail_ring(0)), 0u);
+	EXPECT_FALSE(t, p.vq->is_broken());
+	EXPECT_FALSE(t, p.vrh->is_broken());
+}
+
 const TestCase virtio_ring_cases[] = {
 	KEEL_CASE(layout_matches_uapi_vring_init_and_vring_size),
 	KEEL_CASE(layout_rejects_bad_num_and_align),
@@ -1180,6 +1267,8 @@ const TestCase virtio_ring_cases[] = {
 	KEEL_CASE(enable_loops_end_on_a_broken_ring),
 	KEEL_CASE(avail_entries_are_invalidated_with_the_idx_that_published_them),
 	KEEL_CASE(used_element_is_cleaned_once_per_push),
+	KEEL_CASE(requeued_buffer_leaves_its_descriptor_and_entry_unwritten),
+	KEEL_CASE(descriptor_the_device_overwrote_is_written_again),
 	{},
 };
 

@@ -18,11 +18,6 @@ extern "C" {
 /* keel_port_warn() calls so far (WARN_ON, might_sleep and GFP misuse included). */
 unsigned long keel_posix_warn_count(void);
 
-/* Cache maintenance calls so far (clean + invalidate), and per kind. */
-unsigned long keel_posix_cache_ops(void);
-unsigned long keel_posix_cache_clean_count(void);
-unsigned long keel_posix_cache_invalidate_count(void);
-
 /*
  * Interrupt-like context: the simulator's doorbell (notification) threads
  * bracket each handler call with these, so that might_sleep(), GFP_KERNEL
