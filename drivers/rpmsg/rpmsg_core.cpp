@@ -918,7 +918,7 @@ __noinline Result<RpmsgTxSlot> RpmsgLink::wait_tx_slow(RpmsgEndpoint &ept, s64 t
 	}
 	if (got.is_ok() && e == -EPIPE) {
 		/* The peer is gone: nobody will read it. */
-		(void)m_ops->put_tx(*this, got.value().cookie, got.value().buf);
+		(void)put_tx(got.value().cookie, got.value().buf);
 		return keel::err(e);
 	}
 	if (e) {
@@ -985,7 +985,7 @@ Result<void> RpmsgLink::send(RpmsgEndpoint &ept, u32 src, u32 dst, Span<const u8
 	u32 total = RPMSG_HDR_SIZE + u32(data.size());
 	if (total > slot.size) {
 		/* The remote role: the host posted a buffer smaller than the configured size. */
-		(void)m_ops->put_tx(*this, slot.cookie, slot.buf);
+		(void)put_tx(slot.cookie, slot.buf);
 		return keel::err(-EMSGSIZE);
 	}
 	if (data.size())
@@ -1044,7 +1044,7 @@ Result<void> RpmsgLink::send_nocopy(RpmsgEndpoint &ept, u32 src, u32 dst, RpmsgT
 	if (r.is_ok() && pm.is_error())
 		r = pm;
 	if (r.is_error()) {
-		(void)m_ops->put_tx(*this, b.cookie, start);
+		(void)put_tx(b.cookie, start);
 		return r;
 	}
 	/* submit_tx() checks that the buffer is one we lent before it writes the header. */
@@ -1058,12 +1058,20 @@ Result<void> RpmsgLink::send_nocopy(RpmsgEndpoint &ept, u32 src, u32 dst, RpmsgT
 	return keel::ok();
 }
 
+/* Give a tx buffer back unsent; whoever waits for one may take it. */
+Result<void> RpmsgLink::put_tx(u32 cookie, const u8 *buf)
+{
+	TRY(m_ops->put_tx(*this, cookie, buf));
+	tx_wake();
+	return keel::ok();
+}
+
 Result<void> RpmsgLink::put_tx_buffer(RpmsgEndpoint &ept, RpmsgTxBuf &buf)
 {
 	(void)ept;
 	if (!buf.payload.data())
 		return keel::err(-EINVAL);
-	Result<void> r = m_ops->put_tx(*this, buf.cookie, buf.payload.data() - RPMSG_HDR_SIZE);
+	Result<void> r = put_tx(buf.cookie, buf.payload.data() - RPMSG_HDR_SIZE);
 	if (r.is_error())
 		refused_tx_buffer(m_dev, r, "release", buf.cookie);
 	buf = RpmsgTxBuf();

@@ -83,6 +83,7 @@ struct RpmsgTxSlot {
  *	role: the host posted less than the configured size), else as
  *	@get_tx and @submit_tx.
  * @put_tx: give back a buffer from @get_tx unsent; -EINVAL as above.
+ *	The core then wakes the senders waiting for a buffer.
  * @tx_wait: @waiting: one more sender waits for a tx buffer, or one less.
  *	The transport counts them under its tx lock and enables the remote's
  *	"buffer returned" notifications only while the count is not zero.
@@ -117,6 +118,29 @@ struct RpmsgLinkOps {
 	bool (*rx_enable)(RpmsgLink &link);
 	bool (*rx_pending)(RpmsgLink &link);
 };
+
+/*
+ * rpmsg_link_ops<T>() - the ops table of a transport class T whose static
+ * member functions are named after the RpmsgLinkOps fields, all of them
+ * given (a class that keeps them private befriends this template):
+ *	constinit const RpmsgLinkOps T::s_ops = rpmsg_link_ops<T>();
+ */
+template <typename T> constexpr RpmsgLinkOps rpmsg_link_ops()
+{
+	return RpmsgLinkOps{
+		.get_tx = &T::get_tx,
+		.submit_tx = &T::submit_tx,
+		.xmit = &T::xmit,
+		.put_tx = &T::put_tx,
+		.tx_wait = &T::tx_wait,
+		.tx_poll = &T::tx_poll,
+		.recycle_rx = &T::recycle_rx,
+		.rx_poll = &T::rx_poll,
+		.rx_disable = &T::rx_disable,
+		.rx_enable = &T::rx_enable,
+		.rx_pending = &T::rx_pending,
+	};
+}
 
 /*
  * RpmsgSpin - the adaptive spin budget of one kind of wait (a receive
@@ -519,6 +543,7 @@ private:
 		KEEL_EXPORT_AS(keel_rpmsg_link_drop_client_held);
 	Result<RpmsgTxSlot> wait_tx(RpmsgEndpoint &ept, s64 timeout_ns);
 	Result<RpmsgTxSlot> wait_tx_slow(RpmsgEndpoint &ept, s64 timeout_ns);
+	Result<void> put_tx(u32 cookie, const u8 *buf);
 	Result<void> preload_ids();
 	Result<void> ns_init(keel::Gfp gfp);
 	Result<void> can_send(RpmsgEndpoint &ept);

@@ -106,6 +106,7 @@ struct RemoteOps {
 	static void rx_disable(RpmsgLink &link);
 	static bool rx_enable(RpmsgLink &link);
 	static bool rx_pending(RpmsgLink &link);
+	template <typename Op> static bool on_rx_ring(RpmsgLink &l, bool idle, Op op);
 };
 
 } // namespace
@@ -169,19 +170,7 @@ struct RpmsgRemote::Impl : keel::NonMovable {
 	keel::WaitQueue wq{ "rpmsg_remote_wq", KEEL_LOCK_KEY() };
 };
 
-const RpmsgLinkOps RemoteOps::s_ops = {
-	.get_tx = &RemoteOps::get_tx,
-	.submit_tx = &RemoteOps::submit_tx,
-	.xmit = &RemoteOps::xmit,
-	.put_tx = &RemoteOps::put_tx,
-	.tx_wait = &RemoteOps::tx_wait,
-	.tx_poll = &RemoteOps::tx_poll,
-	.recycle_rx = &RemoteOps::recycle_rx,
-	.rx_poll = &RemoteOps::rx_poll,
-	.rx_disable = &RemoteOps::rx_disable,
-	.rx_enable = &RemoteOps::rx_enable,
-	.rx_pending = &RemoteOps::rx_pending,
-};
+constinit const RpmsgLinkOps RemoteOps::s_ops = rpmsg_link_ops<RemoteOps>();
 
 /* --- set-up --- */
 
@@ -377,42 +366,49 @@ u32 RemoteOps::rx_poll(RpmsgLink &l, u32 budget) NO_THREAD_SAFETY_ANALYSIS
 	return RpmsgRemote::Impl::of(l).poll_rx(budget);
 }
 
-void RemoteOps::rx_disable(RpmsgLink &l)
+/*
+ * The receive hints act on vring 1 under m_rxq_lock: @op gets the ring
+ * and the rx pool. Between sessions there is no ring; they answer @idle.
+ */
+template <typename Op> bool RemoteOps::on_rx_ring(RpmsgLink &l, bool idle, Op op)
 {
 	RpmsgRemote::Impl &im = RpmsgRemote::Impl::of(l);
 	Guard q{ im.m_rxq_lock };
 	Vringh *vr = im.rx_ring();
-	if (vr)
-		vr->notify_disable();
+	return vr ? op(*vr, im.rxp) : idle;
+}
+
+void RemoteOps::rx_disable(RpmsgLink &l)
+{
+	(void)on_rx_ring(l, true, [](Vringh &vr, ChainPool &) {
+		vr.notify_disable();
+		return true;
+	});
 }
 
 bool RemoteOps::rx_enable(RpmsgLink &l)
 {
-	RpmsgRemote::Impl &im = RpmsgRemote::Impl::of(l);
-	Guard q{ im.m_rxq_lock };
-	Vringh *vr = im.rx_ring();
-	if (!vr)
-		return true;
-	/* Ask for the next kick, then look again: else a chain added meanwhile waits. */
-	if (vr->notify_enable())
-		return true;
-	/* Chains wait, but with every one of ours held none can be taken: a release restarts. */
-	if (im.rxp.nfree == 0) {
-		im.rx_starved.store(true);
-		return true;
-	}
-	return false;
+	return on_rx_ring(l, true, [&l](Vringh &vr, ChainPool &rxp) {
+		/* Ask for the next kick, then look again: else a chain added meanwhile waits. */
+		if (vr.notify_enable())
+			return true;
+		/* Chains wait, but with every one of ours held none can be taken: a release restarts. */
+		if (rxp.nfree == 0) {
+			RpmsgRemote::Impl::of(l).rx_starved.store(true);
+			return true;
+		}
+		return false;
+	});
 }
 
 bool RemoteOps::rx_pending(RpmsgLink &l)
 {
-	RpmsgRemote::Impl &im = RpmsgRemote::Impl::of(l);
-	Guard q{ im.m_rxq_lock };
-	Vringh *vr = im.rx_ring();
-	if (!vr || im.rxp.nfree == 0)
-		return false;
-	Result<u16> pending = vr->avail_pending();
-	return pending.is_ok() && pending.value() > 0;
+	return on_rx_ring(l, false, [](Vringh &vr, ChainPool &rxp) {
+		if (rxp.nfree == 0)
+			return false;
+		Result<u16> pending = vr.avail_pending();
+		return pending.is_ok() && pending.value() > 0;
+	});
 }
 
 void RemoteOps::recycle_rx(RpmsgLink &l, u32 cookie)
@@ -565,7 +561,6 @@ Result<void> RemoteOps::put_tx(RpmsgLink &l, u32 cookie, const u8 *buf)
 	/* Taken from the ring, not used: it is the next send's. */
 	p.state[cookie] = ChainState::Spare;
 	p.spare[p.nspare++] = u16(cookie);
-	im.link.tx_wake();
 	return keel::ok();
 }
 

@@ -74,6 +74,7 @@ public:
 
 private:
 	static const RpmsgLinkOps s_ops;
+	template <typename T> friend constexpr RpmsgLinkOps rpmsg::rpmsg_link_ops();
 	static VirtioRpmsg &of(RpmsgLink &link)
 	{
 		return *keel::container_of(&link, &VirtioRpmsg::m_link);
@@ -115,6 +116,7 @@ private:
 	static void rx_disable(RpmsgLink &link);
 	static bool rx_enable(RpmsgLink &link);
 	static bool rx_pending(RpmsgLink &link);
+	template <typename Op> static bool on_rvq(RpmsgLink &link, bool idle, Op op);
 	static void xmit_done(VirtQueue &vq);
 	static Result<RpmsgTxSlot> get_tx(RpmsgLink &link);
 	static Result<void> submit_tx(RpmsgLink &link, u32 cookie, u8 *buf, const RpmsgHdr &hdr,
@@ -156,19 +158,7 @@ private:
 	keel::UniqueArray<TxState> m_tx_state GUARDED_BY(m_tx_lock);
 };
 
-const RpmsgLinkOps VirtioRpmsg::s_ops = {
-	.get_tx = &VirtioRpmsg::get_tx,
-	.submit_tx = &VirtioRpmsg::submit_tx,
-	.xmit = &VirtioRpmsg::xmit,
-	.put_tx = &VirtioRpmsg::put_tx,
-	.tx_wait = &VirtioRpmsg::tx_wait,
-	.tx_poll = &VirtioRpmsg::tx_poll,
-	.recycle_rx = &VirtioRpmsg::recycle_rx,
-	.rx_poll = &VirtioRpmsg::rx_poll,
-	.rx_disable = &VirtioRpmsg::rx_disable,
-	.rx_enable = &VirtioRpmsg::rx_enable,
-	.rx_pending = &VirtioRpmsg::rx_pending,
-};
+constinit const RpmsgLinkOps VirtioRpmsg::s_ops = rpmsg_link_ops<VirtioRpmsg>();
 
 /* --- probe and remove --- */
 
@@ -447,32 +437,36 @@ u32 VirtioRpmsg::poll_rvq(u32 budget)
 	return n;
 }
 
-void VirtioRpmsg::rx_disable(RpmsgLink &link)
+/*
+ * The receive hints act on the rx queue under its lock, once the device
+ * is ready; before that nothing can have arrived and they answer @idle.
+ */
+template <typename Op> bool VirtioRpmsg::on_rvq(RpmsgLink &link, bool idle, Op op)
 {
 	VirtioRpmsg &vrp = of(link);
 	if (!vrp.m_ready.load(keel::MemoryOrder::Acquire))
-		return;
+		return idle;
 	Guard q{ vrp.m_rvq_lock };
-	vrp.m_rvq->disable_cb();
+	return op(*vrp.m_rvq);
+}
+
+void VirtioRpmsg::rx_disable(RpmsgLink &link)
+{
+	(void)on_rvq(link, true, [](VirtQueue &vq) {
+		vq.disable_cb();
+		return true;
+	});
 }
 
 bool VirtioRpmsg::rx_enable(RpmsgLink &link)
 {
-	VirtioRpmsg &vrp = of(link);
-	if (!vrp.m_ready.load(keel::MemoryOrder::Acquire))
-		return true;
-	Guard q{ vrp.m_rvq_lock };
 	/* True when nothing is pending, or the queue is broken (nothing will come). */
-	return vrp.m_rvq->enable_cb();
+	return on_rvq(link, true, [](VirtQueue &vq) { return vq.enable_cb(); });
 }
 
 bool VirtioRpmsg::rx_pending(RpmsgLink &link)
 {
-	VirtioRpmsg &vrp = of(link);
-	if (!vrp.m_ready.load(keel::MemoryOrder::Acquire))
-		return false;
-	Guard q{ vrp.m_rvq_lock };
-	return vrp.m_rvq->more_used();
+	return on_rvq(link, false, [](VirtQueue &vq) { return vq.more_used(); });
 }
 
 /*
@@ -639,7 +633,6 @@ Result<void> VirtioRpmsg::put_tx(RpmsgLink &link, u32 cookie, const u8 *buf)
 		return keel::err(-EINVAL);
 	vrp.m_tx_state[cookie] = TxState::Free;
 	vrp.m_tx_free[vrp.m_tx_nfree++] = u16(cookie);
-	vrp.m_link.tx_wake();
 	return keel::ok();
 }
 

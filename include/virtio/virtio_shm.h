@@ -63,9 +63,15 @@ inline constexpr u32 SHM_MAGIC = 0x4D48534Bu;
  */
 inline constexpr u32 SHM_VERSION = 3;
 inline constexpr u32 SHM_VERSION_MIN = 2;
-/* ShmHeader.remote_state */
-inline constexpr u32 SHM_REMOTE_NONE = 0;
-inline constexpr u32 SHM_REMOTE_READY = 1;
+/**
+ * enum ShmRemoteState - the values of ShmHeader.remote_state
+ * @SHM_REMOTE_NONE: no table published, or one being rewritten
+ * @SHM_REMOTE_READY: the table is complete
+ */
+enum ShmRemoteState : u32 {
+	SHM_REMOTE_NONE = 0,
+	SHM_REMOTE_READY = 1,
+};
 /* Largest table the host snapshots. */
 inline constexpr u32 SHM_MAX_TABLE = 4096;
 /*
@@ -90,7 +96,7 @@ inline constexpr u32 SHM_DEFAULT_RSC_OFFSET = 0x80;
  *	multiple of SHM_CACHE_LINE, past the header)
  * @rsc_size: the table's size in bytes
  * @remote_gen: the remote session, bumped at every publish
- * @remote_state: SHM_REMOTE_*: READY once the table is complete
+ * @remote_state: an enum ShmRemoteState: READY once the table is complete
  * @seq: the publish sequence (a seqcount): odd while the remote rewrites
  *	the table and this line, bumped to the next even value when done. The
  *	host takes a copy only if it read the same even value before and after.

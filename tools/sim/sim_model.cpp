@@ -63,6 +63,38 @@ const char *errno_name(int e)
 
 namespace {
 
+template <typename E> struct FixedLine {
+	E type;
+	const char *text;
+};
+
+/* The remoteproc core's events that carry nothing but their type. */
+constexpr FixedLine<rproc::RprocEventType> RPROC_LINES[] = {
+	{ rproc::RprocEventType::DevicesRemoved, "devices removed (client drivers' remove ran)" },
+	{ rproc::RprocEventType::RemoteStopped, "remote stopped" },
+	{ rproc::RprocEventType::RegionReset, "shared region reset" },
+	{ rproc::RprocEventType::RemoteStarted, "remote started" },
+	{ rproc::RprocEventType::DevicesAdded, "devices added: services are announced" },
+};
+
+/* The events told by their text after a fixed lead-in. */
+constexpr FixedLine<EvType> TEXT_LEADS[] = {
+	{ EvType::Phase, "" },
+	{ EvType::Pm, "" },
+	{ EvType::Inject, "FAULT: " },
+	{ EvType::ConsoleLog, "remote console: " },
+	{ EvType::Check, "CHECK FAILED: " },
+};
+
+/* The entry of @table for @type, or nullptr. */
+template <typename E, size_t N> const char *fixed_line(const FixedLine<E> (&table)[N], E type)
+{
+	for (const FixedLine<E> &l : table)
+		if (l.type == type)
+			return l.text;
+	return nullptr;
+}
+
 void describe_rproc(const SimEvent &ev, char *buf, size_t size)
 {
 	const rproc::RprocEvent &rp = ev.rp;
@@ -75,21 +107,6 @@ void describe_rproc(const SimEvent &ev, char *buf, size_t size)
 			       rproc::crash_reason_name(rp.reason), ev.text[0] ? ": " : "",
 			       ev.text);
 		return;
-	case rproc::RprocEventType::DevicesRemoved:
-		keel::snprintf(buf, size, "devices removed (client drivers' remove ran)");
-		return;
-	case rproc::RprocEventType::RemoteStopped:
-		keel::snprintf(buf, size, "remote stopped");
-		return;
-	case rproc::RprocEventType::RegionReset:
-		keel::snprintf(buf, size, "shared region reset");
-		return;
-	case rproc::RprocEventType::RemoteStarted:
-		keel::snprintf(buf, size, "remote started");
-		return;
-	case rproc::RprocEventType::DevicesAdded:
-		keel::snprintf(buf, size, "devices added: services are announced");
-		return;
 	case rproc::RprocEventType::RecoveryDone:
 		keel::snprintf(buf, size, "recovery %llu done in %.1f ms",
 			       (unsigned long long)rp.recovery, double(rp.duration_ns) / 1e6);
@@ -98,8 +115,13 @@ void describe_rproc(const SimEvent &ev, char *buf, size_t size)
 		keel::snprintf(buf, size, "recovery attempt failed: %s (%d)", errno_name(rp.error),
 			       rp.error);
 		return;
+	default:
+		break;
 	}
-	keel::snprintf(buf, size, "remoteproc event %u", unsigned(rp.type));
+	if (const char *text = fixed_line(RPROC_LINES, rp.type))
+		keel::snprintf(buf, size, "%s", text);
+	else
+		keel::snprintf(buf, size, "remoteproc event %u", unsigned(rp.type));
 }
 
 } // namespace
@@ -108,13 +130,6 @@ void describe(const SimEvent &ev, char *buf, size_t size)
 {
 	const char *ch = channel_name(ev.channel);
 	switch (ev.type) {
-	case EvType::Phase:
-	case EvType::Pm:
-		keel::snprintf(buf, size, "%s", ev.text);
-		return;
-	case EvType::Inject:
-		keel::snprintf(buf, size, "FAULT: %s", ev.text);
-		return;
 	case EvType::Rproc:
 		describe_rproc(ev, buf, size);
 		return;
@@ -144,14 +159,13 @@ void describe(const SimEvent &ev, char *buf, size_t size)
 			keel::snprintf(buf, size, "%s: a send failed with %s (%s)", ch,
 				       errno_name(ev.err), ev.text);
 		return;
-	case EvType::ConsoleLog:
-		keel::snprintf(buf, size, "remote console: %s", ev.text);
-		return;
-	case EvType::Check:
-		keel::snprintf(buf, size, "CHECK FAILED: %s", ev.text);
-		return;
+	default:
+		break;
 	}
-	keel::snprintf(buf, size, "event %u", unsigned(ev.type));
+	if (const char *lead = fixed_line(TEXT_LEADS, ev.type))
+		keel::snprintf(buf, size, "%s%s", lead, ev.text);
+	else
+		keel::snprintf(buf, size, "event %u", unsigned(ev.type));
 }
 
 } // namespace sim

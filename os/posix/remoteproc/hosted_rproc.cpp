@@ -81,9 +81,8 @@ struct HostedRproc::Impl {
 	/* The descriptors' generation, and the one the watcher polls. */
 	u32 gen = 0;
 	u32 seen_gen = 0;
-	/* The last answer to a request (FW_*_ACK/NACK) and its count. */
-	u32 reply = 0;
-	u32 reply_arg = 0;
+	/* The last answer to a request (FW_*_ACK/NACK) and the answers so far. */
+	FwCtrlMsg reply = {};
 	u32 replies = 0;
 	bool quit = false;
 	int wake_efd = -1;
@@ -104,7 +103,7 @@ struct HostedRproc::Impl {
 	Result<void> init();
 	Result<void> start();
 	Result<void> stop();
-	Result<void> request(u32 type, u32 arg, u32 want_a, u32 want_b, u32 *got, u32 *got_arg);
+	Result<void> request(u32 type, u32 arg, u32 want_a, u32 want_b, FwCtrlMsg *answer);
 	Result<void> send_ctrl(u32 type, u32 arg);
 	static void *watcher_main(void *arg);
 	void watch_loop();
@@ -231,8 +230,7 @@ void HostedRproc::Impl::handle_ctrl(int fd)
 	case FW_SLEEP_NACK:
 	case FW_WAKE_ACK:
 		pthread_mutex_lock(&lock);
-		reply = m.type;
-		reply_arg = m.arg;
+		reply = m;
 		replies++;
 		pthread_cond_broadcast(&cond);
 		pthread_mutex_unlock(&lock);
@@ -276,9 +274,12 @@ Result<void> HostedRproc::Impl::send_ctrl(u32 type, u32 arg)
 	return e ? err(-e) : ok();
 }
 
-/* Sends @type and waits for an answer of type @want_a or @want_b (the control timeout). */
-Result<void> HostedRproc::Impl::request(u32 type, u32 arg, u32 want_a, u32 want_b, u32 *got,
-					u32 *got_arg)
+/*
+ * Sends @type and waits for an answer of type @want_a or @want_b (the
+ * control timeout); @answer gets the last answer seen.
+ */
+Result<void> HostedRproc::Impl::request(u32 type, u32 arg, u32 want_a, u32 want_b,
+					FwCtrlMsg *answer)
 {
 	pthread_mutex_lock(&lock);
 	u32 before = replies;
@@ -286,7 +287,7 @@ Result<void> HostedRproc::Impl::request(u32 type, u32 arg, u32 want_a, u32 want_
 	TRY(send_ctrl(type, arg));
 	s64 deadline = now_ns() + keel::ms_to_ns(cfg.ctrl_timeout_ms);
 	pthread_mutex_lock(&lock);
-	while (replies == before || (reply != want_a && reply != want_b)) {
+	while (replies == before || (reply.type != want_a && reply.type != want_b)) {
 		if (gone || ctrl_hup || now_ns() >= deadline)
 			break;
 		struct timespec ts;
@@ -298,9 +299,8 @@ Result<void> HostedRproc::Impl::request(u32 type, u32 arg, u32 want_a, u32 want_
 		}
 		pthread_cond_timedwait(&cond, &lock, &ts);
 	}
-	bool answered = replies != before && (reply == want_a || reply == want_b);
-	*got = reply;
-	*got_arg = reply_arg;
+	bool answered = replies != before && (reply.type == want_a || reply.type == want_b);
+	*answer = reply;
 	bool dead = gone || ctrl_hup;
 	pthread_mutex_unlock(&lock);
 	if (answered)
@@ -502,15 +502,15 @@ Result<void> op_detach(Rproc &)
 
 Result<void> op_suspend(Rproc &rp)
 {
-	u32 got = 0, arg = 0;
-	TRY(impl_of(rp).request(HOST_SLEEP, 0, FW_SLEEP_ACK, FW_SLEEP_NACK, &got, &arg));
-	return got == FW_SLEEP_ACK ? ok() : Result<void>(err(-EBUSY));
+	FwCtrlMsg answer = {};
+	TRY(impl_of(rp).request(HOST_SLEEP, 0, FW_SLEEP_ACK, FW_SLEEP_NACK, &answer));
+	return answer.type == FW_SLEEP_ACK ? ok() : Result<void>(err(-EBUSY));
 }
 
 Result<void> op_resume(Rproc &rp)
 {
-	u32 got = 0, arg = 0;
-	return impl_of(rp).request(HOST_WAKE, 0, FW_WAKE_ACK, FW_WAKE_ACK, &got, &arg);
+	FwCtrlMsg answer = {};
+	return impl_of(rp).request(HOST_WAKE, 0, FW_WAKE_ACK, FW_WAKE_ACK, &answer);
 }
 
 constexpr RprocOps s_hosted_ops = {

@@ -15,8 +15,6 @@
 
 namespace sim::fw {
 
-using rpmsg::RpmsgDevice;
-
 namespace {
 constexpr s64 SEND_TIMEOUT_NS = 200 * keel::NSEC_PER_MSEC;
 
@@ -30,43 +28,6 @@ bool is_cmd(const char *line, const char *cmd, const char **rest)
 }
 } // namespace
 
-Result<keel::UniquePtr<ConsoleService>> ConsoleService::probe(RpmsgDevice &rpdev)
-{
-	auto c = TRY(keel::make_unique<ConsoleService>(GFP_KERNEL, rpdev));
-	dev_info(&rpdev, "console service at 0x%x", rpdev.src());
-	return c;
-}
-
-void ConsoleService::remove(RpmsgDevice &rpdev)
-{
-	/* No callback queues any more: what is queued is dropped with the work. */
-	m_work.cancel_sync();
-	dev_info(&rpdev, "console service removed");
-}
-
-/* Atomic context: copy the command, answer it from the work item. */
-Result<void> ConsoleService::on_message(RpmsgDevice &rpdev, keel::Span<const u8> data, u32 src)
-{
-	u32 kind, id;
-	char text[CONSOLE_TEXT_MAX + 1];
-	if (console_parse(data, &kind, &id, text) < 0 || kind != CONSOLE_CMD) {
-		g_ctx->bad_msgs.fetch_add(1);
-		dev_warn_ratelimited(&rpdev, "bad console message (%zu bytes) from 0x%x",
-				     data.size(), src);
-		return keel::err(-EINVAL);
-	}
-	Cmd c;
-	c.id = id;
-	c.src = src;
-	memcpy(c.text, text, sizeof(c.text));
-	if (!m_cmds.push(c)) {
-		dev_warn_ratelimited(&rpdev, "console: command %u dropped, queue full", id);
-		return keel::err(-ENOBUFS);
-	}
-	(void)m_work.schedule();
-	return keel::ok();
-}
-
 void ConsoleService::work_fn(keel::Work &w)
 {
 	keel::container_of(&w, &ConsoleService::m_work)->drain();
@@ -74,7 +35,7 @@ void ConsoleService::work_fn(keel::Work &w)
 
 void ConsoleService::drain()
 {
-	Cmd c;
+	ConsoleCmd c;
 	while (m_cmds.pop(&c)) {
 		g_ctx->console_cmds.fetch_add(1);
 		execute(c);
@@ -92,7 +53,7 @@ void ConsoleService::reply(u32 kind, u32 id, u32 dst, const char *text)
 				     r.error().to_errno());
 }
 
-void ConsoleService::execute(const Cmd &c)
+void ConsoleService::execute(const ConsoleCmd &c)
 {
 	char out[CONSOLE_TEXT_MAX + 1];
 	const char *arg;

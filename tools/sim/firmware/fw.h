@@ -19,6 +19,7 @@
 #define TOOLS_SIM_FIRMWARE_FW_H
 
 #include <keel/atomic.h>
+#include <keel/log.h>
 #include <keel/thread.h>
 #include <keel/wait.h>
 #include <keel/workqueue.h>
@@ -62,52 +63,138 @@ u32 fw_sessions();
 bool fw_asleep();
 
 /*
- * SensorService - sim-sensor: a thread streams SensorMsg samples at the
- * rate the host asked for. Commands arrive in the callback (atomic), are
- * queued and carried out by the thread (process context), which answers
- * each with an ACK before the stream changes. A sample that cannot go out
- * (no buffer within its timeout) is sent again at the next tick with the
- * same number: the host sees a slower stream, never a gap. The stream ends
- * with the host session (a send fails, or the session count moved).
+ * CmdService - what the firmware's command services share: the endpoint
+ * callback (atomic context) reads each message into a CmdT and queues it;
+ * T's own process context (a thread, a work item) carries the queue out
+ * in order. The rpmsg driver's probe(), remove() and on_message() are
+ * these. CmdT provides::
+ *
+ *	static constexpr const char *SERVICE;    in log lines: "sensor"
+ *	int parse(Span<const u8> data, u32 src); < 0: a bad message
+ *
+ * and T (with CmdService as a friend)::
+ *
+ *	Result<void> start();   after construction, in probe()
+ *	void stop();            in remove(): no callback runs any more
+ *	void kick();            atomic context: a command was queued
  */
-class SensorService : keel::NonMovable {
+template <typename T, typename CmdT, u32 QUEUE> class CmdService : keel::NonMovable {
 public:
-	static Result<keel::UniquePtr<SensorService>> probe(rpmsg::RpmsgDevice &rpdev);
-	void remove(rpmsg::RpmsgDevice &rpdev);
-	Result<void> on_message(rpmsg::RpmsgDevice &rpdev, keel::Span<const u8> data, u32 src);
+	explicit CmdService(rpmsg::RpmsgDevice &rpdev) : m_rpdev(rpdev) {}
 
-	explicit SensorService(rpmsg::RpmsgDevice &rpdev) : m_rpdev(rpdev) {}
+	static Result<keel::UniquePtr<T>> probe(rpmsg::RpmsgDevice &rpdev)
+	{
+		auto s = TRY(keel::make_unique<T>(GFP_KERNEL, rpdev));
+		TRY(s->start());
+		dev_info(&rpdev, "%s service at 0x%x", CmdT::SERVICE, rpdev.src());
+		return s;
+	}
 
-private:
-	struct Cmd {
-		u32 op;
-		u32 arg;
-		u32 src;
-	};
-	static constexpr u32 CMD_QUEUE = 16;
-	static int thread_fn(void *arg);
-	void run();
-	void apply(const Cmd &c);
-	void stream_one(s64 now);
+	void remove(rpmsg::RpmsgDevice &rpdev)
+	{
+		static_cast<T *>(this)->stop();
+		dev_info(&rpdev, "%s service removed", CmdT::SERVICE);
+	}
 
+	Result<void> on_message(rpmsg::RpmsgDevice &rpdev, keel::Span<const u8> data, u32 src)
+	{
+		CmdT c;
+		if (c.parse(data, src) < 0) {
+			g_ctx->bad_msgs.fetch_add(1);
+			dev_warn_ratelimited(&rpdev, "bad %s command (%zu bytes) from 0x%x",
+					     CmdT::SERVICE, data.size(), src);
+			return keel::err(-EINVAL);
+		}
+		if (!m_cmds.push(c)) {
+			dev_warn_ratelimited(&rpdev, "%s: command dropped, queue full",
+					     CmdT::SERVICE);
+			return keel::err(-ENOBUFS);
+		}
+		static_cast<T *>(this)->kick();
+		return keel::ok();
+	}
+
+protected:
 	rpmsg::RpmsgDevice &m_rpdev;
-	Fifo<Cmd, CMD_QUEUE> m_cmds{ "sim_sensor_lock", KEEL_LOCK_KEY() };
-	keel::WaitQueue m_wq{ "sim_sensor_wq", KEEL_LOCK_KEY() };
-	keel::Thread *m_thread = nullptr;
-	/* The thread's own state. */
-	bool m_streaming = false;
-	u32 m_stream = 0;
-	u32 m_seq = 0;
-	u32 m_rate = 0;
-	u32 m_dst = 0;
-	u32 m_session = 0;
-	s64 m_next_ns = 0;
+	Fifo<CmdT, QUEUE> m_cmds{ "sim_cmd_lock", KEEL_LOCK_KEY() };
+};
+
+/* A command to the sensor's thread. */
+struct SensorCmd {
+	static constexpr const char *SERVICE = "sensor";
+	u32 op;
+	u32 arg;
+	u32 src;
+
+	/* Context: any. Return: 0; -EINVAL for a bad message. */
+	int parse(keel::Span<const u8> data, u32 from)
+	{
+		src = from;
+		return sensor_cmd_parse(data, &op, &arg);
+	}
 };
 
 /*
- * ConsoleService - sim-console: commands arrive in the callback, are
- * copied into a queue and answered from a work item (process context,
- * where a send may wait for a buffer), in order.
+ * SensorService - sim-sensor: a thread streams SensorMsg samples at the
+ * rate the host asked for. Commands are carried out by the thread, which
+ * answers each with an ACK before the stream changes. A sample that
+ * cannot go out (no buffer within its timeout) is sent again at the next
+ * tick with the same number: the host sees a slower stream, never a gap.
+ * The stream ends with the host session (a send fails, or the session
+ * count moved).
+ */
+class SensorService : public CmdService<SensorService, SensorCmd, 16> {
+public:
+	using CmdService::CmdService;
+
+private:
+	friend CmdService;
+	Result<void> start();
+	void stop();
+	void kick() { m_wq.wake_up(); }
+
+	/* A stream of samples, from its SENSOR_START. */
+	struct Stream {
+		u32 id;	     /* the START's number (they count up) */
+		u32 rate;    /* samples per second */
+		u32 dst;     /* the host's address */
+		u32 session; /* the host session it belongs to */
+		u32 seq;     /* the next sample's number */
+		s64 next_ns; /* when that sample is due */
+	};
+	static int thread_fn(void *arg);
+	void run();
+	void apply(const SensorCmd &c);
+	void stream_one(s64 now);
+
+	keel::WaitQueue m_wq{ "sim_sensor_wq", KEEL_LOCK_KEY() };
+	keel::Thread *m_thread = nullptr;
+	/* The thread's own state: the last stream, and whether it still runs. */
+	Stream m_stream = {};
+	bool m_streaming = false;
+};
+
+/* A command line for the console's work item. */
+struct ConsoleCmd {
+	static constexpr const char *SERVICE = "console";
+	u32 id;
+	u32 src;
+	char text[CONSOLE_TEXT_MAX + 1];
+
+	/* Context: any. Return: 0; -EINVAL for a bad message or not a CONSOLE_CMD. */
+	int parse(keel::Span<const u8> data, u32 from)
+	{
+		u32 kind;
+		src = from;
+		if (console_parse(data, &kind, &id, text) < 0 || kind != CONSOLE_CMD)
+			return -EINVAL;
+		return 0;
+	}
+};
+
+/*
+ * ConsoleService - sim-console: commands are answered from a work item
+ * (process context, where a send may wait for a buffer), in order.
  *
  *	help, version, uptime, stats, panic <why>
  *
@@ -116,28 +203,22 @@ private:
  * prints a LOG line and reports a fatal error to the host (the remote's
  * own crash report).
  */
-class ConsoleService : keel::NonMovable {
+class ConsoleService : public CmdService<ConsoleService, ConsoleCmd, 8> {
 public:
-	static Result<keel::UniquePtr<ConsoleService>> probe(rpmsg::RpmsgDevice &rpdev);
-	void remove(rpmsg::RpmsgDevice &rpdev);
-	Result<void> on_message(rpmsg::RpmsgDevice &rpdev, keel::Span<const u8> data, u32 src);
-
-	explicit ConsoleService(rpmsg::RpmsgDevice &rpdev) : m_rpdev(rpdev) {}
+	using CmdService::CmdService;
 
 private:
-	struct Cmd {
-		u32 id;
-		u32 src;
-		char text[CONSOLE_TEXT_MAX + 1];
-	};
-	static constexpr u32 CMD_QUEUE = 8;
+	friend CmdService;
+	Result<void> start() { return keel::ok(); }
+	/* What is queued is dropped with the work. */
+	void stop() { m_work.cancel_sync(); }
+	void kick() { (void)m_work.schedule(); }
+
 	static void work_fn(keel::Work &w);
 	void drain();
-	void execute(const Cmd &c);
+	void execute(const ConsoleCmd &c);
 	void reply(u32 kind, u32 id, u32 dst, const char *text);
 
-	rpmsg::RpmsgDevice &m_rpdev;
-	Fifo<Cmd, CMD_QUEUE> m_cmds{ "sim_console_lock", KEEL_LOCK_KEY() };
 	keel::Work m_work{ &ConsoleService::work_fn, "sim_console_work", KEEL_LOCK_KEY() };
 };
 

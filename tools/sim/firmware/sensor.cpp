@@ -9,8 +9,6 @@
 
 namespace sim::fw {
 
-using rpmsg::RpmsgDevice;
-
 namespace {
 /* How long one send may wait for a buffer before the sample waits for the next tick. */
 constexpr s64 SEND_TIMEOUT_NS = 100 * keel::NSEC_PER_MSEC;
@@ -20,38 +18,16 @@ constexpr s64 IDLE_NS = 50 * keel::NSEC_PER_MSEC;
 constexpr s64 MAX_LAG_NS = 100 * keel::NSEC_PER_MSEC;
 } // namespace
 
-Result<keel::UniquePtr<SensorService>> SensorService::probe(RpmsgDevice &rpdev)
+Result<void> SensorService::start()
 {
-	auto s = TRY(keel::make_unique<SensorService>(GFP_KERNEL, rpdev));
-	s->m_thread = TRY(keel::Thread::run(&SensorService::thread_fn, s.get(), "sim-sensor"));
-	dev_info(&rpdev, "sensor service at 0x%x", rpdev.src());
-	return s;
-}
-
-void SensorService::remove(RpmsgDevice &rpdev)
-{
-	/* No callback runs any more; the thread may be in a send, which fails or times out. */
-	m_thread->stop();
-	dev_info(&rpdev, "sensor service removed");
-}
-
-/* Atomic context: queue the command for the thread. */
-Result<void> SensorService::on_message(RpmsgDevice &rpdev, keel::Span<const u8> data, u32 src)
-{
-	Cmd c;
-	c.src = src;
-	if (sensor_cmd_parse(data, &c.op, &c.arg) < 0) {
-		g_ctx->bad_msgs.fetch_add(1);
-		dev_warn_ratelimited(&rpdev, "bad sensor command (%zu bytes) from 0x%x",
-				     data.size(), src);
-		return keel::err(-EINVAL);
-	}
-	if (!m_cmds.push(c)) {
-		dev_warn_ratelimited(&rpdev, "sensor command queue full");
-		return keel::err(-ENOBUFS);
-	}
-	m_wq.wake_up();
+	m_thread = TRY(keel::Thread::run(&SensorService::thread_fn, this, "sim-sensor"));
 	return keel::ok();
+}
+
+void SensorService::stop()
+{
+	/* The thread may be in a send, which fails or times out. */
+	m_thread->stop();
 }
 
 int SensorService::thread_fn(void *arg)
@@ -61,13 +37,13 @@ int SensorService::thread_fn(void *arg)
 }
 
 /* Process context: answer, then change the stream. */
-void SensorService::apply(const Cmd &c)
+void SensorService::apply(const SensorCmd &c)
 {
 	rpmsg::RpmsgEndpoint &ept = *m_rpdev.ept();
-	u32 stream = m_stream;
-	u32 rate = m_rate;
+	u32 stream = m_stream.id;
+	u32 rate = m_stream.rate;
 	if (c.op == SENSOR_START) {
-		stream = m_stream + 1;
+		stream = m_stream.id + 1;
 		rate = c.arg;
 	} else if (c.op == SENSOR_RATE) {
 		rate = c.arg;
@@ -85,11 +61,12 @@ void SensorService::apply(const Cmd &c)
 	}
 	switch (c.op) {
 	case SENSOR_START:
-		m_stream = stream;
-		m_seq = 0;
-		m_dst = c.src;
-		m_session = fw_sessions();
-		m_next_ns = keel::ktime_get_ns();
+		m_stream = { .id = stream,
+			     .rate = rate,
+			     .dst = c.src,
+			     .session = fw_sessions(),
+			     .seq = 0,
+			     .next_ns = keel::ktime_get_ns() };
 		m_streaming = true;
 		g_ctx->sensor_streams.fetch_add(1);
 		break;
@@ -97,16 +74,16 @@ void SensorService::apply(const Cmd &c)
 		m_streaming = false;
 		break;
 	}
-	m_rate = rate;
+	m_stream.rate = rate;
 }
 
 void SensorService::stream_one(s64 now)
 {
-	SensorMsg m =
-		sensor_msg(SENSOR_SAMPLE, m_stream, m_seq, m_rate, u64(now), sensor_value(m_seq));
+	Stream &s = m_stream;
+	SensorMsg m = sensor_msg(SENSOR_SAMPLE, s.id, s.seq, s.rate, u64(now), sensor_value(s.seq));
 	Result<void> r = rpmsg::sendto_timeout(
 		*m_rpdev.ept(), keel::Span<const u8>(reinterpret_cast<const u8 *>(&m), sizeof(m)),
-		m_dst, SEND_TIMEOUT_NS);
+		s.dst, SEND_TIMEOUT_NS);
 	if (r.is_error()) {
 		int e = r.error().to_errno();
 		/* No buffer in time: the same sample goes at the next tick. */
@@ -117,30 +94,30 @@ void SensorService::stream_one(s64 now)
 		return;
 	}
 	g_ctx->sensor_samples.fetch_add(1, keel::MemoryOrder::Relaxed);
-	m_seq++;
-	s64 period = keel::NSEC_PER_SEC / s64(m_rate);
-	m_next_ns += period;
-	if (now - m_next_ns > MAX_LAG_NS)
-		m_next_ns = now + period;
+	s.seq++;
+	s64 period = keel::NSEC_PER_SEC / s64(s.rate);
+	s.next_ns += period;
+	if (now - s.next_ns > MAX_LAG_NS)
+		s.next_ns = now + period;
 }
 
 void SensorService::run()
 {
 	while (!keel::Thread::should_stop()) {
-		Cmd c;
+		SensorCmd c;
 		while (m_cmds.pop(&c))
 			apply(c);
 		/* A new host session: the stream of the old one ends with it. */
-		if (m_streaming && fw_sessions() != m_session)
+		if (m_streaming && fw_sessions() != m_stream.session)
 			m_streaming = false;
 		s64 now = keel::ktime_get_ns();
 		s64 wait = IDLE_NS;
 		if (m_streaming && !fw_asleep()) {
-			if (now >= m_next_ns) {
+			if (now >= m_stream.next_ns) {
 				stream_one(now);
 				continue;
 			}
-			wait = m_next_ns - now;
+			wait = m_stream.next_ns - now;
 		}
 		(void)m_wq.wait_event_timeout(
 			[this] { return !m_cmds.empty() || keel::Thread::should_stop(); }, wait);
