@@ -36,25 +36,21 @@ void fe_unpublish(RpmsgCharNode &n)
 	keel_rpmsg_kernel_unpublish(c_node(n), n.fe_data());
 }
 
-Result<void> fe_copy_out(void *iter, const void *from, size_t n)
+/*
+ * A copy the kernel makes (rpmsg_char_main.c): copy_to_iter() for a read,
+ * copy_to_user() and copy_from_user() for an ioctl's argument. Its 0 or
+ * -EFAULT is the Result.
+ */
+template <int (*kernel_copy)(void *to, const void *from, size_t n)>
+Result<void> fe_copy(void *to, const void *from, size_t n)
 {
-	return keel::to_result(keel_rpmsg_kernel_copy_out(iter, from, n));
+	return keel::to_result(kernel_copy(to, from, n));
 }
 
 Result<void> fe_copy_in(void *to, const void *iter, size_t n)
 {
 	/* SAFETY: the cookie is the write's iov_iter, which the copy advances. */
 	return keel::to_result(keel_rpmsg_kernel_copy_in(to, const_cast<void *>(iter), n));
-}
-
-Result<void> fe_copy_to_user(void *to, const void *from, size_t n)
-{
-	return keel::to_result(keel_rpmsg_kernel_copy_to_user(to, from, n));
-}
-
-Result<void> fe_copy_from_user(void *to, const void *from, size_t n)
-{
-	return keel::to_result(keel_rpmsg_kernel_copy_from_user(to, from, n));
 }
 
 void fe_poll_wait(keel::WaitQueue &wq, void *ctx)
@@ -66,10 +62,10 @@ constinit rpmsg::RpmsgCharFrontend s_fe = {
 	.name = "keel_rpmsg_char",
 	.publish = fe_publish,
 	.unpublish = fe_unpublish,
-	.copy_out = fe_copy_out,
+	.copy_out = fe_copy<keel_rpmsg_kernel_copy_out>,
 	.copy_in = fe_copy_in,
-	.copy_to_user = fe_copy_to_user,
-	.copy_from_user = fe_copy_from_user,
+	.copy_to_user = fe_copy<keel_rpmsg_kernel_copy_to_user>,
+	.copy_from_user = fe_copy<keel_rpmsg_kernel_copy_from_user>,
 	.poll_wait = fe_poll_wait,
 	.queue_max = 0,
 };

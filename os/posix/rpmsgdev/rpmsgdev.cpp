@@ -260,23 +260,18 @@ keel::Result<void> fe_publish(RpmsgCharNode &)
 
 void fe_unpublish(RpmsgCharNode &) {}
 
-/* Hosted memory has no user/kernel split: only addresses that cannot be valid fault. */
-bool bad_address(const void *p)
-{
-	return reinterpret_cast<unsigned long>(p) < 4096;
-}
+/*
+ * Hosted memory has no user/kernel split: only addresses that cannot be
+ * valid fault, and only in the caller's buffer of a copy (@caller says
+ * which one that is: the destination of a read, the source of a write).
+ */
+enum class CallerBuf { Dst, Src };
 
-keel::Result<void> fe_copy_to(void *to, const void *from, size_t n)
+template <CallerBuf caller> keel::Result<void> fe_copy(void *to, const void *from, size_t n)
 {
-	if (bad_address(to))
-		return keel::err(-EFAULT);
-	memcpy(to, from, n);
-	return keel::ok();
-}
+	const void *ubuf = caller == CallerBuf::Dst ? to : from;
 
-keel::Result<void> fe_copy_from(void *to, const void *from, size_t n)
-{
-	if (bad_address(from))
+	if (reinterpret_cast<unsigned long>(ubuf) < 4096)
 		return keel::err(-EFAULT);
 	memcpy(to, from, n);
 	return keel::ok();
@@ -303,10 +298,10 @@ constinit const rpmsg::RpmsgCharFrontend s_fe = {
 	.name = "rpmsgdev",
 	.publish = fe_publish,
 	.unpublish = fe_unpublish,
-	.copy_out = fe_copy_to,
-	.copy_in = fe_copy_from,
-	.copy_to_user = fe_copy_to,
-	.copy_from_user = fe_copy_from,
+	.copy_out = fe_copy<CallerBuf::Dst>,
+	.copy_in = fe_copy<CallerBuf::Src>,
+	.copy_to_user = fe_copy<CallerBuf::Dst>,
+	.copy_from_user = fe_copy<CallerBuf::Src>,
 	.poll_wait = fe_poll_wait,
 	.queue_max = 0,
 };
