@@ -250,7 +250,7 @@ u32 RpmsgCharNode::poll(void *ctx)
 {
 	if (m_kind != RpmsgCharKind::Ept)
 		/* A file without poll is always ready (Linux DEFAULT_POLLMASK). */
-		return RPMSG_POLLIN | RPMSG_POLLOUT | RPMSG_POLLRDNORM | 0x100 /* EPOLLWRNORM */;
+		return RPMSG_POLLIN | RPMSG_POLLOUT | RPMSG_POLLRDNORM | RPMSG_POLLWRNORM;
 	return static_cast<RpmsgEptdev *>(this)->poll(ctx);
 }
 

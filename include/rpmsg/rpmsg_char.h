@@ -46,9 +46,18 @@ using keel::size_t;
 /* Unread messages an endpoint node queues at most (RpmsgCharFrontend.queue_max). */
 inline constexpr u32 RPMSG_CHAR_QUEUE_MAX = 256;
 
-/* poll() bits beside those of <rpmsg/rpmsg.h>: EPOLLIN, EPOLLRDNORM. */
-inline constexpr u32 RPMSG_POLLIN = 0x001;
-inline constexpr u32 RPMSG_POLLRDNORM = 0x040;
+/**
+ * enum RpmsgCharPollBits - poll() bits the character devices add to those
+ * of <rpmsg/rpmsg.h>, with the values of their EPOLL* namesakes
+ * @RPMSG_POLLIN: a message can be read
+ * @RPMSG_POLLRDNORM: as RPMSG_POLLIN
+ * @RPMSG_POLLWRNORM: as RPMSG_POLLOUT (the control device)
+ */
+enum RpmsgCharPollBits : u32 {
+	RPMSG_POLLIN = 0x001,
+	RPMSG_POLLRDNORM = 0x040,
+	RPMSG_POLLWRNORM = 0x100,
+};
 
 /**
  * enum RpmsgCharKind - what a node is
