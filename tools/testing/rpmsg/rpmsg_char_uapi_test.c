@@ -47,6 +47,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #ifdef RPMSGDEV_HOSTED
@@ -227,6 +228,7 @@ struct reader {
 	int fd;
 	ssize_t ret;
 	int err;
+	int tid; /* set just before the read, for wait_blocked() */
 };
 
 static void *blocked_read(void *p)
@@ -234,9 +236,47 @@ static void *blocked_read(void *p)
 	struct reader *r = p;
 	char buf[64];
 
+	__atomic_store_n(&r->tid, (int)syscall(SYS_gettid), __ATOMIC_RELEASE);
 	r->ret = read(r->fd, buf, sizeof(buf));
 	r->err = errno;
 	return NULL;
+}
+
+/*
+ * Starts blocked_read() on @r and returns once its thread sleeps (state S
+ * in /proc: inside the read, which blocks), so that what the caller does
+ * next happens under a blocked reader however slow the machine is.
+ */
+static void start_blocked_reader(pthread_t *th, struct reader *r)
+{
+	char path[64], stat[256];
+	int i, tid = 0;
+
+	r->tid = 0;
+	if (pthread_create(th, NULL, blocked_read, r))
+		fail("pthread_create");
+	for (i = 0; i < TIMEOUT_MS; i++) {
+		const char *state;
+		FILE *f;
+
+		tid = __atomic_load_n(&r->tid, __ATOMIC_ACQUIRE);
+		if (tid) {
+			snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
+			f = fopen(path, "r");
+			stat[0] = '\0';
+			if (f) {
+				if (!fgets(stat, sizeof(stat), f))
+					stat[0] = '\0';
+				fclose(f);
+			}
+			/* "tid (comm) S ...": the state follows the last ')'. */
+			state = strrchr(stat, ')');
+			if (state && state[1] == ' ' && state[2] == 'S')
+				return;
+		}
+		usleep(1000);
+	}
+	fail("the reader thread did not block in read() within %d ms", TIMEOUT_MS);
 }
 
 /* Finds the echo service: the channel named @service with a remote address. */
@@ -379,9 +419,7 @@ static void test_endpoint(int ctrl, int dst, int mtu)
 		pthread_t th;
 
 		fd2 = dup(fd);
-		if (pthread_create(&th, NULL, blocked_read, &r))
-			fail("pthread_create");
-		usleep(100000);
+		start_blocked_reader(&th, &r);
 		expect_errno(close(fd), 0, "close while another thread blocks in read");
 		expect_errno(ioctl(fd2, RPMSG_DESTROY_EPT_IOCTL), 0, "destroy under the reader");
 		pthread_join(th, NULL);
@@ -426,9 +464,7 @@ static void test_channel(int ctrl, int dst)
 	ok("echo through the channel's default endpoint");
 	expect_errno(ioctl(fd, RPMSG_DESTROY_EPT_IOCTL), EINVAL, "destroy a channel's endpoint");
 	r.fd = fd;
-	if (pthread_create(&th, NULL, blocked_read, &r))
-		fail("pthread_create");
-	usleep(100000);
+	start_blocked_reader(&th, &r);
 	expect_errno(ioctl(ctrl, RPMSG_RELEASE_DEV_IOCTL, &info), 0,
 		     "RPMSG_RELEASE_DEV_IOCTL under a blocked reader");
 	pthread_join(th, NULL);
@@ -481,9 +517,7 @@ static void test_remote_restart(const char *service, const char *stop_cmd, const
 		fail("open %s: %s", node, strerror(errno));
 	echo_once(fd, (const unsigned char *)"before", in, 6, sizeof(in));
 	r.fd = fd;
-	if (pthread_create(&th, NULL, blocked_read, &r))
-		fail("pthread_create");
-	usleep(100000);
+	start_blocked_reader(&th, &r);
 	if (system(stop_cmd))
 		fail("'%s' failed", stop_cmd);
 	ok("remote gone (%s) under open files", stop_cmd);
