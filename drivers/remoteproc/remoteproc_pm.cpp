@@ -50,6 +50,12 @@ void Rproc::Core::pm_start()
 /*
  * Before a teardown: no callback runs or will run. A detach (the remote
  * lives on) wakes it first, so that it serves the next host.
+ *
+ * The usage reference, taken first, stops any new suspend: without it the
+ * resume arms the autosuspend timer, and on a slow machine that suspend
+ * could start before the disable below and leave the remote asleep. The
+ * barrier then lets a suspend already under way finish, so that the state
+ * read after it is settled (Suspended, or not).
  */
 void Rproc::Core::pm_stop()
 {
@@ -59,10 +65,12 @@ void Rproc::Core::pm_stop()
 			return;
 		pm_on = false;
 	}
-	bool wake = state_snapshot() == RprocState::Suspended;
-	if (wake)
+	keel::pm_runtime_get_noresume(*rp);
+	keel::pm_runtime_barrier(*rp);
+	if (state_snapshot() == RprocState::Suspended)
 		(void)keel::pm_runtime_resume(*rp);
 	keel::pm_runtime_disable(*rp);
+	keel::pm_runtime_put_noidle(*rp);
 	pm_retry.cancel_sync();
 }
 

@@ -207,6 +207,31 @@ void detach_wakes_the_remote_first(Test &t)
 	EXPECT_TRUE(t, ping(c.cs, *ch, 4));
 }
 
+/*
+ * A detach while a suspend is under way: the suspend finishes, then the
+ * detach wakes the remote (it used to read the state before the suspend
+ * had set it, skip the wake, and leave the remote asleep).
+ */
+void detach_during_a_suspend_wakes_the_remote(Test &t)
+{
+	Case c = bring_up(t, 5);
+	ASSERT_NOT_NULL(t, c.ch);
+	ASSERT_TRUE(t, asleep(c));
+	c.lr->suspend_delay_ms.store(300);
+	/* A send wakes it; idle again, the next suspend starts and takes 300 ms. */
+	ASSERT_TRUE(t, ping(c.cs, *c.ch, 5));
+	ASSERT_TRUE(t, wait_for([&] { return c.lr->in_suspend.load(); }));
+	ASSERT_OK(t, c.lr->rproc->detach());
+	EXPECT_FALSE(t, c.lr->in_suspend.load());
+	EXPECT_FALSE(t, c.lr->remote->asleep());
+	c.lr->suspend_delay_ms.store(0);
+	EXPECT_TRUE(t, wait_for([&] { return !c.lr->remote->link_up(); }));
+	ASSERT_OK(t, c.lr->rproc->boot());
+	RpmsgDevice *ch = wait_client(c.cs, c.lr);
+	ASSERT_NOT_NULL(t, ch);
+	EXPECT_TRUE(t, ping(c.cs, *ch, 6));
+}
+
 const TestCase remoteproc_pm_cases[] = {
 	KEEL_CASE(suspends_when_idle_and_a_send_resumes_it),
 	KEEL_CASE(ten_thousand_messages_in_order_across_sleeps),
@@ -214,6 +239,7 @@ const TestCase remoteproc_pm_cases[] = {
 	KEEL_CASE(an_open_channel_keeps_it_awake),
 	KEEL_CASE(a_crash_while_asleep_recovers),
 	KEEL_CASE(detach_wakes_the_remote_first),
+	KEEL_CASE(detach_during_a_suspend_wakes_the_remote),
 	{},
 };
 

@@ -79,6 +79,10 @@ public:
 	Atomic<u32> crash_after_start{ 0 };
 	/* Suspend is refused (-EBUSY) while set. */
 	Atomic<bool> refuse_suspend{ false };
+	/* A suspend takes this long before it asks the remote to sleep. */
+	Atomic<u32> suspend_delay_ms{ 0 };
+	/* True while the suspend op runs. */
+	Atomic<bool> in_suspend{ false };
 	/* The firmware's lifecycle: the ops and a test's reboot never overlap. */
 	keel::Mutex fw_lock{ "rproc_test_fw", KEEL_LOCK_KEY() };
 
@@ -165,6 +169,10 @@ public:
 	static Result<void> op_suspend(Rproc &rp)
 	{
 		LoopbackRemote &lr = of(rp);
+		lr.in_suspend.store(true);
+		keel::ScopeGuard out([&lr] { lr.in_suspend.store(false); });
+		if (u32 ms = lr.suspend_delay_ms.load())
+			keel::msleep(ms);
 		keel::Guard g{ lr.fw_lock };
 		if (lr.refuse_suspend.load() || !lr.remote)
 			return keel::err(-EBUSY);
