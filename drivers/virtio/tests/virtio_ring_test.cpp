@@ -1058,16 +1058,33 @@ struct OpLog {
 	}
 };
 
-/* @p with its device side replaced by one whose ring window logs into @log. */
-Result<void> logged_pair(Test &t, RingPair &p, OpLog &log, u32 num)
+/*
+ * @p with one side replaced by one whose ring window logs into @log: the
+ * device side, or the driver side when @driver.
+ */
+Result<void> logged_pair(Test &t, RingPair &p, OpLog &log, u32 num, bool driver = false)
 {
 	TRY(pair_init(t, p, num, 64, true, false, 1024));
 	log.ring = p.mem;
+	ShmRegion logged = p.ring.with_cache_ops(&log.ops);
+	if (driver) {
+		VqConfig vc;
+		vc.name = "test-vq";
+		vc.num = num;
+		vc.align = 64;
+		vc.ring = logged;
+		vc.little_endian = true;
+		vc.notify = test_notify;
+		vc.callback = test_callback;
+		vc.transport_priv = &p;
+		p.vq = TRY(VirtQueue::create(vc, GFP_KERNEL));
+		return keel::ok();
+	}
 	VringhConfig hc;
 	hc.name = "test-vringh";
 	hc.num = num;
 	hc.align = 64;
-	hc.ring = p.ring.with_cache_ops(&log.ops);
+	hc.ring = logged;
 	hc.mem = p.region;
 	p.vrh = TRY(Vringh::create(hc, GFP_KERNEL));
 	return keel::ok();
@@ -1140,24 +1157,6 @@ void used_element_is_cleaned_once_per_push(Test &t)
 	EXPECT_EQ(t, keel::virtio32_to_cpu(true, e.len), 12u);
 }
 
-/* @p with its driver side replaced by one whose ring window logs into @log. */
-Result<void> logged_driver_pair(Test &t, RingPair &p, OpLog &log, u32 num)
-{
-	TRY(pair_init(t, p, num, 64, true, false, 1024));
-	log.ring = p.mem;
-	VqConfig vc;
-	vc.name = "test-vq";
-	vc.num = num;
-	vc.align = 64;
-	vc.ring = p.ring.with_cache_ops(&log.ops);
-	vc.little_endian = true;
-	vc.notify = test_notify;
-	vc.callback = test_callback;
-	vc.transport_priv = &p;
-	p.vq = TRY(VirtQueue::create(vc, GFP_KERNEL));
-	return keel::ok();
-}
-
 /* One 16-byte out buffer at @da through the ring and back; false on any fault. */
 bool out_round_trip(Test &t, RingPair &p, u64 da, u32 len, int *tok)
 {
@@ -1186,7 +1185,7 @@ void requeued_buffer_leaves_its_descriptor_and_entry_unwritten(Test &t)
 {
 	OpLog log;
 	RingPair p;
-	ASSERT_OK(t, logged_driver_pair(t, p, log, 4));
+	ASSERT_OK(t, logged_pair(t, p, log, 4, true));
 	const VringLayout &l = p.layout();
 	int tok = 0;
 	/* A lap of the ring: descriptor 0 each time, every slot once. */
