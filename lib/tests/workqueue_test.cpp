@@ -375,6 +375,13 @@ void destroy_drains_pending_and_chained_items(Test &t)
 
 /* Delayed work */
 
+/*
+ * A delay the test relies on not having expired by its next statement. It
+ * must outlast any stall of the test thread: under TCG on a shared host a
+ * vCPU can be descheduled for tens of milliseconds between two statements.
+ */
+constexpr s64 ARMED_MS = 300;
+
 struct Timed {
 	DelayedWork dwork{ [](DelayedWork &w) { container_of(&w, &Timed::dwork)->run(); },
 			   "workqueue_timed", KEEL_LOCK_KEY() };
@@ -404,7 +411,7 @@ void delayed_work_fires_after_its_delay(Test &t)
 void delayed_work_is_pending_until_it_runs(Test &t)
 {
 	Timed tm;
-	EXPECT_TRUE(t, tm.dwork.schedule(ms_to_ns(40)));
+	EXPECT_TRUE(t, tm.dwork.schedule(ms_to_ns(ARMED_MS)));
 	EXPECT_TRUE(t, tm.dwork.pending());
 	/* Already pending: the earlier expiry stays. */
 	EXPECT_FALSE(t, tm.dwork.schedule(ms_to_ns(1)));
@@ -438,11 +445,11 @@ void mod_moves_a_pending_expiry_earlier(Test &t)
 void mod_moves_a_pending_expiry_later(Test &t)
 {
 	Timed tm;
-	s64 start = ktime_get_ns();
-	EXPECT_TRUE(t, tm.dwork.schedule(ms_to_ns(5)));
-	EXPECT_TRUE(t, tm.dwork.mod(ms_to_ns(60)));
+	EXPECT_TRUE(t, tm.dwork.schedule(ms_to_ns(ARMED_MS)));
+	s64 moved = ktime_get_ns();
+	EXPECT_TRUE(t, tm.dwork.mod(ms_to_ns(2 * ARMED_MS)));
 	ASSERT_GT(t, tm.ran.wait_timeout(ms_to_ns(5000)), 0);
-	EXPECT_GE(t, tm.ran_time() - start, ms_to_ns(60));
+	EXPECT_GE(t, tm.ran_time() - moved, ms_to_ns(2 * ARMED_MS));
 	tm.dwork.cancel_sync();
 	EXPECT_EQ(t, load(tm.runs), 1u);
 }
@@ -460,11 +467,11 @@ void mod_of_an_idle_item_queues_it(Test &t)
 void cancel_stops_a_pending_delayed_item(Test &t)
 {
 	Timed tm;
-	EXPECT_TRUE(t, tm.dwork.schedule(ms_to_ns(30)));
+	EXPECT_TRUE(t, tm.dwork.schedule(ms_to_ns(ARMED_MS)));
 	EXPECT_TRUE(t, tm.dwork.cancel());
 	EXPECT_FALSE(t, tm.dwork.pending());
 	EXPECT_FALSE(t, tm.dwork.cancel());
-	msleep(60);
+	msleep(ARMED_MS + 50);
 	EXPECT_EQ(t, load(tm.runs), 0u);
 	EXPECT_FALSE(t, tm.dwork.cancel_sync());
 }
@@ -520,7 +527,7 @@ void delayed_items_are_queued_in_expiry_order(Test &t)
 	ASSERT_OK(t, r);
 	WorkQueue *wq = r.value();
 	/* Armed in reverse expiry order; expiries 10 ms apart from one base. */
-	s64 base = ktime_get_ns() + ms_to_ns(10);
+	s64 base = ktime_get_ns() + ms_to_ns(ARMED_MS);
 	for (int i = N - 1; i >= 0; i--)
 		EXPECT_TRUE(t, tm[i].dwork.queue_on(*wq, base + ms_to_ns(10 * i) - ktime_get_ns()));
 	for (auto &x : tm)
