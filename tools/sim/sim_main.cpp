@@ -44,7 +44,7 @@ void on_signal(int)
 		return;
 	}
 	if (s_tty_fd >= 0)
-		sim::TtyView::restore_terminal(s_tty_fd);
+		sim::tty_restore_terminal(s_tty_fd);
 	_exit(130);
 }
 
@@ -260,19 +260,16 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
-	sim::TtyView tty(view_fd);
-	sim::PlainView plain(stdout);
-	sim::JsonView jv(json);
-	sim::View *views[2];
-	u32 nviews = 0;
-	if (a.live) {
-		views[nviews++] = &tty;
-		s_tty_fd = view_fd;
-	} else {
-		views[nviews++] = &plain;
+	auto screen = a.live ? sim::tty_view_create(view_fd) : sim::plain_view_create(stdout);
+	auto jv = json ? sim::json_view_create(json) : keel::UniquePtr<sim::View>();
+	if (screen.is_error() || jv.is_error()) {
+		fprintf(stderr, "keel-sim: no memory for the views\n");
+		return 2;
 	}
-	if (json)
-		views[nviews++] = &jv;
+	if (a.live)
+		s_tty_fd = view_fd;
+	sim::View *views[2] = { screen.value().get(), jv.value().get() };
+	u32 nviews = json ? 2 : 1;
 
 	struct sigaction sa = {};
 	sa.sa_handler = on_signal;

@@ -39,9 +39,7 @@ public:
 	virtual void event(const SimEvent &ev, const Snapshot &s) = 0;
 	virtual void tick(const Snapshot &s) = 0;
 	virtual void end(const Report &r) = 0;
-
-protected:
-	~View() = default;
+	virtual ~View() = default;
 };
 
 class Engine : keel::NonMovable {

@@ -41,7 +41,19 @@ const char *b(bool v)
 	return v ? "true" : "false";
 }
 
-} // namespace
+class JsonView final : public View {
+public:
+	explicit JsonView(FILE *out) : m_out(out) {}
+	void begin(const SimConfig &cfg, const Snapshot &s) override;
+	void event(const SimEvent &ev, const Snapshot &s) override;
+	void tick(const Snapshot &s) override;
+	void end(const Report &r) override;
+
+private:
+	void str(const char *key, const char *v, bool comma = true);
+	FILE *m_out;
+	s64 m_t0 = 0;
+};
 
 void JsonView::str(const char *key, const char *v, bool comma)
 {
@@ -179,6 +191,13 @@ void JsonView::end(const Report &R)
 		(unsigned long long)R.removes, R.live_allocs, (unsigned long long)R.warnings,
 		(unsigned long long)R.events_dropped, R.fw_exit_status);
 	fflush(m_out);
+}
+
+} // namespace
+
+Result<keel::UniquePtr<View>> json_view_create(FILE *out)
+{
+	return TRY(keel::make_unique<JsonView>(GFP_KERNEL, out));
 }
 
 } // namespace sim

@@ -175,13 +175,31 @@ void rule(Frame &f, u32 width)
 	f.eol();
 }
 
-} // namespace
+class TtyView final : public View {
+public:
+	/* @out: the terminal's fd. */
+	explicit TtyView(int out) : m_out(out) {}
+	void begin(const SimConfig &cfg, const Snapshot &s) override;
+	void event(const SimEvent &ev, const Snapshot &s) override;
+	void tick(const Snapshot &s) override;
+	void end(const Report &r) override;
 
-void TtyView::restore_terminal(int fd)
-{
-	static const char seq[] = "\033[0m\033[?25h\r\n";
-	(void)!write(fd, seq, sizeof(seq) - 1);
-}
+private:
+	static constexpr u32 MAX_LINES = 64;
+	static constexpr u32 RATE_SAMPLES = 10;
+	void draw(const Snapshot &s);
+
+	int m_out;
+	const SimConfig *m_cfg = nullptr;
+	bool m_began = false;
+	char m_lines[MAX_LINES][160] = {};
+	u32 m_nlines = 0;
+	u32 m_next = 0;
+	/* Received counts at the last RATE_SAMPLES ticks, per channel, for the rates. */
+	u64 m_hist[RATE_SAMPLES][NR_SERVICES] = {};
+	s64 m_hist_t[RATE_SAMPLES] = {};
+	u32 m_hist_n = 0;
+};
 
 void TtyView::begin(const SimConfig &cfg, const Snapshot &s)
 {
@@ -319,13 +337,26 @@ void TtyView::end(const Report &r)
 {
 	if (m_began) {
 		draw(r.last);
-		restore_terminal(m_out);
+		tty_restore_terminal(m_out);
 	}
 	FILE *f = fdopen(dup(m_out), "w");
 	if (!f)
 		return;
 	print_report(f, r, true);
 	fclose(f);
+}
+
+} // namespace
+
+Result<keel::UniquePtr<View>> tty_view_create(int out)
+{
+	return TRY(keel::make_unique<TtyView>(GFP_KERNEL, out));
+}
+
+void tty_restore_terminal(int fd)
+{
+	static const char seq[] = "\033[0m\033[?25h\r\n";
+	(void)!write(fd, seq, sizeof(seq) - 1);
 }
 
 } // namespace sim
