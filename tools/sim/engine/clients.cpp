@@ -371,21 +371,42 @@ module_rpmsg_driver(EchoClient, "sim_echo_client");
 /* --- clients with a thread --- */
 
 /*
- * What the sensor and console clients share: their channel, and a thread
- * of their own from probe to remove that runs Client::run() and sleeps on
- * m_wq between its commands.
+ * What the sensor and console clients share: the driver of channel
+ * Client::CHANNEL (Client adds its id_table and on_message()), with a
+ * thread of its own from probe to remove, named after the channel, that
+ * runs Client::run() and sleeps on m_wq between its commands. Probe and
+ * remove are counted here; Client hides the hooks below that it needs.
  */
 template <typename Client> class ThreadClient : keel::NonMovable {
 public:
 	explicit ThreadClient(RpmsgDevice &rpdev) : m_rpdev(rpdev) {}
 
-protected:
-	/* Start the thread, named @name. Context: may sleep. */
-	Result<void> start_thread(const char *name)
+	/* The driver's probe: the client, its thread running. Context: may sleep. */
+	static Result<UniquePtr<Client>> probe(RpmsgDevice &rpdev)
 	{
-		m_thread = TRY(keel::Thread::run(&thread_main, this, name));
-		return keel::ok();
+		auto c = TRY(keel::make_unique<Client>(GFP_KERNEL, rpdev));
+		c->m_thread = TRY(
+			keel::Thread::run(&thread_main, c.get(), channel_name(Client::CHANNEL)));
+		c->started();
+		note_probe(Client::CHANNEL);
+		return c;
 	}
+
+	/* The driver's remove: the thread stopped. Context: may sleep. */
+	void remove(RpmsgDevice &)
+	{
+		Client &c = *static_cast<Client *>(this);
+		c.stopping();
+		(void)m_thread->stop();
+		note_remove(Client::CHANNEL, c.stopped());
+	}
+
+protected:
+	/* Hooks: once the thread runs; before it is stopped; once it stopped. */
+	void started() {}
+	void stopping() {}
+	/* Return: the commands in flight that the remote took down with it. */
+	s64 stopped() { return 0; }
 
 	/* Sleep up to @timeout_ns, or until the thread is told to stop. */
 	void idle(s64 timeout_ns)
@@ -401,7 +422,7 @@ protected:
 private:
 	static int thread_main(void *arg)
 	{
-		static_cast<Client *>(static_cast<ThreadClient *>(arg))->run();
+		static_cast<Client *>(arg)->run();
 		return 0;
 	}
 };
@@ -410,9 +431,8 @@ private:
 
 class SensorClient : public ThreadClient<SensorClient> {
 public:
+	static constexpr u8 CHANNEL = SENSOR;
 	static constexpr rpmsg::RpmsgDeviceId id_table[] = { { "sim-sensor" }, {} };
-	static Result<UniquePtr<SensorClient>> probe(RpmsgDevice &rpdev);
-	void remove(RpmsgDevice &rpdev);
 	Result<void> on_message(RpmsgDevice &rpdev, keel::Span<const u8> data, u32 src);
 
 	using ThreadClient::ThreadClient;
@@ -420,20 +440,13 @@ public:
 private:
 	friend ThreadClient;
 	void run();
+	s64 stopped();
 	bool command(u32 op, u32 arg);
 
 	/* The receive callback's own (callbacks of one endpoint never overlap). */
 	u32 m_stream = 0;
 	u32 m_expect = 0;
 };
-
-Result<UniquePtr<SensorClient>> SensorClient::probe(RpmsgDevice &rpdev)
-{
-	auto c = TRY(keel::make_unique<SensorClient>(GFP_KERNEL, rpdev));
-	TRY(c->start_thread("sim-sensor"));
-	note_probe(SENSOR);
-	return c;
-}
 
 Result<void> SensorClient::on_message(RpmsgDevice &, keel::Span<const u8> data, u32)
 {
@@ -517,14 +530,13 @@ void SensorClient::run()
 	}
 }
 
-void SensorClient::remove(RpmsgDevice &rpdev)
+s64 SensorClient::stopped()
 {
-	(void)m_thread->stop();
 	/* Good manners on a live link; on a dead one it fails at once, which is fine. */
 	SensorCmd c = { keel::cpu_to_le32(SENSOR_STOP), keel::cpu_to_le32(0) };
-	(void)rpmsg::trysend(*rpdev.ept(),
+	(void)rpmsg::trysend(*m_rpdev.ept(),
 			     keel::Span<const u8>(reinterpret_cast<const u8 *>(&c), sizeof(c)));
-	note_remove(SENSOR);
+	return 0;
 }
 
 module_rpmsg_driver(SensorClient, "sim_sensor_client");
@@ -533,12 +545,14 @@ module_rpmsg_driver(SensorClient, "sim_sensor_client");
 
 class ConsoleClient : public ThreadClient<ConsoleClient> {
 public:
+	static constexpr u8 CHANNEL = CONSOLE;
 	static constexpr rpmsg::RpmsgDeviceId id_table[] = { { "sim-console" }, {} };
-	static Result<UniquePtr<ConsoleClient>> probe(RpmsgDevice &rpdev);
-	void remove(RpmsgDevice &rpdev);
 	Result<void> on_message(RpmsgDevice &rpdev, keel::Span<const u8> data, u32 src);
 
-	using ThreadClient::ThreadClient;
+	explicit ConsoleClient(RpmsgDevice &rpdev)
+	    : ThreadClient(rpdev), m_crashes_at_probe(env().crashes())
+	{
+	}
 	/* Send @line as command @id. Context: may sleep. */
 	Result<void> send_line(u32 id, const char *line);
 	keel::Atomic<u32> m_next_id{ 0 };
@@ -546,25 +560,22 @@ public:
 private:
 	friend ThreadClient;
 	void run();
+	void started();
+	void stopping();
+	s64 stopped();
 
-	u64 m_crashes_at_probe = 0;
+	const u64 m_crashes_at_probe;
 	keel::Atomic<u32> m_answered{ 0 };
 	/* Commands of the thread sent and not answered (at most one). */
 	keel::Atomic<u32> m_waiting{ 0 };
 };
 
-Result<UniquePtr<ConsoleClient>> ConsoleClient::probe(RpmsgDevice &rpdev)
+/* Commands from the engine (ClientEnv::console_command()) come through here from now. */
+void ConsoleClient::started()
 {
 	ClientEnv &e = env();
-	auto c = TRY(keel::make_unique<ConsoleClient>(GFP_KERNEL, rpdev));
-	c->m_crashes_at_probe = e.crashes();
-	TRY(c->start_thread("sim-console"));
-	{
-		Guard g{ e.m_console_lock };
-		e.m_console = c.get();
-	}
-	note_probe(CONSOLE);
-	return c;
+	Guard g{ e.m_console_lock };
+	e.m_console = this;
 }
 
 Result<void> ConsoleClient::send_line(u32 id, const char *line)
@@ -647,19 +658,21 @@ void ConsoleClient::run()
 	}
 }
 
-void ConsoleClient::remove(RpmsgDevice &)
+void ConsoleClient::stopping()
 {
 	ClientEnv &e = env();
-	{
-		Guard g{ e.m_console_lock };
-		e.m_console = nullptr;
-	}
-	(void)m_thread->stop();
+	Guard g{ e.m_console_lock };
+	e.m_console = nullptr;
+}
+
+s64 ConsoleClient::stopped()
+{
+	ClientEnv &e = env();
 	/* A command the remote took down with it. */
 	u32 lost = m_waiting.load();
 	if (lost && e.crashes() != m_crashes_at_probe)
 		e.stats(CONSOLE).lost_in_crash.fetch_add(lost);
-	note_remove(CONSOLE, lost);
+	return lost;
 }
 
 module_rpmsg_driver(ConsoleClient, "sim_console_client");
