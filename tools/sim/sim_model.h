@@ -146,21 +146,40 @@ void describe(const SimEvent &ev, char *buf, size_t size);
 
 /* --- snapshots --- */
 
+/*
+ * The counters of a service's channel that a snapshot copies as they are
+ * (the client drivers keep them live in ChannelStats): X(type, name).
+ */
+#define SIM_CHANNEL_COUNTERS(X)                                                                    \
+	X(u64, probes)                                                                             \
+	X(u64, removes)                                                                            \
+	/* messages the host sent (echo: payloads; sensor, console: commands) */                   \
+	X(u64, sent)                                                                               \
+	/* messages checked good on arrival */                                                     \
+	X(u64, received)                                                                           \
+	/* sends that failed because the remote was gone (-EPIPE and kin) */                       \
+	X(u64, failed_fast)                                                                        \
+	/* sends that failed otherwise (a timeout): a failure of the run */                        \
+	X(u64, failed_other)                                                                       \
+	/* messages out of order, lost within a session, or corrupt */                             \
+	X(u64, bad)                                                                                \
+	/* sent, never answered: in flight when the remote went */                                 \
+	X(u64, lost_in_crash)                                                                      \
+	/* sensor: samples of a stream that had ended */                                           \
+	X(u64, stale)                                                                              \
+	/* sends in progress when a crash was detected */                                          \
+	X(u64, blocked)                                                                            \
+	/* the longest a failing send took after the crash's detection */                          \
+	X(s64, worst_unblock_ns)                                                                   \
+	/* sensor: sample age on arrival, worst */                                                 \
+	X(s64, latency_max_ns)
+
+#define SIM_COUNTER_FIELD(type, name) type name;
+
 /* Counters of one service's channel, summed over every probe. */
 struct ChannelSnap {
 	bool bound;
-	u64 probes;
-	u64 removes;
-	u64 sent;	   /* messages the host sent (echo: payloads; sensor, console: commands) */
-	u64 received;	   /* messages checked good on arrival */
-	u64 failed_fast;   /* sends that failed because the remote was gone (-EPIPE and kin) */
-	u64 failed_other;  /* sends that failed otherwise (a timeout): a failure of the run */
-	u64 bad;	   /* messages out of order, lost within a session, or corrupt */
-	u64 lost_in_crash; /* sent, never answered: in flight when the remote went */
-	u64 stale;	   /* sensor: samples of a stream that had ended */
-	u64 blocked;	   /* sends in progress when a crash was detected */
-	s64 worst_unblock_ns; /* the longest a failing send took after the crash's detection */
-	s64 latency_max_ns;   /* sensor: sample age on arrival, worst */
+	SIM_CHANNEL_COUNTERS(SIM_COUNTER_FIELD)
 	s64 latency_avg_ns;
 	char last[80]; /* console: the last reply or log line */
 };

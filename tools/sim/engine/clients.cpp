@@ -113,19 +113,10 @@ void ChannelStats::set_last(const char *text)
 
 void ChannelStats::snap(ChannelSnap *o) const
 {
+#define COPY(type, name) o->name = name.load();
 	o->bound = bound.load() != 0;
-	o->probes = probes.load();
-	o->removes = removes.load();
-	o->sent = sent.load();
-	o->received = received.load();
-	o->failed_fast = failed_fast.load();
-	o->failed_other = failed_other.load();
-	o->bad = bad.load();
-	o->lost_in_crash = lost_in_crash.load();
-	o->stale = stale.load();
-	o->blocked = blocked.load();
-	o->worst_unblock_ns = worst_unblock_ns.load();
-	o->latency_max_ns = latency_max_ns.load();
+	SIM_CHANNEL_COUNTERS(COPY)
+#undef COPY
 	u64 n = latency_n.load();
 	o->latency_avg_ns = n ? s64(latency_sum_ns.load() / n) : 0;
 	Guard g{ m_lock };

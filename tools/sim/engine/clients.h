@@ -33,23 +33,15 @@
 
 namespace sim {
 
+#define SIM_LIVE_COUNTER(type, name) keel::Atomic<type> name{ 0 };
+
 /* Counters of one service's channel; updated from any context. */
 struct ChannelStats : keel::NonMovable {
 	keel::Atomic<u32> bound{ 0 };
-	keel::Atomic<u64> probes{ 0 };
-	keel::Atomic<u64> removes{ 0 };
-	keel::Atomic<u64> sent{ 0 };
-	keel::Atomic<u64> received{ 0 };
-	keel::Atomic<u64> failed_fast{ 0 };
-	keel::Atomic<u64> failed_other{ 0 };
-	keel::Atomic<u64> bad{ 0 };
-	keel::Atomic<u64> lost_in_crash{ 0 };
-	keel::Atomic<u64> stale{ 0 };
-	keel::Atomic<u64> blocked{ 0 };
+	/* Those of ChannelSnap (sim_model.h). */
+	SIM_CHANNEL_COUNTERS(SIM_LIVE_COUNTER)
 	/* Sent and not answered yet (echo), for draining before a planned stop. */
 	keel::Atomic<s64> inflight{ 0 };
-	keel::Atomic<s64> worst_unblock_ns{ 0 };
-	keel::Atomic<s64> latency_max_ns{ 0 };
 	keel::Atomic<u64> latency_sum_ns{ 0 };
 	keel::Atomic<u64> latency_n{ 0 };
 
