@@ -151,25 +151,26 @@ static long keel_rpmsg_ioctl(struct file *filp, unsigned int cmd, unsigned long 
 	return keel_rpmsg_node_ioctl(d->node, cmd, arg);
 }
 
+/*
+ * What every node's file operations have (as DRM_GEM_FOPS does for DRM):
+ * the frontend's open, release and ioctl, which tell a control node from
+ * an endpoint themselves.
+ */
+#define KEEL_RPMSG_NODE_FOPS                                                                       \
+	.owner = THIS_MODULE, .open = keel_rpmsg_open, .release = keel_rpmsg_release,              \
+	.unlocked_ioctl = keel_rpmsg_ioctl, .compat_ioctl = compat_ptr_ioctl
+
 /* Linux's rpmsg_ctrl: open, release, ioctl. */
 static const struct file_operations keel_rpmsg_ctrl_fops = {
-	.owner = THIS_MODULE,
-	.open = keel_rpmsg_open,
-	.release = keel_rpmsg_release,
-	.unlocked_ioctl = keel_rpmsg_ioctl,
-	.compat_ioctl = compat_ptr_ioctl,
+	KEEL_RPMSG_NODE_FOPS,
 };
 
-/* Linux's rpmsg_char endpoint device. */
+/* Linux's rpmsg_char endpoint device: those, read, write and poll. */
 static const struct file_operations keel_rpmsg_ept_fops = {
-	.owner = THIS_MODULE,
-	.open = keel_rpmsg_open,
-	.release = keel_rpmsg_release,
+	KEEL_RPMSG_NODE_FOPS,
 	.read_iter = keel_rpmsg_read_iter,
 	.write_iter = keel_rpmsg_write_iter,
 	.poll = keel_rpmsg_poll,
-	.unlocked_ioctl = keel_rpmsg_ioctl,
-	.compat_ioctl = compat_ptr_ioctl,
 };
 
 /* --- the kernel's side of the frontend --- */
