@@ -614,16 +614,10 @@ void pm_runtime_mark_last_busy(Device &dev)
 	dev.power().last_busy.store(ktime_get_ns());
 }
 
-void pm_runtime_use_autosuspend(Device &dev)
+void pm_runtime_set_use_autosuspend(Device &dev, bool use)
 {
 	Guard g{ dev.power().lock };
-	dev.power().use_autosuspend = true;
-}
-
-void pm_runtime_dont_use_autosuspend(Device &dev)
-{
-	Guard g{ dev.power().lock };
-	dev.power().use_autosuspend = false;
+	dev.power().use_autosuspend = use;
 }
 
 void pm_runtime_set_autosuspend_delay(Device &dev, int delay_ms)

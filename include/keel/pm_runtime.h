@@ -267,20 +267,36 @@ void pm_runtime_barrier(Device &dev);
  */
 void pm_runtime_mark_last_busy(Device &dev);
 /**
+ * pm_runtime_set_use_autosuspend() - choose whether @dev's suspends wait
+ * for the autosuspend delay (Linux __pm_runtime_use_autosuspend())
+ * @dev: the device
+ * @use: true: they wait; false: they are immediate again
+ *
+ * Context: any.
+ */
+void pm_runtime_set_use_autosuspend(Device &dev, bool use)
+	KEEL_EXPORT_AS(keel_pm_runtime_set_use_autosuspend);
+/**
  * pm_runtime_use_autosuspend() - make @dev's suspends wait for the
  * autosuspend delay
  * @dev: the device
  *
  * Context: any.
  */
-void pm_runtime_use_autosuspend(Device &dev);
+inline void pm_runtime_use_autosuspend(Device &dev)
+{
+	pm_runtime_set_use_autosuspend(dev, true);
+}
 /**
  * pm_runtime_dont_use_autosuspend() - make @dev's suspends immediate again
  * @dev: the device
  *
  * Context: any.
  */
-void pm_runtime_dont_use_autosuspend(Device &dev);
+inline void pm_runtime_dont_use_autosuspend(Device &dev)
+{
+	pm_runtime_set_use_autosuspend(dev, false);
+}
 /**
  * pm_runtime_set_autosuspend_delay() - set @dev's autosuspend delay
  * @dev: the device
