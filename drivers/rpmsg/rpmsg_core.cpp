@@ -834,19 +834,24 @@ void RpmsgLink::reap_endpoints(RpmsgDevice &rpdev)
 
 /* --- sending --- */
 
-/* A free tx buffer at once (inline: the common case), else wait_tx_slow(). */
-__always_inline Result<RpmsgTxSlot> RpmsgLink::wait_tx(RpmsgEndpoint &ept, s64 timeout_ns)
+/*
+ * Up to @out.size() free tx buffers (at least one) at once (inline: the
+ * common case), else wait_tx_slow() for the first.
+ */
+__always_inline Result<u32> RpmsgLink::wait_tx(RpmsgEndpoint &ept, s64 timeout_ns,
+					       Span<RpmsgTxBuf> out)
 {
-	Result<RpmsgTxSlot> got = m_ops->get_tx(*this);
+	Result<u32> got = m_ops->get_tx(*this, out);
 	if (got.is_ok() || got.error().to_errno() != -ENOMEM) [[likely]]
 		return got;
-	return wait_tx_slow(ept, timeout_ns);
+	return wait_tx_slow(ept, timeout_ns, out);
 }
 
 /* None was free: wait for one, as the caller allows. */
-__noinline Result<RpmsgTxSlot> RpmsgLink::wait_tx_slow(RpmsgEndpoint &ept, s64 timeout_ns)
+__noinline Result<u32> RpmsgLink::wait_tx_slow(RpmsgEndpoint &ept, s64 timeout_ns,
+					       Span<RpmsgTxBuf> out)
 {
-	Result<RpmsgTxSlot> got = keel::err(-ENOMEM);
+	Result<u32> got = keel::err(-ENOMEM);
 	/* The rule for callbacks (atomic context): never wait, fail at once. */
 	if (timeout_ns <= 0 || keel_port_in_atomic())
 		return got;
@@ -873,7 +878,7 @@ __noinline Result<RpmsgTxSlot> RpmsgLink::wait_tx_slow(RpmsgEndpoint &ept, s64 t
 	if (spin > 0) {
 		s64 lat = spin_until(
 			[&] {
-				got = m_ops->get_tx(*this);
+				got = m_ops->get_tx(*this, out);
 				return got.is_ok() || got.error().to_errno() != -ENOMEM || stop();
 			},
 			start, spin);
@@ -896,7 +901,7 @@ __noinline Result<RpmsgTxSlot> RpmsgLink::wait_tx_slow(RpmsgEndpoint &ept, s64 t
 		}
 		s64 w = m_sendq.wait_event_interruptible_timeout(
 			[&] {
-				got = m_ops->get_tx(*this);
+				got = m_ops->get_tx(*this, out);
 				return got.is_ok() || got.error().to_errno() != -ENOMEM ||
 				       stop() != 0;
 			},
@@ -917,8 +922,8 @@ __noinline Result<RpmsgTxSlot> RpmsgLink::wait_tx_slow(RpmsgEndpoint &ept, s64 t
 		e = 0;
 	}
 	if (got.is_ok() && e == -EPIPE) {
-		/* The peer is gone: nobody will read it. */
-		(void)put_tx(got.value().cookie, got.value().buf);
+		/* The peer is gone: nobody will read them. */
+		put_tx_all(out.subspan(0, got.value()), "wait");
 		return keel::err(e);
 	}
 	if (e) {
@@ -972,43 +977,49 @@ Result<void> RpmsgLink::send(RpmsgEndpoint &ept, u32 src, u32 dst, Span<const u8
 	Result<void> pm = pm_get();
 	keel::ScopeGuard pm_done([&] { pm_put(); });
 	TRY(pm);
-	RpmsgHdr hdr = rpmsg_hdr_encode(m_le, src, dst, u16(data.size()));
 	if (m_ops->xmit) {
 		/* The common case: a buffer is free; take, fill and queue it under one lock. */
-		Result<void> r = m_ops->xmit(*this, hdr, data);
+		Result<void> r = m_ops->xmit(
+			*this, rpmsg_hdr_encode(m_le, src, dst, u16(data.size())), data);
 		if (r.is_ok())
 			m_stats.tx_sent.fetch_add(1, keel::MemoryOrder::Relaxed);
 		if (r.is_ok() || r.error().to_errno() != -ENOMEM)
 			return r;
 	}
-	RpmsgTxSlot slot = TRY(wait_tx(ept, timeout_ns));
-	u32 total = RPMSG_HDR_SIZE + u32(data.size());
-	if (total > slot.size) {
+	RpmsgTxBuf b;
+	TRY(wait_tx(ept, timeout_ns, Span<RpmsgTxBuf>(&b, 1)));
+	u32 len = u32(data.size());
+	if (len > b.payload.size()) {
 		/* The remote role: the host posted a buffer smaller than the configured size. */
-		(void)put_tx(slot.cookie, slot.buf);
+		put_tx_all(Span<const RpmsgTxBuf>(&b, 1), "send");
 		return keel::err(-EMSGSIZE);
 	}
-	if (data.size())
-		memcpy(slot.buf + RPMSG_HDR_SIZE, data.data(), data.size());
-	TRY(m_ops->submit_tx(*this, slot.cookie, slot.buf, hdr, total));
+	if (len)
+		memcpy(b.payload.data(), data.data(), len);
+	TRY(m_ops->submit_tx(*this, src, dst, Span<const RpmsgTxBuf>(&b, 1),
+			     Span<const u32>(&len, 1)));
 	m_stats.tx_sent.fetch_add(1, keel::MemoryOrder::Relaxed);
 	return keel::ok();
 }
 
-Result<RpmsgTxBuf> RpmsgLink::get_tx_buffer(RpmsgEndpoint &ept, s64 timeout_ns)
+Result<u32> RpmsgLink::get_tx_buffers(RpmsgEndpoint &ept, Span<RpmsgTxBuf> out, s64 timeout_ns)
 {
 	if (!ept.enter())
 		return keel::err(gone_errno());
 	keel::ScopeGuard leave([&] { ept.exit(); });
+	if (out.empty())
+		return keel::err(-EINVAL);
 	TRY(can_send(ept));
-	/* The remote is awake when the buffer is lent (send_nocopy() checks again). */
+	/* The remote is awake when the buffers are lent (send_nocopy() checks again). */
 	Result<void> pm = pm_get();
 	keel::ScopeGuard pm_done([&] { pm_put(); });
 	TRY(pm);
-	RpmsgTxSlot slot = TRY(wait_tx(ept, timeout_ns));
-	u32 size = keel::min(slot.size, m_tx_buf_size.load(keel::MemoryOrder::Relaxed));
-	return RpmsgTxBuf{ Span<u8>(slot.buf + RPMSG_HDR_SIZE, size - RPMSG_HDR_SIZE),
-			   slot.cookie };
+	u32 n = TRY(wait_tx(ept, timeout_ns, out));
+	u32 most = m_tx_buf_size.load(keel::MemoryOrder::Relaxed) - RPMSG_HDR_SIZE;
+	for (RpmsgTxBuf *b = out.data(), *end = b + n; b < end; b++)
+		if (b->payload.size() > most)
+			b->payload = Span<u8>(b->payload.data(), most);
+	return n;
 }
 
 /* A client handed back a buffer the transport did not lend it (or no more). */
@@ -1022,40 +1033,54 @@ static void refused_tx_buffer(const keel::Device *dev, const Result<void> &r, co
 				    what, cookie);
 }
 
-Result<void> RpmsgLink::send_nocopy(RpmsgEndpoint &ept, u32 src, u32 dst, RpmsgTxBuf &buf, u32 len)
+Result<void> RpmsgLink::send_nocopy(RpmsgEndpoint &ept, u32 src, u32 dst, Span<RpmsgTxBuf> bufs,
+				    Span<const u32> lens)
 {
 	if (!ept.enter())
 		return keel::err(gone_errno());
 	keel::ScopeGuard leave([&] { ept.exit(); });
-	if (!buf.payload.data())
-		return keel::err(-EINVAL);
-	/* The buffer is the caller's no longer, whatever happens below. */
-	RpmsgTxBuf b = keel::exchange(buf, RpmsgTxBuf());
-	u8 *start = b.payload.data() - RPMSG_HDR_SIZE;
+	/* The buffers are the caller's no longer, whatever happens below. */
+	RpmsgTxBuf *b = bufs.data();
+	size_t n = bufs.size();
+	keel::ScopeGuard invalidate([&] {
+		for (size_t k = 0; k < n; k++)
+			b[k] = RpmsgTxBuf();
+	});
+	const u32 *len = lens.data();
 	Result<void> r = can_send(ept);
-	if (r.is_ok() &&
-	    (src == RPMSG_ADDR_ANY || dst == RPMSG_ADDR_ANY || len > b.payload.size())) {
-		dev_err_ratelimited(m_dev, "invalid zero-copy send (src 0x%x, dst 0x%x, %u bytes)",
-				    src, dst, len);
+	if (r.is_ok() && (src == RPMSG_ADDR_ANY || dst == RPMSG_ADDR_ANY || lens.size() != n || !n))
+		[[unlikely]] {
+		dev_err_ratelimited(m_dev,
+				    "invalid zero-copy send (src 0x%x, dst 0x%x, %zu buffers, "
+				    "%zu lengths)",
+				    src, dst, n, lens.size());
 		r = keel::err(-EINVAL);
+	}
+	for (size_t k = 0; r.is_ok() && k < n; k++) {
+		if (!b[k].payload.data() || len[k] > b[k].payload.size()) [[unlikely]] {
+			dev_err_ratelimited(m_dev, "invalid zero-copy send (buffer %zu: %u bytes)",
+					    k, len[k]);
+			r = keel::err(-EINVAL);
+		}
 	}
 	Result<void> pm = pm_get();
 	keel::ScopeGuard pm_done([&] { pm_put(); });
 	if (r.is_ok() && pm.is_error())
 		r = pm;
-	if (r.is_error()) {
-		(void)put_tx(b.cookie, start);
-		return r;
+	if (r.is_ok()) [[likely]] {
+		/* submit_tx() checks that each buffer is one we lent before it writes a header. */
+		r = m_ops->submit_tx(*this, src, dst, bufs, lens);
+		if (r.is_ok()) [[likely]] {
+			m_stats.tx_sent.fetch_add(u32(n), keel::MemoryOrder::Relaxed);
+			return r;
+		}
+		/* Any other error: the transport took the buffers back itself. */
+		if (r.error().to_errno() != -EINVAL)
+			return r;
 	}
-	/* submit_tx() checks that the buffer is one we lent before it writes the header. */
-	r = m_ops->submit_tx(*this, b.cookie, start, rpmsg_hdr_encode(m_le, src, dst, u16(len)),
-			     RPMSG_HDR_SIZE + len);
-	if (r.is_error()) {
-		refused_tx_buffer(m_dev, r, "send", b.cookie);
-		return r;
-	}
-	m_stats.tx_sent.fetch_add(1, keel::MemoryOrder::Relaxed);
-	return keel::ok();
+	/* Nothing was queued: back with those we lent, a log line for any we did not. */
+	put_tx_all(bufs, "send");
+	return r;
 }
 
 /* Give a tx buffer back unsent; whoever waits for one may take it. */
@@ -1076,6 +1101,18 @@ Result<void> RpmsgLink::put_tx_buffer(RpmsgEndpoint &ept, RpmsgTxBuf &buf)
 		refused_tx_buffer(m_dev, r, "release", buf.cookie);
 	buf = RpmsgTxBuf();
 	return r;
+}
+
+/* put_tx() of each of @bufs, lent for @what; a refused one gets its log line. */
+void RpmsgLink::put_tx_all(Span<const RpmsgTxBuf> bufs, const char *what)
+{
+	for (const RpmsgTxBuf &b : bufs) {
+		if (!b.payload.data())
+			continue;
+		Result<void> r = put_tx(b.cookie, b.payload.data() - RPMSG_HDR_SIZE);
+		if (r.is_error())
+			refused_tx_buffer(m_dev, r, what, b.cookie);
+	}
 }
 
 u32 RpmsgLink::poll(RpmsgEndpoint &ept)
@@ -1380,22 +1417,41 @@ Result<u32> get_mtu(RpmsgEndpoint &ept)
 
 Result<RpmsgTxBuf> get_tx_payload_buffer(RpmsgEndpoint &ept, s64 timeout_ns)
 {
-	return link_or_null(ept)->get_tx_buffer(ept, timeout_ns);
+	RpmsgTxBuf b;
+	TRY(link_or_null(ept)->get_tx_buffers(ept, Span<RpmsgTxBuf>(&b, 1), timeout_ns));
+	return b;
+}
+
+Result<u32> get_tx_payload_buffers(RpmsgEndpoint &ept, Span<RpmsgTxBuf> bufs, s64 timeout_ns)
+{
+	return link_or_null(ept)->get_tx_buffers(ept, bufs, timeout_ns);
 }
 
 Result<void> send_offchannel_nocopy(RpmsgEndpoint &ept, u32 src, u32 dst, RpmsgTxBuf &buf, u32 len)
 {
-	return link_or_null(ept)->send_nocopy(ept, src, dst, buf, len);
+	return link_or_null(ept)->send_nocopy(ept, src, dst, Span<RpmsgTxBuf>(&buf, 1),
+					      Span<const u32>(&len, 1));
 }
 
 Result<void> sendto_nocopy(RpmsgEndpoint &ept, RpmsgTxBuf &buf, u32 len, u32 dst)
 {
-	return link_or_null(ept)->send_nocopy(ept, ept.addr(), dst, buf, len);
+	return send_offchannel_nocopy(ept, ept.addr(), dst, buf, len);
 }
 
 Result<void> send_nocopy(RpmsgEndpoint &ept, RpmsgTxBuf &buf, u32 len)
 {
-	return link_or_null(ept)->send_nocopy(ept, ept.addr(), default_dst(ept), buf, len);
+	return send_offchannel_nocopy(ept, ept.addr(), default_dst(ept), buf, len);
+}
+
+Result<void> sendto_nocopy_batch(RpmsgEndpoint &ept, Span<RpmsgTxBuf> bufs, Span<const u32> lens,
+				 u32 dst)
+{
+	return link_or_null(ept)->send_nocopy(ept, ept.addr(), dst, bufs, lens);
+}
+
+Result<void> send_nocopy_batch(RpmsgEndpoint &ept, Span<RpmsgTxBuf> bufs, Span<const u32> lens)
+{
+	return sendto_nocopy_batch(ept, bufs, lens, default_dst(ept));
 }
 
 Result<void> release_tx_buffer(RpmsgEndpoint &ept, RpmsgTxBuf &buf)

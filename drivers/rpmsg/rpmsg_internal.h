@@ -57,25 +57,22 @@ class VirtioDevice;
 
 namespace rpmsg {
 
-/* A tx buffer handed out by a transport: the whole buffer, header first. */
-struct RpmsgTxSlot {
-	u8 *buf = nullptr;
-	u32 size = 0; /* bytes usable, header included */
-	u32 cookie = 0;
-};
-
 /*
  * RpmsgLinkOps - what a transport does for the core (Linux's
  * rpmsg_device_ops and rpmsg_endpoint_ops, reduced to buffer moves).
  * Every op may be called in atomic context and must not sleep.
  *
- * @get_tx: a free tx buffer; -ENOMEM when none is free now; -ENOTCONN
- *	(link down), -EPIPE (peer gone, queue broken) or -ENODEV (going
- *	away) when no buffer will come.
- * @submit_tx: check that @cookie/@buf is a buffer @get_tx handed out (and
- *	not yet submitted or put) and that @len bytes (header included) fit
- *	it, else -EINVAL; write @hdr at its start, queue it to the remote and
- *	notify the remote as the ring asks.
+ * @get_tx: up to @out.size() (at least one) free tx buffers, each as the
+ *	payload area after its header, stored at the front of @out. Return:
+ *	how many; -ENOMEM when none is free now; -ENOTCONN (link down),
+ *	-EPIPE (peer gone, queue broken) or -ENODEV (going away) when no
+ *	buffer will come.
+ * @submit_tx: check that each of @bufs is a buffer @get_tx handed out (and
+ *	not yet submitted or put) and that its payload of @lens[k] bytes fits
+ *	it, else -EINVAL and nothing is queued; then write each header (@src,
+ *	@dst, the length in the link's byte order), queue them to the remote
+ *	in order and notify the remote once, as the ring asks (one barrier
+ *	and at most one doorbell for the batch).
  * @xmit: optional, a send's common case under one lock: take a free tx
  *	buffer, write @hdr and @data into it, queue and notify as
  *	@submit_tx; -ENOMEM when none is free (the core then waits with
@@ -105,9 +102,9 @@ struct RpmsgTxSlot {
  *	what the adaptive spin watches).
  */
 struct RpmsgLinkOps {
-	Result<RpmsgTxSlot> (*get_tx)(RpmsgLink &link);
-	Result<void> (*submit_tx)(RpmsgLink &link, u32 cookie, u8 *buf, const RpmsgHdr &hdr,
-				  u32 len);
+	Result<u32> (*get_tx)(RpmsgLink &link, Span<RpmsgTxBuf> out);
+	Result<void> (*submit_tx)(RpmsgLink &link, u32 src, u32 dst, Span<const RpmsgTxBuf> bufs,
+				  Span<const u32> lens);
 	Result<void> (*xmit)(RpmsgLink &link, const RpmsgHdr &hdr, Span<const u8> data);
 	Result<void> (*put_tx)(RpmsgLink &link, u32 cookie, const u8 *buf);
 	void (*tx_wait)(RpmsgLink &link, bool waiting);
@@ -438,10 +435,10 @@ public:
 	void destroy_ept(RpmsgEndpoint &ept);
 	Result<void> send(RpmsgEndpoint &ept, u32 src, u32 dst, Span<const u8> data, s64 timeout_ns)
 		KEEL_EXPORT_AS(keel_rpmsg_link_send);
-	Result<RpmsgTxBuf> get_tx_buffer(RpmsgEndpoint &ept, s64 timeout_ns)
-		KEEL_EXPORT_AS(keel_rpmsg_link_get_tx_buffer);
-	Result<void> send_nocopy(RpmsgEndpoint &ept, u32 src, u32 dst, RpmsgTxBuf &buf, u32 len)
-		KEEL_EXPORT_AS(keel_rpmsg_link_send_nocopy);
+	Result<u32> get_tx_buffers(RpmsgEndpoint &ept, Span<RpmsgTxBuf> out, s64 timeout_ns)
+		KEEL_EXPORT_AS(keel_rpmsg_link_get_tx_buffers);
+	Result<void> send_nocopy(RpmsgEndpoint &ept, u32 src, u32 dst, Span<RpmsgTxBuf> bufs,
+				 Span<const u32> lens) KEEL_EXPORT_AS(keel_rpmsg_link_send_nocopy);
 	Result<void> put_tx_buffer(RpmsgEndpoint &ept, RpmsgTxBuf &buf)
 		KEEL_EXPORT_AS(keel_rpmsg_link_put_tx_buffer);
 	u32 poll(RpmsgEndpoint &ept);
@@ -541,9 +538,10 @@ private:
 		KEEL_EXPORT_AS(keel_rpmsg_link_check_channel_locked) REQUIRES(m_chan_lock);
 	void drop_client_held(RpmsgEndpoint *owner)
 		KEEL_EXPORT_AS(keel_rpmsg_link_drop_client_held);
-	Result<RpmsgTxSlot> wait_tx(RpmsgEndpoint &ept, s64 timeout_ns);
-	Result<RpmsgTxSlot> wait_tx_slow(RpmsgEndpoint &ept, s64 timeout_ns);
+	Result<u32> wait_tx(RpmsgEndpoint &ept, s64 timeout_ns, Span<RpmsgTxBuf> out);
+	Result<u32> wait_tx_slow(RpmsgEndpoint &ept, s64 timeout_ns, Span<RpmsgTxBuf> out);
 	Result<void> put_tx(u32 cookie, const u8 *buf);
+	void put_tx_all(Span<const RpmsgTxBuf> bufs, const char *what);
 	Result<void> preload_ids();
 	Result<void> ns_init(keel::Gfp gfp);
 	Result<void> can_send(RpmsgEndpoint &ept);

@@ -43,7 +43,8 @@ namespace {
 
 using Chain = VringhChainStorage<1, 1>;
 
-enum class ChainState : u8 { Free, Busy, Spare };
+/* Sending: Busy, and claimed by a submit_tx() batch being checked. */
+enum class ChainState : u8 { Free, Busy, Spare, Sending };
 
 /* How often the session thread looks at the host's status without a doorbell. */
 constexpr s64 SESSION_POLL_NS = 20 * keel::NSEC_PER_MSEC;
@@ -94,9 +95,9 @@ struct ChainPool {
 /* The transport ops of the link (internal linkage: not exported). */
 struct RemoteOps {
 	static const RpmsgLinkOps s_ops;
-	static Result<RpmsgTxSlot> get_tx(RpmsgLink &link);
-	static Result<void> submit_tx(RpmsgLink &link, u32 cookie, u8 *buf, const RpmsgHdr &hdr,
-				      u32 len);
+	static Result<u32> get_tx(RpmsgLink &link, Span<RpmsgTxBuf> out);
+	static Result<void> submit_tx(RpmsgLink &link, u32 src, u32 dst,
+				      Span<const RpmsgTxBuf> bufs, Span<const u32> lens);
 	static Result<void> xmit(RpmsgLink &link, const RpmsgHdr &hdr, Span<const u8> data);
 	static Result<void> put_tx(RpmsgLink &link, u32 cookie, const u8 *buf);
 	static void tx_wait(RpmsgLink &link, bool waiting);
@@ -124,8 +125,12 @@ struct RpmsgRemote::Impl : keel::NonMovable {
 	Vringh *rx_ring() REQUIRES(m_rxq_lock) { return up.load() ? shm->vringh(0, 1) : nullptr; }
 	Vringh *tx_ring() REQUIRES(m_tx_lock) { return up.load() ? shm->vringh(0, 0) : nullptr; }
 	Result<u16> take_tx(Vringh *&vr) REQUIRES(m_tx_lock);
-	Result<void> finish_tx(Vringh *vr, u16 idx, u32 len)
-		KEEL_EXPORT_AS(keel_rpmsg_remote_finish_tx) REQUIRES(m_tx_lock);
+	Result<void> add_tx(Vringh *vr, u16 idx, u32 len) KEEL_EXPORT_AS(keel_rpmsg_remote_add_tx)
+		REQUIRES(m_tx_lock);
+	Result<void> notify_tx(Vringh *vr) KEEL_EXPORT_AS(keel_rpmsg_remote_notify_tx)
+		REQUIRES(m_tx_lock);
+	bool lent_tx(const RpmsgTxBuf &b, u32 len) KEEL_EXPORT_AS(keel_rpmsg_remote_lent_tx)
+		REQUIRES(m_tx_lock);
 	void tx_kicked();
 	void start_session();
 	void end_session();
@@ -432,7 +437,7 @@ void RemoteOps::recycle_rx(RpmsgLink &l, u32 cookie)
 
 /*
  * A chain of vring 0 to send in (marked Busy): a spare one, else the next
- * the host posted; @vr is set to the session's vring 0 for finish_tx().
+ * the host posted; @vr is set to the session's vring 0 for add_tx().
  */
 Result<u16> RpmsgRemote::Impl::take_tx(Vringh *&vr)
 {
@@ -483,9 +488,9 @@ Result<u16> RpmsgRemote::Impl::take_tx(Vringh *&vr)
 
 /*
  * Returns Busy chain @idx to the host through @vr, the session's vring 0,
- * with @len bytes written, and notifies as it asks.
+ * with @len bytes written; notify_tx() tells the host.
  */
-Result<void> RpmsgRemote::Impl::finish_tx(Vringh *vr, u16 idx, u32 len)
+__always_inline Result<void> RpmsgRemote::Impl::add_tx(Vringh *vr, u16 idx, u32 len)
 {
 	ChainPool &p = txp;
 	Result<void> r = vr->add_used(p.chains[idx], len);
@@ -493,20 +498,50 @@ Result<void> RpmsgRemote::Impl::finish_tx(Vringh *vr, u16 idx, u32 len)
 	p.free[p.nfree++] = idx;
 	if (r.is_error())
 		return keel::err(-EPIPE);
+	return keel::ok();
+}
+
+/* Notifies the host of the chains add_tx() returned, as it asks. */
+__always_inline Result<void> RpmsgRemote::Impl::notify_tx(Vringh *vr)
+{
 	if (vr->need_notify() && shm->notify(0, 0).is_error())
 		return keel::err(-EPIPE);
 	return keel::ok();
 }
 
-Result<RpmsgTxSlot> RemoteOps::get_tx(RpmsgLink &l)
+/* @b is a chain get_tx() lent and @len payload bytes fit it. */
+__always_inline bool RpmsgRemote::Impl::lent_tx(const RpmsgTxBuf &b, u32 len)
+{
+	ChainPool &p = txp;
+	if (b.cookie >= p.num || p.state[b.cookie] != ChainState::Busy)
+		return false;
+	Chain &c = p.chains[b.cookie];
+	return b.payload.data() == c.writable()[0].base() + RPMSG_HDR_SIZE &&
+	       len <= c.write_len() - RPMSG_HDR_SIZE;
+}
+
+Result<u32> RemoteOps::get_tx(RpmsgLink &l, Span<RpmsgTxBuf> out)
 {
 	RpmsgRemote::Impl &im = RpmsgRemote::Impl::of(l);
 	Guard t{ im.m_tx_lock };
-	Vringh *vr;
-	u16 idx = TRY(im.take_tx(vr));
-	Chain &c = im.txp.chains[idx];
-	u32 size = keel::min(c.write_len(), im.cfg.r2h_buf_size);
-	return RpmsgTxSlot{ c.writable()[0].base(), size, idx };
+	u32 n = 0;
+	for (RpmsgTxBuf &b : out) {
+		Vringh *vr;
+		Result<u16> idx = im.take_tx(vr);
+		if (idx.is_error()) {
+			/* Those taken stay good: a broken ring fails their send. */
+			if (n)
+				break;
+			return idx.error();
+		}
+		Chain &c = im.txp.chains[idx.value()];
+		u32 size = keel::min(c.write_len(), im.cfg.r2h_buf_size);
+		b = RpmsgTxBuf{ Span<u8>(c.writable()[0].base() + RPMSG_HDR_SIZE,
+					 size - RPMSG_HDR_SIZE),
+				idx.value() };
+		n++;
+	}
+	return n;
 }
 
 Result<void> RemoteOps::xmit(RpmsgLink &l, const RpmsgHdr &hdr, Span<const u8> data)
@@ -527,27 +562,52 @@ Result<void> RemoteOps::xmit(RpmsgLink &l, const RpmsgHdr &hdr, Span<const u8> d
 	memcpy(buf, &hdr, sizeof(hdr));
 	if (data.size())
 		memcpy(buf + RPMSG_HDR_SIZE, data.data(), data.size());
-	return im.finish_tx(vr, idx, len);
+	TRY(im.add_tx(vr, idx, len));
+	return im.notify_tx(vr);
 }
 
-Result<void> RemoteOps::submit_tx(RpmsgLink &l, u32 cookie, u8 *buf, const RpmsgHdr &hdr, u32 len)
+Result<void> RemoteOps::submit_tx(RpmsgLink &l, u32 src, u32 dst, Span<const RpmsgTxBuf> bufs,
+				  Span<const u32> lens)
 {
 	RpmsgRemote::Impl &im = RpmsgRemote::Impl::of(l);
 	Guard t{ im.m_tx_lock };
 	ChainPool &p = im.txp;
-	if (cookie >= p.num || p.state[cookie] != ChainState::Busy)
-		return keel::err(-EINVAL);
-	Chain &c = p.chains[cookie];
-	if (buf != c.writable()[0].base() || len < RPMSG_HDR_SIZE || len > c.write_len())
-		return keel::err(-EINVAL);
-	if (!im.up.load()) {
-		/* The session that lent it is gone: so is the buffer. */
-		p.state[cookie] = ChainState::Free;
-		p.free[p.nfree++] = u16(cookie);
+	/* All checked before any is sent; Sending marks those seen (a buffer given twice). */
+	for (size_t k = 0; k < bufs.size(); k++) {
+		if (!im.lent_tx(bufs[k], lens[k])) {
+			while (k--)
+				p.state[bufs[k].cookie] = ChainState::Busy;
+			return keel::err(-EINVAL);
+		}
+		p.state[bufs[k].cookie] = ChainState::Sending;
+	}
+	Vringh *vr = im.tx_ring();
+	if (!vr) {
+		/* The session that lent them is gone: so are the buffers. */
+		for (const RpmsgTxBuf &b : bufs) {
+			p.state[b.cookie] = ChainState::Free;
+			p.free[p.nfree++] = u16(b.cookie);
+		}
 		return keel::err(-ENOTCONN);
 	}
-	memcpy(buf, &hdr, sizeof(hdr));
-	return im.finish_tx(im.shm->vringh(0, 0), u16(cookie), len);
+	bool le = l.little_endian();
+	RpmsgHdr hdr = rpmsg_hdr_encode(le, src, dst, 0);
+	Result<void> r = keel::ok();
+	for (size_t k = 0; k < bufs.size(); k++) {
+		u16 idx = u16(bufs[k].cookie);
+		if (r.is_error()) {
+			/* The ring broke: the rest only go back to the pool. */
+			p.state[idx] = ChainState::Free;
+			p.free[p.nfree++] = idx;
+			continue;
+		}
+		u8 *buf = p.chains[idx].writable()[0].base();
+		hdr.len = cpu_to_rpmsg16(le, u16(lens[k]));
+		memcpy(buf, &hdr, sizeof(hdr));
+		r = im.add_tx(vr, idx, RPMSG_HDR_SIZE + lens[k]);
+	}
+	Result<void> n = im.notify_tx(vr);
+	return r.is_error() ? r : n;
 }
 
 Result<void> RemoteOps::put_tx(RpmsgLink &l, u32 cookie, const u8 *buf)

@@ -118,12 +118,14 @@ private:
 	static bool rx_pending(RpmsgLink &link);
 	template <typename Op> static bool on_rvq(RpmsgLink &link, bool idle, Op op);
 	static void xmit_done(VirtQueue &vq);
-	static Result<RpmsgTxSlot> get_tx(RpmsgLink &link);
-	static Result<void> submit_tx(RpmsgLink &link, u32 cookie, u8 *buf, const RpmsgHdr &hdr,
-				      u32 len);
+	static Result<u32> get_tx(RpmsgLink &link, Span<RpmsgTxBuf> out);
+	static Result<void> submit_tx(RpmsgLink &link, u32 src, u32 dst,
+				      Span<const RpmsgTxBuf> bufs, Span<const u32> lens);
 	static Result<void> xmit(RpmsgLink &link, const RpmsgHdr &hdr, Span<const u8> data);
 	Result<u32> take_tx() REQUIRES(m_tx_lock);
-	Result<void> queue_tx(u32 i, const u8 *buf, u32 len) REQUIRES(m_tx_lock);
+	Result<void> add_tx(u32 i, const u8 *buf, u32 len) REQUIRES(m_tx_lock);
+	Result<void> kick_tx() REQUIRES(m_tx_lock);
+	bool lent_tx(const RpmsgTxBuf &b, u32 len) REQUIRES(m_tx_lock);
 	static Result<void> put_tx(RpmsgLink &link, u32 cookie, const u8 *buf);
 	static void tx_wait(RpmsgLink &link, bool waiting);
 	static bool tx_poll(RpmsgLink &link);
@@ -557,10 +559,10 @@ __always_inline Result<u32> VirtioRpmsg::take_tx()
 }
 
 /*
- * Queues Taken buffer @i at @buf (tx_buf(i)), @len bytes (its header
- * written), and kicks as the remote asks. Inlined: the send path's core.
+ * Adds Taken buffer @i at @buf (tx_buf(i)), @len bytes (its header
+ * written), to the ring, without a kick. Inlined: the send path's core.
  */
-__always_inline Result<void> VirtioRpmsg::queue_tx(u32 i, const u8 *buf, u32 len)
+__always_inline Result<void> VirtioRpmsg::add_tx(u32 i, const u8 *buf, u32 len)
 {
 	sync_for_device(buf, len);
 	/* The device address of @buf (tx_buf(i)): the same offset in the block. */
@@ -576,7 +578,12 @@ __always_inline Result<void> VirtioRpmsg::queue_tx(u32 i, const u8 *buf, u32 len
 		return keel::err(-EPIPE);
 	}
 	m_tx_state.data()[i] = TxState::Ring;
-	/* Tell the remote it has a message to read (a failing doorbell breaks the queue). */
+	return keel::ok();
+}
+
+/* Tells the remote it has messages to read, as it asks (a failing doorbell breaks the queue). */
+__always_inline Result<void> VirtioRpmsg::kick_tx()
+{
 	if (m_svq->kick().is_error()) {
 		m_link.set_peer_gone(true);
 		return keel::err(-EPIPE);
@@ -584,26 +591,74 @@ __always_inline Result<void> VirtioRpmsg::queue_tx(u32 i, const u8 *buf, u32 len
 	return keel::ok();
 }
 
-Result<RpmsgTxSlot> VirtioRpmsg::get_tx(RpmsgLink &link)
+Result<u32> VirtioRpmsg::get_tx(RpmsgLink &link, Span<RpmsgTxBuf> out)
 {
 	VirtioRpmsg &vrp = of(link);
 	if (!vrp.m_ready.load(keel::MemoryOrder::Acquire))
 		return keel::err(-ENODEV);
 	Guard g{ vrp.m_tx_lock };
-	u32 i = TRY(vrp.take_tx());
-	return RpmsgTxSlot{ vrp.tx_buf(i), vrp.m_tx_size, i };
+	RpmsgTxBuf *b = out.data();
+	u32 n = 0, room = vrp.m_tx_size - RPMSG_HDR_SIZE;
+	while (n < out.size()) {
+		Result<u32> i = vrp.take_tx();
+		if (i.is_error()) {
+			/* Those taken stay good: a broken queue fails their send. */
+			if (n)
+				break;
+			return i.error();
+		}
+		b[n++] = RpmsgTxBuf{ Span<u8>(vrp.tx_buf(i.value()) + RPMSG_HDR_SIZE, room),
+				     i.value() };
+	}
+	return n;
 }
 
-Result<void> VirtioRpmsg::submit_tx(RpmsgLink &link, u32 cookie, u8 *buf, const RpmsgHdr &hdr,
-				    u32 len)
+/* @b is a buffer get_tx() lent and @len payload bytes fit it. */
+__always_inline bool VirtioRpmsg::lent_tx(const RpmsgTxBuf &b, u32 len)
+{
+	return b.cookie < m_tx_num && b.payload.data() == tx_buf(b.cookie) + RPMSG_HDR_SIZE &&
+	       m_tx_state.data()[b.cookie] == TxState::Taken && len <= m_tx_size - RPMSG_HDR_SIZE;
+}
+
+Result<void> VirtioRpmsg::submit_tx(RpmsgLink &link, u32 src, u32 dst, Span<const RpmsgTxBuf> bufs,
+				    Span<const u32> lens)
 {
 	VirtioRpmsg &vrp = of(link);
+	const RpmsgTxBuf *b = bufs.data();
+	const u32 *len = lens.data();
+	size_t n = bufs.size();
+	TxState *state = vrp.m_tx_state.data();
 	Guard g{ vrp.m_tx_lock };
-	if (cookie >= vrp.m_tx_num || buf != vrp.tx_buf(cookie) ||
-	    vrp.m_tx_state[cookie] != TxState::Taken || len < RPMSG_HDR_SIZE || len > vrp.m_tx_size)
-		return keel::err(-EINVAL);
-	memcpy(buf, &hdr, sizeof(hdr));
-	return vrp.queue_tx(cookie, buf, len);
+	/* All checked before any is queued; Ring marks those seen (a buffer given twice). */
+	for (size_t k = 0; k < n; k++) {
+		if (!vrp.lent_tx(b[k], len[k])) {
+			while (k--)
+				state[b[k].cookie] = TxState::Taken;
+			return keel::err(-EINVAL);
+		}
+		state[b[k].cookie] = TxState::Ring;
+	}
+	/* The addresses are the batch's: only the length differs from one header to the next. */
+	bool le = link.little_endian();
+	RpmsgHdr hdr = rpmsg_hdr_encode(le, src, dst, 0);
+	for (size_t k = 0; k < n; k++) {
+		u32 i = b[k].cookie;
+		u8 *buf = vrp.tx_buf(i);
+		hdr.len = cpu_to_rpmsg16(le, u16(len[k]));
+		memcpy(buf, &hdr, sizeof(hdr));
+		Result<void> r = vrp.add_tx(i, buf, RPMSG_HDR_SIZE + len[k]);
+		if (r.is_error()) [[unlikely]] {
+			/* The rest go back to the free list (the queue broke: nobody reads them). */
+			while (++k < n) {
+				state[b[k].cookie] = TxState::Free;
+				vrp.m_tx_free[vrp.m_tx_nfree++] = u16(b[k].cookie);
+			}
+			/* Those added before are the remote's: tell it. */
+			(void)vrp.kick_tx();
+			return r;
+		}
+	}
+	return vrp.kick_tx();
 }
 
 /* get_tx(), the copy and submit_tx() under one lock: a send's common case. */
@@ -621,7 +676,8 @@ Result<void> VirtioRpmsg::xmit(RpmsgLink &link, const RpmsgHdr &hdr, Span<const 
 	memcpy(buf, &hdr, sizeof(hdr));
 	if (data.size())
 		memcpy(buf + RPMSG_HDR_SIZE, data.data(), data.size());
-	return vrp.queue_tx(i, buf, len);
+	TRY(vrp.add_tx(i, buf, len));
+	return vrp.kick_tx();
 }
 
 Result<void> VirtioRpmsg::put_tx(RpmsgLink &link, u32 cookie, const u8 *buf)

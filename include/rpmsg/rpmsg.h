@@ -752,6 +752,23 @@ struct RpmsgTxBuf {
  */
 Result<RpmsgTxBuf> get_tx_payload_buffer(RpmsgEndpoint &ept, s64 timeout_ns);
 /**
+ * get_tx_payload_buffers() - borrow up to @bufs.size() tx buffers at once.
+ * @ept: the endpoint
+ * @bufs: where the buffers go, from the front
+ * @timeout_ns: how long to wait for the first free buffer (as
+ *	get_tx_payload_buffer()); the others are those free at that moment
+ *
+ * One lock and one pass over the ring for the lot: with
+ * send_nocopy_batch() the way to stream messages (Documentation/rpmsg.rst,
+ * "Batches").
+ *
+ * Context: may sleep unless @timeout_ns is 0 or in atomic context.
+ * Return: how many were lent (1 to @bufs.size()); -EINVAL for an empty
+ * @bufs, else the errors of get_tx_payload_buffer().
+ */
+Result<u32> get_tx_payload_buffers(RpmsgEndpoint &ept, Span<RpmsgTxBuf> bufs, s64 timeout_ns)
+	KEEL_EXPORT_AS(keel_rpmsg_get_tx_payload_buffers);
+/**
  * send_offchannel_nocopy() - send @len bytes of a borrowed buffer.
  * @ept: the endpoint that borrowed @buf
  * @src: the source address
@@ -788,6 +805,37 @@ Result<void> sendto_nocopy(RpmsgEndpoint &ept, RpmsgTxBuf &buf, u32 len, u32 dst
  */
 Result<void> send_nocopy(RpmsgEndpoint &ept, RpmsgTxBuf &buf, u32 len)
 	KEEL_EXPORT_AS(keel_rpmsg_send_nocopy);
+/**
+ * sendto_nocopy_batch() - send several borrowed buffers, in order, at once.
+ * @ept: the endpoint that borrowed @bufs
+ * @bufs: from get_tx_payload_buffer[s](); all invalid afterwards (also on
+ *	error)
+ * @lens: the payload bytes written into each of @bufs, as many as @bufs
+ * @dst: the destination address
+ *
+ * The messages are queued under one lock and the remote is notified once
+ * (one barrier, at most one doorbell) instead of once per message. All or
+ * nothing: a bad buffer or length sends none (each buffer that was lent
+ * goes back).
+ *
+ * Context: any.
+ * Return: 0; -EINVAL for a bad address, an empty batch, @lens not as long
+ * as @bufs, a buffer not borrowed (or already sent) or a length above its
+ * payload; -ESHUTDOWN/-ENOTCONN/-EPIPE as send().
+ */
+Result<void> sendto_nocopy_batch(RpmsgEndpoint &ept, Span<RpmsgTxBuf> bufs, Span<const u32> lens,
+				 u32 dst) KEEL_EXPORT_AS(keel_rpmsg_sendto_nocopy_batch);
+/**
+ * send_nocopy_batch() - sendto_nocopy_batch() to the channel's remote address.
+ * @ept: the endpoint that borrowed @bufs
+ * @bufs: the buffers
+ * @lens: the payload bytes of each
+ *
+ * Context: any.
+ * Return: as sendto_nocopy_batch().
+ */
+Result<void> send_nocopy_batch(RpmsgEndpoint &ept, Span<RpmsgTxBuf> bufs, Span<const u32> lens)
+	KEEL_EXPORT_AS(keel_rpmsg_send_nocopy_batch);
 /**
  * release_tx_buffer() - give back a borrowed tx buffer unsent.
  * @ept: the endpoint that borrowed @buf

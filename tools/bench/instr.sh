@@ -6,8 +6,9 @@
 # Instructions per message of the rpmsg send and receive paths, counted by
 # callgrind: a figure that does not move with the machine's load, unlike
 # the times of rpmsg_bench. For each direction (host to remote, remote to
-# host) and payload (16, 496 bytes), and for the host's zero-copy send
-# (get_tx_payload_buffer() and send_nocopy()), rpmsg_bench --instr runs
+# host) and payload (16, 496 bytes), and for the zero-copy sends
+# (get_tx_payload_buffer() and send_nocopy(), one at a time; the batch
+# calls, 16 at a time), rpmsg_bench --instr runs
 # both roles in one process and thread and toggles collection around the
 # sends only, then around the receives only; the collected total over N
 # messages is one send's (receive's) share. Prints a table and appends
@@ -32,11 +33,14 @@ echo "=== rpmsg instructions per message (callgrind, $n messages each)"
 printf '  %-34s %10s %10s\n' "path" "16 B" "496 B"
 for dir in h2r r2h; do
 	phases="send recv"
-	[ "$dir" = h2r ] && phases="send sendzc recv"
+	[ "$dir" = h2r ] && phases="send sendzc sendzcb recv"
+	[ "$dir" = r2h ] && phases="send sendzcb recv"
 	for phase in $phases; do
 		case $dir.$phase in
 		h2r.send) what="host send" ;;
 		h2r.sendzc) what="host send zero copy" ;;
+		h2r.sendzcb) what="host send zero copy, batches of 16" ;;
+		r2h.sendzcb) what="remote send zero copy, batches of 16" ;;
 		h2r.recv) what="remote receive (pass, dispatch)" ;;
 		r2h.send) what="remote send" ;;
 		r2h.recv) what="host receive (pass, dispatch)" ;;

@@ -558,8 +558,14 @@ RttResult echo_rtt(StackSession &s, u32 iters, u32 size)
 	return res;
 }
 
-/* Messages per second host to remote, @size-byte payloads, by copy or zero copy. */
-double one_way(StackSession &s, u32 msgs, u32 size, bool zero_copy)
+/* How one_way() sends: send(); get_tx_payload_buffer() and send_nocopy(); batches of those. */
+enum Way : u8 { WAY_COPY, WAY_ZC, WAY_ZC_BATCH, NWAYS };
+constexpr const char *WAY_NAME[NWAYS] = { "copy", "zerocopy", "zerocopy_batch" };
+constexpr const char *WAY_WHAT[NWAYS] = { "copy", "zero copy", "zero copy, batches of 16" };
+constexpr u32 BATCH = 16;
+
+/* Messages per second host to remote, @size-byte payloads, sent the @way way. */
+double one_way(StackSession &s, u32 msgs, u32 size, Way way)
 {
 	RpmsgEndpoint &ept = s.ept();
 	BenchClient *c = s.client;
@@ -578,8 +584,28 @@ double one_way(StackSession &s, u32 msgs, u32 size, bool zero_copy)
 		busy_poll_begin(ept);
 	s64 t0 = keel::ktime_get_ns();
 	bool ok = true;
-	for (u32 i = 0; ok && i < msgs; i++) {
-		if (!zero_copy) {
+	for (u32 i = 0; ok && i < msgs && way == WAY_ZC_BATCH;) {
+		/* A producer with several messages ready: it borrows, fills and sends them as one. */
+		RpmsgTxBuf bufs[BATCH];
+		u32 lens[BATCH];
+		auto n = get_tx_payload_buffers(
+			ept, keel::Span<RpmsgTxBuf>(bufs, keel::min(BATCH, msgs - i)), TIMEOUT);
+		if (n.is_error() || bufs[0].payload.size() < size) {
+			ok = false;
+			break;
+		}
+		for (u32 k = 0; k < n.value(); k++, i++) {
+			bufs[k].payload[0] = OP_INPLACE;
+			memcpy(bufs[k].payload.data() + 4, &i, 4);
+			bufs[k].payload[size - 1] = u8(i);
+			lens[k] = size;
+		}
+		ok = send_nocopy_batch(ept, keel::Span<RpmsgTxBuf>(bufs, n.value()),
+				       keel::Span<const u32>(lens, n.value()))
+			     .is_ok();
+	}
+	for (u32 i = 0; ok && i < msgs && way != WAY_ZC_BATCH; i++) {
+		if (way == WAY_COPY) {
 			ok = send(ept, keel::Span<const u8>(src, size)).is_ok();
 			continue;
 		}
@@ -770,11 +796,13 @@ int remote_rpmsg(const char *sock, Setup setup, bool big)
  * a busy-poll section (so nothing runs on other threads). With callgrind
  * (tools/bench/instr.sh) collection is toggled on around the sends only,
  * then around the receives only, so the two runs' totals divided by @n are
- * the instructions of one send and of one receive. With @zero_copy the
+ * the instructions of one send and of one receive. With @way WAY_ZC the
  * sender lends a buffer, writes in place and sends it (get_tx_payload_buffer()
- * and send_nocopy(), both counted) instead of send().
+ * and send_nocopy(), both counted) instead of send(); with WAY_ZC_BATCH it
+ * does so for the whole window at once (get_tx_payload_buffers() and
+ * send_nocopy_batch()).
  */
-int instr_main(bool h2r, u32 size, u32 n, bool count_recv, bool zero_copy)
+int instr_main(bool h2r, u32 size, u32 n, bool count_recv, Way way)
 {
 	keel::log_set_echo(false);
 	u8 *mem = static_cast<u8 *>(keel::kzalloc(STACK_REGION, GFP_KERNEL));
@@ -826,9 +854,33 @@ int instr_main(bool h2r, u32 size, u32 n, bool count_recv, bool zero_copy)
 	for (u32 i = 0; i < n && !rc_exit; i += WINDOW) {
 		if (!count_recv)
 			CALLGRIND_TOGGLE_COLLECT;
-		for (u32 k = 0; k < WINDOW; k++) {
+		if (way == WAY_ZC_BATCH) {
+			RpmsgTxBuf bufs[WINDOW];
+			u32 lens[WINDOW];
+			auto got =
+				get_tx_payload_buffers(tx, keel::Span<RpmsgTxBuf>(bufs), TIMEOUT);
+			if (got.is_error() || got.value() != WINDOW ||
+			    bufs[0].payload.size() < size) {
+				rc_exit = 5;
+				break;
+			}
+			for (u32 k = 0; k < WINDOW; k++) {
+				bufs[k].payload[0] = buf[0];
+				memcpy(bufs[k].payload.data() + 4, &k, 4);
+				bufs[k].payload[size - 1] = u8(k);
+				lens[k] = size;
+			}
+			Result<void> r =
+				h2r ? send_nocopy_batch(tx, keel::Span<RpmsgTxBuf>(bufs),
+							keel::Span<const u32>(lens))
+				    : sendto_nocopy_batch(tx, keel::Span<RpmsgTxBuf>(bufs),
+							  keel::Span<const u32>(lens), dst);
+			if (r.is_error())
+				rc_exit = 5;
+		}
+		for (u32 k = 0; k < WINDOW && way != WAY_ZC_BATCH; k++) {
 			Result<void> r = keel::ok();
-			if (zero_copy) {
+			if (way == WAY_ZC) {
 				/* A producer that writes its message in place (as one_way()). */
 				auto b = get_tx_payload_buffer(tx, TIMEOUT);
 				if (b.is_error() || b.value().payload.size() < size) {
@@ -885,7 +937,7 @@ struct Figures {
 	bench::Series spsc[3];
 	bench::Series rtt[3][2]; /* [setup][16 B, 496 B] */
 	bench::Series host_db[3], remote_db[3], host_direct[3];
-	bench::Series tput[3][3][2]; /* [setup][size][copy, zero copy] */
+	bench::Series tput[3][3][NWAYS]; /* [setup][size][way] */
 	MemResult mem;
 };
 
@@ -901,16 +953,16 @@ void run_stack(Figures &f, Setup setup, u32 iters, u32 msgs)
 	f.host_db[k].add(r16.host_doorbells);
 	f.remote_db[k].add(r16.remote_doorbells);
 	f.host_direct[k].add(r16.host_direct);
-	for (int z = 0; z < 2; z++)
+	for (int z = 0; z < NWAYS; z++)
 		for (int sz = 0; sz < 2; sz++)
-			f.tput[k][sz][z].add(ok ? one_way(s, msgs, SIZES[sz], z) : -1);
+			f.tput[k][sz][z].add(ok ? one_way(s, msgs, SIZES[sz], Way(z)) : -1);
 	if (ok && setup == Setup::Doorbell && f.mem.ept < 0)
 		f.mem = measure_memory(s);
 	s.stop();
 	StackSession big;
 	ok = big.start(setup, true).is_ok();
-	for (int z = 0; z < 2; z++)
-		f.tput[k][2][z].add(ok ? one_way(big, msgs / 4, BIG, z) : -1);
+	for (int z = 0; z < NWAYS; z++)
+		f.tput[k][2][z].add(ok ? one_way(big, msgs / 4, BIG, Way(z)) : -1);
 	big.stop();
 }
 
@@ -924,7 +976,7 @@ void floor_line(const char *name, const char *what, const bench::Series &ratio, 
 {
 	bench::Stat st = bench::stat(ratio);
 	bool pass = st.n && (at_most ? st.med <= limit : st.med >= limit);
-	printf("  %-4s %-43s %8.2f x %s %.2f x (%.2f..%.2f)\n", pass ? "PASS" : "MISS", what,
+	printf("  %-4s %-48s %8.2f x %s %.2f x (%.2f..%.2f)\n", pass ? "PASS" : "MISS", what,
 	       st.med, at_most ? "<=" : ">=", limit, st.min, st.max);
 	bench::emit(name, pass ? 1 : 0, "pass");
 }
@@ -942,17 +994,17 @@ void print_floors(Figures &f)
 	for (Setup st : SETUPS) {
 		int k = int(st);
 		char name[96], what[96];
-		for (int z = 0; z < 2; z++) {
+		for (int z = 0; z < NWAYS; z++) {
 			snprintf(name, sizeof(name), "rpmsg_floor_%s_496_%s", setup_name(st),
-				 z ? "zerocopy" : "copy");
-			snprintf(what, sizeof(what), "%s one way 496 B %s / SPSC ring",
-				 setup_name(st), z ? "zero copy" : "copy");
+				 WAY_NAME[z]);
+			snprintf(what, sizeof(what), "%s 496 B %s / SPSC", setup_name(st),
+				 WAY_WHAT[z]);
 			floor_line(name, what, bench::ratio(f.tput[k][1][z], f.spsc[1]),
 				   z ? 0.8 : 0.5, false);
 		}
 	}
 	bool ept_ok = f.mem.ept >= 0 && f.mem.ept <= 128;
-	printf("  %-4s %-43s %8.1f B <= 128 B\n", ept_ok ? "PASS" : "MISS", "heap per endpoint",
+	printf("  %-4s %-48s %8.1f B <= 128 B\n", ept_ok ? "PASS" : "MISS", "heap per endpoint",
 	       f.mem.ept);
 	bench::emit("rpmsg_floor_endpoint_bytes", ept_ok ? 1 : 0, "pass");
 }
@@ -1013,12 +1065,12 @@ void print(Figures &f, u32 trials, u32 iters, u32 msgs)
 		snprintf(name, sizeof(name), "rpmsg_echo_%s_remote_doorbells_per_rtt", sn);
 		bench::report(name, "  doorbells to the remote per round trip", f.remote_db[k], "");
 		for (int sz = 0; sz < 3; sz++) {
-			for (int z = 0; z < 2; z++) {
-				const char *zn = z ? "zerocopy" : "copy";
+			for (int z = 0; z < NWAYS; z++) {
+				const char *zn = WAY_NAME[z];
 				snprintf(name, sizeof(name), "rpmsg_one_way_%s_%u_%s_msgs_per_s",
 					 sn, SIZES[sz], zn);
 				snprintf(what, sizeof(what), "one way %u B, %s", SIZES[sz],
-					 z ? "zero copy" : "copy");
+					 WAY_WHAT[z]);
 				bench::report(name, what, f.tput[k][sz][z], "1/s");
 				snprintf(name, sizeof(name), "rpmsg_one_way_%s_%u_%s_over_spsc", sn,
 					 SIZES[sz], zn);
@@ -1093,8 +1145,11 @@ int main(int argc, char **argv)
 		  } },
 		{ "--instr", 4,
 		  [](char **a) {
+			  Way w = !strcmp(a[3], "sendzc")    ? WAY_ZC
+				  : !strcmp(a[3], "sendzcb") ? WAY_ZC_BATCH
+							     : WAY_COPY;
 			  return instr_main(!strcmp(a[0], "h2r"), u32(atoi(a[1])), u32(atoi(a[2])),
-					    !strcmp(a[3], "recv"), !strcmp(a[3], "sendzc"));
+					    !strcmp(a[3], "recv"), w);
 		  } },
 	};
 	return bench::run_main(argc, argv, 1800, modes, [](const bench::Options &o) {

@@ -684,6 +684,111 @@ void zero_copy_tx_fill_send_and_release(Test &t)
 	destroy_ept(*e);
 }
 
+/*
+ * A zero-copy batch: lent in one call, sent in one submission (one
+ * notification of the remote), in order, each with its length.
+ */
+void zero_copy_tx_batch_is_one_submission_in_order(Test &t)
+{
+	TestLink *l = make_test_link(t, false);
+	ASSERT_NOT_NULL(t, l);
+	RefPtr<RpmsgDevice> ch = make_channel(t, *l, "zc-batch-test", RPMSG_ADDR_ANY, 0x99);
+	ASSERT_TRUE(t, ch);
+	Rec rec;
+	RefPtr<RpmsgEndpoint> e = make_ept(t, *ch, &rec);
+	ASSERT_TRUE(t, e);
+	RpmsgTxBuf bufs[5];
+	u32 lens[5];
+	auto n = get_tx_payload_buffers(*e, Span<RpmsgTxBuf>(bufs), 0);
+	ASSERT_OK(t, n);
+	ASSERT_EQ(t, n.value(), 5u);
+	EXPECT_EQ(t, l->tx_free(), TestLink::NTX - 5);
+	for (u32 k = 0; k < 5; k++) {
+		EXPECT_EQ(t, bufs[k].payload.size(), size_t(496));
+		for (u32 j = 0; j < k; j++)
+			EXPECT_NE(t, bufs[k].cookie, bufs[j].cookie);
+		lens[k] = 10 + k;
+		memset(bufs[k].payload.data(), int('a' + k), lens[k]);
+	}
+	u32 sent0 = l->nr_sent.load(), submits0 = l->nr_submits.load();
+	ASSERT_OK(t, send_nocopy_batch(*e, Span<RpmsgTxBuf>(bufs), Span<const u32>(lens)));
+	EXPECT_EQ(t, l->nr_submits.load(), submits0 + 1);
+	ASSERT_EQ(t, l->nr_sent.load(), sent0 + 5);
+	for (u32 k = 0; k < 5; k++) {
+		EXPECT_NULL(t, bufs[k].payload.data());
+		const TestLink::Sent *s = l->sent(sent0 + k);
+		ASSERT_NOT_NULL(t, s);
+		EXPECT_EQ(t, s->src, e->addr());
+		EXPECT_EQ(t, s->dst, 0x99u);
+		EXPECT_EQ(t, s->len, 10 + k);
+		EXPECT_EQ(t, s->bytes[16], u8('a' + k));
+		EXPECT_EQ(t, s->bytes[16 + 9 + k], u8('a' + k));
+	}
+	EXPECT_EQ(t, l->tx_free(), TestLink::NTX);
+	/* More asked than are free: those free, at once; none free: -ENOMEM at once. */
+	RpmsgTxBuf all[TestLink::NTX + 3];
+	auto m = get_tx_payload_buffers(*e, Span<RpmsgTxBuf>(all), 0);
+	ASSERT_OK(t, m);
+	EXPECT_EQ(t, m.value(), TestLink::NTX);
+	EXPECT_ERR(t, get_tx_payload_buffers(*e, Span<RpmsgTxBuf>(bufs), 0), -ENOMEM);
+	EXPECT_ERR(t, get_tx_payload_buffers(*e, Span<RpmsgTxBuf>(), 0), -EINVAL);
+	for (u32 k = 0; k < TestLink::NTX; k++)
+		EXPECT_OK(t, release_tx_buffer(*e, all[k]));
+	EXPECT_EQ(t, l->tx_free(), TestLink::NTX);
+	destroy_ept(*e);
+}
+
+/* A batch with one bad buffer or length sends none, and every buffer lent goes back. */
+void zero_copy_tx_batch_is_all_or_nothing(Test &t)
+{
+	TestLink *l = make_test_link(t, false);
+	ASSERT_NOT_NULL(t, l);
+	RefPtr<RpmsgDevice> ch = make_channel(t, *l, "zc-batch-bad", RPMSG_ADDR_ANY, 0x99);
+	ASSERT_TRUE(t, ch);
+	Rec rec;
+	RefPtr<RpmsgEndpoint> e = make_ept(t, *ch, &rec);
+	ASSERT_TRUE(t, e);
+	u32 sent0 = l->nr_sent.load();
+	auto take3 = [&](RpmsgTxBuf(&b)[3]) {
+		auto n = get_tx_payload_buffers(*e, Span<RpmsgTxBuf>(b), 0);
+		return n.is_ok() && n.value() == 3;
+	};
+	RpmsgTxBuf b[3];
+	/* The second length is above its payload. */
+	ASSERT_TRUE(t, take3(b));
+	u32 bad_len[3] = { 4, 497, 4 };
+	log_set_echo(false);
+	u64 seq = log_seq();
+	EXPECT_ERR(t, send_nocopy_batch(*e, Span<RpmsgTxBuf>(b), Span<const u32>(bad_len)),
+		   -EINVAL);
+	log_set_echo(true);
+	EXPECT_TRUE(t, log_contains_since(seq, "invalid zero-copy send (buffer 1: 497 bytes)"));
+	EXPECT_NULL(t, b[0].payload.data());
+	EXPECT_EQ(t, l->tx_free(), TestLink::NTX);
+	/* One buffer twice in the batch: the transport refuses it, the others go back. */
+	ASSERT_TRUE(t, take3(b));
+	RpmsgTxBuf twice[3] = { b[0], b[1], b[0] };
+	u32 lens[3] = { 4, 4, 4 };
+	seq = log_seq();
+	log_set_echo(false);
+	EXPECT_ERR(t, send_nocopy_batch(*e, Span<RpmsgTxBuf>(twice), Span<const u32>(lens)),
+		   -EINVAL);
+	log_set_echo(true);
+	EXPECT_TRUE(t, log_contains_since(seq, "zero-copy send refused: tx buffer"));
+	EXPECT_EQ(t, l->tx_free(), TestLink::NTX - 1);
+	EXPECT_OK(t, release_tx_buffer(*e, b[2]));
+	EXPECT_EQ(t, l->tx_free(), TestLink::NTX);
+	/* Fewer lengths than buffers: nothing sent, all back. */
+	ASSERT_TRUE(t, take3(b));
+	log_set_echo(false);
+	EXPECT_ERR(t, send_nocopy_batch(*e, Span<RpmsgTxBuf>(b), Span<const u32>(lens, 2)),
+		   -EINVAL);
+	log_set_echo(true);
+	EXPECT_EQ(t, l->tx_free(), TestLink::NTX);
+	EXPECT_EQ(t, l->nr_sent.load(), sent0);
+	destroy_ept(*e);
+}
+
 void zero_copy_rx_hold_and_release(Test &t)
 {
 	RpmsgLinkConfig cfg;
@@ -1097,6 +1202,8 @@ const TestCase rpmsg_core_cases[] = {
 	KEEL_CASE(send_from_a_callback_never_waits),
 	KEEL_CASE(send_on_a_down_link_is_enotconn),
 	KEEL_CASE(zero_copy_tx_fill_send_and_release),
+	KEEL_CASE(zero_copy_tx_batch_is_one_submission_in_order),
+	KEEL_CASE(zero_copy_tx_batch_is_all_or_nothing),
 	KEEL_CASE(zero_copy_rx_hold_and_release),
 	KEEL_CASE(mtu_follows_the_tx_buffer_size),
 	KEEL_CASE(driver_binds_by_name_and_override),

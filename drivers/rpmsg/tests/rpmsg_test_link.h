@@ -51,6 +51,8 @@ public:
 	keel::Atomic<u32> sleepers{ 0 };
 	keel::Atomic<u32> tx_wait_calls{ 0 };
 	keel::Atomic<u32> nr_sent{ 0 };
+	/* submit_tx() calls: one per send, one per batch. */
+	keel::Atomic<u32> nr_submits{ 0 };
 
 	~TestLink() { teardown(); }
 
@@ -218,37 +220,60 @@ private:
 		m_rx_busy[slot] = false;
 	}
 
-	static Result<RpmsgTxSlot> get_tx(RpmsgLink &l)
+	static Result<u32> get_tx(RpmsgLink &l, Span<RpmsgTxBuf> out)
 	{
 		TestLink &t = of(l);
 		if (!l.is_up())
 			return keel::err(-ENOTCONN);
 		Guard g{ t.m_lock };
-		for (u32 i = 0; i < NTX; i++) {
+		u32 n = 0;
+		for (u32 i = 0; i < NTX && n < out.size(); i++) {
 			if (t.m_tx_state[i] == Tx::Free) {
 				t.m_tx_state[i] = Tx::Taken;
-				return RpmsgTxSlot{ t.m_tx[i], t.m_tx_size, i };
+				out[n++] = RpmsgTxBuf{ Span<u8>(t.m_tx[i] + RPMSG_HDR_SIZE,
+								t.m_tx_size - RPMSG_HDR_SIZE),
+						       i };
 			}
 		}
-		return keel::err(-ENOMEM);
+		if (!n)
+			return keel::err(-ENOMEM);
+		return n;
 	}
-	static Result<void> submit_tx(RpmsgLink &l, u32 cookie, u8 *buf, const RpmsgHdr &hdr,
-				      u32 len)
+	static bool lent(TestLink &t, const RpmsgTxBuf &b, u32 len) REQUIRES(t.m_lock)
+	{
+		return b.cookie < NTX && b.payload.data() == t.m_tx[b.cookie] + RPMSG_HDR_SIZE &&
+		       t.m_tx_state[b.cookie] == Tx::Taken && len <= t.m_tx_size - RPMSG_HDR_SIZE;
+	}
+	static Result<void> submit_tx(RpmsgLink &l, u32 src, u32 dst, Span<const RpmsgTxBuf> bufs,
+				      Span<const u32> lens)
 	{
 		TestLink &t = of(l);
 		Guard g{ t.m_lock };
-		if (cookie >= NTX || buf != t.m_tx[cookie] || t.m_tx_state[cookie] != Tx::Taken ||
-		    len > t.m_tx_size)
-			return keel::err(-EINVAL);
-		memcpy(buf, &hdr, sizeof(hdr));
-		Sent &s = t.m_sent[t.nr_sent.load() % SENT_LOG];
+		t.nr_submits.fetch_add(1);
+		/* All or nothing, as the real transports; Remote marks those seen. */
+		for (size_t k = 0; k < bufs.size(); k++) {
+			if (!lent(t, bufs[k], lens[k])) {
+				while (k--)
+					t.m_tx_state[bufs[k].cookie] = Tx::Taken;
+				return keel::err(-EINVAL);
+			}
+			t.m_tx_state[bufs[k].cookie] = Tx::Remote;
+		}
 		bool le = l.little_endian();
-		s.src = rpmsg32_to_cpu(le, hdr.src);
-		s.dst = rpmsg32_to_cpu(le, hdr.dst);
-		s.len = rpmsg16_to_cpu(le, hdr.len);
-		memcpy(s.bytes, buf, len);
-		t.nr_sent.fetch_add(1);
-		t.m_tx_state[cookie] = t.auto_complete ? Tx::Free : Tx::Remote;
+		for (size_t k = 0; k < bufs.size(); k++) {
+			u32 i = bufs[k].cookie;
+			RpmsgHdr hdr = rpmsg_hdr_encode(le, src, dst, u16(lens[k]));
+			memcpy(t.m_tx[i], &hdr, sizeof(hdr));
+			Sent &s = t.m_sent[t.nr_sent.load() % SENT_LOG];
+			/* What a remote reads: the header as written, in the link's byte order. */
+			memcpy(&hdr, t.m_tx[i], sizeof(hdr));
+			s.src = rpmsg32_to_cpu(le, hdr.src);
+			s.dst = rpmsg32_to_cpu(le, hdr.dst);
+			s.len = rpmsg16_to_cpu(le, hdr.len);
+			memcpy(s.bytes, t.m_tx[i], RPMSG_HDR_SIZE + lens[k]);
+			t.nr_sent.fetch_add(1);
+			t.m_tx_state[i] = t.auto_complete ? Tx::Free : Tx::Remote;
+		}
 		return keel::ok();
 	}
 	static Result<void> put_tx(RpmsgLink &l, u32 cookie, const u8 *buf)
