@@ -539,9 +539,11 @@ private:
 	void drop_client_held(RpmsgEndpoint *owner)
 		KEEL_EXPORT_AS(keel_rpmsg_link_drop_client_held);
 	Result<u32> wait_tx(RpmsgEndpoint &ept, s64 timeout_ns, Span<RpmsgTxBuf> out);
-	Result<u32> wait_tx_slow(RpmsgEndpoint &ept, s64 timeout_ns, Span<RpmsgTxBuf> out);
+	Result<u32> wait_tx_slow(RpmsgEndpoint &ept, s64 timeout_ns, Span<RpmsgTxBuf> out)
+		KEEL_EXPORT_AS(keel_rpmsg_link_wait_tx_slow);
 	Result<void> put_tx(u32 cookie, const u8 *buf);
-	void put_tx_all(Span<const RpmsgTxBuf> bufs, const char *what);
+	void put_tx_all(Span<const RpmsgTxBuf> bufs, const char *what)
+		KEEL_EXPORT_AS(keel_rpmsg_link_put_tx_all);
 	Result<void> preload_ids();
 	Result<void> ns_init(keel::Gfp gfp);
 	Result<void> can_send(RpmsgEndpoint &ept);

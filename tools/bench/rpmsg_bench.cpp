@@ -92,6 +92,7 @@ struct BenchArea {
 	alignas(64) u64 spsc_stop;
 	u64 spsc_ready;
 	u64 spsc_sum;
+	u64 ring_stop; /* the bare split-ring echo's end */
 	/* The remote's counters, refreshed by its main loop. */
 	alignas(64) u64 r_doorbells;
 	u64 r_seq; /* bumped after each refresh */
@@ -409,6 +410,104 @@ double run_doorbell(u32 iters, bool direct)
 	return i == iters ? double(t) / iters : -1;
 }
 
+/*
+ * The protocol's own floor: a bare split-ring echo. Two rings laid out
+ * with linux/virtio_ring.h's element types (16 entries, 512-byte
+ * buffers) between the two processes, busy-polled, and nothing but the
+ * memory operations a wire-compatible round trip needs. The driver
+ * writes a header and payload into a tx buffer, its descriptor and avail
+ * entry (each only when it changes, as the stack does) and publishes
+ * avail->idx; the device reads the index, the entry, the descriptor and
+ * the message, gives the buffer back (used entry, used->idx) and answers
+ * in an rx buffer the driver posted on the other ring (its avail index,
+ * entry and descriptor, the message, used entry, used->idx); the driver
+ * reads the answer, reclaims its tx buffer and posts the rx one again.
+ * No checks, no locks, no kick decision: the stack has all three.
+ */
+constexpr size_t RING_OFF = 512 * 1024; /* in the bench's MiB, past the SPSC slots */
+constexpr u16 RING_NUM = 16;
+constexpr u32 RING_BUF = 512;
+struct BareRing {
+	alignas(64) vring_desc desc[RING_NUM];
+	alignas(64) u16 avail_flags;
+	u16 avail_idx;
+	u16 avail_ring[RING_NUM];
+	alignas(64) u16 used_flags;
+	u16 used_idx;
+	vring_used_elem used_ring[RING_NUM];
+	alignas(64) u8 bufs[RING_NUM][RING_BUF];
+};
+static_assert(sizeof(BareRing) * 2 + RING_OFF <= REGION - STACK_REGION);
+
+BareRing *bare_rings(BenchArea *ar)
+{
+	return reinterpret_cast<BareRing *>(reinterpret_cast<u8 *>(ar) + RING_OFF);
+}
+
+/* Spins until @cond or a deadline (false), yielding as the baselines do. */
+template <typename Cond> bool bare_wait(Cond cond, s64 deadline)
+{
+	for (u32 k = 0; !cond(); k++) {
+		bench::relax(k);
+		if ((k & 1023) == 1023 && keel::ktime_get_ns() > deadline)
+			return false;
+	}
+	return true;
+}
+
+/* ns per round trip of @iters 16-byte echoes over the bare rings. */
+double run_ring(u32 iters)
+{
+	const char *args[] = { bench::self, "--remote-ring", bench::sock, nullptr };
+	auto s = start_child(args);
+	if (s.is_error())
+		return -1;
+	BenchArea *ar = s.value().area();
+	BareRing &tx = bare_rings(ar)[0], &rx = bare_rings(ar)[1];
+	/* Every rx buffer posted, as a driver does at probe. */
+	for (u16 j = 0; j < RING_NUM; j++) {
+		rx.desc[j] = vring_desc{ j, RING_BUF, VRING_DESC_F_WRITE, 0 };
+		rx.avail_ring[j] = j;
+	}
+	__atomic_store_n(&rx.avail_idx, RING_NUM, __ATOMIC_RELEASE);
+	constexpr u32 LEN = 16 + 16;
+	s64 deadline = keel::ktime_get_ns() + TIMEOUT;
+	bool ok = true;
+	u64 sum = 0;
+	s64 t0 = keel::ktime_get_ns();
+	for (u32 i = 0; ok && i < iters; i++) {
+		u16 slot = u16(i % RING_NUM), idx = u16(i + 1);
+		u8 *b = tx.bufs[slot];
+		memcpy(b + 8, &LEN, 4);
+		memcpy(b + 16, &i, 4);
+		if (tx.desc[slot].len != LEN)
+			tx.desc[slot] = vring_desc{ slot, LEN, 0, 0 };
+		if (tx.avail_ring[slot] != slot)
+			tx.avail_ring[slot] = slot;
+		__atomic_store_n(&tx.avail_idx, idx, __ATOMIC_RELEASE);
+		ok = bare_wait(
+			[&] { return __atomic_load_n(&rx.used_idx, __ATOMIC_ACQUIRE) == idx; },
+			deadline);
+		if (!ok)
+			break;
+		vring_used_elem e = rx.used_ring[i % RING_NUM];
+		u32 got;
+		memcpy(&got, rx.bufs[e.id % RING_NUM] + 16, 4);
+		sum += got == i;
+		/* Reclaim the tx buffer (returned before the answer), post the rx one again. */
+		sum += __atomic_load_n(&tx.used_idx, __ATOMIC_ACQUIRE) == idx;
+		u16 rslot = u16((RING_NUM + i) % RING_NUM);
+		if (rx.avail_ring[rslot] != e.id)
+			rx.avail_ring[rslot] = u16(e.id);
+		__atomic_store_n(&rx.avail_idx, u16(RING_NUM + idx), __ATOMIC_RELEASE);
+	}
+	s64 t = keel::ktime_get_ns() - t0;
+	__atomic_store_n(&ar->ring_stop, STOP, __ATOMIC_RELEASE);
+	finish(s.value());
+	/* Each answer carried its message's number, and each tx buffer came back first. */
+	return ok && sum == 2ull * iters ? double(t) / iters : -1;
+}
+
 /* Messages per second through the SPSC ring of @nslots slots of @slot bytes, @size-byte copies. */
 double run_spsc(u32 msgs, u32 size, u32 slot, u32 nslots)
 {
@@ -704,6 +803,54 @@ int remote_eventfd(int in, int out, bool epoll)
 	}
 }
 
+/* The device side of run_ring(): echoes each message until told to stop. */
+int remote_ring(const char *sock)
+{
+	auto c = shmlink::Client::connect(sock, VECTORS, TIMEOUT);
+	if (c.is_error())
+		return 10;
+	BenchArea *ar = area_of(c.value()->mem());
+	BareRing &tx = bare_rings(ar)[0], &rx = bare_rings(ar)[1];
+	s64 deadline = keel::ktime_get_ns() + keel::ms_to_ns(60000);
+	u16 last = 0, rx_last = 0;
+	for (;;) {
+		bool more = bare_wait(
+			[&] {
+				return __atomic_load_n(&tx.avail_idx, __ATOMIC_ACQUIRE) != last ||
+				       __atomic_load_n(&ar->ring_stop, __ATOMIC_ACQUIRE) == STOP;
+			},
+			deadline);
+		if (!more || __atomic_load_n(&tx.avail_idx, __ATOMIC_ACQUIRE) == last)
+			break;
+		/* The message: its avail entry, descriptor, header and payload. */
+		u16 head = tx.avail_ring[last % RING_NUM];
+		vring_desc d = tx.desc[head % RING_NUM];
+		const u8 *m = tx.bufs[d.addr % RING_NUM];
+		u32 len;
+		memcpy(&len, m + 8, 4);
+		len = keel::min(len, RING_BUF);
+		tx.used_ring[last % RING_NUM] = vring_used_elem{ head, 0 };
+		last++;
+		__atomic_store_n(&tx.used_idx, last, __ATOMIC_RELEASE);
+		/* The answer, in the next rx buffer the driver posted. */
+		if (!bare_wait(
+			    [&] {
+				    return __atomic_load_n(&rx.avail_idx, __ATOMIC_ACQUIRE) !=
+					   rx_last;
+			    },
+			    deadline))
+			break;
+		u16 id = rx.avail_ring[rx_last % RING_NUM];
+		vring_desc rd = rx.desc[id % RING_NUM];
+		memcpy(rx.bufs[rd.addr % RING_NUM], m, len);
+		rx.used_ring[rx_last % RING_NUM] = vring_used_elem{ id, len };
+		rx_last++;
+		__atomic_store_n(&rx.used_idx, rx_last, __ATOMIC_RELEASE);
+	}
+	delete c.value();
+	return 0;
+}
+
 int remote_spsc(const char *sock, u32 slot, u32 nslots)
 {
 	auto c = shmlink::Client::connect(sock, VECTORS, TIMEOUT);
@@ -933,7 +1080,7 @@ int instr_main(bool h2r, u32 size, u32 n, bool count_recv, Way way)
 /* --- the run --- */
 
 struct Figures {
-	bench::Series spin, efd, efd_epoll, bell, bell_direct;
+	bench::Series spin, ring, efd, efd_epoll, bell, bell_direct;
 	bench::Series spsc[3];
 	bench::Series rtt[3][2]; /* [setup][16 B, 496 B] */
 	bench::Series host_db[3], remote_db[3], host_direct[3];
@@ -1015,6 +1162,10 @@ void print(Figures &f, u32 trials, u32 iters, u32 msgs)
 	       "(median, spread min..max)\n",
 	       trials, iters, msgs);
 	bench::report("rpmsg_bench_spin_rtt_ns", "baseline: cache-line ping-pong", f.spin, "ns");
+	bench::report("rpmsg_bench_bare_ring_rtt_ns", "baseline: bare split-ring echo, 16 B",
+		      f.ring, "ns");
+	bench::report("rpmsg_bench_bare_ring_over_spin", "  / cache-line ping-pong",
+		      bench::ratio(f.ring, f.spin), "x");
 	bench::report("rpmsg_bench_eventfd_rtt_ns", "baseline: raw eventfd ping-pong", f.efd, "ns");
 	bench::report("rpmsg_bench_eventfd_epoll_rtt_ns", "baseline: the same, in epoll_wait()",
 		      f.efd_epoll, "ns");
@@ -1045,6 +1196,10 @@ void print(Figures &f, u32 trials, u32 iters, u32 msgs)
 		snprintf(what, sizeof(what), "  16 B / %s",
 			 st == Setup::Poll ? "cache-line ping-pong" : "raw eventfd");
 		bench::report(name, what, bench::ratio(f.rtt[k][0], base), "x");
+		if (st == Setup::Poll)
+			bench::report("rpmsg_echo_rtt_poll_16_over_bare_ring",
+				      "  16 B / bare split-ring echo",
+				      bench::ratio(f.rtt[k][0], f.ring), "x");
 		if (st != Setup::Poll) {
 			snprintf(name, sizeof(name), "rpmsg_echo_rtt_%s_16_over_eventfd_epoll", sn);
 			bench::report(name, "  16 B / eventfd in epoll_wait()",
@@ -1103,6 +1258,7 @@ int bench_main(u32 trials, u32 iters, u32 msgs)
 	for (u32 t = 0; t < trials; t++) {
 		/* Interleaved: each kind sees the same noise over the run. */
 		f.spin.add(run_spin(iters * 10));
+		f.ring.add(run_ring(iters * 10));
 		f.efd.add(run_eventfd(iters, false));
 		f.efd_epoll.add(run_eventfd(iters, true));
 		f.bell.add(run_doorbell(iters, false));
@@ -1136,6 +1292,7 @@ int main(int argc, char **argv)
 		  } },
 		{ "--remote-doorbell", 1,
 		  [](char **a) { return bench::remote_doorbell(a[0], VECTORS, TIMEOUT); } },
+		{ "--remote-ring", 1, [](char **a) { return remote_ring(a[0]); } },
 		{ "--remote-spsc", 3,
 		  [](char **a) { return remote_spsc(a[0], u32(atoi(a[1])), u32(atoi(a[2]))); } },
 		{ "--remote-rpmsg", 3,

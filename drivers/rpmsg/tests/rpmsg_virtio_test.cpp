@@ -263,6 +263,8 @@ void zero_copy_batches_both_ways(Test &t)
 	RpmsgEndpoint &ept = *s.ch->ept();
 	RpmsgTxBuf bufs[8];
 	u32 lens[8];
+	/* Batches allocate nothing either (the spans are the caller's). */
+	u64 allocs = alloc_calls();
 	for (u32 seq = 0; seq < N;) {
 		auto n = get_tx_payload_buffers(ept, Span<RpmsgTxBuf>(bufs, min(8u, N - seq)),
 						ms_to_ns(1000));
@@ -277,6 +279,7 @@ void zero_copy_batches_both_ways(Test &t)
 		/* The echo replies with trysend: never more in flight than it has buffers. */
 		ASSERT_TRUE(t, s.client->wait_received(seq));
 	}
+	EXPECT_EQ(t, alloc_calls() - allocs, 0u);
 	EXPECT_EQ(t, s.client->bad.load(), 0u);
 	EXPECT_EQ(t, s_echo_dropped.load(), 0u);
 	auto svc = s.pair->remote->link().find_channel(SERVICE, RPMSG_ADDR_ANY);
