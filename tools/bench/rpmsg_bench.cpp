@@ -1134,6 +1134,12 @@ void print_floors(Figures &f)
 	const int poll = int(Setup::Poll), bell = int(Setup::Doorbell), nospin = int(Setup::NoSpin);
 	floor_line("rpmsg_floor_poll_rtt", "poll echo RTT 16 B / cache-line ping-pong",
 		   bench::ratio(f.rtt[poll][0], f.spin), 2.0, true);
+	/* Why that floor cannot be met: the protocol alone, done barely, is above it. */
+	bench::Stat bare = bench::stat(bench::ratio(f.ring, f.spin));
+	bench::Stat over = bench::stat(bench::ratio(f.rtt[poll][0], f.ring));
+	printf("       (the protocol's own floor: bare split-ring echo / ping-pong %.2f x;\n"
+	       "        poll echo RTT 16 B / bare split-ring echo %.2f x)\n",
+	       bare.med, over.med);
 	floor_line("rpmsg_floor_doorbell_rtt", "doorbell echo RTT 16 B / raw eventfd",
 		   bench::ratio(f.rtt[bell][0], f.efd), 1.1, true);
 	floor_line("rpmsg_floor_nospin_rtt", "nospin echo RTT 16 B / raw eventfd",
