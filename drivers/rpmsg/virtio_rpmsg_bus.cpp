@@ -627,8 +627,8 @@ Result<void> VirtioRpmsg::submit_tx(RpmsgLink &link, u32 src, u32 dst, Span<cons
 	const RpmsgTxBuf *b = bufs.data();
 	const u32 *len = lens.data();
 	size_t n = bufs.size();
-	TxState *state = vrp.m_tx_state.data();
 	Guard g{ vrp.m_tx_lock };
+	TxState *state = vrp.m_tx_state.data();
 	/* All checked before any is queued; Ring marks those seen (a buffer given twice). */
 	for (size_t k = 0; k < n; k++) {
 		if (!vrp.lent_tx(b[k], len[k])) {
