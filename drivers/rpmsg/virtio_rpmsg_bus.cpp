@@ -628,6 +628,17 @@ Result<void> VirtioRpmsg::submit_tx(RpmsgLink &link, u32 src, u32 dst, Span<cons
 	const u32 *len = lens.data();
 	size_t n = bufs.size();
 	Guard g{ vrp.m_tx_lock };
+	if (n == 1) [[likely]] {
+		/* One buffer (every single send): no batch to check as a whole. */
+		u32 i = b->cookie;
+		if (!vrp.lent_tx(*b, *len))
+			return keel::err(-EINVAL);
+		u8 *buf = vrp.tx_buf(i);
+		RpmsgHdr hdr = rpmsg_hdr_encode(link.little_endian(), src, dst, u16(*len));
+		memcpy(buf, &hdr, sizeof(hdr));
+		TRY(vrp.add_tx(i, buf, RPMSG_HDR_SIZE + *len));
+		return vrp.kick_tx();
+	}
 	TxState *state = vrp.m_tx_state.data();
 	/* All checked before any is queued; Ring marks those seen (a buffer given twice). */
 	for (size_t k = 0; k < n; k++) {
