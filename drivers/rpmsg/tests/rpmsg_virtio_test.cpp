@@ -297,6 +297,34 @@ void zero_copy_batches_both_ways(Test &t)
 	ASSERT_TRUE(t, s.client->wait_received(N + 8));
 	EXPECT_EQ(t, s.client->bad.load(), 0u);
 	EXPECT_EQ(t, s.pair->host_link()->stats().rx_bad.load(), 0u);
+	/*
+	 * The transport's own checks, one buffer and a batch: a buffer sent
+	 * already (its copy kept by a careless client) is refused with a log
+	 * line, the rest of its batch comes back, and the link goes on.
+	 */
+	auto one = get_tx_payload_buffers(ept, Span<RpmsgTxBuf>(bufs, 2), ms_to_ns(1000));
+	ASSERT_OK(t, one);
+	ASSERT_EQ(t, one.value(), 2u);
+	RpmsgTxBuf stale = bufs[0];
+	lens[0] = lens[1] = 8;
+	TestClient::fill(bufs[0].payload.data(), 8, N + 8);
+	ASSERT_OK(t, send_nocopy(ept, bufs[0], 8));
+	ASSERT_TRUE(t, s.client->wait_received(N + 9));
+	u64 seq = log_seq();
+	log_set_echo(false);
+	EXPECT_ERR(t, send_nocopy(ept, stale, 8), -EINVAL);
+	stale = RpmsgTxBuf{ bufs[1].payload, bufs[1].cookie };
+	RpmsgTxBuf pair[2] = { bufs[1], RpmsgTxBuf{ bufs[1].payload, bufs[1].cookie } };
+	EXPECT_ERR(t, send_nocopy_batch(ept, Span<RpmsgTxBuf>(pair), Span<const u32>(lens, 2)),
+		   -EINVAL);
+	/* bufs[1] went back with the refused batch: a copy of it is refused too. */
+	EXPECT_ERR(t, release_tx_buffer(ept, stale), -EINVAL);
+	log_set_echo(true);
+	EXPECT_TRUE(t, log_contains_since(seq, "zero-copy send refused: tx buffer"));
+	EXPECT_TRUE(t, log_contains_since(seq, "zero-copy release refused: tx buffer"));
+	ASSERT_OK(t, host_send(s, N + 9, 40));
+	ASSERT_TRUE(t, s.client->wait_received(N + 10));
+	EXPECT_EQ(t, s.client->bad.load(), 0u);
 }
 
 void configured_buffer_sizes_are_negotiated(Test &t)
