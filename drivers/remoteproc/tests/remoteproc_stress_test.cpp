@@ -257,9 +257,30 @@ void thousand_crash_recover_cycles_under_load(Test &t)
 			break;
 		}
 		/* Traffic works again. */
+		s64 ping_start = ktime_get_ns();
 		if (!ping(cs, *ch, i + 1, TIMEOUT)) {
 			log_set_echo(true);
-			EXPECT_FAIL(t, "cycle %u: no echo", i);
+			RpmsgLink *hl = lr->host_link();
+			EXPECT_FAIL(
+				t,
+				"cycle %u: no echo after %lld ms: %u sends, last %d, last ping %u, "
+				"state %s, host tx %llu rx %llu no-recipient %llu irq passes %llu, "
+				"remote up %d asleep %d rx %llu, echoed %llu dropped %llu",
+				i, (long long)((ktime_get_ns() - ping_start) / 1000000),
+				cs->ping_sends.load(), cs->ping_err.load(), cs->last_ping.load(),
+				state_name(lr->rproc->state()),
+				hl ? (unsigned long long)hl->stats().tx_sent.load() : 0ull,
+				hl ? (unsigned long long)hl->stats().rx_delivered.load() : 0ull,
+				hl ? (unsigned long long)hl->stats().rx_no_recipient.load() : 0ull,
+				hl ? (unsigned long long)hl->stats().rx_irq_passes.load() : 0ull,
+				lr->remote && lr->remote->link_up(),
+				lr->remote && lr->remote->asleep(),
+				lr->remote ? (unsigned long long)lr->remote->link()
+						     .stats()
+						     .rx_delivered.load()
+					   : 0ull,
+				(unsigned long long)s_echo.echoed.load(),
+				(unsigned long long)s_echo.dropped.load());
 			break;
 		}
 		if (i % 4 == 3) {

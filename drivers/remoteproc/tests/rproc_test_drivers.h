@@ -36,6 +36,9 @@ struct ClientState {
 	Atomic<u32> probe_errors{ 0 };
 	Atomic<u64> received{ 0 };
 	Atomic<u32> last_ping{ 0 };
+	/* ping()'s last call: its sends and the last send's result (for a failure's report). */
+	Atomic<u32> ping_sends{ 0 };
+	Atomic<int> ping_err{ 0 };
 	/* Echoes of numbered messages: the next expected number, and those out of order. */
 	Atomic<u32> next_seq{ 0 };
 	Atomic<u32> out_of_order{ 0 };
@@ -254,9 +257,15 @@ inline bool ping(ClientState *S, RpmsgDevice &ch, u32 n, s64 timeout_ns = keel::
 {
 	TestMsg m = { MSG_PING, n, {} };
 	s64 deadline = keel::ktime_get_ns() + timeout_ns;
+	S->ping_sends.store(0);
+	S->ping_err.store(0);
 	for (;;) {
-		if (rpmsg::send(*ch.ept(), msg_bytes(m)).is_error())
+		Result<void> r = rpmsg::send(*ch.ept(), msg_bytes(m));
+		S->ping_sends.fetch_add(1);
+		if (r.is_error()) {
+			S->ping_err.store(r.error().to_errno());
 			return false;
+		}
 		s64 left = deadline - keel::ktime_get_ns();
 		if (left <= 0)
 			return false;
