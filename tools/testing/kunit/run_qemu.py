@@ -181,11 +181,11 @@ def pkg_version(pkg):
     return out.stdout.strip().replace("~", "_").replace(":", "_")
 
 
-def foreign_package(pkg):
-    """Unpacks a Debian package of another architecture (pkg:arch) into the
-    cache without installing it; returns the directory. Adds the architecture
-    to dpkg when needed (apt-get download refuses unknown ones)."""
-    name, arch = pkg.split(":")
+def foreign_arch(pkg):
+    """Makes sure dpkg and apt know the architecture of @pkg (pkg:arch): apt
+    lists no package of an architecture it was not told about (apt-cache
+    finds nothing, apt-get download refuses)."""
+    arch = pkg.split(":")[1]
     have = subprocess.run(["dpkg", "--print-foreign-architectures"], capture_output=True,
                           text=True).stdout.split()
     if arch not in have and arch != "all":
@@ -193,6 +193,14 @@ def foreign_package(pkg):
             sys.exit(f"need the {arch} architecture in dpkg for {pkg} and not root")
         subprocess.run(["dpkg", "--add-architecture", arch], check=True)
         subprocess.run(["apt-get", "update", "-q"], check=False, stdout=subprocess.DEVNULL)
+
+
+def foreign_package(pkg):
+    """Unpacks a Debian package of another architecture (pkg:arch) into the
+    cache without installing it; returns the directory. Adds the architecture
+    to dpkg when needed (foreign_arch())."""
+    name, arch = pkg.split(":")
+    foreign_arch(pkg)
     ver = subprocess.run(["apt-cache", "policy", pkg], capture_output=True, text=True).stdout
     m = re.search(r"Candidate: (\S+)", ver)
     if not m or m.group(1) == "(none)":
@@ -255,6 +263,9 @@ def distro_headers(arch):
             apt_install([meta])
         return kdir
     foreign = meta.split(":")[1]
+    # Before the first query: on a machine that never used the architecture,
+    # apt knows none of its packages.
+    foreign_arch(meta)
     flavour = apt_depends(meta, r"linux-headers-[^\s:>]+")
     common = apt_depends(f"{flavour}:{foreign}", r"linux-headers-[^\s:>]+-common")
     kdir = os.path.join(foreign_package(f"{flavour}:{foreign}"), "root", "usr", "src", flavour)
